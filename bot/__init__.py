@@ -1,0 +1,1 @@
+"""Baclofen companion bot: titration reminders, missed-dose guidance and vetted quick facts."""

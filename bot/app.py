@@ -1,0 +1,204 @@
+"""Builds the Application: services, handlers in the order they are tried, lifecycle.
+
+Where things live:
+- handlers (parse, call a service, reply): ``bot/handlers/``
+- reminders are sent by ``bot/services/reminders.py``
+- the missed-dose rule: ``bot/domain/missed.py``
+- every patient-facing text: ``content/*.toml``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sqlite3
+from datetime import UTC
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.clock import Clock, SystemClock
+from bot.config import ConfigError, Settings
+from bot.content import TOPICS, ContentPack
+from bot.context import SERVICES_KEY, BotContext, ContentHolder, Services
+from bot.handlers import errors, facts, freetext, onboarding
+from bot.storage.db import Database
+from bot.storage.users import UserStore
+
+log = logging.getLogger(__name__)
+
+# The rate limiter and job queue make the full generic type long; handlers only need BotContext.
+BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
+
+# Commands shown in Telegram's menu, in this order; descriptions come from the content pack.
+MENU_COMMANDS: tuple[str, ...] = ("start", "help", "timezone", "facts", "announcements")
+
+
+def build_application(
+    settings: Settings, pack: ContentPack, clock: Clock | None = None
+) -> BotApplication:
+    context_types = ContextTypes(context=BotContext)
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_api_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                tzinfo=UTC,
+            )
+        )
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .context_types(context_types)
+        .concurrent_updates(True)
+        .post_init(_on_startup)
+        .post_shutdown(_on_shutdown)
+        .build()
+    )
+    application.bot_data["startup"] = (settings, pack, clock or SystemClock())
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: BotApplication) -> None:
+    """Handlers in the order they are tried. Group -1 runs first and may stop the update."""
+    application.add_handler(TypeHandler(Update, freetext.private_chats_only), group=-1)
+
+    command_handlers = {
+        "start": onboarding.start,
+        "help": onboarding.help_command,
+        "timezone": onboarding.timezone_command,
+        "announcements": onboarding.announcements_command,
+        "facts": facts.facts_menu,
+    }
+    for name, callback in command_handlers.items():
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CommandHandler(list(TOPICS), facts.topic_command))
+
+    callbacks = {
+        r"^consent:(yes|no)$": onboarding.consent_pressed,
+        r"^tz:": onboarding.zone_pressed,
+        r"^region:": onboarding.region_pressed,
+        r"^fact:": facts.topic_pressed,
+    }
+    for pattern, callback in callbacks.items():
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+    application.add_handler(CallbackQueryHandler(_stale_button))
+
+    private = filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(private & filters.LOCATION, onboarding.location_shared))
+    application.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, freetext.free_text)
+    )
+    application.add_handler(MessageHandler(private & filters.COMMAND, freetext.unknown_command))
+    application.add_handler(
+        MessageHandler(
+            private & ~filters.UpdateType.EDITED & ~filters.StatusUpdate.ALL, freetext.non_text
+        )
+    )
+    application.add_error_handler(errors.on_error)
+
+
+async def _stale_button(update: Update, context: BotContext) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(context.services.pack.text("errors.stale_button"))
+
+
+async def _on_startup(application: BotApplication) -> None:
+    settings, pack, clock = application.bot_data.pop("startup")
+    try:
+        db = await Database.open(settings.database_path)
+    except (OSError, sqlite3.Error) as error:
+        raise ConfigError(
+            f"DATABASE_PATH {settings.database_path} cannot be opened: {error}"
+        ) from None
+    services = Services(
+        settings=settings,
+        clock=clock,
+        content=ContentHolder(pack),
+        db=db,
+        users=UserStore(db),
+    )
+    application.bot_data[SERVICES_KEY] = services
+    await application.bot.set_my_commands(menu_commands(pack))
+    log.info("started content_version=%s schema=%d", pack.version, await db.schema_version())
+
+
+async def _on_shutdown(application: BotApplication) -> None:
+    services: Services | None = application.bot_data.get(SERVICES_KEY)
+    if services is not None:
+        await services.db.close()
+    log.info("stopped")
+
+
+def menu_commands(pack: ContentPack) -> list[BotCommand]:
+    commands = [BotCommand(name, pack.text(f"commands.{name}")) for name in MENU_COMMANDS]
+    commands += [BotCommand(key, pack.topics[key].summary) for key in TOPICS]
+    return commands
+
+
+async def serve(application: BotApplication, settings: Settings, stop: asyncio.Event) -> None:
+    """Run until ``stop`` is set: the lifecycle ``run_polling`` would run, on our own loop.
+
+    Tests and ``python -m bot`` share this, so both exercise the same start and stop order.
+    """
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        assert application.updater is not None
+        if settings.bot_mode == "webhook":
+            assert settings.webhook_url is not None
+            await application.updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await application.updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1
+            )
+        await application.start()
+        log.info("ready mode=%s", settings.bot_mode)
+        await stop.wait()
+    finally:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+        await application.shutdown()
+
+
+def run(application: BotApplication, settings: Settings) -> None:
+    """Serve until SIGINT or SIGTERM."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await serve(application, settings, stop)
+
+    asyncio.run(main())

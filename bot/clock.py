@@ -1,0 +1,57 @@
+"""The one place where the current time enters the code.
+
+Everything that needs "now" receives a :class:`Clock`. Production uses :class:`SystemClock`;
+tests use :class:`FakeClock` and move time forward without sleeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` whenever time jumps (only fake clocks ever jump)."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Real time never jumps, so there is nothing to notify."""
+
+
+class FakeClock:
+    """A clock that only moves when told to; listeners hear about every move."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = _require_utc(start)
+        self._listeners: list[Callable[[], None]] = []
+
+    def now(self) -> datetime:
+        return self._now
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def set(self, instant: datetime) -> None:
+        self._now = _require_utc(instant)
+        for listener in list(self._listeners):
+            listener()
+
+    def advance(self, delta: timedelta) -> None:
+        self.set(self._now + delta)
+
+
+def _require_utc(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError("the clock needs an aware datetime")
+    return instant.astimezone(UTC)

@@ -1,0 +1,1 @@
+"""Pure domain rules: no Telegram, no database, no clock of their own."""

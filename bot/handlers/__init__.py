@@ -1,0 +1,1 @@
+"""Telegram handlers: parse the update, call a service, format the reply. No SQL here."""

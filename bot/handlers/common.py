@@ -1,0 +1,51 @@
+"""Small helpers shared by the handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+log = logging.getLogger("bot.events")
+
+
+def event(name: str, update: Update | None = None, **ids: object) -> None:
+    """Log an event by name with ids only: never message text, doses or other health data."""
+    user = update.effective_user.id if update and update.effective_user else None
+    details = " ".join(f"{key}={value}" for key, value in ids.items())
+    log.info("%s user=%s %s", name, user, details)
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline keyboard from rows of (label, callback_data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def reply(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat the update came from, as Telegram HTML."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    # Parse mode (HTML) and no link previews come from the Application's Defaults.
+    return await chat.send_message(text, reply_markup=markup)
+
+
+def user_id(update: Update) -> int:
+    user = update.effective_user
+    if user is None:  # handlers are registered only for updates with a user
+        raise LookupError("update has no user")
+    return user.id
+
+
+def command_args(text: str | None) -> list[str]:
+    """Arguments after the command word, split on white space."""
+    return (text or "").split()[1:]
+
+
+def chunked(items: Sequence[tuple[str, str]], size: int) -> list[list[tuple[str, str]]]:
+    return [list(items[index : index + size]) for index in range(0, len(items), size)]

@@ -1,0 +1,50 @@
+"""Quick facts: /facts (inline menu) and one command per topic, all from the content pack."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.content import TOPICS
+from bot.context import BotContext
+from bot.handlers.common import chunked, event, keyboard, reply
+
+FACT_PREFIX = "fact:"
+
+
+async def facts_menu(update: Update, context: BotContext) -> None:
+    pack = context.services.pack
+    await reply(update, pack.text("facts.menu"), menu_keyboard(context))
+
+
+async def topic_command(update: Update, context: BotContext) -> None:
+    """Every topic command lands here; the command word names the topic."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    topic = message.text.split()[0].lstrip("/").split("@")[0].lower()
+    await send_topic(update, context, topic)
+
+
+async def topic_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    topic = query.data.removeprefix(FACT_PREFIX)
+    if topic not in TOPICS:
+        await query.answer(context.services.pack.text("errors.stale_button"))
+        return
+    await query.answer()
+    await send_topic(update, context, topic)
+
+
+async def send_topic(update: Update, context: BotContext, topic: str) -> None:
+    services = context.services
+    region = None
+    if topic == "emergency" and update.effective_user is not None:
+        user = await services.users.get(update.effective_user.id)
+        region = user.region if user else None
+    event("fact_shown", update, topic=topic)
+    await reply(update, services.pack.render_topic(topic, region))
+
+
+def menu_keyboard(context: BotContext) -> InlineKeyboardMarkup:
+    topics = context.services.pack.topics
+    return keyboard(chunked([(topics[key].menu, f"{FACT_PREFIX}{key}") for key in TOPICS], 2))

@@ -1,0 +1,223 @@
+"""/start (consent, time zone, region), /timezone, shared locations, /help, /announcements."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.content import TOPICS
+from bot.context import BotContext, Services
+from bot.domain.timezones import COMMON_ZONES, TimezoneError, parse_timezone, zone_for_location
+from bot.handlers.common import chunked, command_args, event, keyboard, reply, user_id
+from bot.storage.users import User
+
+CONSENT_YES = "consent:yes"
+CONSENT_NO = "consent:no"
+TZ_PREFIX = "tz:"
+REGION_PREFIX = "region:"
+
+
+async def start(update: Update, context: BotContext) -> None:
+    services = context.services
+    pack = services.pack
+    user = await services.users.get(user_id(update))
+    event("start", update, returning=bool(user and user.has_consented))
+    if user and user.has_consented:
+        await reply(
+            update,
+            pack.text(
+                "onboarding.welcome_back",
+                timezone=_zone_name(user, services),
+                region=pack.region(user.region).name,
+            ),
+            _settings_keyboard(services),
+        )
+        return
+    await reply(
+        update,
+        pack.text("onboarding.welcome"),
+        keyboard(
+            [
+                [
+                    (pack.text("onboarding.consent_button"), CONSENT_YES),
+                    (pack.text("onboarding.decline_button"), CONSENT_NO),
+                ]
+            ]
+        ),
+    )
+
+
+async def consent_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    services = context.services
+    pack = services.pack
+    await query.answer()
+    if query.data == CONSENT_NO:
+        event("consent_declined", update)
+        await query.edit_message_reply_markup(None)
+        await reply(update, pack.text("onboarding.declined"))
+        return
+    await services.users.record_consent(user_id(update), services.clock.now())
+    event("consent_given", update)
+    await query.edit_message_reply_markup(None)
+    await reply(update, pack.text("onboarding.ask_timezone"), _zone_keyboard())
+
+
+async def zone_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    services = context.services
+    user = await _consented_user(update, context)
+    if user is None:
+        await query.answer()
+        return
+    try:
+        zone = parse_timezone(query.data.removeprefix(TZ_PREFIX))
+    except TimezoneError:
+        await query.answer(services.pack.text("errors.stale_button"))
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    await _apply_zone(update, context, user, zone, key="timezone.set")
+
+
+async def timezone_command(update: Update, context: BotContext) -> None:
+    pack = context.services.pack
+    user = await _consented_user(update, context)
+    if user is None:
+        return
+    args = command_args(update.effective_message.text if update.effective_message else None)
+    if not args:
+        await reply(update, pack.text("timezone.usage"), _zone_keyboard())
+        return
+    try:
+        zone = parse_timezone(" ".join(args))
+    except TimezoneError:
+        event("timezone_invalid", update)
+        await reply(update, pack.text("timezone.invalid", value=" ".join(args)[:64]))
+        return
+    await _apply_zone(update, context, user, zone, key="timezone.set")
+
+
+async def location_shared(update: Update, context: BotContext) -> None:
+    pack = context.services.pack
+    user = await _consented_user(update, context)
+    if user is None:
+        return
+    message = update.effective_message
+    location = message.location if message else None
+    zone = zone_for_location(location.latitude, location.longitude) if location else None
+    if zone is None:
+        await reply(update, pack.text("timezone.location_invalid"))
+        return
+    await _apply_zone(update, context, user, zone, key="timezone.from_location")
+
+
+async def _apply_zone(
+    update: Update, context: BotContext, user: User, zone: ZoneInfo, *, key: str
+) -> None:
+    services = context.services
+    pack = services.pack
+    await services.users.set_timezone(user.user_id, zone.key)
+    hook = services.extra.get("on_timezone_changed")
+    if hook is not None:
+        await hook(user.user_id)
+    event("timezone_set", update)
+    local_time = services.clock.now().astimezone(zone).strftime("%H:%M")
+    await reply(update, pack.text(key, timezone=zone.key, local_time=local_time))
+    if user.region is None:
+        await reply(update, pack.text("onboarding.ask_region"), _region_keyboard(services))
+
+
+async def region_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    services = context.services
+    pack = services.pack
+    user = await _consented_user(update, context)
+    region_key = query.data.removeprefix(REGION_PREFIX)
+    if user is None:
+        await query.answer()
+        return
+    if region_key not in pack.regions:
+        await query.answer(pack.text("errors.stale_button"))
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    await services.users.set_region(user.user_id, region_key)
+    event("region_set", update, region=region_key)
+    if user.region is None:
+        text = pack.text(
+            "onboarding.done",
+            timezone=_zone_name(user, services, fresh=await services.users.get(user.user_id)),
+            region=pack.region(region_key).name,
+            emergency_line=pack.emergency_line(region_key),
+        )
+    else:
+        text = pack.text(
+            "region.set",
+            region=pack.region(region_key).name,
+            emergency_line=pack.emergency_line(region_key),
+        )
+    await reply(update, text)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    pack = context.services.pack
+    lines = "\n".join(
+        pack.text("help.fact_line", command=key, summary=pack.topics[key].summary) for key in TOPICS
+    )
+    await reply(update, pack.text("help.text", fact_commands=lines))
+
+
+async def announcements_command(update: Update, context: BotContext) -> None:
+    services = context.services
+    pack = services.pack
+    user = await _consented_user(update, context)
+    if user is None:
+        return
+    args = [arg.lower() for arg in command_args(update.effective_message.text)]  # type: ignore[union-attr]
+    if args not in (["on"], ["off"]):
+        await reply(update, pack.text("announcements.usage"))
+        return
+    enabled = args == ["on"]
+    await services.users.set_announcements(user.user_id, enabled)
+    event("announcements_set", update, enabled=enabled)
+    await reply(update, pack.text("announcements.on" if enabled else "announcements.off"))
+
+
+async def _consented_user(update: Update, context: BotContext) -> User | None:
+    """The stored user, or None after telling them to /start first."""
+    user = await context.services.users.get(user_id(update))
+    if user is None or not user.has_consented:
+        await reply(update, context.services.pack.text("onboarding.need_consent"))
+        return None
+    return user
+
+
+def _zone_name(user: User, services: Services, fresh: User | None = None) -> str:
+    current = fresh or user
+    return current.timezone or services.settings.default_timezone.key
+
+
+def _zone_buttons() -> list[list[tuple[str, str]]]:
+    return chunked([(name.replace("_", " "), f"{TZ_PREFIX}{name}") for name in COMMON_ZONES], 3)
+
+
+def _region_buttons(services: Services) -> list[list[tuple[str, str]]]:
+    regions = services.pack.regions.items()
+    return chunked([(region.name, f"{REGION_PREFIX}{key}") for key, region in regions], 2)
+
+
+def _zone_keyboard() -> InlineKeyboardMarkup:
+    return keyboard(_zone_buttons())
+
+
+def _region_keyboard(services: Services) -> InlineKeyboardMarkup:
+    return keyboard(_region_buttons(services))
+
+
+def _settings_keyboard(services: Services) -> InlineKeyboardMarkup:
+    return keyboard(_zone_buttons() + _region_buttons(services))

@@ -1,0 +1,161 @@
+"""One SQLite database behind one aiosqlite connection.
+
+All SQL in the project lives in this package. Statements run one at a time under a lock, so a
+transaction opened by one coroutine never swallows a statement of another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+Row = aiosqlite.Row
+
+
+class Database:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Open (creating with owner-only permissions if needed) and migrate the database."""
+        if str(path) != ":memory:":
+            await asyncio.to_thread(_create_private_file, path)
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute("PRAGMA synchronous=NORMAL")
+        await connection.execute("PRAGMA foreign_keys=ON")
+        await connection.execute("PRAGMA busy_timeout=5000")
+        database = cls(connection)
+        await database.migrate()
+        return database
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._connection.close()
+
+    async def migrate(self) -> list[int]:
+        """Apply the numbered migrations that are not recorded yet; return their numbers."""
+        async with self._lock:
+            await self._connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+            )
+            cursor = await self._connection.execute("SELECT version FROM schema_version")
+            applied = {row[0] for row in await cursor.fetchall()}
+            done: list[int] = []
+            for version, name, sql in _migrations():
+                if version in applied:
+                    continue
+                await self._connection.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _statements(sql):
+                        await self._connection.execute(statement)
+                    await self._connection.execute(
+                        "INSERT INTO schema_version (version, name, applied_at)"
+                        " VALUES (?, ?, CAST(strftime('%s','now') AS INTEGER))",
+                        (version, name),
+                    )
+                    await self._connection.execute("COMMIT")
+                except BaseException:
+                    await self._connection.execute("ROLLBACK")
+                    raise
+                log.info("migration_applied version=%d", version)
+                done.append(version)
+            return done
+
+    async def schema_version(self) -> int:
+        row = await self.fetch_one("SELECT MAX(version) FROM schema_version")
+        return int(row[0] or 0) if row else 0
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        async with self._lock:
+            cursor = await self._connection.execute(sql, params)
+            row: Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._lock:
+            cursor = await self._connection.execute(sql, params)
+            return list(await cursor.fetchall())
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement in its own implicit transaction; return the rows changed."""
+        async with self._lock:
+            cursor = await self._connection.execute(sql, params)
+            return cursor.rowcount
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """All statements inside commit together or not at all."""
+        async with self._lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._connection)
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            await self._connection.execute("COMMIT")
+
+
+class Transaction:
+    """Statements of an open transaction; only valid inside ``Database.transaction()``."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = await self._connection.execute(sql, params)
+        return cursor.rowcount
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = await self._connection.execute(sql, params)
+        return int(cursor.lastrowid or 0)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._connection.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        cursor = await self._connection.execute(sql, params)
+        row: Row | None = await cursor.fetchone()
+        return row
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cursor = await self._connection.execute(sql, params)
+        return list(await cursor.fetchall())
+
+
+def _create_private_file(path: Path) -> None:
+    """Health data: the file (and its WAL siblings, which inherit the mode) is owner-only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    found = []
+    for entry in resources.files("bot.storage").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration file on semicolons that end a line (migrations hold no triggers)."""
+    return [part.strip() for part in re.split(r";\s*$", sql, flags=re.MULTILINE) if part.strip()]

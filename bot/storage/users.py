@@ -1,0 +1,92 @@
+"""Users: profile, consent and reachability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.storage.db import Database, Row
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: int
+    timezone: str | None
+    region: str | None
+    language: str
+    consented_at: int | None
+    announcements: bool
+    reminders_paused: bool
+    unreachable_at: int | None
+    created_at: int
+
+    @property
+    def has_consented(self) -> bool:
+        return self.consented_at is not None
+
+
+def _user(row: Row) -> User:
+    return User(
+        user_id=row["user_id"],
+        timezone=row["timezone"],
+        region=row["region"],
+        language=row["language"],
+        consented_at=row["consented_at"],
+        announcements=bool(row["announcements"]),
+        reminders_paused=bool(row["reminders_paused"]),
+        unreachable_at=row["unreachable_at"],
+        created_at=row["created_at"],
+    )
+
+
+def unix(instant: datetime) -> int:
+    return int(instant.timestamp())
+
+
+class UserStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, user_id: int) -> User | None:
+        row = await self._db.fetch_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
+        return _user(row) if row else None
+
+    async def record_consent(self, user_id: int, now: datetime) -> User:
+        """Create the user on consent (nothing is stored before) or refresh the consent time.
+
+        A user who writes again after blocking the bot is reachable again.
+        """
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO users (user_id, consented_at, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET consented_at = excluded.consented_at,"
+                " unreachable_at = NULL",
+                (user_id, unix(now), unix(now)),
+            )
+            row = await tx.fetch_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
+        assert row is not None
+        return _user(row)
+
+    async def set_timezone(self, user_id: int, timezone: str) -> None:
+        await self._db.execute(
+            "UPDATE users SET timezone = ? WHERE user_id = ?", (timezone, user_id)
+        )
+
+    async def set_region(self, user_id: int, region: str) -> None:
+        await self._db.execute("UPDATE users SET region = ? WHERE user_id = ?", (region, user_id))
+
+    async def set_announcements(self, user_id: int, enabled: bool) -> None:
+        await self._db.execute(
+            "UPDATE users SET announcements = ? WHERE user_id = ?", (int(enabled), user_id)
+        )
+
+    async def mark_reachable(self, user_id: int) -> None:
+        await self._db.execute(
+            "UPDATE users SET unreachable_at = NULL"
+            " WHERE user_id = ? AND unreachable_at IS NOT NULL",
+            (user_id,),
+        )
+
+    async def count(self) -> int:
+        row = await self._db.fetch_one("SELECT COUNT(*) FROM users")
+        return int(row[0]) if row else 0

@@ -1,0 +1,229 @@
+"""Safety checks on the medical content pack (content/*.toml).
+
+The medical text must come from shared/medical/baclofen-facts.md; these tests guard the
+structure, the Telegram HTML subset, the emergency numbers and the wording that the fact
+sheet forbids (section 3).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CONTENT_DIR = Path(__file__).parent.parent / "content"
+
+REQUIRED_TOPICS = (
+    "halflife",
+    "dosage",
+    "sideeffects",
+    "interactions",
+    "warnings",
+    "pregnancy",
+    "overdose",
+    "withdrawal",
+    "missed",
+    "emergency",
+    "sources",
+)
+TOPIC_TEXT_FIELDS = ("title", "menu", "summary", "body")
+ALLOWED_TAGS = frozenset({"b", "i", "u", "code", "a"})
+MAX_MENU = 30
+MAX_SUMMARY = 60
+MAX_BODY = 1500
+PLACEHOLDER = "{region_numbers}"
+
+EXPECTED_EMERGENCY = {"us": "911", "uk": "999", "eu": "112", "ru": "112", "other": ""}
+
+FORBIDDEN_PATTERNS = (
+    r"\b03\b",
+    r"inhal",
+    r"snort",
+    r"sinus",
+    r"no (physical|chemical) dependence",
+    r"half-life (is|of) (about )?2 hours",
+    r"light drug",
+    r"\btrip\b",
+    r"euphori",
+    r"drug test",
+)
+
+
+def _load(name: str) -> dict[str, Any]:
+    with (CONTENT_DIR / name).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+@pytest.fixture(scope="module")
+def topics() -> dict[str, Any]:
+    return _load("topics.toml")
+
+
+@pytest.fixture(scope="module")
+def sources() -> dict[str, Any]:
+    return _load("sources.toml")
+
+
+@pytest.fixture(scope="module")
+def regions() -> dict[str, Any]:
+    return _load("regions.toml")
+
+
+class _TelegramHTMLChecker(HTMLParser):
+    """Collects problems with the Telegram HTML subset used in topic bodies."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.errors.append(f"tag <{tag}> not allowed")
+        if tag == "a":
+            names = [name for name, _ in attrs]
+            href = dict(attrs).get("href") or ""
+            if names != ["href"] or not href.startswith(("https://", "http://")):
+                self.errors.append(f"<a> needs exactly one http(s) href, got {attrs!r}")
+        elif attrs:
+            self.errors.append(f"<{tag}> must not have attributes")
+        self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.errors.append(f"self-closing <{tag}/> not allowed")
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unbalanced </{tag}> (open: {self.stack})")
+            return
+        self.stack.pop()
+
+    def handle_decl(self, decl: str) -> None:
+        self.errors.append(f"declaration not allowed: {decl}")
+
+    def handle_comment(self, data: str) -> None:
+        self.errors.append("HTML comment not allowed")
+
+
+def html_problems(text: str) -> list[str]:
+    checker = _TelegramHTMLChecker()
+    checker.feed(text)
+    checker.close()
+    problems = list(checker.errors)
+    if checker.stack:
+        problems.append(f"unclosed tags: {checker.stack}")
+    # Outside of tags, < and > must be escaped; & must start an entity.
+    outside = re.sub(r"</?[a-z]+(\s[^<>]*)?>", "", text)
+    if "<" in outside or ">" in outside:
+        problems.append("raw < or > outside a tag (escape as &lt; &gt;)")
+    if re.search(r"&(?!(amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)", text):
+        problems.append("raw & (escape as &amp;)")
+    return problems
+
+
+def test_html_checker_catches_bad_markup() -> None:
+    assert html_problems('<b>ok</b> <i>fine</i> &lt;2 &amp; <a href="https://x.org">x</a>') == []
+    assert html_problems("<div>x</div>")
+    assert html_problems("<b>open")
+    assert html_problems("<b><i>x</b></i>")
+    assert html_problems("a < b")
+    assert html_problems("salt & pepper")
+    assert html_problems('<a href="javascript:x">x</a>')
+
+
+def test_all_required_topics_present_and_filled(topics: dict[str, Any]) -> None:
+    missing = [key for key in REQUIRED_TOPICS if key not in topics]
+    assert not missing, f"missing topics: {missing}"
+    for key in REQUIRED_TOPICS:
+        topic = topics[key]
+        for field in TOPIC_TEXT_FIELDS:
+            value = topic.get(field)
+            assert isinstance(value, str), f"{key}.{field} must be a string"
+            assert value.strip(), f"{key}.{field} is empty"
+        refs = topic.get("sources")
+        assert isinstance(refs, list), f"{key}.sources must be a list"
+        assert refs, f"{key}.sources is empty"
+        assert all(isinstance(ref, str) and ref for ref in refs), f"{key}.sources: bad entry"
+
+
+def test_topic_lengths(topics: dict[str, Any]) -> None:
+    for key, topic in topics.items():
+        assert len(topic["menu"]) <= MAX_MENU, f"{key}.menu longer than {MAX_MENU}"
+        assert len(topic["summary"]) <= MAX_SUMMARY, f"{key}.summary longer than {MAX_SUMMARY}"
+        assert len(topic["body"]) <= MAX_BODY, f"{key}.body longer than {MAX_BODY}"
+
+
+def test_every_referenced_source_exists(
+    topics: dict[str, Any], regions: dict[str, Any], sources: dict[str, Any]
+) -> None:
+    for owner, table in (("topic", topics), ("region", regions)):
+        for key, entry in table.items():
+            unknown = [ref for ref in entry.get("sources", []) if ref not in sources]
+            assert not unknown, f"{owner} {key} cites unknown sources: {unknown}"
+
+
+def test_every_source_has_title_and_web_url(sources: dict[str, Any]) -> None:
+    assert sources
+    for key, source in sources.items():
+        assert isinstance(source.get("title"), str), f"{key}: title missing"
+        assert source["title"].strip(), f"{key}: title empty"
+        url = source.get("url")
+        assert isinstance(url, str), f"{key}: url missing"
+        assert url.startswith(("https://", "http://")), f"{key}: url must be http(s)"
+        assert " " not in url, f"{key}: url contains a space"
+
+
+def test_bodies_use_only_telegram_html(topics: dict[str, Any]) -> None:
+    for key, topic in topics.items():
+        for field in TOPIC_TEXT_FIELDS:
+            problems = html_problems(topic[field])
+            assert not problems, f"{key}.{field}: {problems}"
+
+
+def test_placeholders(topics: dict[str, Any]) -> None:
+    emergency = topics["emergency"]["body"]
+    assert emergency.count(PLACEHOLDER) == 1
+    rest = emergency.replace(PLACEHOLDER, "")
+    assert "{" not in rest
+    assert "}" not in rest
+    for key, topic in topics.items():
+        for field in TOPIC_TEXT_FIELDS:
+            if key == "emergency" and field == "body":
+                continue
+            text = topic[field]
+            assert "{" not in text, f"{key}.{field} has a brace"
+            assert "}" not in text, f"{key}.{field} has a brace"
+
+
+def test_regions_have_the_right_numbers(regions: dict[str, Any]) -> None:
+    for region, number in EXPECTED_EMERGENCY.items():
+        assert region in regions, f"region {region} missing"
+        entry = regions[region]
+        assert entry.get("emergency") == number, f"{region}: emergency should be {number!r}"
+        assert isinstance(entry.get("name"), str), f"{region}: name missing"
+        assert entry["name"].strip(), f"{region}: name empty"
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", entry.get("reviewed", "")), region
+        if number:
+            assert entry.get("sources"), f"{region}: a number needs a source"
+    assert "1-800-222-1222" in regions["us"].get("poison", "")
+    assert "111" in regions["uk"].get("advice", "")
+
+
+@pytest.mark.parametrize("pattern", FORBIDDEN_PATTERNS)
+def test_no_forbidden_wording(pattern: str) -> None:
+    files = sorted(CONTENT_DIR.glob("*.toml"))
+    assert files, "no content files found"
+    regex = re.compile(pattern, re.IGNORECASE)
+    for path in files:
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not regex.search(line), f"{path.name}:{lineno} matches {pattern!r}: {line}"
+
+
+def test_pack_version() -> None:
+    pack = _load("pack.toml")
+    assert isinstance(pack.get("version"), str)
+    assert pack["version"].strip()
