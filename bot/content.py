@@ -38,6 +38,12 @@ _ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "code", "pre", "a", "blockquote"}
 _TOPIC_PLACEHOLDERS: Mapping[str, frozenset[str]] = {"emergency": frozenset({"region_numbers"})}
 
 
+class Html(str):
+    """Text that is already Telegram HTML (built from the pack) and must not be escaped again."""
+
+    __slots__ = ()
+
+
 class ContentError(Exception):
     """The pack is invalid; ``problems`` lists every reason, one line each."""
 
@@ -81,19 +87,22 @@ class ContentPack:
     regions: Mapping[str, Region]
     messages: Mapping[str, str]
 
-    def text(self, key: str, /, **params: object) -> str:
+    def text(self, key: str, /, **params: object) -> Html:
         """A message with its placeholders filled; values are HTML-escaped."""
         allowed = MESSAGES[key]
         unexpected = set(params) - allowed
         if unexpected:
             raise KeyError(f"{key} does not take {sorted(unexpected)}")
-        escaped = {name: html.escape(str(value), quote=False) for name, value in params.items()}
-        return self.messages[key].format_map(escaped)
+        escaped = {
+            name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
+            for name, value in params.items()
+        }
+        return Html(self.messages[key].format_map(escaped))
 
     def region(self, key: str | None) -> Region:
         return self.regions.get(key or "other", self.regions["other"])
 
-    def emergency_line(self, region_key: str | None) -> str:
+    def emergency_line(self, region_key: str | None) -> Html:
         region = self.region(region_key)
         if not region.emergency:
             return self.text("emergency.unknown_region")
@@ -101,8 +110,8 @@ class ContentPack:
 
     def region_numbers(self, region_key: str | None) -> str:
         region = self.region(region_key)
-        lines = [self.emergency_line(region_key)]
-        lines.extend(line for line in (region.poison, region.advice) if line)
+        lines: list[str] = [self.emergency_line(region_key)]
+        lines.extend(html.escape(line) for line in (region.poison, region.advice) if line)
         return "\n".join(lines)
 
     def render_topic(self, key: str, region_key: str | None = None) -> str:

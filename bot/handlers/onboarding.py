@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.content import TOPICS
+from bot.content import TOPICS, Html
 from bot.context import BotContext, Services
 from bot.domain.timezones import COMMON_ZONES, TimezoneError, parse_timezone, zone_for_location
 from bot.handlers.common import chunked, command_args, event, keyboard, reply, user_id
@@ -166,10 +166,10 @@ async def region_pressed(update: Update, context: BotContext) -> None:
 
 async def help_command(update: Update, context: BotContext) -> None:
     pack = context.services.pack
-    lines = "\n".join(
+    lines = Html("\n").join(
         pack.text("help.fact_line", command=key, summary=pack.topics[key].summary) for key in TOPICS
     )
-    await reply(update, pack.text("help.text", fact_commands=lines))
+    await reply(update, pack.text("help.text", fact_commands=Html(lines)))
 
 
 async def announcements_command(update: Update, context: BotContext) -> None:

@@ -1,0 +1,160 @@
+"""The test harness: the real Application, over HTTP, against a local Bot API stand-in.
+
+Each test gets a fresh stand-in on 127.0.0.1, a real SQLite file in a temporary folder and a
+:class:`FakeClock` that only moves when the test moves it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import BotApplication, build_application, serve
+from bot.clock import FakeClock
+from bot.config import Settings, load_settings
+from bot.content import ContentPack, load_pack
+from bot.context import SERVICES_KEY, Services
+from tests.fakeapi import TEST_TOKEN, FakeBotAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT_DIR = ROOT / "content"
+ADMIN_ID = 900_001
+# A Sunday in winter: far from any DST change unless a test moves there on purpose.
+START = datetime(2026, 1, 11, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def pack() -> ContentPack:
+    return load_pack(CONTENT_DIR)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    server = FakeBotAPI()
+    await server.start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+def make_settings(api: FakeBotAPI, tmp_path: Path, **overrides: str) -> Settings:
+    environ = {
+        "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+        "TELEGRAM_API_BASE_URL": api.url,
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        "ADMIN_IDS": str(ADMIN_ID),
+        "CONTENT_DIR": str(CONTENT_DIR),
+        "DEFAULT_TIMEZONE": "UTC",
+    }
+    environ.update(overrides)
+    return load_settings(environ=environ, dotenv_path=None)
+
+
+@pytest.fixture
+def settings(api: FakeBotAPI, tmp_path: Path) -> Settings:
+    return make_settings(api, tmp_path)
+
+
+@dataclass
+class RunningBot:
+    """A started bot plus conveniences to talk to it as a Telegram user would."""
+
+    application: BotApplication
+    api: FakeBotAPI
+    clock: FakeClock
+    pack: ContentPack
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.application.bot_data[SERVICES_KEY]
+        return services
+
+    def sent_count(self, chat_id: int) -> int:
+        return len(self.api.messages_to(chat_id))
+
+    async def say(self, user_id: int, text: str, *, replies: int = 1) -> list[str]:
+        """Send ``text`` as ``user_id`` and return the texts of the next ``replies`` messages."""
+        before = self.sent_count(user_id)
+        self.api.send_text(user_id, text)
+        return await self.next_messages(user_id, before, replies)
+
+    async def press(
+        self, user_id: int, message_id: int, data: str, *, replies: int = 0
+    ) -> list[str]:
+        before = self.sent_count(user_id)
+        query_id = self.api.press_button(user_id, message_id, data)
+        await self.api.wait_for(
+            "answerCallbackQuery", lambda call: call.params.get("callback_query_id") == query_id
+        )
+        return await self.next_messages(user_id, before, replies)
+
+    async def next_messages(self, chat_id: int, before: int, count: int) -> list[str]:
+        if count:
+            await self.api.wait_for(
+                "sendMessage",
+                lambda call: call.params.get("chat_id") == chat_id and call.status == 200,
+                count=before + count,
+            )
+        return [message["text"] for message in self.api.messages_to(chat_id)[before:]]
+
+    def last_message(self, chat_id: int) -> dict[str, Any]:
+        return self.api.messages_to(chat_id)[-1]
+
+    def buttons(self, message: dict[str, Any]) -> dict[str, str]:
+        """Label -> callback data of a message's inline keyboard."""
+        markup = message.get("reply_markup") or {}
+        return {
+            button["text"]: button["callback_data"]
+            for row in markup.get("inline_keyboard", [])
+            for button in row
+        }
+
+    async def onboard(self, user_id: int, zone: str = "Europe/Berlin", region: str = "uk") -> None:
+        """Consent, pick a time zone by typing it and a region by button."""
+        await self.say(user_id, "/start")
+        welcome = self.last_message(user_id)
+        await self.press(user_id, welcome["message_id"], "consent:yes", replies=1)
+        await self.say(user_id, f"/timezone {zone}", replies=2)
+        ask_region = self.last_message(user_id)
+        await self.press(user_id, ask_region["message_id"], f"region:{region}", replies=1)
+
+
+StartBot = Callable[..., Any]
+
+
+@pytest.fixture
+async def start_bot(
+    api: FakeBotAPI, clock: FakeClock, pack: ContentPack, tmp_path: Path
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start the bot (optionally with other settings); every bot started is stopped at the end."""
+    running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+
+    async def start(**overrides: str) -> RunningBot:
+        settings = make_settings(api, tmp_path, **overrides)
+        application = build_application(settings, pack, clock)
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(application, settings, stop))
+        running.append((stop, task))
+        await api.wait_until_polling()
+        return RunningBot(application, api, clock, pack)
+
+    yield start
+    for stop, task in running:
+        stop.set()
+        await task
+
+
+@pytest.fixture
+async def bot(start_bot: Callable[..., Any]) -> RunningBot:
+    started: RunningBot = await start_bot()
+    return started
