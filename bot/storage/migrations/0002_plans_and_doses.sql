@@ -44,7 +44,7 @@ CREATE TABLE dose_events (
     followup_message_id INTEGER,
     followup_sent_at    INTEGER,
     answered_at         INTEGER,
-    UNIQUE (plan_id, due_at)
+    UNIQUE (plan_id, local_date, local_time)
 );
 CREATE INDEX dose_events_next_action ON dose_events (next_action_at)
     WHERE next_action_at IS NOT NULL;
