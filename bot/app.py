@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -34,10 +35,12 @@ from telegram.ext import (
 
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
-from bot.content import TOPICS, ContentPack
-from bot.context import SERVICES_KEY, BotContext, ContentHolder, Services
-from bot.handlers import errors, facts, freetext, onboarding
+from bot.content import TOPICS, ContentHolder, ContentPack
+from bot.context import SERVICES_KEY, BotContext, Services
+from bot.handlers import doses, errors, facts, freetext, onboarding, schedule
+from bot.services.reminders import ReminderService
 from bot.storage.db import Database
+from bot.storage.doses import DoseStore
 from bot.storage.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,20 @@ log = logging.getLogger(__name__)
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 
 # Commands shown in Telegram's menu, in this order; descriptions come from the content pack.
-MENU_COMMANDS: tuple[str, ...] = ("start", "help", "timezone", "facts", "announcements")
+MENU_COMMANDS: tuple[str, ...] = (
+    "start",
+    "schedule",
+    "plan",
+    "today",
+    "taper",
+    "pause",
+    "resume",
+    "tablets",
+    "timezone",
+    "facts",
+    "announcements",
+    "help",
+)
 
 
 def build_application(
@@ -87,16 +103,28 @@ def register_handlers(application: BotApplication) -> None:
         "timezone": onboarding.timezone_command,
         "announcements": onboarding.announcements_command,
         "facts": facts.facts_menu,
+        "schedule": schedule.schedule_command,
+        "taper": schedule.taper_command,
+        "plan": schedule.plan_command,
+        "today": schedule.today_command,
+        "missed": schedule.missed_command,  # from the user's own schedule, else the fact topic
+        "pause": schedule.pause_command,
+        "resume": schedule.resume_command,
+        "tablets": schedule.tablets_command,
     }
     for name, callback in command_handlers.items():
         application.add_handler(CommandHandler(name, callback))
-    application.add_handler(CommandHandler(list(TOPICS), facts.topic_command))
+    fact_topics = [topic for topic in TOPICS if topic not in command_handlers]
+    application.add_handler(CommandHandler(fact_topics, facts.topic_command))
 
     callbacks = {
         r"^consent:(yes|no)$": onboarding.consent_pressed,
         r"^tz:": onboarding.zone_pressed,
         r"^region:": onboarding.region_pressed,
         r"^fact:": facts.topic_pressed,
+        r"^dose:": doses.dose_pressed,
+        r"^sched:": schedule.guide_pressed,
+        r"^plan:(save|save_high|cancel)$": schedule.plan_decision_pressed,
     }
     for pattern, callback in callbacks.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
@@ -129,12 +157,27 @@ async def _on_startup(application: BotApplication) -> None:
         raise ConfigError(
             f"DATABASE_PATH {settings.database_path} cannot be opened: {error}"
         ) from None
+    content = ContentHolder(pack)
+    users = UserStore(db)
+    dose_store = DoseStore(db)
+    assert application.job_queue is not None
+    reminders = ReminderService(
+        doses=dose_store,
+        users=users,
+        content=content,
+        clock=clock,
+        default_zone=settings.default_timezone,
+        bot=application.bot,
+        job_queue=application.job_queue,
+    )
     services = Services(
         settings=settings,
         clock=clock,
-        content=ContentHolder(pack),
+        content=content,
         db=db,
-        users=UserStore(db),
+        users=users,
+        doses=dose_store,
+        reminders=reminders,
     )
     application.bot_data[SERVICES_KEY] = services
     await application.bot.set_my_commands(menu_commands(pack))
@@ -151,6 +194,7 @@ async def _on_shutdown(application: BotApplication) -> None:
 def menu_commands(pack: ContentPack) -> list[BotCommand]:
     commands = [BotCommand(name, pack.text(f"commands.{name}")) for name in MENU_COMMANDS]
     commands += [BotCommand(key, pack.topics[key].summary) for key in TOPICS]
+    # Telegram allows 100 commands; we register fewer than 30.
     return commands
 
 
@@ -159,7 +203,8 @@ async def serve(application: BotApplication, settings: Settings, stop: asyncio.E
 
     Tests and ``python -m bot`` share this, so both exercise the same start and stop order.
     """
-    await application.initialize()
+    if not await _initialize(application, stop):
+        return
     try:
         if application.post_init is not None:
             await application.post_init(application)
@@ -179,16 +224,46 @@ async def serve(application: BotApplication, settings: Settings, stop: asyncio.E
                 allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1
             )
         await application.start()
+        # Reminders start once the job queue runs: due doses (and any from before a crash or
+        # downtime) go out right away.
+        await application.bot_data[SERVICES_KEY].reminders.start()
         log.info("ready mode=%s", settings.bot_mode)
         await stop.wait()
     finally:
+        services: Services | None = application.bot_data.get(SERVICES_KEY)
+        if services is not None:
+            services.reminders.stop()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
             await application.stop()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
-        await application.shutdown()
+        try:
+            if application.post_shutdown is not None:
+                await application.post_shutdown(application)
+        finally:
+            await application.shutdown()
+
+
+async def _initialize(application: BotApplication, stop: asyncio.Event) -> bool:
+    """Reach the Bot API (getMe), retrying with backoff while it is unreachable.
+
+    Returns False if asked to stop before it answered. A rejected token is a configuration
+    error: no retry helps.
+    """
+    delay = 1.0
+    while True:
+        try:
+            await application.initialize()
+            return True
+        except InvalidToken:
+            raise ConfigError("TELEGRAM_BOT_TOKEN was rejected by the Bot API server") from None
+        except (NetworkError, TimedOut) as error:
+            log.warning("bot_api_unreachable kind=%s retry_in_s=%.0f", type(error).__name__, delay)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+            return False
+        except TimeoutError:
+            delay = min(delay * 2, 60.0)
 
 
 def run(application: BotApplication, settings: Settings) -> None:

@@ -130,6 +130,13 @@ class ContentPack:
         return f"<b>{html.escape(topic.title)}</b>\n\n{body}\n\n<i>{prefix} {cited}</i>"
 
 
+@dataclass
+class ContentHolder:
+    """The live content pack; ``/reload`` swaps it in one assignment."""
+
+    pack: ContentPack
+
+
 def load_pack(directory: Path) -> ContentPack:
     """Read and validate the pack; raise :class:`ContentError` with every problem found."""
     problems: list[str] = []

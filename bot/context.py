@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.content import ContentPack
+from bot.content import ContentHolder, ContentPack
+from bot.services.reminders import ReminderService
 from bot.storage.db import Database
+from bot.storage.doses import DoseStore
 from bot.storage.users import UserStore
-
-
-@dataclass
-class ContentHolder:
-    """The live content pack; ``/reload`` swaps it in one assignment."""
-
-    pack: ContentPack
 
 
 @dataclass
@@ -28,7 +23,8 @@ class Services:
     content: ContentHolder
     db: Database
     users: UserStore
-    extra: dict[str, Any] = field(default_factory=dict)
+    doses: DoseStore
+    reminders: ReminderService
 
     @property
     def pack(self) -> ContentPack:

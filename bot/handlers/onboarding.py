@@ -69,7 +69,7 @@ async def zone_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     services = context.services
-    user = await _consented_user(update, context)
+    user = await consented_user(update, context)
     if user is None:
         await query.answer()
         return
@@ -85,7 +85,7 @@ async def zone_pressed(update: Update, context: BotContext) -> None:
 
 async def timezone_command(update: Update, context: BotContext) -> None:
     pack = context.services.pack
-    user = await _consented_user(update, context)
+    user = await consented_user(update, context)
     if user is None:
         return
     args = command_args(update.effective_message.text if update.effective_message else None)
@@ -103,7 +103,7 @@ async def timezone_command(update: Update, context: BotContext) -> None:
 
 async def location_shared(update: Update, context: BotContext) -> None:
     pack = context.services.pack
-    user = await _consented_user(update, context)
+    user = await consented_user(update, context)
     if user is None:
         return
     message = update.effective_message
@@ -121,9 +121,7 @@ async def _apply_zone(
     services = context.services
     pack = services.pack
     await services.users.set_timezone(user.user_id, zone.key)
-    hook = services.extra.get("on_timezone_changed")
-    if hook is not None:
-        await hook(user.user_id)
+    await services.reminders.regenerate(user.user_id)
     event("timezone_set", update)
     local_time = services.clock.now().astimezone(zone).strftime("%H:%M")
     await reply(update, pack.text(key, timezone=zone.key, local_time=local_time))
@@ -136,7 +134,7 @@ async def region_pressed(update: Update, context: BotContext) -> None:
     assert query is not None and query.data is not None
     services = context.services
     pack = services.pack
-    user = await _consented_user(update, context)
+    user = await consented_user(update, context)
     region_key = query.data.removeprefix(REGION_PREFIX)
     if user is None:
         await query.answer()
@@ -175,7 +173,7 @@ async def help_command(update: Update, context: BotContext) -> None:
 async def announcements_command(update: Update, context: BotContext) -> None:
     services = context.services
     pack = services.pack
-    user = await _consented_user(update, context)
+    user = await consented_user(update, context)
     if user is None:
         return
     args = [arg.lower() for arg in command_args(update.effective_message.text)]  # type: ignore[union-attr]
@@ -188,7 +186,7 @@ async def announcements_command(update: Update, context: BotContext) -> None:
     await reply(update, pack.text("announcements.on" if enabled else "announcements.off"))
 
 
-async def _consented_user(update: Update, context: BotContext) -> User | None:
+async def consented_user(update: Update, context: BotContext) -> User | None:
     """The stored user, or None after telling them to /start first."""
     user = await context.services.users.get(user_id(update))
     if user is None or not user.has_consented:

@@ -87,6 +87,12 @@ class UserStore:
             (user_id,),
         )
 
+    async def set_tablets(self, user_id: int, strength_mg: str, scored: bool) -> None:
+        await self._db.execute(
+            "UPDATE users SET tablet_mg = ?, tablet_scored = ? WHERE user_id = ?",
+            (strength_mg, int(scored), user_id),
+        )
+
     async def count(self) -> int:
         row = await self._db.fetch_one("SELECT COUNT(*) FROM users")
         return int(row[0]) if row else 0

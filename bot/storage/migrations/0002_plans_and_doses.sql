@@ -49,3 +49,7 @@ CREATE TABLE dose_events (
 CREATE INDEX dose_events_next_action ON dose_events (next_action_at)
     WHERE next_action_at IS NOT NULL;
 CREATE INDEX dose_events_user_due ON dose_events (user_id, due_at);
+
+-- Tablet helper: the strength the user's pharmacy supplies, and whether it is scored.
+ALTER TABLE users ADD COLUMN tablet_mg TEXT;
+ALTER TABLE users ADD COLUMN tablet_scored INTEGER NOT NULL DEFAULT 0;

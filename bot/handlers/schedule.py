@@ -1,0 +1,375 @@
+"""/schedule (guided and typed), /taper, /plan, /today, /missed, /pause, /resume, /tablets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.content import ContentPack, Html
+from bot.context import BotContext
+from bot.domain.missed import MissedAction, missed_dose_advice
+from bot.domain.plans import (
+    STANDARD_STEP_MG,
+    Plan,
+    PlanError,
+    format_mg,
+    parse_custom_command,
+    parse_mg,
+    parse_standard_command,
+    parse_taper_command,
+)
+from bot.handlers.common import chunked, command_args, event, keyboard, reply, user_id
+from bot.handlers.facts import send_topic
+from bot.handlers.onboarding import consented_user
+from bot.messages import MESSAGES
+from bot.views import DOSE_PREFIX, local_hhmm, local_when, plan_summary, today_view
+
+GUIDE = "schedule_guide"
+PENDING = "pending_plan"
+TIME_PRESETS = ("08:00,14:00,20:00", "07:00,13:00,19:00", "09:00,15:00,21:00", "08:00,16:00,23:00")
+
+
+@dataclass
+class PendingPlan:
+    plan: Plan
+    needs_confirmation: bool
+
+
+# ----------------------------------------------------------------- /schedule
+
+
+async def schedule_command(update: Update, context: BotContext) -> None:
+    user = await consented_user(update, context)
+    if user is None:
+        return
+    pack = context.services.pack
+    args = command_args(_text(update))
+    if not args:
+        await reply(
+            update,
+            pack.text("schedule.menu"),
+            keyboard(
+                [
+                    [
+                        (pack.text("schedule.button_standard"), "sched:standard"),
+                        (pack.text("schedule.button_custom"), "sched:custom"),
+                    ]
+                ]
+            ),
+        )
+        return
+    kind, rest = args[0].lower(), args[1:]
+    today = context.services.reminders.today(context.services.reminders.zone_for(user.timezone))
+    try:
+        if kind == "standard":
+            plan = parse_standard_command(rest, today)
+        elif kind == "custom":
+            plan = parse_custom_command(rest, today)
+        else:
+            await reply(update, pack.text("schedule.usage"))
+            return
+    except PlanError as error:
+        event("plan_invalid", update, code=error.code)
+        await reply(update, plan_error_text(pack, error, usage="schedule.usage"))
+        return
+    await _offer(update, context, plan)
+
+
+async def taper_command(update: Update, context: BotContext) -> None:
+    user = await consented_user(update, context)
+    if user is None:
+        return
+    pack = context.services.pack
+    args = command_args(_text(update))
+    if not args:
+        await reply(update, pack.text("taper.usage"))
+        return
+    today = context.services.reminders.today(context.services.reminders.zone_for(user.timezone))
+    try:
+        plan = parse_taper_command(args, today)
+    except PlanError as error:
+        event("plan_invalid", update, code=error.code)
+        await reply(update, plan_error_text(pack, error, usage="taper.usage"))
+        return
+    await _offer(update, context, plan)
+
+
+def plan_error_text(pack: ContentPack, error: PlanError, *, usage: str) -> Html:
+    if error.code == "args_missing":
+        return Html(f"{pack.text('plan_error.args_missing')}\n{pack.text(usage)}")
+    key = f"plan_error.{error.code}"
+    allowed = MESSAGES.get(key, frozenset())
+    params = {name: value for name, value in error.params.items() if name in allowed}
+    return pack.text(key, **params)
+
+
+async def guide_pressed(update: Update, context: BotContext) -> None:
+    """The guided standard schedule: kind, start, times, target; then the summary."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    user = await consented_user(update, context)
+    await query.answer()
+    if user is None:
+        return
+    pack = context.services.pack
+    guide = _guide(context)
+    _, step, *value = query.data.split(":", 2)
+    await query.edit_message_reply_markup(None)
+    if step == "custom":
+        await reply(update, pack.text("schedule.custom_help"))
+    elif step == "standard":
+        guide.clear()
+        await reply(
+            update,
+            pack.text("schedule.ask_start"),
+            keyboard(
+                [
+                    [
+                        (pack.text("schedule.button_today"), "sched:start:today"),
+                        (pack.text("schedule.button_tomorrow"), "sched:start:tomorrow"),
+                    ]
+                ]
+            ),
+        )
+    elif step == "start" and value and value[0] in ("today", "tomorrow"):
+        guide["start"] = value[0]
+        presets = [(preset.replace(",", " "), f"sched:times:{preset}") for preset in TIME_PRESETS]
+        await reply(update, pack.text("schedule.ask_times"), keyboard(chunked(presets, 1)))
+    elif step == "times" and value and value[0] in TIME_PRESETS and "start" in guide:
+        guide["times"] = value[0]
+        targets = [
+            (pack.text("schedule.target_button", mg=format_mg(mg)), f"sched:target:{mg}")
+            for mg in STANDARD_STEP_MG
+        ]
+        await reply(update, pack.text("schedule.ask_target"), keyboard(chunked(targets, 4)))
+    elif step == "target" and value and "times" in guide:
+        reminders = context.services.reminders
+        today = reminders.today(reminders.zone_for(user.timezone))
+        args = [guide["start"], guide["times"], f"target={value[0]}"]
+        try:
+            plan = parse_standard_command(args, today)
+        except PlanError as error:
+            await reply(update, plan_error_text(pack, error, usage="schedule.usage"))
+            return
+        guide.clear()
+        await _offer(update, context, plan)
+    else:
+        await reply(update, pack.text("schedule.expired"))
+
+
+async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
+    """Show the plan as understood and ask to save it (with the high-dose check)."""
+    services = context.services
+    pack = services.pack
+    user = await services.users.get(user_id(update))
+    zone = services.reminders.zone_for(user.timezone if user else None)
+    needs_confirmation = plan.needs_high_dose_confirmation()
+    _user_data(context)[PENDING] = PendingPlan(plan, needs_confirmation)
+    text = pack.text("schedule.summary", plan=plan_summary(pack, plan, zone))
+    cancel = (pack.text("schedule.button_cancel"), "plan:cancel")
+    if needs_confirmation:
+        warning = pack.text("schedule.high_dose", daily=format_mg(plan.max_daily_total()))
+        text = Html(f"{text}\n\n{warning}")
+        buttons = [[(pack.text("schedule.button_confirm_high"), "plan:save_high"), cancel]]
+    else:
+        buttons = [[(pack.text("schedule.button_save"), "plan:save"), cancel]]
+    event("plan_offered", update, kind=plan.kind)
+    await reply(update, text, keyboard(buttons))
+
+
+async def plan_decision_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    services = context.services
+    pack = services.pack
+    await query.answer()
+    pending = _user_data(context).pop(PENDING, None)
+    await query.edit_message_reply_markup(None)
+    user = await consented_user(update, context)
+    if user is None:
+        return
+    if query.data == "plan:cancel":
+        await reply(update, pack.text("schedule.cancelled"))
+        return
+    if not isinstance(pending, PendingPlan):
+        await reply(update, pack.text("schedule.expired"))
+        return
+    confirmed_high = query.data == "plan:save_high"
+    if pending.needs_confirmation and not confirmed_high:
+        await reply(update, pack.text("schedule.expired"))
+        return
+    first = await services.reminders.save_plan(
+        user.user_id, pending.plan, high_dose_confirmed=pending.needs_confirmation
+    )
+    event("plan_saved", update, kind=pending.plan.kind, high_dose=pending.needs_confirmation)
+    zone = services.reminders.zone_for(user.timezone)
+    if first is None:
+        await reply(update, pack.text("schedule.saved_no_dose"))
+    else:
+        today = services.reminders.today(zone)
+        await reply(update, pack.text("schedule.saved", first=local_when(first, zone, today)))
+
+
+# ----------------------------------------------------------------- views
+
+
+async def plan_command(update: Update, context: BotContext) -> None:
+    user = await consented_user(update, context)
+    if user is None:
+        return
+    services = context.services
+    stored = await services.doses.active_plan(user.user_id)
+    if stored is None:
+        await reply(update, services.pack.text("schedule.no_plan"))
+        return
+    zone = services.reminders.zone_for(user.timezone)
+    await reply(
+        update,
+        plan_summary(
+            services.pack,
+            stored.plan,
+            zone,
+            high_dose_confirmed=stored.high_dose_confirmed_at is not None,
+        ),
+    )
+
+
+async def today_command(update: Update, context: BotContext) -> None:
+    user = await consented_user(update, context)
+    if user is None:
+        return
+    services = context.services
+    zone = services.reminders.zone_for(user.timezone)
+    now = services.clock.now()
+    local_midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = local_midnight
+    end = (local_midnight + timedelta(days=1, hours=2)).replace(hour=0)
+    events = await services.doses.events_between(user.user_id, start, end)
+    today = local_midnight.date()
+    todays = [item for item in events if item.local_date == today]
+    await reply(update, today_view(services.pack, todays, today))
+
+
+async def missed_command(update: Update, context: BotContext) -> None:
+    """From the user's own schedule when there is one; otherwise the general guidance."""
+    services = context.services
+    user = await services.users.get(user_id(update))
+    stored = await services.doses.active_plan(user.user_id) if user else None
+    if user is None or stored is None:
+        await send_topic(update, context, "missed")
+        return
+    pack = services.pack
+    now = services.clock.now()
+    zone = services.reminders.zone_for(user.timezone)
+    open_dose = await services.doses.latest_unanswered(user.user_id, now)
+    if open_dose is None:
+        await reply(update, pack.text("missed.nothing_open"))
+        return
+    next_dose = await services.doses.next_dose_after(user.user_id, open_dose.due_at)
+    next_due = next_dose.due_at if next_dose else None
+    advice = missed_dose_advice(now, next_due)
+    event("missed_advice", update, action=advice.action.value)
+    params: dict[str, Any] = {
+        "mg": format_mg(open_dose.mg),
+        "due": local_hhmm(open_dose.due_at, zone),
+    }
+    if advice.action is MissedAction.SKIP:
+        assert next_due is not None
+        text = pack.text("missed.skip", next=local_hhmm(next_due, zone), **params)
+        buttons = [(pack.text("reminder.button_skip"), f"{DOSE_PREFIX}{open_dose.event_id}:skip")]
+    else:
+        if next_due is None:
+            text = pack.text("missed.take_now_no_next", **params)
+        else:
+            text = pack.text("missed.take_now", next=local_hhmm(next_due, zone), **params)
+        buttons = [
+            (pack.text("reminder.button_taken"), f"{DOSE_PREFIX}{open_dose.event_id}:taken"),
+            (pack.text("reminder.button_skip"), f"{DOSE_PREFIX}{open_dose.event_id}:skip"),
+        ]
+    await reply(update, text, keyboard([buttons]))
+
+
+# ----------------------------------------------------------------- settings
+
+
+async def pause_command(update: Update, context: BotContext) -> None:
+    user = await consented_user(update, context)
+    if user is None:
+        return
+    pack = context.services.pack
+    if user.reminders_paused:
+        await reply(update, pack.text("pause.already_paused"))
+        return
+    await context.services.reminders.pause(user.user_id)
+    event("reminders_paused", update)
+    await reply(update, pack.text("pause.paused"))
+
+
+async def resume_command(update: Update, context: BotContext) -> None:
+    user = await consented_user(update, context)
+    if user is None:
+        return
+    services = context.services
+    pack = services.pack
+    if not user.reminders_paused:
+        await reply(update, pack.text("pause.not_paused"))
+        return
+    first = await services.reminders.resume(user.user_id)
+    event("reminders_resumed", update)
+    if first is None:
+        await reply(update, pack.text("pause.resumed_no_dose"))
+        return
+    zone = services.reminders.zone_for(user.timezone)
+    today = services.reminders.today(zone)
+    await reply(update, pack.text("pause.resumed", next=local_when(first, zone, today)))
+
+
+async def tablets_command(update: Update, context: BotContext) -> None:
+    user = await consented_user(update, context)
+    if user is None:
+        return
+    pack = context.services.pack
+    args = [arg.lower() for arg in command_args(_text(update))]
+    scored = args[1:] == ["scored"]
+    if not args or len(args) > 2 or (len(args) == 2 and not scored):
+        await reply(update, pack.text("tablets.usage"))
+        return
+    try:
+        strength = parse_mg(args[0])
+    except PlanError:
+        await reply(update, pack.text("tablets.usage"))
+        return
+    if strength > Decimal(100):
+        await reply(update, pack.text("tablets.usage"))
+        return
+    await context.services.users.set_tablets(user.user_id, format_mg(strength), scored)
+    event("tablets_set", update)
+    suffix = pack.text("tablets.scored_suffix") if scored else ""
+    await reply(update, pack.text("tablets.set", strength=format_mg(strength), scored=Html(suffix)))
+
+
+# ----------------------------------------------------------------- helpers
+
+
+def _text(update: Update) -> str | None:
+    return update.effective_message.text if update.effective_message else None
+
+
+def _user_data(context: BotContext) -> dict[Any, Any]:
+    data = context.user_data
+    assert data is not None
+    return data
+
+
+def _guide(context: BotContext) -> dict[str, str]:
+    guide: dict[str, str] = _user_data(context).setdefault(GUIDE, {})
+    return guide
+
+
+def keyboard_or_none(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+    return keyboard(rows) if rows else None

@@ -1,0 +1,408 @@
+"""Dose reminders: the dispatcher that sends what is due, and the plan changes that feed it.
+
+The database decides what is due. One JobQueue job is armed for the next due instant (and
+re-armed whenever plans change or the clock jumps), and a periodic sweep catches anything else.
+Each due row is claimed in the database before its message is sent (see ``bot.storage.doses``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.base import JobLookupError
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.ext import Job, JobQueue
+
+from bot.clock import Clock
+from bot.content import ContentHolder, Html
+from bot.domain.missed import MissedAction, missed_dose_advice
+from bot.domain.plans import Plan, format_mg
+from bot.domain.schedule import slots_between
+from bot.domain.timezones import TimezoneError, parse_timezone
+from bot.storage.doses import Action, DoseEvent, DoseStore, DueEvent, Status, StoredPlan
+from bot.storage.users import UserStore
+from bot.views import dose_keyboard, dose_line, local_hhmm, step_notice, tablets_line
+
+log = logging.getLogger(__name__)
+
+HORIZON = timedelta(hours=48)  # dose events exist this far ahead
+EXTEND_BELOW = timedelta(hours=36)  # top up plans whose events end sooner than this
+FOLLOW_UP_AFTER = timedelta(minutes=30)
+SNOOZE_FOR = timedelta(minutes=15)
+LATE_AFTER = timedelta(minutes=10)  # past this, the missed-dose rule decides what to send
+SWEEP_EVERY = timedelta(seconds=60)
+BATCH_SIZE = 200
+MAX_ATTEMPTS = 8
+EXTEND_BATCH = 500
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    message_id: int | None = None
+    retry_at: datetime | None = None
+    outcome_unknown: bool = False
+    unreachable: bool = False
+
+
+class ReminderService:
+    def __init__(
+        self,
+        *,
+        doses: DoseStore,
+        users: UserStore,
+        content: ContentHolder,
+        clock: Clock,
+        default_zone: ZoneInfo,
+        bot: Bot,
+        job_queue: JobQueue,  # type: ignore[type-arg]
+    ) -> None:
+        self._doses = doses
+        self._users = users
+        self._content = content
+        self._clock = clock
+        self._default_zone = default_zone
+        self._bot = bot
+        self._job_queue = job_queue
+        self._run_lock = asyncio.Lock()
+        self._run_again = False
+        self._wake_job: Job | None = None  # type: ignore[type-arg]
+        self._sweep_job: Job | None = None  # type: ignore[type-arg]
+        self._earlier_missed: Counter[int] = Counter()
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        recovered = await self._doses.recover_claims(self._clock.now())
+        if recovered:
+            log.warning("reminder_claims_recovered count=%d", recovered)
+        self._sweep_job = self._job_queue.run_repeating(
+            self._on_timer, interval=SWEEP_EVERY, first=SWEEP_EVERY, name="dose-sweep"
+        )
+        self._clock.subscribe(self.kick)
+        self.kick()
+
+    def stop(self) -> None:
+        for job in (self._wake_job, self._sweep_job):
+            _cancel(job)
+        self._wake_job = self._sweep_job = None
+
+    def kick(self) -> None:
+        """Look for due work now (plans changed, or the clock jumped)."""
+        self._arm(0.0)
+
+    def _arm(self, delay_seconds: float) -> None:
+        _cancel(self._wake_job)
+        self._wake_job = self._job_queue.run_once(
+            self._on_timer, when=max(0.0, delay_seconds), name="dose-wakeup"
+        )
+
+    async def _on_timer(self, _context: object) -> None:
+        await self.run_due()
+
+    # ------------------------------------------------------------ dispatch
+
+    async def run_due(self) -> None:
+        """Send everything that is due, then arm the wake-up for the next due instant."""
+        if self._run_lock.locked():
+            self._run_again = True
+            return
+        async with self._run_lock:
+            self._run_again = True
+            while self._run_again:
+                self._run_again = False
+                await self._extend_plans()
+                while batch := await self._doses.claim_due(self._clock.now(), BATCH_SIZE):
+                    await self._deliver_batch(batch)
+            self._earlier_missed.clear()
+            await self._arm_next()
+
+    async def _arm_next(self) -> None:
+        next_at = await self._doses.next_action_at()
+        if next_at is None:
+            return
+        delay = (next_at - self._clock.now()).total_seconds()
+        if delay < SWEEP_EVERY.total_seconds():
+            self._arm(delay)
+
+    async def _deliver_batch(self, batch: list[DueEvent]) -> None:
+        """Users in parallel (the rate limiter paces them); one user's doses in order."""
+        by_user: defaultdict[int, list[DueEvent]] = defaultdict(list)
+        for due in batch:
+            by_user[due.event.user_id].append(due)
+        await asyncio.gather(*(self._deliver_user(items) for items in by_user.values()))
+
+    async def _deliver_user(self, items: list[DueEvent]) -> None:
+        for due in items:
+            try:
+                if due.action is Action.FOLLOW_UP:
+                    await self._send_follow_up(due)
+                else:
+                    await self._send_reminder(due)
+            except Exception:
+                # Never let one row stop the others; the claim is released for a retry.
+                log.exception("reminder_failed event=%d", due.event.event_id)
+                await self._doses.release_claim(
+                    due.event.event_id,
+                    self._clock.now() + _backoff(due.event.attempts),
+                    outcome_unknown=True,
+                )
+
+    async def _send_reminder(self, due: DueEvent) -> None:
+        event = due.event
+        now = self._clock.now()
+        zone = self._zone(due.timezone)
+        pack = self._content.pack
+        overdue = now - event.due_at > LATE_AFTER
+        if overdue and await self._doses.has_overdue_after(event, now):
+            # A later dose is due as well: this one is simply missed; the later one speaks.
+            await self._doses.record_missed_notice(event.event_id, None, now)
+            self._earlier_missed[event.user_id] += 1
+            log.info("dose_missed_silently event=%d user=%d", event.event_id, event.user_id)
+            return
+        next_dose = await self._doses.next_dose_after(event.user_id, event.due_at)
+        next_due = next_dose.due_at if next_dose else None
+        parts: list[str] = []
+        if event.resend_as_repeat:
+            parts.append(pack.text("reminder.repeat"))
+        if overdue and missed_dose_advice(now, next_due).action is MissedAction.SKIP:
+            assert next_due is not None
+            parts.append(
+                pack.text(
+                    "missed.notice",
+                    mg=format_mg(event.mg),
+                    due=local_hhmm(event.due_at, zone),
+                    next=local_hhmm(next_due, zone),
+                )
+            )
+            self._add_earlier_missed(parts, event.user_id)
+            outcome = await self._send(event.user_id, Html("\n\n".join(parts)), None)
+            if outcome.message_id is not None:
+                await self._doses.record_missed_notice(event.event_id, outcome.message_id, now)
+                log.info("missed_notice_sent event=%d user=%d", event.event_id, event.user_id)
+            else:
+                await self._after_failure(due, outcome)
+            return
+        parts.append(self._reminder_body(due, zone))
+        if event.status is Status.SNOOZED:
+            parts.append(pack.text("reminder.snoozed", due=local_hhmm(event.due_at, zone)))
+        elif overdue:
+            due_text = local_hhmm(event.due_at, zone)
+            if next_due is None:
+                parts.append(pack.text("reminder.late_no_next", due=due_text))
+            else:
+                parts.append(
+                    pack.text("reminder.late", due=due_text, next=local_hhmm(next_due, zone))
+                )
+        self._add_earlier_missed(parts, event.user_id)
+        outcome = await self._send(
+            event.user_id, Html("\n\n".join(parts)), dose_keyboard(pack, event.event_id)
+        )
+        if outcome.message_id is None:
+            await self._after_failure(due, outcome)
+            return
+        await self._doses.record_reminder_sent(
+            event.event_id, outcome.message_id, now, now + FOLLOW_UP_AFTER
+        )
+        lateness = (now - event.due_at).total_seconds()
+        log.info(
+            "reminder_sent event=%d user=%d lateness_s=%.1f repeat=%d",
+            event.event_id,
+            event.user_id,
+            lateness,
+            int(event.resend_as_repeat),
+        )
+
+    def _reminder_body(self, due: DueEvent, zone: ZoneInfo) -> Html:
+        pack = self._content.pack
+        lines: list[str] = [dose_line(pack, due, zone)]
+        tablets = tablets_line(pack, due)
+        if tablets:
+            lines.append(tablets)
+        body = "\n".join(lines)
+        notice = step_notice(pack, due, due.doses_per_day)
+        return Html(f"{body}\n\n{notice}" if notice else body)
+
+    def _add_earlier_missed(self, parts: list[str], user_id: int) -> None:
+        count = self._earlier_missed.pop(user_id, 0)
+        if count:
+            parts.append(self._content.pack.text("reminder.earlier_missed", count=count))
+
+    async def _send_follow_up(self, due: DueEvent) -> None:
+        event = due.event
+        now = self._clock.now()
+        zone = self._zone(due.timezone)
+        pack = self._content.pack
+        text = pack.text(
+            "reminder.follow_up", mg=format_mg(event.mg), due=local_hhmm(event.due_at, zone)
+        )
+        outcome = await self._send(event.user_id, text, dose_keyboard(pack, event.event_id))
+        if outcome.message_id is not None:
+            await self._doses.record_follow_up_sent(event.event_id, outcome.message_id, now)
+            log.info("follow_up_sent event=%d user=%d", event.event_id, event.user_id)
+        else:
+            await self._after_failure(due, outcome)
+
+    async def _send(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> SendOutcome:
+        now = self._clock.now()
+        try:
+            message = await self._bot.send_message(chat_id, text, reply_markup=markup)
+        except Forbidden:
+            return SendOutcome(unreachable=True)
+        except BadRequest as error:
+            if "chat not found" in str(error).lower():
+                return SendOutcome(unreachable=True)
+            log.error("reminder_rejected chat=%d kind=BadRequest", chat_id)
+            return SendOutcome(retry_at=now + timedelta(minutes=10))
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            return SendOutcome(retry_at=now + timedelta(seconds=seconds))
+        except TimedOut:
+            return SendOutcome(retry_at=now + timedelta(seconds=15), outcome_unknown=True)
+        except TelegramError as error:  # 5xx and network errors: not delivered
+            log.warning("reminder_send_error chat=%d kind=%s", chat_id, type(error).__name__)
+            return SendOutcome(retry_at=now + timedelta(seconds=15))
+        return SendOutcome(message_id=message.message_id)
+
+    async def _after_failure(self, due: DueEvent, outcome: SendOutcome) -> None:
+        event = due.event
+        now = self._clock.now()
+        if outcome.unreachable:
+            await self._doses.mark_unreachable(event.user_id, now)
+            log.warning("user_unreachable user=%d", event.user_id)
+            return
+        if event.attempts + 1 >= MAX_ATTEMPTS:
+            log.error("reminder_gave_up event=%d attempts=%d", event.event_id, event.attempts + 1)
+            await self._doses.record_missed_notice(event.event_id, None, now)
+            return
+        retry_at = max(outcome.retry_at or now, now + _backoff(event.attempts))
+        await self._doses.release_claim(
+            event.event_id, retry_at, outcome_unknown=outcome.outcome_unknown
+        )
+        log.info("reminder_retry event=%d attempt=%d", event.event_id, event.attempts + 1)
+        delay = (retry_at - now).total_seconds()
+        if delay < SWEEP_EVERY.total_seconds():
+            self._arm(delay)
+
+    # ------------------------------------------------------------ plans
+
+    async def _extend_plans(self) -> None:
+        """Keep HORIZON of dose events materialised for every active plan."""
+        now = self._clock.now()
+        while stale := await self._doses.plans_to_extend(now + EXTEND_BELOW, EXTEND_BATCH):
+            for stored in stale:
+                await self._extend(stored, now)
+            if len(stale) < EXTEND_BATCH:
+                break
+
+    async def _extend(self, stored: StoredPlan, now: datetime) -> None:
+        user = await self._users.get(stored.user_id)
+        zone = self._zone(user.timezone if user else None)
+        until = now + HORIZON
+        start = now - LATE_AFTER  # never create rows that are already long overdue
+        await self._doses.extend_plan(stored, slots_between(stored.plan, zone, start, until), until)
+
+    async def save_plan(
+        self, user_id: int, plan: Plan, *, high_dose_confirmed: bool
+    ) -> datetime | None:
+        """Make ``plan`` the user's plan from now on; return the first reminder's instant."""
+        now = self._clock.now()
+        user = await self._users.get(user_id)
+        zone = self._zone(user.timezone if user else None)
+        until = now + HORIZON
+        slots = slots_between(plan, zone, now, until)
+        await self._doses.replace_plan(
+            user_id,
+            plan,
+            slots,
+            now=now,
+            materialized_until=until,
+            high_dose_confirmed=high_dose_confirmed,
+        )
+        log.info("plan_saved user=%d kind=%s", user_id, plan.kind)
+        self.kick()
+        return slots[0].due_utc if slots else None
+
+    async def regenerate(self, user_id: int) -> datetime | None:
+        """Rebuild future doses of the active plan (time zone changed, reminders resumed)."""
+        stored = await self._doses.active_plan(user_id)
+        if stored is None:
+            return None
+        now = self._clock.now()
+        user = await self._users.get(user_id)
+        if user is None or user.reminders_paused:
+            return None
+        zone = self._zone(user.timezone)
+        until = now + HORIZON
+        slots = slots_between(stored.plan, zone, now, until)
+        await self._doses.regenerate(stored, slots, now=now, materialized_until=until)
+        log.info("plan_regenerated user=%d", user_id)
+        self.kick()
+        return slots[0].due_utc if slots else None
+
+    async def pause(self, user_id: int) -> None:
+        await self._doses.set_paused(user_id, True, self._clock.now())
+        log.info("reminders_paused user=%d", user_id)
+
+    async def resume(self, user_id: int) -> datetime | None:
+        await self._doses.set_paused(user_id, False, self._clock.now())
+        log.info("reminders_resumed user=%d", user_id)
+        return await self.regenerate(user_id)
+
+    # ------------------------------------------------------------ answers
+
+    async def answer(self, user_id: int, event_id: int, answer: str) -> DoseEvent | None:
+        """Record Taken / Skip / Snooze on the user's own open dose; None if not allowed."""
+        now = self._clock.now()
+        if answer == "taken":
+            return await self._doses.answer(event_id, user_id, Status.TAKEN, now)
+        if answer == "skip":
+            return await self._doses.answer(event_id, user_id, Status.SKIPPED, now)
+        if answer == "snooze":
+            event = await self._doses.answer(
+                event_id, user_id, Status.SNOOZED, now, snooze_until=now + SNOOZE_FOR
+            )
+            if event is not None:
+                self._arm_for(now + SNOOZE_FOR)
+            return event
+        return None
+
+    def _arm_for(self, instant: datetime) -> None:
+        delay = (instant - self._clock.now()).total_seconds()
+        if delay < SWEEP_EVERY.total_seconds():
+            self._arm(delay)
+
+    def zone_for(self, timezone: str | None) -> ZoneInfo:
+        return self._zone(timezone)
+
+    def _zone(self, name: str | None) -> ZoneInfo:
+        if not name:
+            return self._default_zone
+        try:
+            return parse_timezone(name)
+        except TimezoneError:
+            return self._default_zone
+
+    def today(self, zone: ZoneInfo) -> date:
+        return self._clock.now().astimezone(zone).date()
+
+
+def _cancel(job: Job | None) -> None:  # type: ignore[type-arg]
+    """Remove a job unless it already ran (a one-off job removes itself when it runs)."""
+    if job is None or job.removed:
+        return
+    with contextlib.suppress(JobLookupError):
+        job.schedule_removal()
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(15 * 2**attempts, 600))

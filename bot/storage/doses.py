@@ -1,0 +1,486 @@
+"""Plans and dose events: the database is the source of truth for what is due.
+
+A dose event is a row with a UTC instant and a status. ``next_action_at`` says when the
+dispatcher must next act on it (first reminder, snoozed reminder, or follow-up) and is NULL
+once there is nothing left to do; the due scan reads only the partial index on it.
+
+Claim-before-send: a row is claimed (``claimed_at`` set, ``next_action_at`` cleared) and
+committed before its message goes out. A claim still present at start means the process died
+with the outcome unknown, so the reminder is sent again, marked as a repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.domain.plans import Plan, PlanKind, Step, format_mg
+from bot.domain.schedule import DoseSlot
+from bot.storage.db import Database, Row, Transaction
+
+
+class Status(StrEnum):
+    SCHEDULED = "scheduled"  # waiting for its time
+    SENDING = "sending"  # claimed: the reminder is being sent
+    SENT = "sent"  # delivered, no answer yet
+    SNOOZED = "snoozed"  # the user asked to be reminded again later
+    TAKEN = "taken"
+    SKIPPED = "skipped"
+    MISSED = "missed"  # too late to take: the user was told to skip it
+    CANCELLED = "cancelled"  # plan changed, reminders paused or the user unreachable
+
+
+class Action(StrEnum):
+    REMINDER = "reminder"
+    FOLLOW_UP = "follow_up"
+
+
+OPEN_STATUSES = (Status.SCHEDULED, Status.SNOOZED)
+ANSWERABLE_STATUSES = (Status.SENT, Status.SNOOZED, Status.SENDING)
+
+
+def to_unix(instant: datetime) -> int:
+    return int(instant.timestamp())
+
+
+def from_unix(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _maybe(seconds: int | None) -> datetime | None:
+    return None if seconds is None else from_unix(seconds)
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    plan_id: int
+    user_id: int
+    plan: Plan
+    high_dose_confirmed_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DoseEvent:
+    event_id: int
+    user_id: int
+    plan_id: int
+    due_at: datetime
+    local_date: date
+    local_time: time
+    mg: Decimal
+    step_number: int
+    step_count: int
+    day_number: int
+    is_step_start: bool
+    is_maintenance: bool
+    is_last_step_dose: bool
+    status: Status
+    next_action_at: datetime | None
+    claimed_at: datetime | None
+    resend_as_repeat: bool
+    attempts: int
+    sent_at: datetime | None
+    message_id: int | None
+    followup_message_id: int | None
+    answered_at: datetime | None
+
+    @property
+    def action(self) -> Action:
+        return Action.FOLLOW_UP if self.status is Status.SENT else Action.REMINDER
+
+
+@dataclass(frozen=True)
+class DueEvent:
+    """A claimed event with what the dispatcher needs to word its message."""
+
+    event: DoseEvent
+    action: Action
+    plan_kind: PlanKind
+    plan_ends: bool
+    timezone: str | None
+    region: str | None
+    tablet_mg: Decimal | None
+    tablet_scored: bool
+    doses_per_day: int
+
+
+def _event(row: Row) -> DoseEvent:
+    return DoseEvent(
+        event_id=row["event_id"],
+        user_id=row["user_id"],
+        plan_id=row["plan_id"],
+        due_at=from_unix(row["due_at"]),
+        local_date=date.fromisoformat(row["local_date"]),
+        local_time=time.fromisoformat(row["local_time"]),
+        mg=Decimal(row["mg"]),
+        step_number=row["step_number"],
+        step_count=row["step_count"],
+        day_number=row["day_number"],
+        is_step_start=bool(row["is_step_start"]),
+        is_maintenance=bool(row["is_maintenance"]),
+        is_last_step_dose=bool(row["is_last_step_dose"]),
+        status=Status(row["status"]),
+        next_action_at=_maybe(row["next_action_at"]),
+        claimed_at=_maybe(row["claimed_at"]),
+        resend_as_repeat=bool(row["resend_as_repeat"]),
+        attempts=row["attempts"],
+        sent_at=_maybe(row["sent_at"]),
+        message_id=row["message_id"],
+        followup_message_id=row["followup_message_id"],
+        answered_at=_maybe(row["answered_at"]),
+    )
+
+
+def _due(row: Row) -> DueEvent:
+    event = _event(row)
+    return DueEvent(
+        event=event,
+        action=event.action,
+        plan_kind=row["plan_kind"],
+        plan_ends=bool(row["plan_ends"]),
+        timezone=row["timezone"],
+        region=row["region"],
+        tablet_mg=Decimal(row["tablet_mg"]) if row["tablet_mg"] else None,
+        tablet_scored=bool(row["tablet_scored"]),
+        doses_per_day=len(row["plan_times"].split(",")),
+    )
+
+
+def _plan(row: Row) -> StoredPlan:
+    steps = tuple(
+        Step(mg=Decimal(mg), days=int(days))
+        for mg, days in (part.split("x") for part in row["steps"].split(","))
+    )
+    plan = Plan(
+        kind=row["kind"],
+        start=date.fromisoformat(row["start_date"]),
+        times=tuple(time.fromisoformat(part) for part in row["times"].split(",")),
+        steps=steps,
+        ends_after_last_step=bool(row["ends_after_last_step"]),
+    )
+    return StoredPlan(
+        plan_id=row["plan_id"],
+        user_id=row["user_id"],
+        plan=plan,
+        high_dose_confirmed_at=_maybe(row["high_dose_confirmed_at"]),
+        created_at=from_unix(row["created_at"]),
+    )
+
+
+def _slot_row(user_id: int, plan_id: int, slot: DoseSlot) -> tuple[object, ...]:
+    due = to_unix(slot.due_utc)
+    return (
+        user_id,
+        plan_id,
+        due,
+        slot.local_date.isoformat(),
+        slot.local_time.strftime("%H:%M"),
+        format_mg(slot.mg),
+        slot.step_number,
+        slot.step_count,
+        slot.day_number,
+        int(slot.is_step_start),
+        int(slot.is_maintenance),
+        int(slot.is_last_step_dose),
+        due,
+    )
+
+
+_INSERT_EVENT = (
+    "INSERT OR IGNORE INTO dose_events (user_id, plan_id, due_at, local_date, local_time, mg,"
+    " step_number, step_count, day_number, is_step_start, is_maintenance, is_last_step_dose,"
+    " status, next_action_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?)"
+)
+
+
+async def _insert_slots(
+    tx: Transaction, user_id: int, plan_id: int, slots: Iterable[DoseSlot]
+) -> None:
+    await tx.executemany(_INSERT_EVENT, (_slot_row(user_id, plan_id, slot) for slot in slots))
+
+
+async def _cancel_future(tx: Transaction, user_id: int, now: datetime) -> None:
+    """Cancel the user's reminders not sent yet (history stays as it is)."""
+    await tx.execute(
+        "UPDATE dose_events SET status = 'cancelled', next_action_at = NULL"
+        " WHERE user_id = ? AND status IN ('scheduled', 'snoozed') AND due_at >= ?",
+        (user_id, to_unix(now)),
+    )
+
+
+class DoseStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ----------------------------------------------------------------- plans
+
+    async def replace_plan(
+        self,
+        user_id: int,
+        plan: Plan,
+        slots: Sequence[DoseSlot],
+        *,
+        now: datetime,
+        materialized_until: datetime,
+        high_dose_confirmed: bool,
+    ) -> int:
+        """Make ``plan`` the active one: old plan kept as history, its future doses cancelled."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE plans SET superseded_at = ? WHERE user_id = ? AND superseded_at IS NULL",
+                (to_unix(now), user_id),
+            )
+            await _cancel_future(tx, user_id, now)
+            plan_id = await tx.insert(
+                "INSERT INTO plans (user_id, kind, start_date, times, steps,"
+                " ends_after_last_step, high_dose_confirmed_at, materialized_until, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    user_id,
+                    plan.kind,
+                    plan.start.isoformat(),
+                    ",".join(at.strftime("%H:%M") for at in plan.times),
+                    ",".join(f"{format_mg(step.mg)}x{step.days}" for step in plan.steps),
+                    int(plan.ends_after_last_step),
+                    to_unix(now) if high_dose_confirmed else None,
+                    to_unix(materialized_until),
+                    to_unix(now),
+                ),
+            )
+            await _insert_slots(tx, user_id, plan_id, slots)
+        return plan_id
+
+    async def active_plan(self, user_id: int) -> StoredPlan | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM plans WHERE user_id = ? AND superseded_at IS NULL", (user_id,)
+        )
+        return _plan(row) if row else None
+
+    async def plans_to_extend(self, before: datetime, limit: int) -> list[StoredPlan]:
+        """Active plans of reachable, unpaused users whose events end before ``before``."""
+        rows = await self._db.fetch_all(
+            "SELECT plans.* FROM plans JOIN users USING (user_id)"
+            " WHERE plans.superseded_at IS NULL AND plans.materialized_until < ?"
+            " AND users.reminders_paused = 0 AND users.unreachable_at IS NULL"
+            " ORDER BY plans.materialized_until LIMIT ?",
+            (to_unix(before), limit),
+        )
+        return [_plan(row) for row in rows]
+
+    async def extend_plan(
+        self, stored: StoredPlan, slots: Sequence[DoseSlot], materialized_until: datetime
+    ) -> None:
+        async with self._db.transaction() as tx:
+            await _insert_slots(tx, stored.user_id, stored.plan_id, slots)
+            await tx.execute(
+                "UPDATE plans SET materialized_until = ? WHERE plan_id = ?",
+                (to_unix(materialized_until), stored.plan_id),
+            )
+
+    async def regenerate(
+        self,
+        stored: StoredPlan,
+        slots: Sequence[DoseSlot],
+        *,
+        now: datetime,
+        materialized_until: datetime,
+    ) -> None:
+        """Replace the future doses of the active plan (time zone change, resume)."""
+        async with self._db.transaction() as tx:
+            await _cancel_future(tx, stored.user_id, now)
+            # Cancelled rows keep their (date, time) key; free it for the new rows.
+            await tx.execute(
+                "DELETE FROM dose_events WHERE plan_id = ? AND status = 'cancelled'"
+                " AND due_at >= ?",
+                (stored.plan_id, to_unix(now)),
+            )
+            await _insert_slots(tx, stored.user_id, stored.plan_id, slots)
+            await tx.execute(
+                "UPDATE plans SET materialized_until = ? WHERE plan_id = ?",
+                (to_unix(materialized_until), stored.plan_id),
+            )
+
+    async def set_paused(self, user_id: int, paused: bool, now: datetime) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET reminders_paused = ? WHERE user_id = ?", (int(paused), user_id)
+            )
+            if paused:
+                await _cancel_future(tx, user_id, now)
+
+    async def mark_unreachable(self, user_id: int, now: datetime) -> None:
+        """Telegram said 403: stop sending to this user until they write again."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET unreachable_at = ? WHERE user_id = ?", (to_unix(now), user_id)
+            )
+            await _cancel_future(tx, user_id, now)
+            # Pending follow-ups of earlier reminders go too; they could not be delivered.
+            await tx.execute(
+                "UPDATE dose_events SET next_action_at = NULL"
+                " WHERE user_id = ? AND next_action_at IS NOT NULL",
+                (user_id,),
+            )
+
+    # ---------------------------------------------------------------- events
+
+    async def next_action_at(self) -> datetime | None:
+        row = await self._db.fetch_one(
+            "SELECT MIN(next_action_at) FROM dose_events WHERE next_action_at IS NOT NULL"
+        )
+        return _maybe(row[0]) if row else None
+
+    async def claim_due(self, now: datetime, limit: int) -> list[DueEvent]:
+        """Claim up to ``limit`` events whose next action is due, oldest first."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                "SELECT dose_events.*, plans.kind AS plan_kind,"
+                " plans.ends_after_last_step AS plan_ends, plans.times AS plan_times,"
+                " users.timezone, users.region,"
+                " users.tablet_mg, users.tablet_scored"
+                " FROM dose_events JOIN plans USING (plan_id)"
+                " JOIN users ON users.user_id = dose_events.user_id"
+                " WHERE dose_events.next_action_at IS NOT NULL"
+                " AND dose_events.next_action_at <= ?"
+                " ORDER BY dose_events.next_action_at LIMIT ?",
+                (to_unix(now), limit),
+            )
+            if not rows:
+                return []
+            ids = [row["event_id"] for row in rows]
+            marks = ",".join("?" * len(ids))
+            await tx.execute(
+                "UPDATE dose_events SET claimed_at = ?, next_action_at = NULL,"  # noqa: S608
+                " status = CASE WHEN status IN ('scheduled', 'snoozed') THEN 'sending'"
+                " ELSE status END"
+                f" WHERE event_id IN ({marks})",
+                (to_unix(now), *ids),
+            )
+        return [_due(row) for row in rows]
+
+    async def recover_claims(self, now: datetime) -> int:
+        """After a crash: re-send in-flight reminders as repeats; drop in-flight follow-ups."""
+        async with self._db.transaction() as tx:
+            reminders = await tx.execute(
+                "UPDATE dose_events SET status = 'scheduled', claimed_at = NULL,"
+                " resend_as_repeat = 1, next_action_at = ? WHERE status = 'sending'",
+                (to_unix(now),),
+            )
+            await tx.execute(
+                "UPDATE dose_events SET followup_sent_at = claimed_at, claimed_at = NULL"
+                " WHERE status = 'sent' AND claimed_at IS NOT NULL",
+            )
+        return reminders
+
+    async def record_reminder_sent(
+        self, event_id: int, message_id: int, now: datetime, follow_up_at: datetime | None
+    ) -> None:
+        await self._db.execute(
+            "UPDATE dose_events SET status = 'sent', message_id = ?, sent_at = ?,"
+            " claimed_at = NULL, resend_as_repeat = 0, attempts = attempts + 1,"
+            " next_action_at = ? WHERE event_id = ? AND status = 'sending'",
+            (message_id, to_unix(now), _unix_or_none(follow_up_at), event_id),
+        )
+
+    async def record_missed_notice(
+        self, event_id: int, message_id: int | None, now: datetime
+    ) -> None:
+        await self._db.execute(
+            "UPDATE dose_events SET status = 'missed', message_id = COALESCE(?, message_id),"
+            " sent_at = COALESCE(sent_at, ?), claimed_at = NULL, next_action_at = NULL"
+            " WHERE event_id = ?",
+            (message_id, to_unix(now), event_id),
+        )
+
+    async def record_follow_up_sent(self, event_id: int, message_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE dose_events SET followup_message_id = ?, followup_sent_at = ?,"
+            " claimed_at = NULL WHERE event_id = ?",
+            (message_id, to_unix(now), event_id),
+        )
+
+    async def release_claim(
+        self, event_id: int, retry_at: datetime, *, outcome_unknown: bool
+    ) -> None:
+        """The send failed: try again at ``retry_at`` (as a repeat if it may have arrived)."""
+        await self._db.execute(
+            "UPDATE dose_events SET claimed_at = NULL, attempts = attempts + 1,"
+            " next_action_at = ?, resend_as_repeat = MAX(resend_as_repeat, ?),"
+            " status = CASE status WHEN 'sending' THEN 'scheduled' ELSE status END"
+            " WHERE event_id = ?",
+            (to_unix(retry_at), int(outcome_unknown), event_id),
+        )
+
+    async def answer(
+        self,
+        event_id: int,
+        user_id: int,
+        status: Status,
+        now: datetime,
+        snooze_until: datetime | None = None,
+    ) -> DoseEvent | None:
+        """Record the user's answer if the event is theirs and still open to one."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE dose_events SET status = ?, answered_at = ?, next_action_at = ?"
+                " WHERE event_id = ? AND user_id = ?"
+                " AND status IN ('sent', 'snoozed', 'sending')",
+                (status.value, to_unix(now), _unix_or_none(snooze_until), event_id, user_id),
+            )
+            row = await tx.fetch_one(
+                "SELECT * FROM dose_events WHERE event_id = ? AND user_id = ?",
+                (event_id, user_id),
+            )
+        if row is None or not changed:
+            return None
+        return _event(row)
+
+    async def get_event(self, event_id: int, user_id: int) -> DoseEvent | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM dose_events WHERE event_id = ? AND user_id = ?", (event_id, user_id)
+        )
+        return _event(row) if row else None
+
+    async def next_dose_after(self, user_id: int, after: datetime) -> DoseEvent | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM dose_events WHERE user_id = ? AND due_at > ?"
+            " AND status IN ('scheduled', 'snoozed', 'sending', 'sent')"
+            " ORDER BY due_at LIMIT 1",
+            (user_id, to_unix(after)),
+        )
+        return _event(row) if row else None
+
+    async def has_overdue_after(self, event: DoseEvent, now: datetime) -> bool:
+        """Is a later dose of the same user also already due? Then this one is superseded."""
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM dose_events WHERE user_id = ? AND due_at > ? AND due_at <= ?"
+            " AND status IN ('scheduled', 'sending') LIMIT 1",
+            (event.user_id, to_unix(event.due_at), to_unix(now)),
+        )
+        return row is not None
+
+    async def events_between(self, user_id: int, start: datetime, end: datetime) -> list[DoseEvent]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM dose_events WHERE user_id = ? AND due_at >= ? AND due_at < ?"
+            " AND status != 'cancelled' ORDER BY due_at",
+            (user_id, to_unix(start), to_unix(end)),
+        )
+        return [_event(row) for row in rows]
+
+    async def latest_unanswered(self, user_id: int, now: datetime) -> DoseEvent | None:
+        """The most recent dose already due that has no answer yet (for /missed)."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM dose_events WHERE user_id = ? AND due_at <= ?"
+            " AND status IN ('scheduled', 'sending', 'sent', 'snoozed')"
+            " ORDER BY due_at DESC LIMIT 1",
+            (user_id, to_unix(now)),
+        )
+        return _event(row) if row else None
+
+
+def _unix_or_none(instant: datetime | None) -> int | None:
+    return None if instant is None else to_unix(instant)

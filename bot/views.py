@@ -1,0 +1,157 @@
+"""Words for plans and reminders, assembled from the content pack (no text lives here)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.content import ContentPack, Html
+from bot.domain.plans import Plan, format_mg
+from bot.domain.tablets import format_tablets, tablets_for
+from bot.storage.doses import DoseEvent, DueEvent
+
+DOSE_PREFIX = "dose:"
+DOSE_ANSWERS = ("taken", "skip", "snooze")
+
+
+def local_hhmm(instant: datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).strftime("%H:%M")
+
+
+def local_when(instant: datetime, zone: ZoneInfo, today: date | None = None) -> str:
+    """``08:00`` today, else ``Tue 12 Jan 08:00``."""
+    local = instant.astimezone(zone)
+    if today is not None and local.date() == today:
+        return local.strftime("%H:%M")
+    return local.strftime("%a %d %b %H:%M")
+
+
+def dose_keyboard(pack: ContentPack, event_id: int) -> InlineKeyboardMarkup:
+    labels = {
+        "taken": pack.text("reminder.button_taken"),
+        "skip": pack.text("reminder.button_skip"),
+        "snooze": pack.text("reminder.button_snooze"),
+    }
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    labels[answer], callback_data=f"{DOSE_PREFIX}{event_id}:{answer}"
+                )
+                for answer in DOSE_ANSWERS
+            ]
+        ]
+    )
+
+
+def dose_line(pack: ContentPack, due: DueEvent, zone: ZoneInfo) -> Html:
+    event = due.event
+    mg = format_mg(event.mg)
+    at = event.local_time.strftime("%H:%M")
+    if event.is_maintenance:
+        return pack.text("reminder.dose_maintenance", mg=mg, time=at)
+    key = "reminder.dose_taper" if due.plan_kind == "taper" else "reminder.dose"
+    return pack.text(
+        key, mg=mg, day=event.day_number, step=event.step_number, steps=event.step_count, time=at
+    )
+
+
+def tablets_line(pack: ContentPack, due: DueEvent) -> Html | None:
+    if due.tablet_mg is None:
+        return None
+    count = tablets_for(due.event.mg, due.tablet_mg, due.tablet_scored)
+    strength = format_mg(due.tablet_mg)
+    if count is None:
+        return pack.text("reminder.tablets_impossible", strength=strength)
+    return pack.text("reminder.tablets", count=format_tablets(count), strength=strength)
+
+
+def step_notice(pack: ContentPack, due: DueEvent, doses_per_day: int) -> Html | None:
+    """Step-change and end-of-plan lines, on the doses where they apply."""
+    event = due.event
+    emergency = pack.emergency_line(due.region)
+    daily = format_mg(event.mg * doses_per_day)
+    mg = format_mg(event.mg)
+    lines: list[str] = []
+    if event.is_step_start and event.step_number > 1:
+        if due.plan_kind == "taper":
+            lines.append(
+                pack.text("reminder.step_down", mg=mg, daily=daily, emergency_line=emergency)
+            )
+        else:
+            lines.append(pack.text("reminder.step_up", mg=mg, daily=daily))
+    if event.is_last_step_dose:
+        if due.plan_kind != "taper":
+            lines.append(pack.text("reminder.titration_end", mg=mg))
+        elif due.plan_ends:
+            lines.append(pack.text("reminder.taper_end", emergency_line=emergency))
+        else:
+            lines.append(pack.text("reminder.taper_hold", mg=mg))
+    return Html("\n\n".join(lines)) if lines else None
+
+
+def plan_summary(
+    pack: ContentPack, plan: Plan, zone: ZoneInfo, *, high_dose_confirmed: bool = False
+) -> Html:
+    count = len(plan.times)
+    lines = [
+        pack.text(
+            "plan.header",
+            kind=pack.text(f"plan.kind_{plan.kind}"),
+            times=", ".join(at.strftime("%H:%M") for at in plan.times),
+            timezone=zone.key,
+        )
+    ]
+    day = plan.start
+    for number, step in enumerate(plan.steps, start=1):
+        end = day + timedelta(days=step.days - 1)
+        lines.append(
+            pack.text(
+                "plan.step",
+                step=number,
+                mg=format_mg(step.mg),
+                count=count,
+                daily=format_mg(plan.daily_total(step)),
+                start=_day(day),
+                end=_day(end),
+            )
+        )
+        day = end + timedelta(days=1)
+    last = plan.steps[-1]
+    if plan.ends_after_last_step:
+        lines.append(pack.text("plan.taper_stops", end=_day(day - timedelta(days=1))))
+    else:
+        lines.append(
+            pack.text(
+                "plan.maintenance",
+                start=_day(day),
+                mg=format_mg(last.mg),
+                count=count,
+                daily=format_mg(plan.daily_total(last)),
+            )
+        )
+    if high_dose_confirmed:
+        lines.append(pack.text("plan.high_dose_note"))
+    return Html("\n".join(lines))
+
+
+def today_view(pack: ContentPack, events: list[DoseEvent], day: date) -> Html:
+    lines = [pack.text("today.header", date=_day(day))]
+    if not events:
+        lines.append(pack.text("today.empty"))
+    for event in events:
+        lines.append(
+            pack.text(
+                "today.line",
+                time=event.local_time.strftime("%H:%M"),
+                mg=format_mg(event.mg),
+                status=pack.text(f"today.status_{event.status.value}"),
+            )
+        )
+    return Html("\n".join(lines))
+
+
+def _day(day: date) -> str:
+    return day.strftime("%a %d %b %Y")
