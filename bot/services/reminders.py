@@ -237,6 +237,12 @@ class ReminderService:
     async def _send_follow_up(self, due: DueEvent) -> None:
         event = due.event
         now = self._clock.now()
+        planned = (event.sent_at or now) + FOLLOW_UP_AFTER
+        if now - planned > LATE_AFTER:
+            # Long overdue (the bot was down): a stale "did you take it?" helps nobody.
+            await self._doses.record_follow_up_dropped(event.event_id, now)
+            log.info("follow_up_dropped event=%d user=%d", event.event_id, event.user_id)
+            return
         zone = self._zone(due.timezone)
         pack = self._content.pack
         text = pack.text(

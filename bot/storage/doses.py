@@ -403,6 +403,12 @@ class DoseStore:
             (message_id, to_unix(now), event_id),
         )
 
+    async def record_follow_up_dropped(self, event_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE dose_events SET followup_sent_at = ?, claimed_at = NULL WHERE event_id = ?",
+            (to_unix(now), event_id),
+        )
+
     async def release_claim(
         self, event_id: int, retry_at: datetime, *, outcome_unknown: bool
     ) -> None:

@@ -1,0 +1,66 @@
+"""Helpers for reminder tests: set a plan as a user would, move the clock, read reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tests.conftest import RunningBot
+
+
+async def save_plan(bot: RunningBot, user: int, command: str, *, high_dose: bool = False) -> str:
+    """Type a /schedule or /taper command and press Save; return the confirmation text."""
+    [summary] = await bot.say(user, command)
+    assert "Please check your plan" in summary, summary
+    data = "plan:save_high" if high_dose else "plan:save"
+    [saved] = await bot.press(user, bot.last_message(user)["message_id"], data, replies=1)
+    assert "Saved" in saved, saved
+    return saved
+
+
+def reminders_to(bot: RunningBot, user: int) -> list[dict[str, Any]]:
+    return [
+        message
+        for message in bot.api.messages_to(user)
+        if (message["reply_markup"] and "dose:" in str(message["reply_markup"]))
+        or "Time for your dose" in (message["text"] or "")
+        or "You missed the" in (message["text"] or "")
+    ]
+
+
+async def advance_until_messages(
+    bot: RunningBot, user: int, instant: datetime, count: int = 1
+) -> list[dict[str, Any]]:
+    """Move the clock to ``instant`` and wait for ``count`` new messages to ``user``."""
+    before = bot.sent_count(user)
+    bot.clock.set(instant)
+    await bot.next_messages(user, before, count)
+    return bot.api.messages_to(user)[before:]
+
+
+def dose_data(message: dict[str, Any], answer: str) -> str:
+    for row in message["reply_markup"]["inline_keyboard"]:
+        for button in row:
+            if button["callback_data"].endswith(f":{answer}"):
+                return str(button["callback_data"])
+    raise AssertionError(f"no {answer} button on {message}")
+
+
+async def tap(bot: RunningBot, user: int, message: dict[str, Any], answer: str) -> dict[str, Any]:
+    """Press Taken / Skip / Snooze on a reminder and return the message as edited."""
+    edits = len(bot.api.calls_of("editMessageText"))
+    await bot.press(user, message["message_id"], dose_data(message, answer))
+    await bot.api.wait_for(
+        "editMessageText",
+        lambda call: call.params.get("message_id") == message["message_id"],
+        count=1
+        + sum(
+            1
+            for call in bot.api.calls_of("editMessageText")[:edits]
+            if call.params.get("message_id") == message["message_id"]
+        ),
+    )
+    for current in bot.api.messages_to(user):
+        if current["message_id"] == message["message_id"]:
+            return current
+    raise AssertionError("edited message vanished")
