@@ -73,6 +73,13 @@ class RunningBot:
     api: FakeBotAPI
     clock: FakeClock
     pack: ContentPack
+    stop_event: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def shutdown(self) -> None:
+        """Stop the bot as SIGTERM would; the database file stays for the next start."""
+        self.stop_event.set()
+        await self.task
 
     @property
     def services(self) -> Services:
@@ -146,12 +153,13 @@ async def start_bot(
         task = asyncio.create_task(serve(application, settings, stop))
         running.append((stop, task))
         await api.wait_until_polling()
-        return RunningBot(application, api, clock, pack)
+        return RunningBot(application, api, clock, pack, stop, task)
 
     yield start
     for stop, task in running:
-        stop.set()
-        await task
+        if not task.done():
+            stop.set()
+            await task
 
 
 @pytest.fixture

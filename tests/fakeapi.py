@@ -312,6 +312,9 @@ class FakeBotAPI:
         self.menu_buttons: dict[int | None, JSONDict] = {}
         self.profile: dict[str, str] = {}
         self.pushed_updates: list[JSONDict] = []
+        # Seconds to wait before answering a method (the message is already "delivered"), to
+        # hold requests in flight, e.g. while a test kills the bot.
+        self.answer_delay: dict[str, float] = {}
 
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
@@ -595,7 +598,11 @@ class FakeBotAPI:
         self._apply_rate_limit(method, params)
         if method == "getUpdates":
             return await self._get_updates(params)
-        return self._handlers[method](params)
+        result = self._handlers[method](params)
+        delay = self.answer_delay.get(method, 0.0)
+        if delay:
+            await asyncio.sleep(delay)
+        return result
 
     def _record(self, call: ApiCall) -> None:
         self.calls.append(call)

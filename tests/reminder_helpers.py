@@ -35,6 +35,7 @@ async def advance_until_messages(
     before = bot.sent_count(user)
     bot.clock.set(instant)
     await bot.next_messages(user, before, count)
+    await bot.services.reminders.run_due()  # the pass that sent them has recorded them
     return bot.api.messages_to(user)[before:]
 
 

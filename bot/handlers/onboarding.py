@@ -24,6 +24,11 @@ async def start(update: Update, context: BotContext) -> None:
     user = await services.users.get(user_id(update))
     event("start", update, returning=bool(user and user.has_consented))
     if user and user.has_consented:
+        if user.unreachable_at is not None:
+            # They had blocked the bot and are back (Telegram's "Restart" sends /start).
+            await services.users.mark_reachable(user.user_id)
+            await services.reminders.regenerate(user.user_id)
+            event("user_reachable_again", update)
         await reply(
             update,
             pack.text(

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Job, JobQueue
 
 from bot.clock import Clock
@@ -109,10 +109,14 @@ class ReminderService:
     # ------------------------------------------------------------ dispatch
 
     async def run_due(self) -> None:
-        """Send everything that is due, then arm the wake-up for the next due instant."""
+        """Send everything that is due, then arm the wake-up for the next due instant.
+
+        A call during a pass asks that pass to look again and waits for it to finish.
+        """
         if self._run_lock.locked():
             self._run_again = True
-            return
+            async with self._run_lock:
+                return
         async with self._run_lock:
             self._run_again = True
             while self._run_again:
@@ -272,11 +276,11 @@ class ReminderService:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             return SendOutcome(retry_at=now + timedelta(seconds=seconds))
-        except TimedOut:
-            return SendOutcome(retry_at=now + timedelta(seconds=15), outcome_unknown=True)
-        except TelegramError as error:  # 5xx and network errors: not delivered
+        except TelegramError as error:
+            # Time-outs, dropped connections and 5xx: the message may or may not have arrived,
+            # so the retry is marked as a possible repeat. Never a silent duplicate.
             log.warning("reminder_send_error chat=%d kind=%s", chat_id, type(error).__name__)
-            return SendOutcome(retry_at=now + timedelta(seconds=15))
+            return SendOutcome(retry_at=now + timedelta(seconds=15), outcome_unknown=True)
         return SendOutcome(message_id=message.message_id)
 
     async def _after_failure(self, due: DueEvent, outcome: SendOutcome) -> None:
