@@ -1,0 +1,118 @@
+"""How late do reminders arrive? The real process, the real clock, the Bot API stand-in.
+
+N users each have a dose due a few seconds after the bot starts. We record when each
+``sendMessage`` reaches the stand-in and report the lateness against the due instant.
+
+    python -m bench.reminder_latency [--users 30 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time as monotonic_time
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from bot.domain.plans import Plan, Step
+from bot.domain.schedule import DoseSlot
+from bot.storage.db import Database
+from bot.storage.doses import DoseStore
+from bot.storage.users import UserStore
+from tests.fakeapi import TEST_TOKEN, FakeBotAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+LEAD = timedelta(seconds=6)  # the doses fall due this long after the data is written
+
+
+async def prepare(path: Path, users: int, due: datetime) -> None:
+    database = await Database.open(path)
+    try:
+        user_store, doses = UserStore(database), DoseStore(database)
+        for user_id in range(1, users + 1):
+            await user_store.record_consent(user_id, due - LEAD)
+            plan = Plan("custom", due.date(), (time(0, 0),), (Step(Decimal(10), 30),), False)
+            slot = DoseSlot(
+                due,
+                due.date(),
+                due.time().replace(second=0, microsecond=0),
+                Decimal(10),
+                1,
+                1,
+                1,
+                1,
+                True,
+                False,
+                False,
+            )
+            await doses.replace_plan(
+                user_id,
+                plan,
+                [slot],
+                now=due - LEAD,
+                materialized_until=due + timedelta(hours=48),
+                high_dose_confirmed=False,
+            )
+    finally:
+        await database.close()
+
+
+async def run(users: int) -> dict[str, float]:
+    api = FakeBotAPI()
+    await api.start()
+    with tempfile.TemporaryDirectory() as folder:
+        database = Path(folder) / "bot.sqlite3"
+        due = (datetime.now(UTC) + LEAD).replace(microsecond=0)
+        await prepare(database, users, due)
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT),
+            "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+            "TELEGRAM_API_BASE_URL": api.url,
+            "CONTENT_DIR": str(ROOT / "content"),
+            "DATABASE_PATH": str(database),
+            "LOG_LEVEL": "WARNING",
+        }
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", env=env)
+        try:
+            calls = await api.wait_for("sendMessage", count=users, timeout=120)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+    await api.close()
+    # ApiCall.at is monotonic; convert the due instant to the same scale.
+    offset = monotonic_time.monotonic() - datetime.now(UTC).timestamp()
+    due_monotonic = due.timestamp() + offset
+    lateness = sorted(call.at - due_monotonic for call in calls)
+    return {
+        "users": users,
+        "p50_s": statistics.median(lateness),
+        "p99_s": lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))],
+        "max_s": lateness[-1],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, nargs="*", default=[30, 300])
+    args = parser.parse_args(argv)
+    for users in args.users:
+        report(asyncio.run(run(users)))
+
+
+def report(figures: dict[str, float]) -> None:
+    print(
+        f"reminder lateness, {figures['users']:.0f} doses due at the same second: "
+        f"p50 {figures['p50_s']:.2f} s, p99 {figures['p99_s']:.2f} s, max {figures['max_s']:.2f} s "
+        "(target: within 5 s; Telegram allows about 30 messages a second in all)"
+    )
+
+
+if __name__ == "__main__":
+    main()
