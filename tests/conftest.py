@@ -7,6 +7,8 @@ Each test gets a fresh stand-in on 127.0.0.1, a real SQLite file in a temporary 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -166,3 +168,31 @@ async def start_bot(
 async def bot(start_bot: Callable[..., Any]) -> RunningBot:
     started: RunningBot = await start_bot()
     return started
+
+
+def process_env(**values: str) -> dict[str, str]:
+    """A clean environment for ``python -m bot``: PATH plus what the test sets, no .env."""
+    return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **values}
+
+
+def bot_env(api: FakeBotAPI, database: Path, **values: str) -> dict[str, str]:
+    """The environment of a bot process that talks to ``api`` and keeps data in ``database``."""
+    return process_env(
+        TELEGRAM_BOT_TOKEN=TEST_TOKEN,
+        TELEGRAM_API_BASE_URL=api.url,
+        CONTENT_DIR=str(CONTENT_DIR),
+        DATABASE_PATH=str(database),
+        **values,
+    )
+
+
+async def start_process(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )

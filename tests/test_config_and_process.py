@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, load_settings
-from tests.conftest import CONTENT_DIR, ROOT
+from tests.conftest import CONTENT_DIR, bot_env, process_env, start_process
 from tests.fakeapi import TEST_TOKEN, FakeBotAPI
 
 GOOD = {"TELEGRAM_BOT_TOKEN": TEST_TOKEN}
 
 
-def _env(**values: str) -> dict[str, str]:
-    """A clean environment: only PATH and what the test sets (no developer .env leaks in)."""
-    return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **values}
-
-
 async def _run_bot(env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_process(env, cwd)
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode is not None
     return process.returncode, stdout.decode(), stderr.decode()
@@ -88,7 +73,7 @@ def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
 async def test_process_exits_2_with_one_line(
     tmp_path: Path, values: dict[str, str], variable: str
 ) -> None:
-    code, stdout, stderr = await _run_bot(_env(**values), cwd=tmp_path)
+    code, stdout, stderr = await _run_bot(process_env(**values), cwd=tmp_path)
     assert code == 2
     assert stdout == ""
     lines = stderr.strip().splitlines()
@@ -104,7 +89,7 @@ async def test_process_refuses_an_invalid_content_pack(tmp_path: Path) -> None:
     for path in CONTENT_DIR.glob("*.toml"):
         (broken / path.name).write_text(path.read_text())
     (broken / "topics.toml").write_text("[halflife]\ntitle = 'only this'\n")
-    code, _, stderr = await _run_bot(_env(**GOOD, CONTENT_DIR=str(broken)), cwd=tmp_path)
+    code, _, stderr = await _run_bot(process_env(**GOOD, CONTENT_DIR=str(broken)), cwd=tmp_path)
     assert code == 2
     assert len(stderr.strip().splitlines()) == 1
     assert "CONTENT_DIR" in stderr
@@ -114,7 +99,7 @@ async def test_process_refuses_an_invalid_content_pack(tmp_path: Path) -> None:
 async def test_process_reports_an_unusable_database_path(tmp_path: Path, api: FakeBotAPI) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    env = _env(
+    env = process_env(
         **GOOD,
         TELEGRAM_API_BASE_URL=api.url,
         CONTENT_DIR=str(CONTENT_DIR),
@@ -129,21 +114,7 @@ async def test_process_reports_an_unusable_database_path(tmp_path: Path, api: Fa
 @pytest.mark.process
 async def test_process_polls_answers_and_stops_cleanly(tmp_path: Path, api: FakeBotAPI) -> None:
     database = tmp_path / "data" / "bot.sqlite3"
-    env = _env(
-        **GOOD,
-        TELEGRAM_API_BASE_URL=api.url,
-        CONTENT_DIR=str(CONTENT_DIR),
-        DATABASE_PATH=str(database),
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_process(bot_env(api, database), tmp_path)
     try:
         await api.wait_until_polling(timeout=20)
         api.send_text(4242, "/halflife")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,8 +15,8 @@ from bot.domain.schedule import DoseSlot
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
 from bot.storage.users import UserStore
-from tests.conftest import CONTENT_DIR, ROOT
-from tests.fakeapi import TEST_TOKEN, FakeBotAPI
+from tests.conftest import bot_env, start_process
+from tests.fakeapi import FakeBotAPI
 
 USERS = range(7001, 7021)
 
@@ -59,23 +57,7 @@ async def _prepare(path: Path) -> None:
 
 
 async def _start(api: FakeBotAPI, database: Path, cwd: Path) -> asyncio.subprocess.Process:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
-        "TELEGRAM_API_BASE_URL": api.url,
-        "CONTENT_DIR": str(CONTENT_DIR),
-        "DATABASE_PATH": str(database),
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    return await start_process(bot_env(api, database, LOG_LEVEL="WARNING"), cwd)
 
 
 def _reminders(api: FakeBotAPI, user_id: int) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from bot.handlers.common import chunked, command_args, event, keyboard, reply, u
 from bot.handlers.facts import send_topic
 from bot.handlers.onboarding import consented_user
 from bot.messages import MESSAGES
+from bot.storage.users import User
 from bot.views import DOSE_PREFIX, local_hhmm, local_when, plan_summary, today_view
 
 GUIDE = "schedule_guide"
@@ -207,12 +208,7 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
         user.user_id, pending.plan, high_dose_confirmed=pending.needs_confirmation
     )
     event("plan_saved", update, kind=pending.plan.kind, high_dose=pending.needs_confirmation)
-    zone = services.reminders.zone_for(user.timezone)
-    if first is None:
-        await reply(update, pack.text("schedule.saved_no_dose"))
-    else:
-        today = services.reminders.today(zone)
-        await reply(update, pack.text("schedule.saved", first=local_when(first, zone, today)))
+    await _reply_with_next_dose(update, context, user, first, "schedule.saved", "first")
 
 
 # ----------------------------------------------------------------- views
@@ -321,12 +317,7 @@ async def resume_command(update: Update, context: BotContext) -> None:
         return
     first = await services.reminders.resume(user.user_id)
     event("reminders_resumed", update)
-    if first is None:
-        await reply(update, pack.text("pause.resumed_no_dose"))
-        return
-    zone = services.reminders.zone_for(user.timezone)
-    today = services.reminders.today(zone)
-    await reply(update, pack.text("pause.resumed", next=local_when(first, zone, today)))
+    await _reply_with_next_dose(update, context, user, first, "pause.resumed", "next")
 
 
 async def tablets_command(update: Update, context: BotContext) -> None:
@@ -354,6 +345,24 @@ async def tablets_command(update: Update, context: BotContext) -> None:
 
 
 # ----------------------------------------------------------------- helpers
+
+
+async def _reply_with_next_dose(
+    update: Update,
+    context: BotContext,
+    user: User,
+    first: datetime | None,
+    key: str,
+    placeholder: str,
+) -> None:
+    """``key`` naming the next dose in the user's local time, or ``key_no_dose`` if none."""
+    services = context.services
+    if first is None:
+        await reply(update, services.pack.text(f"{key}_no_dose"))
+        return
+    zone = services.reminders.zone_for(user.timezone)
+    when = local_when(first, zone, services.reminders.today(zone))
+    await reply(update, services.pack.text(key, **{placeholder: when}))
 
 
 def _text(update: Update) -> str | None:
