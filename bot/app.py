@@ -38,6 +38,7 @@ from bot.config import ConfigError, Settings
 from bot.content import TOPICS, ContentHolder, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.handlers import doses, errors, facts, freetext, onboarding, schedule
+from bot.services.pacing import SendPacer
 from bot.services.reminders import ReminderService
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
@@ -81,7 +82,9 @@ def build_application(
                 tzinfo=UTC,
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Bulk sends are paced by our SendPacer (reminders before broadcasts); the limiter
+        # here only retries after a 429, so replies to users who write are not slowed.
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3))
         .context_types(context_types)
         .concurrent_updates(True)
         .post_init(_on_startup)
@@ -160,6 +163,7 @@ async def _on_startup(application: BotApplication) -> None:
     content = ContentHolder(pack)
     users = UserStore(db)
     dose_store = DoseStore(db)
+    pacer = SendPacer()
     assert application.job_queue is not None
     reminders = ReminderService(
         doses=dose_store,
@@ -169,6 +173,7 @@ async def _on_startup(application: BotApplication) -> None:
         default_zone=settings.default_timezone,
         bot=application.bot,
         job_queue=application.job_queue,
+        pacer=pacer,
     )
     services = Services(
         settings=settings,
@@ -178,6 +183,7 @@ async def _on_startup(application: BotApplication) -> None:
         users=users,
         doses=dose_store,
         reminders=reminders,
+        pacer=pacer,
     )
     application.bot_data[SERVICES_KEY] = services
     await application.bot.set_my_commands(menu_commands(pack))
@@ -187,6 +193,7 @@ async def _on_startup(application: BotApplication) -> None:
 async def _on_shutdown(application: BotApplication) -> None:
     services: Services | None = application.bot_data.get(SERVICES_KEY)
     if services is not None:
+        await services.pacer.close()
         await services.db.close()
     log.info("stopped")
 

@@ -10,6 +10,7 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import ContentHolder, ContentPack
+from bot.services.pacing import SendPacer
 from bot.services.reminders import ReminderService
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
@@ -25,6 +26,7 @@ class Services:
     users: UserStore
     doses: DoseStore
     reminders: ReminderService
+    pacer: SendPacer
 
     @property
     def pack(self) -> ContentPack:

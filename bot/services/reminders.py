@@ -26,6 +26,7 @@ from bot.domain.missed import MissedAction, missed_dose_advice
 from bot.domain.plans import Plan, format_mg
 from bot.domain.schedule import slots_between
 from bot.domain.timezones import TimezoneError, parse_timezone
+from bot.services.pacing import Priority, SendPacer
 from bot.storage.doses import Action, DoseEvent, DoseStore, DueEvent, Status, StoredPlan
 from bot.storage.users import UserStore
 from bot.views import dose_keyboard, dose_line, local_hhmm, step_notice, tablets_line
@@ -62,6 +63,7 @@ class ReminderService:
         default_zone: ZoneInfo,
         bot: Bot,
         job_queue: JobQueue,  # type: ignore[type-arg]
+        pacer: SendPacer,
     ) -> None:
         self._doses = doses
         self._users = users
@@ -70,6 +72,7 @@ class ReminderService:
         self._default_zone = default_zone
         self._bot = bot
         self._job_queue = job_queue
+        self._pacer = pacer
         self._run_lock = asyncio.Lock()
         self._run_again = False
         self._wake_job: Job | None = None  # type: ignore[type-arg]
@@ -262,6 +265,7 @@ class ReminderService:
     async def _send(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
     ) -> SendOutcome:
+        await self._pacer.wait_turn(Priority.REMINDER)
         now = self._clock.now()
         try:
             message = await self._bot.send_message(chat_id, text, reply_markup=markup)
