@@ -86,7 +86,10 @@ def build_application(
         # here only retries after a 429, so replies to users who write are not slowed.
         .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3))
         .context_types(context_types)
-        .concurrent_updates(True)
+        # Enough parallel updates and connections for a busy bot; many more idle connections
+        # would cost more than they bring (httpcore checks each idle one on every request).
+        .concurrent_updates(64)
+        .connection_pool_size(64)
         .post_init(_on_startup)
         .post_shutdown(_on_shutdown)
         .build()

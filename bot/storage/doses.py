@@ -212,6 +212,18 @@ async def _cancel_future(tx: Transaction, user_id: int, now: datetime) -> None:
     )
 
 
+# The due scan: a range read of the partial index on next_action_at, then primary-key joins.
+DUE_SCAN_SQL = (
+    "SELECT dose_events.*, plans.kind AS plan_kind,"
+    " plans.ends_after_last_step AS plan_ends, plans.times AS plan_times,"
+    " users.timezone, users.region, users.tablet_mg, users.tablet_scored"
+    " FROM dose_events JOIN plans USING (plan_id)"
+    " JOIN users ON users.user_id = dose_events.user_id"
+    " WHERE dose_events.next_action_at IS NOT NULL AND dose_events.next_action_at <= ?"
+    " ORDER BY dose_events.next_action_at LIMIT ?"
+)
+
+
 class DoseStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -337,18 +349,7 @@ class DoseStore:
     async def claim_due(self, now: datetime, limit: int) -> list[DueEvent]:
         """Claim up to ``limit`` events whose next action is due, oldest first."""
         async with self._db.transaction() as tx:
-            rows = await tx.fetch_all(
-                "SELECT dose_events.*, plans.kind AS plan_kind,"
-                " plans.ends_after_last_step AS plan_ends, plans.times AS plan_times,"
-                " users.timezone, users.region,"
-                " users.tablet_mg, users.tablet_scored"
-                " FROM dose_events JOIN plans USING (plan_id)"
-                " JOIN users ON users.user_id = dose_events.user_id"
-                " WHERE dose_events.next_action_at IS NOT NULL"
-                " AND dose_events.next_action_at <= ?"
-                " ORDER BY dose_events.next_action_at LIMIT ?",
-                (to_unix(now), limit),
-            )
+            rows = await tx.fetch_all(DUE_SCAN_SQL, (to_unix(now), limit))
             if not rows:
                 return []
             ids = [row["event_id"] for row in rows]
@@ -367,12 +368,13 @@ class DoseStore:
         async with self._db.transaction() as tx:
             reminders = await tx.execute(
                 "UPDATE dose_events SET status = 'scheduled', claimed_at = NULL,"
-                " resend_as_repeat = 1, next_action_at = ? WHERE status = 'sending'",
+                " resend_as_repeat = 1, next_action_at = ?"
+                " WHERE claimed_at IS NOT NULL AND status = 'sending'",
                 (to_unix(now),),
             )
             await tx.execute(
                 "UPDATE dose_events SET followup_sent_at = claimed_at, claimed_at = NULL"
-                " WHERE status = 'sent' AND claimed_at IS NOT NULL",
+                " WHERE claimed_at IS NOT NULL AND status = 'sent'",
             )
         return reminders
 

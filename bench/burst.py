@@ -1,0 +1,132 @@
+"""Burst: N reminders due in the same minute, through a stand-in that enforces Telegram's
+limits (about 30 messages a second overall, 1 a second per chat).
+
+    python -m bench.burst [--reminders 10000] [--module bot]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.datagen import _migrate
+from bench.harness import BotProcess, pin_this_process_elsewhere
+from tests.fakeapi import FakeBotAPI
+
+LEAD_SECONDS = 5  # the doses fall due this long after the data is written
+REMINDER_MARK = "Time for your dose"
+
+
+@dataclass(frozen=True)
+class BurstResult:
+    design: str
+    reminders: int
+    drain_s: float
+    floor_s: float
+    lost: int
+    duplicated: int
+    retry_after_429: int
+    lateness_p50_s: float
+    lateness_p99_s: float
+    lateness_max_s: float
+
+
+def prepare(path: Path, reminders: int, due: int) -> None:
+    """``reminders`` users, each with one dose due at ``due`` (unix seconds)."""
+    asyncio.run(_migrate(path))
+    day = datetime.fromtimestamp(due, UTC).date().isoformat()
+    at = datetime.fromtimestamp(due, UTC).strftime("%H:%M")
+    connection = sqlite3.connect(path)
+    with connection:
+        for user_id in range(1, reminders + 1):
+            connection.execute(
+                "INSERT INTO users (user_id, timezone, consented_at, created_at)"
+                " VALUES (?, 'UTC', ?, ?)",
+                (user_id, due, due),
+            )
+            plan_id = connection.execute(
+                "INSERT INTO plans (user_id, kind, start_date, times, steps, ends_after_last_step,"
+                " materialized_until, created_at) VALUES (?, 'custom', ?, ?, '10x30', 0, ?, ?)",
+                (user_id, day, at, due + 48 * 3600, due),
+            ).lastrowid
+            connection.execute(
+                "INSERT INTO dose_events (user_id, plan_id, due_at, local_date, local_time, mg,"
+                " step_number, step_count, day_number, is_step_start, is_maintenance,"
+                " is_last_step_dose, status, next_action_at)"
+                " VALUES (?, ?, ?, ?, ?, '10', 1, 1, 1, 0, 0, 0, 'scheduled', ?)",
+                (user_id, plan_id, due, day, at, due),
+            )
+    connection.close()
+
+
+async def measure(path: Path, reminders: int, due: int, module: str) -> BurstResult:
+    api = FakeBotAPI(global_rate=30, per_chat_rate=1)
+    await api.start()
+    bot = BotProcess(api, path, module)
+    try:
+        await bot.start()
+        deadline = time.monotonic() + 3 * reminders / 30 + 60
+        while time.monotonic() < deadline:
+            await asyncio.sleep(1.0)
+            if len(_deliveries(api)) >= reminders:
+                break
+        await asyncio.sleep(2.0)  # anything sent twice would show up now
+    finally:
+        await bot.stop()
+        await api.close()
+    deliveries = _deliveries(api)
+    per_user = Counter(chat for chat, _ in deliveries)
+    # Convert the due instant to the stand-in's monotonic clock.
+    offset = time.monotonic() - time.time()
+    lateness = sorted(at - (due + offset) for _, at in deliveries) or [float("nan")]
+    return BurstResult(
+        design=module,
+        reminders=reminders,
+        drain_s=lateness[-1],
+        floor_s=reminders / 30,
+        lost=reminders - len(per_user),
+        duplicated=sum(count - 1 for count in per_user.values()),
+        retry_after_429=api.retry_after_count,
+        lateness_p50_s=statistics.median(lateness),
+        lateness_p99_s=lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))],
+        lateness_max_s=lateness[-1],
+    )
+
+
+def _deliveries(api: FakeBotAPI) -> list[tuple[int, float]]:
+    return [
+        (int(call.params["chat_id"]), call.at)
+        for call in api.calls
+        if call.method == "sendMessage"
+        and call.status == 200
+        and REMINDER_MARK in str(call.params.get("text", ""))
+    ]
+
+
+def run(reminders: int, module: str = "bot") -> BurstResult:
+    pin_this_process_elsewhere()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "burst.sqlite3"
+        due = int(time.time()) + LEAD_SECONDS
+        prepare(path, reminders, due)
+        return asyncio.run(measure(path, reminders, due, module))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reminders", type=int, default=10_000)
+    parser.add_argument("--module", default="bot")
+    args = parser.parse_args()
+    print(run(args.reminders, args.module))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Interactive load: fact commands and /today from many users, stand-in limits off.
+
+Updates are offered at a steady rate (open loop); we report the rate the bot kept up with and
+the time from offering an update to the stand-in receiving the reply.
+
+    python -m bench.interactive [--rate 500] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.datagen import generate
+from bench.harness import BotProcess, pin_this_process_elsewhere
+from bot.content import TOPICS
+from tests.fakeapi import FakeBotAPI
+
+FACT_TOPICS = [topic for topic in TOPICS if topic != "missed"]
+TODAY_EVERY = 5  # one update in five is /today from a user with a plan
+FIRST_FACT_CHAT = 10_000_000
+
+
+@dataclass(frozen=True)
+class InteractiveResult:
+    offered_per_s: float
+    handled_per_s: float
+    updates: int
+    answered: int
+    latency_p50_ms: float
+    latency_p99_ms: float
+
+
+async def measure(path: Path, users: int, rate: float, seconds: float) -> InteractiveResult:
+    api = FakeBotAPI()
+    await api.start()
+    bot = BotProcess(api, path)
+    offered: dict[int, float] = {}
+    try:
+        await bot.start()
+        total = int(rate * seconds)
+        started = time.monotonic()
+        for index in range(total):
+            target = started + index / rate
+            delay = target - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            chat, text = _update(index, users)
+            offered[chat] = time.monotonic()
+            api.send_text(chat, text)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(_replies(api)) < total:
+            await asyncio.sleep(0.2)
+    finally:
+        await bot.stop()
+        await api.close()
+    replies = _replies(api)
+    latencies = sorted(at - offered[chat] for chat, at in replies.items() if chat in offered)
+    last_reply = max(replies.values()) if replies else started
+    return InteractiveResult(
+        offered_per_s=rate,
+        handled_per_s=len(replies) / max(last_reply - started, 1e-9),
+        updates=len(offered),
+        answered=len(replies),
+        latency_p50_ms=statistics.median(latencies) * 1000,
+        latency_p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+    )
+
+
+def _update(index: int, users: int) -> tuple[int, str]:
+    """Each update comes from its own chat, so a reply maps to exactly one update."""
+    if index % TODAY_EVERY == 0 and index // TODAY_EVERY < users:
+        return index // TODAY_EVERY + 1, "/today"
+    return FIRST_FACT_CHAT + index, f"/{FACT_TOPICS[index % len(FACT_TOPICS)]}"
+
+
+def _replies(api: FakeBotAPI) -> dict[int, float]:
+    replies: dict[int, float] = {}
+    for call in api.calls:
+        if call.method == "sendMessage" and call.status == 200:
+            replies.setdefault(int(call.params["chat_id"]), call.at)
+    return replies
+
+
+def run(rate: float = 500.0, seconds: float = 10.0) -> InteractiveResult:
+    pin_this_process_elsewhere()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "interactive.sqlite3"
+        users = int(rate * seconds) // TODAY_EVERY + 1
+        generated = generate(path, users * 10, datetime.now(UTC))
+        return asyncio.run(measure(path, generated.users, rate, seconds))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    print(run(args.rate, args.seconds))
+
+
+if __name__ == "__main__":
+    main()
