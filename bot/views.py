@@ -46,7 +46,7 @@ def dose_keyboard(pack: ContentPack, event_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def dose_line(pack: ContentPack, due: DueEvent, zone: ZoneInfo) -> Html:
+def dose_line(pack: ContentPack, due: DueEvent) -> Html:
     event = due.event
     mg = format_mg(event.mg)
     at = event.local_time.strftime("%H:%M")

@@ -88,8 +88,6 @@ async def _claim_directly(bot: RunningBot, now: datetime) -> None:
     from bot.storage.db import Database
     from bot.storage.doses import DoseStore
 
-    settings = bot.application.bot_data.get("startup")
-    assert settings is None  # consumed at start; reopen the same file instead
     path = bot.services.settings.database_path
     database = await Database.open(path)
     try:

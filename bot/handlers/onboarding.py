@@ -154,7 +154,7 @@ async def region_pressed(update: Update, context: BotContext) -> None:
     if user.region is None:
         text = pack.text(
             "onboarding.done",
-            timezone=_zone_name(user, services, fresh=await services.users.get(user.user_id)),
+            timezone=_zone_name(user, services),
             region=pack.region(region_key).name,
             emergency_line=pack.emergency_line(region_key),
         )
@@ -200,9 +200,8 @@ async def consented_user(update: Update, context: BotContext) -> User | None:
     return user
 
 
-def _zone_name(user: User, services: Services, fresh: User | None = None) -> str:
-    current = fresh or user
-    return current.timezone or services.settings.default_timezone.key
+def _zone_name(user: User, services: Services) -> str:
+    return user.timezone or services.settings.default_timezone.key
 
 
 def _zone_buttons() -> list[list[tuple[str, str]]]:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
 from bot.content import ContentPack, Html
 from bot.context import BotContext
@@ -378,7 +378,3 @@ def _user_data(context: BotContext) -> dict[Any, Any]:
 def _guide(context: BotContext) -> dict[str, str]:
     guide: dict[str, str] = _user_data(context).setdefault(GUIDE, {})
     return guide
-
-
-def keyboard_or_none(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
-    return keyboard(rows) if rows else None

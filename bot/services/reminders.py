@@ -196,7 +196,7 @@ class ReminderService:
             else:
                 await self._after_failure(due, outcome)
             return
-        parts.append(self._reminder_body(due, zone))
+        parts.append(self._reminder_body(due))
         if event.status is Status.SNOOZED:
             parts.append(pack.text("reminder.snoozed", due=local_hhmm(event.due_at, zone)))
         elif overdue:
@@ -226,9 +226,9 @@ class ReminderService:
             int(event.resend_as_repeat),
         )
 
-    def _reminder_body(self, due: DueEvent, zone: ZoneInfo) -> Html:
+    def _reminder_body(self, due: DueEvent) -> Html:
         pack = self._content.pack
-        lines: list[str] = [dose_line(pack, due, zone)]
+        lines: list[str] = [dose_line(pack, due)]
         tablets = tablets_line(pack, due)
         if tablets:
             lines.append(tablets)
