@@ -318,3 +318,17 @@ async def test_invalid_arguments_explain_with_an_example(
     [reply] = await bot.say(USER, command)
     assert expected in reply
     assert await bot.services.doses.active_plan(USER) is None
+
+
+async def test_snoozing_after_the_follow_up_brings_no_second_follow_up(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="UTC")
+    await save_plan(bot, USER, "/schedule custom today 10:00,18:00 10x3")
+    await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, tzinfo=UTC))
+    [follow_up] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, 30, tzinfo=UTC))
+    await tap(bot, USER, follow_up, "snooze")
+    [again] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, 45, tzinfo=UTC))
+    assert "Snoozed reminder" in again["text"]
+    before = bot.sent_count(USER)
+    bot.clock.set(datetime(2026, 1, 11, 11, 30, tzinfo=UTC))
+    await bot.services.reminders.run_due()
+    assert bot.sent_count(USER) == before

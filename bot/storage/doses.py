@@ -384,7 +384,9 @@ class DoseStore:
         await self._db.execute(
             "UPDATE dose_events SET status = 'sent', message_id = ?, sent_at = ?,"
             " claimed_at = NULL, resend_as_repeat = 0, attempts = attempts + 1,"
-            " next_action_at = ? WHERE event_id = ? AND status = 'sending'",
+            # One follow-up per dose, even when the user snoozed after an earlier one.
+            " next_action_at = CASE WHEN followup_sent_at IS NULL THEN ? END"
+            " WHERE event_id = ? AND status = 'sending'",
             (message_id, to_unix(now), _unix_or_none(follow_up_at), event_id),
         )
 
