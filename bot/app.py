@@ -13,7 +13,7 @@ import asyncio
 import logging
 import signal
 import sqlite3
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,10 +37,14 @@ from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.content import TOPICS, ContentHolder, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
-from bot.handlers import doses, errors, facts, freetext, onboarding, schedule
+from bot.domain.flood import FloodGuard
+from bot.handlers import doses, errors, facts, freetext, guard, onboarding, privacy, schedule
+from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
+from bot.services.retention import RetentionService
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
+from bot.storage.privacy import PrivacyStore
 from bot.storage.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -61,6 +65,8 @@ MENU_COMMANDS: tuple[str, ...] = (
     "timezone",
     "facts",
     "announcements",
+    "mydata",
+    "deleteme",
     "help",
 )
 
@@ -94,7 +100,22 @@ def build_application(
 
 
 def register_handlers(application: BotApplication) -> None:
-    """Handlers in the order they are tried. Group -1 runs first and may stop the update."""
+    """Handlers in the order they are tried. Negative groups run first and may stop the update:
+    flood control (-3), edits and channel posts (-2), group chats (-1)."""
+    application.add_handler(TypeHandler(Update, guard.flood_control), group=-3)
+    not_for_us = (
+        filters.UpdateType.EDITED | filters.UpdateType.CHANNEL_POSTS
+    ) | filters.UpdateType.BUSINESS_MESSAGES
+    application.add_handlers(
+        [
+            MessageHandler(
+                filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE,
+                freetext.edited_message,
+            ),
+            MessageHandler(not_for_us, guard.ignore),
+        ],
+        group=-2,
+    )
     application.add_handler(TypeHandler(Update, freetext.private_chats_only), group=-1)
 
     command_handlers = {
@@ -111,6 +132,8 @@ def register_handlers(application: BotApplication) -> None:
         "pause": schedule.pause_command,
         "resume": schedule.resume_command,
         "tablets": schedule.tablets_command,
+        "mydata": privacy.mydata_command,
+        "deleteme": privacy.deleteme_command,
     }
     for name, callback in command_handlers.items():
         application.add_handler(CommandHandler(name, callback))
@@ -125,6 +148,7 @@ def register_handlers(application: BotApplication) -> None:
         r"^dose:": doses.dose_pressed,
         r"^sched:": schedule.guide_pressed,
         r"^plan:(save|save_high|cancel)$": schedule.plan_decision_pressed,
+        r"^erase:": privacy.erase_pressed,
     }
     for pattern, callback in callbacks.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
@@ -170,6 +194,7 @@ async def _on_startup(application: BotApplication) -> None:
         bot=application.bot,
         job_queue=application.job_queue,
     )
+    privacy_store = PrivacyStore(db)
     services = Services(
         settings=settings,
         clock=clock,
@@ -178,6 +203,14 @@ async def _on_startup(application: BotApplication) -> None:
         users=users,
         doses=dose_store,
         reminders=reminders,
+        privacy=PrivacyService(privacy_store, clock),
+        retention=RetentionService(
+            store=privacy_store,
+            clock=clock,
+            keep=timedelta(days=settings.data_retention_days),
+            job_queue=application.job_queue,
+        ),
+        flood=FloodGuard(),
     )
     application.bot_data[SERVICES_KEY] = services
     await application.bot.set_my_commands(menu_commands(pack))
@@ -227,12 +260,14 @@ async def serve(application: BotApplication, settings: Settings, stop: asyncio.E
         # Reminders start once the job queue runs: due doses (and any from before a crash or
         # downtime) go out right away.
         await application.bot_data[SERVICES_KEY].reminders.start()
+        application.bot_data[SERVICES_KEY].retention.start()
         log.info("ready mode=%s", settings.bot_mode)
         await stop.wait()
     finally:
         services: Services | None = application.bot_data.get(SERVICES_KEY)
         if services is not None:
             services.reminders.stop()
+            services.retention.stop()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
