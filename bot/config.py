@@ -20,6 +20,7 @@ from bot.domain.timezones import TimezoneError, parse_timezone
 
 _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_DATABASE_PATH = "data/bot.sqlite3"
 MIN_RETENTION_DAYS = 7
 MAX_RETENTION_DAYS = 3650
 
@@ -101,7 +102,7 @@ def load_settings(
     return Settings(
         telegram_bot_token=_token(env),
         admin_ids=_admin_ids(env.get("ADMIN_IDS", "")),
-        database_path=Path(env.get("DATABASE_PATH") or "data/bot.sqlite3"),
+        database_path=database_path(env),
         telegram_api_base_url=_url(
             env,
             "TELEGRAM_API_BASE_URL",
@@ -118,6 +119,10 @@ def load_settings(
         content_dir=Path(env.get("CONTENT_DIR") or "content"),
         data_retention_days=_retention_days(env.get("DATA_RETENTION_DAYS") or "400"),
     )
+
+
+def database_path(env: Mapping[str, str]) -> Path:
+    return Path(env.get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
 
 
 def _token(env: Mapping[str, str]) -> str:

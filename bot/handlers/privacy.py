@@ -23,11 +23,11 @@ _PENDING = "pending_erasure"
 _DATA = re.compile(r"^erase:(yes|no):([0-9a-f]{16})$")
 
 
-@dataclass(frozen=True)
+@dataclass
 class PendingErasure:
     nonce: str
-    message_id: int
     expires_at: datetime
+    message_id: int | None = None  # known once the offer is sent
 
 
 async def mydata_command(update: Update, context: BotContext) -> None:
@@ -56,16 +56,16 @@ async def deleteme_command(update: Update, context: BotContext) -> None:
         _user_data(context).clear()
         await reply(update, pack.text("privacy.nothing_stored"))
         return
-    nonce = secrets.token_hex(8)
+    # Stored before the offer is sent, so that no press can arrive before it.
+    pending = PendingErasure(secrets.token_hex(8), services.clock.now() + ERASE_VALID_FOR)
+    _user_data(context)[_PENDING] = pending
     buttons = [
-        (pack.text("privacy.erase_button"), f"{ERASE_PREFIX}yes:{nonce}"),
-        (pack.text("privacy.keep_button"), f"{ERASE_PREFIX}no:{nonce}"),
+        (pack.text("privacy.erase_button"), f"{ERASE_PREFIX}yes:{pending.nonce}"),
+        (pack.text("privacy.keep_button"), f"{ERASE_PREFIX}no:{pending.nonce}"),
     ]
     message = await reply(update, pack.text("privacy.erase_confirm"), keyboard([buttons]))
-    if message is None:
-        return
-    expires_at = services.clock.now() + ERASE_VALID_FOR
-    _user_data(context)[_PENDING] = PendingErasure(nonce, message.message_id, expires_at)
+    if message is not None:
+        pending.message_id = message.message_id
     event("erase_offered", update)
 
 
@@ -107,7 +107,7 @@ def _take_decision(update: Update, context: BotContext) -> tuple[bool, PendingEr
         or query.message is None
         or not isinstance(pending, PendingErasure)
         or not secrets.compare_digest(match.group(2), pending.nonce)
-        or query.message.message_id != pending.message_id
+        or pending.message_id not in (None, query.message.message_id)
     ):
         return None
     del _user_data(context)[_PENDING]

@@ -47,7 +47,7 @@ TIME_PRESETS = ("08:00,14:00,20:00", "07:00,13:00,19:00", "09:00,15:00,21:00", "
 class PendingPlan:
     plan: Plan
     needs_confirmation: bool
-    message_id: int | None  # the summary it was offered on: only its buttons can save it
+    message_id: int | None = None  # its summary, once sent: only those buttons can save it
 
 
 # ----------------------------------------------------------------- /schedule
@@ -180,6 +180,8 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
     user = await services.users.get(user_id(update))
     zone = services.reminders.zone_for(user.timezone if user else None)
     needs_confirmation = plan.needs_high_dose_confirmation()
+    pending = PendingPlan(plan, needs_confirmation)
+    _user_data(context)[PENDING] = pending  # before the summary is sent: no press can beat it
     text = pack.text("schedule.summary", plan=plan_summary(pack, plan, zone))
     cancel = (pack.text("schedule.button_cancel"), "plan:cancel")
     if needs_confirmation:
@@ -190,9 +192,8 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
         buttons = [[(pack.text("schedule.button_save"), "plan:save"), cancel]]
     event("plan_offered", update, kind=plan.kind)
     message = await reply(update, text, keyboard(buttons))
-    _user_data(context)[PENDING] = PendingPlan(
-        plan, needs_confirmation, message.message_id if message else None
-    )
+    if message is not None:
+        pending.message_id = message.message_id
 
 
 async def plan_decision_pressed(update: Update, context: BotContext) -> None:
@@ -390,7 +391,7 @@ def _user_data(context: BotContext) -> dict[Any, Any]:
 def _take_pending_plan(context: BotContext, message_id: int | None) -> PendingPlan | None:
     """The plan waiting on this very summary message; an older summary's buttons save nothing."""
     pending = _user_data(context).get(PENDING)
-    if not isinstance(pending, PendingPlan) or pending.message_id != message_id:
+    if not isinstance(pending, PendingPlan) or pending.message_id not in (None, message_id):
         return None
     del _user_data(context)[PENDING]
     return pending
