@@ -101,21 +101,9 @@ def build_application(
 
 def register_handlers(application: BotApplication) -> None:
     """Handlers in the order they are tried. Negative groups run first and may stop the update:
-    flood control (-3), edits and channel posts (-2), group chats (-1)."""
+    flood control (-3), edits, channel posts and the like (-2), group chats (-1)."""
     application.add_handler(TypeHandler(Update, guard.flood_control), group=-3)
-    not_for_us = (
-        filters.UpdateType.EDITED | filters.UpdateType.CHANNEL_POSTS
-    ) | filters.UpdateType.BUSINESS_MESSAGES
-    application.add_handlers(
-        [
-            MessageHandler(
-                filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE,
-                freetext.edited_message,
-            ),
-            MessageHandler(not_for_us, guard.ignore),
-        ],
-        group=-2,
-    )
+    application.add_handler(TypeHandler(Update, guard.not_acted_on), group=-2)
     application.add_handler(TypeHandler(Update, freetext.private_chats_only), group=-1)
 
     command_handlers = {

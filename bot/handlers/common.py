@@ -54,8 +54,10 @@ def chunked(items: Sequence[tuple[str, str]], size: int) -> list[list[tuple[str,
 
 async def drop_buttons(query: CallbackQuery) -> None:
     """Remove the keyboard of the pressed message. A replayed press on a message whose keyboard
-    is already gone is not an error (Telegram answers "message is not modified")."""
-    try:
+    is already gone is not an error."""
+    if isinstance(query.message, Message) and query.message.reply_markup is None:
+        return
+    try:  # two quick presses: the second is told "message is not modified"
         await query.edit_message_reply_markup(None)
     except BadRequest as error:
         if "not modified" not in str(error).lower():

@@ -59,7 +59,6 @@ async def edited_message(update: Update, context: BotContext) -> None:
         await _emergency_reply(update, context)
     else:
         await reply(update, context.services.pack.text("input.edited"))
-    raise ApplicationHandlerStop
 
 
 async def _emergency_reply(update: Update, context: BotContext) -> None:

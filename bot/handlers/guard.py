@@ -8,6 +8,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.context import BotContext
 from bot.domain.flood import Verdict
 from bot.handlers.common import event, reply
+from bot.handlers.freetext import edited_message
 
 
 async def flood_control(update: Update, context: BotContext) -> None:
@@ -31,6 +32,28 @@ async def flood_control(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-async def ignore(update: Update, context: BotContext) -> None:
-    """Channel posts, business messages and edits outside private chats: not for this bot."""
-    raise ApplicationHandlerStop
+async def not_acted_on(update: Update, context: BotContext) -> None:
+    """Edits, channel posts, business messages and buttons on inline messages stop here.
+
+    An edit is not a new request (an edited /deleteme must not ask again), yet a private one
+    gets an answer, the emergency one if it mentions an emergency. The bot has no inline
+    mode, so a button without a message is not one of its own.
+    """
+    edited = update.edited_message
+    if edited is not None and edited.chat.type == edited.chat.PRIVATE:
+        await edited_message(update, context)
+        raise ApplicationHandlerStop
+    if (
+        edited is not None
+        or update.channel_post is not None
+        or update.edited_channel_post is not None
+        or update.business_message is not None
+        or update.edited_business_message is not None
+    ):
+        event("update_ignored", update)
+        raise ApplicationHandlerStop
+    query = update.callback_query
+    if query is not None and query.message is None:
+        event("inline_button_refused", update)
+        await query.answer(context.services.pack.text("errors.stale_button"))
+        raise ApplicationHandlerStop
