@@ -76,6 +76,16 @@ async def _press_as(bot: RunningBot, presser: int, chat_id: int, message_id: int
 # ------------------------------------------------------------------ /mydata
 
 
+async def test_data_commands_are_in_the_menu_and_in_help(bot: RunningBot) -> None:
+    await bot.api.wait_for("setMyCommands")
+    menu = {command["command"]: command["description"] for command in bot.api.commands_for()}
+    assert menu["mydata"] == "A copy of everything I store about you"
+    assert menu["deleteme"] == "Erase everything I store about you"
+    [help_text] = await bot.say(USER, "/help")
+    assert "/mydata: a copy of everything I store about you" in help_text
+    assert "/deleteme: erase everything I store about you" in help_text
+
+
 async def test_mydata_sends_everything_as_json_and_the_dose_log_as_csv(bot: RunningBot) -> None:
     await _user_with_a_taken_dose(bot, USER)
     await bot.say(USER, "/tablets 10 scored")
