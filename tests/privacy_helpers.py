@@ -61,3 +61,13 @@ def json_document(bot: RunningBot, chat_id: int) -> dict[str, Any]:
     [content] = [data for name, data in sent_documents(bot, chat_id).items() if ".json" in name]
     document: dict[str, Any] = json.loads(content)
     return document
+
+
+async def press_as(bot: RunningBot, presser: int, chat_id: int, message_id: int, data: str) -> str:
+    """Press a button as ``presser``, maybe on another chat's message (as a forwarded message
+    or a forged update would); return the text of the bot's answer."""
+    query_id = bot.api.press_button(presser, message_id, data, chat_id=chat_id)
+    [call] = await bot.api.wait_for(
+        "answerCallbackQuery", lambda call: call.params.get("callback_query_id") == query_id
+    )
+    return str(call.params.get("text", ""))

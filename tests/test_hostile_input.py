@@ -28,7 +28,7 @@ from bot.handlers.schedule import plan_error_text
 from bot.storage.db import Database
 from bot.storage.privacy import PrivacyStore
 from tests.conftest import RunningBot
-from tests.privacy_helpers import stored
+from tests.privacy_helpers import press_as, stored
 from tests.reminder_helpers import advance_until_messages, dose_data, save_plan
 
 USER = 8008
@@ -61,14 +61,6 @@ HUGE = st.text(min_size=1000, max_size=4000)
 
 def _no_errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
-
-
-async def _press_as(bot: RunningBot, presser: int, chat_id: int, message_id: int, data: str) -> str:
-    query_id = bot.api.press_button(presser, message_id, data, chat_id=chat_id)
-    [call] = await bot.api.wait_for(
-        "answerCallbackQuery", lambda call: call.params.get("callback_query_id") == query_id
-    )
-    return str(call.params.get("text", ""))
 
 
 def _button_data(text: str) -> str:
@@ -263,6 +255,7 @@ async def test_updates_that_are_not_text_never_raise(
     bot.api.push_update({"edited_message": _private(USER, 2, text="I had a seizure", **edited)})
     ignored: list[dict[str, Any]] = [
         {"edited_message": {**_private(USER, 3, text="/start", **edited), "chat": group}},
+        {"edited_message": _private(USER, 5, location={"latitude": 1, "longitude": 2}, **edited)},
         {"channel_post": {"message_id": 1, "date": 1, "chat": channel, "text": "/start"}},
         {"edited_channel_post": {"message_id": 1, "date": 1, "chat": channel, "text": "hi"}},
         {"inline_query": {"id": "q1", "from": user, "query": "<b>", "offset": ""}},
@@ -348,8 +341,8 @@ async def test_forged_and_replayed_buttons_reach_no_one_elses_data(
     for answer in ("taken", "skip", "snooze"):
         data = dose_data(reminder, answer)
         # On the attacker's own chat, and on the victim's message (as if forwarded).
-        assert await _press_as(bot, ATTACKER, ATTACKER, 1, data) == STALE
-        assert await _press_as(bot, ATTACKER, USER, reminder["message_id"], data) == STALE
+        assert await press_as(bot, ATTACKER, ATTACKER, 1, data) == STALE
+        assert await press_as(bot, ATTACKER, USER, reminder["message_id"], data) == STALE
     own = bot.last_message(ATTACKER)["message_id"]
     for data in (
         "consent:maybe",
@@ -366,14 +359,14 @@ async def test_forged_and_replayed_buttons_reach_no_one_elses_data(
         "erase:yes:" + "0" * 16,
         "x" * 64,
     ):
-        await _press_as(bot, ATTACKER, ATTACKER, own, data)
+        await press_as(bot, ATTACKER, ATTACKER, own, data)
     # A press replayed on a message whose buttons are already gone is harmless.
     ask_region = await bot.say(ATTACKER, "/timezone UTC")
     assert ask_region
     await bot.say(ATTACKER, "/start")
     settings_message = bot.last_message(ATTACKER)["message_id"]
     for _ in range(2):
-        await _press_as(bot, ATTACKER, ATTACKER, settings_message, "region:us")
+        await press_as(bot, ATTACKER, ATTACKER, settings_message, "region:us")
 
     assert await stored(bot, USER) == victim
     assert _no_errors_logged(caplog) == []

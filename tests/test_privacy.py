@@ -30,6 +30,7 @@ from tests.privacy_helpers import (
     eventually,
     integrity,
     json_document,
+    press_as,
     row_counts,
     sent_documents,
     stored,
@@ -62,15 +63,6 @@ async def _edited(bot: RunningBot, chat_id: int, message_id: int) -> dict[str, A
     )
     [message] = [m for m in bot.api.messages_to(chat_id) if m["message_id"] == message_id]
     return message
-
-
-async def _press_as(bot: RunningBot, presser: int, chat_id: int, message_id: int, data: str) -> str:
-    """Press a button as ``presser`` (maybe on another chat's message); return the answer."""
-    query_id = bot.api.press_button(presser, message_id, data, chat_id=chat_id)
-    [call] = await bot.api.wait_for(
-        "answerCallbackQuery", lambda call: call.params.get("callback_query_id") == query_id
-    )
-    return str(call.params.get("text", ""))
 
 
 # ------------------------------------------------------------------ /mydata
@@ -173,7 +165,7 @@ async def test_deleteme_erases_everything_and_stops_reminders(bot: RunningBot) -
 
     # An old reminder button reads and changes nothing.
     data = f"dose:{evening.event_id}:taken"
-    answer = await _press_as(bot, USER, USER, reminder["message_id"], data)
+    answer = await press_as(bot, USER, USER, reminder["message_id"], data)
     assert answer == "This button is no longer active."
     assert await row_counts(bot, USER) == NOTHING
 
@@ -199,23 +191,23 @@ async def test_erase_button_is_bound_to_its_user_offer_and_time(bot: RunningBot)
     offer = bot.last_message(USER)
     yes, no = (bot.buttons(offer)[label] for label in ("Yes, erase everything", "Cancel"))
     # Someone else pressing it (a forwarded message, a forged update) erases nothing.
-    assert await _press_as(bot, OTHER, USER, offer["message_id"], yes) == stale
-    assert await _press_as(bot, OTHER, OTHER, offer["message_id"], yes) == stale
+    assert await press_as(bot, OTHER, USER, offer["message_id"], yes) == stale
+    assert await press_as(bot, OTHER, OTHER, offer["message_id"], yes) == stale
     # A forged nonce, or the right one on another message, erases nothing.
     forged = "erase:yes:" + "0" * 16
-    assert await _press_as(bot, USER, USER, offer["message_id"], forged) == stale
+    assert await press_as(bot, USER, USER, offer["message_id"], forged) == stale
     await bot.say(USER, "/help")
-    assert await _press_as(bot, USER, USER, bot.last_message(USER)["message_id"], yes) == stale
+    assert await press_as(bot, USER, USER, bot.last_message(USER)["message_id"], yes) == stale
     # The owner cancels; a replay of the same offer does nothing.
-    assert await _press_as(bot, USER, USER, offer["message_id"], no) == ""
+    assert await press_as(bot, USER, USER, offer["message_id"], no) == ""
     assert "Nothing was erased" in (await _edited(bot, USER, offer["message_id"]))["text"]
-    assert await _press_as(bot, USER, USER, offer["message_id"], yes) == stale
+    assert await press_as(bot, USER, USER, offer["message_id"], yes) == stale
 
     # An offer expires after a few minutes.
     await bot.say(USER, "/deleteme")
     late = bot.last_message(USER)
     bot.clock.advance(timedelta(minutes=6))
-    await _press_as(bot, USER, USER, late["message_id"], bot.buttons(late)["Yes, erase everything"])
+    await press_as(bot, USER, USER, late["message_id"], bot.buttons(late)["Yes, erase everything"])
     assert "expired" in (await _edited(bot, USER, late["message_id"]))["text"]
 
     for user in (USER, OTHER):

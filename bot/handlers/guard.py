@@ -35,13 +35,15 @@ async def flood_control(update: Update, context: BotContext) -> None:
 async def not_acted_on(update: Update, context: BotContext) -> None:
     """Edits, channel posts, business messages and buttons on inline messages stop here.
 
-    An edit is not a new request (an edited /deleteme must not ask again), yet a private one
-    gets an answer, the emergency one if it mentions an emergency. The bot has no inline
-    mode, so a button without a message is not one of its own.
+    An edit is not a new request (an edited /deleteme must not ask again), yet an edited text
+    in a private chat gets an answer, the emergency one if it mentions an emergency. Other
+    edits (a live location moving) pass in silence. The bot has no inline mode, so a button
+    without a message is not one of its own.
     """
     edited = update.edited_message
     if edited is not None and edited.chat.type == edited.chat.PRIVATE:
-        await edited_message(update, context)
+        if edited.text or edited.caption:
+            await edited_message(update, context)
         raise ApplicationHandlerStop
     if (
         edited is not None
