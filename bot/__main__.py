@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from bot.app import build_application, run
@@ -12,6 +13,7 @@ EXIT_CONFIG = 2
 
 
 def main() -> int:
+    os.umask(0o077)  # health data: every file the bot creates is owner-only
     try:
         settings = load_settings()
     except ConfigError as error:

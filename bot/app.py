@@ -13,7 +13,7 @@ import asyncio
 import logging
 import signal
 import sqlite3
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,11 +37,15 @@ from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.content import TOPICS, ContentHolder, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
-from bot.handlers import doses, errors, facts, freetext, onboarding, schedule
+from bot.domain.flood import FloodGuard
+from bot.handlers import doses, errors, facts, freetext, guard, onboarding, privacy, schedule
 from bot.services.pacing import SendPacer
+from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
+from bot.services.retention import RetentionService
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
+from bot.storage.privacy import PrivacyStore
 from bot.storage.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,8 @@ MENU_COMMANDS: tuple[str, ...] = (
     "timezone",
     "facts",
     "announcements",
+    "mydata",
+    "deleteme",
     "help",
 )
 
@@ -100,7 +106,10 @@ def build_application(
 
 
 def register_handlers(application: BotApplication) -> None:
-    """Handlers in the order they are tried. Group -1 runs first and may stop the update."""
+    """Handlers in the order they are tried. Negative groups run first and may stop the update:
+    flood control (-3), edits, channel posts and the like (-2), group chats (-1)."""
+    application.add_handler(TypeHandler(Update, guard.flood_control), group=-3)
+    application.add_handler(TypeHandler(Update, guard.not_acted_on), group=-2)
     application.add_handler(TypeHandler(Update, freetext.private_chats_only), group=-1)
 
     command_handlers = {
@@ -117,6 +126,8 @@ def register_handlers(application: BotApplication) -> None:
         "pause": schedule.pause_command,
         "resume": schedule.resume_command,
         "tablets": schedule.tablets_command,
+        "mydata": privacy.mydata_command,
+        "deleteme": privacy.deleteme_command,
     }
     for name, callback in command_handlers.items():
         application.add_handler(CommandHandler(name, callback))
@@ -131,6 +142,7 @@ def register_handlers(application: BotApplication) -> None:
         r"^dose:": doses.dose_pressed,
         r"^sched:": schedule.guide_pressed,
         r"^plan:(save|save_high|cancel)$": schedule.plan_decision_pressed,
+        r"^erase:": privacy.erase_pressed,
     }
     for pattern, callback in callbacks.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
@@ -178,6 +190,7 @@ async def _on_startup(application: BotApplication) -> None:
         job_queue=application.job_queue,
         pacer=pacer,
     )
+    privacy_store = PrivacyStore(db)
     services = Services(
         settings=settings,
         clock=clock,
@@ -187,6 +200,14 @@ async def _on_startup(application: BotApplication) -> None:
         doses=dose_store,
         reminders=reminders,
         pacer=pacer,
+        privacy=PrivacyService(privacy_store, clock),
+        retention=RetentionService(
+            store=privacy_store,
+            clock=clock,
+            keep=timedelta(days=settings.data_retention_days),
+            job_queue=application.job_queue,
+        ),
+        flood=FloodGuard(),
     )
     application.bot_data[SERVICES_KEY] = services
     await application.bot.set_my_commands(menu_commands(pack))
@@ -237,12 +258,14 @@ async def serve(application: BotApplication, settings: Settings, stop: asyncio.E
         # Reminders start once the job queue runs: due doses (and any from before a crash or
         # downtime) go out right away.
         await application.bot_data[SERVICES_KEY].reminders.start()
+        application.bot_data[SERVICES_KEY].retention.start()
         log.info("ready mode=%s", settings.bot_mode)
         await stop.wait()
     finally:
         services: Services | None = application.bot_data.get(SERVICES_KEY)
         if services is not None:
             services.reminders.stop()
+            services.retention.stop()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:

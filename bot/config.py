@@ -20,6 +20,9 @@ from bot.domain.timezones import TimezoneError, parse_timezone
 
 _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_DATABASE_PATH = "data/bot.sqlite3"
+MIN_RETENTION_DAYS = 7
+MAX_RETENTION_DAYS = 3650
 
 BotMode = Literal["polling", "webhook"]
 
@@ -42,6 +45,7 @@ class Settings:
     log_level: str
     default_timezone: ZoneInfo
     content_dir: Path
+    data_retention_days: int
 
     @property
     def bot_api_base_url(self) -> str:
@@ -98,7 +102,7 @@ def load_settings(
     return Settings(
         telegram_bot_token=_token(env),
         admin_ids=_admin_ids(env.get("ADMIN_IDS", "")),
-        database_path=Path(env.get("DATABASE_PATH") or "data/bot.sqlite3"),
+        database_path=database_path(env),
         telegram_api_base_url=_url(
             env,
             "TELEGRAM_API_BASE_URL",
@@ -113,7 +117,12 @@ def load_settings(
         log_level=_choice(env, "LOG_LEVEL", _LOG_LEVELS, "INFO", upper=True),
         default_timezone=_timezone(env.get("DEFAULT_TIMEZONE") or "UTC"),
         content_dir=Path(env.get("CONTENT_DIR") or "content"),
+        data_retention_days=_retention_days(env.get("DATA_RETENTION_DAYS") or "400"),
     )
+
+
+def database_path(env: Mapping[str, str]) -> Path:
+    return Path(env.get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
 
 
 def _token(env: Mapping[str, str]) -> str:
@@ -156,6 +165,16 @@ def _url(env: Mapping[str, str], name: str, value: str, *, schemes: tuple[str, .
 def _port(raw: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise ConfigError(f"WEBHOOK_PORT must be a port number from 1 to 65535, got {raw!r}")
+    return int(raw)
+
+
+def _retention_days(raw: str) -> int:
+    # At least a week: /today, /missed and the reminders read the last days of history.
+    if not raw.isdigit() or not MIN_RETENTION_DAYS <= int(raw) <= MAX_RETENTION_DAYS:
+        raise ConfigError(
+            f"DATA_RETENTION_DAYS must be a whole number of days from {MIN_RETENTION_DAYS} to "
+            f"{MAX_RETENTION_DAYS}, got {raw!r}"
+        )
     return int(raw)
 
 

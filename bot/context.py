@@ -10,8 +10,11 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import ContentHolder, ContentPack
+from bot.domain.flood import FloodGuard
 from bot.services.pacing import SendPacer
+from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
+from bot.services.retention import RetentionService
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
 from bot.storage.users import UserStore
@@ -27,6 +30,9 @@ class Services:
     doses: DoseStore
     reminders: ReminderService
     pacer: SendPacer
+    privacy: PrivacyService
+    retention: RetentionService
+    flood: FloodGuard
 
     @property
     def pack(self) -> ContentPack:

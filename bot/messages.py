@@ -63,6 +63,8 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "commands.pause": NONE,
     "commands.resume": NONE,
     "commands.tablets": NONE,
+    "commands.mydata": NONE,
+    "commands.deleteme": NONE,
     # reminder
     "reminder.dose": _keys("day", "mg", "step", "steps", "time"),
     "reminder.dose_maintenance": _keys("mg", "time"),
@@ -164,4 +166,17 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "plan_error.args_missing": NONE,
     "plan_error.taper_increases": _keys("value"),
     "plan_error.taper_empty": NONE,
+    # Data rights: /mydata, /deleteme
+    "privacy.nothing_stored": NONE,
+    "privacy.export_document": NONE,
+    "privacy.export_dose_log": NONE,
+    "privacy.erase_confirm": NONE,
+    "privacy.erase_button": NONE,
+    "privacy.keep_button": NONE,
+    "privacy.erased": NONE,
+    "privacy.erase_cancelled": NONE,
+    "privacy.erase_expired": NONE,
+    # Odd input
+    "input.edited": NONE,
+    "input.flood": _keys("emergency_line"),
 }

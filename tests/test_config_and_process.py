@@ -68,6 +68,7 @@ def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
         ({**GOOD, "ADMIN_IDS": "one,two"}, "ADMIN_IDS"),
         ({**GOOD, "DEFAULT_TIMEZONE": "Nowhere/Land"}, "DEFAULT_TIMEZONE"),
         ({**GOOD, "TELEGRAM_API_BASE_URL": "not a url"}, "TELEGRAM_API_BASE_URL"),
+        ({**GOOD, "DATA_RETENTION_DAYS": "forever"}, "DATA_RETENTION_DAYS"),
     ],
 )
 async def test_process_exits_2_with_one_line(
@@ -124,6 +125,7 @@ async def test_process_polls_answers_and_stops_cleanly(tmp_path: Path, api: Fake
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
     assert process.returncode == 0, stderr.decode()
     assert (database.stat().st_mode & 0o777) == 0o600
+    assert (database.parent.stat().st_mode & 0o777) == 0o700  # the folder it created, too
     with sqlite3.connect(database) as connection:
         versions = [row[0] for row in connection.execute("SELECT version FROM schema_version")]
     assert versions == sorted(versions)

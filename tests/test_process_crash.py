@@ -88,6 +88,9 @@ async def test_sigkill_mid_burst_loses_nothing_and_marks_repeats(
     api.answer_delay.clear()
     second = await _start(api, database, tmp_path)
     try:
+        # The killed process's last sends may already cover every user: wait until the new one
+        # is up (its signal handlers installed), or SIGTERM could beat them.
+        await api.wait_for("setMyCommands", count=2, timeout=20)
         for user in USERS:
             await api.wait_for(
                 "sendMessage", lambda call, user=user: call.params["chat_id"] == user, timeout=20

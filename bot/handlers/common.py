@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 
 log = logging.getLogger("bot.events")
 
@@ -49,3 +50,20 @@ def command_args(text: str | None) -> list[str]:
 
 def chunked(items: Sequence[tuple[str, str]], size: int) -> list[list[tuple[str, str]]]:
     return [list(items[index : index + size]) for index in range(0, len(items), size)]
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """Remove the keyboard of the pressed message. A replayed press on a message whose keyboard
+    is already gone is not an error."""
+    if isinstance(query.message, Message) and query.message.reply_markup is None:
+        return
+    try:  # two quick presses: the second is told "message is not modified"
+        await query.edit_message_reply_markup(None)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """User text quoted back in a reply: cut so the reply stays well inside one message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -31,11 +31,7 @@ async def free_text(update: Update, context: BotContext) -> None:
     intent = classify(message.text or "")
     event("free_text", update, intent=intent.value)
     if intent is Intent.EMERGENCY:
-        region = None
-        if update.effective_user is not None:
-            user = await services.users.get(update.effective_user.id)
-            region = user.region if user else None
-        await reply(update, pack.text("redflag.reply", emergency_line=pack.emergency_line(region)))
+        await _emergency_reply(update, context)
     elif intent is Intent.WANTS_TO_STOP:
         await reply(update, pack.text("stop.guidance"))
     else:
@@ -50,3 +46,26 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 async def non_text(update: Update, context: BotContext) -> None:
     event("non_text", update)
     await reply(update, context.services.pack.text("freetext.non_text"))
+
+
+async def edited_message(update: Update, context: BotContext) -> None:
+    """An edit is not a new request (an edited command must not run twice), but an emergency
+    written into an edit still gets the emergency answer."""
+    message = update.edited_message
+    assert message is not None
+    intent = classify(message.text or message.caption or "")
+    event("edited_message", update, intent=intent.value)
+    if intent is Intent.EMERGENCY:
+        await _emergency_reply(update, context)
+    else:
+        await reply(update, context.services.pack.text("input.edited"))
+
+
+async def _emergency_reply(update: Update, context: BotContext) -> None:
+    services = context.services
+    pack = services.pack
+    region = None
+    if update.effective_user is not None:
+        user = await services.users.get(update.effective_user.id)
+        region = user.region if user else None
+    await reply(update, pack.text("redflag.reply", emergency_line=pack.emergency_line(region)))

@@ -9,7 +9,16 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.content import TOPICS, Html
 from bot.context import BotContext, Services
 from bot.domain.timezones import COMMON_ZONES, TimezoneError, parse_timezone, zone_for_location
-from bot.handlers.common import chunked, command_args, event, keyboard, reply, user_id
+from bot.handlers.common import (
+    chunked,
+    command_args,
+    drop_buttons,
+    event,
+    keyboard,
+    reply,
+    shorten,
+    user_id,
+)
 from bot.storage.users import User
 
 CONSENT_YES = "consent:yes"
@@ -61,12 +70,12 @@ async def consent_pressed(update: Update, context: BotContext) -> None:
     await query.answer()
     if query.data == CONSENT_NO:
         event("consent_declined", update)
-        await query.edit_message_reply_markup(None)
+        await drop_buttons(query)
         await reply(update, pack.text("onboarding.declined"))
         return
     await services.users.record_consent(user_id(update), services.clock.now())
     event("consent_given", update)
-    await query.edit_message_reply_markup(None)
+    await drop_buttons(query)
     await reply(update, pack.text("onboarding.ask_timezone"), _zone_keyboard())
 
 
@@ -84,7 +93,7 @@ async def zone_pressed(update: Update, context: BotContext) -> None:
         await query.answer(services.pack.text("errors.stale_button"))
         return
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await drop_buttons(query)
     await _apply_zone(update, context, user, zone, key="timezone.set")
 
 
@@ -101,7 +110,7 @@ async def timezone_command(update: Update, context: BotContext) -> None:
         zone = parse_timezone(" ".join(args))
     except TimezoneError:
         event("timezone_invalid", update)
-        await reply(update, pack.text("timezone.invalid", value=" ".join(args)[:64]))
+        await reply(update, pack.text("timezone.invalid", value=shorten(" ".join(args), 64)))
         return
     await _apply_zone(update, context, user, zone, key="timezone.set")
 
@@ -148,7 +157,7 @@ async def region_pressed(update: Update, context: BotContext) -> None:
         await query.answer(pack.text("errors.stale_button"))
         return
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await drop_buttons(query)
     await services.users.set_region(user.user_id, region_key)
     event("region_set", update, region=region_key)
     if user.region is None:

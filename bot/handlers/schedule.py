@@ -22,7 +22,16 @@ from bot.domain.plans import (
     parse_standard_command,
     parse_taper_command,
 )
-from bot.handlers.common import chunked, command_args, event, keyboard, reply, user_id
+from bot.handlers.common import (
+    chunked,
+    command_args,
+    drop_buttons,
+    event,
+    keyboard,
+    reply,
+    shorten,
+    user_id,
+)
 from bot.handlers.facts import send_topic
 from bot.handlers.onboarding import consented_user
 from bot.messages import MESSAGES
@@ -38,6 +47,7 @@ TIME_PRESETS = ("08:00,14:00,20:00", "07:00,13:00,19:00", "09:00,15:00,21:00", "
 class PendingPlan:
     plan: Plan
     needs_confirmation: bool
+    message_id: int | None = None  # its summary, once sent: only those buttons can save it
 
 
 # ----------------------------------------------------------------- /schedule
@@ -104,7 +114,7 @@ def plan_error_text(pack: ContentPack, error: PlanError, *, usage: str) -> Html:
         return Html(f"{pack.text('plan_error.args_missing')}\n{pack.text(usage)}")
     key = f"plan_error.{error.code}"
     allowed = MESSAGES.get(key, frozenset())
-    params = {name: value for name, value in error.params.items() if name in allowed}
+    params = {name: shorten(value) for name, value in error.params.items() if name in allowed}
     return pack.text(key, **params)
 
 
@@ -120,7 +130,7 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
     pack = context.services.pack
     guide = _guide(context)
     _, step, *value = query.data.split(":", 2)
-    await query.edit_message_reply_markup(None)
+    await drop_buttons(query)
     if step == "custom":
         await reply(update, pack.text("schedule.custom_help"))
     elif step == "standard":
@@ -170,7 +180,8 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
     user = await services.users.get(user_id(update))
     zone = services.reminders.zone_for(user.timezone if user else None)
     needs_confirmation = plan.needs_high_dose_confirmation()
-    _user_data(context)[PENDING] = PendingPlan(plan, needs_confirmation)
+    pending = PendingPlan(plan, needs_confirmation)
+    _user_data(context)[PENDING] = pending  # before the summary is sent: no press can beat it
     text = pack.text("schedule.summary", plan=plan_summary(pack, plan, zone))
     cancel = (pack.text("schedule.button_cancel"), "plan:cancel")
     if needs_confirmation:
@@ -180,7 +191,9 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
     else:
         buttons = [[(pack.text("schedule.button_save"), "plan:save"), cancel]]
     event("plan_offered", update, kind=plan.kind)
-    await reply(update, text, keyboard(buttons))
+    message = await reply(update, text, keyboard(buttons))
+    if message is not None:
+        pending.message_id = message.message_id
 
 
 async def plan_decision_pressed(update: Update, context: BotContext) -> None:
@@ -189,15 +202,15 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
     services = context.services
     pack = services.pack
     await query.answer()
-    pending = _user_data(context).pop(PENDING, None)
-    await query.edit_message_reply_markup(None)
+    pending = _take_pending_plan(context, query.message.message_id if query.message else None)
+    await drop_buttons(query)
     user = await consented_user(update, context)
     if user is None:
         return
     if query.data == "plan:cancel":
         await reply(update, pack.text("schedule.cancelled"))
         return
-    if not isinstance(pending, PendingPlan):
+    if pending is None:
         await reply(update, pack.text("schedule.expired"))
         return
     confirmed_high = query.data == "plan:save_high"
@@ -373,6 +386,15 @@ def _user_data(context: BotContext) -> dict[Any, Any]:
     data = context.user_data
     assert data is not None
     return data
+
+
+def _take_pending_plan(context: BotContext, message_id: int | None) -> PendingPlan | None:
+    """The plan waiting on this very summary message; an older summary's buttons save nothing."""
+    pending = _user_data(context).get(PENDING)
+    if not isinstance(pending, PendingPlan) or pending.message_id not in (None, message_id):
+        return None
+    del _user_data(context)[PENDING]
+    return pending
 
 
 def _guide(context: BotContext) -> dict[str, str]:

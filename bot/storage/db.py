@@ -10,8 +10,9 @@ import asyncio
 import logging
 import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,10 @@ class Database:
         await connection.execute("PRAGMA busy_timeout=5000")
         database = cls(connection)
         await database.migrate()
+        if str(path) != ":memory:":
+            # The WAL files exist now; SQLite gives them the database file's mode, but a file
+            # copied in or created by an older version may be looser.
+            await asyncio.to_thread(_restrict_to_owner, path)
         return database
 
     async def close(self) -> None:
@@ -140,11 +145,48 @@ class Transaction:
         return list(await cursor.fetchall())
 
 
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
 def _create_private_file(path: Path) -> None:
-    """Health data: the file (and its WAL siblings, which inherit the mode) is owner-only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Health data: the file (and its WAL siblings, which inherit the mode) is owner-only, and
+    so is a folder created for it."""
+    path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
     if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
+
+
+def _restrict_to_owner(path: Path) -> None:
+    """Take group and other access away from the database and its side files."""
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in _SIDE_FILES)):
+        try:
+            if candidate.stat().st_mode & 0o077:
+                candidate.chmod(PRIVATE_FILE_MODE)
+                log.warning("database_permissions_tightened file=%s", candidate.name)
+        except FileNotFoundError:
+            continue
+        except OSError as error:  # e.g. owned by another account: say so, keep running
+            log.warning("database_permissions_unchanged file=%s error=%s", candidate.name, error)
+
+
+def backup_database(source: Path, target: Path) -> None:
+    """A consistent copy of a live database (SQLite online backup) in a new owner-only file.
+
+    Safe while the bot runs: WAL lets this reader copy while the bot writes.
+    """
+    if not source.is_file():
+        raise FileNotFoundError(f"no database at {source}")
+    target.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    # O_EXCL: never overwrite (or follow a link planted at) the target.
+    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE))
+    with (
+        closing(sqlite3.connect(source)) as reader,
+        closing(sqlite3.connect(target)) as writer,
+    ):
+        reader.backup(writer)
+    _restrict_to_owner(target)
 
 
 def _migrations() -> list[tuple[int, str, str]]:

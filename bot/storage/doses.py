@@ -224,6 +224,15 @@ DUE_SCAN_SQL = (
 )
 
 
+async def _still_active(tx: Transaction, stored: StoredPlan) -> bool:
+    """The plan was read before this transaction: it may since have been replaced, or erased
+    with its user (/deleteme). Its doses must then not come back."""
+    row = await tx.fetch_one(
+        "SELECT 1 FROM plans WHERE plan_id = ? AND superseded_at IS NULL", (stored.plan_id,)
+    )
+    return row is not None
+
+
 class DoseStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -287,6 +296,8 @@ class DoseStore:
         self, stored: StoredPlan, slots: Sequence[DoseSlot], materialized_until: datetime
     ) -> None:
         async with self._db.transaction() as tx:
+            if not await _still_active(tx, stored):
+                return
             await _insert_slots(tx, stored.user_id, stored.plan_id, slots)
             await tx.execute(
                 "UPDATE plans SET materialized_until = ? WHERE plan_id = ?",
@@ -303,6 +314,8 @@ class DoseStore:
     ) -> None:
         """Replace the future doses of the active plan (time zone change, resume)."""
         async with self._db.transaction() as tx:
+            if not await _still_active(tx, stored):
+                return
             await _cancel_future(tx, stored.user_id, now)
             # Cancelled rows keep their (date, time) key; free it for the new rows.
             await tx.execute(
@@ -396,20 +409,21 @@ class DoseStore:
         await self._db.execute(
             "UPDATE dose_events SET status = 'missed', message_id = COALESCE(?, message_id),"
             " sent_at = COALESCE(sent_at, ?), claimed_at = NULL, next_action_at = NULL"
-            " WHERE event_id = ?",
+            " WHERE event_id = ? AND claimed_at IS NOT NULL",
             (message_id, to_unix(now), event_id),
         )
 
     async def record_follow_up_sent(self, event_id: int, message_id: int, now: datetime) -> None:
         await self._db.execute(
             "UPDATE dose_events SET followup_message_id = ?, followup_sent_at = ?,"
-            " claimed_at = NULL WHERE event_id = ?",
+            " claimed_at = NULL WHERE event_id = ? AND claimed_at IS NOT NULL",
             (message_id, to_unix(now), event_id),
         )
 
     async def record_follow_up_dropped(self, event_id: int, now: datetime) -> None:
         await self._db.execute(
-            "UPDATE dose_events SET followup_sent_at = ?, claimed_at = NULL WHERE event_id = ?",
+            "UPDATE dose_events SET followup_sent_at = ?, claimed_at = NULL"
+            " WHERE event_id = ? AND claimed_at IS NOT NULL",
             (to_unix(now), event_id),
         )
 
@@ -421,7 +435,7 @@ class DoseStore:
             "UPDATE dose_events SET claimed_at = NULL, attempts = attempts + 1,"
             " next_action_at = ?, resend_as_repeat = MAX(resend_as_repeat, ?),"
             " status = CASE status WHEN 'sending' THEN 'scheduled' ELSE status END"
-            " WHERE event_id = ?",
+            " WHERE event_id = ? AND claimed_at IS NOT NULL",
             (to_unix(retry_at), int(outcome_unknown), event_id),
         )
 

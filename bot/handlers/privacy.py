@@ -1,0 +1,120 @@
+"""/mydata (a copy of everything stored about the user) and /deleteme (erase it all).
+
+The erase button is bound to the user who asked, to the message it is on and to a one-time
+nonce, and it expires: a replayed, forged or forwarded press erases nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.handlers.common import event, keyboard, reply, user_id
+
+ERASE_PREFIX = "erase:"
+ERASE_VALID_FOR = timedelta(minutes=5)
+_PENDING = "pending_erasure"
+_DATA = re.compile(r"^erase:(yes|no):([0-9a-f]{16})$")
+
+
+@dataclass
+class PendingErasure:
+    nonce: str
+    expires_at: datetime
+    message_id: int | None = None  # known once the offer is sent
+
+
+async def mydata_command(update: Update, context: BotContext) -> None:
+    services = context.services
+    pack = services.pack
+    export = await services.privacy.export(user_id(update))
+    chat = update.effective_chat
+    if export is None or chat is None:
+        await reply(update, pack.text("privacy.nothing_stored"))
+        return
+    event("data_exported", update)
+    for file, caption in (
+        (export.document, "privacy.export_document"),
+        (export.dose_log, "privacy.export_dose_log"),
+    ):
+        await chat.send_document(file.content, filename=file.filename, caption=pack.text(caption))
+
+
+async def deleteme_command(update: Update, context: BotContext) -> None:
+    services = context.services
+    pack = services.pack
+    owner = user_id(update)
+    if await services.users.get(owner) is None:
+        # No profile; anything else that still names them (e.g. an audit row) loses the id.
+        await services.privacy.erase(owner)
+        _user_data(context).clear()
+        await reply(update, pack.text("privacy.nothing_stored"))
+        return
+    # Stored before the offer is sent, so that no press can arrive before it.
+    pending = PendingErasure(secrets.token_hex(8), services.clock.now() + ERASE_VALID_FOR)
+    _user_data(context)[_PENDING] = pending
+    buttons = [
+        (pack.text("privacy.erase_button"), f"{ERASE_PREFIX}yes:{pending.nonce}"),
+        (pack.text("privacy.keep_button"), f"{ERASE_PREFIX}no:{pending.nonce}"),
+    ]
+    message = await reply(update, pack.text("privacy.erase_confirm"), keyboard([buttons]))
+    if message is not None:
+        pending.message_id = message.message_id
+    event("erase_offered", update)
+
+
+async def erase_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    services = context.services
+    pack = services.pack
+    decision = _take_decision(update, context)
+    if decision is None:
+        event("erase_button_refused", update)
+        await query.answer(pack.text("errors.stale_button"))
+        return
+    confirmed, pending = decision
+    await query.answer()
+    if services.clock.now() > pending.expires_at:
+        event("erase_expired", update)
+        await query.edit_message_text(pack.text("privacy.erase_expired"), reply_markup=None)
+        return
+    if not confirmed:
+        event("erase_cancelled", update)
+        await query.edit_message_text(pack.text("privacy.erase_cancelled"), reply_markup=None)
+        return
+    await services.privacy.erase(user_id(update))
+    _user_data(context).clear()  # a plan waiting to be saved, a half-done guide
+    event("data_erased", update)
+    await query.edit_message_text(pack.text("privacy.erased"), reply_markup=None)
+
+
+def _take_decision(update: Update, context: BotContext) -> tuple[bool, PendingErasure] | None:
+    """(confirmed, the offer) if the press answers the presser's own open offer on its own
+    message; the offer is used up. No await in here: two quick presses cannot both pass."""
+    query = update.callback_query
+    assert query is not None
+    match = _DATA.match(query.data or "")
+    pending = _user_data(context).get(_PENDING)
+    if (
+        match is None
+        or query.message is None
+        or not isinstance(pending, PendingErasure)
+        or not secrets.compare_digest(match.group(2), pending.nonce)
+        or pending.message_id not in (None, query.message.message_id)
+    ):
+        return None
+    del _user_data(context)[_PENDING]
+    return match.group(1) == "yes", pending
+
+
+def _user_data(context: BotContext) -> dict[Any, Any]:
+    data = context.user_data
+    assert data is not None
+    return data

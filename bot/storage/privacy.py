@@ -1,0 +1,125 @@
+"""Data rights and retention: everything stored about one user, their erasure, old history.
+
+Export and erasure cover the users row and everything that cascades from it (plans, dose
+events). Tables that refer to a user in another way (an admin audit log, a broadcast outbox)
+join through the two extension points below, so adding one is one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.storage.db import Database, Row
+from bot.storage.doses import to_unix
+
+# Run inside the erasure transaction, each with the user id as its only parameter, after the
+# users row (and with it, by ON DELETE CASCADE, plans and dose events) is gone. For rows that
+# must outlive the user but lose the id, e.g.
+#   "UPDATE admin_audit SET actor_id = NULL WHERE actor_id = ?"
+ERASE_ALSO: tuple[str, ...] = ()
+
+# Further sections of /mydata: (section name, SELECT with the user id as its only parameter).
+EXPORT_ALSO: tuple[tuple[str, str], ...] = ()
+
+# A dose event is history once nothing is left to do with it (no reminder, follow-up or send
+# pending): only such rows are ever purged, never a future or open dose.
+_FINISHED_STATUSES = ("taken", "skipped", "missed", "cancelled", "sent")
+_PURGE_BATCH = 1000
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredRecords:
+    """Every stored row about one user, column by column, as the database holds it."""
+
+    user: Record
+    plans: list[Record]
+    dose_events: list[Record]
+    other: dict[str, list[Record]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    dose_events: int
+    plans: int
+
+
+def _record(row: Row) -> Record:
+    return dict(row)
+
+
+class PrivacyStore:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        erase_also: Sequence[str] = ERASE_ALSO,
+        export_also: Sequence[tuple[str, str]] = EXPORT_ALSO,
+    ) -> None:
+        self._db = db
+        self._erase_also = tuple(erase_also)
+        self._export_also = tuple(export_also)
+
+    async def records(self, user_id: int) -> StoredRecords | None:
+        """All rows about the user, read in one transaction (a consistent picture)."""
+        async with self._db.transaction() as tx:
+            user = await tx.fetch_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
+            if user is None:
+                return None
+            plans = await tx.fetch_all(
+                "SELECT * FROM plans WHERE user_id = ? ORDER BY plan_id", (user_id,)
+            )
+            doses = await tx.fetch_all(
+                "SELECT * FROM dose_events WHERE user_id = ? ORDER BY due_at, event_id",
+                (user_id,),
+            )
+            other = {
+                section: [_record(row) for row in await tx.fetch_all(sql, (user_id,))]
+                for section, sql in self._export_also
+            }
+        return StoredRecords(
+            user=_record(user),
+            plans=[_record(row) for row in plans],
+            dose_events=[_record(row) for row in doses],
+            other=other,
+        )
+
+    async def erase(self, user_id: int) -> bool:
+        """Delete the user and everything about them in one transaction.
+
+        Returns whether a users row existed. The extra statements run either way: a person
+        who never consented may still be named in, say, an audit row.
+        """
+        async with self._db.transaction() as tx:
+            deleted = await tx.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+            for statement in self._erase_also:
+                await tx.execute(statement, (user_id,))
+        return deleted > 0
+
+    async def purge_history(self, before: datetime) -> PurgeResult:
+        """Delete finished dose events due before ``before``, and superseded plans whose
+        events are all gone. In batches, so the dispatcher is never held up for long."""
+        cutoff = to_unix(before)
+        marks = ",".join("?" * len(_FINISHED_STATUSES))
+        events = 0
+        while True:
+            deleted = await self._db.execute(
+                "DELETE FROM dose_events WHERE event_id IN ("  # noqa: S608 - only placeholders
+                " SELECT event_id FROM dose_events WHERE due_at < ?"
+                " AND next_action_at IS NULL"
+                f" AND status IN ({marks}) LIMIT ?)",
+                (cutoff, *_FINISHED_STATUSES, _PURGE_BATCH),
+            )
+            events += deleted
+            if deleted < _PURGE_BATCH:
+                break
+        plans = await self._db.execute(
+            "DELETE FROM plans WHERE superseded_at IS NOT NULL AND superseded_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM dose_events WHERE dose_events.plan_id = plans.plan_id)",
+            (cutoff,),
+        )
+        return PurgeResult(dose_events=events, plans=plans)
