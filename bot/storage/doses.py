@@ -220,6 +220,7 @@ DUE_SCAN_SQL = (
     " FROM dose_events JOIN plans USING (plan_id)"
     " JOIN users ON users.user_id = dose_events.user_id"
     " WHERE dose_events.next_action_at IS NOT NULL AND dose_events.next_action_at <= ?"
+    " AND dose_events.status IN ('scheduled', 'snoozed', 'sent')"
     " ORDER BY dose_events.next_action_at LIMIT ?"
 )
 
@@ -433,7 +434,9 @@ class DoseStore:
         """The send failed: try again at ``retry_at`` (as a repeat if it may have arrived)."""
         await self._db.execute(
             "UPDATE dose_events SET claimed_at = NULL, attempts = attempts + 1,"
-            " next_action_at = ?, resend_as_repeat = MAX(resend_as_repeat, ?),"
+            # A dose answered while its message was in flight needs no retry.
+            " next_action_at = CASE WHEN status IN ('sending', 'sent') THEN ? END,"
+            " resend_as_repeat = MAX(resend_as_repeat, ?),"
             " status = CASE status WHEN 'sending' THEN 'scheduled' ELSE status END"
             " WHERE event_id = ? AND claimed_at IS NOT NULL",
             (to_unix(retry_at), int(outcome_unknown), event_id),
