@@ -37,7 +37,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.content import TOPICS, ContentHolder, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
-from bot.handlers import doses, errors, facts, freetext, onboarding, schedule
+from bot.handlers import doses, errors, facts, freetext, observe, onboarding, schedule
+from bot.metrics import Metrics, MetricsServer
 from bot.services.reminders import ReminderService
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
@@ -47,6 +48,10 @@ log = logging.getLogger(__name__)
 
 # The rate limiter and job queue make the full generic type long; handlers only need BotContext.
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
+
+# How long a stop (SIGTERM) waits for reminder sends in flight; systemd and Docker allow 30 s.
+SHUTDOWN_GRACE_SECONDS = 20.0
+METRICS_SERVER_KEY = "metrics_server"
 
 # Commands shown in Telegram's menu, in this order; descriptions come from the content pack.
 MENU_COMMANDS: tuple[str, ...] = (
@@ -95,6 +100,7 @@ def build_application(
 
 def register_handlers(application: BotApplication) -> None:
     """Handlers in the order they are tried. Group -1 runs first and may stop the update."""
+    application.add_handler(TypeHandler(Update, observe.count_update), group=-2)
     application.add_handler(TypeHandler(Update, freetext.private_chats_only), group=-1)
 
     command_handlers = {
@@ -160,6 +166,7 @@ async def _on_startup(application: BotApplication) -> None:
     content = ContentHolder(pack)
     users = UserStore(db)
     dose_store = DoseStore(db)
+    metrics = Metrics()
     assert application.job_queue is not None
     reminders = ReminderService(
         doses=dose_store,
@@ -169,6 +176,7 @@ async def _on_startup(application: BotApplication) -> None:
         default_zone=settings.default_timezone,
         bot=application.bot,
         job_queue=application.job_queue,
+        metrics=metrics,
     )
     services = Services(
         settings=settings,
@@ -178,16 +186,35 @@ async def _on_startup(application: BotApplication) -> None:
         users=users,
         doses=dose_store,
         reminders=reminders,
+        metrics=metrics,
     )
     application.bot_data[SERVICES_KEY] = services
+    if settings.metrics_port is not None:
+        application.bot_data[METRICS_SERVER_KEY] = _start_metrics(metrics, settings)
     await application.bot.set_my_commands(menu_commands(pack))
     log.info("started content_version=%s schema=%d", pack.version, await db.schema_version())
+
+
+def _start_metrics(metrics: Metrics, settings: Settings) -> MetricsServer:
+    assert settings.metrics_port is not None
+    try:
+        server = MetricsServer.start(metrics, settings.metrics_listen, settings.metrics_port)
+    except OSError as error:
+        raise ConfigError(
+            f"METRICS_PORT {settings.metrics_port} cannot be used on {settings.metrics_listen}: "
+            f"{error.strerror or error}"
+        ) from None
+    log.info("metrics_listening port=%d", settings.metrics_port)
+    return server
 
 
 async def _on_shutdown(application: BotApplication) -> None:
     services: Services | None = application.bot_data.get(SERVICES_KEY)
     if services is not None:
         await services.db.close()
+    metrics_server: MetricsServer | None = application.bot_data.pop(METRICS_SERVER_KEY, None)
+    if metrics_server is not None:
+        await metrics_server.stop()
     log.info("stopped")
 
 
@@ -230,11 +257,15 @@ async def serve(application: BotApplication, settings: Settings, stop: asyncio.E
         log.info("ready mode=%s", settings.bot_mode)
         await stop.wait()
     finally:
+        # Stop order: no new reminder work, no new updates, then let the sends in flight
+        # finish (claims not sent are released), then the handlers in flight, then the database.
         services: Services | None = application.bot_data.get(SERVICES_KEY)
         if services is not None:
             services.reminders.stop()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
+        if services is not None:
+            await services.reminders.wait_stopped(SHUTDOWN_GRACE_SECONDS)
         if application.running:
             await application.stop()
         try:

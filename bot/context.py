@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import CallbackContext, ExtBot
@@ -10,6 +10,7 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import ContentHolder, ContentPack
+from bot.metrics import Metrics
 from bot.services.reminders import ReminderService
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
@@ -25,6 +26,7 @@ class Services:
     users: UserStore
     doses: DoseStore
     reminders: ReminderService
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def pack(self) -> ContentPack:

@@ -147,6 +147,11 @@ def _create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
+def migration_versions() -> list[int]:
+    """Numbers of the migrations this code ships, in order."""
+    return [version for version, _, _ in _migrations()]
+
+
 def _migrations() -> list[tuple[int, str, str]]:
     found = []
     for entry in resources.files("bot.storage").joinpath("migrations").iterdir():
