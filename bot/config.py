@@ -10,7 +10,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -33,13 +33,13 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    telegram_bot_token: str
+    telegram_bot_token: str = field(repr=False)  # secrets never reach a log line via repr
     admin_ids: frozenset[int]
     database_path: Path
     telegram_api_base_url: str
     bot_mode: BotMode
     webhook_url: str | None
-    webhook_secret: str | None
+    webhook_secret: str | None = field(repr=False)
     webhook_listen: str
     webhook_port: int
     log_level: str

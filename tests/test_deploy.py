@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import load_settings, read_dotenv
 from tests.conftest import ROOT
+from tests.fakeapi import TEST_TOKEN
 
 DEPLOY = ROOT / "deploy"
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
@@ -63,3 +65,11 @@ def test_dockerfile_copies_what_exists_and_checks_health_with_the_bot() -> None:
     assert not set(sources) & set(ignored), "the Dockerfile copies a path .dockerignore drops"
     assert re.search(r'HEALTHCHECK .*\n?.*CMD \["python", "-m", "bot", "check"\]', dockerfile)
     assert re.search(r"^USER (?!root)\w+$", dockerfile, flags=re.MULTILINE)
+
+
+def test_env_example_is_a_valid_configuration_once_the_token_is_filled_in() -> None:
+    values = read_dotenv(ROOT / ".env.example")
+    assert values["TELEGRAM_BOT_TOKEN"] == ""
+    settings = load_settings(environ={**values, "TELEGRAM_BOT_TOKEN": TEST_TOKEN}, dotenv_path=None)
+    assert settings.bot_mode == "polling"
+    assert TEST_TOKEN not in repr(settings)
