@@ -1,7 +1,7 @@
 """Operator commands: ``python -m bot check`` and ``python -m bot backup <file>``.
 
-Each prints one line. A failure goes to stderr and names what to fix; the exit status is
-non-zero, so a Docker health check, a systemd ``ExecStartPre`` or a cron job can act on it.
+Each prints one line: ``ok: ...`` on stdout, or on stderr what failed and what to fix, with a
+non-zero exit status that a Docker health check, a monitoring job or a cron job can act on.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ async def run_checks(settings: Settings) -> CheckReport:
     except TelegramError as error:
         # Telegram down or the network out: the bot retries by itself, so only a warning.
         warning = (
-            f"Bot API at {settings.telegram_api_base_url} not reachable "
+            f"Bot API at {settings.telegram_api_base_url} did not answer getMe "
             f"({type(error).__name__}): token not verified"
         )
         return CheckReport(passed=passed, warnings=[warning])

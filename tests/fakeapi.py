@@ -517,27 +517,9 @@ class FakeBotAPI:
         self._remember(update)
         return update_id
 
-    def send_text(
-        self,
-        user_id: int,
-        text: str,
-        *,
-        chat_id: int | None = None,
-        chat_type: str = "private",
-        first_name: str = "Pat",
-        language_code: str = "en",
-    ) -> int:
-        """Queue a text message from a user; returns the update_id."""
-        return self.push_update(
-            self.text_update(
-                user_id,
-                text,
-                chat_id=chat_id,
-                chat_type=chat_type,
-                first_name=first_name,
-                language_code=language_code,
-            )
-        )
+    def send_text(self, user_id: int, text: str, **sender: Any) -> int:
+        """Queue a text message from a user (options of :meth:`text_update`); return its id."""
+        return self.push_update(self.text_update(user_id, text, **sender))
 
     def text_update(
         self,
