@@ -1,10 +1,13 @@
-"""``python -m bot``: validate the configuration and the content pack, then serve."""
+"""``python -m bot [check | backup <file>]``: serve (the default), check health, or back up."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+from pathlib import Path
 
+from bot import ops
 from bot.app import build_application, run
 from bot.config import ConfigError, configure_logging, load_settings
 from bot.content import ContentError, load_pack
@@ -12,23 +15,23 @@ from bot.content import ContentError, load_pack
 EXIT_CONFIG = 2
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
     os.umask(0o077)  # health data: every file the bot creates is owner-only
     try:
         settings = load_settings()
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    if arguments.command == "check":
+        return ops.check_command(settings)
+    if arguments.command == "backup":
+        return ops.backup_command(settings, arguments.file)
     try:
         pack = load_pack(settings.content_dir)
     except ContentError as error:
-        print(
-            f"configuration error: CONTENT_DIR {settings.content_dir} holds an invalid content "
-            f"pack: {error.problems[0]}"
-            + (f" (and {len(error.problems) - 1} more)" if len(error.problems) > 1 else ""),
-            file=sys.stderr,
-        )
+        print(f"configuration error: {ops.content_problem(settings, error)}", file=sys.stderr)
         return EXIT_CONFIG
     try:
         run(build_application(settings, pack), settings)
@@ -36,6 +39,17 @@ def main() -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Run the bot (default).")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser(
+        "check", help="check configuration, database, content pack and token; exit 1 if not ok"
+    )
+    backup = commands.add_parser("backup", help="write a consistent copy of the database")
+    backup.add_argument("file", type=Path, help="where to write the copy (owner-only)")
+    return parser
 
 
 if __name__ == "__main__":

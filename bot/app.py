@@ -38,7 +38,18 @@ from bot.config import ConfigError, Settings
 from bot.content import TOPICS, ContentHolder, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.domain.flood import FloodGuard
-from bot.handlers import doses, errors, facts, freetext, guard, onboarding, privacy, schedule
+from bot.handlers import (
+    doses,
+    errors,
+    facts,
+    freetext,
+    guard,
+    observe,
+    onboarding,
+    privacy,
+    schedule,
+)
+from bot.metrics import Metrics, MetricsServer
 from bot.services.pacing import SendPacer
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
@@ -52,6 +63,10 @@ log = logging.getLogger(__name__)
 
 # The rate limiter and job queue make the full generic type long; handlers only need BotContext.
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
+
+# How long a stop (SIGTERM) waits for reminder sends in flight; systemd and Docker allow 30 s.
+SHUTDOWN_GRACE_SECONDS = 20.0
+METRICS_SERVER_KEY = "metrics_server"
 
 # Commands shown in Telegram's menu, in this order; descriptions come from the content pack.
 MENU_COMMANDS: tuple[str, ...] = (
@@ -107,7 +122,9 @@ def build_application(
 
 def register_handlers(application: BotApplication) -> None:
     """Handlers in the order they are tried. Negative groups run first and may stop the update:
-    flood control (-3), edits, channel posts and the like (-2), group chats (-1)."""
+    counting for metrics (-4), flood control (-3), edits, channel posts and the like (-2),
+    group chats (-1)."""
+    application.add_handler(TypeHandler(Update, observe.count_update), group=-4)
     application.add_handler(TypeHandler(Update, guard.flood_control), group=-3)
     application.add_handler(TypeHandler(Update, guard.not_acted_on), group=-2)
     application.add_handler(TypeHandler(Update, freetext.private_chats_only), group=-1)
@@ -179,6 +196,7 @@ async def _on_startup(application: BotApplication) -> None:
     users = UserStore(db)
     dose_store = DoseStore(db)
     pacer = SendPacer()
+    metrics = Metrics()
     assert application.job_queue is not None
     reminders = ReminderService(
         doses=dose_store,
@@ -189,6 +207,7 @@ async def _on_startup(application: BotApplication) -> None:
         bot=application.bot,
         job_queue=application.job_queue,
         pacer=pacer,
+        metrics=metrics,
     )
     privacy_store = PrivacyStore(db)
     services = Services(
@@ -208,10 +227,26 @@ async def _on_startup(application: BotApplication) -> None:
             job_queue=application.job_queue,
         ),
         flood=FloodGuard(),
+        metrics=metrics,
     )
     application.bot_data[SERVICES_KEY] = services
+    if settings.metrics_port is not None:
+        application.bot_data[METRICS_SERVER_KEY] = _start_metrics(metrics, settings)
     await application.bot.set_my_commands(menu_commands(pack))
     log.info("started content_version=%s schema=%d", pack.version, await db.schema_version())
+
+
+def _start_metrics(metrics: Metrics, settings: Settings) -> MetricsServer:
+    assert settings.metrics_port is not None
+    try:
+        server = MetricsServer.start(metrics, settings.metrics_listen, settings.metrics_port)
+    except OSError as error:
+        raise ConfigError(
+            f"METRICS_PORT {settings.metrics_port} cannot be used on {settings.metrics_listen}: "
+            f"{error.strerror or error}"
+        ) from None
+    log.info("metrics_listening port=%d", settings.metrics_port)
+    return server
 
 
 async def _on_shutdown(application: BotApplication) -> None:
@@ -219,6 +254,9 @@ async def _on_shutdown(application: BotApplication) -> None:
     if services is not None:
         await services.pacer.close()
         await services.db.close()
+    metrics_server: MetricsServer | None = application.bot_data.pop(METRICS_SERVER_KEY, None)
+    if metrics_server is not None:
+        await metrics_server.stop()
     log.info("stopped")
 
 
@@ -262,12 +300,16 @@ async def serve(application: BotApplication, settings: Settings, stop: asyncio.E
         log.info("ready mode=%s", settings.bot_mode)
         await stop.wait()
     finally:
+        # Stop order: no new reminder work, no new updates, then let the sends in flight
+        # finish (claims not sent are released), then the handlers in flight, then the database.
         services: Services | None = application.bot_data.get(SERVICES_KEY)
         if services is not None:
             services.reminders.stop()
             services.retention.stop()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
+        if services is not None:
+            await services.reminders.wait_stopped(SHUTDOWN_GRACE_SECONDS)
         if application.running:
             await application.stop()
         try:

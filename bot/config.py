@@ -10,21 +10,24 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.domain.timezones import TimezoneError, parse_timezone
+from bot.jsonlog import JsonLogFormatter
 
 _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_DATABASE_PATH = "data/bot.sqlite3"
 MIN_RETENTION_DAYS = 7
 MAX_RETENTION_DAYS = 3650
+_LOG_FORMATS = ("plain", "json")
 
 BotMode = Literal["polling", "webhook"]
+LogFormat = Literal["plain", "json"]
 
 
 class ConfigError(Exception):
@@ -33,19 +36,22 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    telegram_bot_token: str
+    telegram_bot_token: str = field(repr=False)  # secrets never reach a log line via repr
     admin_ids: frozenset[int]
     database_path: Path
     telegram_api_base_url: str
     bot_mode: BotMode
     webhook_url: str | None
-    webhook_secret: str | None
+    webhook_secret: str | None = field(repr=False)
     webhook_listen: str
     webhook_port: int
     log_level: str
     default_timezone: ZoneInfo
     content_dir: Path
     data_retention_days: int
+    log_format: LogFormat = "plain"
+    metrics_port: int | None = None  # None: no metrics endpoint
+    metrics_listen: str = "127.0.0.1"
 
     @property
     def bot_api_base_url(self) -> str:
@@ -99,7 +105,7 @@ def load_settings(
                 "A-Z, a-z, 0-9, _ or -"
             )
 
-    return Settings(
+    settings = Settings(
         telegram_bot_token=_token(env),
         admin_ids=_admin_ids(env.get("ADMIN_IDS", "")),
         database_path=database_path(env),
@@ -113,12 +119,20 @@ def load_settings(
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         webhook_listen=env.get("WEBHOOK_LISTEN") or "127.0.0.1",
-        webhook_port=_port(env.get("WEBHOOK_PORT") or "8080"),
+        webhook_port=_port("WEBHOOK_PORT", env.get("WEBHOOK_PORT") or "8080"),
         log_level=_choice(env, "LOG_LEVEL", _LOG_LEVELS, "INFO", upper=True),
         default_timezone=_timezone(env.get("DEFAULT_TIMEZONE") or "UTC"),
         content_dir=Path(env.get("CONTENT_DIR") or "content"),
         data_retention_days=_retention_days(env.get("DATA_RETENTION_DAYS") or "400"),
+        log_format=_choice(env, "LOG_FORMAT", _LOG_FORMATS, "plain"),  # type: ignore[arg-type]
+        metrics_port=_optional_port(env, "METRICS_PORT"),
+        metrics_listen=env.get("METRICS_LISTEN") or "127.0.0.1",
     )
+    if settings.bot_mode == "webhook" and settings.metrics_port == settings.webhook_port:
+        raise ConfigError(
+            f"METRICS_PORT must differ from WEBHOOK_PORT ({settings.webhook_port}): both listen"
+        )
+    return settings
 
 
 def database_path(env: Mapping[str, str]) -> Path:
@@ -162,9 +176,9 @@ def _url(env: Mapping[str, str], name: str, value: str, *, schemes: tuple[str, .
     return value
 
 
-def _port(raw: str) -> int:
+def _port(name: str, raw: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise ConfigError(f"WEBHOOK_PORT must be a port number from 1 to 65535, got {raw!r}")
+        raise ConfigError(f"{name} must be a port number from 1 to 65535, got {raw!r}")
     return int(raw)
 
 
@@ -176,6 +190,11 @@ def _retention_days(raw: str) -> int:
             f"{MAX_RETENTION_DAYS}, got {raw!r}"
         )
     return int(raw)
+
+
+def _optional_port(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name)
+    return _port(name, raw) if raw else None
 
 
 def _choice(
@@ -202,11 +221,13 @@ def _timezone(raw: str) -> ZoneInfo:
         ) from None
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+def configure_logging(level: str, log_format: LogFormat = "plain") -> None:
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     # httpx logs every request URL, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

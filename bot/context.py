@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import CallbackContext, ExtBot
@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content import ContentHolder, ContentPack
 from bot.domain.flood import FloodGuard
+from bot.metrics import Metrics
 from bot.services.pacing import SendPacer
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
@@ -33,6 +34,7 @@ class Services:
     privacy: PrivacyService
     retention: RetentionService
     flood: FloodGuard
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def pack(self) -> ContentPack:

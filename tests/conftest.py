@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -154,7 +155,11 @@ async def start_bot(
         stop = asyncio.Event()
         task = asyncio.create_task(serve(application, settings, stop))
         running.append((stop, task))
-        await api.wait_until_polling()
+        if settings.bot_mode == "webhook":
+            await api.wait_for("setWebhook")
+            await wait_until_listening(settings.webhook_listen, settings.webhook_port)
+        else:
+            await api.wait_until_polling()
         return RunningBot(application, api, clock, pack, stop, task)
 
     yield start
@@ -168,6 +173,28 @@ async def start_bot(
 async def bot(start_bot: Callable[..., Any]) -> RunningBot:
     started: RunningBot = await start_bot()
     return started
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def wait_until_listening(host: str, port: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Wait until a TCP server accepts connections on ``host:port``."""
+    async with asyncio.timeout(timeout):
+        while True:
+            try:
+                _, writer = await asyncio.open_connection(host, port)
+            except OSError:
+                await asyncio.sleep(0.02)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return
 
 
 def process_env(**values: str) -> dict[str, str]:
@@ -186,11 +213,13 @@ def bot_env(api: FakeBotAPI, database: Path, **values: str) -> dict[str, str]:
     )
 
 
-async def start_process(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+async def start_process(env: dict[str, str], cwd: Path, *args: str) -> asyncio.subprocess.Process:
+    """``python -m bot [args]``; with no args, the bot itself."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
+        *args,
         cwd=cwd,
         env=env,
         stdout=asyncio.subprocess.PIPE,

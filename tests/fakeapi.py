@@ -19,14 +19,14 @@ import itertools
 import json
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, ClientSession, web
 
 TEST_TOKEN = "123456789:TEST-token-abcdefghijklmnopqrstuvwxyz0123"
 BOT_USER_ID = 123456789  # also the getMe id
@@ -315,6 +315,8 @@ class FakeBotAPI:
         # Seconds to wait before answering a method (the message is already "delivered"), to
         # hold requests in flight, e.g. while a test kills the bot.
         self.answer_delay: dict[str, float] = {}
+        # Requests received per method, counted on arrival (``calls`` records them once answered).
+        self.received: Counter[str] = Counter()
 
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
@@ -467,20 +469,59 @@ class FakeBotAPI:
 
     # ------------------------------------------------------------------ updates
 
+    async def wait_for_requests(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the timeout is part of the contract
+    ) -> None:
+        """Wait until ``count`` requests of ``method`` have arrived, answered or not."""
+        try:
+            await self._wait_until(lambda: self.received[method] >= count, timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {count} {method} request(s), "
+                f"got {self.received[method]}"
+            ) from None
+
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates; assigns ``update_id`` if missing and returns it."""
-        if "update_id" not in update:
-            update["update_id"] = self._next_update_id
-        update_id = int(update["update_id"])
-        self._next_update_id = max(self._next_update_id, update_id + 1)
-        self._remember(update)
+        update_id = self._register(update)
         self._pending.append(update)
         self._pending.sort(key=lambda u: int(u["update_id"]))
         self.pushed_updates.append(update)
         self._notify()
         return update_id
 
-    def send_text(
+    async def post_update(
+        self, url: str, update: dict[str, Any], *, secret_token: str | None
+    ) -> int:
+        """Deliver ``update`` as Telegram does in webhook mode: POST it to ``url``.
+
+        ``secret_token`` goes in the ``X-Telegram-Bot-Api-Secret-Token`` header (None: no
+        header). Returns the HTTP status the bot answered.
+        """
+        self._register(update)
+        headers = {} if secret_token is None else {"X-Telegram-Bot-Api-Secret-Token": secret_token}
+        async with (
+            ClientSession() as session,
+            session.post(url, json=update, headers=headers) as response,
+        ):
+            return response.status
+
+    def _register(self, update: dict[str, Any]) -> int:
+        if "update_id" not in update:
+            update["update_id"] = self._next_update_id
+        update_id = int(update["update_id"])
+        self._next_update_id = max(self._next_update_id, update_id + 1)
+        self._remember(update)
+        return update_id
+
+    def send_text(self, user_id: int, text: str, **sender: Any) -> int:
+        """Queue a text message from a user (options of :meth:`text_update`); return its id."""
+        return self.push_update(self.text_update(user_id, text, **sender))
+
+    def text_update(
         self,
         user_id: int,
         text: str,
@@ -489,8 +530,8 @@ class FakeBotAPI:
         chat_type: str = "private",
         first_name: str = "Pat",
         language_code: str = "en",
-    ) -> int:
-        """Queue a text message from a user; returns the update_id."""
+    ) -> dict[str, Any]:
+        """A text message from a user, as an update without an id (push or post it)."""
         message = self._user_message(
             user_id, chat_id, chat_type, first_name, language_code, {"text": text}
         )
@@ -499,7 +540,7 @@ class FakeBotAPI:
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": _utf16_len(command)}
             ]
-        return self.push_update({"message": message})
+        return {"message": message}
 
     def share_location(self, user_id: int, latitude: float, longitude: float) -> int:
         """Queue a location message from a user (private chat); returns the update_id."""
@@ -562,6 +603,8 @@ class FakeBotAPI:
             return _error_response(_ApiError(404, "Not Found"))
         token, raw_method = match.groups()
         method = self._method_names.get(raw_method.lower(), raw_method)
+        self.received[method] += 1
+        self._notify()
         try:
             params = await _read_params(request)
         except ValueError as exc:

@@ -41,6 +41,19 @@ async def _run_bot(env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
         ),
         ({**GOOD, "WEBHOOK_PORT": "99999"}, "WEBHOOK_PORT"),
         ({**GOOD, "LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
+        ({**GOOD, "LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({**GOOD, "METRICS_PORT": "0"}, "METRICS_PORT"),
+        ({**GOOD, "METRICS_PORT": "ninety"}, "METRICS_PORT"),
+        (
+            {
+                **GOOD,
+                "BOT_MODE": "webhook",
+                "WEBHOOK_URL": "https://bot.example.org/hook",
+                "WEBHOOK_SECRET": "a-long-enough-secret",
+                "METRICS_PORT": "8080",
+            },
+            "METRICS_PORT must differ from WEBHOOK_PORT",
+        ),
     ],
 )
 def test_bad_settings_name_the_variable(values: dict[str, str], variable: str) -> None:
@@ -58,6 +71,7 @@ def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
     assert settings.admin_ids == frozenset({3})
     assert settings.log_level == "DEBUG"
     assert settings.bot_api_base_url == "https://api.telegram.org/bot"
+    assert (settings.log_format, settings.metrics_port) == ("plain", None)
 
 
 @pytest.mark.process

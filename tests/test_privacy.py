@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import logging
 import sqlite3
-import sys
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +22,7 @@ from bot.storage.db import Database
 from bot.storage.doses import DoseStore, Status
 from bot.storage.privacy import PrivacyStore
 from bot.storage.users import UserStore
-from tests.conftest import RunningBot, process_env
+from tests.conftest import RunningBot
 from tests.fakeapi import TEST_TOKEN
 from tests.privacy_helpers import (
     eventually,
@@ -533,44 +531,5 @@ async def test_loose_database_permissions_are_tightened(tmp_path: Path) -> None:
     try:
         for name in ("bot.sqlite3", "bot.sqlite3-wal", "bot.sqlite3-shm"):
             assert _mode(tmp_path / name) == 0o600, name
-    finally:
-        await database.close()
-
-
-async def _backup(cwd: Path, database: Path, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.backup",
-        *args,
-        cwd=cwd,
-        env=process_env(DATABASE_PATH=str(database)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode().strip(), stderr.decode().strip()
-
-
-@pytest.mark.process
-async def test_backup_of_the_live_database_is_an_owner_only_copy(tmp_path: Path) -> None:
-    path = tmp_path / "data" / "bot.sqlite3"
-    database = await Database.open(path)  # stays open: the bot is running
-    try:
-        await UserStore(database).record_consent(USER, at(11, 9))
-        code, stdout, stderr = await _backup(tmp_path, path)
-        assert code == 0, stderr
-        copy = tmp_path / stdout
-        assert copy.parent == path.parent / "backups"
-        assert _mode(copy) == 0o600
-        assert _mode(copy.parent) == 0o700
-        with closing(sqlite3.connect(copy)) as connection:
-            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-            assert connection.execute("SELECT user_id FROM users").fetchall() == [(USER,)]
-
-        code, _, stderr = await _backup(tmp_path, path, str(copy))
-        assert code == 1
-        assert "backup failed" in stderr  # never overwrites
     finally:
         await database.close()

@@ -1,71 +1,26 @@
-"""``python -m bot`` killed with SIGKILL while reminders are in flight, then restarted."""
+"""``python -m bot`` stopped while reminders are in flight (SIGKILL, SIGTERM), then restarted."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
+import sqlite3
+import time
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.domain.plans import Plan, Step
-from bot.domain.schedule import DoseSlot
-from bot.storage.db import Database
-from bot.storage.doses import DoseStore
-from bot.storage.users import UserStore
 from tests.conftest import bot_env, start_process
 from tests.fakeapi import FakeBotAPI
+from tests.reminder_helpers import reminder_texts, seed_due_doses
 
 USERS = range(7001, 7021)
 
 
-async def _prepare(path: Path) -> None:
-    """Twenty users, each with one dose due right now (real time: the process uses it)."""
-    now = datetime.now(UTC).replace(microsecond=0)
-    database = await Database.open(path)
-    try:
-        users, doses = UserStore(database), DoseStore(database)
-        for user_id in USERS:
-            await users.record_consent(user_id, now)
-            await users.set_timezone(user_id, "UTC")
-            plan = Plan("custom", now.date(), (time(0, 0),), (Step(Decimal(10), 30),), False)
-            slot = DoseSlot(
-                due_utc=now - timedelta(seconds=2),
-                local_date=now.date(),
-                local_time=(now - timedelta(seconds=2)).time().replace(second=0),
-                mg=Decimal(10),
-                step_number=1,
-                step_count=1,
-                day_number=1,
-                step_day=1,
-                is_step_start=True,
-                is_maintenance=False,
-                is_last_step_dose=False,
-            )
-            await doses.replace_plan(
-                user_id,
-                plan,
-                [slot],
-                now=now,
-                materialized_until=now + timedelta(hours=48),
-                high_dose_confirmed=False,
-            )
-    finally:
-        await database.close()
-
-
 async def _start(api: FakeBotAPI, database: Path, cwd: Path) -> asyncio.subprocess.Process:
     return await start_process(bot_env(api, database, LOG_LEVEL="WARNING"), cwd)
-
-
-def _reminders(api: FakeBotAPI, user_id: int) -> list[str]:
-    return [
-        str(message["text"])
-        for message in api.messages_to(user_id)
-        if "Time for your dose" in (message["text"] or "")
-    ]
 
 
 @pytest.mark.process
@@ -73,19 +28,20 @@ async def test_sigkill_mid_burst_loses_nothing_and_marks_repeats(
     tmp_path: Path, api: FakeBotAPI
 ) -> None:
     database = tmp_path / "bot.sqlite3"
-    await _prepare(database)
+    await seed_due_doses(database, USERS, [timedelta(seconds=2)])
     # Hold every answer in flight: Telegram has the message, the bot has not heard back yet.
-    api.answer_delay["sendMessage"] = 0.5
+    api.answer_delay["sendMessage"] = 2.0
     first = await _start(api, database, tmp_path)
     try:
-        await api.wait_for("sendMessage", timeout=20)
+        await api.wait_for_requests("sendMessage", count=len(USERS), timeout=20)
     finally:
         first.send_signal(signal.SIGKILL)
         await first.wait()
-    delivered_before_kill = sum(len(_reminders(api, user)) for user in USERS)
+    delivered_before_kill = sum(len(reminder_texts(api, user)) for user in USERS)
     assert delivered_before_kill >= 1
 
     api.answer_delay.clear()
+    restarted_at = time.monotonic()  # the killed process's calls are answered late: skip them
     second = await _start(api, database, tmp_path)
     try:
         # The killed process's last sends may already cover every user: wait until the new one
@@ -93,7 +49,9 @@ async def test_sigkill_mid_burst_loses_nothing_and_marks_repeats(
         await api.wait_for("setMyCommands", count=2, timeout=20)
         for user in USERS:
             await api.wait_for(
-                "sendMessage", lambda call, user=user: call.params["chat_id"] == user, timeout=20
+                "sendMessage",
+                lambda call, user=user: call.params["chat_id"] == user and call.at > restarted_at,
+                timeout=20,
             )
         await asyncio.sleep(0.5)  # anything still due would go out now
     finally:
@@ -102,7 +60,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_marks_repeats(
 
     repeats = 0
     for user in USERS:
-        texts = _reminders(api, user)
+        texts = reminder_texts(api, user)
         assert texts, f"user {user} lost their reminder"
         plain = [text for text in texts if "Repeat" not in text]
         assert len(plain) <= 1, f"user {user} got an unmarked duplicate"
@@ -111,3 +69,52 @@ async def test_sigkill_mid_burst_loses_nothing_and_marks_repeats(
             assert "If you already took this dose, do not take it again" in texts[-1]
     # Every reminder whose answer the killed process never saw was re-sent as a repeat.
     assert repeats >= 1
+
+
+@pytest.mark.process
+async def test_sigterm_mid_burst_finishes_sends_in_flight_and_releases_the_rest(
+    tmp_path: Path, api: FakeBotAPI
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+    # Two doses due per user: one user's doses go out one after the other.
+    await seed_due_doses(database, USERS, [timedelta(seconds=60), timedelta(seconds=2)])
+    api.answer_delay["sendMessage"] = 1.5  # hold the first reminders in flight
+    first = await _start(api, database, tmp_path)
+    try:
+        await api.wait_for_requests("sendMessage", count=len(USERS), timeout=20)
+    finally:
+        first.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(first.communicate(), timeout=30)
+    assert first.returncode == 0, stderr.decode()
+    assert "reminder_pass_cut_short" not in stderr.decode()
+    # The sends in flight finished; the second doses, claimed but not sent, were released.
+    assert all(len(reminder_texts(api, user)) == 1 for user in USERS)
+    with sqlite3.connect(database) as connection:
+        claimed = connection.execute(
+            "SELECT COUNT(*) FROM dose_events WHERE claimed_at IS NOT NULL"
+        ).fetchone()[0]
+        statuses = Counter(row[0] for row in connection.execute("SELECT status FROM dose_events"))
+        repeats = connection.execute("SELECT SUM(resend_as_repeat) FROM dose_events").fetchone()[0]
+    connection.close()
+    assert claimed == 0, "a row stayed claimed after a clean stop"
+    assert statuses == {"sent": len(USERS), "scheduled": len(USERS)}
+    assert repeats == 0
+
+    api.answer_delay.clear()
+    second = await _start(api, database, tmp_path)
+    try:
+        for user in USERS:
+            await api.wait_for(
+                "sendMessage",
+                lambda call, user=user: call.params["chat_id"] == user,
+                count=2,
+                timeout=20,
+            )
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.wait(), timeout=20) == 0
+    # Nothing lost, nothing twice: the released doses went out once, as first sends.
+    for user in USERS:
+        texts = reminder_texts(api, user)
+        assert len(texts) == 2, f"user {user} got {len(texts)} reminders"
+        assert not any("Repeat" in text for text in texts)

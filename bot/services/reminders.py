@@ -26,6 +26,7 @@ from bot.domain.missed import MissedAction, missed_dose_advice
 from bot.domain.plans import Plan, format_mg
 from bot.domain.schedule import slots_between
 from bot.domain.timezones import TimezoneError, parse_timezone
+from bot.metrics import Metrics
 from bot.services.pacing import Priority, SendPacer
 from bot.storage.doses import Action, DoseEvent, DoseStore, DueEvent, Status, StoredPlan
 from bot.storage.users import UserStore
@@ -64,6 +65,7 @@ class ReminderService:
         bot: Bot,
         job_queue: JobQueue,  # type: ignore[type-arg]
         pacer: SendPacer,
+        metrics: Metrics | None = None,
     ) -> None:
         self._doses = doses
         self._users = users
@@ -78,6 +80,9 @@ class ReminderService:
         self._wake_job: Job | None = None  # type: ignore[type-arg]
         self._sweep_job: Job | None = None  # type: ignore[type-arg]
         self._earlier_missed: Counter[int] = Counter()
+        self._metrics = metrics or Metrics()
+        self._stopping = False
+        self._pass_task: asyncio.Task[object] | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -92,15 +97,38 @@ class ReminderService:
         self.kick()
 
     def stop(self) -> None:
+        """Take no new work: no more timers, and a pass in flight stops claiming rows."""
+        self._stopping = True
         for job in (self._wake_job, self._sweep_job):
             _cancel(job)
         self._wake_job = self._sweep_job = None
+
+    async def wait_stopped(self, grace_seconds: float) -> None:
+        """After :meth:`stop`: let the sends in flight finish; their pass releases the rest.
+
+        A pass still running after ``grace_seconds`` is cancelled, and what it held is
+        recovered as after a crash (re-sent at the next start, marked as a repeat), so no row
+        stays claimed.
+        """
+        try:
+            async with asyncio.timeout(grace_seconds), self._run_lock:
+                return
+        except TimeoutError:
+            pass
+        task = self._pass_task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+        recovered = await self._doses.recover_claims(self._clock.now())
+        log.warning("reminder_pass_cut_short grace_s=%.0f claims=%d", grace_seconds, recovered)
 
     def kick(self) -> None:
         """Look for due work now (plans changed, or the clock jumped)."""
         self._arm(0.0)
 
     def _arm(self, delay_seconds: float) -> None:
+        if self._stopping:
+            return
         _cancel(self._wake_job)
         self._wake_job = self._job_queue.run_once(
             self._on_timer, when=max(0.0, delay_seconds), name="dose-wakeup"
@@ -116,16 +144,21 @@ class ReminderService:
 
         A call during a pass asks that pass to look again and waits for it to finish.
         """
+        if self._stopping:
+            return
         if self._run_lock.locked():
             self._run_again = True
             async with self._run_lock:
                 return
         async with self._run_lock:
+            self._pass_task = asyncio.current_task()
             self._run_again = True
-            while self._run_again:
+            while self._run_again and not self._stopping:
                 self._run_again = False
                 await self._extend_plans()
-                while batch := await self._doses.claim_due(self._clock.now(), BATCH_SIZE):
+                while not self._stopping and (
+                    batch := await self._doses.claim_due(self._clock.now(), BATCH_SIZE)
+                ):
                     await self._deliver_batch(batch)
             self._earlier_missed.clear()
             await self._arm_next()
@@ -147,6 +180,11 @@ class ReminderService:
 
     async def _deliver_user(self, items: list[DueEvent]) -> None:
         for due in items:
+            if self._stopping:
+                # Shutting down: this row was claimed but its message never left. Put it back
+                # as it was; the next start sends it, as a first send rather than a repeat.
+                await self._doses.release_unsent(due.event)
+                continue
             try:
                 if due.action is Action.FOLLOW_UP:
                     await self._send_follow_up(due)
@@ -193,6 +231,7 @@ class ReminderService:
             if outcome.message_id is not None:
                 await self._doses.record_missed_notice(event.event_id, outcome.message_id, now)
                 log.info("missed_notice_sent event=%d user=%d", event.event_id, event.user_id)
+                self._metrics.dose_message_delivered("missed_notice")
             else:
                 await self._after_failure(due, outcome)
             return
@@ -218,6 +257,7 @@ class ReminderService:
             event.event_id, outcome.message_id, now, now + FOLLOW_UP_AFTER
         )
         lateness = (now - event.due_at).total_seconds()
+        self._metrics.reminder_delivered(lateness)
         log.info(
             "reminder_sent event=%d user=%d lateness_s=%.1f repeat=%d",
             event.event_id,
@@ -259,6 +299,7 @@ class ReminderService:
         if outcome.message_id is not None:
             await self._doses.record_follow_up_sent(event.event_id, outcome.message_id, now)
             log.info("follow_up_sent event=%d user=%d", event.event_id, event.user_id)
+            self._metrics.dose_message_delivered("follow_up")
         else:
             await self._after_failure(due, outcome)
 
@@ -270,19 +311,23 @@ class ReminderService:
         try:
             message = await self._bot.send_message(chat_id, text, reply_markup=markup)
         except Forbidden:
+            self._metrics.send_failed("Forbidden")
             return SendOutcome(unreachable=True)
         except BadRequest as error:
+            self._metrics.send_failed("BadRequest")
             if "chat not found" in str(error).lower():
                 return SendOutcome(unreachable=True)
             log.error("reminder_rejected chat=%d kind=BadRequest", chat_id)
             return SendOutcome(retry_at=now + timedelta(minutes=10))
         except RetryAfter as error:
+            self._metrics.send_failed("RetryAfter")
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             return SendOutcome(retry_at=now + timedelta(seconds=seconds))
         except TelegramError as error:
             # Time-outs, dropped connections and 5xx: the message may or may not have arrived,
             # so the retry is marked as a possible repeat. Never a silent duplicate.
+            self._metrics.send_failed(type(error).__name__)
             log.warning("reminder_send_error chat=%d kind=%s", chat_id, type(error).__name__)
             return SendOutcome(retry_at=now + timedelta(seconds=15), outcome_unknown=True)
         return SendOutcome(message_id=message.message_id)

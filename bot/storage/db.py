@@ -10,9 +10,8 @@ import asyncio
 import logging
 import os
 import re
-import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -171,22 +170,9 @@ def _restrict_to_owner(path: Path) -> None:
             log.warning("database_permissions_unchanged file=%s error=%s", candidate.name, error)
 
 
-def backup_database(source: Path, target: Path) -> None:
-    """A consistent copy of a live database (SQLite online backup) in a new owner-only file.
-
-    Safe while the bot runs: WAL lets this reader copy while the bot writes.
-    """
-    if not source.is_file():
-        raise FileNotFoundError(f"no database at {source}")
-    target.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    # O_EXCL: never overwrite (or follow a link planted at) the target.
-    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE))
-    with (
-        closing(sqlite3.connect(source)) as reader,
-        closing(sqlite3.connect(target)) as writer,
-    ):
-        reader.backup(writer)
-    _restrict_to_owner(target)
+def migration_versions() -> list[int]:
+    """Numbers of the migrations this code ships, in order."""
+    return [version for version, _, _ in _migrations()]
 
 
 def _migrations() -> list[tuple[int, str, str]]:

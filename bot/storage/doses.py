@@ -392,6 +392,18 @@ class DoseStore:
             )
         return reminders
 
+    async def release_unsent(self, event: DoseEvent) -> None:
+        """Undo a claim whose message was never sent (shutting down): the row is as before.
+
+        ``event`` is the row as it was read when claimed. A row answered meanwhile (Taken on a
+        snoozed reminder) is left as answered.
+        """
+        await self._db.execute(
+            "UPDATE dose_events SET status = ?, next_action_at = ?, claimed_at = NULL"
+            " WHERE event_id = ? AND claimed_at IS NOT NULL AND status IN ('sending', 'sent')",
+            (event.status.value, _unix_or_none(event.next_action_at), event.event_id),
+        )
+
     async def record_reminder_sent(
         self, event_id: int, message_id: int, now: datetime, follow_up_at: datetime | None
     ) -> None:

@@ -1,0 +1,75 @@
+"""The deployment files stay true to the code: units verify, the image gets every package."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings, read_dotenv
+from tests.conftest import ROOT
+from tests.fakeapi import TEST_TOKEN
+
+DEPLOY = ROOT / "deploy"
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")
+def test_systemd_units_verify_cleanly(tmp_path: Path) -> None:
+    # verify insists that ExecStart= binaries exist: point the install prefix at a folder
+    # holding a python, and change nothing else.
+    install = tmp_path / "opt"
+    (install / ".venv" / "bin").mkdir(parents=True)
+    (install / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    units = []
+    for unit in sorted((DEPLOY / "systemd").iterdir()):
+        copy = tmp_path / unit.name
+        copy.write_text(unit.read_text().replace("/opt/baclofen-bot", str(install)))
+        units.append(str(copy))
+    assert SYSTEMD_ANALYZE is not None
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", *units], capture_output=True, text=True, timeout=120
+    )
+    # verify exits 0 on unknown or malformed settings too, and only warns: demand silence.
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_the_image_installs_every_package_of_the_bot() -> None:
+    """``pip install .`` in the Dockerfile ships only the packages pyproject.toml lists."""
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "bot").rglob("__init__.py")
+    }
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+
+
+def test_dockerfile_copies_what_exists_and_checks_health_with_the_bot() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    sources = [
+        source
+        for line in re.findall(r"^COPY (?!--from)(.+)$", dockerfile, flags=re.MULTILINE)
+        for source in line.split()[:-1]
+    ]
+    assert sources
+    for source in sources:
+        assert (ROOT / source).exists(), f"the Dockerfile copies {source}, which is gone"
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert not set(sources) & set(ignored), "the Dockerfile copies a path .dockerignore drops"
+    assert re.search(r'HEALTHCHECK .*\n?.*CMD \["python", "-m", "bot", "check"\]', dockerfile)
+    assert re.search(r"^USER (?!root)\w+$", dockerfile, flags=re.MULTILINE)
+
+
+def test_env_example_is_a_valid_configuration_once_the_token_is_filled_in() -> None:
+    values = read_dotenv(ROOT / ".env.example")
+    assert values["TELEGRAM_BOT_TOKEN"] == ""
+    settings = load_settings(environ={**values, "TELEGRAM_BOT_TOKEN": TEST_TOKEN}, dotenv_path=None)
+    assert settings.bot_mode == "polling"
+    assert TEST_TOKEN not in repr(settings)
