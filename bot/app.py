@@ -17,9 +17,9 @@ from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.error import BadRequest, InvalidToken, NetworkError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -37,8 +37,14 @@ from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.content import TOPICS, ContentHolder, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
-from bot.handlers import doses, errors, facts, freetext, onboarding, schedule
+from bot.handlers import admin, doses, errors, facts, freetext, onboarding, schedule
+from bot.services.admin import AdminService
+from bot.services.audience import Audience
+from bot.services.broadcasts import BroadcastService
+from bot.services.outbox import OutboxWorker
 from bot.services.reminders import ReminderService
+from bot.storage.admin import AdminStore
+from bot.storage.broadcasts import BroadcastStore
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
 from bot.storage.users import UserStore
@@ -63,6 +69,8 @@ MENU_COMMANDS: tuple[str, ...] = (
     "announcements",
     "help",
 )
+# Shown, after the patient commands, only in the chats of ADMIN_IDS (a per-chat command scope).
+ADMIN_MENU_COMMANDS: tuple[str, ...] = ("broadcast", "broadcasts", "stats", "reload")
 
 
 def build_application(
@@ -116,6 +124,9 @@ def register_handlers(application: BotApplication) -> None:
         application.add_handler(CommandHandler(name, callback))
     fact_topics = [topic for topic in TOPICS if topic not in command_handlers]
     application.add_handler(CommandHandler(fact_topics, facts.topic_command))
+    # Admin commands: refused (and audited) for anyone not in ADMIN_IDS.
+    for name, guarded in admin.COMMANDS.items():
+        application.add_handler(CommandHandler(name, guarded))
 
     callbacks = {
         r"^consent:(yes|no)$": onboarding.consent_pressed,
@@ -126,6 +137,7 @@ def register_handlers(application: BotApplication) -> None:
         r"^sched:": schedule.guide_pressed,
         r"^plan:(save|save_high|cancel)$": schedule.plan_decision_pressed,
     }
+    callbacks.update(admin.CALLBACKS)
     for pattern, callback in callbacks.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_stale_button))
@@ -170,6 +182,21 @@ async def _on_startup(application: BotApplication) -> None:
         bot=application.bot,
         job_queue=application.job_queue,
     )
+    broadcast_store = BroadcastStore(db)
+    admin_store = AdminStore(db)
+    audience = Audience(store=admin_store, clock=clock, zone_for=reminders.zone_for)
+    outbox = OutboxWorker(
+        store=broadcast_store,
+        doses=dose_store,
+        reminders=reminders,
+        content=content,
+        clock=clock,
+        bot=application.bot,
+    )
+
+    async def publish(fresh: ContentPack) -> None:
+        await publish_commands(application.bot, fresh, settings.admin_ids)
+
     services = Services(
         settings=settings,
         clock=clock,
@@ -178,9 +205,28 @@ async def _on_startup(application: BotApplication) -> None:
         users=users,
         doses=dose_store,
         reminders=reminders,
+        admin=AdminService(
+            store=admin_store,
+            broadcasts=broadcast_store,
+            audience=audience,
+            content=content,
+            clock=clock,
+            admin_ids=settings.admin_ids,
+            content_dir=settings.content_dir,
+            publish_commands=publish,
+        ),
+        broadcasts=BroadcastService(
+            store=broadcast_store,
+            audience=audience,
+            content=content,
+            clock=clock,
+            wake_outbox=outbox.wake,
+        ),
+        outbox=outbox,
     )
     application.bot_data[SERVICES_KEY] = services
-    await application.bot.set_my_commands(menu_commands(pack))
+    await services.admin.record_live_pack()
+    await publish(pack)
     log.info("started content_version=%s schema=%d", pack.version, await db.schema_version())
 
 
@@ -196,6 +242,20 @@ def menu_commands(pack: ContentPack) -> list[BotCommand]:
     commands += [BotCommand(key, pack.topics[key].summary) for key in TOPICS]
     # Telegram allows 100 commands; we register fewer than 30.
     return commands
+
+
+async def publish_commands(bot: Bot, pack: ContentPack, admin_ids: frozenset[int]) -> None:
+    """Everyone's command menu; admins get their own, with the admin commands added."""
+    patient_menu = menu_commands(pack)
+    await bot.set_my_commands(patient_menu)
+    admin_menu = patient_menu + [
+        BotCommand(name, pack.text(f"admin_commands.{name}")) for name in ADMIN_MENU_COMMANDS
+    ]
+    for admin_id in sorted(admin_ids):
+        try:
+            await bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
+        except BadRequest:  # Telegram knows no chat with this admin until they open one
+            log.warning("admin_commands_not_set admin=%d", admin_id)
 
 
 async def serve(application: BotApplication, settings: Settings, stop: asyncio.Event) -> None:
@@ -227,11 +287,14 @@ async def serve(application: BotApplication, settings: Settings, stop: asyncio.E
         # Reminders start once the job queue runs: due doses (and any from before a crash or
         # downtime) go out right away.
         await application.bot_data[SERVICES_KEY].reminders.start()
+        # Broadcasts resume where they stopped; they only send while no reminder is due.
+        await application.bot_data[SERVICES_KEY].outbox.start()
         log.info("ready mode=%s", settings.bot_mode)
         await stop.wait()
     finally:
         services: Services | None = application.bot_data.get(SERVICES_KEY)
         if services is not None:
+            await services.outbox.stop()
             services.reminders.stop()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()

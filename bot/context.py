@@ -10,6 +10,9 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import ContentHolder, ContentPack
+from bot.services.admin import AdminService
+from bot.services.broadcasts import BroadcastService
+from bot.services.outbox import OutboxWorker
 from bot.services.reminders import ReminderService
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
@@ -25,6 +28,9 @@ class Services:
     users: UserStore
     doses: DoseStore
     reminders: ReminderService
+    admin: AdminService
+    broadcasts: BroadcastService
+    outbox: OutboxWorker
 
     @property
     def pack(self) -> ContentPack:

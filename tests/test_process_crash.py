@@ -88,6 +88,9 @@ async def test_sigkill_mid_burst_loses_nothing_and_marks_repeats(
     api.answer_delay.clear()
     second = await _start(api, database, tmp_path)
     try:
+        # The first process may have delivered every reminder before it died: wait until the
+        # second one has reached the Bot API (its signal handlers are installed by then).
+        await api.wait_for("getMe", count=2, timeout=20)
         for user in USERS:
             await api.wait_for(
                 "sendMessage", lambda call, user=user: call.params["chat_id"] == user, timeout=20

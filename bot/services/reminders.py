@@ -106,6 +106,13 @@ class ReminderService:
     async def _on_timer(self, _context: object) -> None:
         await self.run_due()
 
+    async def has_due_work(self) -> bool:
+        """Is a pass sending now, or is a dose action already due? Broadcasts wait until not."""
+        if self._run_lock.locked():
+            return True
+        next_at = await self._doses.next_action_at()
+        return next_at is not None and next_at <= self._clock.now()
+
     # ------------------------------------------------------------ dispatch
 
     async def run_due(self) -> None:
