@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
+from bot.storage.admin import AdminStore, AuditEntry
 from tests.conftest import ADMIN_ID, RunningBot
 
 SUMMARY_MARK = "Broadcast #"
@@ -50,3 +52,12 @@ async def wait_for_summary(bot: RunningBot, count: int = 1, timeout: float = 20)
 
 def received(bot: RunningBot, user_id: int, mark: str = "News from your clinic") -> list[str]:
     return [m["text"] for m in bot.api.messages_to(user_id) if mark in (m["text"] or "")]
+
+
+async def audit_log(bot: RunningBot, count: int) -> list[AuditEntry]:
+    """The audit log once it has ``count`` entries (an action is audited after its reply)."""
+    store = AdminStore(bot.services.db)
+    async with asyncio.timeout(5):
+        while len(entries := await store.audit_log()) < count:  # noqa: ASYNC110 - a row, no event
+            await asyncio.sleep(0.01)
+    return entries

@@ -1,9 +1,10 @@
 """Delivers broadcasts from the outbox, paced, after dose reminders, resumable after a restart.
 
-One background task claims a few outbox rows at a time and sends them spaced evenly at
+One background task claims outbox rows one by one and sends them spaced evenly at
 ``BROADCAST_RATE`` messages a second, below Telegram's ~30 a second, so the application's rate
 limiter (shared with reminders and replies) never has to queue them. Before every batch it asks
-the reminder dispatcher whether a dose is due or being sent; if so it waits: reminders go first.
+the reminder dispatcher whether a dose is being sent or falls due within a second; if so it
+waits: reminders go first, with the whole rate limit to themselves.
 
 Outcomes, per recipient:
 - delivered: ``sent``;
@@ -36,10 +37,12 @@ from bot.storage.doses import DoseStore
 log = logging.getLogger(__name__)
 
 BROADCAST_RATE = 25.0  # messages a second; Telegram allows about 30 overall
-BATCH_SIZE = 10  # rows claimed at a time: reminders wait at most this many sends
+BATCH_SIZE = 10  # sends between two looks at the reminders: they wait at most this many
 MAX_IN_FLIGHT = 20
 MAX_ATTEMPTS = 6
 REMINDERS_BUSY_RECHECK = 0.25  # seconds
+# Stop this long before reminders fall due, so the rate limit is theirs from their first second.
+REMINDER_HEADROOM = timedelta(seconds=1)
 IDLE_RECHECK = 30.0  # seconds; confirming a broadcast or a clock jump wakes the worker sooner
 ERROR_PAUSE = 5.0  # seconds, after an unexpected error (e.g. the database was busy)
 STOP_GRACE = 10.0  # seconds to let messages in flight finish at shutdown
@@ -91,6 +94,7 @@ class OutboxWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._gave_way = False  # we waited for reminders since the last batch
 
     # ------------------------------------------------------------ lifecycle
 
@@ -131,16 +135,27 @@ class OutboxWorker:
 
     async def _step(self) -> float:
         """Send one batch; return how long to wait before the next look."""
-        if await self._reminders.has_due_work():
+        if await self._reminders.has_due_work(within=REMINDER_HEADROOM):
+            self._gave_way = True
             return REMINDERS_BUSY_RECHECK
-        batch = await self._store.claim(self._clock.now(), BATCH_SIZE)
-        for item in batch:
+        if self._gave_way:
+            # The reminders' last second of sends still counts against the limit: let it pass.
+            self._gave_way = False
+            self._pacer.hold(REMINDER_HEADROOM.total_seconds())
+        launched = 0
+        while launched < BATCH_SIZE:
             await self._pacer.wait()
             await self._slots.acquire()
-            task = asyncio.create_task(self._deliver(item))
+            # Claimed one at a time, just before its send: a crash loses only what was in flight.
+            claimed = await self._store.claim(self._clock.now(), 1)
+            if not claimed:
+                self._slots.release()
+                break
+            task = asyncio.create_task(self._deliver(claimed[0]))
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
-        if batch:
+            launched += 1
+        if launched:
             return 0.0
         await self._settle()
         next_at = await self._store.next_attempt_at()
