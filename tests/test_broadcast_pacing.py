@@ -113,3 +113,14 @@ async def test_reminders_due_during_a_broadcast_go_first(bot: RunningBot) -> Non
     summary = await wait_for_summary(bot, timeout=60)
     assert f"{len(AUDIENCE) + len(PATIENTS)} sent, 0 failed, 0 pending" in summary
     assert set(Counter(_broadcast_sends(bot.api)).values()) == {1}
+
+
+async def test_a_rate_limit_pause_does_not_turn_into_a_burst(bot: RunningBot) -> None:
+    """After a 429 every request waits; those held up must not then go out all at once."""
+    await add_users(bot, AUDIENCE)
+    bot.api.fail("sendMessage", status=429, retry_after=1, chat_id=AUDIENCE[40])
+    _, control = await preview(bot, "Steady.")
+    await press_control(bot, control, "Confirm")
+    summary = await wait_for_summary(bot, timeout=60)
+    assert f"{len(AUDIENCE)} sent, 0 failed, 0 pending" in summary
+    assert bot.api.retry_after_count == 1  # only the one injected

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from telegram.error import TelegramError
+
 from bot.clock import Clock
 from bot.content import REGIONS, TOPICS, ContentError, ContentHolder, ContentPack, load_pack
 from bot.domain.audience import Phase
@@ -99,7 +101,10 @@ class AdminService:
             topics = changed_topics(current, fresh)
             self._content.pack = fresh
             load = await self._store.record_content_load(fresh.version, topics, self._clock.now())
-            await self._publish_commands(fresh)
+            try:
+                await self._publish_commands(fresh)
+            except TelegramError as error:  # the pack is live; the menus catch up at next start
+                log.warning("commands_not_published kind=%s", type(error).__name__)
             log.info("content_reloaded version=%s changed_topics=%d", fresh.version, len(topics))
             return Reloaded(current.version, fresh, topics, changed_messages(current, fresh), load)
 

@@ -1,10 +1,10 @@
 """Delivers broadcasts from the outbox, paced, after dose reminders, resumable after a restart.
 
-One background task claims outbox rows one by one and sends them spaced evenly at
-``BROADCAST_RATE`` messages a second, below Telegram's ~30 a second, so the application's rate
-limiter (shared with reminders and replies) never has to queue them. Before every batch it asks
-the reminder dispatcher whether a dose is being sent or falls due within a second; if so it
-waits: reminders go first, with the whole rate limit to themselves.
+One background task claims outbox rows one by one and sends them at no more than
+``BROADCAST_RATE`` messages a second (see :class:`Pacer`), below Telegram's ~30 a second, so
+the application's rate limiter (shared with reminders and replies) never has to queue them.
+Before every batch it asks the reminder dispatcher whether a dose is being sent or falls due
+within two seconds; if so it waits: reminders go first, with the whole rate limit to themselves.
 
 Outcomes, per recipient:
 - delivered: ``sent``;
@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from datetime import timedelta
 
 import httpx
@@ -38,11 +39,11 @@ log = logging.getLogger(__name__)
 
 BROADCAST_RATE = 25.0  # messages a second; Telegram allows about 30 overall
 BATCH_SIZE = 10  # sends between two looks at the reminders: they wait at most this many
-MAX_IN_FLIGHT = 20
 MAX_ATTEMPTS = 6
 REMINDERS_BUSY_RECHECK = 0.25  # seconds
-# Stop this long before reminders fall due, so the rate limit is theirs from their first second.
-REMINDER_HEADROOM = timedelta(seconds=1)
+# Stop this long before reminders fall due (a batch, then a clear second), so the rate limit is
+# theirs from their first second.
+REMINDER_HEADROOM = timedelta(seconds=2)
 IDLE_RECHECK = 30.0  # seconds; confirming a broadcast or a clock jump wakes the worker sooner
 ERROR_PAUSE = 5.0  # seconds, after an unexpected error (e.g. the database was busy)
 STOP_GRACE = 10.0  # seconds to let messages in flight finish at shutdown
@@ -52,18 +53,54 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class Pacer:
-    """Spaces sends evenly at ``rate`` a second; ``hold`` pauses them all (after a 429)."""
+    """Paces sends so that Telegram never sees more than ``rate`` of ours in any one second.
+
+    A send counts from its start until one second after its answer: whenever it reached
+    Telegram, it was within that span. So messages held up somewhere (a 429 pause in the
+    application's rate limiter, a slow network) and then released together can never add up to
+    more than ``rate`` a second. New sends are also spaced ``1 / rate`` apart, and all wait out
+    a ``hold`` (a 429's retry_after).
+    """
 
     def __init__(self, rate: float) -> None:
+        self._rate = rate
         self._interval = 1.0 / rate
         self._next = 0.0
+        self._in_flight = 0
+        self._answered: deque[float] = deque()  # loop times of answers within the last second
+        self._changed = asyncio.Event()
 
-    async def wait(self) -> None:
-        now = asyncio.get_running_loop().time()
-        at = max(now, self._next)
-        self._next = at + self._interval
-        if at > now:
-            await asyncio.sleep(at - now)
+    async def acquire(self) -> None:
+        """Wait for a slot; pair with :meth:`release` (sent) or :meth:`unused`."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            while self._answered and self._answered[0] <= now - 1.0:
+                self._answered.popleft()
+            if now >= self._next and self._in_flight + len(self._answered) < self._rate:
+                break
+            if now < self._next:
+                wake_at = self._next
+            elif self._answered:
+                wake_at = self._answered[0] + 1.0
+            else:  # every slot is in flight: an answer will wake us
+                wake_at = now + self._interval
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=wake_at - now)
+        self._in_flight += 1
+        self._next = now + self._interval
+
+    def release(self) -> None:
+        """The send was answered (or failed)."""
+        self._in_flight -= 1
+        self._answered.append(asyncio.get_running_loop().time())
+        self._changed.set()
+
+    def unused(self) -> None:
+        """Nothing was sent with the slot after all."""
+        self._in_flight -= 1
+        self._changed.set()
 
     def hold(self, seconds: float) -> None:
         resume = asyncio.get_running_loop().time() + seconds
@@ -90,11 +127,9 @@ class OutboxWorker:
         self._bot = bot
         self._pacer = Pacer(rate)
         self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._gave_way = False  # we waited for reminders since the last batch
 
     # ------------------------------------------------------------ lifecycle
 
@@ -136,24 +171,18 @@ class OutboxWorker:
     async def _step(self) -> float:
         """Send one batch; return how long to wait before the next look."""
         if await self._reminders.has_due_work(within=REMINDER_HEADROOM):
-            self._gave_way = True
             return REMINDERS_BUSY_RECHECK
-        if self._gave_way:
-            # The reminders' last second of sends still counts against the limit: let it pass.
-            self._gave_way = False
-            self._pacer.hold(REMINDER_HEADROOM.total_seconds())
         launched = 0
         while launched < BATCH_SIZE:
-            await self._pacer.wait()
-            await self._slots.acquire()
+            await self._pacer.acquire()
             # Claimed one at a time, just before its send: a crash loses only what was in flight.
             claimed = await self._store.claim(self._clock.now(), 1)
             if not claimed:
-                self._slots.release()
+                self._pacer.unused()
                 break
             task = asyncio.create_task(self._deliver(claimed[0]))
             self._in_flight.add(task)
-            task.add_done_callback(self._finished)
+            task.add_done_callback(self._in_flight.discard)
             launched += 1
         if launched:
             return 0.0
@@ -162,10 +191,6 @@ class OutboxWorker:
         if next_at is None:
             return IDLE_RECHECK
         return min(IDLE_RECHECK, max(0.0, (next_at - self._clock.now()).total_seconds()))
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        self._slots.release()
 
     async def _settle(self) -> None:
         """Nothing due: wait for messages in flight, then close and report finished broadcasts."""
@@ -183,6 +208,8 @@ class OutboxWorker:
         except Exception:
             # The row stays claimed; the next start records it as unknown (never re-sent).
             log.exception("broadcast_delivery_failed broadcast=%d user=%d", *_ids(item))
+        finally:
+            self._pacer.release()
 
     async def _send(self, item: OutboxItem) -> None:
         try:
