@@ -58,16 +58,6 @@ async def test_300_recipients_each_get_it_once_within_the_rate_limit(bot: Runnin
     assert received(bot, RECIPIENTS[1]) == [body]
     # Paced below the limit: the stand-in never had to refuse a message for going too fast.
     assert bot.api.retry_after_count == 0
-    _report_rate(bot.api)
-
-
-def _report_rate(api: FakeBotAPI) -> None:
-    calls = [call for call in api.calls_of("sendMessage") if call.params["chat_id"] in RECIPIENTS]
-    seconds = calls[-1].at - calls[0].at
-    print(  # shown with pytest -s; the figure goes in the closing note, never into an assert
-        f"\nbroadcast: {len(calls)} sends in {seconds:.1f} s = {len(calls) / seconds:.1f}/s,"
-        f" 429s: {api.retry_after_count}"
-    )
 
 
 async def test_reminders_due_during_a_broadcast_go_first(bot: RunningBot) -> None:
@@ -108,7 +98,6 @@ async def test_reminders_due_during_a_broadcast_go_first(bot: RunningBot) -> Non
     # Only what was already claimed when they fell due went out alongside the reminders
     # (sharing the limit instead, the broadcast would have sent some 50 in those seconds).
     assert len(alongside) <= 2 * BATCH_SIZE
-    print(f"\nbroadcast recipients tried during the reminder burst: {len(alongside)}")
 
     summary = await wait_for_summary(bot, timeout=60)
     assert f"{len(AUDIENCE) + len(PATIENTS)} sent, 0 failed, 0 pending" in summary

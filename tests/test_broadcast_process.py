@@ -100,6 +100,3 @@ async def test_sigkill_mid_broadcast_resumes_and_sends_nobody_two(
             assert received[user] <= 1
     assert sum(received.values()) >= len(RECIPIENTS) - len(unknown)
     assert f"{len(unknown)} may or may not have arrived" in summary.params["text"]
-    print(
-        f"\nkilled after {delivered_before_kill} delivered; unknown after restart: {len(unknown)}"
-    )
