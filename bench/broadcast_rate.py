@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
-import sys
 import tempfile
 import time as monotonic_time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.reminder_latency import LEAD, ROOT, prepare
+from bench.reminder_latency import LEAD, prepare, start_bot
 from bot.domain.audience import Segment
 from bot.storage.broadcasts import BroadcastStore
 from bot.storage.db import Database
 from bot.storage.users import UserStore
-from tests.fakeapi import TEST_TOKEN, FakeBotAPI
+from tests.fakeapi import FakeBotAPI
 
 ADMIN_ID = 900_001
 FIRST_RECIPIENT = 100_001
@@ -55,17 +53,7 @@ async def run(users: int, reminders: int) -> dict[str, float]:
         due = (datetime.now(UTC) + LEAD).replace(microsecond=0)
         await prepare(database, reminders, due)
         recipients = set(await prepare_broadcast(database, users))
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(ROOT),
-            "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
-            "TELEGRAM_API_BASE_URL": api.url,
-            "CONTENT_DIR": str(ROOT / "content"),
-            "DATABASE_PATH": str(database),
-            "ADMIN_IDS": str(ADMIN_ID),
-            "LOG_LEVEL": "WARNING",
-        }
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", env=env)
+        process = await start_bot(api, database, ADMIN_IDS=str(ADMIN_ID))
         try:
             timeout = users / 10 + 60
             await api.wait_for(

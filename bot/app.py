@@ -2,7 +2,7 @@
 
 Where things live:
 - handlers (parse, call a service, reply): ``bot/handlers/``
-- reminders are sent by ``bot/services/reminders.py``
+- reminders are sent by ``bot/services/reminders.py``; broadcasts by ``bot/services/outbox.py``
 - the missed-dose rule: ``bot/domain/missed.py``
 - every patient-facing text: ``content/*.toml``
 """
