@@ -46,7 +46,7 @@ REMINDERS_BUSY_RECHECK = 0.25  # seconds
 REMINDER_HEADROOM = timedelta(seconds=2)
 IDLE_RECHECK = 30.0  # seconds; confirming a broadcast or a clock jump wakes the worker sooner
 ERROR_PAUSE = 5.0  # seconds, after an unexpected error (e.g. the database was busy)
-STOP_GRACE = 10.0  # seconds to let messages in flight finish at shutdown
+STOP_GRACE = 10.0  # seconds to let the worker and messages in flight finish at shutdown
 
 # Failures that prove the request never reached Telegram: safe to send again.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -145,7 +145,10 @@ class OutboxWorker:
         self._stopping = True
         self.wake()
         if self._task is not None:
-            await self._task
+            try:
+                await asyncio.wait_for(self._task, timeout=STOP_GRACE)
+            except TimeoutError:  # e.g. waiting out a long retry_after: nothing claimed then
+                log.warning("broadcast_worker_stop_timeout")
             self._task = None
         if self._in_flight:
             _, late = await asyncio.wait(self._in_flight, timeout=STOP_GRACE)
@@ -176,11 +179,11 @@ class OutboxWorker:
         while launched < BATCH_SIZE:
             await self._pacer.acquire()
             # Claimed one at a time, just before its send: a crash loses only what was in flight.
-            claimed = await self._store.claim(self._clock.now(), 1)
-            if not claimed:
+            item = await self._store.claim_next(self._clock.now())
+            if item is None:
                 self._pacer.unused()
                 break
-            task = asyncio.create_task(self._deliver(claimed[0]))
+            task = asyncio.create_task(self._deliver(item))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
             launched += 1

@@ -254,14 +254,14 @@ class BroadcastStore:
             " WHERE status = 'sending'"
         )
 
-    async def claim(self, now: datetime, limit: int) -> list[OutboxItem]:
-        """Claim up to ``limit`` due rows, oldest broadcast first.
+    async def claim_next(self, now: datetime) -> OutboxItem | None:
+        """Claim the next due row, oldest first; None if nothing is due.
 
         Recipients who turned announcements off or blocked the bot since the broadcast was
-        confirmed are skipped here, in the same transaction.
+        confirmed are marked skipped on the way, in the same transaction.
         """
         async with self._db.transaction() as tx:
-            rows = await tx.fetch_all(
+            while row := await tx.fetch_one(
                 "SELECT broadcast_outbox.broadcast_id, broadcast_outbox.user_id,"
                 " broadcast_outbox.attempts, broadcasts.body,"
                 " users.announcements = 1 AND users.unreachable_at IS NULL AS wanted"
@@ -270,27 +270,24 @@ class BroadcastStore:
                 " JOIN users ON users.user_id = broadcast_outbox.user_id"
                 " WHERE broadcast_outbox.status = 'pending'"
                 " AND broadcast_outbox.next_attempt_at <= ?"
-                " ORDER BY broadcast_outbox.next_attempt_at LIMIT ?",
-                (to_unix(now), limit),
-            )
-            await tx.executemany(
-                "UPDATE broadcast_outbox SET status = ?, claimed_at = ?"
-                " WHERE broadcast_id = ? AND user_id = ?",
-                (
-                    (
-                        "sending" if row["wanted"] else "skipped",
-                        to_unix(now) if row["wanted"] else None,
-                        row["broadcast_id"],
-                        row["user_id"],
+                " ORDER BY broadcast_outbox.next_attempt_at LIMIT 1",
+                (to_unix(now),),
+            ):
+                key = (row["broadcast_id"], row["user_id"])
+                if not row["wanted"]:
+                    await tx.execute(
+                        "UPDATE broadcast_outbox SET status = 'skipped'"
+                        " WHERE broadcast_id = ? AND user_id = ?",
+                        key,
                     )
-                    for row in rows
-                ),
-            )
-        return [
-            OutboxItem(row["broadcast_id"], row["user_id"], row["attempts"], row["body"])
-            for row in rows
-            if row["wanted"]
-        ]
+                    continue
+                await tx.execute(
+                    "UPDATE broadcast_outbox SET status = 'sending', claimed_at = ?"
+                    " WHERE broadcast_id = ? AND user_id = ?",
+                    (to_unix(now), *key),
+                )
+                return OutboxItem(*key, row["attempts"], row["body"])
+        return None
 
     async def record_sent(self, item: OutboxItem, message_id: int, now: datetime) -> None:
         await self._db.execute(
