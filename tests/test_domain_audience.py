@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.domain.audience import Phase, Segment, in_segment, plan_phase
+from bot.domain.audience import Phase, PlanSpan, Segment, in_segment, plan_phase
 from bot.domain.plans import Plan, PlanKind, Step
 
 START = date(2026, 3, 1)
@@ -33,7 +33,7 @@ def _plan(kind: PlanKind, *, ends: bool = False) -> Plan:
     ],
 )
 def test_plan_phase(kind: PlanKind, ends: bool, today: date, phase: Phase) -> None:
-    assert plan_phase(_plan(kind, ends=ends), today) is phase
+    assert plan_phase(PlanSpan.of(_plan(kind, ends=ends)), today) is phase
 
 
 def test_segments() -> None:

@@ -1,14 +1,15 @@
 """Who is where in their plan, and which broadcast segment that puts them in.
 
-Pure: the caller passes the plan and the user's local ``today``.
+Pure: the caller passes the plan's span and the user's local ``today``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from bot.domain.plans import Plan
+from bot.domain.plans import Plan, PlanKind
 
 
 class Phase(StrEnum):
@@ -27,10 +28,23 @@ class Segment(StrEnum):
     TAPERING = "tapering"
 
 
-def plan_phase(plan: Plan, today: date) -> Phase:
-    past_last_step = today > plan.last_step_day()
-    if plan.kind == "taper":
-        return Phase.TAPER_ENDED if past_last_step and plan.ends_after_last_step else Phase.TAPERING
+@dataclass(frozen=True)
+class PlanSpan:
+    """All a phase depends on: the kind of plan and the local day its last step ends."""
+
+    kind: PlanKind
+    last_step_day: date
+    ends_after_last_step: bool
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanSpan:
+        return cls(plan.kind, plan.last_step_day(), plan.ends_after_last_step)
+
+
+def plan_phase(span: PlanSpan, today: date) -> Phase:
+    past_last_step = today > span.last_step_day
+    if span.kind == "taper":
+        return Phase.TAPER_ENDED if past_last_step and span.ends_after_last_step else Phase.TAPERING
     return Phase.MAINTENANCE if past_last_step else Phase.TITRATION
 
 

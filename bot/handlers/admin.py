@@ -6,7 +6,6 @@ attempt, allowed or not, is written to the audit log with its outcome.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +21,6 @@ from bot.handlers.common import chunked, event, keyboard, reply, user_id
 from bot.services.admin import Refused, Reloaded, Stats
 from bot.services.broadcasts import BroadcastTooLong, Confirmation, Draft
 from bot.storage.broadcasts import BroadcastStatus
-
-log = logging.getLogger(__name__)
 
 PREFIX = "adm:"
 RECENT_BROADCASTS = 10
@@ -211,7 +208,11 @@ async def broadcasts_command(update: Update, context: BotContext) -> Audited:
     recent = await services.broadcasts.recent(RECENT_BROADCASTS)
     viewer = await services.users.get(user_id(update))
     zone = services.reminders.zone_for(viewer.timezone if viewer else None)
-    running = [progress.broadcast.broadcast_id for progress in recent if progress.pending]
+    running = [
+        progress.broadcast.broadcast_id
+        for progress in recent
+        if progress.broadcast.status is BroadcastStatus.SENDING
+    ]
     buttons = [
         (pack.text("broadcasts.button_cancel", id=number), f"{PREFIX}stop:{number}")
         for number in running

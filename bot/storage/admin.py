@@ -6,11 +6,11 @@ Every read here returns counts or ids, never message text or doses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from bot.domain.plans import Plan
-from bot.storage.db import Database
-from bot.storage.doses import _plan, from_unix, to_unix
+from bot.domain.audience import PlanSpan
+from bot.storage.db import Database, Row
+from bot.storage.doses import from_unix, to_unix
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,11 @@ class ContentLoad:
 
 @dataclass(frozen=True)
 class Person:
-    """A consented user, their time zone and their active plan (if any)."""
+    """A consented user, their time zone and the span of their active plan (if any)."""
 
     user_id: int
     timezone: str | None
-    plan: Plan | None
+    plan: PlanSpan | None
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,13 @@ class ReminderCounts:
     taken_week: int
 
 
-_PLAN_COLUMNS = (
-    "plans.plan_id, plans.kind, plans.start_date, plans.times, plans.steps,"
-    " plans.ends_after_last_step, plans.high_dose_confirmed_at, plans.created_at"
-)
+def _span(row: Row) -> PlanSpan | None:
+    """Decoded without building the whole plan: segments read every user's."""
+    if row["kind"] is None:
+        return None
+    days = sum(int(step.partition("x")[2]) for step in row["steps"].split(","))
+    last_step_day = date.fromisoformat(row["start_date"]) + timedelta(days=days - 1)
+    return PlanSpan(row["kind"], last_step_day, bool(row["ends_after_last_step"]))
 
 
 class AdminStore:
@@ -118,22 +121,15 @@ class AdminStore:
         the bot.
         """
         rows = await self._db.fetch_all(
-            "SELECT users.user_id AS user_id, users.timezone AS timezone,"  # noqa: S608
-            f" {_PLAN_COLUMNS} FROM users"
+            "SELECT users.user_id, users.timezone,"
+            " plans.kind, plans.start_date, plans.steps, plans.ends_after_last_step FROM users"
             " LEFT JOIN plans ON plans.user_id = users.user_id AND plans.superseded_at IS NULL"
             " WHERE users.user_id > ? AND users.consented_at IS NOT NULL"
             " AND (? = 0 OR (users.announcements = 1 AND users.unreachable_at IS NULL))"
             " ORDER BY users.user_id LIMIT ?",
             (after_user, int(announcement_audience), limit),
         )
-        return [
-            Person(
-                row["user_id"],
-                row["timezone"],
-                _plan(row).plan if row["plan_id"] is not None else None,
-            )
-            for row in rows
-        ]
+        return [Person(row["user_id"], row["timezone"], _span(row)) for row in rows]
 
     # ---------------------------------------------------------------- statistics
 
