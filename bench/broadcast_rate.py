@@ -18,31 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.reminder_latency import LEAD, prepare, start_bot
-from bot.domain.audience import Segment
-from bot.storage.broadcasts import BroadcastStore
-from bot.storage.db import Database
-from bot.storage.users import UserStore
 from tests.fakeapi import FakeBotAPI
+from tests.seed import seed_broadcast
 
 ADMIN_ID = 900_001
 FIRST_RECIPIENT = 100_001
 BODY = "📣 <b>News from your clinic</b>\n\nA benchmark broadcast."
-
-
-async def prepare_broadcast(path: Path, users: int) -> list[int]:
-    recipients = list(range(FIRST_RECIPIENT, FIRST_RECIPIENT + users))
-    now = datetime.now(UTC)
-    database = await Database.open(path)
-    try:
-        user_store = UserStore(database)
-        for user_id in recipients:
-            await user_store.record_consent(user_id, now)
-        store = BroadcastStore(database)
-        draft = await store.create_draft(ADMIN_ID, Segment.ALL, BODY, now)
-        await store.confirm(draft.broadcast_id, recipients, now)
-    finally:
-        await database.close()
-    return recipients
 
 
 async def run(users: int, reminders: int) -> dict[str, float]:
@@ -52,7 +33,8 @@ async def run(users: int, reminders: int) -> dict[str, float]:
         database = Path(folder) / "bot.sqlite3"
         due = (datetime.now(UTC) + LEAD).replace(microsecond=0)
         await prepare(database, reminders, due)
-        recipients = set(await prepare_broadcast(database, users))
+        recipients = range(FIRST_RECIPIENT, FIRST_RECIPIENT + users)
+        await seed_broadcast(database, recipients, ADMIN_ID, BODY)
         process = await start_bot(api, database, ADMIN_IDS=str(ADMIN_ID))
         try:
             timeout = users / 10 + 60

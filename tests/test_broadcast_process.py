@@ -5,38 +5,19 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.domain.audience import Segment
 from bot.services.outbox import BROADCAST_RATE
 from bot.storage.broadcasts import BroadcastStore, Delivery
 from bot.storage.db import Database
-from bot.storage.users import UserStore
 from tests.conftest import ADMIN_ID, bot_env, start_process
 from tests.fakeapi import FakeBotAPI
+from tests.seed import seed_broadcast
 
 RECIPIENTS = range(11_001, 11_121)  # 120
 BODY = "📣 <b>News from your clinic</b>\n\nRestart-proof."
-
-
-async def _prepare(path: Path) -> int:
-    """Recipients and a confirmed broadcast to them, as if an admin had just pressed Confirm."""
-    now = datetime.now(UTC)
-    database = await Database.open(path)
-    try:
-        users = UserStore(database)
-        for user_id in RECIPIENTS:
-            await users.record_consent(user_id, now)
-        store = BroadcastStore(database)
-        draft = await store.create_draft(ADMIN_ID, Segment.ALL, BODY, now)
-        started = await store.confirm(draft.broadcast_id, list(RECIPIENTS), now)
-        assert started is not None
-        return started.broadcast_id
-    finally:
-        await database.close()
 
 
 async def _deliveries(path: Path, broadcast_id: int) -> dict[int, Delivery]:
@@ -59,7 +40,7 @@ async def test_sigkill_mid_broadcast_resumes_and_sends_nobody_two(
     tmp_path: Path, api: FakeBotAPI
 ) -> None:
     database = tmp_path / "bot.sqlite3"
-    broadcast_id = await _prepare(database)
+    broadcast_id = await seed_broadcast(database, RECIPIENTS, ADMIN_ID, BODY)
     env = bot_env(api, database, LOG_LEVEL="WARNING", ADMIN_IDS=str(ADMIN_ID))
     # Hold answers in flight: Telegram has the message, the bot has not heard back yet.
     api.answer_delay["sendMessage"] = 0.2
