@@ -63,6 +63,21 @@ async def prepare(path: Path, users: int, due: datetime) -> None:
         await database.close()
 
 
+async def start_bot(api: FakeBotAPI, database: Path, **extra: str) -> asyncio.subprocess.Process:
+    """``python -m bot`` against the stand-in, with the real clock."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+        "TELEGRAM_API_BASE_URL": api.url,
+        "CONTENT_DIR": str(ROOT / "content"),
+        "DATABASE_PATH": str(database),
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", env=env)
+
+
 async def run(users: int) -> dict[str, float]:
     api = FakeBotAPI()
     await api.start()
@@ -70,16 +85,7 @@ async def run(users: int) -> dict[str, float]:
         database = Path(folder) / "bot.sqlite3"
         due = (datetime.now(UTC) + LEAD).replace(microsecond=0)
         await prepare(database, users, due)
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(ROOT),
-            "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
-            "TELEGRAM_API_BASE_URL": api.url,
-            "CONTENT_DIR": str(ROOT / "content"),
-            "DATABASE_PATH": str(database),
-            "LOG_LEVEL": "WARNING",
-        }
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", env=env)
+        process = await start_bot(api, database)
         try:
             calls = await api.wait_for("sendMessage", count=users, timeout=120)
         finally:

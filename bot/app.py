@@ -2,7 +2,7 @@
 
 Where things live:
 - handlers (parse, call a service, reply): ``bot/handlers/``
-- reminders are sent by ``bot/services/reminders.py``
+- reminders are sent by ``bot/services/reminders.py``; broadcasts by ``bot/services/outbox.py``
 - the missed-dose rule: ``bot/domain/missed.py``
 - every patient-facing text: ``content/*.toml``
 """
@@ -17,9 +17,9 @@ from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.error import BadRequest, InvalidToken, NetworkError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -39,6 +39,7 @@ from bot.content import TOPICS, ContentHolder, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.domain.flood import FloodGuard
 from bot.handlers import (
+    admin,
     doses,
     errors,
     facts,
@@ -50,10 +51,16 @@ from bot.handlers import (
     schedule,
 )
 from bot.metrics import Metrics, MetricsServer
+from bot.services.admin import AdminService
+from bot.services.audience import Audience
+from bot.services.broadcasts import BroadcastService
+from bot.services.outbox import OutboxWorker
 from bot.services.pacing import SendPacer
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
 from bot.services.retention import RetentionService
+from bot.storage.admin import AdminStore
+from bot.storage.broadcasts import BroadcastStore
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
 from bot.storage.privacy import PrivacyStore
@@ -85,6 +92,8 @@ MENU_COMMANDS: tuple[str, ...] = (
     "deleteme",
     "help",
 )
+# Shown, after the patient commands, only in the chats of ADMIN_IDS (a per-chat command scope).
+ADMIN_MENU_COMMANDS: tuple[str, ...] = ("broadcast", "broadcasts", "stats", "reload")
 
 
 def build_application(
@@ -150,6 +159,9 @@ def register_handlers(application: BotApplication) -> None:
         application.add_handler(CommandHandler(name, callback))
     fact_topics = [topic for topic in TOPICS if topic not in command_handlers]
     application.add_handler(CommandHandler(fact_topics, facts.topic_command))
+    # Admin commands: refused (and audited) for anyone not in ADMIN_IDS.
+    for name, guarded in admin.COMMANDS.items():
+        application.add_handler(CommandHandler(name, guarded))
 
     callbacks = {
         r"^consent:(yes|no)$": onboarding.consent_pressed,
@@ -161,6 +173,7 @@ def register_handlers(application: BotApplication) -> None:
         r"^plan:(save|save_high|cancel)$": schedule.plan_decision_pressed,
         r"^erase:": privacy.erase_pressed,
     }
+    callbacks.update(admin.CALLBACKS)
     for pattern, callback in callbacks.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_stale_button))
@@ -210,6 +223,21 @@ async def _on_startup(application: BotApplication) -> None:
         metrics=metrics,
     )
     privacy_store = PrivacyStore(db)
+    broadcast_store = BroadcastStore(db)
+    admin_store = AdminStore(db)
+    audience = Audience(store=admin_store, clock=clock, zone_for=reminders.zone_for)
+    outbox = OutboxWorker(
+        store=broadcast_store,
+        doses=dose_store,
+        reminders=reminders,
+        content=content,
+        clock=clock,
+        bot=application.bot,
+    )
+
+    async def publish(fresh: ContentPack) -> None:
+        await publish_commands(application.bot, fresh, settings.admin_ids)
+
     services = Services(
         settings=settings,
         clock=clock,
@@ -228,11 +256,30 @@ async def _on_startup(application: BotApplication) -> None:
         ),
         flood=FloodGuard(),
         metrics=metrics,
+        admin=AdminService(
+            store=admin_store,
+            broadcasts=broadcast_store,
+            audience=audience,
+            content=content,
+            clock=clock,
+            admin_ids=settings.admin_ids,
+            content_dir=settings.content_dir,
+            publish_commands=publish,
+        ),
+        broadcasts=BroadcastService(
+            store=broadcast_store,
+            audience=audience,
+            content=content,
+            clock=clock,
+            wake_outbox=outbox.wake,
+        ),
+        outbox=outbox,
     )
     application.bot_data[SERVICES_KEY] = services
     if settings.metrics_port is not None:
         application.bot_data[METRICS_SERVER_KEY] = _start_metrics(metrics, settings)
-    await application.bot.set_my_commands(menu_commands(pack))
+    await services.admin.record_live_pack()
+    await publish(pack)
     log.info("started content_version=%s schema=%d", pack.version, await db.schema_version())
 
 
@@ -267,6 +314,20 @@ def menu_commands(pack: ContentPack) -> list[BotCommand]:
     return commands
 
 
+async def publish_commands(bot: Bot, pack: ContentPack, admin_ids: frozenset[int]) -> None:
+    """Everyone's command menu; admins get their own, with the admin commands added."""
+    patient_menu = menu_commands(pack)
+    await bot.set_my_commands(patient_menu)
+    admin_menu = patient_menu + [
+        BotCommand(name, pack.text(f"admin_commands.{name}")) for name in ADMIN_MENU_COMMANDS
+    ]
+    for admin_id in sorted(admin_ids):
+        try:
+            await bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
+        except BadRequest:  # Telegram knows no chat with this admin until they open one
+            log.warning("admin_commands_not_set admin=%d", admin_id)
+
+
 async def serve(application: BotApplication, settings: Settings, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set: the lifecycle ``run_polling`` would run, on our own loop.
 
@@ -297,6 +358,8 @@ async def serve(application: BotApplication, settings: Settings, stop: asyncio.E
         # downtime) go out right away.
         await application.bot_data[SERVICES_KEY].reminders.start()
         application.bot_data[SERVICES_KEY].retention.start()
+        # Broadcasts resume where they stopped; they only send while no reminder is due.
+        await application.bot_data[SERVICES_KEY].outbox.start()
         log.info("ready mode=%s", settings.bot_mode)
         await stop.wait()
     finally:
@@ -304,6 +367,7 @@ async def serve(application: BotApplication, settings: Settings, stop: asyncio.E
         # finish (claims not sent are released), then the handlers in flight, then the database.
         services: Services | None = application.bot_data.get(SERVICES_KEY)
         if services is not None:
+            await services.outbox.stop()
             services.reminders.stop()
             services.retention.stop()
         if application.updater is not None and application.updater.running:

@@ -343,3 +343,11 @@ def _check_rendered(pack: ContentPack, problems: list[str]) -> None:
 def visible_length(text: str) -> int:
     """Telegram's limit counts the text after the HTML entities are parsed out."""
     return len(html.unescape(_strip_tags(text)))
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it against the 4096 limit: UTF-16 code units of the visible text.
+
+    Stricter than :func:`visible_length` for emoji and other characters outside the BMP.
+    """
+    return len(html.unescape(_strip_tags(text)).encode("utf-16-le")) // 2

@@ -12,6 +12,9 @@ from bot.config import Settings
 from bot.content import ContentHolder, ContentPack
 from bot.domain.flood import FloodGuard
 from bot.metrics import Metrics
+from bot.services.admin import AdminService
+from bot.services.broadcasts import BroadcastService
+from bot.services.outbox import OutboxWorker
 from bot.services.pacing import SendPacer
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
@@ -34,6 +37,9 @@ class Services:
     privacy: PrivacyService
     retention: RetentionService
     flood: FloodGuard
+    admin: AdminService
+    broadcasts: BroadcastService
+    outbox: OutboxWorker
     metrics: Metrics = field(default_factory=Metrics)
 
     @property

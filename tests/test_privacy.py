@@ -533,3 +533,19 @@ async def test_loose_database_permissions_are_tightened(tmp_path: Path) -> None:
             assert _mode(tmp_path / name) == 0o600, name
     finally:
         await database.close()
+
+
+async def test_erasure_keeps_audit_entries_without_the_person(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="UTC")
+    [refused] = await bot.say(USER, "/broadcast hello everyone")
+    assert "only for the clinic team" in refused
+    audit = "SELECT actor_id, action, outcome FROM admin_audit ORDER BY audit_id"
+    [(actor, action, outcome)] = [tuple(row) for row in await bot.services.db.fetch_all(audit)]
+    assert actor == USER
+    await bot.say(USER, "/deleteme")
+    offer = bot.last_message(USER)
+    await bot.press(USER, offer["message_id"], bot.buttons(offer)["Yes, erase everything"])
+    await _edited(bot, USER, offer["message_id"])
+    rows = [tuple(row) for row in await bot.services.db.fetch_all(audit)]
+    assert rows == [(None, action, outcome)]
+    assert await row_counts(bot, USER) == NOTHING

@@ -44,9 +44,9 @@ async def test_sigkill_mid_burst_loses_nothing_and_marks_repeats(
     restarted_at = time.monotonic()  # the killed process's calls are answered late: skip them
     second = await _start(api, database, tmp_path)
     try:
-        # The killed process's last sends may already cover every user: wait until the new one
-        # is up (its signal handlers installed), or SIGTERM could beat them.
-        await api.wait_for("setMyCommands", count=2, timeout=20)
+        # The first process may have delivered every reminder before it died: wait until the
+        # second one has reached the Bot API (its signal handlers are installed by then).
+        await api.wait_for("getMe", count=2, timeout=20)
         for user in USERS:
             await api.wait_for(
                 "sendMessage",

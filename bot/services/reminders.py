@@ -137,6 +137,13 @@ class ReminderService:
     async def _on_timer(self, _context: object) -> None:
         await self.run_due()
 
+    async def has_due_work(self, within: timedelta = timedelta(0)) -> bool:
+        """Is a pass sending, or a dose action due (within ``within``)? Broadcasts wait till not."""
+        if self._run_lock.locked():
+            return True
+        next_at = await self._doses.next_action_at()
+        return next_at is not None and next_at <= self._clock.now() + within
+
     # ------------------------------------------------------------ dispatch
 
     async def run_due(self) -> None:

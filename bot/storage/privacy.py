@@ -19,10 +19,19 @@ from bot.storage.doses import to_unix
 # users row (and with it, by ON DELETE CASCADE, plans and dose events) is gone. For rows that
 # must outlive the user but lose the id, e.g.
 #   "UPDATE admin_audit SET actor_id = NULL WHERE actor_id = ?"
-ERASE_ALSO: tuple[str, ...] = ()
+ERASE_ALSO: tuple[str, ...] = (
+    # The audit log keeps what happened, not who (see migration 0003).
+    "UPDATE admin_audit SET actor_id = NULL WHERE actor_id = ?",
+    "UPDATE broadcasts SET created_by = NULL WHERE created_by = ?",
+)
 
 # Further sections of /mydata: (section name, SELECT with the user id as its only parameter).
-EXPORT_ALSO: tuple[tuple[str, str], ...] = ()
+EXPORT_ALSO: tuple[tuple[str, str], ...] = (
+    (
+        "announcements",
+        "SELECT broadcast_id, status, sent_at FROM broadcast_outbox WHERE user_id = ?",
+    ),
+)
 
 # A dose event is history once nothing is left to do with it (no reminder, follow-up or send
 # pending): only such rows are ever purged, never a future or open dose.

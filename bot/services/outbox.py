@@ -1,0 +1,289 @@
+"""Delivers broadcasts from the outbox, paced, after dose reminders, resumable after a restart.
+
+One background task claims outbox rows one by one and sends them at no more than
+``BROADCAST_RATE`` messages a second (see :class:`Pacer`), below Telegram's ~30 a second, so
+the application's rate limiter (shared with reminders and replies) never has to queue them.
+Before every batch it asks the reminder dispatcher whether a dose is being sent or falls due
+within two seconds; if so it waits: reminders go first, with the whole rate limit to themselves.
+
+Outcomes, per recipient:
+- delivered: ``sent``;
+- 403, or "chat not found": ``unreachable``; the user is marked unreachable as for reminders;
+- 429: everything pauses for ``retry_after``, then the row is tried again;
+- 5xx, or a connection that could not be opened: retried with backoff, up to MAX_ATTEMPTS;
+- a connection that broke after the request left (or a crash mid-send): ``unknown``, never
+  re-sent, so nobody gets an announcement twice;
+- any other refusal (400): ``failed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from datetime import timedelta
+
+import httpx
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.admin_views import summary_text
+from bot.clock import Clock
+from bot.content import ContentHolder
+from bot.services.reminders import ReminderService
+from bot.storage.broadcasts import BroadcastStore, Delivery, OutboxItem, Progress
+from bot.storage.doses import DoseStore
+
+log = logging.getLogger(__name__)
+
+BROADCAST_RATE = 25.0  # messages a second; Telegram allows about 30 overall
+BATCH_SIZE = 10  # sends between two looks at the reminders: they wait at most this many
+MAX_ATTEMPTS = 6
+REMINDERS_BUSY_RECHECK = 0.25  # seconds
+# Stop this long before reminders fall due (a batch, then a clear second), so the rate limit is
+# theirs from their first second.
+REMINDER_HEADROOM = timedelta(seconds=2)
+IDLE_RECHECK = 30.0  # seconds; confirming a broadcast or a clock jump wakes the worker sooner
+ERROR_PAUSE = 5.0  # seconds, after an unexpected error (e.g. the database was busy)
+STOP_GRACE = 10.0  # seconds to let the worker and messages in flight finish at shutdown
+
+# Failures that prove the request never reached Telegram: safe to send again.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class Pacer:
+    """Paces sends so that Telegram never sees more than ``rate`` of ours in any one second.
+
+    A send counts from its start until one second after its answer: whenever it reached
+    Telegram, it was within that span. So messages held up somewhere (a 429 pause in the
+    application's rate limiter, a slow network) and then released together can never add up to
+    more than ``rate`` a second. New sends are also spaced ``1 / rate`` apart, and all wait out
+    a ``hold`` (a 429's retry_after).
+    """
+
+    def __init__(self, rate: float) -> None:
+        self._rate = rate
+        self._interval = 1.0 / rate
+        self._next = 0.0
+        self._in_flight = 0
+        self._answered: deque[float] = deque()  # loop times of answers within the last second
+        self._changed = asyncio.Event()
+
+    async def acquire(self) -> None:
+        """Wait for a slot; pair with :meth:`release` (sent) or :meth:`unused`."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            while self._answered and self._answered[0] <= now - 1.0:
+                self._answered.popleft()
+            if now >= self._next and self._in_flight + len(self._answered) < self._rate:
+                break
+            if now < self._next:
+                wake_at = self._next
+            elif self._answered:
+                wake_at = self._answered[0] + 1.0
+            else:  # every slot is in flight: an answer will wake us
+                wake_at = now + self._interval
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=wake_at - now)
+        self._in_flight += 1
+        self._next = now + self._interval
+
+    def release(self) -> None:
+        """The send was answered (or failed)."""
+        self._in_flight -= 1
+        self._answered.append(asyncio.get_running_loop().time())
+        self._changed.set()
+
+    def unused(self) -> None:
+        """Nothing was sent with the slot after all."""
+        self._in_flight -= 1
+        self._changed.set()
+
+    def hold(self, seconds: float) -> None:
+        resume = asyncio.get_running_loop().time() + seconds
+        self._next = max(self._next, resume)
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        *,
+        store: BroadcastStore,
+        doses: DoseStore,
+        reminders: ReminderService,
+        content: ContentHolder,
+        clock: Clock,
+        bot: Bot,
+        rate: float = BROADCAST_RATE,
+    ) -> None:
+        self._store = store
+        self._doses = doses
+        self._reminders = reminders
+        self._content = content
+        self._clock = clock
+        self._bot = bot
+        self._pacer = Pacer(rate)
+        self._wake = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        unknown = await self._store.recover_claims()
+        if unknown:
+            log.warning("broadcast_claims_unknown count=%d", unknown)
+        self._clock.subscribe(self.wake)
+        self._task = asyncio.create_task(self._run(), name="broadcast-outbox")
+
+    async def stop(self) -> None:
+        """Let messages in flight finish (briefly), then stop; the rest waits for the next start."""
+        self._stopping = True
+        self.wake()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=STOP_GRACE)
+            except TimeoutError:  # e.g. waiting out a long retry_after: nothing claimed then
+                log.warning("broadcast_worker_stop_timeout")
+            self._task = None
+        if self._in_flight:
+            _, late = await asyncio.wait(self._in_flight, timeout=STOP_GRACE)
+            for task in late:  # their rows stay claimed and become "unknown" at the next start
+                task.cancel()
+
+    def wake(self) -> None:
+        """Look for work now (a broadcast was confirmed, or the clock jumped)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                delay = await self._step()
+            except Exception:
+                log.exception("broadcast_worker_failed")
+                delay = ERROR_PAUSE
+            if delay > 0 and not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _step(self) -> float:
+        """Send one batch; return how long to wait before the next look."""
+        if await self._reminders.has_due_work(within=REMINDER_HEADROOM):
+            return REMINDERS_BUSY_RECHECK
+        launched = 0
+        while launched < BATCH_SIZE:
+            await self._pacer.acquire()
+            # Claimed one at a time, just before its send: a crash loses only what was in flight.
+            item = await self._store.claim_next(self._clock.now())
+            if item is None:
+                self._pacer.unused()
+                break
+            task = asyncio.create_task(self._deliver(item))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+            launched += 1
+        if launched:
+            return 0.0
+        await self._settle()
+        next_at = await self._store.next_attempt_at()
+        if next_at is None:
+            return IDLE_RECHECK
+        return min(IDLE_RECHECK, max(0.0, (next_at - self._clock.now()).total_seconds()))
+
+    async def _settle(self) -> None:
+        """Nothing due: wait for messages in flight, then close and report finished broadcasts."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+        await self._store.finish_completed(self._clock.now())
+        for progress in await self._store.unreported():
+            await self._report(progress)
+
+    # ------------------------------------------------------------ delivery
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        try:
+            await self._send(item)
+        except Exception:
+            # The row stays claimed; the next start records it as unknown (never re-sent).
+            log.exception("broadcast_delivery_failed broadcast=%d user=%d", *_ids(item))
+        finally:
+            self._pacer.release()
+
+    async def _send(self, item: OutboxItem) -> None:
+        try:
+            message = await self._bot.send_message(item.user_id, item.body)
+        except Forbidden:
+            await self._unreachable(item)
+        except BadRequest as error:
+            if "chat not found" in str(error).lower():
+                await self._unreachable(item)
+            else:
+                log.error("broadcast_rejected broadcast=%d user=%d", *_ids(item))
+                await self._store.record_final(item, Delivery.FAILED)
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            self._pacer.hold(seconds)
+            log.warning("broadcast_rate_limited retry_after_s=%.0f", seconds)
+            await self._store.release(item, self._clock.now(), count_attempt=False)
+        except NetworkError as error:
+            if _may_have_arrived(error):
+                log.warning("broadcast_outcome_unknown broadcast=%d user=%d", *_ids(item))
+                await self._store.record_final(item, Delivery.UNKNOWN)
+            else:
+                await self._retry_later(item, type(error).__name__)
+        except TelegramError as error:
+            await self._retry_later(item, type(error).__name__)
+        else:
+            await self._store.record_sent(item, message.message_id, self._clock.now())
+
+    async def _unreachable(self, item: OutboxItem) -> None:
+        # The same as for a reminder: the user blocked the bot, so their reminders stop too.
+        await self._doses.mark_unreachable(item.user_id, self._clock.now())
+        await self._store.record_final(item, Delivery.UNREACHABLE)
+        log.warning("user_unreachable user=%d", item.user_id)
+
+    async def _retry_later(self, item: OutboxItem, kind: str) -> None:
+        if item.attempts + 1 >= MAX_ATTEMPTS:
+            log.error("broadcast_gave_up broadcast=%d user=%d kind=%s", *_ids(item), kind)
+            await self._store.record_final(item, Delivery.FAILED)
+            return
+        backoff = timedelta(seconds=min(5 * 2**item.attempts, 300))
+        await self._store.release(item, self._clock.now() + backoff, count_attempt=True)
+        log.info("broadcast_retry broadcast=%d user=%d kind=%s", *_ids(item), kind)
+
+    async def _report(self, progress: Progress) -> None:
+        broadcast = progress.broadcast
+        if broadcast.created_by is not None:
+            try:
+                await self._bot.send_message(
+                    broadcast.created_by, summary_text(self._content.pack, progress)
+                )
+            except TelegramError as error:
+                log.warning(
+                    "broadcast_report_failed broadcast=%d kind=%s",
+                    broadcast.broadcast_id,
+                    type(error).__name__,
+                )
+        await self._store.mark_reported(broadcast.broadcast_id, self._clock.now())
+        log.info("broadcast_finished broadcast=%d sent=%d", broadcast.broadcast_id, progress.sent)
+
+
+def _may_have_arrived(error: NetworkError) -> bool:
+    """Could Telegram have accepted the message although we got an error?
+
+    No cause means Telegram itself answered with an error (a 5xx): it did not take the message.
+    A connection that was never opened did not carry it either. Anything else (a time-out or a
+    connection dropped while waiting for the answer) may have delivered it.
+    """
+    cause = error.__cause__
+    return cause is not None and not isinstance(cause, _NEVER_SENT)
+
+
+def _ids(item: OutboxItem) -> tuple[int, int]:
+    return item.broadcast_id, item.user_id

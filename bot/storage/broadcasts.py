@@ -1,0 +1,337 @@
+"""Broadcasts and their outbox: one row per recipient with its delivery status.
+
+Claim-before-send, as for dose reminders: an outbox row is claimed (``sending``) and committed
+before its message goes out. Unlike a dose reminder, an announcement whose outcome is unknown
+(the process died, or the connection broke after the request left) is never sent again: it is
+recorded as ``unknown``. Losing one announcement is acceptable; doubling it is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.domain.audience import Segment
+from bot.storage.db import Database, Row
+from bot.storage.doses import from_unix, to_unix
+
+
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"  # previewed, waiting for Confirm
+    DISCARDED = "discarded"  # the admin pressed Cancel on the preview
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"  # stopped by an admin while sending
+
+
+class Delivery(StrEnum):
+    """Status of one outbox row."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    broadcast_id: int
+    created_by: int | None
+    segment: Segment
+    body: str
+    status: BroadcastStatus
+    recipients: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A broadcast with its outbox counted by delivery status."""
+
+    broadcast: Broadcast
+    counts: dict[Delivery, int]
+
+    def count(self, *statuses: Delivery) -> int:
+        return sum(self.counts.get(status, 0) for status in statuses)
+
+    @property
+    def sent(self) -> int:
+        return self.count(Delivery.SENT)
+
+    @property
+    def failed(self) -> int:
+        return self.count(Delivery.FAILED, Delivery.UNREACHABLE, Delivery.UNKNOWN)
+
+    @property
+    def pending(self) -> int:
+        return self.count(Delivery.PENDING, Delivery.SENDING)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    broadcast_id: int
+    user_id: int
+    attempts: int
+    body: str
+
+
+def _broadcast(row: Row) -> Broadcast:
+    return Broadcast(
+        broadcast_id=row["broadcast_id"],
+        created_by=row["created_by"],
+        segment=Segment(row["segment"]),
+        body=row["body"],
+        status=BroadcastStatus(row["status"]),
+        recipients=row["recipients"],
+        created_at=from_unix(row["created_at"]),
+    )
+
+
+class BroadcastStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ---------------------------------------------------------------- drafts
+
+    async def create_draft(
+        self, created_by: int, segment: Segment, body: str, now: datetime
+    ) -> Broadcast:
+        async with self._db.transaction() as tx:
+            broadcast_id = await tx.insert(
+                "INSERT INTO broadcasts (created_by, segment, body, status, created_at)"
+                " VALUES (?, ?, ?, 'draft', ?)",
+                (created_by, segment.value, body, to_unix(now)),
+            )
+            row = await tx.fetch_one(
+                "SELECT * FROM broadcasts WHERE broadcast_id = ?", (broadcast_id,)
+            )
+        assert row is not None
+        return _broadcast(row)
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM broadcasts WHERE broadcast_id = ?", (broadcast_id,)
+        )
+        return _broadcast(row) if row else None
+
+    async def set_segment(self, broadcast_id: int, segment: Segment) -> bool:
+        changed = await self._db.execute(
+            "UPDATE broadcasts SET segment = ? WHERE broadcast_id = ? AND status = 'draft'",
+            (segment.value, broadcast_id),
+        )
+        return changed == 1
+
+    async def discard(self, broadcast_id: int, now: datetime) -> bool:
+        changed = await self._db.execute(
+            "UPDATE broadcasts SET status = 'discarded', finished_at = ?"
+            " WHERE broadcast_id = ? AND status = 'draft'",
+            (to_unix(now), broadcast_id),
+        )
+        return changed == 1
+
+    async def confirm(
+        self, broadcast_id: int, recipients: Sequence[int], now: datetime
+    ) -> Broadcast | None:
+        """Start sending a draft to ``recipients``; None if it is no longer a draft."""
+        at = to_unix(now)
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE broadcasts SET status = 'sending', confirmed_at = ?, recipients = ?"
+                " WHERE broadcast_id = ? AND status = 'draft'",
+                (at, len(recipients), broadcast_id),
+            )
+            if not changed:
+                return None
+            await tx.executemany(
+                "INSERT INTO broadcast_outbox (broadcast_id, user_id, status, next_attempt_at)"
+                " VALUES (?, ?, 'pending', ?)",
+                ((broadcast_id, user_id, at) for user_id in recipients),
+            )
+            row = await tx.fetch_one(
+                "SELECT * FROM broadcasts WHERE broadcast_id = ?", (broadcast_id,)
+            )
+        assert row is not None
+        return _broadcast(row)
+
+    # ---------------------------------------------------------------- running
+
+    async def cancel(self, broadcast_id: int, now: datetime) -> bool:
+        """Stop a running broadcast: rows not yet claimed are cancelled; in-flight ones finish."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE broadcasts SET status = 'cancelled', finished_at = ?, reported_at = ?"
+                " WHERE broadcast_id = ? AND status = 'sending'",
+                (to_unix(now), to_unix(now), broadcast_id),
+            )
+            if not changed:
+                return False
+            await tx.execute(
+                "UPDATE broadcast_outbox SET status = 'cancelled'"
+                " WHERE broadcast_id = ? AND status = 'pending'",
+                (broadcast_id,),
+            )
+        return True
+
+    async def progress(self, broadcast_id: int) -> Progress | None:
+        broadcast = await self.get(broadcast_id)
+        if broadcast is None:
+            return None
+        return (await self._with_counts([broadcast]))[0]
+
+    async def recent(self, limit: int) -> list[Progress]:
+        """The latest confirmed broadcasts, newest first (drafts are not listed)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM broadcasts WHERE status IN ('sending', 'done', 'cancelled')"
+            " ORDER BY broadcast_id DESC LIMIT ?",
+            (limit,),
+        )
+        return await self._with_counts([_broadcast(row) for row in rows])
+
+    async def _with_counts(self, broadcasts: list[Broadcast]) -> list[Progress]:
+        if not broadcasts:
+            return []
+        ids = [broadcast.broadcast_id for broadcast in broadcasts]
+        marks = ",".join("?" * len(ids))
+        rows = await self._db.fetch_all(
+            "SELECT broadcast_id, status, COUNT(*) AS n FROM broadcast_outbox"  # noqa: S608
+            f" WHERE broadcast_id IN ({marks}) GROUP BY broadcast_id, status",
+            ids,
+        )
+        counts: dict[int, dict[Delivery, int]] = {broadcast_id: {} for broadcast_id in ids}
+        for row in rows:
+            counts[row["broadcast_id"]][Delivery(row["status"])] = row["n"]
+        return [Progress(broadcast, counts[broadcast.broadcast_id]) for broadcast in broadcasts]
+
+    async def finish_completed(self, now: datetime) -> None:
+        """Mark sending broadcasts with nothing left to send as done."""
+        await self._db.execute(
+            "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE status = 'sending'"
+            " AND NOT EXISTS (SELECT 1 FROM broadcast_outbox"
+            " WHERE broadcast_outbox.broadcast_id = broadcasts.broadcast_id"
+            " AND status IN ('pending', 'sending'))",
+            (to_unix(now),),
+        )
+
+    async def unreported(self) -> list[Progress]:
+        """Finished broadcasts whose admin has not been sent the summary yet."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM broadcasts WHERE status = 'done' AND reported_at IS NULL"
+            " ORDER BY broadcast_id"
+        )
+        return await self._with_counts([_broadcast(row) for row in rows])
+
+    async def mark_reported(self, broadcast_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE broadcasts SET reported_at = ? WHERE broadcast_id = ?",
+            (to_unix(now), broadcast_id),
+        )
+
+    async def count_by_status(self) -> dict[BroadcastStatus, int]:
+        rows = await self._db.fetch_all(
+            "SELECT status, COUNT(*) AS n FROM broadcasts GROUP BY status"
+        )
+        return {BroadcastStatus(row["status"]): row["n"] for row in rows}
+
+    async def sent_since(self, since: datetime) -> int:
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM broadcast_outbox WHERE status = 'sent' AND sent_at >= ?",
+            (to_unix(since),),
+        )
+        return int(row[0]) if row else 0
+
+    # ---------------------------------------------------------------- outbox
+
+    async def recover_claims(self) -> int:
+        """After a crash: rows claimed but never recorded may have arrived; never re-send."""
+        return await self._db.execute(
+            "UPDATE broadcast_outbox SET status = 'unknown', claimed_at = NULL"
+            " WHERE status = 'sending'"
+        )
+
+    async def claim_next(self, now: datetime) -> OutboxItem | None:
+        """Claim the next due row, oldest first; None if nothing is due.
+
+        Recipients who turned announcements off or blocked the bot since the broadcast was
+        confirmed are marked skipped on the way, in the same transaction.
+        """
+        async with self._db.transaction() as tx:
+            while row := await tx.fetch_one(
+                "SELECT broadcast_outbox.broadcast_id, broadcast_outbox.user_id,"
+                " broadcast_outbox.attempts, broadcasts.body,"
+                " users.announcements = 1 AND users.unreachable_at IS NULL AS wanted"
+                " FROM broadcast_outbox"
+                " JOIN broadcasts USING (broadcast_id)"
+                " JOIN users ON users.user_id = broadcast_outbox.user_id"
+                " WHERE broadcast_outbox.status = 'pending'"
+                " AND broadcast_outbox.next_attempt_at <= ?"
+                " ORDER BY broadcast_outbox.next_attempt_at LIMIT 1",
+                (to_unix(now),),
+            ):
+                key = (row["broadcast_id"], row["user_id"])
+                if not row["wanted"]:
+                    await tx.execute(
+                        "UPDATE broadcast_outbox SET status = 'skipped'"
+                        " WHERE broadcast_id = ? AND user_id = ?",
+                        key,
+                    )
+                    continue
+                await tx.execute(
+                    "UPDATE broadcast_outbox SET status = 'sending', claimed_at = ?"
+                    " WHERE broadcast_id = ? AND user_id = ?",
+                    (to_unix(now), *key),
+                )
+                return OutboxItem(*key, row["attempts"], row["body"])
+        return None
+
+    async def record_sent(self, item: OutboxItem, message_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE broadcast_outbox SET status = 'sent', message_id = ?, sent_at = ?,"
+            " claimed_at = NULL, attempts = attempts + 1"
+            " WHERE broadcast_id = ? AND user_id = ? AND status = 'sending'",
+            (message_id, to_unix(now), item.broadcast_id, item.user_id),
+        )
+
+    async def record_final(self, item: OutboxItem, status: Delivery) -> None:
+        """The row is finished without a delivery: failed, unreachable or unknown."""
+        await self._db.execute(
+            "UPDATE broadcast_outbox SET status = ?, claimed_at = NULL, attempts = attempts + 1"
+            " WHERE broadcast_id = ? AND user_id = ? AND status = 'sending'",
+            (status.value, item.broadcast_id, item.user_id),
+        )
+
+    async def release(self, item: OutboxItem, retry_at: datetime, *, count_attempt: bool) -> None:
+        """Not delivered, safe to try again at ``retry_at`` (unless cancelled meanwhile)."""
+        await self._db.execute(
+            "UPDATE broadcast_outbox SET status = CASE"
+            " WHEN (SELECT status FROM broadcasts WHERE broadcast_id = ?) = 'sending'"
+            " THEN 'pending' ELSE 'cancelled' END,"
+            " claimed_at = NULL, attempts = attempts + ?, next_attempt_at = ?"
+            " WHERE broadcast_id = ? AND user_id = ? AND status = 'sending'",
+            (
+                item.broadcast_id,
+                int(count_attempt),
+                to_unix(retry_at),
+                item.broadcast_id,
+                item.user_id,
+            ),
+        )
+
+    async def next_attempt_at(self) -> datetime | None:
+        row = await self._db.fetch_one(
+            "SELECT MIN(next_attempt_at) FROM broadcast_outbox WHERE status = 'pending'"
+        )
+        return from_unix(row[0]) if row and row[0] is not None else None
+
+    async def deliveries(self, broadcast_id: int) -> dict[int, Delivery]:
+        """Recipient -> delivery status (for tests and diagnostics)."""
+        rows = await self._db.fetch_all(
+            "SELECT user_id, status FROM broadcast_outbox WHERE broadcast_id = ?",
+            (broadcast_id,),
+        )
+        return {row["user_id"]: Delivery(row["status"]) for row in rows}
