@@ -205,6 +205,19 @@ async def _on_startup(application: BotApplication) -> None:
         raise ConfigError(
             f"DATABASE_PATH {settings.database_path} cannot be opened: {error}"
         ) from None
+    services = _build_services(application, settings, pack, clock, db)
+    application.bot_data[SERVICES_KEY] = services
+    if settings.metrics_port is not None:
+        application.bot_data[METRICS_SERVER_KEY] = _start_metrics(services.metrics, settings)
+    await services.admin.record_live_pack()
+    await publish_commands(application.bot, pack, settings.admin_ids)
+    log.info("started content_version=%s schema=%d", pack.version, await db.schema_version())
+
+
+def _build_services(
+    application: BotApplication, settings: Settings, pack: ContentPack, clock: Clock, db: Database
+) -> Services:
+    """Every service, wired once; handlers reach them through ``context.services``."""
     content = ContentHolder(pack)
     users = UserStore(db)
     dose_store = DoseStore(db)
@@ -233,12 +246,13 @@ async def _on_startup(application: BotApplication) -> None:
         content=content,
         clock=clock,
         bot=application.bot,
+        bulk_pacer=pacer,
     )
 
     async def publish(fresh: ContentPack) -> None:
         await publish_commands(application.bot, fresh, settings.admin_ids)
 
-    services = Services(
+    return Services(
         settings=settings,
         clock=clock,
         content=content,
@@ -275,12 +289,6 @@ async def _on_startup(application: BotApplication) -> None:
         ),
         outbox=outbox,
     )
-    application.bot_data[SERVICES_KEY] = services
-    if settings.metrics_port is not None:
-        application.bot_data[METRICS_SERVER_KEY] = _start_metrics(metrics, settings)
-    await services.admin.record_live_pack()
-    await publish(pack)
-    log.info("started content_version=%s schema=%d", pack.version, await db.schema_version())
 
 
 def _start_metrics(metrics: Metrics, settings: Settings) -> MetricsServer:

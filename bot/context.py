@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from telegram.ext import CallbackContext, ExtBot
@@ -40,7 +40,7 @@ class Services:
     admin: AdminService
     broadcasts: BroadcastService
     outbox: OutboxWorker
-    metrics: Metrics = field(default_factory=Metrics)
+    metrics: Metrics
 
     @property
     def pack(self) -> ContentPack:

@@ -1,8 +1,8 @@
 """Delivers broadcasts from the outbox, paced, after dose reminders, resumable after a restart.
 
 One background task claims outbox rows one by one and sends them at no more than
-``BROADCAST_RATE`` messages a second (see :class:`Pacer`), below Telegram's ~30 a second, so
-the application's rate limiter (shared with reminders and replies) never has to queue them.
+``BROADCAST_RATE`` messages a second (see :class:`Pacer`), and each send also takes a slot of
+the bulk budget it shares with reminders (``bot.services.pacing``), where reminders come first.
 Before every batch it asks the reminder dispatcher whether a dose is being sent or falls due
 within two seconds; if so it waits: reminders go first, with the whole rate limit to themselves.
 
@@ -31,6 +31,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.admin_views import summary_text
 from bot.clock import Clock
 from bot.content import ContentHolder
+from bot.services.pacing import Priority, SendPacer
 from bot.services.reminders import ReminderService
 from bot.storage.broadcasts import BroadcastStore, Delivery, OutboxItem, Progress
 from bot.storage.doses import DoseStore
@@ -117,6 +118,7 @@ class OutboxWorker:
         content: ContentHolder,
         clock: Clock,
         bot: Bot,
+        bulk_pacer: SendPacer,
         rate: float = BROADCAST_RATE,
     ) -> None:
         self._store = store
@@ -126,6 +128,8 @@ class OutboxWorker:
         self._clock = clock
         self._bot = bot
         self._pacer = Pacer(rate)
+        # The budget all bulk sends share: a reminder waiting for a slot always gets it first.
+        self._bulk_pacer = bulk_pacer
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -178,6 +182,7 @@ class OutboxWorker:
         launched = 0
         while launched < BATCH_SIZE:
             await self._pacer.acquire()
+            await self._bulk_pacer.wait_turn(Priority.BROADCAST)
             # Claimed one at a time, just before its send: a crash loses only what was in flight.
             item = await self._store.claim_next(self._clock.now())
             if item is None:
