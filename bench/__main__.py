@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import burst, interactive, reminder_latency, scale
+from bench import broadcast_rate, burst, interactive, reminder_latency, scale
 from bench.datagen import generate
 from bench.harness import pin_this_process_elsewhere
 
@@ -42,6 +42,16 @@ def main() -> None:
             "reminder lateness, 30 due at once (max)",
             "< 5 s",
             f"{latency['max_s']:.2f} s",
+            "",
+        )
+    )
+    broadcast = asyncio.run(broadcast_rate.run(300, 60))
+    rows.append(
+        (
+            "broadcast to 300 users, 60 doses due meanwhile",
+            "reminders on time",
+            f"{broadcast['rate']:.1f} msg/s, {broadcast['retry_after']:.0f}× 429, "
+            f"reminders max {broadcast['reminder_max_late_s']:.2f} s late",
             "",
         )
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import statistics
 import sys
@@ -20,12 +19,13 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bench.harness import bot_environment
 from bot.domain.plans import Plan, Step
 from bot.domain.schedule import DoseSlot
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
 from bot.storage.users import UserStore
-from tests.fakeapi import TEST_TOKEN, FakeBotAPI
+from tests.fakeapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 LEAD = timedelta(seconds=6)  # the doses fall due this long after the data is written
@@ -65,16 +65,7 @@ async def prepare(path: Path, users: int, due: datetime) -> None:
 
 async def start_bot(api: FakeBotAPI, database: Path, **extra: str) -> asyncio.subprocess.Process:
     """``python -m bot`` against the stand-in, with the real clock."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
-        "TELEGRAM_API_BASE_URL": api.url,
-        "CONTENT_DIR": str(ROOT / "content"),
-        "DATABASE_PATH": str(database),
-        "LOG_LEVEL": "WARNING",
-        **extra,
-    }
+    env = {**bot_environment(api, database), **extra}
     return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", env=env)
 
 
