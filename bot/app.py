@@ -247,6 +247,7 @@ def _build_services(
         clock=clock,
         bot=application.bot,
         bulk_pacer=pacer,
+        metrics=metrics,
     )
 
     async def publish(fresh: ContentPack) -> None:

@@ -58,6 +58,12 @@ async def test_300_recipients_each_get_it_once_within_the_rate_limit(bot: Runnin
     assert received(bot, RECIPIENTS[1]) == [body]
     # Paced below the limit: the stand-in never had to refuse a message for going too fast.
     assert bot.api.retry_after_count == 0
+    # Progress is visible to operators as metrics.
+    registry = bot.services.metrics.registry
+    sample = registry.get_sample_value
+    assert sample("bot_broadcast_messages_total", {"outcome": "sent"}) == 290
+    assert sample("bot_broadcast_messages_total", {"outcome": "unreachable"}) == 10
+    assert sample("bot_broadcast_remaining") == 0
 
 
 async def test_reminders_due_during_a_broadcast_go_first(bot: RunningBot) -> None:

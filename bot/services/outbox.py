@@ -31,6 +31,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.admin_views import summary_text
 from bot.clock import Clock
 from bot.content import ContentHolder
+from bot.metrics import Metrics
 from bot.services.pacing import Priority, SendPacer
 from bot.services.reminders import ReminderService
 from bot.storage.broadcasts import BroadcastStore, Delivery, OutboxItem, Progress
@@ -119,6 +120,7 @@ class OutboxWorker:
         clock: Clock,
         bot: Bot,
         bulk_pacer: SendPacer,
+        metrics: Metrics | None = None,
         rate: float = BROADCAST_RATE,
     ) -> None:
         self._store = store
@@ -130,6 +132,7 @@ class OutboxWorker:
         self._pacer = Pacer(rate)
         # The budget all bulk sends share: a reminder waiting for a slot always gets it first.
         self._bulk_pacer = bulk_pacer
+        self._metrics = metrics
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -193,6 +196,8 @@ class OutboxWorker:
             task.add_done_callback(self._in_flight.discard)
             launched += 1
         if launched:
+            if self._metrics is not None:
+                self._metrics.broadcast_remaining.set(await self._store.remaining())
             return 0.0
         await self._settle()
         next_at = await self._store.next_attempt_at()
@@ -205,6 +210,8 @@ class OutboxWorker:
         if self._in_flight:
             await asyncio.wait(set(self._in_flight))
         await self._store.finish_completed(self._clock.now())
+        if self._metrics is not None:
+            self._metrics.broadcast_remaining.set(await self._store.remaining())
         for progress in await self._store.unreported():
             await self._report(progress)
 
@@ -229,7 +236,7 @@ class OutboxWorker:
                 await self._unreachable(item)
             else:
                 log.error("broadcast_rejected broadcast=%d user=%d", *_ids(item))
-                await self._store.record_final(item, Delivery.FAILED)
+                await self._final(item, Delivery.FAILED)
         except RetryAfter as error:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
@@ -239,24 +246,33 @@ class OutboxWorker:
         except NetworkError as error:
             if _may_have_arrived(error):
                 log.warning("broadcast_outcome_unknown broadcast=%d user=%d", *_ids(item))
-                await self._store.record_final(item, Delivery.UNKNOWN)
+                await self._final(item, Delivery.UNKNOWN)
             else:
                 await self._retry_later(item, type(error).__name__)
         except TelegramError as error:
             await self._retry_later(item, type(error).__name__)
         else:
             await self._store.record_sent(item, message.message_id, self._clock.now())
+            self._count(Delivery.SENT)
+
+    async def _final(self, item: OutboxItem, delivery: Delivery) -> None:
+        await self._store.record_final(item, delivery)
+        self._count(delivery)
+
+    def _count(self, delivery: Delivery) -> None:
+        if self._metrics is not None:
+            self._metrics.broadcast_messages.labels(delivery.value).inc()
 
     async def _unreachable(self, item: OutboxItem) -> None:
         # The same as for a reminder: the user blocked the bot, so their reminders stop too.
         await self._doses.mark_unreachable(item.user_id, self._clock.now())
-        await self._store.record_final(item, Delivery.UNREACHABLE)
+        await self._final(item, Delivery.UNREACHABLE)
         log.warning("user_unreachable user=%d", item.user_id)
 
     async def _retry_later(self, item: OutboxItem, kind: str) -> None:
         if item.attempts + 1 >= MAX_ATTEMPTS:
             log.error("broadcast_gave_up broadcast=%d user=%d kind=%s", *_ids(item), kind)
-            await self._store.record_final(item, Delivery.FAILED)
+            await self._final(item, Delivery.FAILED)
             return
         backoff = timedelta(seconds=min(5 * 2**item.attempts, 300))
         await self._store.release(item, self._clock.now() + backoff, count_attempt=True)

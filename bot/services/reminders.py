@@ -135,7 +135,9 @@ class ReminderService:
         )
 
     async def _on_timer(self, _context: object) -> None:
-        await self.run_due()
+        # A timer never waits for a running pass: that pass looks again, and the job ends, so
+        # a long burst does not make the scheduler skip (and warn about) the next sweep.
+        await self.run_due(wait=False)
 
     async def has_due_work(self, within: timedelta = timedelta(0)) -> bool:
         """Is a pass sending, or a dose action due (within ``within``)? Broadcasts wait till not."""
@@ -146,17 +148,19 @@ class ReminderService:
 
     # ------------------------------------------------------------ dispatch
 
-    async def run_due(self) -> None:
+    async def run_due(self, *, wait: bool = True) -> None:
         """Send everything that is due, then arm the wake-up for the next due instant.
 
-        A call during a pass asks that pass to look again and waits for it to finish.
+        A call during a pass asks that pass to look again, and (with ``wait``) waits for it.
         """
         if self._stopping:
             return
         if self._run_lock.locked():
             self._run_again = True
-            async with self._run_lock:
-                return
+            if wait:
+                async with self._run_lock:
+                    return
+            return
         async with self._run_lock:
             self._pass_task = asyncio.current_task()
             self._run_again = True

@@ -322,6 +322,13 @@ class BroadcastStore:
             ),
         )
 
+    async def remaining(self) -> int:
+        """Messages of running broadcasts still to send (for the metrics gauge)."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM broadcast_outbox WHERE status IN ('pending', 'sending')"
+        )
+        return int(row[0]) if row else 0
+
     async def next_attempt_at(self) -> datetime | None:
         row = await self._db.fetch_one(
             "SELECT MIN(next_attempt_at) FROM broadcast_outbox WHERE status = 'pending'"
