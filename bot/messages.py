@@ -112,6 +112,7 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "schedule.summary": _keys("plan"),
     "schedule.high_dose": _keys("daily"),
     "schedule.saved": _keys("first"),
+    "schedule.tablets_cannot_make": _keys("doses", "strength"),
     "schedule.saved_no_dose": NONE,
     "schedule.cancelled": NONE,
     "schedule.no_plan": NONE,

@@ -66,3 +66,25 @@ def test_format_tablets(count: Fraction, text: str) -> None:
 def test_format_tablets_refuses_other_counts(count: Fraction) -> None:
     with pytest.raises(ValueError, match="half"):
         format_tablets(count)
+
+
+def test_unmakeable_doses_lists_each_step_dose_once() -> None:
+    from datetime import date, time
+
+    from bot.domain.plans import Plan, Step
+    from bot.domain.tablets import unmakeable_doses
+
+    plan = Plan(
+        "custom",
+        date(2026, 1, 1),
+        (time(8),),
+        (Step(Decimal(5), 3), Step(Decimal("7.5"), 3), Step(Decimal(15), 3), Step(Decimal(5), 1)),
+        False,
+    )
+    assert unmakeable_doses(plan, Decimal(10), scored=True) == [Decimal("7.5")]
+    assert unmakeable_doses(plan, Decimal(10), scored=False) == [
+        Decimal(5),
+        Decimal("7.5"),
+        Decimal(15),
+    ]
+    assert unmakeable_doses(plan, Decimal(5), scored=True) == []

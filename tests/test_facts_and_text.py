@@ -126,3 +126,14 @@ async def test_group_chat_is_refused_and_nothing_stored(bot: RunningBot) -> None
     [reply] = await bot.next_messages(group, before, 1)
     assert "private chat" in reply
     assert await bot.services.users.get(USER) is None
+
+
+async def test_a_failing_handler_gets_a_polite_apology(bot: RunningBot) -> None:
+    """The one error handler: the user hears an apology, the bot keeps serving."""
+    bot.api.fail("sendMessage", status=400, description="Bad Request: odd", chat_id=USER)
+    before = bot.sent_count(USER)
+    bot.api.send_text(USER, "/halflife")
+    [apology] = await bot.next_messages(USER, before, 1)
+    assert apology == "Sorry, something went wrong on my side. Please try again in a moment."
+    [answer] = await bot.say(USER, "/halflife")
+    assert "Source:" in answer

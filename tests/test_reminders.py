@@ -332,3 +332,13 @@ async def test_snoozing_after_the_follow_up_brings_no_second_follow_up(bot: Runn
     bot.clock.set(datetime(2026, 1, 11, 11, 30, tzinfo=UTC))
     await bot.services.reminders.run_due()
     assert bot.sent_count(USER) == before
+
+
+async def test_plan_summary_warns_when_tablets_cannot_make_a_dose(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="UTC")
+    await bot.say(USER, "/tablets 10")
+    [summary] = await bot.say(USER, "/schedule custom today 10:00 5x3 10x3")
+    assert "your 10 mg tablets cannot make 5 mg exactly" in summary
+    await bot.say(USER, "/tablets 10 scored")
+    [summary] = await bot.say(USER, "/schedule custom today 10:00 5x3 10x3")
+    assert "cannot make" not in summary

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+from bot.domain.plans import Plan
+
 _HALF = "½"
 
 
@@ -31,3 +33,9 @@ def format_tablets(count: Fraction) -> str:
     if count.denominator == 1:
         return str(whole)
     return f"{whole}{_HALF}" if whole else _HALF
+
+
+def unmakeable_doses(plan: Plan, strength_mg: Decimal, scored: bool) -> list[Decimal]:
+    """The plan's doses that whole (or, if scored, half) tablets of this strength cannot make."""
+    doses = sorted({step.mg for step in plan.steps})
+    return [mg for mg in doses if tablets_for(mg, strength_mg, scored) is None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.context import BotContext
 from bot.handlers.common import reply
@@ -19,7 +19,11 @@ async def on_error(update: object, context: BotContext) -> None:
         update.effective_user.id if isinstance(update, Update) and update.effective_user else None
     )
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, Forbidden | RetryAfter | NetworkError):
+    # Blocked, rate-limited or unreachable: an apology could not get through either. A
+    # BadRequest (a NetworkError subclass in PTB) is our own mistake and gets the apology.
+    if isinstance(error, Forbidden | RetryAfter) or (
+        isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    ):
         log.warning(
             "telegram_error kind=%s user=%s update=%s", type(error).__name__, user, update_id
         )

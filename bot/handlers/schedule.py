@@ -22,6 +22,7 @@ from bot.domain.plans import (
     parse_standard_command,
     parse_taper_command,
 )
+from bot.domain.tablets import unmakeable_doses
 from bot.handlers.common import (
     chunked,
     command_args,
@@ -183,6 +184,15 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
     pending = PendingPlan(plan, needs_confirmation)
     _user_data(context)[PENDING] = pending  # before the summary is sent: no press can beat it
     text = pack.text("schedule.summary", plan=plan_summary(pack, plan, zone))
+    if user is not None and user.tablet_mg is not None:
+        unmakeable = unmakeable_doses(plan, user.tablet_mg, user.tablet_scored)
+        if unmakeable:
+            note = pack.text(
+                "schedule.tablets_cannot_make",
+                strength=format_mg(user.tablet_mg),
+                doses=", ".join(f"{format_mg(mg)} mg" for mg in unmakeable),
+            )
+            text = Html(f"{text}\n\n{note}")
     cancel = (pack.text("schedule.button_cancel"), "plan:cancel")
     if needs_confirmation:
         warning = pack.text("schedule.high_dose", daily=format_mg(plan.max_daily_total()))

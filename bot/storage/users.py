@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from bot.storage.db import Database, Row
 
@@ -19,6 +20,8 @@ class User:
     reminders_paused: bool
     unreachable_at: int | None
     created_at: int
+    tablet_mg: Decimal | None = None  # the strength the pharmacy supplies, if given
+    tablet_scored: bool = False
 
     @property
     def has_consented(self) -> bool:
@@ -36,6 +39,8 @@ def _user(row: Row) -> User:
         reminders_paused=bool(row["reminders_paused"]),
         unreachable_at=row["unreachable_at"],
         created_at=row["created_at"],
+        tablet_mg=Decimal(row["tablet_mg"]) if row["tablet_mg"] else None,
+        tablet_scored=bool(row["tablet_scored"]),
     )
 
 
