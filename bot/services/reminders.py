@@ -240,7 +240,9 @@ class ReminderService:
             self._add_earlier_missed(parts, event.user_id)
             outcome = await self._send(event.user_id, Html("\n\n".join(parts)), None)
             if outcome.message_id is not None:
-                await self._doses.record_missed_notice(event.event_id, outcome.message_id, now)
+                await self._doses.record_missed_notice(
+                    event.event_id, outcome.message_id, self._clock.now()
+                )
                 log.info("missed_notice_sent event=%d user=%d", event.event_id, event.user_id)
                 self._metrics.dose_message_delivered("missed_notice")
             else:
@@ -264,10 +266,12 @@ class ReminderService:
         if outcome.message_id is None:
             await self._after_failure(due, outcome)
             return
+        # When it left, not when it was claimed: in a burst the pacer may have held it a while.
+        sent_at = self._clock.now()
         await self._doses.record_reminder_sent(
-            event.event_id, outcome.message_id, now, now + FOLLOW_UP_AFTER
+            event.event_id, outcome.message_id, sent_at, sent_at + FOLLOW_UP_AFTER
         )
-        lateness = (now - event.due_at).total_seconds()
+        lateness = (sent_at - event.due_at).total_seconds()
         self._metrics.reminder_delivered(lateness)
         log.info(
             "reminder_sent event=%d user=%d lateness_s=%.1f repeat=%d",
@@ -308,7 +312,9 @@ class ReminderService:
         )
         outcome = await self._send(event.user_id, text, dose_keyboard(pack, event.event_id))
         if outcome.message_id is not None:
-            await self._doses.record_follow_up_sent(event.event_id, outcome.message_id, now)
+            await self._doses.record_follow_up_sent(
+                event.event_id, outcome.message_id, self._clock.now()
+            )
             log.info("follow_up_sent event=%d user=%d", event.event_id, event.user_id)
             self._metrics.dose_message_delivered("follow_up")
         else:
