@@ -17,9 +17,9 @@ import time as monotonic_time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.reminder_latency import LEAD, prepare, start_bot
+from bench.reminder_latency import LEAD, start_bot
 from tests.fakeapi import FakeBotAPI
-from tests.seed import seed_broadcast
+from tests.seed import seed_broadcast, seed_due_doses
 
 ADMIN_ID = 900_001
 FIRST_RECIPIENT = 100_001
@@ -31,8 +31,8 @@ async def run(users: int, reminders: int) -> dict[str, float]:
     await api.start()
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "bot.sqlite3"
-        due = (datetime.now(UTC) + LEAD).replace(microsecond=0)
-        await prepare(database, reminders, due)
+        now = await seed_due_doses(database, range(1, reminders + 1), [-LEAD])
+        due = now + LEAD
         recipients = range(FIRST_RECIPIENT, FIRST_RECIPIENT + users)
         await seed_broadcast(database, recipients, ADMIN_ID, BODY)
         process = await start_bot(api, database, ADMIN_IDS=str(ADMIN_ID))

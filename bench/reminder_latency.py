@@ -15,52 +15,15 @@ import statistics
 import sys
 import tempfile
 import time as monotonic_time
-from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.harness import bot_environment
-from bot.domain.plans import Plan, Step
-from bot.domain.schedule import DoseSlot
-from bot.storage.db import Database
-from bot.storage.doses import DoseStore
-from bot.storage.users import UserStore
 from tests.fakeapi import FakeBotAPI
+from tests.seed import seed_due_doses
 
 ROOT = Path(__file__).resolve().parent.parent
 LEAD = timedelta(seconds=6)  # the doses fall due this long after the data is written
-
-
-async def prepare(path: Path, users: int, due: datetime) -> None:
-    database = await Database.open(path)
-    try:
-        user_store, doses = UserStore(database), DoseStore(database)
-        for user_id in range(1, users + 1):
-            await user_store.record_consent(user_id, due - LEAD)
-            plan = Plan("custom", due.date(), (time(0, 0),), (Step(Decimal(10), 30),), False)
-            slot = DoseSlot(
-                due,
-                due.date(),
-                due.time().replace(second=0, microsecond=0),
-                Decimal(10),
-                1,
-                1,
-                1,
-                1,
-                True,
-                False,
-                False,
-            )
-            await doses.replace_plan(
-                user_id,
-                plan,
-                [slot],
-                now=due - LEAD,
-                materialized_until=due + timedelta(hours=48),
-                high_dose_confirmed=False,
-            )
-    finally:
-        await database.close()
 
 
 async def start_bot(api: FakeBotAPI, database: Path, **extra: str) -> asyncio.subprocess.Process:
@@ -74,8 +37,8 @@ async def run(users: int) -> dict[str, float]:
     await api.start()
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "bot.sqlite3"
-        due = (datetime.now(UTC) + LEAD).replace(microsecond=0)
-        await prepare(database, users, due)
+        now = await seed_due_doses(database, range(1, users + 1), [-LEAD])
+        due = now + LEAD
         process = await start_bot(api, database)
         try:
             calls = await api.wait_for("sendMessage", count=users, timeout=120)

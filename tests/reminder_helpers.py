@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
-from bot.domain.plans import Plan, Step
-from bot.domain.schedule import DoseSlot
-from bot.storage.db import Database
-from bot.storage.doses import DoseStore
-from bot.storage.users import UserStore
 from tests.conftest import RunningBot
 from tests.fakeapi import FakeBotAPI
 
@@ -74,47 +66,6 @@ async def tap(bot: RunningBot, user: int, message: dict[str, Any], answer: str) 
         if current["message_id"] == message["message_id"]:
             return current
     raise AssertionError("edited message vanished")
-
-
-async def seed_due_doses(path: Path, users: Iterable[int], ages: Sequence[timedelta]) -> None:
-    """Each user gets a 10 mg plan with doses that fell due ``ages`` ago, in real time.
-
-    For process tests: the bot process runs on the system clock.
-    """
-    now = datetime.now(UTC).replace(microsecond=0)
-    database = await Database.open(path)
-    try:
-        user_store, doses = UserStore(database), DoseStore(database)
-        for user_id in users:
-            await user_store.record_consent(user_id, now)
-            await user_store.set_timezone(user_id, "UTC")
-            plan = Plan("custom", now.date(), (time(0, 0),), (Step(Decimal(10), 30),), False)
-            slots = [
-                DoseSlot(
-                    due_utc=now - age,
-                    local_date=now.date(),
-                    local_time=time(index, 0),  # a distinct label per dose (part of the key)
-                    mg=Decimal(10),
-                    step_number=1,
-                    step_count=1,
-                    day_number=1,
-                    step_day=1,
-                    is_step_start=True,
-                    is_maintenance=False,
-                    is_last_step_dose=False,
-                )
-                for index, age in enumerate(ages)
-            ]
-            await doses.replace_plan(
-                user_id,
-                plan,
-                slots,
-                now=now,
-                materialized_until=now + timedelta(hours=48),
-                high_dose_confirmed=False,
-            )
-    finally:
-        await database.close()
 
 
 def reminder_texts(api: FakeBotAPI, user_id: int) -> list[str]:

@@ -14,7 +14,8 @@ import pytest
 
 from tests.conftest import bot_env, start_process
 from tests.fakeapi import FakeBotAPI
-from tests.reminder_helpers import reminder_texts, seed_due_doses
+from tests.reminder_helpers import reminder_texts
+from tests.seed import seed_due_doses
 
 USERS = range(7001, 7021)
 
