@@ -33,6 +33,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callbacks import DoseButton
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.content import TOPICS, ContentHolder, ContentPack
@@ -54,6 +55,7 @@ from bot.metrics import Metrics, MetricsServer
 from bot.services.admin import AdminService
 from bot.services.audience import Audience
 from bot.services.broadcasts import BroadcastService
+from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
 from bot.services.pacing import SendPacer
 from bot.services.privacy import PrivacyService
@@ -168,7 +170,7 @@ def register_handlers(application: BotApplication) -> None:
         r"^tz:": onboarding.zone_pressed,
         r"^region:": onboarding.region_pressed,
         r"^fact:": facts.topic_pressed,
-        r"^dose:": doses.dose_pressed,
+        DoseButton.PATTERN: doses.dose_pressed,
         r"^sched:": schedule.guide_pressed,
         r"^plan:(save|save_high|cancel)$": schedule.plan_decision_pressed,
         r"^erase:": privacy.erase_pressed,
@@ -223,9 +225,11 @@ def _build_services(
     dose_store = DoseStore(db)
     pacer = SendPacer()
     metrics = Metrics()
+    missed = MissedDoses(dose_store)
     assert application.job_queue is not None
     reminders = ReminderService(
         doses=dose_store,
+        missed=missed,
         users=users,
         content=content,
         clock=clock,
@@ -261,6 +265,7 @@ def _build_services(
         users=users,
         doses=dose_store,
         reminders=reminders,
+        missed=missed,
         pacer=pacer,
         privacy=PrivacyService(privacy_store, clock),
         retention=RetentionService(

@@ -14,6 +14,7 @@ from bot.domain.flood import FloodGuard
 from bot.metrics import Metrics
 from bot.services.admin import AdminService
 from bot.services.broadcasts import BroadcastService
+from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
 from bot.services.pacing import SendPacer
 from bot.services.privacy import PrivacyService
@@ -33,6 +34,7 @@ class Services:
     users: UserStore
     doses: DoseStore
     reminders: ReminderService
+    missed: MissedDoses
     pacer: SendPacer
     privacy: PrivacyService
     retention: RetentionService

@@ -7,13 +7,12 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.callbacks import DOSE_ANSWERS, DoseButton
 from bot.content import ContentPack, Html
+from bot.domain.missed import MissedAction, MissedAdvice, Record
 from bot.domain.plans import Plan, format_mg
 from bot.domain.tablets import format_tablets, tablets_for
 from bot.storage.doses import DoseEvent, DueEvent
-
-DOSE_PREFIX = "dose:"
-DOSE_ANSWERS = ("taken", "skip", "snooze")
 
 
 def local_hhmm(instant: datetime, zone: ZoneInfo) -> str:
@@ -21,11 +20,61 @@ def local_hhmm(instant: datetime, zone: ZoneInfo) -> str:
 
 
 def local_when(instant: datetime, zone: ZoneInfo, today: date | None = None) -> str:
-    """``08:00`` today, else ``Tue 12 Jan 08:00``."""
+    """``08:00`` today, else ``Tue 12 Jan 08:00``: a time not from today carries its date."""
     local = instant.astimezone(zone)
     if today is not None and local.date() == today:
         return local.strftime("%H:%M")
     return local.strftime("%a %d %b %H:%M")
+
+
+def missed_advice_text(
+    pack: ContentPack,
+    advice: MissedAdvice,
+    mg: str,
+    zone: ZoneInfo,
+    today: date,
+    emergency_line: str,
+) -> Html:
+    """The words for a missed-dose decision; times not from today carry their date."""
+    action = advice.action
+    if action is MissedAction.NOTHING_DUE or advice.dose is None:
+        parts = [pack.text("missed.nothing_due")]
+        if advice.next_due is not None:
+            parts.append(pack.text("missed.next", next=local_when(advice.next_due, zone, today)))
+        return Html("\n".join(parts))
+    due = local_when(advice.dose.due, zone, today)
+    parts = []
+    if action is MissedAction.NOTHING_OPEN:
+        record = "taken" if advice.dose.record is Record.TAKEN else "skipped"
+        parts.append(
+            pack.text(
+                "missed.nothing_open", mg=mg, due=due, record=pack.text(f"missed.record_{record}")
+            )
+        )
+    elif action is MissedAction.TAKE_NOW:
+        parts.append(pack.text("missed.take_now", mg=mg, due=due))
+    elif action is MissedAction.SKIP:
+        parts.append(pack.text("missed.skip", mg=mg, due=due))
+    elif action is MissedAction.RECENTLY_TAKEN:
+        taken = advice.taken_at or advice.dose.due
+        parts.append(
+            pack.text("missed.recently_taken", mg=mg, due=due, taken=local_when(taken, zone, today))
+        )
+    else:
+        parts.append(pack.text("missed.superseded", mg=mg, due=due))
+    if advice.superseded and action is not MissedAction.NOTHING_OPEN:
+        parts.append(pack.text("missed.earlier", count=len(advice.superseded)))
+    if advice.next_due is not None and action is not MissedAction.NOTHING_OPEN:
+        parts.append(pack.text("missed.next", next=local_when(advice.next_due, zone, today)))
+    if action is not MissedAction.NOTHING_OPEN:
+        parts.append(pack.text("missed.never_double"))
+    text = "\n".join(parts)
+    if advice.several_missed:
+        several = pack.text(
+            "missed.several", count=advice.missed_in_a_row, emergency_line=emergency_line
+        )
+        text = f"{text}\n\n{several}"
+    return Html(text)
 
 
 def dose_keyboard(pack: ContentPack, event_id: int) -> InlineKeyboardMarkup:
@@ -38,7 +87,7 @@ def dose_keyboard(pack: ContentPack, event_id: int) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    labels[answer], callback_data=f"{DOSE_PREFIX}{event_id}:{answer}"
+                    labels[answer], callback_data=DoseButton(event_id, answer).pack()
                 )
                 for answer in DOSE_ANSWERS
             ]

@@ -400,12 +400,13 @@ async def test_daily_purge_removes_only_finished_history_older_than_the_setting(
         events = await bot.services.doses.events_between(USER, at(1, 0), at(31, 0))
         return [event.due_at.day for event in events]
 
-    # A week later (the dose in between passed unanswered) the first day drops out.
+    # A week later (the dose in between passed unanswered) the first day drops out. The bot
+    # was down for days: the last day before it came back is filled in (and told as missed).
     bot.clock.set(at(19, 9))
     await bot.services.reminders.run_due()
-    assert await due_days() == [11, 12, 13, 19, 20]
+    assert await due_days() == [11, 12, 13, 18, 19, 20]
     await job.run(bot.application)
-    assert await due_days() == [12, 13, 19, 20]
+    assert await due_days() == [12, 13, 18, 19, 20]
 
     # Much later only what is newer than a week is left; the plan itself stays.
     bot.clock.set(at(29, 9))
@@ -415,9 +416,12 @@ async def test_daily_purge_removes_only_finished_history_older_than_the_setting(
     purged = await bot.services.retention.purge()
     after = await bot.services.doses.events_between(USER, at(1, 0), at(31, 23))
     assert after == [event for event in before if event.due_at >= cutoff]
-    assert purged.dose_events == len(before) - len(after) == 4
-    assert after
-    assert all(event.status is Status.SCHEDULED for event in after)
+    assert purged.dose_events == len(before) - len(after) == 5
+    assert [(event.due_at.day, event.status) for event in after] == [
+        (28, Status.MISSED),  # yesterday's dose, told as missed when the bot came back
+        (29, Status.SCHEDULED),
+        (30, Status.SCHEDULED),
+    ]
     assert await bot.services.doses.active_plan(USER) is not None
 
 

@@ -166,8 +166,8 @@ async def test_missed_command_answers_from_the_users_schedule(start_bot: Any) ->
     [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, tzinfo=UTC))
     bot.clock.set(datetime(2026, 1, 11, 10, 59, tzinfo=UTC))
     [take] = await bot.say(USER, "/missed")
-    assert "was due at 10:00. <b>Take it now.</b>" in take
-    assert "next dose is at 13:00" in take
+    assert "was due at 10:00. <b>If you have not taken it yet, take it now</b>" in take
+    assert "Your next dose: <b>13:00</b>" in take
     bot.clock.set(datetime(2026, 1, 11, 11, 0, 1, tzinfo=UTC))  # less than 2 h before 13:00
     [skip] = await bot.say(USER, "/missed")
     assert "<b>Skip the missed dose</b>" in skip
@@ -175,7 +175,7 @@ async def test_missed_command_answers_from_the_users_schedule(start_bot: Any) ->
     edited = await tap(bot, USER, bot.last_message(USER), "skip")
     assert "recorded as skipped" in edited["text"]
     [nothing] = await bot.say(USER, "/missed")
-    assert "Every dose so far is recorded" in nothing
+    assert "is recorded as skipped. There is nothing to make up" in nothing
     del reminder
 
 

@@ -109,3 +109,64 @@ async def test_a_dose_answered_while_in_flight_is_not_sent_again(tmp_path: Path)
         assert event.status is Status.TAKEN
     finally:
         await database.close()
+
+
+async def test_paused_doses_migration_keeps_every_row(tmp_path: Path) -> None:
+    """0006 rebuilds dose_events: a database made by the schema before it keeps every row,
+    and a paused user's doses that the old code cancelled are planned (paused) again."""
+    import sqlite3
+
+    from bot.storage.db import _statements
+
+    path = tmp_path / "old.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at INTEGER NOT NULL)"
+    )
+    for version, name, sql in _migrations():
+        if version >= 6:
+            break
+        for statement in _statements(sql):
+            connection.execute(statement)
+        connection.execute("INSERT INTO schema_version VALUES (?, ?, 0)", (version, name))
+    connection.executescript(
+        """
+        INSERT INTO users (user_id, consented_at, created_at, reminders_paused)
+            VALUES (1, 1, 1, 1), (2, 1, 1, 0);
+        INSERT INTO plans (plan_id, user_id, kind, start_date, times, steps,
+            ends_after_last_step, materialized_until, created_at)
+            VALUES (10, 1, 'custom', '2026-01-11', '08:00', '10x5', 0, 9, 1),
+                   (20, 2, 'custom', '2026-01-11', '08:00', '10x5', 0, 9, 1);
+        INSERT INTO dose_events (event_id, user_id, plan_id, due_at, local_date, local_time, mg,
+            step_number, step_count, day_number, is_step_start, is_maintenance,
+            is_last_step_dose, status, answered_at)
+            VALUES (1, 1, 10, 100, '2026-01-11', '08:00', '10', 1, 1, 1, 1, 0, 0, 'taken', 101),
+                  (2, 1, 10, 200, '2026-01-12', '08:00', '10', 1, 1, 2, 0, 0, 0, 'cancelled',NULL),
+                  (3, 2, 20, 200, '2026-01-12', '08:00', '10', 1, 1, 2, 0, 0, 0, 'cancelled',NULL);
+        """
+    )
+    connection.commit()
+    connection.close()
+    database = await Database.open(path)
+    try:
+        rows = await database.fetch_all(
+            "SELECT event_id, status, answered_at FROM dose_events ORDER BY event_id"
+        )
+        assert [tuple(row) for row in rows] == [
+            (1, "taken", 101),
+            (2, "paused", None),  # the paused user's planned dose
+            (3, "cancelled", None),  # an unpaused user's cancelled dose stays cancelled
+        ]
+        indexes = await database.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'dose_events'"
+            " AND name NOT LIKE 'sqlite_autoindex%'"
+        )
+        assert {row[0] for row in indexes} == {
+            "dose_events_next_action",
+            "dose_events_user_due",
+            "dose_events_sent",
+            "dose_events_claimed",
+        }
+    finally:
+        await database.close()

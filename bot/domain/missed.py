@@ -1,26 +1,79 @@
 """The missed-dose rule: take it now, unless the next dose is near; never double.
 
-One rule for ``/missed``, the Missed button and doses that fell due while the bot was down.
+One rule for ``/missed``, the Missed buttons and doses that fell due while the bot was down
+(fact sheet 2.6). It reads the plan's schedule, not the reminders' answer states:
+
+- Only the **latest** dose time that has passed can be taken late. An earlier dose whose
+  following dose time has also passed is superseded: it is reported as missed, never "take it
+  now" (taking it would put two doses close together).
+- The **next** dose is the next time in the plan, whether or not a reminder was sent or
+  answered for it.
+- A dose recorded as taken less than two hours ago means no other dose now, whatever else
+  is open: the patient may have taken the open dose and tapped the wrong message.
+- Every "take it" answer is worded "if you have not taken it yet": the bot only knows what
+  was tapped.
+
+Pure: the caller passes ``now``, the recent doses and the next planned instant.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 SKIP_IF_NEXT_WITHIN = timedelta(hours=2)  # NHS: less than 2 hours before the next dose -> skip
+# Two intakes closer than this count as "together" (the same NHS threshold, from the other side).
+RECENT_INTAKE_WITHIN = SKIP_IF_NEXT_WITHIN
+# A dose more than a day old is not "as soon as you remember" any more; only a plan that has
+# ended (no next dose) can leave its latest dose that old, and then it is not taken late.
+STALE_AFTER = timedelta(hours=24)
+SEVERAL_MISSED = 3  # this many doses in a row without a Taken: the withdrawal warning
+
+
+class Record(StrEnum):
+    """What the bot knows about a past dose."""
+
+    TAKEN = "taken"
+    SKIPPED = "skipped"
+    NONE = "none"  # reminded (or not) but never answered
+    NOT_REMINDED = "not_reminded"  # due while reminders were paused: nothing is known
+
+
+@dataclass(frozen=True)
+class PastDose:
+    event_id: int
+    due: datetime  # aware
+    record: Record
+    recorded_at: datetime | None = None  # when Taken or Skip was recorded
 
 
 class MissedAction(StrEnum):
-    TAKE_NOW = "take_now"
-    SKIP = "skip"
+    TAKE_NOW = "take_now"  # the latest dose has no record; take it if not taken yet
+    SKIP = "skip"  # ... but the next dose is less than 2 hours away: skip it
+    RECENTLY_TAKEN = "recently_taken"  # a dose was recorded as taken under 2 hours ago
+    SUPERSEDED = "superseded"  # the latest dose is too old to take late (plan ended)
+    NOTHING_OPEN = "nothing_open"  # the latest dose has a record
+    NOTHING_DUE = "nothing_due"  # no dose has fallen due yet
 
 
 @dataclass(frozen=True)
 class MissedAdvice:
     action: MissedAction
-    next_due: datetime | None
+    dose: PastDose | None  # the latest dose that fell due (what the advice is about)
+    next_due: datetime | None  # the next planned dose after now
+    superseded: tuple[PastDose, ...]  # earlier doses without a record: missed, not made up
+    missed_in_a_row: int  # latest doses in a row without Taken (skipped or unanswered)
+    taken_at: datetime | None = None  # RECENTLY_TAKEN: when that intake was recorded
+
+    @property
+    def can_take(self) -> bool:
+        return self.action is MissedAction.TAKE_NOW
+
+    @property
+    def several_missed(self) -> bool:
+        return self.missed_in_a_row >= SEVERAL_MISSED
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -28,18 +81,78 @@ def _require_aware(value: datetime, name: str) -> None:
         raise ValueError(f"{name} must be an aware datetime")
 
 
-def missed_dose_advice(now: datetime, next_due: datetime | None) -> MissedAdvice:
-    """SKIP when the next dose is due in less than two hours (or is already due); else TAKE_NOW.
+def _utc(value: datetime) -> datetime:
+    # Compare in UTC: two datetimes with the same ZoneInfo compare as wall clocks, which is off
+    # by an hour across a daylight-saving change.
+    return value.astimezone(UTC)
 
-    The gap is real elapsed time, whatever zones ``now`` and ``next_due`` carry.
-    There is no "double" answer: a missed dose is never made up with an extra one.
+
+def missed_in_a_row(doses: Iterable[PastDose]) -> int:
+    """How many of the latest doses in a row were skipped or never answered.
+
+    A dose due while reminders were paused ends the run: nothing is known about it, and a
+    warning about missed doses would then be a guess.
+    """
+    count = 0
+    for dose in sorted(doses, key=lambda item: _utc(item.due), reverse=True):
+        if dose.record in (Record.SKIPPED, Record.NONE):
+            count += 1
+        else:
+            break
+    return count
+
+
+def missed_dose_advice(
+    now: datetime, history: Iterable[PastDose], next_due: datetime | None
+) -> MissedAdvice:
+    """Decide what to tell a patient about the dose they may have missed.
+
+    ``history`` holds the recent planned doses (any order; those not yet due are ignored);
+    ``next_due`` is the next planned dose after ``now`` from the plan, or None if the plan has
+    no more doses.
     """
     _require_aware(now, "now")
-    if next_due is None:
-        return MissedAdvice(MissedAction.TAKE_NOW, None)
-    _require_aware(next_due, "next_due")
-    # Subtract in UTC: two datetimes with the same ZoneInfo subtract as wall clocks, which is
-    # off by an hour across a daylight-saving change.
-    if next_due.astimezone(UTC) - now.astimezone(UTC) < SKIP_IF_NEXT_WITHIN:
-        return MissedAdvice(MissedAction.SKIP, next_due)
-    return MissedAdvice(MissedAction.TAKE_NOW, next_due)
+    if next_due is not None:
+        _require_aware(next_due, "next_due")
+    now_utc = _utc(now)
+    past = sorted(
+        (dose for dose in history if _utc(dose.due) <= now_utc), key=lambda d: _utc(d.due)
+    )
+    if not past:
+        return MissedAdvice(MissedAction.NOTHING_DUE, None, next_due, (), 0)
+    latest = past[-1]
+    streak = missed_in_a_row(past)
+    # Earlier doses with no record since the last answered one: their time has passed.
+    superseded: list[PastDose] = []
+    for dose in reversed(past[:-1]):
+        if dose.record in (Record.TAKEN, Record.SKIPPED):
+            break
+        superseded.append(dose)
+    earlier = tuple(reversed(superseded))
+
+    def advice(action: MissedAction) -> MissedAdvice:
+        return MissedAdvice(action, latest, next_due, earlier, streak)
+
+    if latest.record in (Record.TAKEN, Record.SKIPPED):
+        return advice(MissedAction.NOTHING_OPEN)
+    if now_utc - _utc(latest.due) > STALE_AFTER:
+        return advice(MissedAction.SUPERSEDED)
+    recent_intakes = [
+        dose.recorded_at
+        for dose in past
+        if dose.record is Record.TAKEN
+        and dose.recorded_at is not None
+        and now_utc - _utc(dose.recorded_at) < RECENT_INTAKE_WITHIN
+    ]
+    if recent_intakes:
+        return MissedAdvice(
+            MissedAction.RECENTLY_TAKEN,
+            latest,
+            next_due,
+            earlier,
+            streak,
+            taken_at=max(recent_intakes, key=_utc),
+        )
+    if next_due is not None and _utc(next_due) - now_utc < SKIP_IF_NEXT_WITHIN:
+        return advice(MissedAction.SKIP)
+    return advice(MissedAction.TAKE_NOW)

@@ -166,3 +166,17 @@ def slots_between(
         day += _ONE_DAY
     slots.sort(key=lambda slot: (slot.due_utc, slot.local_date, slot.local_time))
     return slots
+
+
+def next_slot_after(plan: Plan, zone: ZoneInfo, after: datetime) -> DoseSlot | None:
+    """The first planned dose strictly after ``after``, whatever was answered; None if the
+    plan has no more doses (a taper that ended) within the next eight days."""
+    _require_aware(after, "after")
+    start = after.astimezone(UTC) + timedelta(microseconds=1)
+    slots = slots_between(plan, zone, start, start + _NEXT_SLOT_WINDOW)
+    return slots[0] if slots else None
+
+
+# Every plan day has at least one dose, so a week and a day always reaches the next one
+# (or the plan's start, up to this far ahead).
+_NEXT_SLOT_WINDOW = timedelta(days=8)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import re
+import contextlib
 
 from telegram import Update
+from telegram.error import TelegramError
 
+from bot.callbacks import DoseButton
+from bot.content import Html
 from bot.context import BotContext
+from bot.domain.missed import SEVERAL_MISSED
 from bot.domain.plans import format_mg
 from bot.handlers.common import event, user_id
-from bot.views import DOSE_ANSWERS, local_hhmm
-
-_DATA = re.compile(r"^dose:(\d{1,18}):(" + "|".join(DOSE_ANSWERS) + r")$")
+from bot.views import local_hhmm
 
 
 async def dose_pressed(update: Update, context: BotContext) -> None:
@@ -20,42 +22,57 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
     assert query is not None
     services = context.services
     pack = services.pack
-    match = _DATA.match(query.data or "")
+    button = DoseButton.unpack(query.data)
     message = query.message
-    if match is None or message is None:
+    if button is None or message is None:
         await query.answer(pack.text("errors.stale_button"))
         return
-    event_id, answer = int(match.group(1)), match.group(2)
     owner = user_id(update)
-    dose = await services.doses.get_event(event_id, owner)
-    on_its_message = dose is not None and message.message_id in (
-        dose.message_id,
-        dose.followup_message_id,
-    )
+    dose = await services.doses.get_event(button.event_id, owner)
+    reminder_messages = (dose.message_id, dose.followup_message_id) if dose else ()
+    on_its_message = message.message_id in reminder_messages
     # /missed answers live on a message of their own; they may record Taken or Skip only.
-    from_missed = dose is not None and not on_its_message and answer != "snooze"
+    from_missed = dose is not None and not on_its_message and button.answer != "snooze"
     if dose is None or not (on_its_message or from_missed):
         event("dose_button_refused", update)
         await query.answer(pack.text("errors.stale_button"))
         return
-    recorded = await services.reminders.answer(owner, event_id, answer)
+    recorded = await services.reminders.answer(owner, button.event_id, button.answer)
     if recorded is None:
         event("dose_button_refused", update)
         await query.answer(pack.text("errors.stale_button"))
         return
-    event("dose_answered", update, event=event_id, answer=answer)
+    event("dose_answered", update, event=button.event_id, answer=button.answer)
     await query.answer()
     user = await services.users.get(owner)
     zone = services.reminders.zone_for(user.timezone if user else None)
     at = services.clock.now()
-    if answer == "snooze":
+    if button.answer == "snooze":
         assert recorded.next_action_at is not None
         at = recorded.next_action_at
     note = pack.text(
-        f"reminder.recorded_{answer}",
+        f"reminder.recorded_{button.answer}",
         mg=format_mg(recorded.mg),
         due=local_hhmm(recorded.due_at, zone),
         time=local_hhmm(at, zone),
     )
+    if button.answer == "skip":
+        in_a_row = await services.missed.in_a_row(owner, services.clock.now())
+        if in_a_row == SEVERAL_MISSED:  # once per run; the next reminder stays quiet about it
+            several = pack.text(
+                "missed.several",
+                count=in_a_row,
+                emergency_line=pack.emergency_line(user.region if user else None),
+            )
+            note = Html(f"{note}\n\n{several}")
     # The message now says what was recorded, and its buttons are gone.
     await query.edit_message_text(note, reply_markup=None)
+    if from_missed and message.chat is not None:
+        # The reminder of a dose answered from /missed must not offer Taken any more.
+        for message_id in reminder_messages:
+            if message_id is None:
+                continue
+            with contextlib.suppress(TelegramError):  # already without buttons, or deleted
+                await context.bot.edit_message_reply_markup(
+                    message.chat.id, message_id, reply_markup=None
+                )

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
+from bot.callbacks import DoseButton
 from bot.content import ContentPack, Html
 from bot.context import BotContext
-from bot.domain.missed import MissedAction, missed_dose_advice
+from bot.domain.missed import MissedAction, MissedAdvice
 from bot.domain.plans import (
     STANDARD_STEP_MG,
     Plan,
@@ -37,7 +38,7 @@ from bot.handlers.facts import send_topic
 from bot.handlers.onboarding import consented_user
 from bot.messages import MESSAGES
 from bot.storage.users import User
-from bot.views import DOSE_PREFIX, local_hhmm, local_when, plan_summary, today_view
+from bot.views import local_when, missed_advice_text, plan_summary, today_view
 
 GUIDE = "schedule_guide"
 PENDING = "pending_plan"
@@ -278,39 +279,48 @@ async def missed_command(update: Update, context: BotContext) -> None:
     """From the user's own schedule when there is one; otherwise the general guidance."""
     services = context.services
     user = await services.users.get(user_id(update))
-    stored = await services.doses.active_plan(user.user_id) if user else None
-    if user is None or stored is None:
+    if user is None:
         await send_topic(update, context, "missed")
         return
     pack = services.pack
+    if user.reminders_paused:
+        # Without reminders nothing is recorded, so the schedule cannot say what was taken.
+        event("missed_advice", update, action="paused")
+        await reply(update, Html(f"{pack.text('missed.paused')}\n\n{pack.render_topic('missed')}"))
+        return
     now = services.clock.now()
     zone = services.reminders.zone_for(user.timezone)
-    open_dose = await services.doses.latest_unanswered(user.user_id, now)
-    if open_dose is None:
-        await reply(update, pack.text("missed.nothing_open"))
+    advice = await services.missed.advice(user.user_id, zone, now)
+    if advice is None:
+        await send_topic(update, context, "missed")
         return
-    next_dose = await services.doses.next_dose_after(user.user_id, open_dose.due_at)
-    next_due = next_dose.due_at if next_dose else None
-    advice = missed_dose_advice(now, next_due)
-    event("missed_advice", update, action=advice.action.value)
-    params: dict[str, Any] = {
-        "mg": format_mg(open_dose.mg),
-        "due": local_hhmm(open_dose.due_at, zone),
-    }
-    if advice.action is MissedAction.SKIP:
-        assert next_due is not None
-        text = pack.text("missed.skip", next=local_hhmm(next_due, zone), **params)
-        buttons = [(pack.text("reminder.button_skip"), f"{DOSE_PREFIX}{open_dose.event_id}:skip")]
-    else:
-        if next_due is None:
-            text = pack.text("missed.take_now_no_next", **params)
-        else:
-            text = pack.text("missed.take_now", next=local_hhmm(next_due, zone), **params)
-        buttons = [
-            (pack.text("reminder.button_taken"), f"{DOSE_PREFIX}{open_dose.event_id}:taken"),
-            (pack.text("reminder.button_skip"), f"{DOSE_PREFIX}{open_dose.event_id}:skip"),
-        ]
-    await reply(update, text, keyboard([buttons]))
+    event("missed_advice", update, action=advice.action.value, in_a_row=advice.missed_in_a_row)
+    dose = advice.dose
+    mg = ""
+    if dose is not None:
+        row = await services.doses.get_event(dose.event_id, user.user_id)
+        mg = format_mg(row.mg) if row else ""
+    text = missed_advice_text(
+        pack,
+        advice,
+        mg,
+        zone,
+        now.astimezone(zone).date(),
+        pack.emergency_line(user.region),
+    )
+    await reply(update, text, _missed_buttons(pack, advice))
+
+
+def _missed_buttons(pack: ContentPack, advice: MissedAdvice) -> InlineKeyboardMarkup | None:
+    """Taken only where taking it is the advice; Skip wherever the dose is still open."""
+    dose = advice.dose
+    if dose is None or advice.action in (MissedAction.NOTHING_OPEN, MissedAction.NOTHING_DUE):
+        return None
+    skip = (pack.text("reminder.button_skip"), DoseButton(dose.event_id, "skip").pack())
+    if advice.action is MissedAction.TAKE_NOW:
+        taken = (pack.text("reminder.button_taken"), DoseButton(dose.event_id, "taken").pack())
+        return keyboard([[taken, skip]])
+    return keyboard([[skip]])
 
 
 # ----------------------------------------------------------------- settings
@@ -338,9 +348,17 @@ async def resume_command(update: Update, context: BotContext) -> None:
     if not user.reminders_paused:
         await reply(update, pack.text("pause.not_paused"))
         return
-    first = await services.reminders.resume(user.user_id)
-    event("reminders_resumed", update)
-    await _reply_with_next_dose(update, context, user, first, "pause.resumed", "next")
+    first, unreminded = await services.reminders.resume(user.user_id)
+    event("reminders_resumed", update, not_reminded=unreminded)
+    await _reply_with_next_dose(
+        update,
+        context,
+        user,
+        first,
+        "pause.resumed",
+        "next",
+        extra=pack.text("pause.not_reminded", count=unreminded) if unreminded else None,
+    )
 
 
 async def tablets_command(update: Update, context: BotContext) -> None:
@@ -377,15 +395,18 @@ async def _reply_with_next_dose(
     first: datetime | None,
     key: str,
     placeholder: str,
+    *,
+    extra: Html | None = None,
 ) -> None:
     """``key`` naming the next dose in the user's local time, or ``key_no_dose`` if none."""
     services = context.services
     if first is None:
-        await reply(update, services.pack.text(f"{key}_no_dose"))
-        return
-    zone = services.reminders.zone_for(user.timezone)
-    when = local_when(first, zone, services.reminders.today(zone))
-    await reply(update, services.pack.text(key, **{placeholder: when}))
+        text = services.pack.text(f"{key}_no_dose")
+    else:
+        zone = services.reminders.zone_for(user.timezone)
+        when = local_when(first, zone, services.reminders.today(zone))
+        text = services.pack.text(key, **{placeholder: when})
+    await reply(update, Html(f"{text}\n\n{extra}") if extra else text)
 
 
 def _text(update: Update) -> str | None:

@@ -22,15 +22,24 @@ from telegram.ext import Job, JobQueue
 
 from bot.clock import Clock
 from bot.content import ContentHolder, Html
-from bot.domain.missed import MissedAction, missed_dose_advice
+from bot.domain.missed import SEVERAL_MISSED, MissedAction, Record, missed_in_a_row
 from bot.domain.plans import Plan, format_mg
 from bot.domain.schedule import slots_between
 from bot.domain.timezones import TimezoneError, parse_timezone
 from bot.metrics import Metrics
+from bot.services.missed import MissedDoses, past_dose
 from bot.services.pacing import Priority, SendPacer
 from bot.storage.doses import Action, DoseEvent, DoseStore, DueEvent, Status, StoredPlan
 from bot.storage.users import UserStore
-from bot.views import dose_keyboard, dose_line, local_hhmm, step_notice, tablets_line
+from bot.views import (
+    dose_keyboard,
+    dose_line,
+    local_hhmm,
+    local_when,
+    missed_advice_text,
+    step_notice,
+    tablets_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,7 @@ EXTEND_BELOW = timedelta(hours=36)  # top up plans whose events end sooner than 
 FOLLOW_UP_AFTER = timedelta(minutes=30)
 SNOOZE_FOR = timedelta(minutes=15)
 LATE_AFTER = timedelta(minutes=10)  # past this, the missed-dose rule decides what to send
+PASSED_HISTORY = timedelta(days=1)  # how far back a long downtime is filled in
 SWEEP_EVERY = timedelta(seconds=60)
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 8
@@ -58,6 +68,7 @@ class ReminderService:
         self,
         *,
         doses: DoseStore,
+        missed: MissedDoses,
         users: UserStore,
         content: ContentHolder,
         clock: Clock,
@@ -68,6 +79,7 @@ class ReminderService:
         metrics: Metrics | None = None,
     ) -> None:
         self._doses = doses
+        self._missed = missed
         self._users = users
         self._content = content
         self._clock = clock
@@ -215,51 +227,70 @@ class ReminderService:
         now = self._clock.now()
         zone = self._zone(due.timezone)
         pack = self._content.pack
-        overdue = now - event.due_at > LATE_AFTER
-        if overdue and await self._doses.has_overdue_after(event, now):
-            # A later dose is due as well: this one is simply missed; the later one speaks.
-            await self._doses.record_missed_notice(event.event_id, None, now)
-            self._earlier_missed[event.user_id] += 1
-            log.info("dose_missed_silently event=%d user=%d", event.event_id, event.user_id)
-            return
-        next_dose = await self._doses.next_dose_after(event.user_id, event.due_at)
-        next_due = next_dose.due_at if next_dose else None
+        today = now.astimezone(zone).date()
         parts: list[str] = []
         if event.resend_as_repeat:
             parts.append(pack.text("reminder.repeat"))
-        if overdue and missed_dose_advice(now, next_due).action is MissedAction.SKIP:
-            assert next_due is not None
-            parts.append(
-                pack.text(
-                    "missed.notice",
-                    mg=format_mg(event.mg),
-                    due=local_hhmm(event.due_at, zone),
-                    next=local_hhmm(next_due, zone),
-                )
-            )
-            self._add_earlier_missed(parts, event.user_id)
-            outcome = await self._send(event.user_id, Html("\n\n".join(parts)), None)
-            if outcome.message_id is not None:
-                await self._doses.record_missed_notice(
-                    event.event_id, outcome.message_id, self._clock.now()
-                )
-                log.info("missed_notice_sent event=%d user=%d", event.event_id, event.user_id)
-                self._metrics.dose_message_delivered("missed_notice")
-            else:
-                await self._after_failure(due, outcome)
-            return
-        parts.append(self._reminder_body(due))
-        if event.status is Status.SNOOZED:
-            parts.append(pack.text("reminder.snoozed", due=local_hhmm(event.due_at, zone)))
-        elif overdue:
-            due_text = local_hhmm(event.due_at, zone)
-            if next_due is None:
+        if now - event.due_at > LATE_AFTER:
+            # Late (the bot was down, or a snooze): the missed-dose rule decides, exactly as
+            # /missed would answer now.
+            advice = await self._missed.advice(event.user_id, zone, now)
+            if advice is None or advice.dose is None or advice.dose.event_id != event.event_id:
+                # A later dose time has passed too: this one is simply missed; the later one
+                # speaks (or already spoke).
+                await self._doses.record_missed_notice(event.event_id, None, now)
+                self._earlier_missed[event.user_id] += 1
+                log.info("dose_missed_silently event=%d user=%d", event.event_id, event.user_id)
+                return
+            if advice.action is not MissedAction.TAKE_NOW:
+                if advice.action is MissedAction.SKIP and advice.next_due is not None:
+                    parts.append(
+                        pack.text(
+                            "missed.notice",
+                            mg=format_mg(event.mg),
+                            due=local_when(event.due_at, zone, today),
+                            next=local_when(advice.next_due, zone, today),
+                        )
+                    )
+                else:
+                    parts.append(
+                        missed_advice_text(
+                            pack,
+                            advice,
+                            format_mg(event.mg),
+                            zone,
+                            today,
+                            pack.emergency_line(due.region),
+                        )
+                    )
+                self._add_earlier_missed(parts, event.user_id)
+                outcome = await self._send(event.user_id, Html("\n\n".join(parts)), None)
+                if outcome.message_id is not None:
+                    await self._doses.record_missed_notice(
+                        event.event_id, outcome.message_id, self._clock.now()
+                    )
+                    log.info("missed_notice_sent event=%d user=%d", event.event_id, event.user_id)
+                    self._metrics.dose_message_delivered("missed_notice")
+                else:
+                    await self._after_failure(due, outcome)
+                return
+            parts.append(self._reminder_body(due))
+            due_text = local_when(event.due_at, zone, today)
+            if event.status is Status.SNOOZED:
+                parts.append(pack.text("reminder.snoozed", due=due_text))
+            elif advice.next_due is None:
                 parts.append(pack.text("reminder.late_no_next", due=due_text))
             else:
-                parts.append(
-                    pack.text("reminder.late", due=due_text, next=local_hhmm(next_due, zone))
-                )
+                next_text = local_when(advice.next_due, zone, today)
+                parts.append(pack.text("reminder.late", due=due_text, next=next_text))
+        else:
+            parts.append(self._reminder_body(due))
+            if event.status is Status.SNOOZED:
+                parts.append(pack.text("reminder.snoozed", due=local_hhmm(event.due_at, zone)))
         self._add_earlier_missed(parts, event.user_id)
+        several = await self._several_missed_warning(due, now)
+        if several is not None:
+            parts.append(several)
         outcome = await self._send(
             event.user_id, Html("\n\n".join(parts)), dose_keyboard(pack, event.event_id)
         )
@@ -279,6 +310,31 @@ class ReminderService:
             event.user_id,
             lateness,
             int(event.resend_as_repeat),
+        )
+
+    async def _several_missed_warning(self, due: DueEvent, now: datetime) -> Html | None:
+        """Once per run of missed doses: on the reminder after the third in a row.
+
+        A run that ended with a Skip press was already warned about on that press.
+        """
+        if due.event.status is Status.SNOOZED:
+            return None
+        before = [
+            past_dose(item)
+            for item in await self._doses.recent_doses(
+                due.event.user_id, due.event.due_at, SEVERAL_MISSED + 2
+            )
+            if item.event_id != due.event.event_id and item.due_at < due.event.due_at
+        ]
+        if missed_in_a_row(before) != SEVERAL_MISSED:
+            return None
+        latest = max(before, key=lambda item: item.due)
+        if latest.record is Record.SKIPPED:
+            return None
+        return self._content.pack.text(
+            "missed.several",
+            count=SEVERAL_MISSED,
+            emergency_line=self._content.pack.emergency_line(due.region),
         )
 
     def _reminder_body(self, due: DueEvent) -> Html:
@@ -384,7 +440,11 @@ class ReminderService:
         user = await self._users.get(stored.user_id)
         zone = self._zone(user.timezone if user else None)
         until = now + HORIZON
-        start = now - LATE_AFTER  # never create rows that are already long overdue
+        # After a downtime longer than the rows reached, the dose times in between get rows
+        # too (up to a day back): the dispatcher then treats them as it treats any dose that
+        # fell due while it was down (the missed-dose rule: the latest one is answered, the
+        # earlier ones are missed, none is made up).
+        start = min(now - LATE_AFTER, max(stored.materialized_until, now - PASSED_HISTORY))
         await self._doses.extend_plan(stored, slots_between(stored.plan, zone, start, until), until)
 
     async def save_plan(
@@ -415,24 +475,31 @@ class ReminderService:
             return None
         now = self._clock.now()
         user = await self._users.get(user_id)
-        if user is None or user.reminders_paused:
+        if user is None:
             return None
         zone = self._zone(user.timezone)
         until = now + HORIZON
         slots = slots_between(stored.plan, zone, now, until)
+        # A paused user's doses are planned again too (as not reminded): the zone may change.
         await self._doses.regenerate(stored, slots, now=now, materialized_until=until)
         log.info("plan_regenerated user=%d", user_id)
         self.kick()
+        if user.reminders_paused:
+            return None
         return slots[0].due_utc if slots else None
 
     async def pause(self, user_id: int) -> None:
         await self._doses.set_paused(user_id, True, self._clock.now())
         log.info("reminders_paused user=%d", user_id)
 
-    async def resume(self, user_id: int) -> datetime | None:
-        await self._doses.set_paused(user_id, False, self._clock.now())
+    async def resume(self, user_id: int) -> tuple[datetime | None, int]:
+        """Reminders on again: the first reminder's instant, and how many dose times passed
+        unreminded during the pause (nothing is known about those)."""
+        now = self._clock.now()
+        await self._doses.set_paused(user_id, False, now)
         log.info("reminders_resumed user=%d", user_id)
-        return await self.regenerate(user_id)
+        unreminded = await self._doses.not_reminded_since_pause(user_id, now)
+        return await self.regenerate(user_id), unreminded
 
     # ------------------------------------------------------------ answers
 

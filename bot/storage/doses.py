@@ -27,10 +27,11 @@ class Status(StrEnum):
     SENDING = "sending"  # claimed: the reminder is being sent
     SENT = "sent"  # delivered, no answer yet
     SNOOZED = "snoozed"  # the user asked to be reminded again later
+    PAUSED = "paused"  # due while reminders are paused: a planned dose, but not reminded
     TAKEN = "taken"
     SKIPPED = "skipped"
     MISSED = "missed"  # too late to take: the user was told to skip it
-    CANCELLED = "cancelled"  # plan changed, reminders paused or the user unreachable
+    CANCELLED = "cancelled"  # plan changed or the user unreachable: no longer planned
 
 
 class Action(StrEnum):
@@ -39,7 +40,23 @@ class Action(StrEnum):
 
 
 OPEN_STATUSES = (Status.SCHEDULED, Status.SNOOZED)
-ANSWERABLE_STATUSES = (Status.SENT, Status.SNOOZED, Status.SENDING)
+# A dose that has fallen due and has no answer yet can be answered: from its reminder, or
+# from /missed (which may offer a dose that was paused, missed or never reminded).
+ANSWERABLE_STATUSES = (
+    Status.SENT,
+    Status.SNOOZED,
+    Status.SENDING,
+    Status.SCHEDULED,
+    Status.PAUSED,
+    Status.MISSED,
+)
+# Rows that will not get a reminder any more: they stay as history.
+_FUTURE_STATUSES = (Status.SCHEDULED, Status.SNOOZED, Status.PAUSED)
+
+
+def sql_list(statuses: Iterable[Status]) -> str:
+    """``'a', 'b'`` for an SQL ``IN (...)``: status lists come from the enum, never typed."""
+    return ", ".join(f"'{status.value}'" for status in statuses)
 
 
 def to_unix(instant: datetime) -> int:
@@ -61,6 +78,7 @@ class StoredPlan:
     plan: Plan
     high_dose_confirmed_at: datetime | None
     created_at: datetime
+    materialized_until: datetime  # dose rows exist up to this instant
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,7 @@ class DueEvent:
     tablet_mg: Decimal | None
     tablet_scored: bool
     doses_per_day: int
+    previous_step_mg: Decimal | None  # mg per dose of the step before this one, if any
 
 
 def _event(row: Row) -> DoseEvent:
@@ -147,7 +166,17 @@ def _due(row: Row) -> DueEvent:
         tablet_mg=Decimal(row["tablet_mg"]) if row["tablet_mg"] else None,
         tablet_scored=bool(row["tablet_scored"]),
         doses_per_day=len(row["plan_times"].split(",")),
+        previous_step_mg=_previous_step_mg(row["plan_steps"], event.step_number),
     )
+
+
+def _previous_step_mg(steps: str, step_number: int) -> Decimal | None:
+    if step_number < 2:
+        return None
+    parts = steps.split(",")
+    if step_number - 2 >= len(parts):
+        return None
+    return Decimal(parts[step_number - 2].split("x")[0])
 
 
 def _plan(row: Row) -> StoredPlan:
@@ -168,6 +197,7 @@ def _plan(row: Row) -> StoredPlan:
         plan=plan,
         high_dose_confirmed_at=_maybe(row["high_dose_confirmed_at"]),
         created_at=from_unix(row["created_at"]),
+        materialized_until=from_unix(row["materialized_until"]),
     )
 
 
@@ -187,13 +217,20 @@ def _slot_row(user_id: int, plan_id: int, slot: DoseSlot) -> tuple[object, ...]:
         int(slot.is_maintenance),
         int(slot.is_last_step_dose),
         due,
+        user_id,
     )
 
 
+# A new row is 'scheduled' with its reminder due, or 'paused' with none if the user has paused
+# reminders. Read in the same statement, so a /pause racing a plan change cannot slip through.
 _INSERT_EVENT = (
     "INSERT OR IGNORE INTO dose_events (user_id, plan_id, due_at, local_date, local_time, mg,"
     " step_number, step_count, day_number, is_step_start, is_maintenance, is_last_step_dose,"
-    " status, next_action_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?)"
+    " status, next_action_at)"
+    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " CASE WHEN users.reminders_paused THEN 'paused' ELSE 'scheduled' END,"
+    " CASE WHEN users.reminders_paused THEN NULL ELSE ? END"
+    " FROM users WHERE users.user_id = ?"
 )
 
 
@@ -204,10 +241,10 @@ async def _insert_slots(
 
 
 async def _cancel_future(tx: Transaction, user_id: int, now: datetime) -> None:
-    """Cancel the user's reminders not sent yet (history stays as it is)."""
+    """Cancel the user's doses not reminded yet (history stays as it is)."""
     await tx.execute(
-        "UPDATE dose_events SET status = 'cancelled', next_action_at = NULL"
-        " WHERE user_id = ? AND status IN ('scheduled', 'snoozed') AND due_at >= ?",
+        "UPDATE dose_events SET status = 'cancelled', next_action_at = NULL"  # noqa: S608
+        f" WHERE user_id = ? AND status IN ({sql_list(_FUTURE_STATUSES)}) AND due_at >= ?",
         (user_id, to_unix(now)),
     )
 
@@ -216,6 +253,7 @@ async def _cancel_future(tx: Transaction, user_id: int, now: datetime) -> None:
 DUE_SCAN_SQL = (
     "SELECT dose_events.*, plans.kind AS plan_kind,"
     " plans.ends_after_last_step AS plan_ends, plans.times AS plan_times,"
+    " plans.steps AS plan_steps,"
     " users.timezone, users.region, users.tablet_mg, users.tablet_scored"
     " FROM dose_events JOIN plans USING (plan_id)"
     " JOIN users ON users.user_id = dose_events.user_id"
@@ -283,11 +321,14 @@ class DoseStore:
         return _plan(row) if row else None
 
     async def plans_to_extend(self, before: datetime, limit: int) -> list[StoredPlan]:
-        """Active plans of reachable, unpaused users whose events end before ``before``."""
+        """Active plans of reachable users whose events end before ``before``.
+
+        Paused users' plans are extended too: their doses exist, marked as not reminded.
+        """
         rows = await self._db.fetch_all(
             "SELECT plans.* FROM plans JOIN users USING (user_id)"
             " WHERE plans.superseded_at IS NULL AND plans.materialized_until < ?"
-            " AND users.reminders_paused = 0 AND users.unreachable_at IS NULL"
+            " AND users.unreachable_at IS NULL"
             " ORDER BY plans.materialized_until LIMIT ?",
             (to_unix(before), limit),
         )
@@ -331,12 +372,28 @@ class DoseStore:
             )
 
     async def set_paused(self, user_id: int, paused: bool, now: datetime) -> None:
+        """Pause: the coming doses stay planned but get no reminder (``paused``). Resume is
+        :meth:`regenerate`, which plans the coming doses afresh with their reminders."""
         async with self._db.transaction() as tx:
             await tx.execute(
                 "UPDATE users SET reminders_paused = ? WHERE user_id = ?", (int(paused), user_id)
             )
             if paused:
-                await _cancel_future(tx, user_id, now)
+                await tx.execute(
+                    "UPDATE dose_events SET status = 'paused', next_action_at = NULL"
+                    " WHERE user_id = ? AND status IN ('scheduled', 'snoozed') AND due_at >= ?",
+                    (user_id, to_unix(now)),
+                )
+
+    async def not_reminded_since_pause(self, user_id: int, now: datetime) -> int:
+        """Doses that fell due during the latest pause (after the last dose not paused)."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM dose_events WHERE user_id = ? AND status = 'paused'"
+            " AND due_at <= ? AND due_at > COALESCE((SELECT MAX(due_at) FROM dose_events"
+            " WHERE user_id = ? AND due_at <= ? AND status NOT IN ('paused', 'cancelled')), 0)",
+            (user_id, to_unix(now), user_id, to_unix(now)),
+        )
+        return int(row[0]) if row else 0
 
     async def mark_unreachable(self, user_id: int, now: datetime) -> None:
         """Telegram said 403: stop sending to this user until they write again."""
@@ -465,10 +522,17 @@ class DoseStore:
         """Record the user's answer if the event is theirs and still open to one."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
-                "UPDATE dose_events SET status = ?, answered_at = ?, next_action_at = ?"
-                " WHERE event_id = ? AND user_id = ?"
-                " AND status IN ('sent', 'snoozed', 'sending')",
-                (status.value, to_unix(now), _unix_or_none(snooze_until), event_id, user_id),
+                "UPDATE dose_events SET status = ?, answered_at = ?, next_action_at = ?"  # noqa: S608
+                f" WHERE event_id = ? AND user_id = ? AND due_at <= ?"
+                f" AND status IN ({sql_list(ANSWERABLE_STATUSES)})",
+                (
+                    status.value,
+                    to_unix(now),
+                    _unix_or_none(snooze_until),
+                    event_id,
+                    user_id,
+                    to_unix(now),
+                ),
             )
             row = await tx.fetch_one(
                 "SELECT * FROM dose_events WHERE event_id = ? AND user_id = ?",
@@ -484,24 +548,6 @@ class DoseStore:
         )
         return _event(row) if row else None
 
-    async def next_dose_after(self, user_id: int, after: datetime) -> DoseEvent | None:
-        row = await self._db.fetch_one(
-            "SELECT * FROM dose_events WHERE user_id = ? AND due_at > ?"
-            " AND status IN ('scheduled', 'snoozed', 'sending', 'sent')"
-            " ORDER BY due_at LIMIT 1",
-            (user_id, to_unix(after)),
-        )
-        return _event(row) if row else None
-
-    async def has_overdue_after(self, event: DoseEvent, now: datetime) -> bool:
-        """Is a later dose of the same user also already due? Then this one is superseded."""
-        row = await self._db.fetch_one(
-            "SELECT 1 FROM dose_events WHERE user_id = ? AND due_at > ? AND due_at <= ?"
-            " AND status IN ('scheduled', 'sending') LIMIT 1",
-            (event.user_id, to_unix(event.due_at), to_unix(now)),
-        )
-        return row is not None
-
     async def events_between(self, user_id: int, start: datetime, end: datetime) -> list[DoseEvent]:
         rows = await self._db.fetch_all(
             "SELECT * FROM dose_events WHERE user_id = ? AND due_at >= ? AND due_at < ?"
@@ -510,15 +556,14 @@ class DoseStore:
         )
         return [_event(row) for row in rows]
 
-    async def latest_unanswered(self, user_id: int, now: datetime) -> DoseEvent | None:
-        """The most recent dose already due that has no answer yet (for /missed)."""
-        row = await self._db.fetch_one(
+    async def recent_doses(self, user_id: int, now: datetime, limit: int) -> list[DoseEvent]:
+        """The user's latest ``limit`` planned doses already due, newest first (any plan)."""
+        rows = await self._db.fetch_all(
             "SELECT * FROM dose_events WHERE user_id = ? AND due_at <= ?"
-            " AND status IN ('scheduled', 'sending', 'sent', 'snoozed')"
-            " ORDER BY due_at DESC LIMIT 1",
-            (user_id, to_unix(now)),
+            " AND status != 'cancelled' ORDER BY due_at DESC LIMIT ?",
+            (user_id, to_unix(now), limit),
         )
-        return _event(row) if row else None
+        return [_event(row) for row in rows]
 
 
 def _unix_or_none(instant: datetime | None) -> int | None:

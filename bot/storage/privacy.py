@@ -35,7 +35,8 @@ EXPORT_ALSO: tuple[tuple[str, str], ...] = (
 
 # A dose event is history once nothing is left to do with it (no reminder, follow-up or send
 # pending): only such rows are ever purged, never a future or open dose.
-_FINISHED_STATUSES = ("taken", "skipped", "missed", "cancelled", "sent")
+# Past rows in these states are history only; 'paused' ones were never reminded.
+_FINISHED_STATUSES = ("taken", "skipped", "missed", "cancelled", "sent", "paused")
 _PURGE_BATCH = 1000
 
 Record = dict[str, Any]
