@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from bot.domain.redflags import IntentRules, compile_rules
 from bot.messages import MESSAGES
 
 TOPICS: tuple[str, ...] = (
@@ -77,6 +78,7 @@ class Region:
     emergency_note: str
     poison: str
     advice: str
+    crisis: str  # the line for thoughts of self-harm, where one is verified
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class ContentPack:
     sources: Mapping[str, Source]
     regions: Mapping[str, Region]
     messages: Mapping[str, str]
+    intents: IntentRules
 
     def text(self, key: str, /, **params: object) -> Html:
         """A message with its placeholders filled; values are HTML-escaped."""
@@ -107,6 +110,15 @@ class ContentPack:
         if not region.emergency:
             return self.text("emergency.unknown_region")
         return self.text("emergency.line", number=region.emergency, region=region.name)
+
+    def urgent_help_lines(self, region_key: str | None) -> list[Html]:
+        """The region's poison or urgent-advice lines, where it has them (escaped)."""
+        region = self.region(region_key)
+        return [Html(html.escape(line)) for line in (region.poison, region.advice) if line]
+
+    def crisis_line(self, region_key: str | None) -> Html | None:
+        region = self.region(region_key)
+        return Html(html.escape(region.crisis)) if region.crisis else None
 
     def region_numbers(self, region_key: str | None) -> str:
         region = self.region(region_key)
@@ -146,11 +158,12 @@ def load_pack(directory: Path) -> ContentPack:
         problems.append("pack.toml: version is missing")
     sources = _sources(raw["sources"], problems)
     topics = _topics(raw["topics"], sources, problems)
-    regions = _regions(raw["regions"], problems)
+    regions = _regions(raw["regions"], sources, problems)
     messages = _messages(raw["messages"], problems)
+    intents = _intents(directory / INTENTS_DIR, problems)
     if problems:
         raise ContentError(problems)
-    pack = ContentPack(version, topics, sources, regions, messages)
+    pack = ContentPack(version, topics, sources, regions, messages, intents)
     _check_rendered(pack, problems)
     if problems:
         raise ContentError(problems)
@@ -158,18 +171,51 @@ def load_pack(directory: Path) -> ContentPack:
 
 
 _FILES = ("pack", "sources", "topics", "regions", "messages")
+INTENTS_DIR = "intents"
+INTENT_LANGUAGES: tuple[str, ...] = ("en", "ru")
 
 
-def _read_toml(path: Path, problems: list[str]) -> dict[str, Any]:
+def _intents(directory: Path, problems: list[str]) -> IntentRules:
+    """The free-text patterns, one file per language in the same shape; all are used."""
+    parts: list[IntentRules] = []
+    for language in INTENT_LANGUAGES:
+        name = f"{INTENTS_DIR}/{language}.toml"
+        raw = _read_toml(directory / f"{language}.toml", problems, name)
+        if not raw:
+            continue
+        if raw.get("language") != language:
+            problems.append(f"{name}: language must be {language!r}")
+        rules: list[tuple[str, list[str]]] = []
+        for number, table in enumerate(raw.get("rule", []), start=1):
+            patterns = table.get("all") if isinstance(table, dict) else None
+            if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+                problems.append(f"{name}: rule {number} needs a list `all` of patterns")
+                continue
+            rules.append((str(table.get("category", "")), patterns))
+        try:
+            parts.append(
+                compile_rules(
+                    rules,
+                    [str(p) for p in raw.get("neutral", [])],
+                    [str(p) for p in raw.get("questions", [])],
+                )
+            )
+        except ValueError as error:
+            problems.append(f"{name}: {error}")
+    return IntentRules.merge(parts)
+
+
+def _read_toml(path: Path, problems: list[str], name: str | None = None) -> dict[str, Any]:
+    name = name or path.name
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        problems.append(f"{path.name}: file is missing")
+        problems.append(f"{name}: file is missing")
     except tomllib.TOMLDecodeError as error:
-        problems.append(f"{path.name}: not valid TOML ({error})")
+        problems.append(f"{name}: not valid TOML ({error})")
     except OSError as error:
-        problems.append(f"{path.name}: cannot be read ({error.strerror})")
+        problems.append(f"{name}: cannot be read ({error.strerror})")
     return {}
 
 
@@ -236,7 +282,9 @@ def _topics(
     return topics
 
 
-def _regions(raw: Mapping[str, Any], problems: list[str]) -> dict[str, Region]:
+def _regions(
+    raw: Mapping[str, Any], known_sources: Mapping[str, Source], problems: list[str]
+) -> dict[str, Region]:
     regions: dict[str, Region] = {}
     for key in REGIONS:
         table = raw.get(key)
@@ -254,7 +302,11 @@ def _regions(raw: Mapping[str, Any], problems: list[str]) -> dict[str, Region]:
             emergency_note=str(table.get("emergency_note", "")).strip(),
             poison=str(table.get("poison", "")).strip(),
             advice=str(table.get("advice", "")).strip(),
+            crisis=str(table.get("crisis", "")).strip(),
         )
+        refs = table.get("sources", [])
+        if not isinstance(refs, list) or any(ref not in known_sources for ref in refs):
+            problems.append(f"{where}: sources must be a list of known source keys")
     return regions
 
 
@@ -333,7 +385,8 @@ def _strip_tags(text: str) -> str:
 def _check_rendered(pack: ContentPack, problems: list[str]) -> None:
     for key in TOPICS:
         for region in REGIONS:
-            rendered = pack.render_topic(key, region)
+            # A topic may follow the short question intro (after a red-flag answer).
+            rendered = f"{pack.text('redflag.question_topic')}\n\n{pack.render_topic(key, region)}"
             if visible_length(rendered) > TELEGRAM_TEXT_LIMIT:
                 problems.append(f"topics.toml [{key}]: longer than {TELEGRAM_TEXT_LIMIT} rendered")
             if key != "emergency":

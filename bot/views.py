@@ -11,6 +11,7 @@ from bot.callbacks import DOSE_ANSWERS, DoseButton
 from bot.content import ContentPack, Html
 from bot.domain.missed import MissedAction, MissedAdvice, Record
 from bot.domain.plans import Plan, format_mg
+from bot.domain.redflags import Category, Recognised
 from bot.domain.tablets import format_tablets, tablets_for
 from bot.storage.doses import DoseEvent, DueEvent
 
@@ -204,3 +205,27 @@ def today_view(pack: ContentPack, events: list[DoseEvent], day: date) -> Html:
 
 def _day(day: date) -> str:
     return day.strftime("%a %d %b %Y")
+
+
+def emergency_reply(pack: ContentPack, recognised: Recognised, region: str | None) -> Html:
+    """The red-flag answer: the emergency number first, then the region's other lines."""
+    emergency = pack.emergency_line(region)
+    more = [pack.text("redflag.more_help", line=line) for line in pack.urgent_help_lines(region)]
+    if Category.SELF_HARM in recognised.categories:
+        lines = [pack.text("redflag.self_harm", emergency_line=emergency)]
+        crisis = pack.crisis_line(region)
+        if crisis is not None:
+            lines.append(pack.text("redflag.crisis", line=crisis))
+        lines.append(pack.text("redflag.self_harm_more"))
+        if recognised.categories - {Category.SELF_HARM}:
+            lines.extend([*more, pack.text("redflag.advice")])
+        return Html("\n".join(lines))
+    return Html(
+        "\n".join(
+            [
+                pack.text("redflag.first", emergency_line=emergency),
+                *more,
+                pack.text("redflag.advice"),
+            ]
+        )
+    )

@@ -69,8 +69,15 @@ async def test_emergency_topic_uses_the_users_region(bot: RunningBot) -> None:
 async def test_red_flags_get_the_emergency_number_first(bot: RunningBot, text: str) -> None:
     await bot.onboard(USER, region="uk")
     [reply] = await bot.say(USER, text)
-    expected = "<b>This may be an emergency.</b> Emergency number (United Kingdom): <b>999</b>"
-    assert reply.startswith(expected)
+    first_line = reply.split("\n")[0]
+    assert first_line.endswith("Emergency number (United Kingdom): <b>999</b>")
+    assert first_line.startswith(
+        ("<b>This may be an emergency.</b>", "<b>Please reach out for help now.</b>")
+    )
+    if "hurt myself" in text:
+        assert "Samaritans: call 116 123" in reply  # the region's crisis line
+    else:
+        assert "NHS 111" in reply  # the region's urgent-advice line
 
 
 async def test_red_flag_without_region_says_local_number(bot: RunningBot) -> None:

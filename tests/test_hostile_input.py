@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.content import ContentPack, visible_length
+from bot.content import ContentPack, load_pack, visible_length
 from bot.domain.flood import FloodGuard, FloodPolicy
 from bot.domain.plans import (
     PlanError,
@@ -27,7 +27,7 @@ from bot.domain.timezones import TimezoneError, parse_timezone
 from bot.handlers.schedule import plan_error_text
 from bot.storage.db import Database
 from bot.storage.privacy import PrivacyStore
-from tests.conftest import RunningBot
+from tests.conftest import CONTENT_DIR, RunningBot
 from tests.privacy_helpers import press_as, stored
 from tests.reminder_helpers import advance_until_messages, dose_data, save_plan
 
@@ -99,6 +99,7 @@ EMERGENCIES = (
     "thoughts of suicide",
     "I am hallucinating",
 )
+RULES = load_pack(CONTENT_DIR).intents
 WISHES_TO_STOP = ("I want to stop baclofen", "can I quit my meds", "coming off baclofen")
 
 
@@ -106,19 +107,22 @@ WISHES_TO_STOP = ("I want to stop baclofen", "can I quit my meds", "coming off b
 def test_an_emergency_is_recognised_whatever_surrounds_it(
     before: str, phrase: str, after: str
 ) -> None:
-    assert classify(f"{before} {phrase} {after}") is Intent.EMERGENCY
+    assert classify(f"{before} {phrase} {after}", RULES).intent is Intent.EMERGENCY
 
 
 @given(ODD_TEXT, st.sampled_from(WISHES_TO_STOP), ODD_TEXT)
 def test_a_wish_to_stop_is_recognised_whatever_surrounds_it(
     before: str, phrase: str, after: str
 ) -> None:
-    assert classify(f"{before} {phrase} {after}") in (Intent.WANTS_TO_STOP, Intent.EMERGENCY)
+    assert classify(f"{before} {phrase} {after}", RULES).intent in (
+        Intent.WANTS_TO_STOP,
+        Intent.EMERGENCY,
+    )
 
 
 @given(st.text(max_size=5000))
 def test_classify_answers_for_any_text(text: str) -> None:
-    assert classify(text) in Intent
+    assert classify(text, RULES).intent in Intent
 
 
 @given(st.lists(PLANNISH | ODD_TEXT | HUGE, max_size=8))

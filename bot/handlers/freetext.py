@@ -5,9 +5,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from bot.content import Html
 from bot.context import BotContext
-from bot.domain.redflags import Intent, classify
+from bot.domain.redflags import Intent, Recognised, classify
 from bot.handlers.common import event, reply
+from bot.views import emergency_reply
 
 
 async def private_chats_only(update: Update, context: BotContext) -> None:
@@ -24,18 +26,32 @@ async def private_chats_only(update: Update, context: BotContext) -> None:
 
 
 async def free_text(update: Update, context: BotContext) -> None:
-    services = context.services
-    pack = services.pack
+    """Emergency first, then ran out / stopped, then the wish to stop; a question about any
+    of them also gets the matching quick-fact topic after the answer."""
+    pack = context.services.pack
     message = update.effective_message
     assert message is not None
-    intent = classify(message.text or "")
-    event("free_text", update, intent=intent.value)
-    if intent is Intent.EMERGENCY:
-        await _emergency_reply(update, context)
-    elif intent is Intent.WANTS_TO_STOP:
+    recognised = classify(message.text or "", pack.intents)
+    event(
+        "free_text",
+        update,
+        intent=recognised.intent.label,
+        categories=",".join(sorted(recognised.categories)),
+        question=int(recognised.is_question),
+    )
+    region = await _region(update, context)
+    if recognised.intent is Intent.EMERGENCY:
+        await reply(update, emergency_reply(pack, recognised, region))
+    elif recognised.intent is Intent.RAN_OUT:
+        await reply(update, pack.text("stop.ran_out", emergency_line=pack.emergency_line(region)))
+    elif recognised.intent is Intent.WANTS_TO_STOP:
         await reply(update, pack.text("stop.guidance"))
     else:
-        await reply(update, pack.text("freetext.pointer"))
+        await reply(
+            update, pack.text("freetext.pointer", emergency_line=pack.emergency_line(region))
+        )
+        return
+    await _answer_the_question(update, context, recognised, region)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -45,7 +61,9 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 async def non_text(update: Update, context: BotContext) -> None:
     event("non_text", update)
-    await reply(update, context.services.pack.text("freetext.non_text"))
+    pack = context.services.pack
+    region = await _region(update, context)
+    await reply(update, pack.text("freetext.non_text", emergency_line=pack.emergency_line(region)))
 
 
 async def edited_message(update: Update, context: BotContext) -> None:
@@ -53,19 +71,29 @@ async def edited_message(update: Update, context: BotContext) -> None:
     written into an edit still gets the emergency answer."""
     message = update.edited_message
     assert message is not None
-    intent = classify(message.text or message.caption or "")
-    event("edited_message", update, intent=intent.value)
-    if intent is Intent.EMERGENCY:
-        await _emergency_reply(update, context)
+    pack = context.services.pack
+    recognised = classify(message.text or message.caption or "", pack.intents)
+    event("edited_message", update, intent=recognised.intent.label)
+    if recognised.intent is Intent.EMERGENCY:
+        await reply(update, emergency_reply(pack, recognised, await _region(update, context)))
     else:
-        await reply(update, context.services.pack.text("input.edited"))
+        await reply(update, pack.text("input.edited"))
 
 
-async def _emergency_reply(update: Update, context: BotContext) -> None:
-    services = context.services
-    pack = services.pack
-    region = None
-    if update.effective_user is not None:
-        user = await services.users.get(update.effective_user.id)
-        region = user.region if user else None
-    await reply(update, pack.text("redflag.reply", emergency_line=pack.emergency_line(region)))
+async def _answer_the_question(
+    update: Update, context: BotContext, recognised: Recognised, region: str | None
+) -> None:
+    topic = recognised.topic
+    if not recognised.is_question or topic is None:
+        return
+    pack = context.services.pack
+    event("fact_shown", update, topic=topic, after=recognised.intent.label)
+    intro = pack.text("redflag.question_topic")
+    await reply(update, Html(f"{intro}\n\n{pack.render_topic(topic, region)}"))
+
+
+async def _region(update: Update, context: BotContext) -> str | None:
+    if update.effective_user is None:
+        return None
+    user = await context.services.users.get(update.effective_user.id)
+    return user.region if user else None
