@@ -127,6 +127,10 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "schedule.usage": NONE,
     "schedule.summary": _keys("plan"),
     "schedule.high_dose": _keys("daily"),
+    "schedule.above_label_intake": _keys("mg"),
+    "schedule.fast_taper": _keys("days"),
+    "schedule.big_drop": _keys("from_mg", "to_mg"),
+    "schedule.confirm_needed": NONE,
     "schedule.saved": _keys("first"),
     "schedule.tablets_cannot_make": _keys("doses", "strength"),
     "schedule.saved_no_dose": NONE,
@@ -185,6 +189,7 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "plan_error.args_missing": NONE,
     "plan_error.taper_increases": _keys("value"),
     "plan_error.taper_empty": NONE,
+    "plan_error.standard_times": _keys("count"),
     # Data rights: /mydata, /deleteme
     "privacy.nothing_stored": NONE,
     "privacy.export_document": NONE,

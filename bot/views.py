@@ -126,11 +126,14 @@ def step_notice(pack: ContentPack, due: DueEvent, doses_per_day: int) -> Html | 
     mg = format_mg(event.mg)
     lines: list[str] = []
     if event.is_step_start and event.step_number > 1:
-        if due.plan_kind == "taper":
+        # Up or down by the doses themselves, whatever the plan is called: a custom plan can
+        # step down too, and a step down always carries the withdrawal watch.
+        previous = due.previous_step_mg
+        if previous is not None and event.mg < previous:
             lines.append(
                 pack.text("reminder.step_down", mg=mg, daily=daily, emergency_line=emergency)
             )
-        else:
+        elif previous is None or event.mg > previous:
             lines.append(pack.text("reminder.step_up", mg=mg, daily=daily))
     if event.is_last_step_dose:
         if due.plan_kind != "taper":

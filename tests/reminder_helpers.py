@@ -9,11 +9,13 @@ from tests.conftest import RunningBot
 from tests.fakeapi import FakeBotAPI
 
 
-async def save_plan(bot: RunningBot, user: int, command: str, *, high_dose: bool = False) -> str:
-    """Type a /schedule or /taper command and press Save; return the confirmation text."""
+async def save_plan(bot: RunningBot, user: int, command: str, *, confirm: bool = False) -> str:
+    """Type a /schedule or /taper command and press Save (or, with ``confirm``, "My
+    prescriber set this", which the plan must ask for); return the confirmation text."""
     [summary] = await bot.say(user, command)
     assert "Please check your plan" in summary, summary
-    data = "plan:save_high" if high_dose else "plan:save"
+    assert ("only save this plan if your prescriber set it" in summary) == confirm, summary
+    data = "plan:save_high" if confirm else "plan:save"
     [saved] = await bot.press(user, bot.last_message(user)["message_id"], data, replies=1)
     assert "Saved" in saved, saved
     return saved

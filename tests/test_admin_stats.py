@@ -19,8 +19,8 @@ async def test_stats_count_users_plans_reminders_and_broadcasts(bot: RunningBot)
     await bot.say(QUIET, "/announcements off")
     await bot.services.doses.mark_unreachable(BLOCKED, bot.clock.now())
     await save_plan(bot, TAKER, "/schedule custom today 10:00 10x5")
-    await save_plan(bot, FORGETTER, "/schedule standard today 10:00 target=10")
-    await save_plan(bot, TAPERER, "/taper today 10:00 10x3 5x3 stop")
+    await save_plan(bot, FORGETTER, "/schedule custom today 10:00 5x3 10x3")
+    await save_plan(bot, TAPERER, "/taper today 10:00 10x3 5x3 stop", confirm=True)
 
     before = {user: bot.sent_count(user) for user in (TAKER, FORGETTER, TAPERER)}
     bot.clock.set(datetime(2026, 1, 11, 10, 0, tzinfo=UTC))

@@ -227,3 +227,45 @@ def test_pack_version() -> None:
     pack = _load("pack.toml")
     assert isinstance(pack.get("version"), str)
     assert pack["version"].strip()
+
+
+# Mirrors and staging copies that the fact sheet had to read some documents through; /sources
+# must link the primary page of each document instead.
+MIRROR_HOSTS = (
+    "rxlist.com",
+    "globalrph.com",
+    "medlibrary.org",
+    "druginserts.com",
+    "rxreasoner.com",
+    "docslib.org",
+    "themeditary.com",
+    "mimsdev.com",
+    "azurewebsites.net",
+    "litmetric.com",
+    "news.lt",
+    "elispot.biz",
+    "healthunlocked.com",
+    "echopulsenews.com",
+    "druginteractionchecker.com",
+)
+
+
+def test_sources_link_primary_pages_not_mirrors() -> None:
+    with (CONTENT_DIR / "sources.toml").open("rb") as handle:
+        sources = tomllib.load(handle)
+    for key, source in sources.items():
+        assert source["url"].startswith("https://"), key
+        for host in MIRROR_HOSTS:
+            assert host not in source["url"], (key, source["url"])
+
+
+def test_regions_have_their_urgent_and_crisis_lines() -> None:
+    with (CONTENT_DIR / "regions.toml").open("rb") as handle:
+        regions = tomllib.load(handle)
+    assert "1-800-222-1222" in regions["us"]["poison"]
+    assert "988" in regions["us"]["crisis"]
+    assert "NHS 111" in regions["uk"]["advice"]
+    assert "116 123" in regions["uk"]["crisis"]
+    assert "103" in regions["ru"]["advice"]
+    for key in ("eu", "ru", "other"):
+        assert regions[key]["crisis"] == ""  # not verified: the emergency number instead

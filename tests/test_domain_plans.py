@@ -26,6 +26,7 @@ from bot.domain.plans import (
     parse_taper_command,
     parse_time,
     parse_times,
+    prescriber_checks,
     standard_steps,
 )
 
@@ -605,3 +606,56 @@ def test_parse_step_round_trips(halves: int, days: int) -> None:
     step = parse_step(f"{format_mg(mg)}x{days}")
     assert step == Step(mg, days)
     assert format_mg(step.mg) == format_mg(mg)
+
+
+# --- prescriber checks: asked once more, never refused ------------------------------------
+
+
+def _custom(*steps: str, times: tuple[str, ...] = ("08:00", "14:00", "20:00")) -> Plan:
+    return parse_custom_command(["today", ",".join(times), *steps], TODAY)
+
+
+def test_a_plan_within_the_label_needs_no_check() -> None:
+    assert (
+        prescriber_checks(parse_standard_command(["today", "08:00", "14:00", "20:00"], TODAY)) == ()
+    )
+    assert prescriber_checks(_custom("5x3", "10x3", "15x3", "20x3")) == ()
+    assert (
+        prescriber_checks(
+            parse_taper_command(["today", "08:00", "20:00", "15x5", "10x5", "5x4", "stop"], TODAY)
+        )
+        == ()
+    )
+
+
+@pytest.mark.parametrize(
+    ("plan", "expected"),
+    [
+        (lambda: _custom("30x3"), {"high_daily", "above_label_intake"}),
+        (lambda: _custom("25x3", times=("08:00", "20:00")), {"above_label_intake"}),
+        (
+            lambda: parse_taper_command(["today", "08:00", "20:00", "10x3", "5x3", "stop"], TODAY),
+            {"fast_taper"},
+        ),
+        (
+            lambda: parse_taper_command(["today", "08:00", "20:00", "20x7", "5x7"], TODAY),
+            {"big_drop"},
+        ),
+        (lambda: _custom("20x7", "5x7"), {"big_drop"}),  # a custom plan can step down too
+        (
+            lambda: parse_taper_command(["today", "08:00", "20:00", "20x7", "10x7", "stop"], TODAY),
+            set(),
+        ),
+    ],
+)
+def test_prescriber_checks(plan: Callable[[], Plan], expected: set[str]) -> None:
+    assert {check.value for check in prescriber_checks(plan())} == expected
+
+
+@pytest.mark.parametrize(
+    "times", [["08:00"], ["08:00", "20:00"], ["07:00", "11:00", "15:00", "19:00"]]
+)
+def test_the_standard_build_up_is_three_times_a_day(times: list[str]) -> None:
+    raises_plan_error("standard_times", count=str(len(times)))(
+        lambda: parse_standard_command(["today", *times], TODAY)
+    )

@@ -165,9 +165,11 @@ def test_maintenance_continues_with_the_target_dose() -> None:
 
 
 def test_target_dose_plan_maintains_the_target() -> None:
-    plan = parse_standard_command(["2026-03-02", "08:00", "20:00", "target=10"], date(2026, 3, 1))
+    plan = parse_standard_command(
+        ["2026-03-02", "08:00", "14:00", "20:00", "target=10"], date(2026, 3, 1)
+    )
     slots = slots_between(plan, BERLIN, utc(2026, 3, 20), utc(2026, 3, 21))
-    assert [slot.mg for slot in slots] == [10, 10]
+    assert [slot.mg for slot in slots] == [10, 10, 10]
     assert all(slot.is_maintenance and slot.step_number == 2 for slot in slots)
 
 

@@ -381,7 +381,7 @@ async def test_save_on_an_older_plan_summary_saves_nothing(bot: RunningBot) -> N
     await bot.onboard(USER, zone="UTC")
     await bot.say(USER, "/schedule custom today 08:00 5x3")
     first = bot.last_message(USER)["message_id"]
-    await bot.say(USER, "/schedule custom today 20:00 50x3")
+    await bot.say(USER, "/schedule custom today 20:00 20x3")
     second = bot.last_message(USER)["message_id"]
     [expired] = await bot.press(USER, first, "plan:save", replies=1)
     assert "no longer waiting" in expired
@@ -390,7 +390,7 @@ async def test_save_on_an_older_plan_summary_saves_nothing(bot: RunningBot) -> N
     assert "Saved" in saved
     stored_plan = await bot.services.doses.active_plan(USER)
     assert stored_plan is not None
-    assert [step.mg for step in stored_plan.plan.steps] == [50]
+    assert [step.mg for step in stored_plan.plan.steps] == [20]
 
 
 # ------------------------------------------------------------------ the corpus

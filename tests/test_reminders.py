@@ -252,7 +252,7 @@ async def test_pause_is_never_worded_as_stopping(bot: RunningBot) -> None:
 
 async def test_taper_notices_warn_about_withdrawal(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="UTC", region="us")
-    await save_plan(bot, USER, "/taper today 10:00 10x1 5x1 stop")
+    await save_plan(bot, USER, "/taper today 10:00 10x1 5x1 stop", confirm=True)  # 2 days
     [first] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, tzinfo=UTC))
     assert "taper day 1, step 1 of 2" in first["text"]
     await tap(bot, USER, first, "taken")
@@ -279,7 +279,7 @@ async def test_high_daily_total_needs_the_prescribers_order(bot: RunningBot) -> 
     [refused] = await bot.press(USER, bot.last_message(USER)["message_id"], "plan:save", replies=1)
     assert "no longer waiting" in refused
     assert await bot.services.doses.active_plan(USER) is None
-    await save_plan(bot, USER, "/schedule custom today 08:00,14:00,20:00 30x3", high_dose=True)
+    await save_plan(bot, USER, "/schedule custom today 08:00,14:00,20:00 30x3", confirm=True)
     stored = await bot.services.doses.active_plan(USER)
     assert stored is not None
     assert stored.high_dose_confirmed_at == bot.clock.now()

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from fractions import Fraction
 from itertools import pairwise
 from typing import Literal
@@ -21,6 +22,11 @@ MAX_DOSES_PER_DAY = 6
 STANDARD_STEP_MG = (Decimal(5), Decimal(10), Decimal(15), Decimal(20))  # per intake
 STANDARD_STEP_DAYS = 3
 STANDARD_TIMES_PER_DAY = 3
+
+# The label's build-up reaches 20 mg three times a day; a single dose above this is outside it.
+LABEL_MAX_MG_PER_INTAKE = Decimal(20)
+# Stopping is spread over 1 to 2 weeks (NHS) or 2 weeks or more (PDR): fact sheet 2.7.
+MIN_TAPER_TO_STOP_DAYS = 14
 
 MAX_MG_PER_INTAKE = Decimal(100)
 MAX_STEP_DAYS = 365
@@ -150,6 +156,34 @@ class Plan:
     def last_step_day(self) -> date:
         """Local date of the last day of the last step."""
         return self.start + timedelta(days=self.titration_days() - 1)
+
+
+class PlanCheck(StrEnum):
+    """What makes a plan need the patient's "my prescriber set this" before it is saved."""
+
+    HIGH_DAILY = "high_daily"  # more than the label maximum of 80 mg a day
+    ABOVE_LABEL_INTAKE = "above_label_intake"  # a single dose above 20 mg
+    FAST_TAPER = "fast_taper"  # a taper that stops in under two weeks
+    BIG_DROP = "big_drop"  # one step lowers the dose by more than half
+
+
+def prescriber_checks(plan: Plan) -> tuple[PlanCheck, ...]:
+    """Every reason to ask once more; empty for a plan within the label's usual range.
+
+    Never a refusal: a prescriber may order any of these. The bot only makes sure the patient
+    typed what was prescribed.
+    """
+    checks: list[PlanCheck] = []
+    if plan.needs_high_dose_confirmation():
+        checks.append(PlanCheck.HIGH_DAILY)
+    if any(step.mg > LABEL_MAX_MG_PER_INTAKE for step in plan.steps):
+        checks.append(PlanCheck.ABOVE_LABEL_INTAKE)
+    if plan.ends_after_last_step and plan.titration_days() < MIN_TAPER_TO_STOP_DAYS:
+        checks.append(PlanCheck.FAST_TAPER)
+    # The final stop of a taper is not a "drop": how fast it ends is the FAST_TAPER check.
+    if any(later.mg * 2 < earlier.mg for earlier, later in pairwise(plan.steps)):
+        checks.append(PlanCheck.BIG_DROP)
+    return tuple(checks)
 
 
 def standard_steps(target_mg: Decimal = Decimal(20)) -> tuple[Step, ...]:
@@ -308,6 +342,9 @@ def parse_standard_command(args: Sequence[str], today: date) -> Plan:
         raise PlanError("args_missing", usage="standard")
     start = parse_start(tokens[0], today)
     times = parse_times(tokens[1:])
+    if len(times) != STANDARD_TIMES_PER_DAY:
+        # The label's schedule is three times a day; other counts are a custom plan.
+        raise PlanError("standard_times", count=str(len(times)))
     return Plan(
         kind="standard",
         start=start,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -16,12 +17,14 @@ from bot.domain.missed import MissedAction, MissedAdvice
 from bot.domain.plans import (
     STANDARD_STEP_MG,
     Plan,
+    PlanCheck,
     PlanError,
     format_mg,
     parse_custom_command,
     parse_mg,
     parse_standard_command,
     parse_taper_command,
+    prescriber_checks,
 )
 from bot.domain.tablets import unmakeable_doses
 from bot.handlers.common import (
@@ -181,7 +184,8 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
     pack = services.pack
     user = await services.users.get(user_id(update))
     zone = services.reminders.zone_for(user.timezone if user else None)
-    needs_confirmation = plan.needs_high_dose_confirmation()
+    checks = prescriber_checks(plan)
+    needs_confirmation = bool(checks)
     pending = PendingPlan(plan, needs_confirmation)
     _user_data(context)[PENDING] = pending  # before the summary is sent: no press can beat it
     text = pack.text("schedule.summary", plan=plan_summary(pack, plan, zone))
@@ -196,12 +200,13 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
             text = Html(f"{text}\n\n{note}")
     cancel = (pack.text("schedule.button_cancel"), "plan:cancel")
     if needs_confirmation:
-        warning = pack.text("schedule.high_dose", daily=format_mg(plan.max_daily_total()))
-        text = Html(f"{text}\n\n{warning}")
+        warnings = [_check_text(pack, plan, check) for check in checks]
+        warnings.append(pack.text("schedule.confirm_needed"))
+        text = Html("\n\n".join([text, *warnings]))
         buttons = [[(pack.text("schedule.button_confirm_high"), "plan:save_high"), cancel]]
     else:
         buttons = [[(pack.text("schedule.button_save"), "plan:save"), cancel]]
-    event("plan_offered", update, kind=plan.kind)
+    event("plan_offered", update, kind=plan.kind, checks=",".join(checks))
     message = await reply(update, text, keyboard(buttons))
     if message is not None:
         pending.message_id = message.message_id
@@ -228,11 +233,23 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
     if pending.needs_confirmation and not confirmed_high:
         await reply(update, pack.text("schedule.expired"))
         return
+    high_dose = pending.plan.needs_high_dose_confirmation()
     first = await services.reminders.save_plan(
-        user.user_id, pending.plan, high_dose_confirmed=pending.needs_confirmation
+        user.user_id, pending.plan, high_dose_confirmed=high_dose
     )
-    event("plan_saved", update, kind=pending.plan.kind, high_dose=pending.needs_confirmation)
+    event("plan_saved", update, kind=pending.plan.kind, confirmed=int(pending.needs_confirmation))
     await _reply_with_next_dose(update, context, user, first, "schedule.saved", "first")
+
+
+def _check_text(pack: ContentPack, plan: Plan, check: PlanCheck) -> Html:
+    if check is PlanCheck.HIGH_DAILY:
+        return pack.text("schedule.high_dose", daily=format_mg(plan.max_daily_total()))
+    if check is PlanCheck.ABOVE_LABEL_INTAKE:
+        return pack.text("schedule.above_label_intake", mg=format_mg(max(s.mg for s in plan.steps)))
+    if check is PlanCheck.FAST_TAPER:
+        return pack.text("schedule.fast_taper", days=plan.titration_days())
+    earlier, later = next((a, b) for a, b in pairwise(plan.steps) if b.mg * 2 < a.mg)
+    return pack.text("schedule.big_drop", from_mg=format_mg(earlier.mg), to_mg=format_mg(later.mg))
 
 
 # ----------------------------------------------------------------- views
