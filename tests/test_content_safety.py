@@ -269,3 +269,25 @@ def test_regions_have_their_urgent_and_crisis_lines() -> None:
     assert "103" in regions["ru"]["advice"]
     for key in ("eu", "ru", "other"):
         assert regions[key]["crisis"] == ""  # not verified: the emergency number instead
+
+
+def test_a_pack_with_a_broken_pattern_or_category_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    from bot.content import ContentError, load_pack
+
+    pack = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, pack)
+    english = pack / "intents" / "en.toml"
+    english.write_text(
+        english.read_text(encoding="utf-8")
+        + "\n[[rule]]\ncategory = \"sneezing\"\nall = ['''sneez''']\n"
+        + "\n[[rule]]\ncategory = \"seizure\"\nall = ['''(unclosed''']\n",
+        encoding="utf-8",
+    )
+    (pack / "intents" / "ru.toml").unlink()
+    with pytest.raises(ContentError) as refused:
+        load_pack(pack)
+    problems = " | ".join(refused.value.problems)
+    assert "intents/en.toml: unknown category 'sneezing'" in problems
+    assert "intents/ru.toml: file is missing" in problems
