@@ -114,8 +114,11 @@ def test_an_emergency_is_recognised_whatever_surrounds_it(
 def test_a_wish_to_stop_is_recognised_whatever_surrounds_it(
     before: str, phrase: str, after: str
 ) -> None:
+    # Whatever surrounds it, the answer is one of the do-not-stop-suddenly answers ("can I
+    # quit my meds yesterday" reads as already stopped, which says the same and more).
     assert classify(f"{before} {phrase} {after}", RULES).intent in (
         Intent.WANTS_TO_STOP,
+        Intent.RAN_OUT,
         Intent.EMERGENCY,
     )
 
