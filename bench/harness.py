@@ -21,7 +21,7 @@ def bot_environment(api: FakeBotAPI, database: Path) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
         "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
         "TELEGRAM_API_BASE_URL": api.url,
-        "CONTENT_DIR": str(ROOT / "content"),
+        "CONTENT_DIR": str(ROOT / "bot" / "pack"),
         "DATABASE_PATH": str(database),
         "LOG_LEVEL": "WARNING",
     }

@@ -4,7 +4,7 @@ Where things live:
 - handlers (parse, call a service, reply): ``bot/handlers/``
 - reminders are sent by ``bot/services/reminders.py``; broadcasts by ``bot/services/outbox.py``
 - the missed-dose rule: ``bot/domain/missed.py``
-- every patient-facing text: ``content/*.toml``
+- every patient-facing text: ``bot/pack/*.toml``
 """
 
 from __future__ import annotations

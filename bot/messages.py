@@ -1,6 +1,6 @@
 """The message keys the code uses, with the placeholders each may contain.
 
-The texts themselves live in ``content/messages.toml``; the loader checks them against this
+The texts themselves live in ``bot/pack/messages.toml``; the loader checks them against this
 table, so a typo in the pack is caught when it is loaded, not when a patient triggers it.
 """
 
