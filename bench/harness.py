@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.fakeapi import TEST_TOKEN, FakeBotAPI
+from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT_CORE = 1  # the bot process runs on one core; the stand-in and the load on the other

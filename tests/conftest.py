@@ -23,7 +23,7 @@ from bot.clock import FakeClock
 from bot.config import Settings, load_settings
 from bot.content import ContentPack, load_pack
 from bot.context import SERVICES_KEY, Services
-from tests.fakeapi import TEST_TOKEN, FakeBotAPI
+from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = ROOT / "bot" / "pack"

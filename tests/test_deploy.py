@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings, read_dotenv
+from bot.emulator.api import TEST_TOKEN
 from tests.conftest import ROOT
-from tests.fakeapi import TEST_TOKEN
 
 DEPLOY = ROOT / "deploy"
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")

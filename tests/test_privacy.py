@@ -17,13 +17,13 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.domain.plans import parse_custom_command
 from bot.domain.schedule import slots_between
+from bot.emulator.api import TEST_TOKEN
 from bot.services.retention import JOB_NAME
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore, Status
 from bot.storage.privacy import PrivacyStore
 from bot.storage.users import UserStore
 from tests.conftest import RunningBot
-from tests.fakeapi import TEST_TOKEN
 from tests.privacy_helpers import (
     eventually,
     integrity,
