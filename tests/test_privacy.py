@@ -72,8 +72,8 @@ async def test_data_commands_are_in_the_menu_and_in_help(bot: RunningBot) -> Non
     assert menu["mydata"] == "A copy of everything I store about you"
     assert menu["deleteme"] == "Erase everything I store about you"
     [help_text] = await bot.say(USER, "/help")
-    assert "/mydata: a copy of everything I store about you" in help_text
-    assert "/deleteme: erase everything I store about you" in help_text
+    assert "/mydata: A copy of everything I store about you" in help_text
+    assert "/deleteme: Erase everything I store about you" in help_text
 
 
 async def test_mydata_sends_everything_as_json_and_the_dose_log_as_csv(bot: RunningBot) -> None:
