@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 # Re-take the demo screenshots in docs/ (needs chromium; see README.md, "Tests").
 screenshots: $(STAMP)
-	DEMO_SCREENSHOTS=docs $(BIN)/python -m pytest -q -p no:randomly tests/test_demo_browser.py
+	DEMO_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_demo_browser.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests bench

@@ -74,6 +74,9 @@ class DemoChat:
         # When each message appeared, on the bot's clock (the emulator dates them in real time,
         # which the time machine leaves behind).
         self._stamps: dict[tuple[int, int], datetime] = {}
+        # The text each message first had: Telegram marks a message "edited" when its text
+        # changes, not when the bot only takes its buttons away.
+        self._first_texts: dict[tuple[int, int], str] = {}
         self._stamper: asyncio.Task[None] | None = None
 
     async def start(self, host: str, port: int) -> None:
@@ -247,12 +250,19 @@ class DemoChat:
         now = self._clock.now()
         for user_id in self._users:
             for message in self._api.chat_history(user_id):
-                self._stamps.setdefault((user_id, message["message_id"]), now)
+                key = (user_id, message["message_id"])
+                self._stamps.setdefault(key, now)
+                self._first_texts.setdefault(key, _text(message))
 
     def _when(self, user_id: int, message: JSONDict, zone: ZoneInfo) -> JSONDict:
         stamp = self._stamps.get((user_id, message["message_id"]), self._clock.now())
         local = stamp.astimezone(zone)
-        return {"time": local.strftime("%H:%M"), "day": local.strftime("%A %d %B %Y")}
+        first_text = self._first_texts.get((user_id, message["message_id"]), _text(message))
+        return {
+            "time": local.strftime("%H:%M"),
+            "day": local.strftime("%A %d %B %Y"),
+            "edited": _text(message) != first_text,
+        }
 
     def _collect_toasts(self) -> None:
         """Answers to button presses that carry a text, for the page to show briefly."""
@@ -273,8 +283,7 @@ def _view(message: JSONDict) -> JSONDict:
     view: JSONDict = {
         "id": message["message_id"],
         "from_bot": bool(sender.get("is_bot")),
-        "edited": "edit_date" in message,
-        "text": message.get("text") or message.get("caption") or "",
+        "text": _text(message),
         "buttons": [
             [
                 {key: button[key] for key in ("text", "callback_data", "url") if key in button}
@@ -296,6 +305,10 @@ def _view(message: JSONDict) -> JSONDict:
     if "location" in message:
         view["location"] = message["location"]
     return view
+
+
+def _text(message: JSONDict) -> str:
+    return str(message.get("text") or message.get("caption") or "")
 
 
 async def _json(request: web.Request) -> JSONDict:
