@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -173,7 +174,7 @@ class DemoChat:
         user = self._user(body.get("user"))
         text = str(body.get("text") or "").strip()
         if not text:
-            raise web.HTTPBadRequest(text="empty message")
+            raise _bad_request("empty message")
         self._api.send_text(user.user_id, text[:4096], first_name=user.first_name)
         return web.json_response({"ok": True})
 
@@ -182,7 +183,7 @@ class DemoChat:
         user = self._user(body.get("user"))
         message_id, data = body.get("message_id"), body.get("data")
         if not isinstance(message_id, int) or not isinstance(data, str):
-            raise web.HTTPBadRequest(text="message_id and data are required")
+            raise _bad_request("message_id and data are required")
         query_id = self._api.press_button(user.user_id, message_id, data)
         self._pressed[query_id] = user.user_id
         return web.json_response({"ok": True})
@@ -214,7 +215,7 @@ class DemoChat:
                 return _problem("The time machine only goes forward.")
             self._clock.advance_to(target)
         else:
-            raise web.HTTPBadRequest(text="unknown action")
+            raise _bad_request("unknown action")
         log.info("demo_clock_moved action=%s", action)
         return web.json_response({"ok": True, **await self._snapshot(user)})
 
@@ -239,7 +240,7 @@ class DemoChat:
             user = self._users.get(int(raw))
             if user is not None:
                 return user
-        raise web.HTTPBadRequest(text="unknown demo user")
+        raise _bad_request("unknown demo user")
 
     async def _stamp_forever(self) -> None:
         while True:
@@ -315,10 +316,15 @@ async def _json(request: web.Request) -> JSONDict:
     try:
         body = await request.json()
     except ValueError:
-        raise web.HTTPBadRequest(text="JSON body expected") from None
+        raise _bad_request("JSON body expected") from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="JSON object expected")
+        raise _bad_request("JSON object expected")
     return body
+
+
+def _bad_request(message: str) -> web.HTTPBadRequest:
+    body = json.dumps({"ok": False, "problem": message})
+    return web.HTTPBadRequest(text=body, content_type="application/json")
 
 
 def _problem(message: str) -> web.Response:
