@@ -7,6 +7,7 @@ emulator), and every answer is read back from the emulator's record of the chat.
     GET  /api/state?user=ID&since=N   the chat of one demo user (long poll until it changes)
     POST /api/send   {"user", "text"}               a message from that user
     POST /api/press  {"user", "message_id", "data"} an inline button pressed
+    POST /api/location {"user", "latitude", "longitude"} a shared location
     POST /api/clock  {"user", "action", "date"}     the time machine: next_dose, hour, day, date
     GET  /api/file/FILE_ID                          a document or photo the bot sent
 """
@@ -87,6 +88,7 @@ class DemoChat:
         app.router.add_get("/api/state", self._state)
         app.router.add_post("/api/send", self._send)
         app.router.add_post("/api/press", self._press)
+        app.router.add_post("/api/location", self._location)
         app.router.add_post("/api/clock", self._clock_jump)
         app.router.add_get("/api/file/{file_id}", self._file)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -186,6 +188,18 @@ class DemoChat:
             raise _bad_request("message_id and data are required")
         query_id = self._api.press_button(user.user_id, message_id, data)
         self._pressed[query_id] = user.user_id
+        return web.json_response({"ok": True})
+
+    async def _location(self, request: web.Request) -> web.Response:
+        body = await _json(request)
+        user = self._user(body.get("user"))
+        try:
+            latitude, longitude = float(body["latitude"]), float(body["longitude"])
+        except (KeyError, TypeError, ValueError):
+            raise _bad_request("latitude and longitude are required") from None
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise _bad_request("latitude -90..90, longitude -180..180")
+        self._api.share_location(user.user_id, latitude, longitude)
         return web.json_response({"ok": True})
 
     async def _clock_jump(self, request: web.Request) -> web.Response:

@@ -227,6 +227,14 @@ $("composer").addEventListener("submit", (event) => {
   input.value = "";
 });
 $("menu-button").addEventListener("click", () => toggleMenu());
+$("location-button").addEventListener("click", async () => {
+  // Telegram's 📎 → Location; here typed in (the browser's own position is not asked for).
+  const typed = prompt("Share a location: latitude, longitude", "52.52, 13.40");
+  const parts = (typed || "").split(",").map(Number);
+  if (parts.length === 2 && parts.every(Number.isFinite)) {
+    await post("/api/location", { latitude: parts[0], longitude: parts[1] });
+  }
+});
 for (const button of document.querySelectorAll("[data-jump]")) {
   button.addEventListener("click", () => jump(button.dataset.jump));
 }
