@@ -107,14 +107,17 @@ async def run_demo(
         bot_task = asyncio.create_task(serve(application, settings, stop))
         polling = asyncio.create_task(api.wait_until_polling(timeout=120))
         await asyncio.wait({bot_task, polling}, return_when=asyncio.FIRST_COMPLETED)
-        if polling.done() and not bot_task.done():
-            polling.result()
+        if not polling.done():  # the bot stopped (or failed) before it polled
+            polling.cancel()
+        elif polling.exception() is not None:  # never polled: stop it and say so
+            stop.set()
+            await bot_task
+            raise ConfigError("the bot did not start polling the emulator within 120 s")
+        elif not bot_task.done():
             log.info("demo_ready")
             announce(chat.url)
-        else:
-            polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError, AssertionError):
-                await polling
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
         await bot_task
     finally:
         await chat.close()
