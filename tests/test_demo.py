@@ -7,6 +7,8 @@ folder; the page's requests are made with an HTTP client. The browser tests driv
 from __future__ import annotations
 
 import asyncio
+import socket
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +21,7 @@ from aiohttp import ClientSession
 from bot.clock import ShiftedClock
 from bot.content import ContentPack
 from bot.emulator import demo
+from tests.conftest import process_env, start_process
 
 PATIENT = demo.USERS[0].user_id
 
@@ -202,3 +205,35 @@ async def test_a_shared_location_sets_the_time_zone(client: DemoClient) -> None:
     assert state["messages"][len(before["messages"])]["location"]["latitude"] == 52.52
     status, _ = await client.post("location", user=PATIENT, latitude=123, longitude=0)
     assert status == 400
+
+
+@pytest.mark.process
+async def test_demo_refuses_a_busy_port_and_a_missing_aiohttp_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = await start_process(process_env(), tmp_path, "demo", "--port", str(port))
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 2
+    assert (
+        stderr.decode()
+        .strip()
+        .splitlines()[-1]
+        .startswith(f"configuration error: demo port {port} cannot be used")
+    )
+    # A production install without the demo extra: a clear line, no traceback.
+    blocked = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import sys; sys.modules['aiohttp'] = None; from bot.__main__ import main; "
+        "sys.exit(main(['demo']))",
+        cwd=tmp_path,
+        env=process_env(),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(blocked.communicate(), timeout=30)
+    assert blocked.returncode == 2
+    assert stderr.decode().strip() == (
+        "configuration error: the demo needs aiohttp: pip install 'baclofen-companion-bot[demo]'"
+    )
