@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import ClientSession
+from telegram import Bot
 
 from bot.clock import ShiftedClock
 from bot.content import ContentPack
 from bot.emulator import demo
+from bot.emulator.api import TEST_TOKEN, FakeBotAPI
+from bot.emulator.web import DemoChat
 from tests.conftest import process_env, start_process
 
 PATIENT = demo.USERS[0].user_id
@@ -237,3 +241,39 @@ async def test_demo_refuses_a_busy_port_and_a_missing_aiohttp_in_one_line(tmp_pa
     assert stderr.decode().strip() == (
         "configuration error: the demo needs aiohttp: pip install 'baclofen-companion-bot[demo]'"
     )
+
+
+async def test_photos_the_bot_sends_show_and_download(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    await api.start()
+    clock = ShiftedClock()
+
+    async def no_dose(user_id: int, after: datetime) -> datetime | None:
+        return None
+
+    async def utc(user_id: int) -> ZoneInfo:
+        return ZoneInfo("UTC")
+
+    chat = DemoChat(api, clock, demo.USERS, next_dose=no_dose, user_zone=utc)
+    await chat.start("127.0.0.1", 0)
+    picture = PNG_1x1
+    try:
+        async with Bot(TEST_TOKEN, base_url=f"{api.url}/bot") as bot:
+            await bot.send_photo(PATIENT, picture, caption="<b>Your plan</b>", parse_mode="HTML")
+        async with ClientSession() as session:
+            async with session.get(f"{chat.url}api/state?user={PATIENT}") as response:
+                [message] = (await response.json())["messages"]
+            assert message["text"] == "<b>Your plan</b>"
+            async with session.get(f"{chat.url}api/file/{message['photo']['file_id']}") as response:
+                assert response.status == 200
+                assert response.headers["Content-Disposition"].startswith("inline")
+                assert await response.read() == picture
+    finally:
+        await chat.close()
+        await api.close()
+
+
+PNG_1x1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005ff01ff5d8d5b6a0000000049454e44ae426082"
+)

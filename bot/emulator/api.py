@@ -1074,9 +1074,11 @@ class FakeBotAPI:
             "height": 0,
             "file_size": len(photo["content"]),
         }
+        # Telegram stores photos as JPEG; a PNG stays a PNG here, so the demo can show it.
+        png = photo["content"].startswith(b"\x89PNG")
         self.files[size["file_id"]] = {
-            "filename": str(photo.get("filename") or "photo.png"),
-            "mime_type": str(photo.get("mime_type") or "image/png"),
+            "filename": f"photo_{number}.{'png' if png else 'jpg'}",
+            "mime_type": "image/png" if png else "image/jpeg",
             "content": photo["content"],
         }
         caption = params.get("caption")
