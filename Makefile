@@ -20,7 +20,7 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m bot demo
 
-# Re-take the demo screenshots in docs/ (needs chromium; see README.md, "Tests").
+# Re-take the demo screenshots in docs/ (needs chromium; README.md, "Run it, test it").
 screenshots: $(STAMP)
 	DEMO_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_demo_browser.py
 
