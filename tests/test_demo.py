@@ -277,3 +277,11 @@ PNG_1x1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360f8cfc0f01f0005ff01ff5d8d5b6a0000000049454e44ae426082"
 )
+
+
+def test_each_start_drops_only_the_demo_database(tmp_path: Path) -> None:
+    (tmp_path / "bot.sqlite3").write_text("a real bot's data")
+    for name in ("demo.sqlite3", "demo.sqlite3-wal", "demo.sqlite3-shm"):
+        (tmp_path / name).write_text("the last demo")
+    demo.fresh_database(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bot.sqlite3"]

@@ -46,7 +46,7 @@ async def demo_url(tmp_path: Path) -> AsyncIterator[str]:
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
         assert process.returncode == 0, stderr.decode()[-2000:]
     # Its own database, under data/demo/ of the folder it was started in.
-    assert (folder / "data" / "demo" / "bot.sqlite3").is_file()
+    assert (folder / "data" / "demo" / "demo.sqlite3").is_file()
 
 
 @pytest.fixture

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 HOST = "127.0.0.1"  # never anything else: the demo is for the machine it runs on
 DEFAULT_PORT = 8765
 DEFAULT_DATA_DIR = Path("data/demo")
+# Not bot.sqlite3: each start deletes it, so even `--data-dir data` cannot touch a real database.
+DEMO_DATABASE = "demo.sqlite3"
 ADMIN_USER = DemoUser(9001, "Clinic admin", "admin")
 USERS: tuple[DemoUser, ...] = (
     DemoUser(1001, "Anna", "patient"),
@@ -52,7 +54,7 @@ def demo_settings(api_url: str, data_dir: Path) -> Settings:
     environ.update(
         TELEGRAM_BOT_TOKEN=TEST_TOKEN,
         TELEGRAM_API_BASE_URL=api_url,
-        DATABASE_PATH=str(data_dir / "bot.sqlite3"),
+        DATABASE_PATH=str(data_dir / DEMO_DATABASE),
         ADMIN_IDS=str(ADMIN_USER.user_id),
         BOT_MODE="polling",
     )
@@ -62,7 +64,7 @@ def demo_settings(api_url: str, data_dir: Path) -> Settings:
 def fresh_database(data_dir: Path) -> None:
     """Drop the last demo's database (and its WAL files): its chats are gone with the page."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    for leftover in data_dir.glob("bot.sqlite3*"):
+    for leftover in data_dir.glob(f"{DEMO_DATABASE}*"):
         leftover.unlink()
 
 
