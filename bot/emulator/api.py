@@ -56,7 +56,7 @@ _JSON_PARAMS = frozenset(
 )
 # Methods that count against the rate limits.
 _SENDING_METHODS = frozenset(
-    {"sendMessage", "sendDocument", "sendPhoto", "editMessageText", "editMessageReplyMarkup"}
+    {"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup"}
 )
 # Methods that answer 403 when the target chat is in ``FakeBotAPI.blocked``.
 _BLOCKABLE_METHODS = _SENDING_METHODS | {"sendChatAction", "deleteMessage"}
