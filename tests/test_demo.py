@@ -171,6 +171,9 @@ async def test_time_machine_to_the_first_dose_sends_the_reminder(client: DemoCli
     assert "recorded as taken" in edited["text"]
     assert edited["edited"]
     assert edited["buttons"] == []
+    # At a dose time, the next dose is the one after it.
+    _, answer = await client.post("clock", user=PATIENT, action="next_dose")
+    assert answer["clock"]["local"].endswith("14:00")
 
 
 async def test_time_machine_hour_day_date_and_never_backward(client: DemoClient) -> None:

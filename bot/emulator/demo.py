@@ -18,7 +18,7 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -45,6 +45,7 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser(1003, "Carla", "patient"),
     ADMIN_USER,
 )
+NEXT_DOSE_HORIZON = timedelta(days=3)
 # What the demo may take from the environment; nothing else (no token, no Bot API address).
 _PASSED_ON = ("CONTENT_DIR", "LOG_LEVEL", "LOG_FORMAT", "DEFAULT_TIMEZONE")
 
@@ -89,8 +90,12 @@ async def run_demo(
         return found
 
     async def next_dose(user_id: int, after: datetime) -> datetime | None:
-        event = await services().doses.next_dose_after(user_id, after)
-        return None if event is None else event.due_at
+        # The dose rows the reminder service keeps ahead (two days at least), strictly after
+        # now: pressed at a dose time, the next one is the one after it.
+        events = await services().doses.events_between(
+            user_id, after + timedelta(seconds=1), after + NEXT_DOSE_HORIZON
+        )
+        return next((event.due_at for event in events if event.status == "scheduled"), None)
 
     async def user_zone(user_id: int) -> ZoneInfo:
         user = await services().users.get(user_id)

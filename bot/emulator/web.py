@@ -214,7 +214,10 @@ class DemoChat:
         elif action == "next_dose":
             due = await self._next_dose(user.user_id, now)
             if due is None:
-                return _problem("No dose is planned for this patient yet: set one with /schedule.")
+                return _problem(
+                    "No dose is planned in the next days: set a plan with /schedule, or move "
+                    "on with +1 day."
+                )
             self._clock.advance_to(due)
         elif action == "date":
             zone = await self._user_zone(user.user_id)
