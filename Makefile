@@ -1,11 +1,12 @@
 # make run  : create the virtual environment if needed and start the bot
 # make test : create the virtual environment if needed, lint, type-check and run the tests
+# make demo : the bot against a local Bot API emulator with a web chat page (no token)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run demo screenshots test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +16,13 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python -m bot
+
+demo: $(STAMP)
+	$(BIN)/python -m bot demo
+
+# Re-take the demo screenshots in docs/ (needs chromium; README.md, "Run it, test it").
+screenshots: $(STAMP)
+	DEMO_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_demo_browser.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests bench

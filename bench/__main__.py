@@ -162,7 +162,7 @@ def _report(table: str, quick: bool) -> str:
         f"({'quick sizes' if quick else 'full sizes'}): {cpu}, "
         f"{_cores()} cores, Python {platform.python_version()}, {platform.system()}.\n"
         "The bot runs as a real process pinned to one core, against the Bot API stand-in "
-        "(tests/fakeapi.py) on the other; the burst stand-in enforces about 30 messages a "
+        "(bot/emulator/api.py) on the other; the burst stand-in enforces about 30 messages a "
         "second overall and 1 a second per chat. The baseline (bench/baseline_bot.py) keeps "
         "one APScheduler job per dose in memory, the common design.\n\n"
         f"{table}\n"

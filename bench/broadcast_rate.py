@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.reminder_latency import LEAD, start_bot
-from tests.fakeapi import FakeBotAPI
+from bot.emulator.api import FakeBotAPI
 from tests.seed import seed_broadcast, seed_due_doses
 
 ADMIN_ID = 900_001

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.datagen import _migrate
 from bench.harness import BotProcess, pin_this_process_elsewhere
-from tests.fakeapi import FakeBotAPI
+from bot.emulator.api import FakeBotAPI
 
 LEAD_SECONDS = 5  # the doses fall due this long after the data is written
 REMINDER_MARK = "Time for your dose"

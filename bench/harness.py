@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.fakeapi import TEST_TOKEN, FakeBotAPI
+from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT_CORE = 1  # the bot process runs on one core; the stand-in and the load on the other
@@ -21,7 +21,7 @@ def bot_environment(api: FakeBotAPI, database: Path) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
         "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
         "TELEGRAM_API_BASE_URL": api.url,
-        "CONTENT_DIR": str(ROOT / "content"),
+        "CONTENT_DIR": str(ROOT / "bot" / "pack"),
         "DATABASE_PATH": str(database),
         "LOG_LEVEL": "WARNING",
     }

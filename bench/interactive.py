@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.datagen import generate
 from bench.harness import BotProcess, pin_this_process_elsewhere
 from bot.content import TOPICS
-from tests.fakeapi import FakeBotAPI
+from bot.emulator.api import FakeBotAPI
 
 FACT_TOPICS = [topic for topic in TOPICS if topic != "missed"]
 TODAY_EVERY = 5  # one update in five is /today from a user with a plan

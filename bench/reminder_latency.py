@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.harness import bot_environment
-from tests.fakeapi import FakeBotAPI
+from bot.emulator.api import FakeBotAPI
 from tests.seed import seed_due_doses
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from bench.datagen import generate
 from bench.harness import BotProcess, pin_this_process_elsewhere
+from bot.emulator.api import FakeBotAPI
 from bot.storage.doses import DUE_SCAN_SQL
-from tests.fakeapi import FakeBotAPI
 
 SIZES = (10_000, 100_000, 1_000_000)
 SCANS = 200

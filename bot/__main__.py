@@ -1,4 +1,5 @@
-"""``python -m bot [check | backup <file>]``: serve (the default), check health, or back up."""
+"""``python -m bot [check | backup <file> | demo]``: serve (the default), check health, back up,
+or try it all locally without Telegram."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ EXIT_CONFIG = 2
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     os.umask(0o077)  # health data: every file the bot creates is owner-only
+    if arguments.command == "demo":
+        return _demo(arguments.port, arguments.data_dir)
     try:
         settings = load_settings()
     except ConfigError as error:
@@ -49,7 +52,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     backup = commands.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("file", type=Path, help="where to write the copy (owner-only)")
+    demo = commands.add_parser(
+        "demo", help="local Bot API emulator, web chat and time machine on 127.0.0.1; no token"
+    )
+    demo.add_argument("--port", type=int, default=8765, help="web chat port (0: any free one)")
+    demo.add_argument(
+        "--data-dir", type=Path, default=Path("data/demo"), help="the demo's database folder"
+    )
     return parser
+
+
+def _demo(port: int, data_dir: Path) -> int:
+    try:  # aiohttp comes with the demo extra; a production install need not have it
+        from bot.emulator import demo
+    except ModuleNotFoundError as error:
+        if error.name != "aiohttp":
+            raise
+        print(
+            "configuration error: the demo needs aiohttp: "
+            "pip install 'baclofen-companion-bot[demo]'",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    return demo.main(port=port, data_dir=data_dir)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ Where things live:
 - handlers (parse, call a service, reply): ``bot/handlers/``
 - reminders are sent by ``bot/services/reminders.py``; broadcasts by ``bot/services/outbox.py``
 - the missed-dose rule: ``bot/domain/missed.py``
-- every patient-facing text: ``content/*.toml``
+- every patient-facing text: ``bot/pack/*.toml``
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from telegram.ext import (
 
 from bot.callbacks import DoseButton
 from bot.clock import Clock, SystemClock
+from bot.commands import ADMIN_COMMANDS, PATIENT_COMMANDS, describe
 from bot.config import ConfigError, Settings
 from bot.content import TOPICS, ContentHolder, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
@@ -76,26 +77,6 @@ BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 # How long a stop (SIGTERM) waits for reminder sends in flight; systemd and Docker allow 30 s.
 SHUTDOWN_GRACE_SECONDS = 20.0
 METRICS_SERVER_KEY = "metrics_server"
-
-# Commands shown in Telegram's menu, in this order; descriptions come from the content pack.
-MENU_COMMANDS: tuple[str, ...] = (
-    "start",
-    "schedule",
-    "plan",
-    "today",
-    "taper",
-    "pause",
-    "resume",
-    "tablets",
-    "timezone",
-    "facts",
-    "announcements",
-    "mydata",
-    "deleteme",
-    "help",
-)
-# Shown, after the patient commands, only in the chats of ADMIN_IDS (a per-chat command scope).
-ADMIN_MENU_COMMANDS: tuple[str, ...] = ("broadcast", "broadcasts", "stats", "reload")
 
 
 def build_application(
@@ -322,10 +303,9 @@ async def _on_shutdown(application: BotApplication) -> None:
 
 
 def menu_commands(pack: ContentPack) -> list[BotCommand]:
-    commands = [BotCommand(name, pack.text(f"commands.{name}")) for name in MENU_COMMANDS]
-    commands += [BotCommand(key, pack.topics[key].summary) for key in TOPICS]
+    # The same table and descriptions as /help (bot/commands.py), so the two cannot drift.
     # Telegram allows 100 commands; we register fewer than 30.
-    return commands
+    return [BotCommand(name, describe(pack, name)) for name in PATIENT_COMMANDS]
 
 
 async def publish_commands(bot: Bot, pack: ContentPack, admin_ids: frozenset[int]) -> None:
@@ -333,7 +313,7 @@ async def publish_commands(bot: Bot, pack: ContentPack, admin_ids: frozenset[int
     patient_menu = menu_commands(pack)
     await bot.set_my_commands(patient_menu)
     admin_menu = patient_menu + [
-        BotCommand(name, pack.text(f"admin_commands.{name}")) for name in ADMIN_MENU_COMMANDS
+        BotCommand(name, pack.text(f"admin_commands.{name}")) for name in ADMIN_COMMANDS
     ]
     for admin_id in sorted(admin_ids):
         try:

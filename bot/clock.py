@@ -55,3 +55,33 @@ def _require_utc(instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise ValueError("the clock needs an aware datetime")
     return instant.astimezone(UTC)
+
+
+class ShiftedClock:
+    """Real time plus an offset that only grows: the demo's time machine.
+
+    Time runs on by itself, as it does for a patient, and :meth:`advance` jumps it forward;
+    listeners hear about every jump, like those of :class:`FakeClock`. Never backward: the
+    database would then hold answers recorded "in the future".
+    """
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+        self._listeners: list[Callable[[], None]] = []
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def advance(self, delta: timedelta) -> None:
+        if delta < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        self._offset += delta
+        for listener in list(self._listeners):
+            listener()
+
+    def advance_to(self, instant: datetime) -> None:
+        """Jump to ``instant`` (already past: stay where we are)."""
+        self.advance(max(timedelta(0), _require_utc(instant) - self.now()))

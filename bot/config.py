@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -122,7 +123,7 @@ def load_settings(
         webhook_port=_port("WEBHOOK_PORT", env.get("WEBHOOK_PORT") or "8080"),
         log_level=_choice(env, "LOG_LEVEL", _LOG_LEVELS, "INFO", upper=True),
         default_timezone=_timezone(env.get("DEFAULT_TIMEZONE") or "UTC"),
-        content_dir=Path(env.get("CONTENT_DIR") or "content"),
+        content_dir=Path(env.get("CONTENT_DIR") or default_content_dir()),
         data_retention_days=_retention_days(env.get("DATA_RETENTION_DAYS") or "400"),
         log_format=_choice(env, "LOG_FORMAT", _LOG_FORMATS, "plain"),  # type: ignore[arg-type]
         metrics_port=_optional_port(env, "METRICS_PORT"),
@@ -133,6 +134,12 @@ def load_settings(
             f"METRICS_PORT must differ from WEBHOOK_PORT ({settings.webhook_port}): both listen"
         )
     return settings
+
+
+def default_content_dir() -> Path:
+    """The vetted pack shipped inside the package, so an installed bot runs from any folder."""
+    # A plain directory in every install this project supports (wheels unpack to disk).
+    return Path(str(resources.files("bot").joinpath("pack")))
 
 
 def database_path(env: Mapping[str, str]) -> Path:

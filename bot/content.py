@@ -1,4 +1,4 @@
-"""The content pack: every text the bot sends to a patient, loaded from ``content/*.toml``.
+"""The content pack: every text the bot sends to a patient, loaded from ``bot/pack/*.toml``.
 
 The pack is validated as a whole before it is used (at start and on ``/reload``): every topic
 and message the code needs is present, each uses only the placeholders the code fills, the HTML

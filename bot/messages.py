@@ -1,6 +1,6 @@
 """The message keys the code uses, with the placeholders each may contain.
 
-The texts themselves live in ``content/messages.toml``; the loader checks them against this
+The texts themselves live in ``bot/pack/messages.toml``; the loader checks them against this
 table, so a typo in the pack is caught when it is loaded, not when a patient triggers it.
 """
 
@@ -36,8 +36,13 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "announcements.on": NONE,
     "announcements.off": NONE,
     # Help, facts and free text
-    "help.text": _keys("fact_commands"),
-    "help.fact_line": _keys("command", "summary"),
+    "help.text": _keys("commands"),
+    "help.line": _keys("command", "summary"),
+    "help.group_plan": NONE,
+    "help.group_doses": NONE,
+    "help.group_facts": NONE,
+    "help.group_data": NONE,
+    "help.group_settings": NONE,
     "facts.menu": NONE,
     "facts.source_prefix": NONE,
     "freetext.pointer": _keys("emergency_line"),

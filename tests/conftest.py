@@ -23,10 +23,10 @@ from bot.clock import FakeClock
 from bot.config import Settings, load_settings
 from bot.content import ContentPack, load_pack
 from bot.context import SERVICES_KEY, Services
-from tests.fakeapi import TEST_TOKEN, FakeBotAPI
+from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTENT_DIR = ROOT / "content"
+CONTENT_DIR = ROOT / "bot" / "pack"
 ADMIN_ID = 900_001
 # A Sunday in winter: far from any DST change unless a test moves there on purpose.
 START = datetime(2026, 1, 11, 9, 0, tzinfo=UTC)

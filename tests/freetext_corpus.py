@@ -16,7 +16,7 @@ from bot.content import load_pack
 from bot.domain.redflags import Intent, IntentRules, classify
 
 CORPUS = Path(__file__).resolve().parent / "data" / "freetext_corpus.toml"
-CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "bot" / "pack"
 EXPECTED: dict[str, Intent] = {
     "emergency": Intent.EMERGENCY,
     "ran_out": Intent.RAN_OUT,

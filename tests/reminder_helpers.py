@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.emulator.api import FakeBotAPI
 from tests.conftest import RunningBot
-from tests.fakeapi import FakeBotAPI
 
 
 async def save_plan(bot: RunningBot, user: int, command: str, *, confirm: bool = False) -> str:

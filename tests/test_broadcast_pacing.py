@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 
 from bot.domain.plans import Plan, Step
+from bot.emulator.api import FakeBotAPI
 from bot.services.outbox import BATCH_SIZE
 from tests.admin_helpers import add_users, press_control, preview, received, wait_for_summary
 from tests.conftest import RunningBot
-from tests.fakeapi import FakeBotAPI
 
 RECIPIENTS = range(10_001, 10_301)  # 300
 BLOCKED = set(range(10_001, 10_301, 30))  # 10 of them blocked the bot

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.emulator.api import FakeBotAPI
 from bot.services.outbox import BROADCAST_RATE
 from bot.storage.broadcasts import BroadcastStore, Delivery
 from bot.storage.db import Database
 from tests.conftest import ADMIN_ID, bot_env, start_process
-from tests.fakeapi import FakeBotAPI
 from tests.seed import seed_broadcast
 
 RECIPIENTS = range(11_001, 11_121)  # 120

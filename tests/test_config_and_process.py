@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
+from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 from tests.conftest import CONTENT_DIR, bot_env, process_env, start_process
-from tests.fakeapi import TEST_TOKEN, FakeBotAPI
 
 GOOD = {"TELEGRAM_BOT_TOKEN": TEST_TOKEN}
 

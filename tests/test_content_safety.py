@@ -1,4 +1,4 @@
-"""Safety checks on the medical content pack (content/*.toml).
+"""Safety checks on the medical content pack (bot/pack/*.toml).
 
 The medical text must come from shared/medical/baclofen-facts.md; these tests guard the
 structure, the Telegram HTML subset, the emergency numbers and the wording that the fact
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-CONTENT_DIR = Path(__file__).parent.parent / "content"
+CONTENT_DIR = Path(__file__).parent.parent / "bot" / "pack"
 
 REQUIRED_TOPICS = (
     "halflife",

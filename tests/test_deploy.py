@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings, read_dotenv
+from bot.emulator.api import TEST_TOKEN
 from tests.conftest import ROOT
-from tests.fakeapi import TEST_TOKEN
 
 DEPLOY = ROOT / "deploy"
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
@@ -65,6 +65,8 @@ def test_dockerfile_copies_what_exists_and_checks_health_with_the_bot() -> None:
     assert not set(sources) & set(ignored), "the Dockerfile copies a path .dockerignore drops"
     assert re.search(r'HEALTHCHECK .*\n?.*CMD \["python", "-m", "bot", "check"\]', dockerfile)
     assert re.search(r"^USER (?!root)\w+$", dockerfile, flags=re.MULTILINE)
+    # The content pack is inside the installed package; the image needs no copy of it.
+    assert "CONTENT_DIR" not in dockerfile
 
 
 def test_env_example_is_a_valid_configuration_once_the_token_is_filled_in() -> None:

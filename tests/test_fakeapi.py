@@ -28,7 +28,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from tests.fakeapi import BOT_USER_ID, TEST_TOKEN, FakeBotAPI
+from bot.emulator.api import BOT_USER_ID, TEST_TOKEN, FakeBotAPI
 
 ApiFactory = Callable[..., Awaitable[FakeBotAPI]]
 

@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 from bot.jsonlog import JsonLogFormatter
 from tests.conftest import RunningBot, bot_env, free_port, start_process
-from tests.fakeapi import TEST_TOKEN, FakeBotAPI
 from tests.reminder_helpers import advance_until_messages, save_plan
 
 USER = 6006

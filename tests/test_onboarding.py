@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import html
+import re
+
+from telegram.ext import CommandHandler
+
+from bot.commands import ADMIN_COMMANDS
 from tests.conftest import RunningBot
 
 USER = 1001
@@ -94,10 +100,30 @@ async def test_shared_location_sets_a_fixed_offset_zone(bot: RunningBot) -> None
     assert "/timezone Europe/Berlin" in reply
 
 
-async def test_help_lists_every_command(bot: RunningBot) -> None:
+async def test_help_lists_every_command_of_the_menu_and_every_handler(bot: RunningBot) -> None:
+    await bot.api.wait_for("setMyCommands")
+    menu = bot.api.commands_for()
     [text] = await bot.say(USER, "/help")
-    for command in ("/start", "/timezone", "/facts", "/halflife", "/emergency", "/sources"):
-        assert command in text
+    listed = [
+        (name, html.unescape(summary))
+        for name, summary in re.findall(r"^/([a-z]+): (.+)$", text, flags=re.MULTILINE)
+    ]
+    # Same commands, same order, same descriptions as the menu Telegram shows.
+    assert listed == [(item["command"], item["description"]) for item in menu]
+    # ...and every command a patient can send is in it (admin commands have their own menu).
+    handled = {
+        name
+        for handlers in bot.application.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for name in handler.commands
+    }
+    assert handled - set(ADMIN_COMMANDS) == {name for name, _ in listed}
+    for command in ("schedule", "plan", "today", "missed", "taper", "pause", "resume", "tablets"):
+        assert f"/{command}:" in text
+    # Grouped under the pack's headings, plan first.
+    headings = [line for line in text.splitlines() if line.startswith("<b>")]
+    assert headings[1:3] == ["<b>Your plan and reminders</b>", "<b>Your doses</b>"]
 
 
 async def test_commands_registered_at_start(bot: RunningBot) -> None:

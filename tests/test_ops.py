@@ -14,13 +14,13 @@ import pytest
 
 from bot.domain.plans import Plan, Step
 from bot.domain.schedule import slots_between
+from bot.emulator.api import FakeBotAPI
 from bot.ops import run_checks
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
 from bot.storage.maintenance import DatabaseProblem, backup_database
 from bot.storage.users import UserStore
 from tests.conftest import CONTENT_DIR, bot_env, free_port, make_settings, start_process
-from tests.fakeapi import FakeBotAPI
 
 NOW = datetime(2026, 1, 11, 9, 0, tzinfo=UTC)
 PLAN = Plan("custom", NOW.date(), (time(8), time(14), time(20)), (Step(Decimal(10), 30),), False)

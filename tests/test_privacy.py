@@ -17,13 +17,13 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.domain.plans import parse_custom_command
 from bot.domain.schedule import slots_between
+from bot.emulator.api import TEST_TOKEN
 from bot.services.retention import JOB_NAME
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore, Status
 from bot.storage.privacy import PrivacyStore
 from bot.storage.users import UserStore
 from tests.conftest import RunningBot
-from tests.fakeapi import TEST_TOKEN
 from tests.privacy_helpers import (
     eventually,
     integrity,
@@ -72,8 +72,8 @@ async def test_data_commands_are_in_the_menu_and_in_help(bot: RunningBot) -> Non
     assert menu["mydata"] == "A copy of everything I store about you"
     assert menu["deleteme"] == "Erase everything I store about you"
     [help_text] = await bot.say(USER, "/help")
-    assert "/mydata: a copy of everything I store about you" in help_text
-    assert "/deleteme: erase everything I store about you" in help_text
+    assert "/mydata: A copy of everything I store about you" in help_text
+    assert "/deleteme: Erase everything I store about you" in help_text
 
 
 async def test_mydata_sends_everything_as_json_and_the_dose_log_as_csv(bot: RunningBot) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.emulator.api import FakeBotAPI
 from tests.conftest import bot_env, start_process
-from tests.fakeapi import FakeBotAPI
 from tests.reminder_helpers import reminder_texts
 from tests.seed import seed_due_doses
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from telegram import Update
 
+from bot.emulator.api import FakeBotAPI
 from tests.conftest import RunningBot, free_port
-from tests.fakeapi import FakeBotAPI
 
 PUBLIC_URL = "https://bot.example.org/telegram/hook-7f3a"
 SECRET = "webhook-secret_0123456789"

@@ -1,7 +1,7 @@
 """Recognising free text that needs an emergency answer, the ran-out answer or the
 do-not-stop guidance.
 
-The patterns are data (``content/intents/<language>.toml``, one file per language in the same
+The patterns are data (``bot/pack/intents/<language>.toml``, one file per language in the same
 shape); this module normalises the text, matches it, and decides which answer wins. Every
 language's patterns are tried on every message: a patient may write in either.
 

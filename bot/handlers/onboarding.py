@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.content import TOPICS, Html
+from bot.commands import PATIENT_COMMAND_GROUPS, describe
+from bot.content import Html
 from bot.context import BotContext, Services
 from bot.domain.timezones import COMMON_ZONES, TimezoneError, parse_timezone, zone_for_location
 from bot.handlers.common import (
@@ -177,11 +178,15 @@ async def region_pressed(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
+    """Every patient command, grouped, from the table that also feeds the command menu."""
     pack = context.services.pack
-    lines = Html("\n").join(
-        pack.text("help.fact_line", command=key, summary=pack.topics[key].summary) for key in TOPICS
-    )
-    await reply(update, pack.text("help.text", fact_commands=Html(lines)))
+    sections = []
+    for group, names in PATIENT_COMMAND_GROUPS:
+        lines = [pack.text(f"help.group_{group}")]
+        for name in names:
+            lines.append(pack.text("help.line", command=name, summary=describe(pack, name)))
+        sections.append("\n".join(lines))
+    await reply(update, pack.text("help.text", commands=Html("\n\n".join(sections))))
 
 
 async def announcements_command(update: Update, context: BotContext) -> None:

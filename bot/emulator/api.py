@@ -1,4 +1,4 @@
-"""A local stand-in for the Telegram Bot API, for tests and benchmarks.
+"""A local stand-in for the Telegram Bot API, for tests, benchmarks and ``make demo``.
 
 ``FakeBotAPI`` runs an aiohttp server on 127.0.0.1 that answers the Bot API methods this project
 uses the way Telegram does (same result shapes, same error bodies), records every call, keeps the
@@ -317,6 +317,9 @@ class FakeBotAPI:
         self.answer_delay: dict[str, float] = {}
         # Requests received per method, counted on arrival (``calls`` records them once answered).
         self.received: Counter[str] = Counter()
+        # Uploaded documents and photos by file_id: file name, mime type and bytes (the demo's
+        # chat page offers them for download).
+        self.files: dict[str, JSONDict] = {}
 
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
@@ -352,6 +355,7 @@ class FakeBotAPI:
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "answerCallbackQuery": self._answer_callback_query,
             "sendDocument": self._send_document,
+            "sendPhoto": self._send_photo,
             "sendChatAction": self._send_chat_action,
             "deleteMessage": self._delete_message,
             "setWebhook": self._set_webhook,
@@ -460,6 +464,17 @@ class FakeBotAPI:
             if message["text"] is not None:
                 return str(message["text"])
         raise AssertionError(f"the bot sent no text to chat {chat_id}")
+
+    def chat_history(self, chat_id: int) -> list[JSONDict]:
+        """Every message of a chat, the user's and the bot's, in order, each as it is now."""
+        messages = self._chat_messages.get(chat_id, {})
+        return [copy.deepcopy(messages[message_id]) for message_id in sorted(messages)]
+
+    async def wait_for_change(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Return at the next call or update, or after ``timeout`` seconds (live chat views)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._changed.wait()
 
     def commands_for(
         self, scope: JSONDict | None = None, language_code: str = ""
@@ -1019,6 +1034,11 @@ class FakeBotAPI:
             file["file_size"] = len(content) if isinstance(content, bytes) else 0
             if not file["file_size"]:
                 raise _bad_request("file must be non-empty")
+            self.files[file["file_id"]] = {
+                "filename": filename,
+                "mime_type": file["mime_type"],
+                "content": content,
+            }
         elif isinstance(document, str) and document:
             filename = document.rstrip("/").rsplit("/", 1)[-1]
             file["file_name"] = filename
@@ -1037,6 +1057,42 @@ class FakeBotAPI:
             params,
             text=caption if isinstance(caption, str) and caption else None,
             document=filename,
+        )
+
+    def _send_photo(self, params: JSONDict) -> JSONDict:
+        chat_id = _require_chat_id(params)
+        photo = params.get("photo")
+        if not isinstance(photo, dict) or not isinstance(photo.get("content"), bytes):
+            raise _bad_request("there is no photo in the request")
+        if not photo["content"]:
+            raise _bad_request("file must be non-empty")
+        number = next(self._file_ids)
+        size: JSONDict = {
+            "file_id": f"AgACAgTEST{number:06d}",
+            "file_unique_id": f"AQAD{number}",
+            "width": 0,  # the stand-in does not decode images
+            "height": 0,
+            "file_size": len(photo["content"]),
+        }
+        # Telegram stores photos as JPEG; a PNG stays a PNG here, so the demo can show it.
+        png = photo["content"].startswith(b"\x89PNG")
+        self.files[size["file_id"]] = {
+            "filename": f"photo_{number}.{'png' if png else 'jpg'}",
+            "mime_type": "image/png" if png else "image/jpeg",
+            "content": photo["content"],
+        }
+        caption = params.get("caption")
+        content_fields: JSONDict = {"photo": [size]}
+        if isinstance(caption, str) and caption:
+            _check_formatted(caption, params.get("parse_mode"), limit=_MAX_CAPTION, what="caption")
+            content_fields["caption"] = caption
+        return self._new_bot_message(
+            chat_id,
+            content_fields,
+            _check_markup(params.get("reply_markup")),
+            params,
+            text=caption if isinstance(caption, str) and caption else None,
+            document=size["file_id"],
         )
 
     def _send_chat_action(self, params: JSONDict) -> bool:

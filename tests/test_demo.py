@@ -1,0 +1,290 @@
+"""The demo without a browser: its web chat API over HTTP, the time machine, the shifted clock.
+
+The demo runs in-process here (emulator, real bot, web chat), with a database in a temporary
+folder; the page's requests are made with an HTTP client. The browser tests drive the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiohttp import ClientSession
+from telegram import Bot
+
+from bot.clock import ShiftedClock
+from bot.content import ContentPack
+from bot.emulator import demo
+from bot.emulator.api import TEST_TOKEN, FakeBotAPI
+from bot.emulator.web import DemoChat
+from tests.conftest import process_env, start_process
+
+PATIENT = demo.USERS[0].user_id
+
+
+@dataclass
+class DemoClient:
+    session: ClientSession
+    url: str
+
+    async def state(self, user: int = PATIENT, since: int | None = None) -> dict[str, Any]:
+        query = f"?user={user}" + ("" if since is None else f"&since={since}")
+        async with self.session.get(f"{self.url}api/state{query}") as response:
+            assert response.status == 200
+            body: dict[str, Any] = await response.json()
+            return body
+
+    async def post(self, path: str, **body: Any) -> tuple[int, dict[str, Any]]:
+        async with self.session.post(f"{self.url}api/{path}", json=body) as response:
+            answer: dict[str, Any] = await response.json(content_type=None)
+            return response.status, answer
+
+    async def say(self, text: str, user: int = PATIENT) -> dict[str, Any]:
+        """Send as the user; return the chat once the bot has answered."""
+        before = await self.state(user)
+        await self.post("send", user=user, text=text)
+        return await self.until(lambda s: len(s["messages"]) > len(before["messages"]) + 1, user)
+
+    async def press(self, label: str, user: int = PATIENT) -> dict[str, Any]:
+        """Press the newest button labelled ``label`` (waiting for it to appear); return the
+        chat once the bot has changed that message."""
+
+        def find(state: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+            for message in reversed(state["messages"]):
+                for row in message["buttons"]:
+                    for button in row:
+                        if label in button["text"]:
+                            return message, button["callback_data"]
+            return None
+
+        state = await self.until(lambda s: find(s) is not None, user)
+        found = find(state)
+        assert found is not None
+        message, data = found
+        await self.post("press", user=user, message_id=message["id"], data=data)
+        return await self.until(
+            lambda s: next(m for m in s["messages"] if m["id"] == message["id"]) != message, user
+        )
+
+    async def until(self, condition: Any, user: int = PATIENT) -> dict[str, Any]:
+        state = await self.state(user)
+        async with asyncio.timeout(10):
+            while not condition(state):
+                state = await self.state(user, since=state["version"])
+        return state
+
+
+@pytest.fixture
+async def client(tmp_path: Path, pack: ContentPack) -> AsyncIterator[DemoClient]:
+    data_dir = tmp_path / "data" / "demo"
+    settings = demo.demo_settings("http://127.0.0.1", data_dir)
+    stop = asyncio.Event()
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        demo.run_demo(
+            settings, pack, port=0, data_dir=data_dir, stop=stop, announce=ready.set_result
+        )
+    )
+    try:
+        async with asyncio.timeout(30):
+            url = await asyncio.shield(ready)
+        async with ClientSession() as session:
+            yield DemoClient(session, url)
+    finally:
+        stop.set()
+        await task
+
+
+async def onboard(client: DemoClient) -> None:
+    await client.say("/start")
+    await client.press("I agree")
+    await client.press("Europe/Berlin")
+    await client.press("United Kingdom")
+
+
+def test_shifted_clock_runs_with_real_time_and_only_jumps_forward() -> None:
+    clock = ShiftedClock()
+    jumps: list[datetime] = []
+    clock.subscribe(lambda: jumps.append(clock.now()))
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=1)
+    clock.advance(timedelta(days=2))
+    assert abs(clock.now() - datetime.now(UTC) - timedelta(days=2)) < timedelta(seconds=1)
+    assert len(jumps) == 1
+    with pytest.raises(ValueError, match="forward"):
+        clock.advance(timedelta(seconds=-1))
+    before = clock.now()
+    clock.advance_to(before - timedelta(hours=5))  # already past: no jump back
+    assert clock.now() >= before
+
+
+async def test_page_and_its_files_are_served(client: DemoClient) -> None:
+    for path, kind in (("", "text/html"), ("static/chat.js", "text/javascript")):
+        async with client.session.get(client.url + path) as response:
+            assert response.status == 200
+            assert response.content_type == kind
+    for missing in ("static/../web.py", "static/nothing.js", "api/file/nope"):
+        async with client.session.get(client.url + missing) as response:
+            assert response.status == 404, missing
+    # Only 127.0.0.1: the demo is for this machine.
+    assert client.url.startswith("http://127.0.0.1:")
+
+
+async def test_users_commands_and_admin_menu(client: DemoClient) -> None:
+    state = await client.state()
+    assert [user["role"] for user in state["users"]] == ["patient"] * 3 + ["admin"]
+    patient_menu = {command["command"] for command in state["commands"]}
+    assert {"schedule", "today", "help"} <= patient_menu
+    assert "broadcast" not in patient_menu
+    admin = await client.state(user=demo.ADMIN_USER.user_id)
+    assert "broadcast" in {command["command"] for command in admin["commands"]}
+    status, _ = await client.post("send", user=424242, text="/start")
+    assert status == 400  # only the demo's users
+
+
+async def test_time_machine_to_the_first_dose_sends_the_reminder(client: DemoClient) -> None:
+    status, answer = await client.post("clock", user=PATIENT, action="next_dose")
+    assert status == 409
+    assert "/schedule" in answer["problem"]
+    await onboard(client)
+    await client.say("/schedule standard tomorrow 08:00 14:00 20:00 target=20")
+    await client.press("Save plan")
+    await client.until(lambda s: "Saved" in s["messages"][-1]["text"])
+    status, answer = await client.post("clock", user=PATIENT, action="next_dose")
+    assert status == 200
+    assert answer["clock"]["local"].endswith("08:00")
+    assert answer["clock"]["zone"] == "Europe/Berlin"
+    state = await client.until(
+        lambda s: "Time for your dose" in s["messages"][-1]["text"] and s["messages"][-1]["buttons"]
+    )
+    reminder = state["messages"][-1]
+    assert reminder["time"] == "08:00"
+    state = await client.press("Taken")
+    edited = next(message for message in state["messages"] if message["id"] == reminder["id"])
+    assert "recorded as taken" in edited["text"]
+    assert edited["edited"]
+    assert edited["buttons"] == []
+    # At a dose time, the next dose is the one after it.
+    _, answer = await client.post("clock", user=PATIENT, action="next_dose")
+    assert answer["clock"]["local"].endswith("14:00")
+
+
+async def test_time_machine_hour_day_date_and_never_backward(client: DemoClient) -> None:
+    start = (await client.state())["clock"]["date"]
+    _, after_day = await client.post("clock", user=PATIENT, action="day")
+    assert after_day["clock"]["date"] > start
+    _, after_hour = await client.post("clock", user=PATIENT, action="hour")
+    assert after_hour["clock"]["local"] != after_day["clock"]["local"]
+    status, answer = await client.post("clock", user=PATIENT, action="date", date=start)
+    assert (status, answer["problem"]) == (409, "The time machine only goes forward.")
+    status, answer = await client.post("clock", user=PATIENT, action="date", date="2099-06-01")
+    assert status == 200
+    assert answer["clock"]["date"] == "2099-06-01"
+    status, _ = await client.post("clock", user=PATIENT, action="backward")
+    assert status == 400
+
+
+async def test_mydata_documents_download_from_the_page(client: DemoClient) -> None:
+    await onboard(client)
+    state = await client.say("/mydata")
+    state = await client.until(lambda s: any("document" in m for m in s["messages"]))
+    documents = [message["document"] for message in state["messages"] if "document" in message]
+    async with client.session.get(f"{client.url}api/file/{documents[0]['file_id']}") as response:
+        assert response.status == 200
+        assert "attachment" in response.headers["Content-Disposition"]
+        assert str(PATIENT) in await response.text()
+
+
+async def test_a_shared_location_sets_the_time_zone(client: DemoClient) -> None:
+    await client.say("/start")
+    await client.press("I agree")
+    before = await client.state()
+    status, _ = await client.post("location", user=PATIENT, latitude=52.52, longitude=13.40)
+    assert status == 200
+    state = await client.until(lambda s: "Etc/GMT-1" in str(s["messages"]))  # 13.4° E: UTC+1
+    assert state["messages"][len(before["messages"])]["location"]["latitude"] == 52.52
+    status, _ = await client.post("location", user=PATIENT, latitude=123, longitude=0)
+    assert status == 400
+
+
+@pytest.mark.process
+async def test_demo_refuses_a_busy_port_and_a_missing_aiohttp_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = await start_process(process_env(), tmp_path, "demo", "--port", str(port))
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 2
+    assert (
+        stderr.decode()
+        .strip()
+        .splitlines()[-1]
+        .startswith(f"configuration error: demo port {port} cannot be used")
+    )
+    # A production install without the demo extra: a clear line, no traceback.
+    blocked = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import sys; sys.modules['aiohttp'] = None; from bot.__main__ import main; "
+        "sys.exit(main(['demo']))",
+        cwd=tmp_path,
+        env=process_env(),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(blocked.communicate(), timeout=30)
+    assert blocked.returncode == 2
+    assert stderr.decode().strip() == (
+        "configuration error: the demo needs aiohttp: pip install 'baclofen-companion-bot[demo]'"
+    )
+
+
+async def test_photos_the_bot_sends_show_and_download(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    await api.start()
+    clock = ShiftedClock()
+
+    async def no_dose(user_id: int, after: datetime) -> datetime | None:
+        return None
+
+    async def utc(user_id: int) -> ZoneInfo:
+        return ZoneInfo("UTC")
+
+    chat = DemoChat(api, clock, demo.USERS, next_dose=no_dose, user_zone=utc)
+    await chat.start("127.0.0.1", 0)
+    picture = PNG_1x1
+    try:
+        async with Bot(TEST_TOKEN, base_url=f"{api.url}/bot") as bot:
+            await bot.send_photo(PATIENT, picture, caption="<b>Your plan</b>", parse_mode="HTML")
+        async with ClientSession() as session:
+            async with session.get(f"{chat.url}api/state?user={PATIENT}") as response:
+                [message] = (await response.json())["messages"]
+            assert message["text"] == "<b>Your plan</b>"
+            async with session.get(f"{chat.url}api/file/{message['photo']['file_id']}") as response:
+                assert response.status == 200
+                assert response.headers["Content-Disposition"].startswith("inline")
+                assert await response.read() == picture
+    finally:
+        await chat.close()
+        await api.close()
+
+
+PNG_1x1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005ff01ff5d8d5b6a0000000049454e44ae426082"
+)
+
+
+def test_each_start_drops_only_the_demo_database(tmp_path: Path) -> None:
+    (tmp_path / "bot.sqlite3").write_text("a real bot's data")
+    for name in ("demo.sqlite3", "demo.sqlite3-wal", "demo.sqlite3-shm"):
+        (tmp_path / name).write_text("the last demo")
+    demo.fresh_database(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bot.sqlite3"]

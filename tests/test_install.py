@@ -1,0 +1,156 @@
+"""``pip install .`` gives a bot that runs from any folder: the content pack and the demo's page
+ship inside the package.
+
+The wheel is built from the checkout and installed without its dependencies into a fresh venv
+that borrows them from the test environment (so nothing is downloaded), then started from an
+empty folder with no CONTENT_DIR and no checkout on the path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession
+
+from bot.emulator.api import TEST_TOKEN, FakeBotAPI
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.process
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The python of a fresh venv with the wheel installed; returns its interpreter."""
+    base = tmp_path_factory.mktemp("install")
+    wheels = base / "wheels"
+    # Built from a copy: an in-tree build leaves build/ behind, whose stale files would end up
+    # in later wheels.
+    source = base / "source"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "bot", source / "bot", ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    pip = [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check"]
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(wheels), source],
+        check=True,
+        timeout=300,
+        cwd=base,
+    )
+    [wheel] = wheels.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"bot/pack/pack.toml", "bot/pack/messages.toml", "bot/emulator/static/index.html"} <= (
+        names
+    )
+    target = base / "venv"
+    venv.create(target, with_pip=False)
+    python = target / "bin" / "python"
+    # The dependencies, borrowed as a plain path entry: the test environment's own .pth files
+    # (its editable install of this checkout among them) are not read.
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    Path(purelib, "borrowed_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    subprocess.run(
+        [*pip, "--python", str(python), "install", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        timeout=300,
+    )
+    return python
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", **values}
+
+
+def test_the_installed_package_is_the_wheel_not_the_checkout(
+    installed: Path, tmp_path: Path
+) -> None:
+    where = subprocess.run(
+        [
+            installed,
+            "-c",
+            "import bot, bot.config as c; print(bot.__file__, c.default_content_dir())",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_env(),
+    ).stdout
+    module, pack = where.split()
+    venv_root = str(installed.parent.parent)
+    assert module.startswith(venv_root), module
+    assert pack.startswith(venv_root), pack
+    assert not module.startswith(str(ROOT / "bot"))
+
+
+async def test_installed_bot_runs_from_an_empty_folder(
+    installed: Path, tmp_path: Path, api: FakeBotAPI
+) -> None:
+    empty = tmp_path / "anywhere"
+    empty.mkdir()
+    process = await asyncio.create_subprocess_exec(
+        installed,
+        "-m",
+        "bot",
+        cwd=empty,
+        env=clean_env(TELEGRAM_BOT_TOKEN=TEST_TOKEN, TELEGRAM_API_BASE_URL=api.url),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await api.wait_until_polling(timeout=30)
+        api.send_text(4242, "/halflife")
+        [reply] = await api.wait_for(
+            "sendMessage", lambda call: call.params["chat_id"] == 4242, timeout=10
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+    assert process.returncode == 0, stderr.decode()
+    assert "Source:" in reply.params["text"]  # the shipped pack's fact, with its source
+    assert (empty / "data" / "bot.sqlite3").is_file()
+
+
+async def test_installed_demo_serves_its_page(installed: Path, tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        installed,
+        "-m",
+        "bot",
+        "demo",
+        "--port",
+        "0",
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(60):
+            line = (await process.stdout.readline()).decode()
+        match = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+        assert match, line
+        async with ClientSession() as session:
+            for path in ("", "static/chat.js", "static/chat.css"):
+                async with session.get(match.group(1) + path) as response:
+                    assert response.status == 200, path
+                    assert await response.text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=20)
+    assert process.returncode == 0, stderr.decode()
