@@ -54,8 +54,8 @@ def prepare(path: Path, reminders: int, due: int) -> None:
             )
             plan_id = connection.execute(
                 "INSERT INTO plans (user_id, kind, start_date, times, steps, ends_after_last_step,"
-                " materialized_until, created_at) VALUES (?, 'custom', ?, ?, '10x30', 0, ?, ?)",
-                (user_id, day, at, due + 48 * 3600, due),
+                " materialized_until, created_at) VALUES (?, 'custom', ?, ?, ?, 0, ?, ?)",
+                (user_id, day, at, f"{at}=10 x30", due + 48 * 3600, due),
             ).lastrowid
             connection.execute(
                 "INSERT INTO dose_events (user_id, plan_id, due_at, local_date, local_time, mg,"

@@ -14,10 +14,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.domain.plans import Step, format_steps
 from bot.domain.schedule import local_to_utc
 from bot.storage.db import Database
 
@@ -109,10 +111,20 @@ def _plan(rng: random.Random, today: date) -> tuple[str, str, date]:
     """A realistic mix: 55 % in titration, 30 % in maintenance, 15 % tapering."""
     roll = rng.random()
     if roll < 0.55:
-        return "standard", "5x3,10x3,15x3,20x3", today - timedelta(days=rng.randrange(0, 12))
+        return "standard", _steps((5, 3), (10, 3), (15, 3), (20, 3)), today - _days(rng, 0, 12)
     if roll < 0.85:
-        return "custom", "10x3,20x3", today - timedelta(days=rng.randrange(7, 400))
-    return "taper", "15x4,10x4,5x4", today - timedelta(days=rng.randrange(0, 12))
+        return "custom", _steps((10, 3), (20, 3)), today - _days(rng, 7, 400)
+    return "taper", _steps((15, 4), (10, 4), (5, 4)), today - _days(rng, 0, 12)
+
+
+def _steps(*levels: tuple[int, int]) -> str:
+    """The plans.steps text of the same dose at 08:00, 14:00 and 20:00 for each level."""
+    times = [wall_time(8), wall_time(14), wall_time(20)]
+    return format_steps([Step.same_at(times, Decimal(mg), days) for mg, days in levels])
+
+
+def _days(rng: random.Random, low: int, high: int) -> timedelta:
+    return timedelta(days=rng.randrange(low, high))
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import DOSE_ANSWERS, DoseButton
 from bot.content import ContentPack, Html
 from bot.domain.missed import MissedAction, MissedAdvice, Record
-from bot.domain.plans import Plan, format_mg
+from bot.domain.plans import Plan, Step, format_mg, step_change
 from bot.domain.redflags import Category, Recognised
 from bot.domain.tablets import format_tablets, tablets_for
 from bot.storage.doses import DoseEvent, DueEvent
@@ -96,15 +96,57 @@ def dose_keyboard(pack: ContentPack, event_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def dose_line(pack: ContentPack, due: DueEvent) -> Html:
+def dose_time(event: DoseEvent, zone: ZoneInfo) -> str:
+    """The local time the dose is actually due: one time everywhere, also when a clock change
+    moved it (a 02:30 dose on the night the clocks skip 02:00-03:00 is due at 03:00)."""
+    return local_hhmm(event.due_at, zone)
+
+
+def dose_line(pack: ContentPack, due: DueEvent, zone: ZoneInfo) -> Html:
     event = due.event
     mg = format_mg(event.mg)
-    at = event.local_time.strftime("%H:%M")
+    at = dose_time(event, zone)
     if event.is_maintenance:
-        return pack.text("reminder.dose_maintenance", mg=mg, time=at)
-    key = "reminder.dose_taper" if due.plan_kind == "taper" else "reminder.dose"
-    return pack.text(
-        key, mg=mg, day=event.day_number, step=event.step_number, steps=event.step_count, time=at
+        line = pack.text("reminder.dose_maintenance", mg=mg, time=at)
+    else:
+        key = "reminder.dose_taper" if due.plan_kind == "taper" else "reminder.dose"
+        line = pack.text(
+            key,
+            mg=mg,
+            day=event.day_number,
+            step=event.step_number,
+            steps=event.step_count,
+            time=at,
+        )
+    planned = event.local_time.strftime("%H:%M")
+    if planned != at:
+        moved = pack.text("reminder.moved_by_clock_change", planned=planned, time=at)
+        line = Html(f"{line}\n{moved}")
+    return line
+
+
+def _frequency(pack: ContentPack, count: int) -> Html:
+    if count <= 4:
+        return pack.text(f"plan.freq_{count}")
+    return pack.text("plan.freq_n", count=count)
+
+
+def doses_text(pack: ContentPack, step: Step) -> Html:
+    """``5 mg three times a day (08:00, 14:00, 20:00)``, or ``5 mg at 08:00, 10 mg at 22:00``."""
+    times = [at.strftime("%H:%M") for at in step.times]
+    uniform = step.uniform_mg
+    if uniform is not None and len(times) > 1:
+        return pack.text(
+            "plan.doses_uniform",
+            mg=format_mg(uniform),
+            freq=_frequency(pack, len(times)),
+            times=", ".join(times),
+        )
+    return Html(
+        ", ".join(
+            pack.text("plan.dose_at", mg=format_mg(dose.mg), time=dose.at.strftime("%H:%M"))
+            for dose in step.doses
+        )
     )
 
 
@@ -118,60 +160,67 @@ def tablets_line(pack: ContentPack, due: DueEvent) -> Html | None:
     return pack.text("reminder.tablets", count=format_tablets(count), strength=strength)
 
 
-def step_notice(pack: ContentPack, due: DueEvent, doses_per_day: int) -> Html | None:
+def step_notice(pack: ContentPack, due: DueEvent) -> Html | None:
     """Step-change and end-of-plan lines, on the doses where they apply."""
     event = due.event
     emergency = pack.emergency_line(due.region)
-    daily = format_mg(event.mg * doses_per_day)
-    mg = format_mg(event.mg)
+    steps = due.steps
+    number = min(event.step_number, len(steps))
+    step = steps[number - 1]
+    doses = doses_text(pack, step)
+    daily = format_mg(step.daily_mg)
     lines: list[str] = []
-    if event.is_step_start and event.step_number > 1:
+    if event.is_step_start and number > 1:
         # Up or down by the doses themselves, whatever the plan is called: a custom plan can
         # step down too, and a step down always carries the withdrawal watch.
-        previous = due.previous_step_mg
-        if previous is not None and event.mg < previous:
-            lines.append(
-                pack.text("reminder.step_down", mg=mg, daily=daily, emergency_line=emergency)
-            )
-        elif previous is None or event.mg > previous:
-            lines.append(pack.text("reminder.step_up", mg=mg, daily=daily))
+        change = step_change(steps[number - 2], step)
+        if change.direction == "down":
+            key = "reminder.step_down"
+            lines.append(pack.text(key, doses=doses, daily=daily, emergency_line=emergency))
+        elif change.direction == "up":
+            lines.append(pack.text("reminder.step_up", doses=doses, daily=daily))
+        else:
+            lines.append(pack.text("reminder.step_same", doses=doses, daily=daily))
+        if change.added:
+            added = ", ".join(at.strftime("%H:%M") for at in change.added)
+            lines.append(pack.text("reminder.time_added", times=added))
+        if change.dropped:
+            dropped = ", ".join(at.strftime("%H:%M") for at in change.dropped)
+            lines.append(pack.text("reminder.time_dropped", times=dropped))
     if event.is_last_step_dose:
         if due.plan_kind != "taper":
-            lines.append(pack.text("reminder.titration_end", mg=mg))
+            lines.append(pack.text("reminder.titration_end", doses=doses))
         elif due.plan_ends:
             lines.append(pack.text("reminder.taper_end", emergency_line=emergency))
         else:
-            lines.append(pack.text("reminder.taper_hold", mg=mg))
+            lines.append(pack.text("reminder.taper_hold", doses=doses))
     return Html("\n\n".join(lines)) if lines else None
+
+
+def step_dates(pack: ContentPack, start: date, days: int) -> Html:
+    """``Mon 12 Jan 2026 to Wed 14 Jan 2026 (3 days)``; a one-day step is one day."""
+    if days == 1:
+        return pack.text("plan.dates_one", day=_day(start))
+    end = start + timedelta(days=days - 1)
+    return pack.text("plan.dates_range", start=_day(start), end=_day(end), days=days)
 
 
 def plan_summary(
     pack: ContentPack, plan: Plan, zone: ZoneInfo, *, high_dose_confirmed: bool = False
 ) -> Html:
-    count = len(plan.times)
-    lines = [
-        pack.text(
-            "plan.header",
-            kind=pack.text(f"plan.kind_{plan.kind}"),
-            times=", ".join(at.strftime("%H:%M") for at in plan.times),
-            timezone=zone.key,
-        )
-    ]
+    lines = [pack.text("plan.header", kind=pack.text(f"plan.kind_{plan.kind}"), timezone=zone.key)]
     day = plan.start
     for number, step in enumerate(plan.steps, start=1):
-        end = day + timedelta(days=step.days - 1)
         lines.append(
             pack.text(
                 "plan.step",
                 step=number,
-                mg=format_mg(step.mg),
-                count=count,
-                daily=format_mg(plan.daily_total(step)),
-                start=_day(day),
-                end=_day(end),
+                dates=step_dates(pack, day, step.days),
+                doses=doses_text(pack, step),
+                daily=format_mg(step.daily_mg),
             )
         )
-        day = end + timedelta(days=1)
+        day += timedelta(days=step.days)
     last = plan.steps[-1]
     if plan.ends_after_last_step:
         lines.append(pack.text("plan.taper_stops", end=_day(day - timedelta(days=1))))
@@ -180,9 +229,8 @@ def plan_summary(
             pack.text(
                 "plan.maintenance",
                 start=_day(day),
-                mg=format_mg(last.mg),
-                count=count,
-                daily=format_mg(plan.daily_total(last)),
+                doses=doses_text(pack, last),
+                daily=format_mg(last.daily_mg),
             )
         )
     if high_dose_confirmed:

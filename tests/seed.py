@@ -47,7 +47,7 @@ async def seed_due_doses(
         for user_id in users:
             await user_store.record_consent(user_id, now)
             await user_store.set_timezone(user_id, "UTC")
-            plan = Plan("custom", now.date(), (time(0, 0),), (Step(Decimal(10), 30),), False)
+            plan = Plan("custom", now.date(), (Step.same_at([time(0, 0)], Decimal(10), 30),), False)
             slots = [
                 DoseSlot(
                     due_utc=now - age,

@@ -54,10 +54,10 @@ async def test_segments_follow_each_users_plan(bot: RunningBot) -> None:
     await add_users(bot, USERS[:4])
     today = bot.clock.now().date()
     times = (time(8), time(20))
-    steps = (Step(Decimal(5), 3), Step(Decimal(10), 3))
-    await _plan(bot, titrating, Plan("standard", today, times, steps, False))
-    await _plan(bot, maintaining, Plan("custom", today - timedelta(days=7), times, steps, False))
-    await _plan(bot, tapering, Plan("taper", today, times, steps[::-1], True))
+    steps = (Step.same_at(times, Decimal(5), 3), Step.same_at(times, Decimal(10), 3))
+    await _plan(bot, titrating, Plan("standard", today, steps, False))
+    await _plan(bot, maintaining, Plan("custom", today - timedelta(days=7), steps, False))
+    await _plan(bot, tapering, Plan("taper", today, steps[::-1], True))
 
     _, control = await preview(bot, "For people on maintenance.")
     assert "3 recipient(s)" not in control["text"]

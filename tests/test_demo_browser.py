@@ -110,7 +110,7 @@ async def test_first_day_clicked_through_in_a_browser(page: Page, tmp_path: Path
     # The time machine jumps to the first dose: tomorrow 08:00 in Berlin; the reminder comes.
     await page.click("#tm-next")
     reminder = await last_bot_text(page, "Time for your dose")
-    assert "5 mg, day 1, step 1 of 4 (08:00)" in reminder
+    assert "5 mg at 08:00, day 1, step 1 of 4" in reminder
     clock = await page.evaluate("document.getElementById('clock-local').innerText")
     assert clock.endswith("08:00"), clock
     await screenshot(page, shots / "demo-reminder.png")

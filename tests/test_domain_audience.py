@@ -11,12 +11,13 @@ from bot.domain.audience import Phase, PlanSpan, Segment, in_segment, plan_phase
 from bot.domain.plans import Plan, PlanKind, Step
 
 START = date(2026, 3, 1)
-STEPS = (Step(Decimal(10), 3), Step(Decimal(5), 2))  # last step day: 5 March
+TIMES = (time(8), time(20))
+STEPS = (Step.same_at(TIMES, Decimal(10), 3), Step.same_at(TIMES, Decimal(5), 2))  # ends 5 March
 
 
 def _plan(kind: PlanKind, *, ends: bool = False) -> Plan:
     steps = STEPS if kind == "taper" else STEPS[::-1]
-    return Plan(kind, START, (time(8), time(20)), steps, ends)
+    return Plan(kind, START, steps, ends)
 
 
 @pytest.mark.parametrize(

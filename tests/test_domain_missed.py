@@ -26,7 +26,7 @@ from bot.domain.missed import (
     missed_dose_advice,
     missed_in_a_row,
 )
-from bot.domain.plans import Plan, Step
+from bot.domain.plans import Dose, Plan, Step
 from bot.domain.schedule import DoseSlot, next_slot_after, slots_between
 
 NOW = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
@@ -178,18 +178,22 @@ STARTS = [
 
 
 @st.composite
-def plans(draw: st.DrawFn) -> Plan:
+def steps_of_doses(draw: st.DrawFn) -> Step:
     minutes = draw(st.sets(st.integers(0, 24 * 60 - 1), min_size=1, max_size=6))
-    times = tuple(sorted(time(m // 60, m % 60) for m in minutes))
-    steps = tuple(
-        Step(Decimal(draw(st.integers(1, 40))) / 2, draw(st.integers(1, 4)))
-        for _ in range(draw(st.integers(1, 4)))
+    doses = tuple(
+        Dose(time(m // 60, m % 60), Decimal(draw(st.integers(1, 40))) / 2) for m in sorted(minutes)
     )
+    return Step(doses, draw(st.integers(1, 4)))
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> Plan:
+    # Each step has its own dose times and its own mg at each time (real prescriptions).
+    steps = tuple(draw(steps_of_doses()) for _ in range(draw(st.integers(1, 4))))
     ends = draw(st.booleans())
     return Plan(
         kind="taper" if ends else "custom",
         start=draw(st.sampled_from(STARTS)),
-        times=times,
         steps=steps,
         ends_after_last_step=ends,
     )

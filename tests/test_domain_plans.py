@@ -14,6 +14,7 @@ from bot.domain.plans import (
     MAX_DAILY_MG,
     STANDARD_STEP_DAYS,
     STANDARD_STEP_MG,
+    Dose,
     Plan,
     PlanError,
     Step,
@@ -44,13 +45,15 @@ def raises_plan_error(code: str, **params: str) -> Callable[[Callable[[], object
     return check
 
 
+TIMES3 = (time(8), time(14), time(20))
+
+
 def make_plan(mg: str, per_day: int, days: int = 3) -> Plan:
     times = tuple(time(6 + 2 * index) for index in range(per_day))
     return Plan(
         kind="custom",
         start=TODAY,
-        times=times,
-        steps=(Step(Decimal(mg), days),),
+        steps=(Step.same_at(times, Decimal(mg), days),),
         ends_after_last_step=False,
     )
 
@@ -70,12 +73,12 @@ def test_plan_error_carries_code_and_string_params_and_logs_only_the_code() -> N
 
 
 def test_standard_steps_default_is_the_label_schedule() -> None:
-    steps = standard_steps()
+    steps = standard_steps(TIMES3)
     assert steps == (
-        Step(Decimal(5), 3),
-        Step(Decimal(10), 3),
-        Step(Decimal(15), 3),
-        Step(Decimal(20), 3),
+        Step.same_at(TIMES3, Decimal(5), 3),
+        Step.same_at(TIMES3, Decimal(10), 3),
+        Step.same_at(TIMES3, Decimal(15), 3),
+        Step.same_at(TIMES3, Decimal(20), 3),
     )
     assert STANDARD_STEP_DAYS == 3
     assert [format_mg(mg) for mg in STANDARD_STEP_MG] == ["5", "10", "15", "20"]
@@ -92,15 +95,15 @@ def test_standard_steps_default_is_the_label_schedule() -> None:
     ],
 )
 def test_standard_steps_stop_at_the_target(target: str, expected_mg: list[str]) -> None:
-    steps = standard_steps(Decimal(target))
-    assert [format_mg(step.mg) for step in steps] == expected_mg
+    steps = standard_steps(TIMES3, Decimal(target))
+    assert [format_mg(step.uniform_mg or Decimal(0)) for step in steps] == expected_mg
     assert all(step.days == 3 for step in steps)
 
 
 @pytest.mark.parametrize("target", ["0", "7.5", "12", "25", "80"])
 def test_standard_steps_reject_other_targets(target: str) -> None:
     raises_plan_error("target_invalid", value=target, allowed="5, 10, 15, 20")(
-        lambda: standard_steps(Decimal(target))
+        lambda: standard_steps(TIMES3, Decimal(target))
     )
 
 
@@ -157,22 +160,21 @@ def test_last_step_day_of_one_day_plan_is_its_start() -> None:
     ],
 )
 def test_step_validates_itself(mg: str, days: int, code: str, params: dict[str, str]) -> None:
-    raises_plan_error(code, **params)(lambda: Step(Decimal(mg), days))
+    raises_plan_error(code, **params)(lambda: Step.same_at([time(8)], Decimal(mg), days))
 
 
 def test_plan_validates_counts() -> None:
-    step = Step(Decimal(10), 3)
-    raises_plan_error("times_count", count="0", max="6")(
-        lambda: Plan("custom", TODAY, (), (step,), False)
+    step = Step.same_at([time(8)], Decimal(10), 3)
+    raises_plan_error("times_count", count="0", max="6")(lambda: Step((), 3))
+    raises_plan_error("steps_count", max="30")(lambda: Plan("custom", TODAY, (step,) * 31, False))
+    raises_plan_error("taper_empty")(lambda: Plan("taper", TODAY, (), True))
+    with pytest.raises(ValueError, match="time order"):
+        Step((Dose(time(20), Decimal(5)), Dose(time(8), Decimal(5))), 3)
+    raises_plan_error("time_duplicate", value="08:00")(
+        lambda: Step((Dose(time(8), Decimal(5)), Dose(time(8), Decimal(10))), 3)
     )
-    raises_plan_error("steps_count", max="30")(
-        lambda: Plan("custom", TODAY, (time(8),), (step,) * 31, False)
-    )
-    raises_plan_error("taper_empty")(lambda: Plan("taper", TODAY, (time(8),), (), True))
-    with pytest.raises(ValueError, match="sorted"):
-        Plan("custom", TODAY, (time(20), time(8)), (step,), False)
     with pytest.raises(ValueError, match="taper"):
-        Plan("custom", TODAY, (time(8),), (step,), True)
+        Plan("custom", TODAY, (step,), True)
 
 
 # --- parse_time / parse_times ----------------------------------------------------------------
@@ -354,7 +356,7 @@ def test_format_mg(mg: str, text: str) -> None:
     ],
 )
 def test_parse_step_accepts(text: str, mg: str, days: int) -> None:
-    assert parse_step(text) == Step(Decimal(mg), days)
+    assert parse_step(text) == (Decimal(mg), days)
 
 
 @pytest.mark.parametrize(
@@ -387,8 +389,7 @@ def test_standard_command_builds_the_label_plan() -> None:
     assert plan == Plan(
         kind="standard",
         start=date(2026, 3, 2),
-        times=(time(8), time(14), time(20)),
-        steps=standard_steps(),
+        steps=standard_steps(TIMES3),
         ends_after_last_step=False,
     )
 
@@ -405,7 +406,7 @@ def test_standard_command_builds_the_label_plan() -> None:
 def test_standard_command_target(args: list[str], target_steps: int) -> None:
     plan = parse_standard_command(args, TODAY)
     assert len(plan.steps) == target_steps
-    assert plan.steps == standard_steps()[:target_steps]
+    assert plan.steps == standard_steps(TIMES3)[:target_steps]
 
 
 @pytest.mark.parametrize(
@@ -454,11 +455,15 @@ def test_custom_command_builds_the_prescribed_steps() -> None:
         ["2026-03-05", "08:00,20:00", "5x7", "7.5x7", "10mgx14"],
         TODAY,
     )
+    times = (time(8), time(20))
     assert plan == Plan(
         kind="custom",
         start=date(2026, 3, 5),
-        times=(time(8), time(20)),
-        steps=(Step(Decimal(5), 7), Step(Decimal("7.5"), 7), Step(Decimal(10), 14)),
+        steps=(
+            Step.same_at(times, Decimal(5), 7),
+            Step.same_at(times, Decimal("7.5"), 7),
+            Step.same_at(times, Decimal(10), 14),
+        ),
         ends_after_last_step=False,
     )
     assert plan.titration_days() == 28
@@ -466,8 +471,8 @@ def test_custom_command_builds_the_prescribed_steps() -> None:
 
 def test_custom_command_accepts_separate_time_tokens() -> None:
     plan = parse_custom_command(["today", "20:00", "8:00", "14:00", "10x3"], TODAY)
-    assert plan.times == (time(8), time(14), time(20))
-    assert plan.steps == (Step(Decimal(10), 3),)
+    assert plan.all_times() == TIMES3
+    assert plan.steps == (Step.same_at(TIMES3, Decimal(10), 3),)
 
 
 @pytest.mark.parametrize(
@@ -506,7 +511,7 @@ def test_custom_command_allows_thirty_steps() -> None:
 def test_taper_command_without_stop_keeps_the_last_dose() -> None:
     plan = parse_taper_command(["today", "08:00,14:00,20:00", "15x7", "10x7", "5x7"], TODAY)
     assert plan.kind == "taper"
-    assert plan.steps == (Step(Decimal(15), 7), Step(Decimal(10), 7), Step(Decimal(5), 7))
+    assert plan.steps == tuple(Step.same_at(TIMES3, Decimal(mg), 7) for mg in (15, 10, 5))
     assert plan.ends_after_last_step is False
 
 
@@ -527,8 +532,8 @@ def test_taper_command_with_stop_ends_after_the_last_step(stop: str) -> None:
         (["today", "stop"], "args_missing", {"usage": "taper"}),
         (["today", "08:00"], "taper_empty", {}),
         (["today", "08:00", "stop"], "taper_empty", {}),
-        (["today", "08:00", "10x3", "20x3"], "taper_increases", {"value": "20x3"}),
-        (["today", "08:00", "10x3", "5x3", "7.5x3", "stop"], "taper_increases", {"value": "7.5x3"}),
+        (["today", "08:00", "10x3", "20x3"], "taper_increases", {"value": "2"}),
+        (["today", "08:00", "10x3", "5x3", "7.5x3", "stop"], "taper_increases", {"value": "3"}),
         (["today", "08:00", "10x3", "stop", "5x3"], "step_format", {"value": "stop"}),
         (["today", "08:00", "10x0"], "days_range", {"value": "0", "max": "365"}),
         (["yesterday", "08:00", "10x3"], "date_format", {"value": "yesterday"}),
@@ -603,9 +608,9 @@ def test_command_parsers_only_raise_plan_error(args: list[str], today: date) -> 
 @given(st.integers(min_value=1, max_value=200), st.integers(min_value=1, max_value=365))
 def test_parse_step_round_trips(halves: int, days: int) -> None:
     mg = Decimal(halves) / 2
-    step = parse_step(f"{format_mg(mg)}x{days}")
-    assert step == Step(mg, days)
-    assert format_mg(step.mg) == format_mg(mg)
+    parsed_mg, parsed_days = parse_step(f"{format_mg(mg)}x{days}")
+    assert (parsed_mg, parsed_days) == (mg, days)
+    assert format_mg(parsed_mg) == format_mg(mg)
 
 
 # --- prescriber checks: asked once more, never refused ------------------------------------

@@ -23,7 +23,7 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 
 
 def standard_plan(start: date, times: tuple[time, ...] = THREE_TIMES) -> Plan:
-    return Plan("standard", start, times, standard_steps(), False)
+    return Plan("standard", start, standard_steps(times), False)
 
 
 def local_window(zone: ZoneInfo, first: date, last: date) -> tuple[datetime, datetime]:
@@ -310,8 +310,13 @@ def test_far_offsets_keep_local_days(zone_name: str, first_due: datetime) -> Non
 
 
 def taper(ends: bool) -> Plan:
-    steps = (Step(Decimal(15), 3), Step(Decimal(10), 3), Step(Decimal(5), 2))
-    return Plan("taper", date(2026, 5, 1), (time(8), time(20)), steps, ends)
+    steps = tuple(
+        Step.same_at(TAPER_TIMES, Decimal(mg), days) for mg, days in ((15, 3), (10, 3), (5, 2))
+    )
+    return Plan("taper", date(2026, 5, 1), steps, ends)
+
+
+TAPER_TIMES = (time(8), time(20))
 
 
 def test_taper_that_ends_yields_nothing_after_the_last_step() -> None:
@@ -340,13 +345,13 @@ def test_taper_without_stop_keeps_the_last_dose() -> None:
     ("day", "expected"),
     [
         (date(2026, 1, 4), None),
-        (date(2026, 1, 5), (1, Step(Decimal(5), 3))),
-        (date(2026, 1, 7), (1, Step(Decimal(5), 3))),
-        (date(2026, 1, 8), (2, Step(Decimal(10), 3))),
-        (date(2026, 1, 14), (4, Step(Decimal(20), 3))),
-        (date(2026, 1, 16), (4, Step(Decimal(20), 3))),
-        (date(2026, 1, 17), (4, Step(Decimal(20), 3))),
-        (date(2030, 1, 1), (4, Step(Decimal(20), 3))),
+        (date(2026, 1, 5), (1, Step.same_at(THREE_TIMES, Decimal(5), 3))),
+        (date(2026, 1, 7), (1, Step.same_at(THREE_TIMES, Decimal(5), 3))),
+        (date(2026, 1, 8), (2, Step.same_at(THREE_TIMES, Decimal(10), 3))),
+        (date(2026, 1, 14), (4, Step.same_at(THREE_TIMES, Decimal(20), 3))),
+        (date(2026, 1, 16), (4, Step.same_at(THREE_TIMES, Decimal(20), 3))),
+        (date(2026, 1, 17), (4, Step.same_at(THREE_TIMES, Decimal(20), 3))),
+        (date(2030, 1, 1), (4, Step.same_at(THREE_TIMES, Decimal(20), 3))),
     ],
 )
 def test_step_on_standard_plan(day: date, expected: tuple[int, Step] | None) -> None:
@@ -357,8 +362,8 @@ def test_step_on_standard_plan(day: date, expected: tuple[int, Step] | None) -> 
     ("day", "expected"),
     [
         (date(2026, 4, 30), None),
-        (date(2026, 5, 1), (1, Step(Decimal(15), 3))),
-        (date(2026, 5, 8), (3, Step(Decimal(5), 2))),
+        (date(2026, 5, 1), (1, Step.same_at(TAPER_TIMES, Decimal(15), 3))),
+        (date(2026, 5, 8), (3, Step.same_at(TAPER_TIMES, Decimal(5), 2))),
         (date(2026, 5, 9), None),
     ],
 )

@@ -77,8 +77,10 @@ def test_unmakeable_doses_lists_each_step_dose_once() -> None:
     plan = Plan(
         "custom",
         date(2026, 1, 1),
-        (time(8),),
-        (Step(Decimal(5), 3), Step(Decimal("7.5"), 3), Step(Decimal(15), 3), Step(Decimal(5), 1)),
+        tuple(
+            Step.same_at([time(8)], Decimal(mg), days)
+            for mg, days in (("5", 3), ("7.5", 3), ("15", 3), ("5", 1))
+        ),
         False,
     )
     assert unmakeable_doses(plan, Decimal(10), scored=True) == [Decimal("7.5")]

@@ -393,7 +393,7 @@ async def test_save_on_an_older_plan_summary_saves_nothing(bot: RunningBot) -> N
     assert "Saved" in saved
     stored_plan = await bot.services.doses.active_plan(USER)
     assert stored_plan is not None
-    assert [step.mg for step in stored_plan.plan.steps] == [20]
+    assert [step.daily_mg for step in stored_plan.plan.steps] == [20]
 
 
 # ------------------------------------------------------------------ the corpus

@@ -23,7 +23,9 @@ from bot.storage.users import UserStore
 from tests.conftest import CONTENT_DIR, bot_env, free_port, make_settings, start_process
 
 NOW = datetime(2026, 1, 11, 9, 0, tzinfo=UTC)
-PLAN = Plan("custom", NOW.date(), (time(8), time(14), time(20)), (Step(Decimal(10), 30),), False)
+PLAN = Plan(
+    "custom", NOW.date(), (Step.same_at([time(8), time(14), time(20)], Decimal(10), 30),), False
+)
 SLOTS = slots_between(PLAN, ZoneInfo("UTC"), NOW, NOW + timedelta(days=1))
 
 

@@ -26,7 +26,7 @@ async def test_a_custom_step_down_carries_the_withdrawal_watch(bot: RunningBot) 
     [first] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, tzinfo=UTC))
     await tap(bot, USER, first, "taken")
     [second] = await advance_until_messages(bot, USER, datetime(2026, 1, 12, 10, tzinfo=UTC))
-    assert "steps down to <b>7.5 mg</b>" in second["text"]
+    assert "steps down to <b>7.5 mg at 10:00</b>: 7.5 mg a day" in second["text"]
     assert "From today your dose is" not in second["text"]
     assert (
         "<b>Get urgent medical help</b> for hallucinations, confusion, high fever" in second["text"]
@@ -53,7 +53,7 @@ async def test_a_steep_drop_and_a_dose_above_the_label_are_asked_once_more(
 ) -> None:
     await bot.onboard(USER, zone="UTC")
     [drop] = await bot.say(USER, "/schedule custom today 08:00,20:00 20x7 5x7")
-    assert "lowers your dose by more than half (from 20 mg to 5 mg)" in drop
+    assert "lowers your dose by more than half (from 40 mg to 10 mg a day)" in drop
     [high] = await bot.say(USER, "/schedule custom today 08:00,20:00 25x7")
     assert "A single dose of <b>25 mg</b> is above the label's usual build-up" in high
     assert "only save this plan if your prescriber set it" in high

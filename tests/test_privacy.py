@@ -106,7 +106,11 @@ async def test_mydata_sends_everything_as_json_and_the_dose_log_as_csv(bot: Runn
         "tablet_scored": 1,
     }
     [plan] = data["plans"]
-    assert (plan["kind"], plan["times"], plan["steps"]) == ("custom", "10:00,18:00", "10x5")
+    assert (plan["kind"], plan["times"], plan["steps"]) == (
+        "custom",
+        "10:00,18:00",
+        "10:00=10 18:00=10 x5",
+    )
     history = data["dose_history"]
     assert {event["user_id"] for event in history} == {USER}  # nothing of the other user
     taken = history[0]

@@ -27,13 +27,17 @@ async def test_standard_schedule_by_buttons(bot: RunningBot) -> None:
     [summary] = await bot.press(
         USER, bot.last_message(USER)["message_id"], "sched:target:20", replies=1
     )
-    assert "Step 4: 20 mg × 3 = 60 mg a day" in summary
+    assert "Step 4, Wed 21 Jan 2026 to Fri 23 Jan 2026 (3 days): 20 mg three times a day" in summary
+    assert "(08:00, 14:00, 20:00), 60 mg a day" in summary
     [saved] = await bot.press(USER, bot.last_message(USER)["message_id"], "plan:save", replies=1)
     # 2026-01-11 09:00 UTC is 10:00 in Berlin; tomorrow's first dose is 08:00 local.
     assert "Mon 12 Jan 08:00" in saved
     [plan] = await bot.say(USER, "/plan")
-    assert "Step 1: 5 mg × 3 = 15 mg a day, Mon 12 Jan 2026 to Wed 14 Jan 2026" in plan
-    assert "From Sat 24 Jan 2026: 20 mg × 3 = 60 mg a day" in plan
+    assert (
+        "Step 1, Mon 12 Jan 2026 to Wed 14 Jan 2026 (3 days): 5 mg three times a day"
+        " (08:00, 14:00, 20:00), 15 mg a day"
+    ) in plan
+    assert "From Sat 24 Jan 2026: 20 mg three times a day (08:00, 14:00, 20:00), 60 mg" in plan
 
 
 async def test_full_standard_titration_in_simulated_time(bot: RunningBot) -> None:
@@ -50,10 +54,12 @@ async def test_full_standard_titration_in_simulated_time(bot: RunningBot) -> Non
         [reminder] = await advance_until_messages(bot, USER, slot.due_utc)
         text = reminder["text"]
         mg = f"{slot.mg.normalize():f}"
+        at = slot.local_time.strftime("%H:%M")
         if slot.is_maintenance:
-            assert f"<b>{mg} mg</b>, your maintenance dose" in text
+            assert f"<b>{mg} mg</b> at {at}, your maintenance dose" in text
         else:
-            assert f"<b>{mg} mg</b>, day {slot.day_number}, step {slot.step_number} of 4" in text
+            step = f"day {slot.day_number}, step {slot.step_number} of 4"
+            assert f"<b>{mg} mg</b> at {at}, {step}" in text
         assert ("From today your dose is" in text) == (slot.is_step_start and slot.step_number > 1)
         assert ("last dose of your titration" in text) == slot.is_last_step_dose
         assert "tablet" in text
@@ -231,7 +237,7 @@ async def test_timezone_change_moves_future_doses(bot: RunningBot) -> None:
     await bot.services.reminders.run_due()
     assert bot.sent_count(USER) == before
     [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 12, 2, 30, tzinfo=UTC))
-    assert "(08:00)" in reminder["text"]
+    assert "<b>10 mg</b> at 08:00" in reminder["text"]
 
 
 async def test_pause_is_never_worded_as_stopping(bot: RunningBot) -> None:
@@ -257,7 +263,7 @@ async def test_taper_notices_warn_about_withdrawal(bot: RunningBot) -> None:
     assert "taper day 1, step 1 of 2" in first["text"]
     await tap(bot, USER, first, "taken")
     [second] = await advance_until_messages(bot, USER, datetime(2026, 1, 12, 10, tzinfo=UTC))
-    assert "steps down to <b>5 mg</b>" in second["text"]
+    assert "steps down to <b>5 mg at 10:00</b>" in second["text"]
     assert "withdrawal signs" in second["text"]
     assert "911" in second["text"]
     assert "last dose of your taper" in second["text"]

@@ -83,7 +83,7 @@ async def test_a_dose_answered_while_in_flight_is_not_sent_again(tmp_path: Path)
     now = datetime(2026, 1, 11, 9, tzinfo=UTC)
     try:
         await users.record_consent(1, now)
-        plan = Plan("custom", now.date(), (time(10),), (Step(Decimal(10), 3),), False)
+        plan = Plan("custom", now.date(), (Step.same_at([time(10)], Decimal(10), 3),), False)
         from zoneinfo import ZoneInfo
 
         slots = slots_between(plan, ZoneInfo("UTC"), now, now + timedelta(days=1))
@@ -170,3 +170,70 @@ async def test_paused_doses_migration_keeps_every_row(tmp_path: Path) -> None:
         }
     finally:
         await database.close()
+
+
+async def test_plans_of_the_old_shape_migrate_to_doses_per_time(tmp_path: Path) -> None:
+    """0008: a plan stored as dose times plus "<mg>x<days>" steps reads back as the same
+    plan in the new shape, so it reminds exactly as before."""
+    import sqlite3
+    from datetime import date, time, timedelta
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.plans import Plan, Step
+    from bot.domain.schedule import slots_between
+    from bot.storage.db import _statements
+    from bot.storage.doses import DoseStore
+
+    path = tmp_path / "old.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at INTEGER NOT NULL)"
+    )
+    for version, name, sql in _migrations():
+        if version >= 8:
+            break
+        for statement in _statements(sql):
+            connection.execute(statement)
+        connection.execute("INSERT INTO schema_version VALUES (?, ?, 0)", (version, name))
+    connection.executescript(
+        """
+        INSERT INTO users (user_id, consented_at, created_at) VALUES (1, 1, 1), (2, 1, 1);
+        INSERT INTO plans (user_id, kind, start_date, times, steps, ends_after_last_step,
+            materialized_until, created_at)
+            VALUES (1, 'standard', '2026-03-02', '08:00,14:00,20:00', '5x3,10x3,15x3,20x3',
+                    0, 9, 1),
+                   (2, 'taper', '2026-03-02', '22:00', '7.5x2,2.5x12', 1, 9, 1);
+        """
+    )
+    connection.commit()
+    connection.close()
+    database = await Database.open(path)
+    try:
+        doses = DoseStore(database)
+        standard = await doses.active_plan(1)
+        taper = await doses.active_plan(2)
+    finally:
+        await database.close()
+    assert standard is not None and taper is not None
+    times = (time(8), time(14), time(20))
+    start = date(2026, 3, 2)
+    assert standard.plan == Plan(
+        "standard",
+        start,
+        tuple(Step.same_at(times, Decimal(mg), 3) for mg in (5, 10, 15, 20)),
+        False,
+    )
+    assert taper.plan == Plan(
+        "taper",
+        start,
+        (Step.same_at([time(22)], Decimal("7.5"), 2), Step.same_at([time(22)], Decimal("2.5"), 12)),
+        True,
+    )
+    # What they remind: every dose of the standard plan across the spring change in Berlin.
+    zone = ZoneInfo("Europe/Berlin")
+    begin = datetime(2026, 3, 1, tzinfo=UTC)
+    slots = slots_between(standard.plan, zone, begin, begin + timedelta(days=14))
+    assert [slot.mg for slot in slots[:12]] == [Decimal(5)] * 9 + [Decimal(10)] * 3
+    assert len(slots) == 3 * 14 - 3  # 2 March to 14 March, three a day

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -43,6 +43,7 @@ _MAX_NUMBER_TEXT = 40
 _DAYS_RE = re.compile(r"[0-9]{1,9}")
 _TARGET_PREFIX = "target="
 _STOP_WORD = "stop"
+_DAYS_MARKS = ("x", "X", "×")
 _ALLOWED_TARGETS = ", ".join(str(int(mg)) for mg in STANDARD_STEP_MG)
 
 
@@ -81,54 +82,113 @@ def _halves_to_decimal(halves: int) -> Decimal:
     return Decimal(halves * 5).scaleb(-1)
 
 
+def _check_wall_time(at: time) -> None:
+    if at.tzinfo is not None or at.second or at.microsecond:
+        raise ValueError("dose times must be naive wall times with minute precision")
+
+
+def _check_mg(mg: Decimal) -> None:
+    if not isinstance(mg, Decimal):
+        raise TypeError("mg must be a Decimal")
+    value = format_mg(mg)
+    if not mg.is_finite() or mg <= 0 or mg > MAX_MG_PER_INTAKE:
+        raise PlanError("mg_range", value=value, max=format_mg(MAX_MG_PER_INTAKE))
+    if Fraction(mg).denominator not in (1, 2):
+        raise PlanError("mg_precision", value=value)
+
+
+@dataclass(frozen=True)
+class Dose:
+    """One intake in a day: ``mg`` at the local wall time ``at``."""
+
+    at: time
+    mg: Decimal
+
+    def __post_init__(self) -> None:
+        _check_wall_time(self.at)
+        _check_mg(self.mg)
+
+
 @dataclass(frozen=True)
 class Step:
-    """One dose level: ``mg`` per intake, taken at every dose time for ``days`` days."""
+    """One stage of a plan: the same day of doses (``doses``, in time order) for ``days`` days.
 
-    mg: Decimal
+    The doses of a step may differ by time ("5 mg in the morning, 10 mg at night"), and the
+    steps of a plan may have different dose times ("at night first, then morning and night").
+    """
+
+    doses: tuple[Dose, ...]
     days: int
 
     def __post_init__(self) -> None:
-        if not isinstance(self.mg, Decimal):
-            raise TypeError("Step.mg must be a Decimal")
         if isinstance(self.days, bool) or not isinstance(self.days, int):
             raise TypeError("Step.days must be an int")
-        value = format_mg(self.mg)
-        if not self.mg.is_finite() or self.mg <= 0 or self.mg > MAX_MG_PER_INTAKE:
-            raise PlanError("mg_range", value=value, max=format_mg(MAX_MG_PER_INTAKE))
-        if Fraction(self.mg).denominator not in (1, 2):
-            raise PlanError("mg_precision", value=value)
         if not 1 <= self.days <= MAX_STEP_DAYS:
             raise PlanError("days_range", value=str(self.days), max=str(MAX_STEP_DAYS))
+        if not 1 <= len(self.doses) <= MAX_DOSES_PER_DAY:
+            raise PlanError("times_count", count=str(len(self.doses)), max=str(MAX_DOSES_PER_DAY))
+        for earlier, later in pairwise(self.doses):
+            if earlier.at == later.at:
+                raise PlanError("time_duplicate", value=_format_time(later.at))
+            if earlier.at > later.at:
+                raise ValueError("the doses of a step must be in time order")
+
+    @classmethod
+    def same_at(cls, times: Sequence[time], mg: Decimal, days: int) -> Step:
+        """``mg`` at each of ``times`` (the label's shape: the same dose three times a day)."""
+        return cls(tuple(Dose(at, mg) for at in sorted(times)), days)
+
+    @property
+    def times(self) -> tuple[time, ...]:
+        return tuple(dose.at for dose in self.doses)
+
+    @property
+    def daily_mg(self) -> Decimal:
+        return sum((dose.mg for dose in self.doses), Decimal(0))
+
+    @property
+    def uniform_mg(self) -> Decimal | None:
+        """The mg of every dose when they are all the same, else None."""
+        amounts = {dose.mg for dose in self.doses}
+        return amounts.pop() if len(amounts) == 1 else None
+
+
+@dataclass(frozen=True)
+class StepChange:
+    """How a step differs from the one before it (for the step-change notice)."""
+
+    direction: Literal["up", "down", "same"]  # by the daily total
+    added: tuple[time, ...]  # dose times this step has and the previous one had not
+    dropped: tuple[time, ...]  # dose times the previous step had and this one has not
+
+
+def step_change(previous: Step, step: Step) -> StepChange:
+    before, after = set(previous.times), set(step.times)
+    if step.daily_mg > previous.daily_mg:
+        direction: Literal["up", "down", "same"] = "up"
+    elif step.daily_mg < previous.daily_mg:
+        direction = "down"
+    else:
+        direction = "same"
+    return StepChange(direction, tuple(sorted(after - before)), tuple(sorted(before - after)))
 
 
 @dataclass(frozen=True)
 class Plan:
-    """A prescribed schedule: ``steps`` in order from ``start``, a dose at each of ``times``.
+    """A prescribed schedule: ``steps`` in order from ``start``.
 
-    After the last step the last dose continues as maintenance, unless ``ends_after_last_step``
+    After the last step its doses continue as maintenance, unless ``ends_after_last_step``
     (a taper that the prescriber set to end at zero).
     """
 
     kind: PlanKind
     start: date
-    times: tuple[time, ...]
     steps: tuple[Step, ...]
     ends_after_last_step: bool
 
     def __post_init__(self) -> None:
         if self.kind not in _PLAN_KINDS:
             raise ValueError(f"unknown plan kind {self.kind!r}")
-        if not 1 <= len(self.times) <= MAX_DOSES_PER_DAY:
-            raise PlanError("times_count", count=str(len(self.times)), max=str(MAX_DOSES_PER_DAY))
-        for at in self.times:
-            if at.tzinfo is not None or at.second or at.microsecond:
-                raise ValueError("plan times must be naive wall times with minute precision")
-        for earlier, later in pairwise(self.times):
-            if earlier == later:
-                raise PlanError("time_duplicate", value=_format_time(later))
-            if earlier > later:
-                raise ValueError("plan times must be sorted")
         if not self.steps:
             if self.kind == "taper":
                 raise PlanError("taper_empty")
@@ -139,11 +199,11 @@ class Plan:
             raise ValueError("only a taper can end after its last step")
 
     def daily_total(self, step: Step) -> Decimal:
-        """Milligrams per day on ``step``: the dose per intake times the number of dose times."""
-        return step.mg * len(self.times)
+        """Milligrams per day on ``step``."""
+        return step.daily_mg
 
     def max_daily_total(self) -> Decimal:
-        return max(self.daily_total(step) for step in self.steps)
+        return max(step.daily_mg for step in self.steps)
 
     def needs_high_dose_confirmation(self) -> bool:
         """True when any day's total exceeds the label maximum (80 mg/day)."""
@@ -156,6 +216,25 @@ class Plan:
     def last_step_day(self) -> date:
         """Local date of the last day of the last step."""
         return self.start + timedelta(days=self.titration_days() - 1)
+
+    def all_times(self) -> tuple[time, ...]:
+        """Every dose time any step uses, in order."""
+        return tuple(sorted({at for step in self.steps for at in step.times}))
+
+    def all_mg(self) -> tuple[Decimal, ...]:
+        """Every single-dose amount the plan uses, smallest first."""
+        return tuple(sorted({dose.mg for step in self.steps for dose in step.doses}))
+
+    def step_start(self, number: int) -> date:
+        """Local date of the first day of step ``number`` (1-based)."""
+        return self.start + timedelta(days=sum(step.days for step in self.steps[: number - 1]))
+
+    def held(self, number: int, extra_days: int) -> Plan:
+        """The plan with step ``number`` lasting ``extra_days`` longer; later steps move."""
+        steps = list(self.steps)
+        step = steps[number - 1]
+        steps[number - 1] = Step(step.doses, step.days + extra_days)
+        return replace(self, steps=tuple(steps))
 
 
 class PlanCheck(StrEnum):
@@ -176,25 +255,35 @@ def prescriber_checks(plan: Plan) -> tuple[PlanCheck, ...]:
     checks: list[PlanCheck] = []
     if plan.needs_high_dose_confirmation():
         checks.append(PlanCheck.HIGH_DAILY)
-    if any(step.mg > LABEL_MAX_MG_PER_INTAKE for step in plan.steps):
+    if max(plan.all_mg()) > LABEL_MAX_MG_PER_INTAKE:
         checks.append(PlanCheck.ABOVE_LABEL_INTAKE)
     if plan.ends_after_last_step and plan.titration_days() < MIN_TAPER_TO_STOP_DAYS:
         checks.append(PlanCheck.FAST_TAPER)
     # The final stop of a taper is not a "drop": how fast it ends is the FAST_TAPER check.
-    if any(later.mg * 2 < earlier.mg for earlier, later in pairwise(plan.steps)):
+    if big_drop(plan) is not None:
         checks.append(PlanCheck.BIG_DROP)
     return tuple(checks)
 
 
-def standard_steps(target_mg: Decimal = Decimal(20)) -> tuple[Step, ...]:
-    """The label schedule (5, 10, 15, 20 mg per intake, 3 days each) up to ``target_mg``."""
+def big_drop(plan: Plan) -> tuple[Step, Step] | None:
+    """The first pair of steps where the daily total falls by more than half, if any."""
+    for earlier, later in pairwise(plan.steps):
+        if later.daily_mg * 2 < earlier.daily_mg:
+            return earlier, later
+    return None
+
+
+def standard_steps(times: Sequence[time], target_mg: Decimal = Decimal(20)) -> tuple[Step, ...]:
+    """The label schedule (5, 10, 15, 20 mg at each dose time, 3 days each) up to ``target_mg``."""
     if not target_mg.is_finite() or target_mg not in STANDARD_STEP_MG:
         raise PlanError(
             "target_invalid",
             value=format_mg(target_mg),
             allowed=_ALLOWED_TARGETS,
         )
-    return tuple(Step(mg, STANDARD_STEP_DAYS) for mg in STANDARD_STEP_MG if mg <= target_mg)
+    return tuple(
+        Step.same_at(times, mg, STANDARD_STEP_DAYS) for mg in STANDARD_STEP_MG if mg <= target_mg
+    )
 
 
 def parse_time(text: str) -> time:
@@ -265,10 +354,19 @@ def parse_mg(text: str) -> Decimal:
     return _halves_to_decimal(halves.numerator)
 
 
-def parse_step(text: str) -> Step:
-    """``<mg>x<days>``: ``"10x3"``, ``"7.5x7"``, ``"10mgx3"``, ``"10X3"``."""
+def _parse_days(text: str, value: str) -> int:
+    if _DAYS_RE.fullmatch(text) is None:
+        raise PlanError("step_format", value=value)
+    days = int(text)
+    if not 1 <= days <= MAX_STEP_DAYS:
+        raise PlanError("days_range", value=text, max=str(MAX_STEP_DAYS))
+    return days
+
+
+def parse_step(text: str) -> tuple[Decimal, int]:
+    """The shorthand ``<mg>x<days>``: ``"10x3"``, ``"7.5x7"``, ``"10mgx3"``, ``"10X3"``."""
     value = text.strip()
-    separators = [index for index, char in enumerate(value) if char in "xX"]
+    separators = [index for index, char in enumerate(value) if char in "xX×"]
     if len(separators) != 1:
         raise PlanError("step_format", value=value)
     mg_text = value[: separators[0]].strip()
@@ -281,10 +379,54 @@ def parse_step(text: str) -> Step:
         if error.code == "mg_format":
             raise PlanError("step_format", value=value) from None
         raise
-    days = int(days_text)
-    if not 1 <= days <= MAX_STEP_DAYS:
-        raise PlanError("days_range", value=days_text, max=str(MAX_STEP_DAYS))
-    return Step(mg, days)
+    return mg, _parse_days(days_text, value)
+
+
+def _parse_dose(token: str) -> Dose:
+    """``22:00=5`` or ``22:00=7.5mg``: the mg at a time of day."""
+    at_text, _, mg_text = token.partition("=")
+    if not at_text or not mg_text:
+        raise PlanError("dose_format", value=token)
+    return Dose(parse_time(at_text), parse_mg(mg_text))
+
+
+def parse_dose_step(text: str) -> Step:
+    """One step of the prescription syntax: ``08:00=5 22:00=10 x3`` (doses, then days)."""
+    value = " ".join(text.split())
+    tokens = value.split(" ")
+    last = tokens[-1]
+    if len(tokens) >= 2 and last.isdigit() and tokens[-2] in _DAYS_MARKS:
+        days_text, dose_tokens = last, tokens[:-2]
+    elif last[:1] in _DAYS_MARKS and len(last) > 1:
+        days_text, dose_tokens = last[1:], tokens[:-1]
+    else:
+        raise PlanError("step_days_missing", value=value)
+    if not dose_tokens:
+        raise PlanError("dose_format", value=value)
+    doses = [_parse_dose(token) for token in dose_tokens]
+    by_time: dict[time, Dose] = {}
+    for dose in doses:
+        if dose.at in by_time:
+            raise PlanError("time_duplicate", value=_format_time(dose.at))
+        by_time[dose.at] = dose
+    return Step(tuple(sorted(doses, key=lambda dose: dose.at)), _parse_days(days_text, value))
+
+
+def format_steps(steps: Sequence[Step]) -> str:
+    """The steps in the prescription syntax; :func:`parse_dose_steps` reads it back."""
+    return ", ".join(
+        " ".join(f"{_format_time(dose.at)}={format_mg(dose.mg)}" for dose in step.doses)
+        + f" x{step.days}"
+        for step in steps
+    )
+
+
+def parse_dose_steps(text: str) -> tuple[Step, ...]:
+    """Steps separated by commas, each ``<HH:MM>=<mg> [...] x<days>``."""
+    parts = [part for part in text.split(",") if part.strip()]
+    if len(parts) > MAX_STEPS:
+        raise PlanError("steps_count", max=str(MAX_STEPS))
+    return tuple(parse_dose_step(part) for part in parts)
 
 
 def _clean(args: Sequence[str]) -> list[str]:
@@ -292,30 +434,41 @@ def _clean(args: Sequence[str]) -> list[str]:
 
 
 def _is_time_token(token: str) -> bool:
-    return ":" in token
+    return ":" in token and "=" not in token
 
 
-def _parse_start_and_times(
-    args: list[str], today: date, usage: str
-) -> tuple[date, tuple[time, ...], list[str]]:
-    """Split ``<start> <times...> <rest...>``: the times are the tokens after the start that
-    hold a colon; the first token after the start is always read as a time."""
+def _uses_dose_syntax(tokens: Sequence[str]) -> bool:
+    return any("=" in token for token in tokens)
+
+
+def _parse_steps(args: list[str], today: date, usage: str) -> tuple[date, tuple[Step, ...]]:
+    """``<start>`` and then either the prescription syntax (``22:00=5 x3, 08:00=5 22:00=5
+    x3``) or the shorthand ``<HH:MM>[,<HH:MM>...] <mg>x<days> [...]`` (the same mg at every
+    time)."""
     if len(args) < 2:
         raise PlanError("args_missing", usage=usage)
     start = parse_start(args[0], today)
-    index = 1
-    while index < len(args) and _is_time_token(args[index]):
+    rest = args[1:]
+    if _uses_dose_syntax(rest):
+        return start, parse_dose_steps(" ".join(rest))
+    index = 0
+    while index < len(rest) and _is_time_token(rest[index]):
         index += 1
-    if index == 1:
-        parse_time(args[1])  # not a time: raises "time_format" naming it
-    times = parse_times(args[1:index])
-    return start, times, args[index:]
-
-
-def _parse_steps(tokens: Sequence[str]) -> tuple[Step, ...]:
-    if len(tokens) > MAX_STEPS:
+    if index == 0:
+        parse_time(rest[0])  # not a time: raises "time_format" naming it
+    times = parse_times(rest[:index])
+    step_tokens = rest[index:]
+    if not step_tokens:
+        if usage == "taper":
+            raise PlanError("taper_empty")
+        raise PlanError("args_missing", usage=usage)
+    if len(step_tokens) > MAX_STEPS:
         raise PlanError("steps_count", max=str(MAX_STEPS))
-    return tuple(parse_step(token) for token in tokens)
+    steps = []
+    for token in step_tokens:
+        mg, days = parse_step(token)
+        steps.append(Step.same_at(times, mg, days))
+    return start, tuple(steps)
 
 
 def parse_standard_command(args: Sequence[str], today: date) -> Plan:
@@ -348,39 +501,33 @@ def parse_standard_command(args: Sequence[str], today: date) -> Plan:
     return Plan(
         kind="standard",
         start=start,
-        times=times,
-        steps=standard_steps(target),
+        steps=standard_steps(times, target),
         ends_after_last_step=False,
     )
 
 
 def parse_custom_command(args: Sequence[str], today: date) -> Plan:
-    """``/schedule custom <start> <HH:MM>[,<HH:MM>...] <mg>x<days> [...]`` (args after "custom")."""
+    """``/schedule custom <start> <steps>`` (args after "custom"): see :func:`_parse_steps`."""
     tokens = _clean(args)
-    if len(tokens) < 3:
+    if len(tokens) < 2:
         raise PlanError("args_missing", usage="custom")
-    start, times, rest = _parse_start_and_times(tokens, today, "custom")
-    if not rest:
-        raise PlanError("args_missing", usage="custom")
-    steps = _parse_steps(rest)
-    return Plan(kind="custom", start=start, times=times, steps=steps, ends_after_last_step=False)
+    start, steps = _parse_steps(tokens, today, "custom")
+    return Plan(kind="custom", start=start, steps=steps, ends_after_last_step=False)
 
 
 def parse_taper_command(args: Sequence[str], today: date) -> Plan:
-    """``/taper <start> <HH:MM>[,<HH:MM>...] <mg>x<days> [...] [stop]``.
+    """``/taper <start> <steps> [stop]``.
 
-    Steps must not increase. A final ``stop`` ends the plan after the last step; otherwise the
-    last step's dose continues until the user changes the plan.
+    The daily total must not rise from one step to the next (a step may drop a dose time
+    before the others are lowered). A final ``stop`` ends the plan after the last step;
+    otherwise the last step's doses continue until the user changes the plan.
     """
     tokens = _clean(args)
     ends = bool(tokens) and tokens[-1].lower() == _STOP_WORD
     if ends:
         tokens.pop()
-    start, times, rest = _parse_start_and_times(tokens, today, "taper")
-    if not rest:
-        raise PlanError("taper_empty")
-    steps = _parse_steps(rest)
-    for token, previous, step in zip(rest[1:], steps[:-1], steps[1:], strict=True):
-        if step.mg > previous.mg:
-            raise PlanError("taper_increases", value=token)
-    return Plan(kind="taper", start=start, times=times, steps=steps, ends_after_last_step=ends)
+    start, steps = _parse_steps(tokens, today, "taper")
+    for number, (previous, step) in enumerate(pairwise(steps), start=2):
+        if step.daily_mg > previous.daily_mg:
+            raise PlanError("taper_increases", value=str(number))
+    return Plan(kind="taper", start=start, steps=steps, ends_after_last_step=ends)

@@ -65,7 +65,7 @@ class DoseSlot:
 
     due_utc: datetime  # aware, UTC
     local_date: date  # the plan day this dose belongs to
-    local_time: time  # the planned wall time (as in plan.times)
+    local_time: time  # the planned wall time (as in the step's doses)
     mg: Decimal
     step_number: int  # 1-based; during maintenance the number of the last step
     step_count: int
@@ -133,7 +133,6 @@ def slots_between(
     if plan.ends_after_last_step:
         last_day = min(last_day, plan.last_step_day())
 
-    last_time = len(plan.times) - 1
     slots: list[DoseSlot] = []
     day = first_day
     while day <= last_day:
@@ -144,16 +143,17 @@ def slots_between(
         number, step, day_in_step = found
         maintenance = offset >= index.total
         last_step_day = offset == index.total - 1
-        for position, at in enumerate(plan.times):
-            due = local_to_utc(day, at, zone)
+        last_time = len(step.doses) - 1
+        for position, dose in enumerate(step.doses):
+            due = local_to_utc(day, dose.at, zone)
             if not start_utc <= due < end_utc:
                 continue
             slots.append(
                 DoseSlot(
                     due_utc=due,
                     local_date=day,
-                    local_time=at,
-                    mg=step.mg,
+                    local_time=dose.at,
+                    mg=dose.mg,
                     step_number=number,
                     step_count=step_count,
                     day_number=offset + 1,

@@ -37,5 +37,4 @@ def format_tablets(count: Fraction) -> str:
 
 def unmakeable_doses(plan: Plan, strength_mg: Decimal, scored: bool) -> list[Decimal]:
     """The plan's doses that whole (or, if scored, half) tablets of this strength cannot make."""
-    doses = sorted({step.mg for step in plan.steps})
-    return [mg for mg in doses if tablets_for(mg, strength_mg, scored) is None]
+    return [mg for mg in plan.all_mg() if tablets_for(mg, strength_mg, scored) is None]

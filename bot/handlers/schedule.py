@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from itertools import pairwise
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -19,6 +18,7 @@ from bot.domain.plans import (
     Plan,
     PlanCheck,
     PlanError,
+    big_drop,
     format_mg,
     parse_custom_command,
     parse_mg,
@@ -245,11 +245,17 @@ def _check_text(pack: ContentPack, plan: Plan, check: PlanCheck) -> Html:
     if check is PlanCheck.HIGH_DAILY:
         return pack.text("schedule.high_dose", daily=format_mg(plan.max_daily_total()))
     if check is PlanCheck.ABOVE_LABEL_INTAKE:
-        return pack.text("schedule.above_label_intake", mg=format_mg(max(s.mg for s in plan.steps)))
+        return pack.text("schedule.above_label_intake", mg=format_mg(max(plan.all_mg())))
     if check is PlanCheck.FAST_TAPER:
         return pack.text("schedule.fast_taper", days=plan.titration_days())
-    earlier, later = next((a, b) for a, b in pairwise(plan.steps) if b.mg * 2 < a.mg)
-    return pack.text("schedule.big_drop", from_mg=format_mg(earlier.mg), to_mg=format_mg(later.mg))
+    drop = big_drop(plan)
+    assert drop is not None
+    earlier, later = drop
+    return pack.text(
+        "schedule.big_drop",
+        from_mg=format_mg(earlier.daily_mg),
+        to_mg=format_mg(later.daily_mg),
+    )
 
 
 # ----------------------------------------------------------------- views

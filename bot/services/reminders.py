@@ -339,12 +339,12 @@ class ReminderService:
 
     def _reminder_body(self, due: DueEvent) -> Html:
         pack = self._content.pack
-        lines: list[str] = [dose_line(pack, due)]
+        lines: list[str] = [dose_line(pack, due, self._zone(due.timezone))]
         tablets = tablets_line(pack, due)
         if tablets:
             lines.append(tablets)
         body = "\n".join(lines)
-        notice = step_notice(pack, due, due.doses_per_day)
+        notice = step_notice(pack, due)
         return Html(f"{body}\n\n{notice}" if notice else body)
 
     def _add_earlier_missed(self, parts: list[str], user_id: int) -> None:

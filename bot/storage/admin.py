@@ -57,7 +57,8 @@ def _span(row: Row) -> PlanSpan | None:
     """Decoded without building the whole plan: segments read every user's."""
     if row["kind"] is None:
         return None
-    days = sum(int(step.partition("x")[2]) for step in row["steps"].split(","))
+    # Only the span is needed: each step ends in "x<days>" (see bot.domain.plans.format_steps).
+    days = sum(int(step.rpartition("x")[2]) for step in row["steps"].split(","))
     last_step_day = date.fromisoformat(row["start_date"]) + timedelta(days=days - 1)
     return PlanSpan(row["kind"], last_step_day, bool(row["ends_after_last_step"]))
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
-from bot.domain.plans import Plan, PlanKind, Step, format_mg
+from bot.domain.plans import Plan, PlanKind, Step, format_mg, format_steps, parse_dose_steps
 from bot.domain.schedule import DoseSlot
 from bot.storage.db import Database, Row, Transaction
 
@@ -123,8 +124,7 @@ class DueEvent:
     region: str | None
     tablet_mg: Decimal | None
     tablet_scored: bool
-    doses_per_day: int
-    previous_step_mg: Decimal | None  # mg per dose of the step before this one, if any
+    steps: tuple[Step, ...]  # the plan's steps, for step-change notices and check-ins
 
 
 def _event(row: Row) -> DoseEvent:
@@ -165,30 +165,21 @@ def _due(row: Row) -> DueEvent:
         region=row["region"],
         tablet_mg=Decimal(row["tablet_mg"]) if row["tablet_mg"] else None,
         tablet_scored=bool(row["tablet_scored"]),
-        doses_per_day=len(row["plan_times"].split(",")),
-        previous_step_mg=_previous_step_mg(row["plan_steps"], event.step_number),
+        steps=plan_steps(row["plan_steps"]),
     )
 
 
-def _previous_step_mg(steps: str, step_number: int) -> Decimal | None:
-    if step_number < 2:
-        return None
-    parts = steps.split(",")
-    if step_number - 2 >= len(parts):
-        return None
-    return Decimal(parts[step_number - 2].split("x")[0])
+@lru_cache(maxsize=4096)
+def plan_steps(text: str) -> tuple[Step, ...]:
+    """The steps column, parsed once per distinct text: a burst reads the same few plans."""
+    return parse_dose_steps(text)
 
 
 def _plan(row: Row) -> StoredPlan:
-    steps = tuple(
-        Step(mg=Decimal(mg), days=int(days))
-        for mg, days in (part.split("x") for part in row["steps"].split(","))
-    )
     plan = Plan(
         kind=row["kind"],
         start=date.fromisoformat(row["start_date"]),
-        times=tuple(time.fromisoformat(part) for part in row["times"].split(",")),
-        steps=steps,
+        steps=plan_steps(row["steps"]),
         ends_after_last_step=bool(row["ends_after_last_step"]),
     )
     return StoredPlan(
@@ -252,8 +243,7 @@ async def _cancel_future(tx: Transaction, user_id: int, now: datetime) -> None:
 # The due scan: a range read of the partial index on next_action_at, then primary-key joins.
 DUE_SCAN_SQL = (
     "SELECT dose_events.*, plans.kind AS plan_kind,"
-    " plans.ends_after_last_step AS plan_ends, plans.times AS plan_times,"
-    " plans.steps AS plan_steps,"
+    " plans.ends_after_last_step AS plan_ends, plans.steps AS plan_steps,"
     " users.timezone, users.region, users.tablet_mg, users.tablet_scored"
     " FROM dose_events JOIN plans USING (plan_id)"
     " JOIN users ON users.user_id = dose_events.user_id"
@@ -303,8 +293,9 @@ class DoseStore:
                     user_id,
                     plan.kind,
                     plan.start.isoformat(),
-                    ",".join(at.strftime("%H:%M") for at in plan.times),
-                    ",".join(f"{format_mg(step.mg)}x{step.days}" for step in plan.steps),
+                    # Every dose time the plan uses (for reading by eye); the steps say which.
+                    ",".join(at.strftime("%H:%M") for at in plan.all_times()),
+                    format_steps(plan.steps),
                     int(plan.ends_after_last_step),
                     to_unix(now) if high_dose_confirmed else None,
                     to_unix(materialized_until),
