@@ -203,3 +203,56 @@ async def test_uneven_doses_by_buttons_free_typing_and_a_taper(bot: RunningBot) 
     assert "<b>10 mg</b> at 22:00" in night["text"]
     saved = await save_plan(bot, USER, f"/taper tomorrow {TAPER_DROPS_A_TIME} stop", confirm=False)
     assert "Saved" in saved
+
+
+async def test_the_night_first_build_up_by_buttons(bot: RunningBot) -> None:
+    """The guided path: dose times, then the mg at each time and the days, step by step,
+    with a running summary; the saved plan is the one typed above."""
+    await bot.onboard(USER, zone="Europe/Berlin")
+    await bot.say(USER, "/schedule")
+
+    async def tap_button(data: str) -> str:
+        [text] = await bot.press(USER, bot.last_message(USER)["message_id"], data, replies=1)
+        return text
+
+    await tap_button("sched:doses")
+    await tap_button("sched:dstart:tomorrow")
+    ask = await tap_button("sched:dtimes:2")  # 08:00 14:00 22:00
+    assert "<b>Step 1</b>: how many mg at <b>08:00</b>?" in ask
+    for mg in ("0", "0"):
+        await tap_button(f"sched:dmg:{mg}")
+    days = await tap_button("sched:dmg:5")
+    assert "<b>Step 1</b>: 5 mg at 22:00. For how many days?" in days
+    more = await tap_button("sched:ddays:3")
+    assert "Step 1, 3 day(s): 5 mg at 22:00" in more
+    await tap_button("sched:dnext")
+    for mg in ("5", "0", "5"):
+        last = await tap_button(f"sched:dmg:{mg}")
+    assert "5 mg twice a day (08:00, 22:00)" in last
+    await tap_button("sched:ddays:3")
+    await tap_button("sched:dnext")
+    for mg in ("5", "5", "5"):
+        await tap_button(f"sched:dmg:{mg}")
+    await tap_button("sched:ddays:3")
+    summary = await tap_button("sched:ddone")
+    assert "Please check your plan" in summary
+    assert (
+        "Step 2, Thu 15 Jan 2026 to Sat 17 Jan 2026 (3 days): 5 mg twice a day (08:00, 22:00),"
+        " 10 mg a day"
+    ) in summary
+    [saved] = await bot.press(USER, bot.last_message(USER)["message_id"], "plan:save", replies=1)
+    assert "Mon 12 Jan 22:00" in saved
+    stored = await bot.services.doses.active_plan(USER)
+    assert stored is not None
+    typed = parse_custom_command(["2026-01-12", *NIGHT_FIRST.split()], date(2026, 1, 11))
+    assert stored.plan.steps == typed.steps
+
+
+async def test_a_step_with_no_dose_is_asked_again(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="UTC")
+    await bot.say(USER, "/schedule")
+    for data in ("sched:doses", "sched:dstart:today", "sched:dtimes:0"):
+        await bot.press(USER, bot.last_message(USER)["message_id"], data, replies=1)
+    texts = await bot.press(USER, bot.last_message(USER)["message_id"], "sched:dmg:0", replies=2)
+    assert "A step needs at least one dose" in texts[0]
+    assert "<b>Step 1</b>: how many mg at <b>22:00</b>?" in texts[1]

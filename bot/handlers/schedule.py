@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,16 +14,21 @@ from bot.content import ContentPack, Html
 from bot.context import BotContext
 from bot.domain.missed import MissedAction, MissedAdvice
 from bot.domain.plans import (
+    MAX_STEPS,
     STANDARD_STEP_MG,
+    Dose,
     Plan,
     PlanCheck,
     PlanError,
+    Step,
     big_drop,
     format_mg,
     parse_custom_command,
     parse_mg,
     parse_standard_command,
+    parse_start,
     parse_taper_command,
+    parse_time,
     prescriber_checks,
 )
 from bot.domain.tablets import unmakeable_doses
@@ -41,11 +46,43 @@ from bot.handlers.facts import send_topic
 from bot.handlers.onboarding import consented_user
 from bot.messages import MESSAGES
 from bot.storage.users import User
-from bot.views import local_when, missed_advice_text, plan_summary, today_view
+from bot.views import doses_text, local_when, missed_advice_text, plan_summary, today_view
 
 GUIDE = "schedule_guide"
+DOSE_GUIDE = "dose_guide"
 PENDING = "pending_plan"
 TIME_PRESETS = ("08:00,14:00,20:00", "07:00,13:00,19:00", "09:00,15:00,21:00", "08:00,16:00,23:00")
+# The guided "different doses at different times" path: the dose times of the whole plan (a
+# step may leave some out), then the mg at each time and the days, step by step.
+DOSE_TIME_PRESETS = (
+    "22:00",
+    "08:00,22:00",
+    "08:00,14:00,22:00",
+    "08:00,14:00,20:00",
+    "08:00,12:00,16:00,20:00",
+)
+DOSE_MG_CHOICES = ("2.5", "5", "7.5", "10", "15", "20")
+STEP_DAY_CHOICES = (1, 2, 3, 4, 5, 7, 10, 14)
+DOSE_GUIDE_STEPS = frozenset({"doses", "dstart", "dtimes", "dmg", "ddays", "dnext", "ddone"})
+
+
+@dataclass
+class DoseGuide:
+    """The plan being built by buttons: ``steps`` done so far and the ``current`` one."""
+
+    start: str  # "today" or "tomorrow"
+    times: list[str] = field(default_factory=list)
+    steps: list[tuple[dict[str, str], int]] = field(default_factory=list)
+    current: dict[str, str] = field(default_factory=dict)  # time -> mg ("0": no dose)
+
+    def next_time(self) -> str | None:
+        return next((at for at in self.times if at not in self.current), None)
+
+    def step_of(self, doses: dict[str, str], days: int) -> Step:
+        chosen = [
+            Dose(parse_time(at), parse_mg(mg)) for at, mg in sorted(doses.items()) if mg != "0"
+        ]
+        return Step(tuple(chosen), days)
 
 
 @dataclass
@@ -72,8 +109,9 @@ async def schedule_command(update: Update, context: BotContext) -> None:
                 [
                     [
                         (pack.text("schedule.button_standard"), "sched:standard"),
-                        (pack.text("schedule.button_custom"), "sched:custom"),
-                    ]
+                    ],
+                    [(pack.text("schedule.button_doses"), "sched:doses")],
+                    [(pack.text("schedule.button_custom"), "sched:custom")],
                 ]
             ),
         )
@@ -152,6 +190,9 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
                 ]
             ),
         )
+    elif step in DOSE_GUIDE_STEPS:
+        await _dose_guide_pressed(update, context, step, value[0] if value else "")
+        return
     elif step == "start" and value and value[0] in ("today", "tomorrow"):
         guide["start"] = value[0]
         presets = [(preset.replace(",", " "), f"sched:times:{preset}") for preset in TIME_PRESETS]
@@ -176,6 +217,127 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
         await _offer(update, context, plan)
     else:
         await reply(update, pack.text("schedule.expired"))
+
+
+async def _dose_guide_pressed(update: Update, context: BotContext, step: str, value: str) -> None:
+    """One tap of the "different doses at different times" path; each answer asks the next."""
+    pack = context.services.pack
+    data = _user_data(context)
+    guide = data.get(DOSE_GUIDE)
+    if step == "doses":
+        await reply(
+            update,
+            pack.text("schedule.ask_start"),
+            keyboard(
+                [
+                    [
+                        (pack.text("schedule.button_today"), "sched:dstart:today"),
+                        (pack.text("schedule.button_tomorrow"), "sched:dstart:tomorrow"),
+                    ]
+                ]
+            ),
+        )
+        return
+    if step == "dstart" and value in ("today", "tomorrow"):
+        data[DOSE_GUIDE] = DoseGuide(start=value)
+        presets = [
+            (preset.replace(",", " "), f"sched:dtimes:{index}")
+            for index, preset in enumerate(DOSE_TIME_PRESETS)
+        ]
+        await reply(update, pack.text("schedule.ask_dose_times"), keyboard(chunked(presets, 1)))
+        return
+    if not isinstance(guide, DoseGuide):
+        await reply(update, pack.text("schedule.expired"))
+        return
+    if step == "dtimes" and value.isdigit() and int(value) < len(DOSE_TIME_PRESETS):
+        guide.times = DOSE_TIME_PRESETS[int(value)].split(",")
+        await _ask_dose_mg(update, context, guide)
+    elif step == "dmg" and (value == "0" or value in DOSE_MG_CHOICES):
+        at = guide.next_time()
+        if at is None:
+            await reply(update, pack.text("schedule.expired"))
+            return
+        guide.current[at] = value
+        if guide.next_time() is not None:
+            await _ask_dose_mg(update, context, guide)
+        elif all(mg == "0" for mg in guide.current.values()):
+            guide.current = {}
+            number = len(guide.steps) + 1
+            await reply(update, pack.text("schedule.step_needs_a_dose", step=number))
+            await _ask_dose_mg(update, context, guide)
+        else:
+            days = [
+                (pack.text("schedule.days_button", days=days), f"sched:ddays:{days}")
+                for days in STEP_DAY_CHOICES
+            ]
+            step_text = doses_text(pack, guide.step_of(guide.current, 1))
+            text = pack.text(
+                "schedule.ask_step_days",
+                summary=_guide_summary(pack, guide),
+                step=len(guide.steps) + 1,
+                doses=step_text,
+            )
+            await reply(update, text, keyboard(chunked(days, 4)))
+    elif step == "ddays" and value.isdigit() and int(value) in STEP_DAY_CHOICES and guide.current:
+        guide.steps.append((guide.current, int(value)))
+        guide.current = {}
+        buttons = [[(pack.text("schedule.button_done"), "sched:ddone")]]
+        if len(guide.steps) < MAX_STEPS:
+            add = pack.text("schedule.button_add_step", step=len(guide.steps) + 1)
+            buttons.insert(0, [(add, "sched:dnext")])
+        text = pack.text("schedule.ask_next_step", summary=_guide_summary(pack, guide))
+        await reply(update, text, keyboard(buttons))
+    elif step == "dnext" and guide.steps and not guide.current:
+        await _ask_dose_mg(update, context, guide)
+    elif step == "ddone" and guide.steps:
+        services = context.services
+        user = await services.users.get(user_id(update))
+        today = services.reminders.today(
+            services.reminders.zone_for(user.timezone if user else None)
+        )
+        start = parse_start(guide.start, today)
+        plan = Plan(
+            kind="custom",
+            start=start,
+            steps=tuple(guide.step_of(doses, days) for doses, days in guide.steps),
+            ends_after_last_step=False,
+        )
+        del data[DOSE_GUIDE]
+        await _offer(update, context, plan)
+    else:
+        await reply(update, pack.text("schedule.expired"))
+
+
+async def _ask_dose_mg(update: Update, context: BotContext, guide: DoseGuide) -> None:
+    pack = context.services.pack
+    at = guide.next_time()
+    assert at is not None
+    choices = [(pack.text("schedule.button_no_dose"), "sched:dmg:0")] + [
+        (pack.text("schedule.mg_button", mg=mg), f"sched:dmg:{mg}") for mg in DOSE_MG_CHOICES
+    ]
+    text = pack.text(
+        "schedule.ask_dose_mg",
+        summary=_guide_summary(pack, guide),
+        step=len(guide.steps) + 1,
+        time=at,
+    )
+    await reply(update, text, keyboard(chunked(choices, 4)))
+
+
+def _guide_summary(pack: ContentPack, guide: DoseGuide) -> Html:
+    """The running summary above each question; empty before the first step is done."""
+    if not guide.steps:
+        return Html("")
+    lines = [
+        pack.text(
+            "schedule.step_so_far_line",
+            step=number,
+            days=days,
+            doses=doses_text(pack, guide.step_of(doses, days)),
+        )
+        for number, (doses, days) in enumerate(guide.steps, start=1)
+    ]
+    return pack.text("schedule.step_so_far", steps=Html("\n".join(lines)))
 
 
 async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
