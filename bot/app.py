@@ -33,7 +33,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import DoseButton
+from bot.callbacks import CheckInButton, DoseButton, HoldButton
 from bot.clock import Clock, SystemClock
 from bot.commands import ADMIN_COMMANDS, PATIENT_COMMANDS, describe
 from bot.config import ConfigError, Settings
@@ -42,6 +42,7 @@ from bot.context import SERVICES_KEY, BotContext, Services
 from bot.domain.flood import FloodGuard
 from bot.handlers import (
     admin,
+    checkins,
     doses,
     errors,
     facts,
@@ -56,6 +57,7 @@ from bot.metrics import Metrics, MetricsServer
 from bot.services.admin import AdminService
 from bot.services.audience import Audience
 from bot.services.broadcasts import BroadcastService
+from bot.services.checkins import CheckInService
 from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
 from bot.services.pacing import SendPacer
@@ -64,6 +66,7 @@ from bot.services.reminders import ReminderService
 from bot.services.retention import RetentionService
 from bot.storage.admin import AdminStore
 from bot.storage.broadcasts import BroadcastStore
+from bot.storage.checkins import CheckInStore
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
 from bot.storage.privacy import PrivacyStore
@@ -135,6 +138,8 @@ def register_handlers(application: BotApplication) -> None:
         "pause": schedule.pause_command,
         "resume": schedule.resume_command,
         "tablets": schedule.tablets_command,
+        "checkin": checkins.checkin_command,
+        "progress": checkins.progress_command,
         "mydata": privacy.mydata_command,
         "deleteme": privacy.deleteme_command,
     }
@@ -152,6 +157,8 @@ def register_handlers(application: BotApplication) -> None:
         r"^region:": onboarding.region_pressed,
         r"^fact:": facts.topic_pressed,
         DoseButton.PATTERN: doses.dose_pressed,
+        CheckInButton.PATTERN: checkins.checkin_pressed,
+        HoldButton.PATTERN: checkins.hold_pressed,
         r"^sched:": schedule.guide_pressed,
         r"^plan:(save|save_high|cancel)$": schedule.plan_decision_pressed,
         r"^erase:": privacy.erase_pressed,
@@ -207,10 +214,12 @@ def _build_services(
     pacer = SendPacer()
     metrics = Metrics()
     missed = MissedDoses(dose_store)
+    checkins = CheckInService(CheckInStore(db), dose_store, clock)
     assert application.job_queue is not None
     reminders = ReminderService(
         doses=dose_store,
         missed=missed,
+        checkins=checkins,
         users=users,
         content=content,
         clock=clock,
@@ -247,6 +256,7 @@ def _build_services(
         doses=dose_store,
         reminders=reminders,
         missed=missed,
+        checkins=checkins,
         pacer=pacer,
         privacy=PrivacyService(privacy_store, clock),
         retention=RetentionService(

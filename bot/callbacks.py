@@ -49,3 +49,50 @@ class DoseButton:
             if known == answer:
                 return cls(int(match.group(1)), known)
         return None  # pragma: no cover - the pattern only admits known answers
+
+
+_CHECKIN_QUESTIONS = ("stiffness", "drowsiness", "dizziness", "weakness", "nausea", "note")
+
+
+@dataclass(frozen=True)
+class CheckInButton:
+    """An answer in a check-in: ``ci:<check-in id>:<question>:<value>`` (value "-" for Skip)."""
+
+    PATTERN: ClassVar[str] = r"^ci:"
+    _FORMAT: ClassVar[re.Pattern[str]] = re.compile(
+        r"^ci:(\d{1,18}):(" + "|".join(_CHECKIN_QUESTIONS) + r"):(\d{1,2}|-)$"
+    )
+
+    checkin_id: int
+    question: str
+    value: str
+
+    def pack(self) -> str:
+        return _checked(f"ci:{self.checkin_id}:{self.question}:{self.value}")
+
+    @classmethod
+    def unpack(cls, data: str | None) -> CheckInButton | None:
+        match = cls._FORMAT.match(data or "")
+        if match is None:
+            return None
+        return cls(int(match.group(1)), match.group(2), match.group(3))
+
+
+@dataclass(frozen=True)
+class HoldButton:
+    """After a check-in: ``hold:<check-in id>:<days>``; 0 days is "carry on as planned", and
+    "ask" opens the choice of days."""
+
+    PATTERN: ClassVar[str] = r"^hold:"
+    _FORMAT: ClassVar[re.Pattern[str]] = re.compile(r"^hold:(\d{1,18}):(\d|ask)$")
+
+    checkin_id: int
+    days: str
+
+    def pack(self) -> str:
+        return _checked(f"hold:{self.checkin_id}:{self.days}")
+
+    @classmethod
+    def unpack(cls, data: str | None) -> HoldButton | None:
+        match = cls._FORMAT.match(data or "")
+        return cls(int(match.group(1)), match.group(2)) if match else None

@@ -11,7 +11,7 @@ from bot.content import TOPICS, ContentPack
 # (group key, commands in the order shown). The heading of a group is ``help.group_<key>``.
 PATIENT_COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("plan", ("schedule", "plan", "taper", "pause", "resume", "tablets")),
-    ("doses", ("today", "missed")),
+    ("doses", ("today", "missed", "checkin", "progress")),
     ("facts", ("facts", *(topic for topic in TOPICS if topic != "missed"))),
     ("data", ("mydata", "deleteme")),
     ("settings", ("start", "timezone", "announcements", "help")),

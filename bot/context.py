@@ -14,6 +14,7 @@ from bot.domain.flood import FloodGuard
 from bot.metrics import Metrics
 from bot.services.admin import AdminService
 from bot.services.broadcasts import BroadcastService
+from bot.services.checkins import CheckInService
 from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
 from bot.services.pacing import SendPacer
@@ -35,6 +36,7 @@ class Services:
     doses: DoseStore
     reminders: ReminderService
     missed: MissedDoses
+    checkins: CheckInService
     pacer: SendPacer
     privacy: PrivacyService
     retention: RetentionService

@@ -101,7 +101,7 @@ async def test_first_day_clicked_through_in_a_browser(page: Page, tmp_path: Path
     await page.click(".keyboard button", "08:00 14:00 20:00")
     await page.click(".keyboard button", "20 mg")
     summary = await last_bot_text(page, "Save plan")
-    assert "5 mg × 3" in summary
+    assert "5 mg three times a day" in summary
     await screenshot(page, shots / "demo-plan.png")
     await page.click(".keyboard button", "Save plan")
     saved = await last_bot_text(page, "Saved. Your first reminder")

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.checkins import asks_before_increase
 from bot.domain.plans import (
     Dose,
     Plan,
@@ -171,8 +172,15 @@ async def test_night_first_build_up_reminds_exactly_as_prescribed(bot: RunningBo
     assert stored is not None
     slots = slots_between(stored.plan, zone, bot.clock.now(), datetime(2026, 4, 2, tzinfo=UTC))
     assert len(slots) == 3 + 6 + 9
+    checkins = 0
     for slot in slots:
-        [reminder] = await advance_until_messages(bot, USER, slot.due_utc)
+        asks = asks_before_increase(
+            stored.plan.steps, slot.step_number, slot.day_number, slot.local_time
+        )
+        reminder, *after = await advance_until_messages(
+            bot, USER, slot.due_utc, count=2 if asks else 1
+        )
+        checkins += len(after)
         local = slot.due_utc.astimezone(zone).strftime("%H:%M")
         assert f"<b>5 mg</b> at {local}" in reminder["text"]
         assert local == slot.local_time.strftime("%H:%M")  # no time falls in the gap
@@ -183,6 +191,7 @@ async def test_night_first_build_up_reminds_exactly_as_prescribed(bot: RunningBo
             assert "15 mg a day" in reminder["text"]
         await tap(bot, USER, reminder, "taken")
     assert len(_reminder_times(bot)) == len(slots)
+    assert checkins == 2  # the evening before each of the two increases
 
 
 async def test_uneven_doses_by_buttons_free_typing_and_a_taper(bot: RunningBot) -> None:

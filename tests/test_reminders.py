@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.checkins import asks_before_increase
 from bot.domain.plans import parse_standard_command
 from bot.domain.schedule import slots_between
 from tests.conftest import RunningBot
@@ -51,7 +52,16 @@ async def test_full_standard_titration_in_simulated_time(bot: RunningBot) -> Non
     )
     assert len(slots) == 36 + 3  # 12 titration days and the first maintenance day
     for slot in slots:
-        [reminder] = await advance_until_messages(bot, USER, slot.due_utc)
+        checkin = asks_before_increase(
+            plan.steps, slot.step_number, slot.day_number, slot.local_time
+        )
+        reminder, *after = await advance_until_messages(
+            bot, USER, slot.due_utc, count=2 if checkin else 1
+        )
+        # The last dose before each increase is followed by the step check-in.
+        assert [m["text"].startswith("📝 <b>Check-in before your next step") for m in after] == (
+            [True] if checkin else []
+        )
         text = reminder["text"]
         mg = f"{slot.mg.normalize():f}"
         at = slot.local_time.strftime("%H:%M")

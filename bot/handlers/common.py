@@ -64,6 +64,18 @@ async def drop_buttons(query: CallbackQuery) -> None:
             raise
 
 
+async def edit_query_message(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace the pressed message's text and buttons; a replayed press that would change
+    nothing ("message is not modified") is not an error."""
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+
+
 def shorten(text: str, limit: int = 40) -> str:
     """User text quoted back in a reply: cut so the reply stays well inside one message."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

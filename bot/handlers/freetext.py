@@ -8,6 +8,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.content import Html
 from bot.context import BotContext
 from bot.domain.redflags import Intent, Recognised, classify
+from bot.handlers.checkins import take_note
 from bot.handlers.common import event, reply
 from bot.views import emergency_reply
 
@@ -28,6 +29,8 @@ async def private_chats_only(update: Update, context: BotContext) -> None:
 async def free_text(update: Update, context: BotContext) -> None:
     """Emergency first, then ran out / stopped, then the wish to stop; a question about any
     of them also gets the matching quick-fact topic after the answer."""
+    if await take_note(update, context):  # a check-in was waiting for this note
+        return
     pack = context.services.pack
     message = update.effective_message
     assert message is not None

@@ -20,13 +20,16 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Job, JobQueue
 
+from bot.checkin_views import checkin_intro, checkin_question
 from bot.clock import Clock
 from bot.content import ContentHolder, Html
+from bot.domain.checkins import asks_before_increase
 from bot.domain.missed import SEVERAL_MISSED, MissedAction, Record, missed_in_a_row
 from bot.domain.plans import Plan, format_mg
 from bot.domain.schedule import slots_between
 from bot.domain.timezones import TimezoneError, parse_timezone
 from bot.metrics import Metrics
+from bot.services.checkins import CheckInService
 from bot.services.missed import MissedDoses, past_dose
 from bot.services.pacing import Priority, SendPacer
 from bot.storage.doses import Action, DoseEvent, DoseStore, DueEvent, Status, StoredPlan
@@ -69,6 +72,7 @@ class ReminderService:
         *,
         doses: DoseStore,
         missed: MissedDoses,
+        checkins: CheckInService,
         users: UserStore,
         content: ContentHolder,
         clock: Clock,
@@ -80,6 +84,7 @@ class ReminderService:
     ) -> None:
         self._doses = doses
         self._missed = missed
+        self._checkins = checkins
         self._users = users
         self._content = content
         self._clock = clock
@@ -304,12 +309,38 @@ class ReminderService:
         )
         lateness = (sent_at - event.due_at).total_seconds()
         self._metrics.reminder_delivered(lateness)
+        if not event.is_maintenance and asks_before_increase(
+            due.steps, event.step_number, event.day_number, event.local_time
+        ):
+            await self._ask_checkin(due)
         log.info(
             "reminder_sent event=%d user=%d lateness_s=%.1f repeat=%d",
             event.event_id,
             event.user_id,
             lateness,
             int(event.resend_as_repeat),
+        )
+
+    async def _ask_checkin(self, due: DueEvent) -> None:
+        """The evening before an increase: how is the patient doing at this step? Best effort:
+        a check-in that cannot be delivered is simply not asked (the reminder was)."""
+        zone = self._zone(due.timezone)
+        started = await self._checkins.start(
+            due.event.user_id, zone, step_number=due.event.step_number, before_increase=True
+        )
+        if started is None:
+            return
+        checkin, stored = started
+        if stored.plan_id != due.event.plan_id:
+            return
+        pack = self._content.pack
+        text, markup = checkin_question(pack, checkin, checkin_intro(pack, checkin, stored.plan))
+        outcome = await self._send(due.event.user_id, text, markup)
+        log.info(
+            "checkin_sent checkin=%d user=%d delivered=%d",
+            checkin.checkin_id,
+            due.event.user_id,
+            int(outcome.message_id is not None),
         )
 
     async def _several_missed_warning(self, due: DueEvent, now: datetime) -> Html | None:

@@ -11,6 +11,7 @@ with the outcome unknown, so the reminder is sent again, marked as a repeat.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -310,6 +311,58 @@ class DoseStore:
             "SELECT * FROM plans WHERE user_id = ? AND superseded_at IS NULL", (user_id,)
         )
         return _plan(row) if row else None
+
+    async def hold_step(
+        self,
+        stored: StoredPlan,
+        held: Plan,
+        *,
+        step_number: int,
+        extra_days: int,
+        checkin_id: int | None,
+        chosen_by: int,
+        now: datetime,
+    ) -> bool:
+        """Make ``held`` (the plan with one step longer) the plan, and record who chose it.
+
+        The caller regenerates the coming doses. False if the plan was replaced meanwhile.
+        """
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE plans SET steps = ? WHERE plan_id = ? AND superseded_at IS NULL",
+                (format_steps(held.steps), stored.plan_id),
+            )
+            if not changed:
+                return False
+            await tx.execute(
+                "INSERT INTO holds (user_id, plan_id, step_number, extra_days, chosen_by,"
+                " chosen_at, checkin_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    stored.user_id,
+                    stored.plan_id,
+                    step_number,
+                    extra_days,
+                    chosen_by,
+                    to_unix(now),
+                    checkin_id,
+                ),
+            )
+        return True
+
+    async def step_counts(
+        self, user_id: int, plan_id: int, now: datetime
+    ) -> dict[int, Counter[str]]:
+        """Per step: how many doses already due were taken, skipped, and so on."""
+        rows = await self._db.fetch_all(
+            "SELECT step_number, status, COUNT(*) FROM dose_events"
+            " WHERE user_id = ? AND plan_id = ? AND due_at <= ? AND status != 'cancelled'"
+            " GROUP BY step_number, status",
+            (user_id, plan_id, to_unix(now)),
+        )
+        counts: dict[int, Counter[str]] = {}
+        for step_number, status, count in rows:
+            counts.setdefault(step_number, Counter())[status] += count
+        return counts
 
     async def plans_to_extend(self, before: datetime, limit: int) -> list[StoredPlan]:
         """Active plans of reachable users whose events end before ``before``.

@@ -31,6 +31,16 @@ EXPORT_ALSO: tuple[tuple[str, str], ...] = (
         "announcements",
         "SELECT broadcast_id, status, sent_at FROM broadcast_outbox WHERE user_id = ?",
     ),
+    (
+        "checkins",
+        "SELECT plan_id, step_number, created_at, stiffness, drowsiness, dizziness, weakness,"
+        " nausea, note, completed_at FROM checkins WHERE user_id = ? ORDER BY checkin_id",
+    ),
+    (
+        "holds",
+        "SELECT plan_id, step_number, extra_days, chosen_by, chosen_at FROM holds"
+        " WHERE user_id = ? ORDER BY hold_id",
+    ),
 )
 
 # A dose event is history once nothing is left to do with it (no reminder, follow-up or send
