@@ -13,7 +13,7 @@ from bot.context import BotContext
 from bot.domain.missed import SEVERAL_MISSED
 from bot.domain.plans import format_mg
 from bot.handlers.common import event, user_id
-from bot.views import local_hhmm
+from bot.views import local_when
 
 
 async def dose_pressed(update: Update, context: BotContext) -> None:
@@ -50,11 +50,12 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
     if button.answer == "snooze":
         assert recorded.next_action_at is not None
         at = recorded.next_action_at
+    today = services.clock.now().astimezone(zone).date()
     note = pack.text(
         f"reminder.recorded_{button.answer}",
         mg=format_mg(recorded.mg),
-        due=local_hhmm(recorded.due_at, zone),
-        time=local_hhmm(at, zone),
+        due=local_when(recorded.due_at, zone, today),
+        time=local_when(at, zone, today),
     )
     if button.answer == "skip":
         in_a_row = await services.missed.in_a_row(owner, services.clock.now())

@@ -21,6 +21,7 @@ from bot.handlers.common import (
     user_id,
 )
 from bot.storage.users import User
+from bot.views import local_when
 
 CONSENT_YES = "consent:yes"
 CONSENT_NO = "consent:no"
@@ -136,10 +137,17 @@ async def _apply_zone(
     services = context.services
     pack = services.pack
     await services.users.set_timezone(user.user_id, zone.key)
-    await services.reminders.regenerate(user.user_id)
+    first = await services.reminders.regenerate(user.user_id)
     event("timezone_set", update)
-    local_time = services.clock.now().astimezone(zone).strftime("%H:%M")
-    await reply(update, pack.text(key, timezone=zone.key, local_time=local_time))
+    now = services.clock.now()
+    local_time = now.astimezone(zone).strftime("%H:%M")
+    text = pack.text(key, timezone=zone.key, local_time=local_time)
+    if first is not None:
+        # A plan's dose times are clock times: they stay 08:00 and 20:00, now in this zone.
+        when = local_when(first, zone, now.astimezone(zone).date())
+        note = pack.text("timezone.plan_moves", timezone=zone.key, next=when)
+        text = Html(f"{text}\n\n{note}")
+    await reply(update, text)
     if user.region is None:
         await reply(update, pack.text("onboarding.ask_region"), _region_keyboard(services))
 

@@ -96,7 +96,10 @@ class ReminderService:
         self._run_again = False
         self._wake_job: Job | None = None  # type: ignore[type-arg]
         self._sweep_job: Job | None = None  # type: ignore[type-arg]
+        # Per user, in the current pass: doses passed over as missed, split by why they were
+        # late: never tried (the bot itself was down) or tried and not delivered.
         self._earlier_missed: Counter[int] = Counter()
+        self._earlier_missed_down: Counter[int] = Counter()
         self._metrics = metrics or Metrics()
         self._stopping = False
         self._pass_task: asyncio.Task[object] | None = None
@@ -189,6 +192,7 @@ class ReminderService:
                 ):
                     await self._deliver_batch(batch)
             self._earlier_missed.clear()
+            self._earlier_missed_down.clear()
             await self._arm_next()
 
     async def _arm_next(self) -> None:
@@ -244,7 +248,10 @@ class ReminderService:
                 # A later dose time has passed too: this one is simply missed; the later one
                 # speaks (or already spoke).
                 await self._doses.record_missed_notice(event.event_id, None, now)
-                self._earlier_missed[event.user_id] += 1
+                if event.attempts == 0:
+                    self._earlier_missed_down[event.user_id] += 1
+                else:
+                    self._earlier_missed[event.user_id] += 1
                 log.info("dose_missed_silently event=%d user=%d", event.event_id, event.user_id)
                 return
             if advice.action is not MissedAction.TAKE_NOW:
@@ -292,6 +299,9 @@ class ReminderService:
             parts.append(self._reminder_body(due))
             if event.status is Status.SNOOZED:
                 parts.append(pack.text("reminder.snoozed", due=local_hhmm(event.due_at, zone)))
+        if event.followup_message_id is None and event.status is not Status.SNOOZED:
+            follow_up = local_hhmm(now + FOLLOW_UP_AFTER, zone)
+            parts.append(pack.text("reminder.follow_up_at", time=follow_up))
         self._add_earlier_missed(parts, event.user_id)
         several = await self._several_missed_warning(due, now)
         if several is not None:
@@ -379,6 +389,9 @@ class ReminderService:
         return Html(f"{body}\n\n{notice}" if notice else body)
 
     def _add_earlier_missed(self, parts: list[str], user_id: int) -> None:
+        down = self._earlier_missed_down.pop(user_id, 0)
+        if down:
+            parts.append(self._content.pack.text("reminder.earlier_missed_down", count=down))
         count = self._earlier_missed.pop(user_id, 0)
         if count:
             parts.append(self._content.pack.text("reminder.earlier_missed", count=count))
