@@ -33,7 +33,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import CheckInButton, DoseButton, HoldButton
+from bot.callbacks import (
+    CheckInButton,
+    ConsentButton,
+    DoseButton,
+    EraseButton,
+    FactButton,
+    HoldButton,
+    PlanButton,
+    RegionButton,
+    ScheduleButton,
+    ZoneButton,
+)
 from bot.clock import Clock, SystemClock
 from bot.commands import ADMIN_COMMANDS, PATIENT_COMMANDS, describe
 from bot.config import ConfigError, Settings
@@ -152,16 +163,16 @@ def register_handlers(application: BotApplication) -> None:
         application.add_handler(CommandHandler(name, guarded))
 
     callbacks = {
-        r"^consent:(yes|no)$": onboarding.consent_pressed,
-        r"^tz:": onboarding.zone_pressed,
-        r"^region:": onboarding.region_pressed,
-        r"^fact:": facts.topic_pressed,
-        DoseButton.PATTERN: doses.dose_pressed,
-        CheckInButton.PATTERN: checkins.checkin_pressed,
-        HoldButton.PATTERN: checkins.hold_pressed,
-        r"^sched:": schedule.guide_pressed,
-        r"^plan:(save|save_high|cancel)$": schedule.plan_decision_pressed,
-        r"^erase:": privacy.erase_pressed,
+        ConsentButton.pattern(): onboarding.consent_pressed,
+        ZoneButton.pattern(): onboarding.zone_pressed,
+        RegionButton.pattern(): onboarding.region_pressed,
+        FactButton.pattern(): facts.topic_pressed,
+        DoseButton.pattern(): doses.dose_pressed,
+        CheckInButton.pattern(): checkins.checkin_pressed,
+        HoldButton.pattern(): checkins.hold_pressed,
+        ScheduleButton.pattern(): schedule.guide_pressed,
+        PlanButton.pattern(): schedule.plan_decision_pressed,
+        EraseButton.pattern(): privacy.erase_pressed,
     }
     callbacks.update(admin.CALLBACKS)
     for pattern, callback in callbacks.items():

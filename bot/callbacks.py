@@ -1,98 +1,190 @@
 """Typed button data: each button's format lives here once, for the keyboard and the handler.
 
-Telegram carries at most 64 bytes of ``callback_data``; :meth:`pack` refuses anything longer,
-so an oversized button fails in a test rather than at Telegram.
+Like aiogram's ``CallbackData``: a button is a frozen dataclass with a prefix; ``pack()`` makes
+the ``callback_data`` (``prefix:field:field``), ``unpack()`` reads it back or returns None for
+anything that is not exactly such a button (stale, forged, mangled), and ``pattern()`` is the
+handler's filter. Telegram carries at most 64 bytes of ``callback_data``; ``pack()`` refuses
+more, so an oversized button fails in a test rather than at Telegram.
+
+The admin buttons keep their own table of patterns in ``bot/handlers/admin.py``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import ClassVar, Literal, get_args
+from dataclasses import MISSING, dataclass, fields
+from typing import ClassVar, Literal, Self, get_args, get_type_hints
 
 CALLBACK_DATA_MAX_BYTES = 64
+_MAX_INT_DIGITS = 18
+
+
+class CallbackData:
+    """Base of every typed button; subclasses name their ``prefix`` and fields.
+
+    Fields are ``int`` or ``str`` (the last field may contain ":"). A subclass checks its
+    values in ``__post_init__`` and raises ``ValueError`` for one it does not take.
+    """
+
+    prefix: ClassVar[str]
+
+    @classmethod
+    def pattern(cls) -> str:
+        return rf"^{re.escape(cls.prefix)}:"
+
+    def pack(self) -> str:
+        values = [str(getattr(self, field.name)) for field in fields(self)]  # type: ignore[arg-type]
+        data = ":".join([self.prefix, *values])
+        if len(data.encode("utf-8")) > CALLBACK_DATA_MAX_BYTES:
+            raise ValueError(f"callback_data over {CALLBACK_DATA_MAX_BYTES} bytes")
+        return data
+
+    @classmethod
+    def unpack(cls, data: str | None) -> Self | None:
+        head, sep, rest = (data or "").partition(":")
+        if head != cls.prefix or not sep:
+            return None
+        names = fields(cls)  # type: ignore[arg-type]
+        parts = rest.split(":", len(names) - 1)
+        required = [field for field in names if field.default is MISSING]
+        if not len(required) <= len(parts) <= len(names):
+            return None
+        hints = get_type_hints(cls)
+        values: dict[str, object] = {}
+        for field, raw in zip(names, parts, strict=False):
+            if hints[field.name] is int:
+                if not raw.isdigit() or len(raw) > _MAX_INT_DIGITS:
+                    return None
+                values[field.name] = int(raw)
+            else:
+                values[field.name] = raw
+        try:
+            return cls(**values)
+        except (TypeError, ValueError):
+            return None
+
+
+def _one_of(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{what} {value!r} is not one of {allowed}")
+
 
 DoseAnswer = Literal["taken", "skip", "snooze"]
 DOSE_ANSWERS: tuple[DoseAnswer, ...] = get_args(DoseAnswer)
 
 
-def _checked(data: str) -> str:
-    if len(data.encode("utf-8")) > CALLBACK_DATA_MAX_BYTES:
-        raise ValueError(f"callback_data over {CALLBACK_DATA_MAX_BYTES} bytes")
-    return data
-
-
 @dataclass(frozen=True)
-class DoseButton:
+class DoseButton(CallbackData):
     """Taken / Skip / Snooze on a dose: ``dose:<event id>:<answer>``."""
 
-    PREFIX: ClassVar[str] = "dose"
-    PATTERN: ClassVar[str] = r"^dose:"
-    _FORMAT: ClassVar[re.Pattern[str]] = re.compile(
-        r"^dose:(\d{1,18}):(" + "|".join(DOSE_ANSWERS) + r")$"
-    )
-
+    prefix: ClassVar[str] = "dose"
     event_id: int
-    answer: DoseAnswer
+    answer: str
 
-    def pack(self) -> str:
-        return _checked(f"{self.PREFIX}:{self.event_id}:{self.answer}")
-
-    @classmethod
-    def unpack(cls, data: str | None) -> DoseButton | None:
-        """The button, or None for data that is not one (stale, forged or mangled)."""
-        match = cls._FORMAT.match(data or "")
-        if match is None:
-            return None
-        answer = match.group(2)
-        for known in DOSE_ANSWERS:
-            if known == answer:
-                return cls(int(match.group(1)), known)
-        return None  # pragma: no cover - the pattern only admits known answers
+    def __post_init__(self) -> None:
+        _one_of(self.answer, DOSE_ANSWERS, "answer")
 
 
-_CHECKIN_QUESTIONS = ("stiffness", "drowsiness", "dizziness", "weakness", "nausea", "note")
+CHECKIN_QUESTIONS = ("stiffness", "drowsiness", "dizziness", "weakness", "nausea", "note")
 
 
 @dataclass(frozen=True)
-class CheckInButton:
+class CheckInButton(CallbackData):
     """An answer in a check-in: ``ci:<check-in id>:<question>:<value>`` (value "-" for Skip)."""
 
-    PATTERN: ClassVar[str] = r"^ci:"
-    _FORMAT: ClassVar[re.Pattern[str]] = re.compile(
-        r"^ci:(\d{1,18}):(" + "|".join(_CHECKIN_QUESTIONS) + r"):(\d{1,2}|-)$"
-    )
-
+    prefix: ClassVar[str] = "ci"
     checkin_id: int
     question: str
     value: str
 
-    def pack(self) -> str:
-        return _checked(f"ci:{self.checkin_id}:{self.question}:{self.value}")
-
-    @classmethod
-    def unpack(cls, data: str | None) -> CheckInButton | None:
-        match = cls._FORMAT.match(data or "")
-        if match is None:
-            return None
-        return cls(int(match.group(1)), match.group(2), match.group(3))
+    def __post_init__(self) -> None:
+        _one_of(self.question, CHECKIN_QUESTIONS, "question")
+        if self.value != "-" and not (self.value.isdigit() and len(self.value) <= 2):
+            raise ValueError("a check-in answer is a small number or '-'")
 
 
 @dataclass(frozen=True)
-class HoldButton:
-    """After a check-in: ``hold:<check-in id>:<days>``; 0 days is "carry on as planned", and
+class HoldButton(CallbackData):
+    """After a check-in: ``hold:<check-in id>:<days>``; "0" is "carry on as planned" and
     "ask" opens the choice of days."""
 
-    PATTERN: ClassVar[str] = r"^hold:"
-    _FORMAT: ClassVar[re.Pattern[str]] = re.compile(r"^hold:(\d{1,18}):(\d|ask)$")
-
+    prefix: ClassVar[str] = "hold"
     checkin_id: int
     days: str
 
-    def pack(self) -> str:
-        return _checked(f"hold:{self.checkin_id}:{self.days}")
+    def __post_init__(self) -> None:
+        if self.days != "ask" and not (self.days.isdigit() and len(self.days) == 1):
+            raise ValueError("hold days are one digit or 'ask'")
 
-    @classmethod
-    def unpack(cls, data: str | None) -> HoldButton | None:
-        match = cls._FORMAT.match(data or "")
-        return cls(int(match.group(1)), match.group(2)) if match else None
+
+@dataclass(frozen=True)
+class ConsentButton(CallbackData):
+    """``consent:yes`` / ``consent:no`` at /start."""
+
+    prefix: ClassVar[str] = "consent"
+    choice: str
+
+    def __post_init__(self) -> None:
+        _one_of(self.choice, ("yes", "no"), "choice")
+
+
+@dataclass(frozen=True)
+class ZoneButton(CallbackData):
+    """A common time zone: ``tz:<IANA name>`` (the handler checks that the zone exists)."""
+
+    prefix: ClassVar[str] = "tz"
+    zone: str
+
+
+@dataclass(frozen=True)
+class RegionButton(CallbackData):
+    """A region for emergency numbers: ``region:<key>`` (checked against the pack)."""
+
+    prefix: ClassVar[str] = "region"
+    region: str
+
+
+@dataclass(frozen=True)
+class FactButton(CallbackData):
+    """A quick-fact topic in the /facts menu: ``fact:<topic>``."""
+
+    prefix: ClassVar[str] = "fact"
+    topic: str
+
+
+@dataclass(frozen=True)
+class ScheduleButton(CallbackData):
+    """A step of the guided /schedule: ``sched:<step>[:<value>]`` (a value may hold ":")."""
+
+    prefix: ClassVar[str] = "sched"
+    step: str
+    value: str = ""
+
+    def pack(self) -> str:
+        return super().pack().removesuffix(":") if not self.value else super().pack()
+
+
+@dataclass(frozen=True)
+class PlanButton(CallbackData):
+    """Under a plan summary: ``plan:save``, ``plan:save_high`` (the prescriber set it), or
+    ``plan:cancel``."""
+
+    prefix: ClassVar[str] = "plan"
+    decision: str
+
+    def __post_init__(self) -> None:
+        _one_of(self.decision, ("save", "save_high", "cancel"), "decision")
+
+
+@dataclass(frozen=True)
+class EraseButton(CallbackData):
+    """/deleteme's confirmation: ``erase:<yes|no>:<nonce>``, bound to the offer it answers."""
+
+    prefix: ClassVar[str] = "erase"
+    choice: str
+    nonce: str
+
+    def __post_init__(self) -> None:
+        _one_of(self.choice, ("yes", "no"), "choice")
+        if re.fullmatch(r"[0-9a-f]{16}", self.nonce) is None:
+            raise ValueError("an erase nonce is 16 hex digits")

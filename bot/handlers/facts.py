@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
+from bot.callbacks import FactButton
 from bot.content import TOPICS
 from bot.context import BotContext
 from bot.handlers.common import chunked, event, keyboard, reply
-
-FACT_PREFIX = "fact:"
 
 
 async def facts_menu(update: Update, context: BotContext) -> None:
@@ -27,7 +26,8 @@ async def topic_command(update: Update, context: BotContext) -> None:
 async def topic_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    topic = query.data.removeprefix(FACT_PREFIX)
+    button = FactButton.unpack(query.data)
+    topic = button.topic if button else ""
     if topic not in TOPICS:
         await query.answer(context.services.pack.text("errors.stale_button"))
         return
@@ -47,4 +47,4 @@ async def send_topic(update: Update, context: BotContext, topic: str) -> None:
 
 def menu_keyboard(context: BotContext) -> InlineKeyboardMarkup:
     topics = context.services.pack.topics
-    return keyboard(chunked([(topics[key].menu, f"{FACT_PREFIX}{key}") for key in TOPICS], 2))
+    return keyboard(chunked([(topics[key].menu, FactButton(key).pack()) for key in TOPICS], 2))

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
 
+from bot.callbacks import ConsentButton, RegionButton, ZoneButton
 from bot.commands import PATIENT_COMMAND_GROUPS, describe
 from bot.content import Html
 from bot.context import BotContext, Services
@@ -22,11 +23,6 @@ from bot.handlers.common import (
 )
 from bot.storage.users import User
 from bot.views import local_when
-
-CONSENT_YES = "consent:yes"
-CONSENT_NO = "consent:no"
-TZ_PREFIX = "tz:"
-REGION_PREFIX = "region:"
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -56,8 +52,8 @@ async def start(update: Update, context: BotContext) -> None:
         keyboard(
             [
                 [
-                    (pack.text("onboarding.consent_button"), CONSENT_YES),
-                    (pack.text("onboarding.decline_button"), CONSENT_NO),
+                    (pack.text("onboarding.consent_button"), ConsentButton("yes").pack()),
+                    (pack.text("onboarding.decline_button"), ConsentButton("no").pack()),
                 ]
             ]
         ),
@@ -69,8 +65,12 @@ async def consent_pressed(update: Update, context: BotContext) -> None:
     assert query is not None
     services = context.services
     pack = services.pack
+    button = ConsentButton.unpack(query.data)
+    if button is None:
+        await query.answer(pack.text("errors.stale_button"))
+        return
     await query.answer()
-    if query.data == CONSENT_NO:
+    if button.choice == "no":
         event("consent_declined", update)
         await drop_buttons(query)
         await reply(update, pack.text("onboarding.declined"))
@@ -89,8 +89,9 @@ async def zone_pressed(update: Update, context: BotContext) -> None:
     if user is None:
         await query.answer()
         return
+    button = ZoneButton.unpack(query.data)
     try:
-        zone = parse_timezone(query.data.removeprefix(TZ_PREFIX))
+        zone = parse_timezone(button.zone if button else "")
     except TimezoneError:
         await query.answer(services.pack.text("errors.stale_button"))
         return
@@ -158,7 +159,8 @@ async def region_pressed(update: Update, context: BotContext) -> None:
     services = context.services
     pack = services.pack
     user = await consented_user(update, context)
-    region_key = query.data.removeprefix(REGION_PREFIX)
+    button = RegionButton.unpack(query.data)
+    region_key = button.region if button else ""
     if user is None:
         await query.answer()
         return
@@ -227,12 +229,12 @@ def _zone_name(user: User, services: Services) -> str:
 
 
 def _zone_buttons() -> list[list[tuple[str, str]]]:
-    return chunked([(name.replace("_", " "), f"{TZ_PREFIX}{name}") for name in COMMON_ZONES], 3)
+    return chunked([(name.replace("_", " "), ZoneButton(name).pack()) for name in COMMON_ZONES], 3)
 
 
 def _region_buttons(services: Services) -> list[list[tuple[str, str]]]:
     regions = services.pack.regions.items()
-    return chunked([(region.name, f"{REGION_PREFIX}{key}") for key, region in regions], 2)
+    return chunked([(region.name, RegionButton(key).pack()) for key, region in regions], 2)
 
 
 def _zone_keyboard() -> InlineKeyboardMarkup:

@@ -6,7 +6,6 @@ nonce, and it expires: a replayed, forged or forwarded press erases nothing.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,13 +13,12 @@ from typing import Any
 
 from telegram import Update
 
+from bot.callbacks import EraseButton
 from bot.context import BotContext
 from bot.handlers.common import event, keyboard, reply, user_id
 
-ERASE_PREFIX = "erase:"
 ERASE_VALID_FOR = timedelta(minutes=5)
 _PENDING = "pending_erasure"
-_DATA = re.compile(r"^erase:(yes|no):([0-9a-f]{16})$")
 
 
 @dataclass
@@ -60,8 +58,8 @@ async def deleteme_command(update: Update, context: BotContext) -> None:
     pending = PendingErasure(secrets.token_hex(8), services.clock.now() + ERASE_VALID_FOR)
     _user_data(context)[_PENDING] = pending
     buttons = [
-        (pack.text("privacy.erase_button"), f"{ERASE_PREFIX}yes:{pending.nonce}"),
-        (pack.text("privacy.keep_button"), f"{ERASE_PREFIX}no:{pending.nonce}"),
+        (pack.text("privacy.erase_button"), EraseButton("yes", pending.nonce).pack()),
+        (pack.text("privacy.keep_button"), EraseButton("no", pending.nonce).pack()),
     ]
     message = await reply(update, pack.text("privacy.erase_confirm"), keyboard([buttons]))
     if message is not None:
@@ -100,18 +98,18 @@ def _take_decision(update: Update, context: BotContext) -> tuple[bool, PendingEr
     message; the offer is used up. No await in here: two quick presses cannot both pass."""
     query = update.callback_query
     assert query is not None
-    match = _DATA.match(query.data or "")
+    button = EraseButton.unpack(query.data)
     pending = _user_data(context).get(_PENDING)
     if (
-        match is None
+        button is None
         or query.message is None
         or not isinstance(pending, PendingErasure)
-        or not secrets.compare_digest(match.group(2), pending.nonce)
+        or not secrets.compare_digest(button.nonce, pending.nonce)
         or pending.message_id not in (None, query.message.message_id)
     ):
         return None
     del _user_data(context)[_PENDING]
-    return match.group(1) == "yes", pending
+    return button.choice == "yes", pending
 
 
 def _user_data(context: BotContext) -> dict[Any, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.callbacks import DoseButton
+from bot.callbacks import DoseButton, PlanButton, ScheduleButton
 from bot.content import ContentPack, Html
 from bot.context import BotContext
 from bot.domain.missed import MissedAction, MissedAdvice
@@ -108,10 +108,10 @@ async def schedule_command(update: Update, context: BotContext) -> None:
             keyboard(
                 [
                     [
-                        (pack.text("schedule.button_standard"), "sched:standard"),
+                        (pack.text("schedule.button_standard"), ScheduleButton("standard").pack()),
                     ],
-                    [(pack.text("schedule.button_doses"), "sched:doses")],
-                    [(pack.text("schedule.button_custom"), "sched:custom")],
+                    [(pack.text("schedule.button_doses"), ScheduleButton("doses").pack())],
+                    [(pack.text("schedule.button_custom"), ScheduleButton("custom").pack())],
                 ]
             ),
         )
@@ -172,7 +172,8 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
         return
     pack = context.services.pack
     guide = _guide(context)
-    _, step, *value = query.data.split(":", 2)
+    button = ScheduleButton.unpack(query.data)
+    step, value = (button.step, [button.value] if button.value else []) if button else ("", [])
     await drop_buttons(query)
     if step == "custom":
         await reply(update, pack.text("schedule.custom_help"))
@@ -184,8 +185,14 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
             keyboard(
                 [
                     [
-                        (pack.text("schedule.button_today"), "sched:start:today"),
-                        (pack.text("schedule.button_tomorrow"), "sched:start:tomorrow"),
+                        (
+                            pack.text("schedule.button_today"),
+                            ScheduleButton("start", "today").pack(),
+                        ),
+                        (
+                            pack.text("schedule.button_tomorrow"),
+                            ScheduleButton("start", "tomorrow").pack(),
+                        ),
                     ]
                 ]
             ),
@@ -195,12 +202,18 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
         return
     elif step == "start" and value and value[0] in ("today", "tomorrow"):
         guide["start"] = value[0]
-        presets = [(preset.replace(",", " "), f"sched:times:{preset}") for preset in TIME_PRESETS]
+        presets = [
+            (preset.replace(",", " "), ScheduleButton("times", str(preset)).pack())
+            for preset in TIME_PRESETS
+        ]
         await reply(update, pack.text("schedule.ask_times"), keyboard(chunked(presets, 1)))
     elif step == "times" and value and value[0] in TIME_PRESETS and "start" in guide:
         guide["times"] = value[0]
         targets = [
-            (pack.text("schedule.target_button", mg=format_mg(mg)), f"sched:target:{mg}")
+            (
+                pack.text("schedule.target_button", mg=format_mg(mg)),
+                ScheduleButton("target", str(mg)).pack(),
+            )
             for mg in STANDARD_STEP_MG
         ]
         await reply(update, pack.text("schedule.ask_target"), keyboard(chunked(targets, 4)))
@@ -231,8 +244,14 @@ async def _dose_guide_pressed(update: Update, context: BotContext, step: str, va
             keyboard(
                 [
                     [
-                        (pack.text("schedule.button_today"), "sched:dstart:today"),
-                        (pack.text("schedule.button_tomorrow"), "sched:dstart:tomorrow"),
+                        (
+                            pack.text("schedule.button_today"),
+                            ScheduleButton("dstart", "today").pack(),
+                        ),
+                        (
+                            pack.text("schedule.button_tomorrow"),
+                            ScheduleButton("dstart", "tomorrow").pack(),
+                        ),
                     ]
                 ]
             ),
@@ -241,7 +260,7 @@ async def _dose_guide_pressed(update: Update, context: BotContext, step: str, va
     if step == "dstart" and value in ("today", "tomorrow"):
         data[DOSE_GUIDE] = DoseGuide(start=value)
         presets = [
-            (preset.replace(",", " "), f"sched:dtimes:{index}")
+            (preset.replace(",", " "), ScheduleButton("dtimes", str(index)).pack())
             for index, preset in enumerate(DOSE_TIME_PRESETS)
         ]
         await reply(update, pack.text("schedule.ask_dose_times"), keyboard(chunked(presets, 1)))
@@ -267,7 +286,10 @@ async def _dose_guide_pressed(update: Update, context: BotContext, step: str, va
             await _ask_dose_mg(update, context, guide)
         else:
             days = [
-                (pack.text("schedule.days_button", days=days), f"sched:ddays:{days}")
+                (
+                    pack.text("schedule.days_button", days=days),
+                    ScheduleButton("ddays", str(days)).pack(),
+                )
                 for days in STEP_DAY_CHOICES
             ]
             step_text = doses_text(pack, guide.step_of(guide.current, 1))
@@ -281,10 +303,10 @@ async def _dose_guide_pressed(update: Update, context: BotContext, step: str, va
     elif step == "ddays" and value.isdigit() and int(value) in STEP_DAY_CHOICES and guide.current:
         guide.steps.append((guide.current, int(value)))
         guide.current = {}
-        buttons = [[(pack.text("schedule.button_done"), "sched:ddone")]]
+        buttons = [[(pack.text("schedule.button_done"), ScheduleButton("ddone").pack())]]
         if len(guide.steps) < MAX_STEPS:
             add = pack.text("schedule.button_add_step", step=len(guide.steps) + 1)
-            buttons.insert(0, [(add, "sched:dnext")])
+            buttons.insert(0, [(add, ScheduleButton("dnext").pack())])
         text = pack.text("schedule.ask_next_step", summary=_guide_summary(pack, guide))
         await reply(update, text, keyboard(buttons))
     elif step == "dnext" and guide.steps and not guide.current:
@@ -312,8 +334,9 @@ async def _ask_dose_mg(update: Update, context: BotContext, guide: DoseGuide) ->
     pack = context.services.pack
     at = guide.next_time()
     assert at is not None
-    choices = [(pack.text("schedule.button_no_dose"), "sched:dmg:0")] + [
-        (pack.text("schedule.mg_button", mg=mg), f"sched:dmg:{mg}") for mg in DOSE_MG_CHOICES
+    choices = [(pack.text("schedule.button_no_dose"), ScheduleButton("dmg", "0").pack())] + [
+        (pack.text("schedule.mg_button", mg=mg), ScheduleButton("dmg", str(mg)).pack())
+        for mg in DOSE_MG_CHOICES
     ]
     text = pack.text(
         "schedule.ask_dose_mg",
@@ -360,14 +383,16 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
                 doses=", ".join(f"{format_mg(mg)} mg" for mg in unmakeable),
             )
             text = Html(f"{text}\n\n{note}")
-    cancel = (pack.text("schedule.button_cancel"), "plan:cancel")
+    cancel = (pack.text("schedule.button_cancel"), PlanButton("cancel").pack())
     if needs_confirmation:
         warnings = [_check_text(pack, plan, check) for check in checks]
         warnings.append(pack.text("schedule.confirm_needed"))
         text = Html("\n\n".join([text, *warnings]))
-        buttons = [[(pack.text("schedule.button_confirm_high"), "plan:save_high"), cancel]]
+        buttons = [
+            [(pack.text("schedule.button_confirm_high"), PlanButton("save_high").pack()), cancel]
+        ]
     else:
-        buttons = [[(pack.text("schedule.button_save"), "plan:save"), cancel]]
+        buttons = [[(pack.text("schedule.button_save"), PlanButton("save").pack()), cancel]]
     event("plan_offered", update, kind=plan.kind, checks=",".join(checks))
     message = await reply(update, text, keyboard(buttons))
     if message is not None:
@@ -385,13 +410,17 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
         return
-    if query.data == "plan:cancel":
+    button = PlanButton.unpack(query.data)
+    if button is None:
+        await reply(update, pack.text("schedule.expired"))
+        return
+    if button.decision == "cancel":
         await reply(update, pack.text("schedule.cancelled"))
         return
     if pending is None:
         await reply(update, pack.text("schedule.expired"))
         return
-    confirmed_high = query.data == "plan:save_high"
+    confirmed_high = button.decision == "save_high"
     if pending.needs_confirmation and not confirmed_high:
         await reply(update, pack.text("schedule.expired"))
         return

@@ -1,0 +1,88 @@
+"""Typed button data: every button packs within Telegram's 64 bytes and unpacks to itself;
+anything else unpacks to None."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.callbacks import (
+    CALLBACK_DATA_MAX_BYTES,
+    CallbackData,
+    CheckInButton,
+    ConsentButton,
+    DoseButton,
+    EraseButton,
+    FactButton,
+    HoldButton,
+    PlanButton,
+    RegionButton,
+    ScheduleButton,
+    ZoneButton,
+)
+
+IDS = st.integers(min_value=0, max_value=10**18 - 1)
+BUTTONS = st.one_of(
+    st.builds(DoseButton, IDS, st.sampled_from(["taken", "skip", "snooze"])),
+    st.builds(
+        CheckInButton,
+        IDS,
+        st.sampled_from(["stiffness", "drowsiness", "note"]),
+        st.sampled_from(["0", "10", "2", "-"]),
+    ),
+    st.builds(HoldButton, IDS, st.sampled_from(["ask", "0", "7"])),
+    st.builds(ConsentButton, st.sampled_from(["yes", "no"])),
+    st.builds(ZoneButton, st.sampled_from(["Europe/Berlin", "America/Argentina/Buenos_Aires"])),
+    st.builds(RegionButton, st.sampled_from(["us", "uk", "other"])),
+    st.builds(FactButton, st.sampled_from(["halflife", "sources"])),
+    st.builds(
+        ScheduleButton,
+        st.sampled_from(["times", "dmg"]),
+        st.sampled_from(["", "08:00,14:00,20:00", "7.5"]),
+    ),
+    st.builds(PlanButton, st.sampled_from(["save", "save_high", "cancel"])),
+    st.builds(EraseButton, st.sampled_from(["yes", "no"]), st.just("0123456789abcdef")),
+)
+
+
+@given(BUTTONS)
+def test_every_button_round_trips_within_64_bytes(button: CallbackData) -> None:
+    data = button.pack()
+    assert len(data.encode()) <= CALLBACK_DATA_MAX_BYTES
+    assert type(button).unpack(data) == button
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        (DoseButton, "dose:12:eat"),
+        (DoseButton, "dose:x:taken"),
+        (DoseButton, "dose:12"),
+        (DoseButton, "dose:12:taken:extra"),
+        (DoseButton, "dose:1234567890123456789:taken"),  # 19 digits
+        (DoseButton, "ci:12:taken"),
+        (CheckInButton, "ci:1:fever:2"),
+        (CheckInButton, "ci:1:stiffness:100"),
+        (HoldButton, "hold:1:10"),
+        (ConsentButton, "consent:maybe"),
+        (PlanButton, "plan:save_everything"),
+        (EraseButton, "erase:yes:short"),
+        (DoseButton, None),
+        (DoseButton, ""),
+    ],
+)
+def test_anything_else_unpacks_to_none(kind: type[CallbackData], data: str | None) -> None:
+    assert kind.unpack(data) is None
+
+
+def test_an_oversized_button_is_refused_when_built() -> None:
+    with pytest.raises(ValueError, match="64 bytes"):
+        ZoneButton("A" * 70).pack()
+
+
+def test_the_guided_schedule_keeps_its_short_form() -> None:
+    assert ScheduleButton("standard").pack() == "sched:standard"
+    assert ScheduleButton.unpack("sched:times:08:00,14:00,20:00") == ScheduleButton(
+        "times", "08:00,14:00,20:00"
+    )
