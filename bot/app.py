@@ -72,9 +72,11 @@ from bot.services.checkins import CheckInService
 from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
 from bot.services.pacing import SendPacer
+from bot.services.plans import PlanService
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
 from bot.services.retention import RetentionService
+from bot.services.zones import Zones
 from bot.storage.admin import AdminStore
 from bot.storage.broadcasts import BroadcastStore
 from bot.storage.checkins import CheckInStore
@@ -226,15 +228,17 @@ def _build_services(
     metrics = Metrics()
     missed = MissedDoses(dose_store)
     checkins = CheckInService(CheckInStore(db), dose_store, clock)
+    zones = Zones(settings.default_timezone, clock)
+    plans = PlanService(dose_store, users, zones, clock)
     assert application.job_queue is not None
     reminders = ReminderService(
         doses=dose_store,
         missed=missed,
         checkins=checkins,
-        users=users,
+        plans=plans,
+        zones=zones,
         content=content,
         clock=clock,
-        default_zone=settings.default_timezone,
         bot=application.bot,
         job_queue=application.job_queue,
         pacer=pacer,
@@ -243,7 +247,7 @@ def _build_services(
     privacy_store = PrivacyStore(db)
     broadcast_store = BroadcastStore(db)
     admin_store = AdminStore(db)
-    audience = Audience(store=admin_store, clock=clock, zone_for=reminders.zone_for)
+    audience = Audience(store=admin_store, clock=clock, zone_for=zones.zone_for)
     outbox = OutboxWorker(
         store=broadcast_store,
         doses=dose_store,
@@ -266,6 +270,8 @@ def _build_services(
         users=users,
         doses=dose_store,
         reminders=reminders,
+        plans=plans,
+        zones=zones,
         missed=missed,
         checkins=checkins,
         pacer=pacer,

@@ -18,9 +18,11 @@ from bot.services.checkins import CheckInService
 from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
 from bot.services.pacing import SendPacer
+from bot.services.plans import PlanService
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
 from bot.services.retention import RetentionService
+from bot.services.zones import Zones
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
 from bot.storage.users import UserStore
@@ -35,6 +37,8 @@ class Services:
     users: UserStore
     doses: DoseStore
     reminders: ReminderService
+    plans: PlanService
+    zones: Zones
     missed: MissedDoses
     checkins: CheckInService
     pacer: SendPacer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from bot.domain.missed import MissedAction, MissedAdvice, Record
 from bot.domain.plans import Plan, Step, format_mg, step_change
 from bot.domain.redflags import Category, Recognised
 from bot.domain.tablets import format_tablets, tablets_for
-from bot.storage.doses import DoseEvent, DueEvent
+from bot.storage.doses import DoseEvent, DueEvent, Status
 
 
 def local_hhmm(instant: datetime, zone: ZoneInfo) -> str:
@@ -280,3 +281,91 @@ def emergency_reply(pack: ContentPack, recognised: Recognised, region: str | Non
             ]
         )
     )
+
+
+@dataclass(frozen=True)
+class EarlierMissed:
+    """Doses passed over before this message: while the bot was down, or undelivered."""
+
+    down: int = 0
+    unreached: int = 0
+
+    def lines(self, pack: ContentPack) -> list[Html]:
+        lines = []
+        if self.down:
+            lines.append(pack.text("reminder.earlier_missed_down", count=self.down))
+        if self.unreached:
+            lines.append(pack.text("reminder.earlier_missed", count=self.unreached))
+        return lines
+
+
+def reminder_message(
+    pack: ContentPack,
+    due: DueEvent,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    late: MissedAdvice | None,
+    follow_up_at: datetime | None,
+    earlier: EarlierMissed,
+    several: Html | None,
+) -> Html:
+    """A dose reminder: the dose, tablets, step notices, and what is late, snoozed or missed."""
+    event = due.event
+    today = now.astimezone(zone).date()
+    parts: list[str] = []
+    if event.resend_as_repeat:
+        parts.append(pack.text("reminder.repeat"))
+    body = [dose_line(pack, due, zone)]
+    tablets = tablets_line(pack, due)
+    if tablets:
+        body.append(tablets)
+    parts.append("\n".join(body))
+    notice = step_notice(pack, due)
+    if notice:
+        parts.append(notice)
+    due_text = local_when(event.due_at, zone, today)
+    if event.status is Status.SNOOZED:
+        parts.append(pack.text("reminder.snoozed", due=due_text))
+    elif late is not None:
+        if late.next_due is None:
+            parts.append(pack.text("reminder.late_no_next", due=due_text))
+        else:
+            next_text = local_when(late.next_due, zone, today)
+            parts.append(pack.text("reminder.late", due=due_text, next=next_text))
+    if follow_up_at is not None:
+        parts.append(pack.text("reminder.follow_up_at", time=local_hhmm(follow_up_at, zone)))
+    parts.extend(earlier.lines(pack))
+    if several is not None:
+        parts.append(several)
+    return Html("\n\n".join(parts))
+
+
+def missed_notice(
+    pack: ContentPack,
+    due: DueEvent,
+    advice: MissedAdvice,
+    zone: ZoneInfo,
+    now: datetime,
+    earlier: EarlierMissed,
+) -> Html:
+    """A late dose that must not be taken now (skip, or recently taken): no buttons."""
+    event = due.event
+    today = now.astimezone(zone).date()
+    parts: list[str] = []
+    if event.resend_as_repeat:
+        parts.append(pack.text("reminder.repeat"))
+    if advice.action is MissedAction.SKIP and advice.next_due is not None:
+        parts.append(
+            pack.text(
+                "missed.notice",
+                mg=format_mg(event.mg),
+                due=local_when(event.due_at, zone, today),
+                next=local_when(advice.next_due, zone, today),
+            )
+        )
+    else:
+        emergency = pack.emergency_line(due.region)
+        parts.append(missed_advice_text(pack, advice, format_mg(event.mg), zone, today, emergency))
+    parts.extend(earlier.lines(pack))
+    return Html("\n\n".join(parts))

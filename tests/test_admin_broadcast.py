@@ -46,7 +46,7 @@ async def test_usage_and_length_are_checked(bot: RunningBot) -> None:
 
 
 async def _plan(bot: RunningBot, user: int, plan: Plan) -> None:
-    await bot.services.reminders.save_plan(user, plan, high_dose_confirmed=False)
+    await bot.services.plans.save(user, plan, high_dose_confirmed=False)
 
 
 async def test_segments_follow_each_users_plan(bot: RunningBot) -> None:

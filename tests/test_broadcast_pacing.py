@@ -72,7 +72,7 @@ async def test_reminders_due_during_a_broadcast_go_first(bot: RunningBot) -> Non
     today = bot.clock.now().date()
     for patient in PATIENTS:
         plan = Plan("custom", today, (Step.same_at([time(10, 0)], Decimal(10), 5),), False)
-        await bot.services.reminders.save_plan(patient, plan, high_dose_confirmed=False)
+        await bot.services.plans.save(patient, plan, high_dose_confirmed=False)
     _, control = await preview(bot, "A long broadcast.")
     await press_control(bot, control, "Confirm")
     await bot.api.wait_for(

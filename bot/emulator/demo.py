@@ -99,7 +99,7 @@ async def run_demo(
 
     async def user_zone(user_id: int) -> ZoneInfo:
         user = await services().users.get(user_id)
-        return services().reminders.zone_for(None if user is None else user.timezone)
+        return services().zones.zone_for(None if user is None else user.timezone)
 
     chat = DemoChat(api, clock, USERS, next_dose=next_dose, user_zone=user_zone)
     try:

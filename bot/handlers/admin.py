@@ -207,7 +207,7 @@ async def broadcasts_command(update: Update, context: BotContext) -> Audited:
     pack = services.pack
     recent = await services.broadcasts.recent(RECENT_BROADCASTS)
     viewer = await services.users.get(user_id(update))
-    zone = services.reminders.zone_for(viewer.timezone if viewer else None)
+    zone = services.zones.zone_for(viewer.timezone if viewer else None)
     running = [
         progress.broadcast.broadcast_id
         for progress in recent

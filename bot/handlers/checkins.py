@@ -32,7 +32,7 @@ async def checkin_command(update: Update, context: BotContext) -> None:
         return
     services = context.services
     pack = services.pack
-    zone = services.reminders.zone_for(user.timezone)
+    zone = services.zones.zone_for(user.timezone)
     started = await services.checkins.start(user.user_id, zone, before_increase=False)
     if started is None:
         await reply(update, pack.text("checkin.no_plan"))
@@ -48,7 +48,7 @@ async def progress_command(update: Update, context: BotContext) -> None:
     if user is None:
         return
     services = context.services
-    zone = services.reminders.zone_for(user.timezone)
+    zone = services.zones.zone_for(user.timezone)
     found = await services.checkins.progress(user.user_id, zone)
     if found is None:
         await reply(update, services.pack.text("schedule.no_plan"))
@@ -175,7 +175,7 @@ async def hold_pressed(update: Update, context: BotContext) -> None:
     if stored is None:
         await edit_query_message(query, pack.text("checkin.expired"))
         return
-    await services.reminders.regenerate(owner)
+    await services.plans.regenerate(owner)
     event("step_held", update, checkin=checkin.checkin_id, days=int(button.days))
     next_start = stored.plan.step_start(checkin.step_number + 1)
     text = pack.text(

@@ -37,7 +37,7 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
         event("dose_button_refused", update)
         await query.answer(pack.text("errors.stale_button"))
         return
-    recorded = await services.reminders.answer(owner, button.event_id, button.answer)
+    recorded = await services.plans.answer(owner, button.event_id, button.answer)
     if recorded is None:
         event("dose_button_refused", update)
         await query.answer(pack.text("errors.stale_button"))
@@ -45,7 +45,7 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
     event("dose_answered", update, event=button.event_id, answer=button.answer)
     await query.answer()
     user = await services.users.get(owner)
-    zone = services.reminders.zone_for(user.timezone if user else None)
+    zone = services.zones.zone_for(user.timezone if user else None)
     at = services.clock.now()
     if button.answer == "snooze":
         assert recorded.next_action_at is not None

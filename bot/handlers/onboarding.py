@@ -34,7 +34,7 @@ async def start(update: Update, context: BotContext) -> None:
         if user.unreachable_at is not None:
             # They had blocked the bot and are back (Telegram's "Restart" sends /start).
             await services.users.mark_reachable(user.user_id)
-            await services.reminders.regenerate(user.user_id)
+            await services.plans.regenerate(user.user_id)
             event("user_reachable_again", update)
         await reply(
             update,
@@ -138,7 +138,7 @@ async def _apply_zone(
     services = context.services
     pack = services.pack
     await services.users.set_timezone(user.user_id, zone.key)
-    first = await services.reminders.regenerate(user.user_id)
+    first = await services.plans.regenerate(user.user_id)
     event("timezone_set", update)
     now = services.clock.now()
     local_time = now.astimezone(zone).strftime("%H:%M")

@@ -117,7 +117,7 @@ async def schedule_command(update: Update, context: BotContext) -> None:
         )
         return
     kind, rest = args[0].lower(), args[1:]
-    today = context.services.reminders.today(context.services.reminders.zone_for(user.timezone))
+    today = context.services.zones.today(context.services.zones.zone_for(user.timezone))
     try:
         if kind == "standard":
             plan = parse_standard_command(rest, today)
@@ -142,7 +142,7 @@ async def taper_command(update: Update, context: BotContext) -> None:
     if not args:
         await reply(update, pack.text("taper.usage"))
         return
-    today = context.services.reminders.today(context.services.reminders.zone_for(user.timezone))
+    today = context.services.zones.today(context.services.zones.zone_for(user.timezone))
     try:
         plan = parse_taper_command(args, today)
     except PlanError as error:
@@ -218,8 +218,8 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
         ]
         await reply(update, pack.text("schedule.ask_target"), keyboard(chunked(targets, 4)))
     elif step == "target" and value and "times" in guide:
-        reminders = context.services.reminders
-        today = reminders.today(reminders.zone_for(user.timezone))
+        zones = context.services.zones
+        today = zones.today(zones.zone_for(user.timezone))
         args = [guide["start"], guide["times"], f"target={value[0]}"]
         try:
             plan = parse_standard_command(args, today)
@@ -314,9 +314,7 @@ async def _dose_guide_pressed(update: Update, context: BotContext, step: str, va
     elif step == "ddone" and guide.steps:
         services = context.services
         user = await services.users.get(user_id(update))
-        today = services.reminders.today(
-            services.reminders.zone_for(user.timezone if user else None)
-        )
+        today = services.zones.today(services.zones.zone_for(user.timezone if user else None))
         start = parse_start(guide.start, today)
         plan = Plan(
             kind="custom",
@@ -368,7 +366,7 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
     services = context.services
     pack = services.pack
     user = await services.users.get(user_id(update))
-    zone = services.reminders.zone_for(user.timezone if user else None)
+    zone = services.zones.zone_for(user.timezone if user else None)
     checks = prescriber_checks(plan)
     needs_confirmation = bool(checks)
     pending = PendingPlan(plan, needs_confirmation)
@@ -425,9 +423,7 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
         await reply(update, pack.text("schedule.expired"))
         return
     high_dose = pending.plan.needs_high_dose_confirmation()
-    first = await services.reminders.save_plan(
-        user.user_id, pending.plan, high_dose_confirmed=high_dose
-    )
+    first = await services.plans.save(user.user_id, pending.plan, high_dose_confirmed=high_dose)
     event("plan_saved", update, kind=pending.plan.kind, confirmed=int(pending.needs_confirmation))
     await _reply_with_next_dose(update, context, user, first, "schedule.saved", "first")
 
@@ -461,7 +457,7 @@ async def plan_command(update: Update, context: BotContext) -> None:
     if stored is None:
         await reply(update, services.pack.text("schedule.no_plan"))
         return
-    zone = services.reminders.zone_for(user.timezone)
+    zone = services.zones.zone_for(user.timezone)
     await reply(
         update,
         plan_summary(
@@ -478,7 +474,7 @@ async def today_command(update: Update, context: BotContext) -> None:
     if user is None:
         return
     services = context.services
-    zone = services.reminders.zone_for(user.timezone)
+    zone = services.zones.zone_for(user.timezone)
     now = services.clock.now()
     local_midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     start = local_midnight
@@ -503,7 +499,7 @@ async def missed_command(update: Update, context: BotContext) -> None:
         await reply(update, Html(f"{pack.text('missed.paused')}\n\n{pack.render_topic('missed')}"))
         return
     now = services.clock.now()
-    zone = services.reminders.zone_for(user.timezone)
+    zone = services.zones.zone_for(user.timezone)
     advice = await services.missed.advice(user.user_id, zone, now)
     if advice is None:
         await send_topic(update, context, "missed")
@@ -548,7 +544,7 @@ async def pause_command(update: Update, context: BotContext) -> None:
     if user.reminders_paused:
         await reply(update, pack.text("pause.already_paused"))
         return
-    await context.services.reminders.pause(user.user_id)
+    await context.services.plans.pause(user.user_id)
     event("reminders_paused", update)
     await reply(update, pack.text("pause.paused"))
 
@@ -562,7 +558,7 @@ async def resume_command(update: Update, context: BotContext) -> None:
     if not user.reminders_paused:
         await reply(update, pack.text("pause.not_paused"))
         return
-    first, unreminded = await services.reminders.resume(user.user_id)
+    first, unreminded = await services.plans.resume(user.user_id)
     event("reminders_resumed", update, not_reminded=unreminded)
     await _reply_with_next_dose(
         update,
@@ -617,8 +613,8 @@ async def _reply_with_next_dose(
     if first is None:
         text = services.pack.text(f"{key}_no_dose")
     else:
-        zone = services.reminders.zone_for(user.timezone)
-        when = local_when(first, zone, services.reminders.today(zone))
+        zone = services.zones.zone_for(user.timezone)
+        when = local_when(first, zone, services.zones.today(zone))
         text = services.pack.text(key, **{placeholder: when})
     await reply(update, Html(f"{text}\n\n{extra}") if extra else text)
 

@@ -12,8 +12,7 @@ import contextlib
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram import Bot, InlineKeyboardMarkup
@@ -25,37 +24,22 @@ from bot.clock import Clock
 from bot.content import ContentHolder, Html
 from bot.domain.checkins import asks_before_increase
 from bot.domain.missed import SEVERAL_MISSED, MissedAction, Record, missed_in_a_row
-from bot.domain.plans import Plan, format_mg
-from bot.domain.schedule import slots_between
-from bot.domain.timezones import TimezoneError, parse_timezone
+from bot.domain.plans import format_mg
 from bot.metrics import Metrics
 from bot.services.checkins import CheckInService
 from bot.services.missed import MissedDoses, past_dose
 from bot.services.pacing import Priority, SendPacer
-from bot.storage.doses import Action, DoseEvent, DoseStore, DueEvent, Status, StoredPlan
-from bot.storage.users import UserStore
-from bot.views import (
-    dose_keyboard,
-    dose_line,
-    local_hhmm,
-    local_when,
-    missed_advice_text,
-    step_notice,
-    tablets_line,
-)
+from bot.services.plans import LATE_AFTER, PlanService
+from bot.services.zones import Zones
+from bot.storage.doses import Action, DoseStore, DueEvent, Status
+from bot.views import EarlierMissed, dose_keyboard, local_hhmm, missed_notice, reminder_message
 
 log = logging.getLogger(__name__)
 
-HORIZON = timedelta(hours=48)  # dose events exist this far ahead
-EXTEND_BELOW = timedelta(hours=36)  # top up plans whose events end sooner than this
 FOLLOW_UP_AFTER = timedelta(minutes=30)
-SNOOZE_FOR = timedelta(minutes=15)
-LATE_AFTER = timedelta(minutes=10)  # past this, the missed-dose rule decides what to send
-PASSED_HISTORY = timedelta(days=1)  # how far back a long downtime is filled in
 SWEEP_EVERY = timedelta(seconds=60)
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 8
-EXTEND_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -73,10 +57,10 @@ class ReminderService:
         doses: DoseStore,
         missed: MissedDoses,
         checkins: CheckInService,
-        users: UserStore,
+        plans: PlanService,
+        zones: Zones,
         content: ContentHolder,
         clock: Clock,
-        default_zone: ZoneInfo,
         bot: Bot,
         job_queue: JobQueue,  # type: ignore[type-arg]
         pacer: SendPacer,
@@ -85,10 +69,10 @@ class ReminderService:
         self._doses = doses
         self._missed = missed
         self._checkins = checkins
-        self._users = users
+        self._plans = plans
+        self._zones = zones
         self._content = content
         self._clock = clock
-        self._default_zone = default_zone
         self._bot = bot
         self._job_queue = job_queue
         self._pacer = pacer
@@ -114,6 +98,7 @@ class ReminderService:
             self._on_timer, interval=SWEEP_EVERY, first=SWEEP_EVERY, name="dose-sweep"
         )
         self._clock.subscribe(self.kick)
+        self._plans.subscribe(self.wake)
         self.kick()
 
     def stop(self) -> None:
@@ -186,7 +171,7 @@ class ReminderService:
             self._run_again = True
             while self._run_again and not self._stopping:
                 self._run_again = False
-                await self._extend_plans()
+                await self._plans.extend_due()
                 while not self._stopping and (
                     batch := await self._doses.claim_due(self._clock.now(), BATCH_SIZE)
                 ):
@@ -234,17 +219,14 @@ class ReminderService:
     async def _send_reminder(self, due: DueEvent) -> None:
         event = due.event
         now = self._clock.now()
-        zone = self._zone(due.timezone)
+        zone = self._zones.zone_for(due.timezone)
         pack = self._content.pack
-        today = now.astimezone(zone).date()
-        parts: list[str] = []
-        if event.resend_as_repeat:
-            parts.append(pack.text("reminder.repeat"))
+        late = None
         if now - event.due_at > LATE_AFTER:
             # Late (the bot was down, or a snooze): the missed-dose rule decides, exactly as
             # /missed would answer now.
-            advice = await self._missed.advice(event.user_id, zone, now)
-            if advice is None or advice.dose is None or advice.dose.event_id != event.event_id:
+            late = await self._missed.advice(event.user_id, zone, now)
+            if late is None or late.dose is None or late.dose.event_id != event.event_id:
                 # A later dose time has passed too: this one is simply missed; the later one
                 # speaks (or already spoke).
                 await self._doses.record_missed_notice(event.event_id, None, now)
@@ -254,29 +236,9 @@ class ReminderService:
                     self._earlier_missed[event.user_id] += 1
                 log.info("dose_missed_silently event=%d user=%d", event.event_id, event.user_id)
                 return
-            if advice.action is not MissedAction.TAKE_NOW:
-                if advice.action is MissedAction.SKIP and advice.next_due is not None:
-                    parts.append(
-                        pack.text(
-                            "missed.notice",
-                            mg=format_mg(event.mg),
-                            due=local_when(event.due_at, zone, today),
-                            next=local_when(advice.next_due, zone, today),
-                        )
-                    )
-                else:
-                    parts.append(
-                        missed_advice_text(
-                            pack,
-                            advice,
-                            format_mg(event.mg),
-                            zone,
-                            today,
-                            pack.emergency_line(due.region),
-                        )
-                    )
-                self._add_earlier_missed(parts, event.user_id)
-                outcome = await self._send(event.user_id, Html("\n\n".join(parts)), None)
+            if late.action is not MissedAction.TAKE_NOW:
+                text = missed_notice(pack, due, late, zone, now, self._take_earlier(event.user_id))
+                outcome = await self._send(event.user_id, text, None)
                 if outcome.message_id is not None:
                     await self._doses.record_missed_notice(
                         event.event_id, outcome.message_id, self._clock.now()
@@ -286,29 +248,18 @@ class ReminderService:
                 else:
                     await self._after_failure(due, outcome)
                 return
-            parts.append(self._reminder_body(due))
-            due_text = local_when(event.due_at, zone, today)
-            if event.status is Status.SNOOZED:
-                parts.append(pack.text("reminder.snoozed", due=due_text))
-            elif advice.next_due is None:
-                parts.append(pack.text("reminder.late_no_next", due=due_text))
-            else:
-                next_text = local_when(advice.next_due, zone, today)
-                parts.append(pack.text("reminder.late", due=due_text, next=next_text))
-        else:
-            parts.append(self._reminder_body(due))
-            if event.status is Status.SNOOZED:
-                parts.append(pack.text("reminder.snoozed", due=local_hhmm(event.due_at, zone)))
-        if event.followup_message_id is None and event.status is not Status.SNOOZED:
-            follow_up = local_hhmm(now + FOLLOW_UP_AFTER, zone)
-            parts.append(pack.text("reminder.follow_up_at", time=follow_up))
-        self._add_earlier_missed(parts, event.user_id)
-        several = await self._several_missed_warning(due, now)
-        if several is not None:
-            parts.append(several)
-        outcome = await self._send(
-            event.user_id, Html("\n\n".join(parts)), dose_keyboard(pack, event.event_id)
+        first_send = event.followup_message_id is None and event.status is not Status.SNOOZED
+        text = reminder_message(
+            pack,
+            due,
+            zone,
+            now,
+            late=late,
+            follow_up_at=now + FOLLOW_UP_AFTER if first_send else None,
+            earlier=self._take_earlier(event.user_id),
+            several=await self._several_missed_warning(due, now),
         )
+        outcome = await self._send(event.user_id, text, dose_keyboard(pack, event.event_id))
         if outcome.message_id is None:
             await self._after_failure(due, outcome)
             return
@@ -334,7 +285,7 @@ class ReminderService:
     async def _ask_checkin(self, due: DueEvent) -> None:
         """The evening before an increase: how is the patient doing at this step? Best effort:
         a check-in that cannot be delivered is simply not asked (the reminder was)."""
-        zone = self._zone(due.timezone)
+        zone = self._zones.zone_for(due.timezone)
         started = await self._checkins.start(
             due.event.user_id, zone, step_number=due.event.step_number, before_increase=True
         )
@@ -378,23 +329,12 @@ class ReminderService:
             emergency_line=self._content.pack.emergency_line(due.region),
         )
 
-    def _reminder_body(self, due: DueEvent) -> Html:
-        pack = self._content.pack
-        lines: list[str] = [dose_line(pack, due, self._zone(due.timezone))]
-        tablets = tablets_line(pack, due)
-        if tablets:
-            lines.append(tablets)
-        body = "\n".join(lines)
-        notice = step_notice(pack, due)
-        return Html(f"{body}\n\n{notice}" if notice else body)
-
-    def _add_earlier_missed(self, parts: list[str], user_id: int) -> None:
-        down = self._earlier_missed_down.pop(user_id, 0)
-        if down:
-            parts.append(self._content.pack.text("reminder.earlier_missed_down", count=down))
-        count = self._earlier_missed.pop(user_id, 0)
-        if count:
-            parts.append(self._content.pack.text("reminder.earlier_missed", count=count))
+    def _take_earlier(self, user_id: int) -> EarlierMissed:
+        """The doses passed over for this user so far in this pass; said once, then cleared."""
+        return EarlierMissed(
+            down=self._earlier_missed_down.pop(user_id, 0),
+            unreached=self._earlier_missed.pop(user_id, 0),
+        )
 
     async def _send_follow_up(self, due: DueEvent) -> None:
         event = due.event
@@ -405,7 +345,7 @@ class ReminderService:
             await self._doses.record_follow_up_dropped(event.event_id, now)
             log.info("follow_up_dropped event=%d user=%d", event.event_id, event.user_id)
             return
-        zone = self._zone(due.timezone)
+        zone = self._zones.zone_for(due.timezone)
         pack = self._content.pack
         text = pack.text(
             "reminder.follow_up", mg=format_mg(event.mg), due=local_hhmm(event.due_at, zone)
@@ -469,118 +409,14 @@ class ReminderService:
         if delay < SWEEP_EVERY.total_seconds():
             self._arm(delay)
 
-    # ------------------------------------------------------------ plans
-
-    async def _extend_plans(self) -> None:
-        """Keep HORIZON of dose events materialised for every active plan."""
-        now = self._clock.now()
-        while stale := await self._doses.plans_to_extend(now + EXTEND_BELOW, EXTEND_BATCH):
-            for stored in stale:
-                await self._extend(stored, now)
-            if len(stale) < EXTEND_BATCH:
-                break
-
-    async def _extend(self, stored: StoredPlan, now: datetime) -> None:
-        user = await self._users.get(stored.user_id)
-        zone = self._zone(user.timezone if user else None)
-        until = now + HORIZON
-        # After a downtime longer than the rows reached, the dose times in between get rows
-        # too (up to a day back): the dispatcher then treats them as it treats any dose that
-        # fell due while it was down (the missed-dose rule: the latest one is answered, the
-        # earlier ones are missed, none is made up).
-        start = min(now - LATE_AFTER, max(stored.materialized_until, now - PASSED_HISTORY))
-        await self._doses.extend_plan(stored, slots_between(stored.plan, zone, start, until), until)
-
-    async def save_plan(
-        self, user_id: int, plan: Plan, *, high_dose_confirmed: bool
-    ) -> datetime | None:
-        """Make ``plan`` the user's plan from now on; return the first reminder's instant."""
-        now = self._clock.now()
-        user = await self._users.get(user_id)
-        zone = self._zone(user.timezone if user else None)
-        until = now + HORIZON
-        slots = slots_between(plan, zone, now, until)
-        await self._doses.replace_plan(
-            user_id,
-            plan,
-            slots,
-            now=now,
-            materialized_until=until,
-            high_dose_confirmed=high_dose_confirmed,
-        )
-        log.info("plan_saved user=%d kind=%s", user_id, plan.kind)
-        self.kick()
-        return slots[0].due_utc if slots else None
-
-    async def regenerate(self, user_id: int) -> datetime | None:
-        """Rebuild future doses of the active plan (time zone changed, reminders resumed)."""
-        stored = await self._doses.active_plan(user_id)
-        if stored is None:
-            return None
-        now = self._clock.now()
-        user = await self._users.get(user_id)
-        if user is None:
-            return None
-        zone = self._zone(user.timezone)
-        until = now + HORIZON
-        slots = slots_between(stored.plan, zone, now, until)
-        # A paused user's doses are planned again too (as not reminded): the zone may change.
-        await self._doses.regenerate(stored, slots, now=now, materialized_until=until)
-        log.info("plan_regenerated user=%d", user_id)
-        self.kick()
-        if user.reminders_paused:
-            return None
-        return slots[0].due_utc if slots else None
-
-    async def pause(self, user_id: int) -> None:
-        await self._doses.set_paused(user_id, True, self._clock.now())
-        log.info("reminders_paused user=%d", user_id)
-
-    async def resume(self, user_id: int) -> tuple[datetime | None, int]:
-        """Reminders on again: the first reminder's instant, and how many dose times passed
-        unreminded during the pause (nothing is known about those)."""
-        now = self._clock.now()
-        await self._doses.set_paused(user_id, False, now)
-        log.info("reminders_resumed user=%d", user_id)
-        unreminded = await self._doses.not_reminded_since_pause(user_id, now)
-        return await self.regenerate(user_id), unreminded
-
-    # ------------------------------------------------------------ answers
-
-    async def answer(self, user_id: int, event_id: int, answer: str) -> DoseEvent | None:
-        """Record Taken / Skip / Snooze on the user's own open dose; None if not allowed."""
-        now = self._clock.now()
-        if answer == "taken":
-            return await self._doses.answer(event_id, user_id, Status.TAKEN, now)
-        if answer == "skip":
-            return await self._doses.answer(event_id, user_id, Status.SKIPPED, now)
-        if answer == "snooze":
-            event = await self._doses.answer(
-                event_id, user_id, Status.SNOOZED, now, snooze_until=now + SNOOZE_FOR
-            )
-            if event is not None:
-                self._arm_for(now + SNOOZE_FOR)
-            return event
-        return None
-
-    def _arm_for(self, instant: datetime) -> None:
+    def wake(self, instant: datetime | None) -> None:
+        """A plan change or an answer made a dose due at ``instant`` (None: now)."""
+        if instant is None:
+            self.kick()
+            return
         delay = (instant - self._clock.now()).total_seconds()
         if delay < SWEEP_EVERY.total_seconds():
             self._arm(delay)
-
-    def zone_for(self, timezone: str | None) -> ZoneInfo:
-        return self._zone(timezone)
-
-    def _zone(self, name: str | None) -> ZoneInfo:
-        if not name:
-            return self._default_zone
-        try:
-            return parse_timezone(name)
-        except TimezoneError:
-            return self._default_zone
-
-    def today(self, zone: ZoneInfo) -> date:
-        return self._clock.now().astimezone(zone).date()
 
 
 def _cancel(job: Job | None) -> None:  # type: ignore[type-arg]

@@ -1,0 +1,133 @@
+"""Plans and answers: saving a plan, keeping its dose rows planned ahead, regenerating them
+(time zone, hold, resume), pausing, and recording Taken / Skip / Snooze.
+
+The dispatcher (``bot.services.reminders``) sends what these rows make due; it subscribes to
+be woken when a change here makes something due sooner.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.domain.plans import Plan
+from bot.domain.schedule import slots_between
+from bot.services.zones import Zones
+from bot.storage.doses import DoseEvent, DoseStore, Status, StoredPlan
+from bot.storage.users import UserStore
+
+log = logging.getLogger(__name__)
+
+HORIZON = timedelta(hours=48)  # dose rows exist this far ahead
+EXTEND_BELOW = timedelta(hours=36)  # top up plans whose rows end sooner than this
+EXTEND_BATCH = 500
+SNOOZE_FOR = timedelta(minutes=15)
+LATE_AFTER = timedelta(minutes=10)  # past this, the missed-dose rule decides what to send
+PASSED_HISTORY = timedelta(days=1)  # how far back a long downtime is filled in
+
+Wake = Callable[[datetime | None], None]  # None: look now
+
+
+class PlanService:
+    def __init__(self, doses: DoseStore, users: UserStore, zones: Zones, clock: Clock) -> None:
+        self._doses = doses
+        self._users = users
+        self._zones = zones
+        self._clock = clock
+        self._subscribers: list[Wake] = []
+
+    def subscribe(self, wake: Wake) -> None:
+        """``wake(instant)`` is called when a change makes a dose due at ``instant`` (or now)."""
+        self._subscribers.append(wake)
+
+    def _changed(self, instant: datetime | None = None) -> None:
+        for wake in self._subscribers:
+            wake(instant)
+
+    async def save(self, user_id: int, plan: Plan, *, high_dose_confirmed: bool) -> datetime | None:
+        """Make ``plan`` the user's plan from now on; return the first reminder's instant."""
+        now = self._clock.now()
+        user = await self._users.get(user_id)
+        zone = self._zones.zone_for(user.timezone if user else None)
+        until = now + HORIZON
+        slots = slots_between(plan, zone, now, until)
+        await self._doses.replace_plan(
+            user_id,
+            plan,
+            slots,
+            now=now,
+            materialized_until=until,
+            high_dose_confirmed=high_dose_confirmed,
+        )
+        log.info("plan_saved user=%d kind=%s", user_id, plan.kind)
+        self._changed()
+        return slots[0].due_utc if slots else None
+
+    async def regenerate(self, user_id: int) -> datetime | None:
+        """Rebuild the coming doses of the active plan (time zone changed, a hold, resumed);
+        the first reminder's instant, or None if there is none (or reminders are paused)."""
+        stored = await self._doses.active_plan(user_id)
+        user = await self._users.get(user_id)
+        if stored is None or user is None:
+            return None
+        now = self._clock.now()
+        until = now + HORIZON
+        slots = slots_between(stored.plan, self._zones.zone_for(user.timezone), now, until)
+        # A paused user's doses are planned again too (as not reminded): the zone may change.
+        await self._doses.regenerate(stored, slots, now=now, materialized_until=until)
+        log.info("plan_regenerated user=%d", user_id)
+        self._changed()
+        if user.reminders_paused:
+            return None
+        return slots[0].due_utc if slots else None
+
+    async def extend_due(self) -> None:
+        """Keep HORIZON of dose rows planned for every active plan (run by each dispatch pass)."""
+        now = self._clock.now()
+        while stale := await self._doses.plans_to_extend(now + EXTEND_BELOW, EXTEND_BATCH):
+            for stored in stale:
+                await self._extend(stored, now)
+            if len(stale) < EXTEND_BATCH:
+                break
+
+    async def _extend(self, stored: StoredPlan, now: datetime) -> None:
+        user = await self._users.get(stored.user_id)
+        zone = self._zones.zone_for(user.timezone if user else None)
+        until = now + HORIZON
+        # After a downtime longer than the rows reached, the dose times in between get rows
+        # too (up to a day back): the dispatcher then treats them as it treats any dose that
+        # fell due while it was down (the missed-dose rule: the latest one is answered, the
+        # earlier ones are missed, none is made up).
+        start = min(now - LATE_AFTER, max(stored.materialized_until, now - PASSED_HISTORY))
+        await self._doses.extend_plan(stored, slots_between(stored.plan, zone, start, until), until)
+
+    async def pause(self, user_id: int) -> None:
+        await self._doses.set_paused(user_id, True, self._clock.now())
+        log.info("reminders_paused user=%d", user_id)
+
+    async def resume(self, user_id: int) -> tuple[datetime | None, int]:
+        """Reminders on again: the first reminder's instant, and how many dose times passed
+        unreminded during the pause (nothing is known about those)."""
+        now = self._clock.now()
+        await self._doses.set_paused(user_id, False, now)
+        log.info("reminders_resumed user=%d", user_id)
+        unreminded = await self._doses.not_reminded_since_pause(user_id, now)
+        return await self.regenerate(user_id), unreminded
+
+    async def answer(self, user_id: int, event_id: int, answer: str) -> DoseEvent | None:
+        """Record Taken / Skip / Snooze on the user's own open dose; None if not allowed."""
+        now = self._clock.now()
+        if answer == "taken":
+            return await self._doses.answer(event_id, user_id, Status.TAKEN, now)
+        if answer == "skip":
+            return await self._doses.answer(event_id, user_id, Status.SKIPPED, now)
+        if answer == "snooze":
+            event = await self._doses.answer(
+                event_id, user_id, Status.SNOOZED, now, snooze_until=now + SNOOZE_FOR
+            )
+            if event is not None:
+                self._changed(now + SNOOZE_FOR)
+            return event
+        return None
