@@ -14,8 +14,8 @@ from bot.domain.flood import FloodGuard
 from bot.metrics import Metrics
 from bot.services.admin import AdminService
 from bot.services.broadcasts import BroadcastService
+from bot.services.budget import SendBudget
 from bot.services.outbox import OutboxWorker
-from bot.services.pacing import SendPacer
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
 from bot.services.retention import RetentionService
@@ -33,7 +33,7 @@ class Services:
     users: UserStore
     doses: DoseStore
     reminders: ReminderService
-    pacer: SendPacer
+    budget: SendBudget
     privacy: PrivacyService
     retention: RetentionService
     flood: FloodGuard

@@ -13,6 +13,7 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.base import JobLookupError
@@ -27,7 +28,7 @@ from bot.domain.plans import Plan, format_mg
 from bot.domain.schedule import slots_between
 from bot.domain.timezones import TimezoneError, parse_timezone
 from bot.metrics import Metrics
-from bot.services.pacing import Priority, SendPacer
+from bot.services.budget import Priority, sending_as
 from bot.storage.doses import Action, DoseEvent, DoseStore, DueEvent, Status, StoredPlan
 from bot.storage.users import UserStore
 from bot.views import dose_keyboard, dose_line, local_hhmm, step_notice, tablets_line
@@ -64,7 +65,6 @@ class ReminderService:
         default_zone: ZoneInfo,
         bot: Bot,
         job_queue: JobQueue,  # type: ignore[type-arg]
-        pacer: SendPacer,
         metrics: Metrics | None = None,
     ) -> None:
         self._doses = doses
@@ -74,12 +74,12 @@ class ReminderService:
         self._default_zone = default_zone
         self._bot = bot
         self._job_queue = job_queue
-        self._pacer = pacer
         self._run_lock = asyncio.Lock()
         self._run_again = False
         self._wake_job: Job | None = None  # type: ignore[type-arg]
         self._sweep_job: Job | None = None  # type: ignore[type-arg]
         self._earlier_missed: Counter[int] = Counter()
+        self._unreachable: set[int] = set()  # users found blocked during the current pass
         self._metrics = metrics or Metrics()
         self._stopping = False
         self._pass_task: asyncio.Task[object] | None = None
@@ -172,6 +172,7 @@ class ReminderService:
                 ):
                     await self._deliver_batch(batch)
             self._earlier_missed.clear()
+            self._unreachable.clear()
             await self._arm_next()
 
     async def _arm_next(self) -> None:
@@ -191,16 +192,23 @@ class ReminderService:
 
     async def _deliver_user(self, items: list[DueEvent]) -> None:
         for due in items:
+            if self._users_unreachable(due):
+                continue
             if self._stopping:
                 # Shutting down: this row was claimed but its message never left. Put it back
                 # as it was; the next start sends it, as a first send rather than a repeat.
                 await self._doses.release_unsent(due.event)
                 continue
+            # Every send below goes through the one budget as a dose message; the row is marked
+            # "in flight" only once its request has a slot and is about to leave.
+            event_id = due.event.event_id
             try:
-                if due.action is Action.FOLLOW_UP:
-                    await self._send_follow_up(due)
-                else:
-                    await self._send_reminder(due)
+                leave = partial(self._mark_in_flight, event_id)
+                with sending_as(Priority.REMINDER, on_leave=leave):
+                    if due.action is Action.FOLLOW_UP:
+                        await self._send_follow_up(due)
+                    else:
+                        await self._send_reminder(due)
             except Exception:
                 # Never let one row stop the others; the claim is released for a retry.
                 log.exception("reminder_failed event=%d", due.event.event_id)
@@ -209,6 +217,16 @@ class ReminderService:
                     self._clock.now() + _backoff(due.event.attempts),
                     outcome_unknown=True,
                 )
+
+    async def _mark_in_flight(self, event_id: int) -> None:
+        await self._doses.mark_in_flight(event_id, self._clock.now())
+
+    def _users_unreachable(self, due: DueEvent) -> bool:
+        """A 403 earlier in this batch released the user's claims: send nothing more to them."""
+        if due.event.user_id not in self._unreachable:
+            return False
+        log.info("reminder_skipped_unreachable event=%d", due.event.event_id)
+        return True
 
     async def _send_reminder(self, due: DueEvent) -> None:
         event = due.event
@@ -323,7 +341,6 @@ class ReminderService:
     async def _send(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
     ) -> SendOutcome:
-        await self._pacer.wait_turn(Priority.REMINDER)
         now = self._clock.now()
         try:
             message = await self._bot.send_message(chat_id, text, reply_markup=markup)
@@ -353,7 +370,9 @@ class ReminderService:
         event = due.event
         now = self._clock.now()
         if outcome.unreachable:
+            # Also releases this row's claim: no restart re-sends it, nothing more goes out.
             await self._doses.mark_unreachable(event.user_id, now)
+            self._unreachable.add(event.user_id)
             log.warning("user_unreachable user=%d", event.user_id)
             return
         if event.attempts + 1 >= MAX_ATTEMPTS:
