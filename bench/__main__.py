@@ -236,7 +236,10 @@ def _report(table: str, quick: bool) -> str:
         "The bot runs as a real process pinned to one core, against the Bot API stand-in "
         "(tests/fakeapi.py) on the other; the burst stand-in enforces about 30 messages a "
         "second overall and 1 a second per chat. The baseline (bench/baseline_bot.py) keeps "
-        "one APScheduler job per dose in memory, the common design.\n\n"
+        "one APScheduler job per dose in memory, the common design. The onboarding and "
+        "burst-with-replies rows (bench/load.py) use the same limited stand-in; their floor is "
+        "the time the budget needs for every message sent (replies take their share first); "
+        "with paid broadcasting, reminders beyond the free rate may use up to 1000 a second.\n\n"
         f"{table}\n"
     )
 

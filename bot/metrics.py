@@ -87,6 +87,11 @@ class Metrics:
             "Messages sent with allow_paid_broadcast (each costs Telegram Stars)",
             registry=self.registry,
         )
+        self.paid_rate = Gauge(
+            "bot_paid_broadcast_rate",
+            "Messages a second the paid lane may use now (follows the process's own load)",
+            registry=self.registry,
+        )
         self.updates_handled = Counter(
             "bot_updates_handled",
             "Telegram updates handled, by type (message, callback_query, ...)",

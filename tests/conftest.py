@@ -10,7 +10,7 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,20 @@ CONTENT_DIR = ROOT / "content"
 ADMIN_ID = 900_001
 # A Sunday in winter: far from any DST change unless a test moves there on purpose.
 START = datetime(2026, 1, 11, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _no_retry_after_reaches_the_error_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> Iterator[None]:
+    """The send budget retries every 429; a RetryAfter in the error handler is a lost reply."""
+    yield
+    leaked = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "bot.errors" and "RetryAfter" in record.getMessage()
+    ]
+    assert not leaked, leaked
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from bot.storage.broadcasts import BroadcastStore, Delivery
 from bot.storage.db import Database
 from tests.conftest import ADMIN_ID, bot_env, start_process
 from tests.fakeapi import FakeBotAPI
+from tests.privacy_helpers import eventually
 from tests.seed import seed_broadcast
 
 RECIPIENTS = range(11_001, 11_121)  # 120
@@ -48,6 +49,11 @@ async def test_sigkill_mid_broadcast_resumes_and_sends_nobody_two(
     try:
         await api.wait_for(
             "sendMessage", lambda call: call.params["chat_id"] in RECIPIENTS, count=30, timeout=20
+        )
+        # Kill while a request is in flight (arrived, not answered): sends come in waves as the
+        # budget's slots free up, with pauses between them.
+        await eventually(
+            lambda: api.received["sendMessage"] > len(api.calls_of("sendMessage")), timeout=20
         )
     finally:
         first.send_signal(signal.SIGKILL)

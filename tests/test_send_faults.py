@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -77,3 +77,23 @@ async def test_a_502_html_page_on_a_reply_is_logged_in_one_line(
     await eventually(lambda: "telegram_error kind=NetworkError" in caplog.text)
     assert not [r for r in caplog.records if r.exc_info is not None]
     assert "JSONDecodeError" not in caplog.text
+
+
+async def test_a_reminder_given_up_is_told_by_the_next_one_that_arrives(start_bot: Any) -> None:
+    from bot.services.reminders import MAX_ATTEMPTS
+
+    bot = await _user_with_plan(start_bot, "10:00,18:00")
+    bot.api.fail("sendMessage", status=500, times=MAX_ATTEMPTS, chat_id=USER)
+    due = datetime(2026, 1, 11, 10, tzinfo=UTC)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        bot.clock.set(due + timedelta(minutes=11 * (attempt - 1)))  # past each backoff
+        await bot.api.wait_for("sendMessage", lambda call: call.status == 500, count=attempt)
+        await bot.services.reminders.run_due()
+    assert await bot.services.doses.undelivered_count(USER) == 1
+    [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 18, tzinfo=UTC))
+    assert "Time for your dose" in reminder["text"]
+    assert "1 earlier dose(s) passed. Do not make them up" in reminder["text"]
+    assert await bot.services.doses.undelivered_count(USER) == 0
+    # Said once: the reminder after it does not repeat it.
+    [later] = await advance_until_messages(bot, USER, datetime(2026, 1, 12, 10, tzinfo=UTC))
+    assert "earlier dose" not in later["text"]

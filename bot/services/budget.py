@@ -59,6 +59,12 @@ PER_CHAT_INTERVAL = 1.0  # Telegram: about one message a second in a private cha
 PAID_RATE = 1000.0  # with allow_paid_broadcast, up to 1000 a second overall
 GIVE_UP_AFTER = timedelta(minutes=2)
 PAID_IN_FLIGHT = 32  # paid-lane requests at once: half of bot.app's connection pool
+# The paid lane's rate follows the event loop's lag (see SendBudget._watch_lag).
+LAG_TICK = 0.1  # seconds between looks
+LAG_HIGH = 0.05  # a tick this late: halve the paid rate
+LAG_LOW = 0.01  # a tick this close to on time: raise it by PAID_STEP
+PAID_FLOOR = 10  # messages a second: never less, so a burst keeps moving
+PAID_STEP = 10
 WINDOW = 1.0  # seconds: Telegram's limits count messages per second
 _SCAN_LIMIT = 1000  # waiters looked at per priority and pass (those ahead wait for their chat)
 _IN_FLIGHT = float("inf")
@@ -157,14 +163,20 @@ class SendBudget(BaseRateLimiter[None]):
         self._paused_until = 0.0
         self._changed = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
+        self._lag_watch: asyncio.Task[None] | None = None
         self._order = itertools.count()
 
     # ------------------------------------------------------------ BaseRateLimiter
 
     async def initialize(self) -> None:
-        pass
+        if self._paid is not None:
+            self._lag_watch = asyncio.create_task(self._watch_lag(), name="send-budget-lag")
 
     async def shutdown(self) -> None:
+        if self._lag_watch is not None:
+            self._lag_watch.cancel()
+            await asyncio.gather(self._lag_watch, return_exceptions=True)
+            self._lag_watch = None
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             await asyncio.gather(self._dispatcher, return_exceptions=True)
@@ -366,6 +378,27 @@ class SendBudget(BaseRateLimiter[None]):
             self._release(waiter.chat, paid, left=None)
         else:
             waiter.future.set_result(paid)
+
+    async def _watch_lag(self) -> None:
+        """Keep the paid lane to what this process can carry while it still answers patients.
+
+        Paid reminders are limited by the process, not by Telegram: one core sends a few
+        hundred a second at most, and a saturated event loop delays every update before its
+        reply even reaches the queue. So the paid rate follows the loop's lag: halved when a
+        tick comes late, raised step by step while ticks are on time.
+        """
+        assert self._paid is not None
+        ceiling = self._paid.capacity
+        loop = asyncio.get_running_loop()
+        while True:
+            planned = loop.time() + LAG_TICK
+            await asyncio.sleep(LAG_TICK)
+            lag = loop.time() - planned
+            if lag > LAG_HIGH:
+                self._paid.capacity = max(PAID_FLOOR, self._paid.capacity // 2)
+            elif lag < LAG_LOW:
+                self._paid.capacity = min(ceiling, self._paid.capacity + PAID_STEP)
+            self.metrics.paid_rate.set(self._paid.capacity)
 
     def _forget_idle_chats(self, now: float) -> None:
         # Chats whose second has passed need no entry; keep the map as small as the traffic.

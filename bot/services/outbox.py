@@ -41,9 +41,10 @@ from bot.storage.doses import DoseStore
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 10  # sends between two looks at the reminders
-# Rows claimed and not yet answered: about a second of sends, so the budget always has the next
-# one ready, while few rows wait claimed.
-MAX_IN_FLIGHT = 30
+# Rows claimed and not yet answered. Enough to keep the budget's broadcast share busy (a send
+# takes milliseconds; the budget spaces them), few enough that, when doses fall due, only these
+# can still go out before the reminders.
+MAX_IN_FLIGHT = BATCH_SIZE
 MAX_ATTEMPTS = 6
 REMINDERS_BUSY_RECHECK = 0.25  # seconds
 # Stop this long before reminders fall due (a batch, then a clear second), so the rate limit is

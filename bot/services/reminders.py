@@ -208,7 +208,7 @@ class ReminderService:
                     if due.action is Action.FOLLOW_UP:
                         await self._send_follow_up(due)
                     else:
-                        await self._send_reminder(due)
+                        await self._send_reminder_telling_undelivered(due)
             except Exception:
                 # Never let one row stop the others; the claim is released for a retry.
                 log.exception("reminder_failed event=%d", due.event.event_id)
@@ -220,6 +220,22 @@ class ReminderService:
 
     async def _mark_in_flight(self, event_id: int) -> None:
         await self._doses.mark_in_flight(event_id, self._clock.now())
+
+    async def _send_reminder_telling_undelivered(self, due: DueEvent) -> None:
+        """A reminder; if earlier ones were given up unsent, it also says those doses passed
+        (the "earlier doses" line), the first place that can still say so."""
+        user = due.event.user_id
+        undelivered = await self._doses.undelivered_count(user)
+        # Already counted in this pass if an earlier dose of theirs passed silently just now.
+        if undelivered and user not in self._earlier_missed:
+            self._earlier_missed[user] += undelivered
+        await self._send_reminder(due)
+        if undelivered and user not in self._earlier_missed:
+            if await self._doses.delivered(due.event.event_id):
+                await self._doses.clear_undelivered(user)
+                log.info("undelivered_told user=%d count=%d", user, undelivered)
+            else:  # not sent after all: the next reminder tells them
+                self._earlier_missed.pop(user, None)
 
     def _users_unreachable(self, due: DueEvent) -> bool:
         """A 403 earlier in this batch released the user's claims: send nothing more to them."""
@@ -377,7 +393,10 @@ class ReminderService:
             return
         if event.attempts + 1 >= MAX_ATTEMPTS:
             log.error("reminder_gave_up event=%d attempts=%d", event.event_id, event.attempts + 1)
-            await self._doses.record_missed_notice(event.event_id, None, now)
+            if due.action is Action.FOLLOW_UP:
+                await self._doses.record_missed_notice(event.event_id, None, now)
+            else:  # the patient got nothing: the next reminder that reaches them says so
+                await self._doses.record_given_up(event.event_id, now)
             return
         retry_at = max(outcome.retry_at or now, now + _backoff(event.attempts))
         await self._doses.release_claim(

@@ -416,6 +416,39 @@ class DoseStore:
             )
         return repeats + unsent
 
+    async def record_given_up(self, event_id: int, now: datetime) -> None:
+        """The reminder never got through: the dose counts as missed, and the next reminder that
+        reaches the patient tells them (see :meth:`undelivered_count`)."""
+        await self._db.execute(
+            "UPDATE dose_events SET status = 'missed', claimed_at = NULL, next_action_at = NULL,"
+            " undelivered_at = ? WHERE event_id = ? AND claimed_at IS NOT NULL",
+            (to_unix(now), event_id),
+        )
+
+    async def undelivered_count(self, user_id: int) -> int:
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM dose_events WHERE user_id = ? AND undelivered_at IS NOT NULL",
+            (user_id,),
+        )
+        return int(row[0]) if row else 0
+
+    async def delivered(self, event_id: int) -> bool:
+        """Did the last send for this row get through (a message id, and no claim left)?"""
+        row = await self._db.fetch_one(
+            "SELECT message_id IS NOT NULL AND claimed_at IS NULL FROM dose_events"
+            " WHERE event_id = ?",
+            (event_id,),
+        )
+        return bool(row and row[0])
+
+    async def clear_undelivered(self, user_id: int) -> None:
+        """The patient has been told about reminders that never reached them."""
+        await self._db.execute(
+            "UPDATE dose_events SET undelivered_at = NULL"
+            " WHERE user_id = ? AND undelivered_at IS NOT NULL",
+            (user_id,),
+        )
+
     async def mark_in_flight(self, event_id: int, now: datetime) -> None:
         """The request for this claimed row is about to leave (it has its send slot)."""
         await self._db.execute(

@@ -5,3 +5,7 @@ ALTER TABLE dose_events ADD COLUMN in_flight_at INTEGER;
 
 -- The same for broadcast messages: a claimed row that never left goes back to pending.
 ALTER TABLE broadcast_outbox ADD COLUMN in_flight_at INTEGER;
+
+-- A reminder given up after its last attempt (the patient got nothing): set until the next
+-- reminder that does reach them says so.
+ALTER TABLE dose_events ADD COLUMN undelivered_at INTEGER;
