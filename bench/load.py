@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import tempfile
 import time
@@ -87,6 +88,13 @@ class _Watcher:
         self._seen = 0
         self.by_chat: dict[int, list[ApiCall]] = {}
         self.reminded: deque[tuple[int, float]] = deque()  # reminder recipients, in order
+        self._chat_events: dict[int, asyncio.Event] = {}
+
+    async def follow(self) -> None:
+        """Read the stand-in's new calls every 20 ms and wake the chats that got a message."""
+        while True:
+            self.refresh()
+            await asyncio.sleep(0.02)
 
     def refresh(self) -> None:
         calls = self._api.calls
@@ -95,6 +103,9 @@ class _Watcher:
                 chat = call.params.get("chat_id")
                 if isinstance(chat, int):
                     self.by_chat.setdefault(chat, []).append(call)
+                    event = self._chat_events.get(chat)
+                    if event is not None:
+                        event.set()
                     if REMINDER_MARK in str(call.params.get("text", "")):
                         self.reminded.append((chat, call.at))
         self._seen = len(calls)
@@ -102,14 +113,21 @@ class _Watcher:
     async def next_after(
         self, chat: int, after: float, method: str = "sendMessage", count: int = 1
     ) -> list[ApiCall] | None:
+        """Wait for the chat's next messages; woken only when that chat gets one, so a thousand
+        waiting patients cost the load generator (and the stand-in beside it) nothing."""
         deadline = time.monotonic() + REPLY_TIMEOUT
-        while time.monotonic() < deadline:
+        while True:
             self.refresh()
             found = [c for c in self.by_chat.get(chat, []) if c.at >= after and c.method == method]
             if len(found) >= count:
                 return found[:count]
-            await asyncio.sleep(0.05)
-        return None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            changed = self._chat_events.setdefault(chat, asyncio.Event())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=min(remaining, 1.0))
+            self._chat_events.pop(chat, None)
 
 
 def _handler_retry_after(log: Path) -> int:
@@ -156,10 +174,12 @@ async def measure_onboarding(patients: int, folder: Path) -> OnboardingResult:
     try:
         await bot.start()
         watcher = _Watcher(api)
+        follower = asyncio.create_task(watcher.follow())
         started = time.monotonic()
         users = range(FIRST_PATIENT, FIRST_PATIENT + patients)
         saved = await asyncio.gather(*(_patient(api, watcher, u, latencies) for u in users))
         all_done = time.monotonic() - started
+        follower.cancel()
     finally:
         await bot.stop()
         await api.close()
@@ -190,6 +210,7 @@ async def measure_burst(
     try:
         await bot.start()
         watcher = _Watcher(api)
+        follower = asyncio.create_task(watcher.follow())
         offset = time.monotonic() - time.time()
         due_mono = due + offset
         await asyncio.sleep(max(0.0, due_mono + 1.0 - time.monotonic()))
@@ -203,6 +224,7 @@ async def measure_burst(
             offered += 1
             pending.append(asyncio.create_task(_interact(api, watcher, index, target, latencies)))
         await asyncio.gather(*pending)
+        follower.cancel()
         deadline = time.monotonic() + 3 * reminders / FREE_RATE + 120
         while time.monotonic() < deadline:
             if len(_reminders(api)) >= reminders:

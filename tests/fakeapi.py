@@ -3,7 +3,9 @@
 ``FakeBotAPI`` runs an aiohttp server on 127.0.0.1 that answers the Bot API methods this project
 uses the way Telegram does (same result shapes, same error bodies), records every call, keeps the
 state of the messages the bot sent, serves updates through ``getUpdates`` long polling and can
-inject faults (429/403/5xx/dropped connections) and enforce rate limits.
+inject faults (429/403/5xx/dropped connections) and enforce rate limits. Like Telegram, it refuses
+parameters a method does not take and counts text length after entity parsing; both rules live in
+``bot/botapi_rules.py``.
 
 Point a bot at it with ``Bot(token, base_url=f"{api.url}/bot",
 base_file_url=f"{api.url}/file/bot")``.
@@ -181,14 +183,6 @@ def _decode_param(name: str, value: Any) -> Any:
         except ValueError:
             return value
     return value
-
-
-def _html_to_plain(text: str) -> str:
-    """Validate Telegram HTML like the Bot API does and return the visible text."""
-    try:
-        return botapi_rules.html_to_plain(text)
-    except botapi_rules.EntityParseError as error:
-        raise _bad_request(str(error)) from None
 
 
 def _check_formatted(text: str, parse_mode: Any, *, limit: int, what: str) -> None:
