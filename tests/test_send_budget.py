@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telegram.error import RetryAfter
 
-from bot.services.budget import Priority, SendBudget, sending_as
+from bot.services.budget import Priority, ReplyGivenUp, SendBudget, sending_as
 from tests.conftest import START, RunningBot
 from tests.fakeapi import FakeBotAPI
 from tests.seed import seed_due_doses
@@ -86,7 +87,14 @@ async def test_many_patients_onboarding_at_once_all_get_every_reply(
     # Kept within the limits: Telegram never had to refuse one, nothing reached the handler.
     assert bot.api.retry_after_count == 0
     assert _failures(caplog) == []
-    assert bot.services.metrics.replies_given_up._value.get() == 0
+    metrics = bot.services.metrics
+    assert metrics.replies_given_up._value.get() == 0
+    waited = metrics.registry.get_sample_value(
+        "bot_send_queue_seconds_count", {"priority": "reply"}
+    )
+    assert waited is not None and waited >= len(PATIENTS) * 10  # every counted reply queued
+    depth = metrics.registry.get_sample_value("bot_send_queue_depth", {"priority": "reply"})
+    assert depth == 0
     # The stand-in refuses undocumented parameters: edits of keyboards went without parse_mode.
     edits = bot.api.calls_of("editMessageReplyMarkup")
     assert edits
@@ -196,3 +204,30 @@ async def test_strict_priority_and_per_chat_spacing() -> None:
     # the reminder goes in between.
     assert order[:2] == ["broadcast-0", "broadcast-1"]
     assert order[2:] == ["reply-1", "reminder", "reply-2", "broadcast-2", "broadcast-3"]
+
+
+async def test_a_reply_refused_for_too_long_is_given_up_and_counted() -> None:
+    budget = SendBudget(give_up_after=timedelta(seconds=1.5))
+    attempts = 0
+
+    async def refused(*_args: Any, **_kwargs: Any) -> bool:
+        nonlocal attempts
+        attempts += 1
+        raise RetryAfter(1)
+
+    with pytest.raises(ReplyGivenUp):
+        await budget.process_request(
+            refused, (), {}, "sendMessage", {"chat_id": 1, "text": "x"}, None
+        )
+    await budget.shutdown()
+    assert attempts == 2  # retried after the first pause, given up before a third
+    assert budget.metrics.replies_given_up._value.get() == 1
+    assert budget.metrics.rate_limited._value.get() == 2
+    # A reminder is not given up as a reply: its RetryAfter goes back to the dispatcher.
+    reminder_budget = SendBudget(give_up_after=timedelta(seconds=0.5))
+    with sending_as(Priority.REMINDER), pytest.raises(RetryAfter):
+        await reminder_budget.process_request(
+            refused, (), {}, "sendMessage", {"chat_id": 2, "text": "x"}, None
+        )
+    await reminder_budget.shutdown()
+    assert reminder_budget.metrics.replies_given_up._value.get() == 0
