@@ -30,21 +30,35 @@ def bot_environment(api: FakeBotAPI, database: Path) -> dict[str, str]:
 class BotProcess:
     """``python -m bot`` (or another module) pinned to one core."""
 
-    def __init__(self, api: FakeBotAPI, database: Path, module: str = "bot") -> None:
+    def __init__(
+        self,
+        api: FakeBotAPI,
+        database: Path,
+        module: str = "bot",
+        *,
+        log_path: Path | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self._api = api
         self._database = database
         self._module = module
+        self._log_path = log_path  # the bot's stderr (its log), to look for errors afterwards
+        self._extra_env = extra_env or {}
         self.process: asyncio.subprocess.Process | None = None
         self.ready_seconds = 0.0
 
     async def start(self, ready_timeout: float = 600.0) -> None:
         """Start and wait until the bot long-polls for updates; record how long that took."""
         started = time.perf_counter()
+        log = self._log_path.open("wb") if self._log_path is not None else None
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", self._module,
-            env=bot_environment(self._api, self._database),
+            env={**bot_environment(self._api, self._database), **self._extra_env},
             preexec_fn=_pin_to_bot_core,
+            stderr=log,
         )  # fmt: skip
+        if log is not None:
+            log.close()  # the child has its own copy
         await self._api.wait_until_polling(timeout=ready_timeout)
         self.ready_seconds = time.perf_counter() - started
 

@@ -12,6 +12,7 @@ from bot import ops
 from bot.app import build_application, run
 from bot.config import ConfigError, configure_logging, load_settings
 from bot.content import ContentError, load_pack
+from bot.storage.db import check_usable
 
 EXIT_CONFIG = 2
 
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         pack = load_pack(settings.content_dir)
     except ContentError as error:
         print(f"configuration error: {ops.content_problem(settings, error)}", file=sys.stderr)
+        return EXIT_CONFIG
+    problem = check_usable(settings.database_path)
+    if problem is not None:
+        print(f"configuration error: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     try:
         run(build_application(settings, pack), settings)

@@ -21,7 +21,6 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, LinkPreviewOptions, U
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, InvalidToken, NetworkError, TimedOut
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -68,14 +67,15 @@ from bot.metrics import Metrics, MetricsServer
 from bot.services.admin import AdminService
 from bot.services.audience import Audience
 from bot.services.broadcasts import BroadcastService
+from bot.services.budget import SendBudget
 from bot.services.checkins import CheckInService
 from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
-from bot.services.pacing import SendPacer
 from bot.services.plans import PlanService
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
 from bot.services.retention import RetentionService
+from bot.services.transport import BotApiRequest
 from bot.services.zones import Zones
 from bot.storage.admin import AdminStore
 from bot.storage.broadcasts import BroadcastStore
@@ -99,6 +99,14 @@ def build_application(
     settings: Settings, pack: ContentPack, clock: Clock | None = None
 ) -> BotApplication:
     context_types = ContextTypes(context=BotContext)
+    metrics = Metrics()
+    # The one outgoing budget: every send and edit, replies first (bot/services/budget.py).
+    budget = SendBudget(
+        rate=settings.send_rate,
+        per_chat_interval=1.0 / settings.send_rate_per_chat,
+        paid_broadcast=settings.paid_broadcast,
+        metrics=metrics,
+    )
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
@@ -111,19 +119,18 @@ def build_application(
                 tzinfo=UTC,
             )
         )
-        # Bulk sends are paced by our SendPacer (reminders before broadcasts); the limiter
-        # here only retries after a 429, so replies to users who write are not slowed.
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3))
+        .rate_limiter(budget)
         .context_types(context_types)
         # Enough parallel updates and connections for a busy bot; many more idle connections
         # would cost more than they bring (httpcore checks each idle one on every request).
         .concurrent_updates(64)
-        .connection_pool_size(64)
+        .request(BotApiRequest(connection_pool_size=64))
+        .get_updates_request(BotApiRequest())
         .post_init(_on_startup)
         .post_shutdown(_on_shutdown)
         .build()
     )
-    application.bot_data["startup"] = (settings, pack, clock or SystemClock())
+    application.bot_data["startup"] = (settings, pack, clock or SystemClock(), budget)
     register_handlers(application)
     return application
 
@@ -201,14 +208,14 @@ async def _stale_button(update: Update, context: BotContext) -> None:
 
 
 async def _on_startup(application: BotApplication) -> None:
-    settings, pack, clock = application.bot_data.pop("startup")
+    settings, pack, clock, budget = application.bot_data.pop("startup")
     try:
         db = await Database.open(settings.database_path)
     except (OSError, sqlite3.Error) as error:
         raise ConfigError(
             f"DATABASE_PATH {settings.database_path} cannot be opened: {error}"
         ) from None
-    services = _build_services(application, settings, pack, clock, db)
+    services = _build_services(application, settings, pack, clock, db, budget)
     application.bot_data[SERVICES_KEY] = services
     if settings.metrics_port is not None:
         application.bot_data[METRICS_SERVER_KEY] = _start_metrics(services.metrics, settings)
@@ -218,14 +225,18 @@ async def _on_startup(application: BotApplication) -> None:
 
 
 def _build_services(
-    application: BotApplication, settings: Settings, pack: ContentPack, clock: Clock, db: Database
+    application: BotApplication,
+    settings: Settings,
+    pack: ContentPack,
+    clock: Clock,
+    db: Database,
+    budget: SendBudget,
 ) -> Services:
     """Every service, wired once; handlers reach them through ``context.services``."""
     content = ContentHolder(pack)
     users = UserStore(db)
     dose_store = DoseStore(db)
-    pacer = SendPacer()
-    metrics = Metrics()
+    metrics = budget.metrics
     missed = MissedDoses(dose_store)
     checkins = CheckInService(CheckInStore(db), dose_store, clock)
     zones = Zones(settings.default_timezone, clock)
@@ -241,7 +252,6 @@ def _build_services(
         clock=clock,
         bot=application.bot,
         job_queue=application.job_queue,
-        pacer=pacer,
         metrics=metrics,
     )
     privacy_store = PrivacyStore(db)
@@ -255,7 +265,6 @@ def _build_services(
         content=content,
         clock=clock,
         bot=application.bot,
-        bulk_pacer=pacer,
         metrics=metrics,
     )
 
@@ -274,7 +283,7 @@ def _build_services(
         zones=zones,
         missed=missed,
         checkins=checkins,
-        pacer=pacer,
+        budget=budget,
         privacy=PrivacyService(privacy_store, clock),
         retention=RetentionService(
             store=privacy_store,
@@ -321,7 +330,6 @@ def _start_metrics(metrics: Metrics, settings: Settings) -> MetricsServer:
 async def _on_shutdown(application: BotApplication) -> None:
     services: Services | None = application.bot_data.get(SERVICES_KEY)
     if services is not None:
-        await services.pacer.close()
         await services.db.close()
     metrics_server: MetricsServer | None = application.bot_data.pop(METRICS_SERVER_KEY, None)
     if metrics_server is not None:

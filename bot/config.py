@@ -53,6 +53,11 @@ class Settings:
     log_format: LogFormat = "plain"
     metrics_port: int | None = None  # None: no metrics endpoint
     metrics_listen: str = "127.0.0.1"
+    # Dose reminders beyond Telegram's free rate go with allow_paid_broadcast (Stars per message).
+    paid_broadcast: bool = False
+    # Telegram's limits, which the send budget keeps to: messages a second overall, per chat.
+    send_rate: float = 30.0
+    send_rate_per_chat: float = 1.0
 
     @property
     def bot_api_base_url(self) -> str:
@@ -128,6 +133,9 @@ def load_settings(
         log_format=_choice(env, "LOG_FORMAT", _LOG_FORMATS, "plain"),  # type: ignore[arg-type]
         metrics_port=_optional_port(env, "METRICS_PORT"),
         metrics_listen=env.get("METRICS_LISTEN") or "127.0.0.1",
+        paid_broadcast=_choice(env, "PAID_BROADCAST", ("off", "on"), "off") == "on",
+        send_rate=_rate(env, "SEND_RATE", 30.0),
+        send_rate_per_chat=_rate(env, "SEND_RATE_PER_CHAT", 1.0),
     )
     if settings.bot_mode == "webhook" and settings.metrics_port == settings.webhook_port:
         raise ConfigError(
@@ -197,6 +205,19 @@ def _retention_days(raw: str) -> int:
             f"{MAX_RETENTION_DAYS}, got {raw!r}"
         )
     return int(raw)
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0.1 <= value <= 10_000:
+        raise ConfigError(f"{name} must be messages a second from 0.1 to 10000, got {raw!r}")
+    return value
 
 
 def _optional_port(env: Mapping[str, str], name: str) -> int | None:

@@ -14,10 +14,10 @@ from bot.domain.flood import FloodGuard
 from bot.metrics import Metrics
 from bot.services.admin import AdminService
 from bot.services.broadcasts import BroadcastService
+from bot.services.budget import SendBudget
 from bot.services.checkins import CheckInService
 from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
-from bot.services.pacing import SendPacer
 from bot.services.plans import PlanService
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
@@ -41,7 +41,7 @@ class Services:
     zones: Zones
     missed: MissedDoses
     checkins: CheckInService
-    pacer: SendPacer
+    budget: SendBudget
     privacy: PrivacyService
     retention: RetentionService
     flood: FloodGuard

@@ -20,6 +20,8 @@ from prometheus_client import (
     start_http_server,
 )
 
+# Time in the send queue: a reply waits milliseconds, a reminder in a burst minutes.
+QUEUE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 15.0, 60.0, 300.0, 900.0)
 # Reminder lateness spans "on time" (well under a second) to "the bot was down for an hour".
 LATENESS_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
 
@@ -55,6 +57,39 @@ class Metrics:
         self.broadcast_remaining = Gauge(
             "bot_broadcast_remaining",
             "Broadcast messages still to send",
+            registry=self.registry,
+        )
+        self.send_queue_depth = Gauge(
+            "bot_send_queue_depth",
+            "Messages waiting for a send slot, by priority (reply, reminder, notice, broadcast)",
+            ["priority"],
+            registry=self.registry,
+        )
+        self.send_queue_seconds = Histogram(
+            "bot_send_queue_seconds",
+            "Seconds a message waited for its send slot, by priority",
+            ["priority"],
+            buckets=QUEUE_BUCKETS,
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "bot_rate_limited",
+            "429 Too Many Requests answers received from the Bot API",
+            registry=self.registry,
+        )
+        self.replies_given_up = Counter(
+            "bot_replies_given_up",
+            "Replies not delivered within the give-up limit (rate limited for too long)",
+            registry=self.registry,
+        )
+        self.paid_messages = Counter(
+            "bot_paid_broadcast_messages",
+            "Messages sent with allow_paid_broadcast (each costs Telegram Stars)",
+            registry=self.registry,
+        )
+        self.paid_rate = Gauge(
+            "bot_paid_broadcast_rate",
+            "Messages a second the paid lane may use now (follows the process's own load)",
             registry=self.registry,
         )
         self.updates_handled = Counter(

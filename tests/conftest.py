@@ -10,7 +10,7 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,20 @@ CONTENT_DIR = ROOT / "bot" / "pack"
 ADMIN_ID = 900_001
 # A Sunday in winter: far from any DST change unless a test moves there on purpose.
 START = datetime(2026, 1, 11, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _no_retry_after_reaches_the_error_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> Iterator[None]:
+    """The send budget retries every 429; a RetryAfter in the error handler is a lost reply."""
+    yield
+    leaked = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "bot.errors" and "RetryAfter" in record.getMessage()
+    ]
+    assert not leaked, leaked
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +72,9 @@ def make_settings(api: FakeBotAPI, tmp_path: Path, **overrides: str) -> Settings
         "ADMIN_IDS": str(ADMIN_ID),
         "CONTENT_DIR": str(CONTENT_DIR),
         "DEFAULT_TIMEZONE": "UTC",
+        # The stand-in enforces no per-chat limit unless a test turns it on; conversations in
+        # one chat then need not wait a second between messages. Tests of the limits set it.
+        "SEND_RATE_PER_CHAT": "1000",
     }
     environ.update(overrides)
     return load_settings(environ=environ, dotenv_path=None)

@@ -62,7 +62,7 @@ async def test_take_now_always_says_if_you_have_not_taken_it_yet(bot: RunningBot
     """The patient took the 12:00 dose but did not tap: the answer must not say "take it"."""
     await _patient(bot)
     await advance_until_messages(bot, USER, at(12))
-    bot.clock.set(at(12, 40))
+    bot.clock.set(at(12, 20))  # before the follow-up, so the next message is the answer
     [answer] = await bot.say(USER, "/missed")
     assert "<b>If you have not taken it yet, take it now</b>" in answer
     assert "Your next dose: <b>16:00</b>" in answer

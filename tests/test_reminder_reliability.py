@@ -71,12 +71,13 @@ async def test_long_downtime_one_message_and_no_make_up(start_bot: Any) -> None:
     assert len([m for m in reminders if "late" in m["text"]]) == 1
 
 
-async def test_claimed_but_unsent_reminder_is_resent_as_repeat(start_bot: Any) -> None:
-    """A claim left behind by a crash: the reminder goes out again, marked as a repeat."""
+async def test_reminder_in_flight_at_a_crash_is_resent_as_repeat(start_bot: Any) -> None:
+    """A claim left behind by a crash after the request left: it goes out again, marked as a
+    possible repeat."""
     bot = await _user_with_plan(start_bot, "10:00,18:00")
     await bot.shutdown()
-    # Simulate a process killed between claiming and recording the send.
-    await _claim_directly(bot, datetime(2026, 1, 11, 10, tzinfo=UTC))
+    # Simulate a process killed between sending and recording the send.
+    await _claim_directly(bot, datetime(2026, 1, 11, 10, tzinfo=UTC), in_flight=True)
     bot.clock.set(datetime(2026, 1, 11, 10, 0, 5, tzinfo=UTC))
     bot = await start_bot()
     [repeat] = await bot.next_messages(USER, bot.sent_count(USER), 1)
@@ -85,15 +86,31 @@ async def test_claimed_but_unsent_reminder_is_resent_as_repeat(start_bot: Any) -
     assert "Time for your dose" in repeat
 
 
-async def _claim_directly(bot: RunningBot, now: datetime) -> None:
+async def test_claimed_reminder_that_never_left_is_sent_as_ordinary(start_bot: Any) -> None:
+    """Claimed in a batch, still waiting for a send slot when the process died: it cannot have
+    reached the patient, so it is no repeat."""
+    bot = await _user_with_plan(start_bot, "10:00,18:00")
+    await bot.shutdown()
+    await _claim_directly(bot, datetime(2026, 1, 11, 10, tzinfo=UTC), in_flight=False)
+    bot.clock.set(datetime(2026, 1, 11, 10, 0, 5, tzinfo=UTC))
+    bot = await start_bot()
+    [reminder] = await bot.next_messages(USER, bot.sent_count(USER), 1)
+    assert "Time for your dose" in reminder
+    assert "Repeat" not in reminder
+
+
+async def _claim_directly(bot: RunningBot, now: datetime, *, in_flight: bool) -> None:
     from bot.storage.db import Database
     from bot.storage.doses import DoseStore
 
     path = bot.services.settings.database_path
     database = await Database.open(path)
     try:
-        claimed = await DoseStore(database).claim_due(now, 10)
+        store = DoseStore(database)
+        claimed = await store.claim_due(now, 10)
         assert len(claimed) == 1
+        if in_flight:
+            await store.mark_in_flight(claimed[0].event.event_id, now)
     finally:
         await database.close()
 

@@ -3,7 +3,9 @@
 ``FakeBotAPI`` runs an aiohttp server on 127.0.0.1 that answers the Bot API methods this project
 uses the way Telegram does (same result shapes, same error bodies), records every call, keeps the
 state of the messages the bot sent, serves updates through ``getUpdates`` long polling and can
-inject faults (429/403/5xx/dropped connections) and enforce rate limits.
+inject faults (429/403/5xx/dropped connections) and enforce rate limits. Like Telegram, it refuses
+parameters a method does not take and counts text length after entity parsing; both rules live in
+``bot/botapi_rules.py``.
 
 Point a bot at it with ``Bot(token, base_url=f"{api.url}/bot",
 base_file_url=f"{api.url}/file/bot")``.
@@ -14,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import html
 import itertools
 import json
 import re
@@ -27,6 +28,8 @@ from http import HTTPStatus
 from typing import Any
 
 from aiohttp import BodyPartReader, ClientSession, web
+
+from bot import botapi_rules
 
 TEST_TOKEN = "123456789:TEST-token-abcdefghijklmnopqrstuvwxyz0123"
 BOT_USER_ID = 123456789  # also the getMe id
@@ -55,9 +58,7 @@ _JSON_PARAMS = frozenset(
     }
 )
 # Methods that count against the rate limits.
-_SENDING_METHODS = frozenset(
-    {"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup"}
-)
+_SENDING_METHODS = botapi_rules.COUNTED_METHODS
 # Methods that answer 403 when the target chat is in ``FakeBotAPI.blocked``.
 _BLOCKABLE_METHODS = _SENDING_METHODS | {"sendChatAction", "deleteMessage"}
 
@@ -76,29 +77,6 @@ _CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
-_PARSE_MODES = frozenset({"html", "markdown", "markdownv2"})
-_HTML_TAGS = frozenset(
-    {
-        "a",
-        "b",
-        "strong",
-        "i",
-        "em",
-        "u",
-        "ins",
-        "s",
-        "strike",
-        "del",
-        "span",
-        "tg-spoiler",
-        "tg-emoji",
-        "code",
-        "pre",
-        "blockquote",
-    }
-)
-_HTML_ENTITY_RE = re.compile(r"&(?:#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
-_HTML_TAG_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _PATH_RE = re.compile(r"bot([^/]*)/([A-Za-z0-9_]+)/?")
 
@@ -107,6 +85,9 @@ _MAX_CAPTION = 1024
 _FIRST_UPDATE_ID = 100_001
 
 _BLOCKED_DESCRIPTION = "Forbidden: bot was blocked by the user"
+
+PAID_BROADCAST_RATE = 1000.0  # messages a second with allow_paid_broadcast
+PAID_MESSAGE_STARS = 0.1  # the fee per paid message
 
 
 @dataclass
@@ -127,6 +108,7 @@ class _Fault:
     retry_after: int | None
     remaining: int
     chat_id: int | None
+    html_body: bool = False
 
 
 @dataclass
@@ -147,6 +129,14 @@ class _ApiError(Exception):
         self.status = status
         self.description = description
         self.parameters = parameters
+
+
+class _HtmlError(Exception):
+    """Answer with an HTML page instead of JSON, as a proxy in front of the Bot API does."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class _DropConnection(Exception):
@@ -195,65 +185,17 @@ def _decode_param(name: str, value: Any) -> Any:
     return value
 
 
-def _html_to_plain(text: str) -> str:
-    """Validate Telegram HTML like the Bot API does and return the visible text."""
-    plain: list[str] = []
-    stack: list[str] = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "&":
-            entity = _HTML_ENTITY_RE.match(text, i)
-            if entity is not None:
-                plain.append(html.unescape(entity.group()))
-                i = entity.end()
-                continue
-        if char != "<":
-            plain.append(char)
-            i += 1
-            continue
-        offset = len(text[:i].encode())
-        closing = text.startswith("</", i)
-        name_match = _HTML_TAG_NAME_RE.match(text, i + (2 if closing else 1))
-        if name_match is None:
-            raise _bad_request(
-                f"can't parse entities: Unexpected end of name token at byte offset {offset}"
-            )
-        end = text.find(">", name_match.end())
-        if end == -1:
-            raise _bad_request(f"can't parse entities: Unclosed start tag at byte offset {offset}")
-        name = name_match.group().lower()
-        if not closing:
-            if name not in _HTML_TAGS:
-                raise _bad_request(
-                    f'can\'t parse entities: Unsupported start tag "{name}" at byte offset {offset}'
-                )
-            stack.append(name)
-        elif not stack:
-            raise _bad_request(f"can't parse entities: Unexpected end tag at byte offset {offset}")
-        elif stack[-1] != name:
-            raise _bad_request(
-                f"can't parse entities: Unmatched end tag at byte offset {offset}, "
-                f'expected "</{stack[-1]}>", found "</{name}>"'
-            )
-        else:
-            stack.pop()
-        i = end + 1
-    if stack:
-        raise _bad_request(
-            f"can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\""
-        )
-    return "".join(plain)
-
-
 def _check_formatted(text: str, parse_mode: Any, *, limit: int, what: str) -> None:
-    """Check parse_mode, HTML well-formedness and the length limit of a text or caption."""
-    visible = text
-    if parse_mode is not None and parse_mode != "":
-        if not isinstance(parse_mode, str) or parse_mode.lower() not in _PARSE_MODES:
-            raise _bad_request(f"unsupported parse_mode {parse_mode!r}")
-        if parse_mode.lower() == "html":
-            visible = _html_to_plain(text)
+    """Check parse_mode, HTML well-formedness and the length limit of a text or caption,
+    counted after entity parsing as Telegram does."""
+    if parse_mode is not None and not isinstance(parse_mode, str):
+        raise _bad_request(f"unsupported parse_mode {parse_mode!r}")
+    try:
+        visible = botapi_rules.visible_text(text, parse_mode)
+    except botapi_rules.EntityParseError as error:
+        raise _bad_request(str(error)) from None
+    except ValueError:
+        raise _bad_request(f"unsupported parse_mode {parse_mode!r}") from None
     if what == "text" and not visible.strip():
         raise _bad_request("message text is empty")
     if _utf16_len(visible) > limit:
@@ -300,10 +242,15 @@ class FakeBotAPI:
         *,
         global_rate: float | None = None,
         per_chat_rate: float | None = None,
+        paid_rate: float = PAID_BROADCAST_RATE,
     ) -> None:
         self.token = token
         self.global_rate = global_rate
         self.per_chat_rate = per_chat_rate
+        # Sends with allow_paid_broadcast ignore global_rate, up to paid_rate a second in all,
+        # at PAID_MESSAGE_STARS each (counted in ``paid_messages``).
+        self.paid_rate = paid_rate
+        self.paid_messages = 0
         self.calls: list[ApiCall] = []
         self.blocked: set[int] = set()
         self.retry_after_count = 0
@@ -332,6 +279,7 @@ class FakeBotAPI:
         self._file_ids = itertools.count(1)
         self._faults: list[_Fault] = []
         self._global_window: deque[float] = deque()
+        self._paid_window: deque[float] = deque()
         self._chat_windows: dict[int, deque[float]] = {}
         self._poll_generation = 0
         self._pollers = 0
@@ -602,12 +550,16 @@ class FakeBotAPI:
         retry_after: int | None = None,
         times: int = 1,
         chat_id: int | None = None,
+        html_body: bool = False,
     ) -> None:
         """Answer the next ``times`` matching calls of ``method`` with an error.
 
-        ``status=0`` drops the connection without an answer.
+        ``status=0`` drops the connection without an answer; ``html_body`` answers with an HTML
+        page (as nginx does for a 502) instead of Telegram's JSON.
         """
-        self._faults.append(_Fault(method, status, description, retry_after, times, chat_id))
+        self._faults.append(
+            _Fault(method, status, description, retry_after, times, chat_id, html_body)
+        )
 
     # ------------------------------------------------------------------ HTTP plumbing
 
@@ -636,6 +588,10 @@ class FakeBotAPI:
                 self.retry_after_count += 1
             self._record(ApiCall(method, params, exc.status, at))
             return _error_response(exc)
+        except _HtmlError as exc:
+            self._record(ApiCall(method, params, exc.status, at))
+            page = f"<html><body><h1>{exc.status} {_status_phrase(exc.status)}</h1></body></html>"
+            return web.Response(status=exc.status, text=page, content_type="text/html")
         except _DropConnection:
             self._record(ApiCall(method, params, 0, at))
             if request.transport is not None:
@@ -649,6 +605,11 @@ class FakeBotAPI:
             raise _ApiError(401, "Unauthorized")
         if method != "getUpdates" and method not in self._handlers:
             raise _ApiError(404, "Not Found")
+        unknown = botapi_rules.unknown_parameters(method, frozenset(params))
+        if unknown:
+            # Checked against the published Bot API: a parameter the method does not take is
+            # a mistake in the bot, so the stand-in refuses it rather than ignore it.
+            raise _bad_request(f"method {method} does not take parameter {unknown[0]}")
         self._apply_fault(method, params)
         chat_id = params.get("chat_id")
         if method in _BLOCKABLE_METHODS and isinstance(chat_id, int) and chat_id in self.blocked:
@@ -686,6 +647,8 @@ class FakeBotAPI:
                 self._faults.remove(fault)
             if fault.status == 0:
                 raise _DropConnection
+            if fault.html_body:
+                raise _HtmlError(fault.status)
             if fault.status == HTTPStatus.TOO_MANY_REQUESTS:
                 raise _too_many_requests(fault.retry_after or 1, fault.description)
             if fault.description:
@@ -703,8 +666,11 @@ class FakeBotAPI:
         if method not in _SENDING_METHODS:
             return
         now = time.monotonic()
+        paid = _truthy(params.get("allow_paid_broadcast"))
         windows: list[tuple[deque[float], float]] = []
-        if self.global_rate is not None:
+        if paid:
+            windows.append((self._paid_window, self.paid_rate))
+        elif self.global_rate is not None:
             windows.append((self._global_window, self.global_rate))
         chat_id = params.get("chat_id")
         if self.per_chat_rate is not None and isinstance(chat_id, int):
@@ -716,6 +682,8 @@ class FakeBotAPI:
             raise _too_many_requests(1)
         for window, _ in windows:
             window.append(now)
+        if paid:
+            self.paid_messages += 1
 
     # ------------------------------------------------------------------ chats, users, messages
 

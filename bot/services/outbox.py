@@ -1,18 +1,20 @@
 """Delivers broadcasts from the outbox, paced, after dose reminders, resumable after a restart.
 
-One background task claims outbox rows one by one and sends them at no more than
-``BROADCAST_RATE`` messages a second (see :class:`Pacer`), and each send also takes a slot of
-the bulk budget it shares with reminders (``bot.services.pacing``), where reminders come first.
-Before every batch it asks the reminder dispatcher whether a dose is being sent or falls due
-within two seconds; if so it waits: reminders go first, with the whole rate limit to themselves.
+One background task claims outbox rows one by one, at most ``MAX_IN_FLIGHT`` at a time, and
+sends them through the one send budget (``bot.services.budget``) at the lowest priority: replies,
+reminders and notices always get a slot first. Before every batch it asks the reminder
+dispatcher whether a dose is being sent or falls due within two seconds; if so it waits:
+reminders go first, with the whole rate limit to themselves.
 
 Outcomes, per recipient:
 - delivered: ``sent``;
 - 403, or "chat not found": ``unreachable``; the user is marked unreachable as for reminders;
-- 429: everything pauses for ``retry_after``, then the row is tried again;
+- 429: the budget pauses every send for ``retry_after`` and retries; a row still refused after
+  its give-up time is released and tried again later;
 - 5xx, or a connection that could not be opened: retried with backoff, up to MAX_ATTEMPTS;
 - a connection that broke after the request left (or a crash mid-send): ``unknown``, never
-  re-sent, so nobody gets an announcement twice;
+  re-sent, so nobody gets an announcement twice; a row claimed but still waiting for its slot
+  at a crash goes back to pending;
 - any other refusal (400): ``failed``.
 """
 
@@ -21,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from datetime import timedelta
 
 import httpx
@@ -32,15 +33,18 @@ from bot.admin_views import summary_text
 from bot.clock import Clock
 from bot.content import ContentHolder
 from bot.metrics import Metrics
-from bot.services.pacing import Priority, SendPacer
+from bot.services.budget import Priority, sending_as
 from bot.services.reminders import ReminderService
 from bot.storage.broadcasts import BroadcastStore, Delivery, OutboxItem, Progress
 from bot.storage.doses import DoseStore
 
 log = logging.getLogger(__name__)
 
-BROADCAST_RATE = 25.0  # messages a second; Telegram allows about 30 overall
-BATCH_SIZE = 10  # sends between two looks at the reminders: they wait at most this many
+BATCH_SIZE = 10  # sends between two looks at the reminders
+# Rows claimed and not yet answered. Enough to keep the budget's broadcast share busy (a send
+# takes milliseconds; the budget spaces them), few enough that, when doses fall due, only these
+# can still go out before the reminders.
+MAX_IN_FLIGHT = BATCH_SIZE
 MAX_ATTEMPTS = 6
 REMINDERS_BUSY_RECHECK = 0.25  # seconds
 # Stop this long before reminders fall due (a batch, then a clear second), so the rate limit is
@@ -54,61 +58,6 @@ STOP_GRACE = 10.0  # seconds to let the worker and messages in flight finish at 
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-class Pacer:
-    """Paces sends so that Telegram never sees more than ``rate`` of ours in any one second.
-
-    A send counts from its start until one second after its answer: whenever it reached
-    Telegram, it was within that span. So messages held up somewhere (a 429 pause in the
-    application's rate limiter, a slow network) and then released together can never add up to
-    more than ``rate`` a second. New sends are also spaced ``1 / rate`` apart, and all wait out
-    a ``hold`` (a 429's retry_after).
-    """
-
-    def __init__(self, rate: float) -> None:
-        self._rate = rate
-        self._interval = 1.0 / rate
-        self._next = 0.0
-        self._in_flight = 0
-        self._answered: deque[float] = deque()  # loop times of answers within the last second
-        self._changed = asyncio.Event()
-
-    async def acquire(self) -> None:
-        """Wait for a slot; pair with :meth:`release` (sent) or :meth:`unused`."""
-        loop = asyncio.get_running_loop()
-        while True:
-            now = loop.time()
-            while self._answered and self._answered[0] <= now - 1.0:
-                self._answered.popleft()
-            if now >= self._next and self._in_flight + len(self._answered) < self._rate:
-                break
-            if now < self._next:
-                wake_at = self._next
-            elif self._answered:
-                wake_at = self._answered[0] + 1.0
-            else:  # every slot is in flight: an answer will wake us
-                wake_at = now + self._interval
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=wake_at - now)
-        self._in_flight += 1
-        self._next = now + self._interval
-
-    def release(self) -> None:
-        """The send was answered (or failed)."""
-        self._in_flight -= 1
-        self._answered.append(asyncio.get_running_loop().time())
-        self._changed.set()
-
-    def unused(self) -> None:
-        """Nothing was sent with the slot after all."""
-        self._in_flight -= 1
-        self._changed.set()
-
-    def hold(self, seconds: float) -> None:
-        resume = asyncio.get_running_loop().time() + seconds
-        self._next = max(self._next, resume)
-
-
 class OutboxWorker:
     def __init__(
         self,
@@ -119,9 +68,7 @@ class OutboxWorker:
         content: ContentHolder,
         clock: Clock,
         bot: Bot,
-        bulk_pacer: SendPacer,
         metrics: Metrics | None = None,
-        rate: float = BROADCAST_RATE,
     ) -> None:
         self._store = store
         self._doses = doses
@@ -129,9 +76,7 @@ class OutboxWorker:
         self._content = content
         self._clock = clock
         self._bot = bot
-        self._pacer = Pacer(rate)
-        # The budget all bulk sends share: a reminder waiting for a slot always gets it first.
-        self._bulk_pacer = bulk_pacer
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._metrics = metrics
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -184,12 +129,11 @@ class OutboxWorker:
             return REMINDERS_BUSY_RECHECK
         launched = 0
         while launched < BATCH_SIZE:
-            await self._pacer.acquire()
-            await self._bulk_pacer.wait_turn(Priority.BROADCAST)
-            # Claimed one at a time, just before its send: a crash loses only what was in flight.
+            await self._slots.acquire()
+            # Claimed one at a time; marked in flight when its request leaves (see _send).
             item = await self._store.claim_next(self._clock.now())
             if item is None:
-                self._pacer.unused()
+                self._slots.release()
                 break
             task = asyncio.create_task(self._deliver(item))
             self._in_flight.add(task)
@@ -224,11 +168,15 @@ class OutboxWorker:
             # The row stays claimed; the next start records it as unknown (never re-sent).
             log.exception("broadcast_delivery_failed broadcast=%d user=%d", *_ids(item))
         finally:
-            self._pacer.release()
+            self._slots.release()
 
     async def _send(self, item: OutboxItem) -> None:
+        async def leaving() -> None:
+            await self._store.mark_in_flight(item, self._clock.now())
+
         try:
-            message = await self._bot.send_message(item.user_id, item.body)
+            with sending_as(Priority.BROADCAST, on_leave=leaving):
+                message = await self._bot.send_message(item.user_id, item.body)
         except Forbidden:
             await self._unreachable(item)
         except BadRequest as error:
@@ -240,7 +188,6 @@ class OutboxWorker:
         except RetryAfter as error:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            self._pacer.hold(seconds)
             log.warning("broadcast_rate_limited retry_after_s=%.0f", seconds)
             await self._store.release(item, self._clock.now(), count_attempt=False)
         except NetworkError as error:
@@ -282,9 +229,10 @@ class OutboxWorker:
         broadcast = progress.broadcast
         if broadcast.created_by is not None:
             try:
-                await self._bot.send_message(
-                    broadcast.created_by, summary_text(self._content.pack, progress)
-                )
+                with sending_as(Priority.NOTICE):
+                    await self._bot.send_message(
+                        broadcast.created_by, summary_text(self._content.pack, progress)
+                    )
             except TelegramError as error:
                 log.warning(
                     "broadcast_report_failed broadcast=%d kind=%s",

@@ -13,6 +13,7 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram import Bot, InlineKeyboardMarkup
@@ -26,9 +27,9 @@ from bot.domain.checkins import asks_before_increase
 from bot.domain.missed import SEVERAL_MISSED, MissedAction, Record, missed_in_a_row
 from bot.domain.plans import format_mg
 from bot.metrics import Metrics
+from bot.services.budget import Priority, sending_as
 from bot.services.checkins import CheckInService
 from bot.services.missed import MissedDoses, past_dose
-from bot.services.pacing import Priority, SendPacer
 from bot.services.plans import LATE_AFTER, PlanService
 from bot.services.zones import Zones
 from bot.storage.doses import Action, DoseStore, DueEvent, Status
@@ -63,7 +64,6 @@ class ReminderService:
         clock: Clock,
         bot: Bot,
         job_queue: JobQueue,  # type: ignore[type-arg]
-        pacer: SendPacer,
         metrics: Metrics | None = None,
     ) -> None:
         self._doses = doses
@@ -75,7 +75,6 @@ class ReminderService:
         self._clock = clock
         self._bot = bot
         self._job_queue = job_queue
-        self._pacer = pacer
         self._run_lock = asyncio.Lock()
         self._run_again = False
         self._wake_job: Job | None = None  # type: ignore[type-arg]
@@ -84,6 +83,7 @@ class ReminderService:
         # late: never tried (the bot itself was down) or tried and not delivered.
         self._earlier_missed: Counter[int] = Counter()
         self._earlier_missed_down: Counter[int] = Counter()
+        self._unreachable: set[int] = set()  # users found blocked during the current pass
         self._metrics = metrics or Metrics()
         self._stopping = False
         self._pass_task: asyncio.Task[object] | None = None
@@ -178,6 +178,7 @@ class ReminderService:
                     await self._deliver_batch(batch)
             self._earlier_missed.clear()
             self._earlier_missed_down.clear()
+            self._unreachable.clear()
             await self._arm_next()
 
     async def _arm_next(self) -> None:
@@ -197,16 +198,23 @@ class ReminderService:
 
     async def _deliver_user(self, items: list[DueEvent]) -> None:
         for due in items:
+            if self._users_unreachable(due):
+                continue
             if self._stopping:
                 # Shutting down: this row was claimed but its message never left. Put it back
                 # as it was; the next start sends it, as a first send rather than a repeat.
                 await self._doses.release_unsent(due.event)
                 continue
+            # Every send below goes through the one budget as a dose message; the row is marked
+            # "in flight" only once its request has a slot and is about to leave.
+            event_id = due.event.event_id
             try:
-                if due.action is Action.FOLLOW_UP:
-                    await self._send_follow_up(due)
-                else:
-                    await self._send_reminder(due)
+                leave = partial(self._mark_in_flight, event_id)
+                with sending_as(Priority.REMINDER, on_leave=leave):
+                    if due.action is Action.FOLLOW_UP:
+                        await self._send_follow_up(due)
+                    else:
+                        await self._send_reminder_telling_undelivered(due)
             except Exception:
                 # Never let one row stop the others; the claim is released for a retry.
                 log.exception("reminder_failed event=%d", due.event.event_id)
@@ -215,6 +223,32 @@ class ReminderService:
                     self._clock.now() + _backoff(due.event.attempts),
                     outcome_unknown=True,
                 )
+
+    async def _mark_in_flight(self, event_id: int) -> None:
+        await self._doses.mark_in_flight(event_id, self._clock.now())
+
+    async def _send_reminder_telling_undelivered(self, due: DueEvent) -> None:
+        """A reminder; if earlier ones were given up unsent, it also says those doses passed
+        (the "earlier doses" line), the first place that can still say so."""
+        user = due.event.user_id
+        undelivered = await self._doses.undelivered_count(user)
+        # Already counted in this pass if an earlier dose of theirs passed silently just now.
+        if undelivered and user not in self._earlier_missed:
+            self._earlier_missed[user] += undelivered
+        await self._send_reminder(due)
+        if undelivered and user not in self._earlier_missed:
+            if await self._doses.delivered(due.event.event_id):
+                await self._doses.clear_undelivered(user)
+                log.info("undelivered_told user=%d count=%d", user, undelivered)
+            else:  # not sent after all: the next reminder tells them
+                self._earlier_missed.pop(user, None)
+
+    def _users_unreachable(self, due: DueEvent) -> bool:
+        """A 403 earlier in this batch released the user's claims: send nothing more to them."""
+        if due.event.user_id not in self._unreachable:
+            return False
+        log.info("reminder_skipped_unreachable event=%d", due.event.event_id)
+        return True
 
     async def _send_reminder(self, due: DueEvent) -> None:
         event = due.event
@@ -363,7 +397,6 @@ class ReminderService:
     async def _send(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
     ) -> SendOutcome:
-        await self._pacer.wait_turn(Priority.REMINDER)
         now = self._clock.now()
         try:
             message = await self._bot.send_message(chat_id, text, reply_markup=markup)
@@ -393,12 +426,17 @@ class ReminderService:
         event = due.event
         now = self._clock.now()
         if outcome.unreachable:
+            # Also releases this row's claim: no restart re-sends it, nothing more goes out.
             await self._doses.mark_unreachable(event.user_id, now)
+            self._unreachable.add(event.user_id)
             log.warning("user_unreachable user=%d", event.user_id)
             return
         if event.attempts + 1 >= MAX_ATTEMPTS:
             log.error("reminder_gave_up event=%d attempts=%d", event.event_id, event.attempts + 1)
-            await self._doses.record_missed_notice(event.event_id, None, now)
+            if due.action is Action.FOLLOW_UP:
+                await self._doses.record_missed_notice(event.event_id, None, now)
+            else:  # the patient got nothing: the next reminder that reaches them says so
+                await self._doses.record_given_up(event.event_id, now)
             return
         retry_at = max(outcome.retry_at or now, now + _backoff(event.attempts))
         await self._doses.release_claim(

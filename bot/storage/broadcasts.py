@@ -248,10 +248,25 @@ class BroadcastStore:
     # ---------------------------------------------------------------- outbox
 
     async def recover_claims(self) -> int:
-        """After a crash: rows claimed but never recorded may have arrived; never re-send."""
-        return await self._db.execute(
-            "UPDATE broadcast_outbox SET status = 'unknown', claimed_at = NULL"
-            " WHERE status = 'sending'"
+        """After a crash: rows whose request had left may have arrived; never re-send them
+        (``unknown``). Rows still waiting for a send slot go back to pending. Returns the
+        number of unknown rows."""
+        async with self._db.transaction() as tx:
+            unknown = await tx.execute(
+                "UPDATE broadcast_outbox SET status = 'unknown', claimed_at = NULL"
+                " WHERE status = 'sending' AND in_flight_at IS NOT NULL"
+            )
+            await tx.execute(
+                "UPDATE broadcast_outbox SET status = 'pending', claimed_at = NULL"
+                " WHERE status = 'sending'"
+            )
+        return unknown
+
+    async def mark_in_flight(self, item: OutboxItem, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE broadcast_outbox SET in_flight_at = ?"
+            " WHERE broadcast_id = ? AND user_id = ? AND status = 'sending'",
+            (to_unix(now), item.broadcast_id, item.user_id),
         )
 
     async def claim_next(self, now: datetime) -> OutboxItem | None:
@@ -282,7 +297,8 @@ class BroadcastStore:
                     )
                     continue
                 await tx.execute(
-                    "UPDATE broadcast_outbox SET status = 'sending', claimed_at = ?"
+                    "UPDATE broadcast_outbox SET status = 'sending', claimed_at = ?,"
+                    " in_flight_at = NULL"
                     " WHERE broadcast_id = ? AND user_id = ?",
                     (to_unix(now), *key),
                 )

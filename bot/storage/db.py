@@ -7,9 +7,11 @@ transaction opened by one coroutine never swallows a statement of another.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -36,13 +38,18 @@ class Database:
         if str(path) != ":memory:":
             await asyncio.to_thread(_create_private_file, path)
         connection = await aiosqlite.connect(path, isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        await connection.execute("PRAGMA journal_mode=WAL")
-        await connection.execute("PRAGMA synchronous=NORMAL")
-        await connection.execute("PRAGMA foreign_keys=ON")
-        await connection.execute("PRAGMA busy_timeout=5000")
         database = cls(connection)
-        await database.migrate()
+        try:
+            connection.row_factory = aiosqlite.Row
+            await connection.execute("PRAGMA journal_mode=WAL")
+            await connection.execute("PRAGMA synchronous=NORMAL")
+            await connection.execute("PRAGMA foreign_keys=ON")
+            await connection.execute("PRAGMA busy_timeout=5000")
+            await database.migrate()
+        except BaseException:
+            # The connection's thread would keep the process alive after the error is reported.
+            await connection.close()
+            raise
         if str(path) != ":memory:":
             # The WAL files exist now; SQLite gives them the database file's mode, but a file
             # copied in or created by an older version may be looser.
@@ -147,6 +154,38 @@ class Transaction:
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 _SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def check_usable(path: Path) -> str | None:
+    """Why an existing database file cannot be used (one line, with what to do), or None.
+
+    Checked before the bot starts, so that an operator gets one line and a configuration exit
+    status instead of a traceback, or a bot that retries for ever.
+    """
+    if str(path) == ":memory:" or not path.exists():
+        return None  # created on open; a folder that cannot be created fails there
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"DATABASE_PATH {path}: its folder {folder} is not writable, and SQLite keeps its "
+            "-wal and -shm files there; make the folder writable by the bot's user"
+        )
+    if not os.access(path, os.R_OK | os.W_OK):
+        return (
+            f"DATABASE_PATH {path} is not readable and writable by the bot's user; "
+            "fix its owner or mode (chmod 600)"
+        )
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            connection.execute("PRAGMA schema_version").fetchone()
+            connection.execute("BEGIN IMMEDIATE")  # takes the write lock, as the bot will
+            connection.execute("ROLLBACK")
+    except sqlite3.Error as error:
+        return (
+            f"DATABASE_PATH {path} cannot be opened: {error}; point DATABASE_PATH at the "
+            "bot's database, or move this file away and restore a backup there"
+        )
+    return None
 
 
 def _create_private_file(path: Path) -> None:

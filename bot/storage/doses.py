@@ -446,6 +446,14 @@ class DoseStore:
                 "UPDATE users SET unreachable_at = ? WHERE user_id = ?", (to_unix(now), user_id)
             )
             await _cancel_future(tx, user_id, now)
+            # The row being sent (and any other claimed one) is released: nothing more goes to
+            # this user until they write again, so no restart may re-send it.
+            await tx.execute(
+                "UPDATE dose_events SET claimed_at = NULL,"
+                " status = CASE status WHEN 'sending' THEN 'cancelled' ELSE status END"
+                " WHERE user_id = ? AND claimed_at IS NOT NULL",
+                (user_id,),
+            )
             # Pending follow-ups of earlier reminders go too; they could not be delivered.
             await tx.execute(
                 "UPDATE dose_events SET next_action_at = NULL"
@@ -471,6 +479,7 @@ class DoseStore:
             marks = ",".join("?" * len(ids))
             await tx.execute(
                 "UPDATE dose_events SET claimed_at = ?, next_action_at = NULL,"  # noqa: S608
+                " in_flight_at = NULL,"
                 " status = CASE WHEN status IN ('scheduled', 'snoozed') THEN 'sending'"
                 " ELSE status END"
                 f" WHERE event_id IN ({marks})",
@@ -479,19 +488,74 @@ class DoseStore:
         return [_due(row) for row in rows]
 
     async def recover_claims(self, now: datetime) -> int:
-        """After a crash: re-send in-flight reminders as repeats; drop in-flight follow-ups."""
+        """After a crash: reminders whose request had left are re-sent as possible repeats;
+        those still waiting for a send slot go out as ordinary reminders. Follow-ups that had
+        left are dropped (one is enough); the others are due again."""
+        now_unix = to_unix(now)
         async with self._db.transaction() as tx:
-            reminders = await tx.execute(
+            repeats = await tx.execute(
                 "UPDATE dose_events SET status = 'scheduled', claimed_at = NULL,"
                 " resend_as_repeat = 1, next_action_at = ?"
+                " WHERE claimed_at IS NOT NULL AND status = 'sending'"
+                " AND in_flight_at IS NOT NULL",
+                (now_unix,),
+            )
+            unsent = await tx.execute(
+                "UPDATE dose_events SET status = 'scheduled', claimed_at = NULL,"
+                " next_action_at = ?"
                 " WHERE claimed_at IS NOT NULL AND status = 'sending'",
-                (to_unix(now),),
+                (now_unix,),
             )
             await tx.execute(
                 "UPDATE dose_events SET followup_sent_at = claimed_at, claimed_at = NULL"
-                " WHERE claimed_at IS NOT NULL AND status = 'sent'",
+                " WHERE claimed_at IS NOT NULL AND status = 'sent' AND in_flight_at IS NOT NULL",
             )
-        return reminders
+            await tx.execute(
+                "UPDATE dose_events SET claimed_at = NULL, next_action_at = ?"
+                " WHERE claimed_at IS NOT NULL AND status = 'sent'",
+                (now_unix,),
+            )
+        return repeats + unsent
+
+    async def record_given_up(self, event_id: int, now: datetime) -> None:
+        """The reminder never got through: the dose counts as missed, and the next reminder that
+        reaches the patient tells them (see :meth:`undelivered_count`)."""
+        await self._db.execute(
+            "UPDATE dose_events SET status = 'missed', claimed_at = NULL, next_action_at = NULL,"
+            " undelivered_at = ? WHERE event_id = ? AND claimed_at IS NOT NULL",
+            (to_unix(now), event_id),
+        )
+
+    async def undelivered_count(self, user_id: int) -> int:
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM dose_events WHERE user_id = ? AND undelivered_at IS NOT NULL",
+            (user_id,),
+        )
+        return int(row[0]) if row else 0
+
+    async def delivered(self, event_id: int) -> bool:
+        """Did the last send for this row get through (a message id, and no claim left)?"""
+        row = await self._db.fetch_one(
+            "SELECT message_id IS NOT NULL AND claimed_at IS NULL FROM dose_events"
+            " WHERE event_id = ?",
+            (event_id,),
+        )
+        return bool(row and row[0])
+
+    async def clear_undelivered(self, user_id: int) -> None:
+        """The patient has been told about reminders that never reached them."""
+        await self._db.execute(
+            "UPDATE dose_events SET undelivered_at = NULL"
+            " WHERE user_id = ? AND undelivered_at IS NOT NULL",
+            (user_id,),
+        )
+
+    async def mark_in_flight(self, event_id: int, now: datetime) -> None:
+        """The request for this claimed row is about to leave (it has its send slot)."""
+        await self._db.execute(
+            "UPDATE dose_events SET in_flight_at = ? WHERE event_id = ? AND claimed_at IS NOT NULL",
+            (to_unix(now), event_id),
+        )
 
     async def release_unsent(self, event: DoseEvent) -> None:
         """Undo a claim whose message was never sent (shutting down): the row is as before.

@@ -1,0 +1,350 @@
+"""Replies under load, through a stand-in that enforces Telegram's limits (about 30 messages a
+second overall, 1 a second per chat, 429 past them), the bot a real process on the real clock.
+
+- ``onboarding``: N patients start the bot at once and go through onboarding and saving a plan
+  (/start, consent, time zone, region, /schedule, Save), each waiting for every reply.
+- ``burst``: R reminders fall due at once while P patients a second, for D seconds, press
+  Taken on a reminder they received or send a command. With ``paid`` on, the bot sends the
+  reminders beyond the free rate with allow_paid_broadcast.
+
+    python -m bench.load onboarding [--patients 1000]
+    python -m bench.load burst [--reminders 10000] [--rate 30] [--seconds 60] [--paid]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import statistics
+import tempfile
+import time
+from collections import Counter, deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.burst import REMINDER_MARK, prepare
+from bench.harness import BotProcess, pin_this_process_elsewhere
+from bot.emulator.api import ApiCall, FakeBotAPI
+
+FREE_RATE = 30.0  # the stand-in's (and Telegram's) overall limit, messages a second
+PAID_RATE = 1000.0
+REPLY_TIMEOUT = 600.0  # seconds: a reply not there by then counts as lost
+FIRST_PATIENT = 5_000_000  # chats that only interact, apart from the reminder recipients
+LEAD_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class ReplyFigures:
+    offered: int
+    lost: int
+    p50_s: float
+    p99_s: float
+    max_s: float
+
+
+@dataclass(frozen=True)
+class OnboardingResult:
+    patients: int
+    saved: int
+    replies: ReplyFigures
+    all_done_s: float
+    retry_after_429: int
+    handler_retry_after: int
+
+
+@dataclass(frozen=True)
+class BurstLoadResult:
+    reminders: int
+    paid: bool
+    replies: ReplyFigures
+    drain_s: float
+    floor_s: float
+    reply_messages: int
+    lost: int
+    duplicated: int
+    paid_messages: int
+    retry_after_429: int
+    handler_retry_after: int
+
+
+def _figures(latencies: list[float], offered: int) -> ReplyFigures:
+    ordered = sorted(latencies) or [float("nan")]
+    return ReplyFigures(
+        offered=offered,
+        lost=offered - len(latencies),
+        p50_s=statistics.median(ordered),
+        p99_s=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        max_s=ordered[-1],
+    )
+
+
+class _Watcher:
+    """Answers "when did the bot's next message in this chat arrive?" cheaply."""
+
+    def __init__(self, api: FakeBotAPI) -> None:
+        self._api = api
+        self._seen = 0
+        self.by_chat: dict[int, list[ApiCall]] = {}
+        self.reminded: deque[tuple[int, float]] = deque()  # reminder recipients, in order
+        self._chat_events: dict[int, asyncio.Event] = {}
+
+    async def follow(self) -> None:
+        """Read the stand-in's new calls every 20 ms and wake the chats that got a message."""
+        while True:
+            self.refresh()
+            await asyncio.sleep(0.02)
+
+    def refresh(self) -> None:
+        calls = self._api.calls
+        for call in calls[self._seen :]:
+            if call.status == 200 and call.method in ("sendMessage", "editMessageText"):
+                chat = call.params.get("chat_id")
+                if isinstance(chat, int):
+                    self.by_chat.setdefault(chat, []).append(call)
+                    event = self._chat_events.get(chat)
+                    if event is not None:
+                        event.set()
+                    if REMINDER_MARK in str(call.params.get("text", "")):
+                        self.reminded.append((chat, call.at))
+        self._seen = len(calls)
+
+    async def next_after(
+        self, chat: int, after: float, method: str = "sendMessage", count: int = 1
+    ) -> list[ApiCall] | None:
+        """Wait for the chat's next messages; woken only when that chat gets one, so a thousand
+        waiting patients cost the load generator (and the stand-in beside it) nothing."""
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while True:
+            self.refresh()
+            found = [c for c in self.by_chat.get(chat, []) if c.at >= after and c.method == method]
+            if len(found) >= count:
+                return found[:count]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            changed = self._chat_events.setdefault(chat, asyncio.Event())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=min(remaining, 1.0))
+            self._chat_events.pop(chat, None)
+
+
+def _handler_retry_after(log: Path) -> int:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return sum(1 for line in text.splitlines() if "RetryAfter" in line and "bot.errors" in line)
+
+
+# ---------------------------------------------------------------------- onboarding
+
+
+async def _patient(api: FakeBotAPI, watcher: _Watcher, user: int, latencies: list[float]) -> bool:
+    async def step(push: Any, method: str = "sendMessage", count: int = 1) -> bool:
+        started = time.monotonic()
+        push()
+        found = await watcher.next_after(user, started, method, count)
+        if found is None:
+            return False
+        latencies.extend(call.at - started for call in found)
+        return True
+
+    def last_id() -> int:
+        return int(api.messages_to(user)[-1]["message_id"])
+
+    steps: list[tuple[Any, int]] = [
+        (lambda: api.send_text(user, "/start"), 1),
+        (lambda: api.press_button(user, last_id(), "consent:yes"), 1),
+        (lambda: api.send_text(user, "/timezone Europe/Berlin"), 2),
+        (lambda: api.press_button(user, last_id(), "region:uk"), 1),
+        (lambda: api.send_text(user, "/schedule custom today 23:59 10x5"), 1),
+        (lambda: api.press_button(user, last_id(), "plan:save"), 1),
+    ]
+    for push, count in steps:
+        if not await step(push, count=count):
+            return False
+    return "Saved" in str(api.messages_to(user)[-1]["text"])
+
+
+async def measure_onboarding(patients: int, folder: Path) -> OnboardingResult:
+    api = FakeBotAPI(global_rate=FREE_RATE, per_chat_rate=1)
+    await api.start()
+    log = folder / "bot.log"
+    bot = BotProcess(api, folder / "onboarding.sqlite3", log_path=log)
+    latencies: list[float] = []
+    try:
+        await bot.start()
+        watcher = _Watcher(api)
+        follower = asyncio.create_task(watcher.follow())
+        started = time.monotonic()
+        users = range(FIRST_PATIENT, FIRST_PATIENT + patients)
+        saved = await asyncio.gather(*(_patient(api, watcher, u, latencies) for u in users))
+        all_done = time.monotonic() - started
+        follower.cancel()
+    finally:
+        await bot.stop()
+        await api.close()
+    return OnboardingResult(
+        patients=patients,
+        saved=sum(saved),
+        replies=_figures(latencies, patients * 7),
+        all_done_s=all_done,
+        retry_after_429=api.retry_after_count,
+        handler_retry_after=_handler_retry_after(log),
+    )
+
+
+# ---------------------------------------------------------------------- burst with replies
+
+
+async def measure_burst(
+    reminders: int, rate: float, seconds: float, paid: bool, folder: Path, due: int
+) -> BurstLoadResult:
+    path = folder / "burst-load.sqlite3"
+    api = FakeBotAPI(global_rate=FREE_RATE, per_chat_rate=1)
+    await api.start()
+    log = folder / "bot.log"
+    extra = {"PAID_BROADCAST": "on"} if paid else {}
+    bot = BotProcess(api, path, log_path=log, extra_env=extra)
+    latencies: list[float] = []
+    offered = 0
+    try:
+        await bot.start()
+        watcher = _Watcher(api)
+        follower = asyncio.create_task(watcher.follow())
+        offset = time.monotonic() - time.time()
+        due_mono = due + offset
+        await asyncio.sleep(max(0.0, due_mono + 1.0 - time.monotonic()))
+        pending: list[asyncio.Task[None]] = []
+        started = time.monotonic()
+        for index in range(int(rate * seconds)):
+            delay = started + index / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            target = _press_target(api, watcher) if index % 2 == 0 else None
+            offered += 1
+            pending.append(asyncio.create_task(_interact(api, watcher, index, target, latencies)))
+        await asyncio.gather(*pending)
+        follower.cancel()
+        deadline = time.monotonic() + 3 * reminders / FREE_RATE + 120
+        while time.monotonic() < deadline:
+            if len(_reminders(api)) >= reminders:
+                break
+            await asyncio.sleep(1.0)
+        await asyncio.sleep(2.0)  # anything sent twice would show up now
+    finally:
+        await bot.stop()
+        await api.close()
+    deliveries = _reminders(api)
+    per_user = Counter(chat for chat, _ in deliveries)
+    drain = max((at for _, at in deliveries), default=float("nan")) - due_mono
+    reply_messages = sum(
+        1
+        for call in api.calls
+        if call.status == 200
+        and call.method in ("sendMessage", "editMessageText")
+        and REMINDER_MARK not in str(call.params.get("text", ""))
+        and call.at <= due_mono + drain
+    )
+    # The floor: the time the whole budget needs for the reminders plus what the replies took
+    # of it meanwhile (replies go first). With paid broadcasting, reminders beyond the free
+    # rate may use up to the paid rate.
+    budget = PAID_RATE if paid else FREE_RATE
+    floor = (reminders + reply_messages) / budget
+    return BurstLoadResult(
+        reminders=reminders,
+        paid=paid,
+        replies=_figures(latencies, offered),
+        drain_s=drain,
+        floor_s=floor,
+        reply_messages=reply_messages,
+        lost=reminders - len(per_user),
+        duplicated=sum(count - 1 for count in per_user.values()),
+        paid_messages=api.paid_messages,
+        retry_after_429=api.retry_after_count,
+        handler_retry_after=_handler_retry_after(log),
+    )
+
+
+def _press_target(api: FakeBotAPI, watcher: _Watcher) -> tuple[int, str] | None:
+    """A reminder recipient who got theirs over a second ago (the chat's own limit)."""
+    watcher.refresh()
+    now = time.monotonic()
+    while watcher.reminded and watcher.reminded[0][1] <= now - 1.5:
+        chat, _ = watcher.reminded.popleft()
+        messages = api.messages_to(chat)
+        if not messages or not messages[-1]["reply_markup"]:
+            continue
+        for row in messages[-1]["reply_markup"]["inline_keyboard"]:
+            for button in row:
+                if button["callback_data"].endswith(":taken"):
+                    return chat, f"{messages[-1]['message_id']}|{button['callback_data']}"
+    return None
+
+
+async def _interact(
+    api: FakeBotAPI,
+    watcher: _Watcher,
+    index: int,
+    target: tuple[int, str] | None,
+    latencies: list[float],
+) -> None:
+    started = time.monotonic()
+    if target is not None:
+        chat, packed = target
+        message_id, data = packed.split("|", 1)
+        api.press_button(chat, int(message_id), data)
+        found = await watcher.next_after(chat, started, "editMessageText")
+    else:
+        chat = FIRST_PATIENT + index
+        api.send_text(chat, "/help")
+        found = await watcher.next_after(chat, started)
+    if found is not None:
+        latencies.append(found[0].at - started)
+
+
+def _reminders(api: FakeBotAPI) -> list[tuple[int, float]]:
+    return [
+        (int(call.params["chat_id"]), call.at)
+        for call in api.calls
+        if call.method == "sendMessage"
+        and call.status == 200
+        and REMINDER_MARK in str(call.params.get("text", ""))
+    ]
+
+
+# ---------------------------------------------------------------------- entry points
+
+
+def run_onboarding(patients: int) -> OnboardingResult:
+    pin_this_process_elsewhere()
+    with tempfile.TemporaryDirectory() as folder:
+        return asyncio.run(measure_onboarding(patients, Path(folder)))
+
+
+def run_burst(reminders: int, rate: float, seconds: float, paid: bool) -> BurstLoadResult:
+    pin_this_process_elsewhere()
+    with tempfile.TemporaryDirectory() as folder:
+        due = int(time.time()) + LEAD_SECONDS
+        prepare(Path(folder) / "burst-load.sqlite3", reminders, due)
+        return asyncio.run(measure_burst(reminders, rate, seconds, paid, Path(folder), due))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    onboarding = commands.add_parser("onboarding")
+    onboarding.add_argument("--patients", type=int, default=1_000)
+    burst = commands.add_parser("burst")
+    burst.add_argument("--reminders", type=int, default=10_000)
+    burst.add_argument("--rate", type=float, default=30.0)
+    burst.add_argument("--seconds", type=float, default=60.0)
+    burst.add_argument("--paid", action="store_true")
+    args = parser.parse_args()
+    if args.command == "onboarding":
+        print(run_onboarding(args.patients))
+    else:
+        print(run_burst(args.reminders, args.rate, args.seconds, args.paid))
+
+
+if __name__ == "__main__":
+    main()
