@@ -27,7 +27,11 @@ the reminder dispatcher marks its row "in flight" there, so that after a crash o
 that really left are re-sent as possible repeats.
 
 Optional paid broadcasting (``allow_paid_broadcast``, up to 1000 messages a second for a fee in
-Stars) is used only for dose reminders, and only when the free overall budget is used up.
+Stars) is used only for dose reminders, and only when the free overall budget is used up. Its
+rate also follows the event loop's lag: one process cannot send a thousand a second and still
+answer patients promptly, so it sends what it can while replies stay first.
+
+Telegram's per-chat limit means two messages to one chat leave a second apart, replies too.
 """
 
 from __future__ import annotations
