@@ -25,9 +25,8 @@ import contextlib
 import logging
 from datetime import timedelta
 
-import httpx
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import TelegramError
 
 from bot.admin_views import summary_text
 from bot.clock import Clock
@@ -35,6 +34,8 @@ from bot.content import ContentHolder
 from bot.metrics import Metrics
 from bot.services.budget import Priority, sending_as
 from bot.services.reminders import ReminderService
+from bot.services.send_errors import SendFailure
+from bot.services.send_errors import classify as classify_send_error
 from bot.storage.broadcasts import BroadcastStore, Delivery, OutboxItem, Progress
 from bot.storage.doses import DoseStore
 
@@ -55,7 +56,6 @@ ERROR_PAUSE = 5.0  # seconds, after an unexpected error (e.g. the database was b
 STOP_GRACE = 10.0  # seconds to let the worker and messages in flight finish at shutdown
 
 # Failures that prove the request never reached Telegram: safe to send again.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class OutboxWorker:
@@ -177,27 +177,23 @@ class OutboxWorker:
         try:
             with sending_as(Priority.BROADCAST, on_leave=leaving):
                 message = await self._bot.send_message(item.user_id, item.body)
-        except Forbidden:
-            await self._unreachable(item)
-        except BadRequest as error:
-            if "chat not found" in str(error).lower():
+        except TelegramError as raised:
+            error = classify_send_error(raised)
+            if error.kind is SendFailure.UNREACHABLE:
                 await self._unreachable(item)
-            else:
+            elif error.kind is SendFailure.REJECTED:
                 log.error("broadcast_rejected broadcast=%d user=%d", *_ids(item))
                 await self._final(item, Delivery.FAILED)
-        except RetryAfter as error:
-            wait = error.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            log.warning("broadcast_rate_limited retry_after_s=%.0f", seconds)
-            await self._store.release(item, self._clock.now(), count_attempt=False)
-        except NetworkError as error:
-            if _may_have_arrived(error):
+            elif error.kind is SendFailure.RATE_LIMITED:
+                seconds = error.retry_after.total_seconds() if error.retry_after else 0.0
+                log.warning("broadcast_rate_limited retry_after_s=%.0f", seconds)
+                await self._store.release(item, self._clock.now(), count_attempt=False)
+            elif error.kind is SendFailure.MAY_HAVE_ARRIVED:
+                # Not repeated: an announcement twice is worse than one that may be missing.
                 log.warning("broadcast_outcome_unknown broadcast=%d user=%d", *_ids(item))
                 await self._final(item, Delivery.UNKNOWN)
             else:
-                await self._retry_later(item, type(error).__name__)
-        except TelegramError as error:
-            await self._retry_later(item, type(error).__name__)
+                await self._retry_later(item, error.name)
         else:
             await self._store.record_sent(item, message.message_id, self._clock.now())
             self._count(Delivery.SENT)
@@ -241,17 +237,6 @@ class OutboxWorker:
                 )
         await self._store.mark_reported(broadcast.broadcast_id, self._clock.now())
         log.info("broadcast_finished broadcast=%d sent=%d", broadcast.broadcast_id, progress.sent)
-
-
-def _may_have_arrived(error: NetworkError) -> bool:
-    """Could Telegram have accepted the message although we got an error?
-
-    No cause means Telegram itself answered with an error (a 5xx): it did not take the message.
-    A connection that was never opened did not carry it either. Anything else (a time-out or a
-    connection dropped while waiting for the answer) may have delivered it.
-    """
-    cause = error.__cause__
-    return cause is not None and not isinstance(cause, _NEVER_SENT)
 
 
 def _ids(item: OutboxItem) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from functools import partial
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Job, JobQueue
 
 from bot.checkin_views import checkin_intro, checkin_question
@@ -31,6 +31,8 @@ from bot.services.budget import Priority, sending_as
 from bot.services.checkins import CheckInService
 from bot.services.missed import MissedDoses, past_dose
 from bot.services.plans import LATE_AFTER, PlanService
+from bot.services.send_errors import SendFailure
+from bot.services.send_errors import classify as classify_send_error
 from bot.services.zones import Zones
 from bot.storage.doses import Action, DoseStore, DueEvent, Status
 from bot.views import EarlierMissed, dose_keyboard, local_hhmm, missed_notice, reminder_message
@@ -400,26 +402,22 @@ class ReminderService:
         now = self._clock.now()
         try:
             message = await self._bot.send_message(chat_id, text, reply_markup=markup)
-        except Forbidden:
-            self._metrics.send_failed("Forbidden")
-            return SendOutcome(unreachable=True)
-        except BadRequest as error:
-            self._metrics.send_failed("BadRequest")
-            if "chat not found" in str(error).lower():
+        except TelegramError as raised:
+            error = classify_send_error(raised)
+            self._metrics.send_failed(error.name)
+            if error.kind is SendFailure.UNREACHABLE:
                 return SendOutcome(unreachable=True)
-            log.error("reminder_rejected chat=%d kind=BadRequest", chat_id)
-            return SendOutcome(retry_at=now + timedelta(minutes=10))
-        except RetryAfter as error:
-            self._metrics.send_failed("RetryAfter")
-            wait = error.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            return SendOutcome(retry_at=now + timedelta(seconds=seconds))
-        except TelegramError as error:
-            # Time-outs, dropped connections and 5xx: the message may or may not have arrived,
-            # so the retry is marked as a possible repeat. Never a silent duplicate.
-            self._metrics.send_failed(type(error).__name__)
-            log.warning("reminder_send_error chat=%d kind=%s", chat_id, type(error).__name__)
-            return SendOutcome(retry_at=now + timedelta(seconds=15), outcome_unknown=True)
+            if error.kind is SendFailure.REJECTED:
+                log.error("reminder_rejected chat=%d kind=%s", chat_id, error.name)
+                return SendOutcome(retry_at=now + timedelta(minutes=10))
+            if error.kind is SendFailure.RATE_LIMITED:
+                return SendOutcome(retry_at=now + (error.retry_after or timedelta(0)))
+            # A 5xx, a time-out or a dropped connection: it may have arrived, so the retry is
+            # marked as a possible repeat. Never a silent duplicate. Only a connection that was
+            # never opened is retried as a first send.
+            log.warning("reminder_send_error chat=%d kind=%s", chat_id, error.name)
+            unknown = error.kind is not SendFailure.NEVER_SENT
+            return SendOutcome(retry_at=now + timedelta(seconds=15), outcome_unknown=unknown)
         return SendOutcome(message_id=message.message_id)
 
     async def _after_failure(self, due: DueEvent, outcome: SendOutcome) -> None:
