@@ -52,8 +52,11 @@ ANSWERABLE_STATUSES = (
     Status.PAUSED,
     Status.MISSED,
 )
-# Rows that will not get a reminder any more: they stay as history.
+# Planned doses not reminded yet (a plan change cancels these from now on).
 _FUTURE_STATUSES = (Status.SCHEDULED, Status.SNOOZED, Status.PAUSED)
+# What the due scan reads: reminders to send, and sent ones waiting for their follow-up.
+_DUE_STATUSES = (Status.SCHEDULED, Status.SNOOZED, Status.SENT)
+_CLAIMED_STATUSES = (Status.SENDING, Status.SENT)
 
 
 def sql_list(statuses: Iterable[Status]) -> str:
@@ -243,13 +246,13 @@ async def _cancel_future(tx: Transaction, user_id: int, now: datetime) -> None:
 
 # The due scan: a range read of the partial index on next_action_at, then primary-key joins.
 DUE_SCAN_SQL = (
-    "SELECT dose_events.*, plans.kind AS plan_kind,"
+    "SELECT dose_events.*, plans.kind AS plan_kind,"  # noqa: S608 - statuses from the enum
     " plans.ends_after_last_step AS plan_ends, plans.steps AS plan_steps,"
     " users.timezone, users.region, users.tablet_mg, users.tablet_scored"
     " FROM dose_events JOIN plans USING (plan_id)"
     " JOIN users ON users.user_id = dose_events.user_id"
     " WHERE dose_events.next_action_at IS NOT NULL AND dose_events.next_action_at <= ?"
-    " AND dose_events.status IN ('scheduled', 'snoozed', 'sent')"
+    f" AND dose_events.status IN ({sql_list(_DUE_STATUSES)})"
     " ORDER BY dose_events.next_action_at LIMIT ?"
 )
 
@@ -424,8 +427,9 @@ class DoseStore:
             )
             if paused:
                 await tx.execute(
-                    "UPDATE dose_events SET status = 'paused', next_action_at = NULL"
-                    " WHERE user_id = ? AND status IN ('scheduled', 'snoozed') AND due_at >= ?",
+                    "UPDATE dose_events SET status = 'paused', next_action_at = NULL"  # noqa: S608
+                    f" WHERE user_id = ? AND status IN ({sql_list(OPEN_STATUSES)})"
+                    " AND due_at >= ?",
                     (user_id, to_unix(now)),
                 )
 
@@ -480,7 +484,7 @@ class DoseStore:
             await tx.execute(
                 "UPDATE dose_events SET claimed_at = ?, next_action_at = NULL,"  # noqa: S608
                 " in_flight_at = NULL,"
-                " status = CASE WHEN status IN ('scheduled', 'snoozed') THEN 'sending'"
+                f" status = CASE WHEN status IN ({sql_list(OPEN_STATUSES)}) THEN 'sending'"
                 " ELSE status END"
                 f" WHERE event_id IN ({marks})",
                 (to_unix(now), *ids),
@@ -564,8 +568,9 @@ class DoseStore:
         snoozed reminder) is left as answered.
         """
         await self._db.execute(
-            "UPDATE dose_events SET status = ?, next_action_at = ?, claimed_at = NULL"
-            " WHERE event_id = ? AND claimed_at IS NOT NULL AND status IN ('sending', 'sent')",
+            "UPDATE dose_events SET status = ?, next_action_at = ?, claimed_at = NULL"  # noqa: S608
+            " WHERE event_id = ? AND claimed_at IS NOT NULL"
+            f" AND status IN ({sql_list(_CLAIMED_STATUSES)})",
             (event.status.value, _unix_or_none(event.next_action_at), event.event_id),
         )
 
@@ -610,9 +615,9 @@ class DoseStore:
     ) -> None:
         """The send failed: try again at ``retry_at`` (as a repeat if it may have arrived)."""
         await self._db.execute(
-            "UPDATE dose_events SET claimed_at = NULL, attempts = attempts + 1,"
+            "UPDATE dose_events SET claimed_at = NULL, attempts = attempts + 1,"  # noqa: S608
             # A dose answered while its message was in flight needs no retry.
-            " next_action_at = CASE WHEN status IN ('sending', 'sent') THEN ? END,"
+            f" next_action_at = CASE WHEN status IN ({sql_list(_CLAIMED_STATUSES)}) THEN ? END,"
             " resend_as_repeat = MAX(resend_as_repeat, ?),"
             " status = CASE status WHEN 'sending' THEN 'scheduled' ELSE status END"
             " WHERE event_id = ? AND claimed_at IS NOT NULL",
