@@ -47,7 +47,8 @@ async def wait_for_summary(bot: RunningBot, count: int = 1, timeout: float = 20)
         count=count,
         timeout=timeout,
     )
-    return [m["text"] for m in bot.api.messages_to(ADMIN_ID) if "is done:" in (m["text"] or "")][-1]
+    done = [m["text"] for m in bot.api.messages_to(ADMIN_ID) if "is done:" in (m["text"] or "")]
+    return str(done[-1])
 
 
 def received(bot: RunningBot, user_id: int, mark: str = "News from your clinic") -> list[str]:

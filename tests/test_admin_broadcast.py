@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import time, timedelta
 from decimal import Decimal
 
 from bot.domain.plans import Plan, Step
+from bot.emulator.api import ApiCall
 from bot.storage.broadcasts import BroadcastStore, Delivery
 from tests.admin_helpers import add_users, press_control, preview, received, wait_for_summary
 from tests.conftest import ADMIN_ID, RunningBot
@@ -64,9 +66,7 @@ async def test_segments_follow_each_users_plan(bot: RunningBot) -> None:
     assert "4 recipient(s)" in control["text"]
     for label, count in (("In titration", 1), ("On maintenance", 1), ("Tapering", 1)):
         await press_control(bot, control, label)
-        edited = await bot.api.wait_for(
-            "editMessageText", lambda call, label=label: label in call.params["text"]
-        )
+        edited = await bot.api.wait_for("editMessageText", _text_has(label))
         assert f"{count} recipient(s)" in edited[0].params["text"]
     await press_control(bot, control, "On maintenance")
     [started] = await press_control(bot, control, "Confirm")
@@ -199,3 +199,10 @@ async def test_announcements_turned_off_before_their_turn_are_skipped(bot: Runni
     assert "4 sent, 0 failed, 0 pending" in summary
     assert "1 turned announcements off or blocked the bot before their turn" in summary
     assert received(bot, 5002) == []
+
+
+def _text_has(part: str) -> Callable[[ApiCall], bool]:
+    def matches(call: ApiCall) -> bool:
+        return part in call.params["text"]
+
+    return matches

@@ -4,6 +4,7 @@ on /checkin), recorded per step, a hold that moves the later steps, and /progres
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.domain.checkins import asks_before_increase
 from bot.domain.plans import parse_custom_command
@@ -33,7 +34,7 @@ def test_asked_after_the_last_dose_before_an_increase_only() -> None:
     assert not asks_before_increase(steps, 3, 5, time(22))  # the last step
 
 
-async def _press(bot: RunningBot, data: str) -> dict[str, object]:
+async def _press(bot: RunningBot, data: str) -> dict[str, Any]:
     """Press a button of the last message and return that message once the bot edited it."""
     message = bot.last_message(USER)
 
@@ -54,11 +55,11 @@ async def _press(bot: RunningBot, data: str) -> dict[str, object]:
     return next(m for m in bot.api.messages_to(USER) if m["message_id"] == message["message_id"])
 
 
-def _data(message: dict[str, object], label: str) -> str:
+def _data(message: dict[str, Any], label: str) -> str:
     return {text: data for text, data in _buttons(message).items()}[label]
 
 
-def _buttons(message: dict[str, object]) -> dict[str, str]:
+def _buttons(message: dict[str, Any]) -> dict[str, str]:
     markup = message.get("reply_markup") or {}
     assert isinstance(markup, dict)
     return {

@@ -22,55 +22,55 @@ NOW = datetime(2026, 1, 11, 12, 0, tzinfo=UTC)
 DUE = NOW  # the row under test is due at NOW; a second row is due a day later
 PLAN = Plan("custom", NOW.date(), (Step.same_at([time(12)], Decimal(10), 10),), False)
 
-Step_ = Callable[[DoseStore, int], Awaitable[object]]
+Step_ = Callable[[DoseStore, int], Awaitable[None]]
 
 
-async def claim(doses: DoseStore, _: int) -> object:
-    return await doses.claim_due(NOW, 10)
+async def claim(doses: DoseStore, _: int) -> None:
+    await doses.claim_due(NOW, 10)
 
 
-async def claim_after_snooze(doses: DoseStore, _: int) -> object:
-    return await doses.claim_due(NOW + timedelta(minutes=16), 10)
+async def claim_after_snooze(doses: DoseStore, _: int) -> None:
+    await doses.claim_due(NOW + timedelta(minutes=16), 10)
 
 
-async def leave(doses: DoseStore, event_id: int) -> object:
-    return await doses.mark_in_flight(event_id, NOW)
+async def leave(doses: DoseStore, event_id: int) -> None:
+    await doses.mark_in_flight(event_id, NOW)
 
 
-async def sent(doses: DoseStore, event_id: int) -> object:
-    return await doses.record_reminder_sent(event_id, 7, NOW, NOW + timedelta(minutes=30))
+async def sent(doses: DoseStore, event_id: int) -> None:
+    await doses.record_reminder_sent(event_id, 7, NOW, NOW + timedelta(minutes=30))
 
 
-async def failed(doses: DoseStore, event_id: int) -> object:
-    return await doses.release_claim(event_id, NOW + timedelta(seconds=15), outcome_unknown=True)
+async def failed(doses: DoseStore, event_id: int) -> None:
+    await doses.release_claim(event_id, NOW + timedelta(seconds=15), outcome_unknown=True)
 
 
-async def missed_notice(doses: DoseStore, event_id: int) -> object:
-    return await doses.record_missed_notice(event_id, 8, NOW)
+async def missed_notice(doses: DoseStore, event_id: int) -> None:
+    await doses.record_missed_notice(event_id, 8, NOW)
 
 
-async def crash(doses: DoseStore, _: int) -> object:
-    return await doses.recover_claims(NOW)
+async def crash(doses: DoseStore, _: int) -> None:
+    await doses.recover_claims(NOW)
 
 
 def answered(status: Status) -> Step_:
-    async def step(doses: DoseStore, event_id: int) -> object:
+    async def step(doses: DoseStore, event_id: int) -> None:
         snooze = NOW + timedelta(minutes=15) if status is Status.SNOOZED else None
-        return await doses.answer(event_id, USER, status, NOW, snooze_until=snooze)
+        await doses.answer(event_id, USER, status, NOW, snooze_until=snooze)
 
     return step
 
 
-async def pause(doses: DoseStore, _: int) -> object:
-    return await doses.set_paused(USER, True, NOW - timedelta(minutes=1))
+async def pause(doses: DoseStore, _: int) -> None:
+    await doses.set_paused(USER, True, NOW - timedelta(minutes=1))
 
 
-async def unreachable(doses: DoseStore, _: int) -> object:
-    return await doses.mark_unreachable(USER, NOW - timedelta(minutes=1))
+async def unreachable(doses: DoseStore, _: int) -> None:
+    await doses.mark_unreachable(USER, NOW - timedelta(minutes=1))
 
 
-async def replaced(doses: DoseStore, _: int) -> object:
-    return await doses.replace_plan(
+async def replaced(doses: DoseStore, _: int) -> None:
+    await doses.replace_plan(
         USER,
         PLAN,
         [],

@@ -238,9 +238,9 @@ async def test_updates_that_are_not_text_never_raise(
 ) -> None:
     user = {"id": USER, "is_bot": False, "first_name": "Pat"}
     the_bot = {"id": 123456789, "is_bot": True, "first_name": "Baclofen Test Bot"}
-    channel = {"id": -100_777, "type": "channel", "title": "News"}
-    group = {"id": -555, "type": "group", "title": "Friends"}
-    answered_politely = [
+    channel: dict[str, Any] = {"id": -100_777, "type": "channel", "title": "News"}
+    group: dict[str, Any] = {"id": -555, "type": "group", "title": "Friends"}
+    answered_politely: list[dict[str, Any]] = [
         {
             "sticker": _file(
                 type="regular", width=512, height=512, is_animated=False, is_video=False

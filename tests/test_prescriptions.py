@@ -131,7 +131,7 @@ def test_expansion_gives_each_day_exactly_its_steps_doses(
     zone = ZoneInfo(zone_name)
     begin = datetime.combine(start, time(0), tzinfo=UTC) - timedelta(days=1)
     slots = slots_between(plan, zone, begin, begin + timedelta(days=25))
-    expected = []
+    expected: list[tuple[date, time, Decimal]] = []
     day = start
     for step in short:
         for _ in range(step.days):

@@ -397,6 +397,7 @@ async def test_daily_purge_removes_only_finished_history_older_than_the_setting(
     await tap(bot, USER, first, "taken")
     [second] = await advance_until_messages(bot, USER, at(12, 10))
     await tap(bot, USER, second, "skip")
+    assert bot.application.job_queue is not None
     [job] = bot.application.job_queue.get_jobs_by_name(JOB_NAME)
     assert job.job.trigger.interval == timedelta(days=1)
 

@@ -7,12 +7,13 @@ import signal
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.emulator.api import FakeBotAPI
+from bot.emulator.api import ApiCall, FakeBotAPI
 from tests.conftest import bot_env, start_process
 from tests.reminder_helpers import reminder_texts
 from tests.seed import seed_due_doses
@@ -49,11 +50,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_marks_repeats(
         # second one has reached the Bot API (its signal handlers are installed by then).
         await api.wait_for("getMe", count=2, timeout=20)
         for user in USERS:
-            await api.wait_for(
-                "sendMessage",
-                lambda call, user=user: call.params["chat_id"] == user and call.at > restarted_at,
-                timeout=20,
-            )
+            await api.wait_for("sendMessage", _to(user, after=restarted_at), timeout=20)
         await asyncio.sleep(0.5)  # anything still due would go out now
     finally:
         second.send_signal(signal.SIGTERM)
@@ -107,7 +104,7 @@ async def test_sigterm_mid_burst_finishes_sends_in_flight_and_releases_the_rest(
         for user in USERS:
             await api.wait_for(
                 "sendMessage",
-                lambda call, user=user: call.params["chat_id"] == user,
+                _to(user),
                 count=2,
                 timeout=20,
             )
@@ -119,3 +116,12 @@ async def test_sigterm_mid_burst_finishes_sends_in_flight_and_releases_the_rest(
         texts = reminder_texts(api, user)
         assert len(texts) == 2, f"user {user} got {len(texts)} reminders"
         assert not any("Repeat" in text for text in texts)
+
+
+def _to(user: int, *, after: float | None = None) -> Callable[[ApiCall], bool]:
+    """Matches the calls that send to ``user`` (made after ``after``, if given)."""
+
+    def matches(call: ApiCall) -> bool:
+        return call.params["chat_id"] == user and (after is None or call.at > after)
+
+    return matches
