@@ -265,3 +265,69 @@ async def test_a_step_with_no_dose_is_asked_again(bot: RunningBot) -> None:
     texts = await bot.press(USER, bot.last_message(USER)["message_id"], "sched:dmg:0", replies=2)
     assert "A step needs at least one dose" in texts[0]
     assert "<b>Step 1</b>: how many mg at <b>22:00</b>?" in texts[1]
+
+
+async def _by_buttons(bot: RunningBot, presses: list[str]) -> str:
+    """Press each button data in turn on the bot's last message; the last answer's text."""
+    text = ""
+    for data in presses:
+        [text] = await bot.press(USER, bot.last_message(USER)["message_id"], data, replies=1)
+    return text
+
+
+async def test_uneven_doses_by_buttons(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="America/New_York")
+    await bot.say(USER, "/schedule")
+    summary = await _by_buttons(
+        bot,
+        [
+            *("sched:doses", "sched:dstart:today", "sched:dtimes:2"),  # 08:00 14:00 22:00
+            *("sched:dmg:5", "sched:dmg:5", "sched:dmg:10", "sched:ddays:7", "sched:ddone"),
+        ],
+    )
+    assert "5 mg at 08:00, 5 mg at 14:00, 10 mg at 22:00, 20 mg a day" in summary
+    [saved] = await bot.press(USER, bot.last_message(USER)["message_id"], "plan:save", replies=1)
+    assert "Saved" in saved
+
+
+async def test_a_taper_that_drops_a_time_first_by_buttons_across_the_autumn_change(
+    bot: RunningBot,
+) -> None:
+    """New York falls back on 1 November 2026: the taper's doses stay at their clock times."""
+    await bot.onboard(USER, zone="America/New_York")
+    bot.clock.set(datetime(2026, 10, 30, 12, tzinfo=UTC))
+    await bot.say(USER, "/schedule")
+    ask_end = await _by_buttons(
+        bot,
+        [
+            *("sched:doses", "sched:dstart:tomorrow", "sched:dtimes:2"),
+            *("sched:dmg:10", "sched:dmg:10", "sched:dmg:10", "sched:ddays:2", "sched:dnext"),
+            *("sched:dmg:10", "sched:dmg:0", "sched:dmg:10", "sched:ddays:2", "sched:dnext"),
+            *("sched:dmg:5", "sched:dmg:0", "sched:dmg:5", "sched:ddays:2", "sched:ddone"),
+        ],
+    )
+    assert "These steps lower your dose: a taper" in ask_end
+    summary = await _by_buttons(bot, ["sched:dend:stop"])
+    assert "<b>Taper</b>" in summary
+    assert "stops baclofen after only <b>6 day(s)</b>" in summary  # asked once more
+    [saved] = await bot.press(
+        USER, bot.last_message(USER)["message_id"], "plan:save_high", replies=1
+    )
+    assert "Saved" in saved
+    stored = await bot.services.doses.active_plan(USER)
+    assert stored is not None and stored.plan.kind == "taper" and stored.plan.ends_after_last_step
+    zone = ZoneInfo("America/New_York")
+    slots = slots_between(stored.plan, zone, bot.clock.now(), datetime(2026, 11, 8, tzinfo=UTC))
+    assert len(slots) == 3 * 2 + 2 * 2 + 2 * 2
+    for slot in slots:
+        reminder, *after = await advance_until_messages(bot, USER, slot.due_utc)
+        assert after == []
+        local = slot.due_utc.astimezone(zone).strftime("%H:%M")
+        assert local == slot.local_time.strftime("%H:%M")
+        assert f"at {local}" in reminder["text"]
+        if slot.is_step_start and slot.step_number == 2:
+            assert "No more dose at <b>14:00</b> from today." in reminder["text"]
+            assert "steps down to" in reminder["text"]
+        if slot.is_last_step_dose:
+            assert "last dose of your taper" in reminder["text"]
+        await tap(bot, USER, reminder, "taken")

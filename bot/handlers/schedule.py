@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -20,6 +21,7 @@ from bot.domain.plans import (
     Plan,
     PlanCheck,
     PlanError,
+    PlanKind,
     Step,
     big_drop,
     format_mg,
@@ -63,7 +65,9 @@ DOSE_TIME_PRESETS = (
 )
 DOSE_MG_CHOICES = ("2.5", "5", "7.5", "10", "15", "20")
 STEP_DAY_CHOICES = (1, 2, 3, 4, 5, 7, 10, 14)
-DOSE_GUIDE_STEPS = frozenset({"doses", "dstart", "dtimes", "dmg", "ddays", "dnext", "ddone"})
+DOSE_GUIDE_STEPS = frozenset(
+    {"doses", "dstart", "dtimes", "dmg", "ddays", "dnext", "ddone", "dend"}
+)
 
 
 @dataclass
@@ -312,20 +316,39 @@ async def _dose_guide_pressed(update: Update, context: BotContext, step: str, va
     elif step == "dnext" and guide.steps and not guide.current:
         await _ask_dose_mg(update, context, guide)
     elif step == "ddone" and guide.steps:
-        services = context.services
-        user = await services.users.get(user_id(update))
-        today = services.zones.today(services.zones.zone_for(user.timezone if user else None))
-        start = parse_start(guide.start, today)
-        plan = Plan(
-            kind="custom",
-            start=start,
-            steps=tuple(guide.step_of(doses, days) for doses, days in guide.steps),
-            ends_after_last_step=False,
+        steps = [guide.step_of(doses, days) for doses, days in guide.steps]
+        lowers = all(b.daily_mg <= a.daily_mg for a, b in pairwise(steps)) and any(
+            b.daily_mg < a.daily_mg for a, b in pairwise(steps)
         )
-        del data[DOSE_GUIDE]
-        await _offer(update, context, plan)
+        if lowers:
+            # Steps that only go down are a taper: does the prescriber end it at zero?
+            buttons = [
+                [(pack.text("schedule.button_taper_stops"), ScheduleButton("dend", "stop").pack())],
+                [(pack.text("schedule.button_taper_holds"), ScheduleButton("dend", "keep").pack())],
+            ]
+            await reply(update, pack.text("schedule.ask_taper_end"), keyboard(buttons))
+            return
+        await _offer_guided(update, context, guide, kind="custom", ends=False)
+    elif step == "dend" and value in ("stop", "keep") and guide.steps:
+        await _offer_guided(update, context, guide, kind="taper", ends=value == "stop")
     else:
         await reply(update, pack.text("schedule.expired"))
+
+
+async def _offer_guided(
+    update: Update, context: BotContext, guide: DoseGuide, *, kind: PlanKind, ends: bool
+) -> None:
+    services = context.services
+    user = await services.users.get(user_id(update))
+    today = services.zones.today(services.zones.zone_for(user.timezone if user else None))
+    plan = Plan(
+        kind=kind,
+        start=parse_start(guide.start, today),
+        steps=tuple(guide.step_of(doses, days) for doses, days in guide.steps),
+        ends_after_last_step=ends,
+    )
+    _user_data(context).pop(DOSE_GUIDE, None)
+    await _offer(update, context, plan)
 
 
 async def _ask_dose_mg(update: Update, context: BotContext, guide: DoseGuide) -> None:
