@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run demo screenshots test lint typecheck bench clean
+.PHONY: run demo screenshots test test-fast lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/python -m pytest -q
+
+# The fast lane for local work: no lint, no process or browser tests, stop at the first failure.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -x -m "not process"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
