@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.storage.db import Database, _migrations
+from bot.storage.db import Database, _migrations, _statements
 from bot.storage.users import UserStore
 
 
@@ -114,22 +115,8 @@ async def test_a_dose_answered_while_in_flight_is_not_sent_again(tmp_path: Path)
 async def test_paused_doses_migration_keeps_every_row(tmp_path: Path) -> None:
     """0006 rebuilds dose_events: a database made by the schema before it keeps every row,
     and a paused user's doses that the old code cancelled are planned (paused) again."""
-    import sqlite3
-
-    from bot.storage.db import _statements
-
     path = tmp_path / "old.sqlite3"
-    connection = sqlite3.connect(path)
-    connection.execute(
-        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-        " applied_at INTEGER NOT NULL)"
-    )
-    for version, name, sql in _migrations():
-        if version >= 6:
-            break
-        for statement in _statements(sql):
-            connection.execute(statement)
-        connection.execute("INSERT INTO schema_version VALUES (?, ?, 0)", (version, name))
+    connection = _database_before(path, 6)
     connection.executescript(
         """
         INSERT INTO users (user_id, consented_at, created_at, reminders_paused)
@@ -175,28 +162,16 @@ async def test_paused_doses_migration_keeps_every_row(tmp_path: Path) -> None:
 async def test_plans_of_the_old_shape_migrate_to_doses_per_time(tmp_path: Path) -> None:
     """0008: a plan stored as dose times plus "<mg>x<days>" steps reads back as the same
     plan in the new shape, so it reminds exactly as before."""
-    import sqlite3
     from datetime import date, time, timedelta
     from decimal import Decimal
     from zoneinfo import ZoneInfo
 
     from bot.domain.plans import Plan, Step
     from bot.domain.schedule import slots_between
-    from bot.storage.db import _statements
     from bot.storage.doses import DoseStore
 
     path = tmp_path / "old.sqlite3"
-    connection = sqlite3.connect(path)
-    connection.execute(
-        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-        " applied_at INTEGER NOT NULL)"
-    )
-    for version, name, sql in _migrations():
-        if version >= 8:
-            break
-        for statement in _statements(sql):
-            connection.execute(statement)
-        connection.execute("INSERT INTO schema_version VALUES (?, ?, 0)", (version, name))
+    connection = _database_before(path, 8)
     connection.executescript(
         """
         INSERT INTO users (user_id, consented_at, created_at) VALUES (1, 1, 1), (2, 1, 1);
@@ -237,3 +212,19 @@ async def test_plans_of_the_old_shape_migrate_to_doses_per_time(tmp_path: Path) 
     slots = slots_between(standard.plan, zone, begin, begin + timedelta(days=14))
     assert [slot.mg for slot in slots[:12]] == [Decimal(5)] * 9 + [Decimal(10)] * 3
     assert len(slots) == 3 * 14 - 3  # 2 March to 14 March, three a day
+
+
+def _database_before(path: Path, version: int) -> sqlite3.Connection:
+    """A database made by the migrations before ``version``, as an older release left it."""
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at INTEGER NOT NULL)"
+    )
+    for number, name, sql in _migrations():
+        if number >= version:
+            break
+        for statement in _statements(sql):
+            connection.execute(statement)
+        connection.execute("INSERT INTO schema_version VALUES (?, ?, 0)", (number, name))
+    return connection

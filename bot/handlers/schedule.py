@@ -183,24 +183,7 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
         await reply(update, pack.text("schedule.custom_help"))
     elif step == "standard":
         guide.clear()
-        await reply(
-            update,
-            pack.text("schedule.ask_start"),
-            keyboard(
-                [
-                    [
-                        (
-                            pack.text("schedule.button_today"),
-                            ScheduleButton("start", "today").pack(),
-                        ),
-                        (
-                            pack.text("schedule.button_tomorrow"),
-                            ScheduleButton("start", "tomorrow").pack(),
-                        ),
-                    ]
-                ]
-            ),
-        )
+        await reply(update, pack.text("schedule.ask_start"), _start_keyboard(pack, "start"))
     elif step in DOSE_GUIDE_STEPS:
         await _dose_guide_pressed(update, context, step, value[0] if value else "")
         return
@@ -242,24 +225,7 @@ async def _dose_guide_pressed(update: Update, context: BotContext, step: str, va
     data = _user_data(context)
     guide = data.get(DOSE_GUIDE)
     if step == "doses":
-        await reply(
-            update,
-            pack.text("schedule.ask_start"),
-            keyboard(
-                [
-                    [
-                        (
-                            pack.text("schedule.button_today"),
-                            ScheduleButton("dstart", "today").pack(),
-                        ),
-                        (
-                            pack.text("schedule.button_tomorrow"),
-                            ScheduleButton("dstart", "tomorrow").pack(),
-                        ),
-                    ]
-                ]
-            ),
-        )
+        await reply(update, pack.text("schedule.ask_start"), _start_keyboard(pack, "dstart"))
         return
     if step == "dstart" and value in ("today", "tomorrow"):
         data[DOSE_GUIDE] = DoseGuide(start=value)
@@ -333,6 +299,18 @@ async def _dose_guide_pressed(update: Update, context: BotContext, step: str, va
         await _offer_guided(update, context, guide, kind="taper", ends=value == "stop")
     else:
         await reply(update, pack.text("schedule.expired"))
+
+
+def _start_keyboard(pack: ContentPack, step: str) -> InlineKeyboardMarkup:
+    """Today / Tomorrow, answering ``step`` of a guided path."""
+    return keyboard(
+        [
+            [
+                (pack.text("schedule.button_today"), ScheduleButton(step, "today").pack()),
+                (pack.text("schedule.button_tomorrow"), ScheduleButton(step, "tomorrow").pack()),
+            ]
+        ]
+    )
 
 
 async def _offer_guided(
