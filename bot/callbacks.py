@@ -34,6 +34,11 @@ class CallbackData:
 
     def pack(self) -> str:
         values = [str(getattr(self, field.name)) for field in fields(self)]  # type: ignore[arg-type]
+        # Trailing fields left at their default are not written: unpack() fills them back in.
+        for field in reversed(fields(self)):  # type: ignore[arg-type]
+            if field.default is MISSING or getattr(self, field.name) != field.default:
+                break
+            values.pop()
         data = ":".join([self.prefix, *values])
         if len(data.encode("utf-8")) > CALLBACK_DATA_MAX_BYTES:
             raise ValueError(f"callback_data over {CALLBACK_DATA_MAX_BYTES} bytes")
@@ -159,9 +164,6 @@ class ScheduleButton(CallbackData):
     prefix: ClassVar[str] = "sched"
     step: str
     value: str = ""
-
-    def pack(self) -> str:
-        return super().pack().removesuffix(":") if not self.value else super().pack()
 
 
 @dataclass(frozen=True)
