@@ -11,7 +11,7 @@ from pathlib import Path
 from bot import ops
 from bot.app import build_application, run
 from bot.config import ConfigError, configure_logging, load_settings
-from bot.content import ContentError, load_pack
+from bot.content import ContentError, load_library
 from bot.storage.db import check_usable
 
 EXIT_CONFIG = 2
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "backup":
         return ops.backup_command(settings, arguments.file)
     try:
-        pack = load_pack(settings.content_dir)
+        pack = load_library(settings.content_dir)
     except ContentError as error:
         print(f"configuration error: {ops.content_problem(settings, error)}", file=sys.stderr)
         return EXIT_CONFIG

@@ -61,7 +61,7 @@ def broadcasts_list(pack: ContentPack, recent: list[Progress], zone: ZoneInfo) -
                 "broadcasts.line",
                 id=broadcast.broadcast_id,
                 segment=segment_name(pack, broadcast.segment),
-                created=broadcast.created_at.astimezone(zone).strftime("%a %d %b %H:%M"),
+                created=pack.day_time(broadcast.created_at.astimezone(zone)),
                 state=pack.text(f"broadcasts.state_{broadcast.status.value}"),
                 counts=counts_text(pack, progress),
             )

@@ -4,7 +4,7 @@ Where things live:
 - handlers (parse, call a service, reply): ``bot/handlers/``
 - reminders are sent by ``bot/services/reminders.py``; broadcasts by ``bot/services/outbox.py``
 - the missed-dose rule: ``bot/domain/missed.py``
-- every patient-facing text: ``bot/pack/*.toml``
+- every text, per language: ``bot/pack/<language>/*.toml`` (loader: ``bot/content.py``)
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from bot.callbacks import (
     EraseButton,
     FactButton,
     HoldButton,
+    LanguageButton,
     PlanButton,
     RegionButton,
     ScheduleButton,
@@ -47,7 +48,7 @@ from bot.callbacks import (
 from bot.clock import Clock, SystemClock
 from bot.commands import ADMIN_COMMANDS, PATIENT_COMMANDS, describe
 from bot.config import ConfigError, Settings
-from bot.content import TOPICS, ContentHolder, ContentPack
+from bot.content import TOPICS, ContentHolder, ContentLibrary, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.domain.flood import FloodGuard
 from bot.handlers import (
@@ -69,6 +70,7 @@ from bot.services.audience import Audience
 from bot.services.broadcasts import BroadcastService
 from bot.services.budget import SendBudget
 from bot.services.checkins import CheckInService
+from bot.services.languages import Languages
 from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
 from bot.services.plans import PlanService
@@ -96,7 +98,7 @@ METRICS_SERVER_KEY = "metrics_server"
 
 
 def build_application(
-    settings: Settings, pack: ContentPack, clock: Clock | None = None
+    settings: Settings, library: ContentLibrary, clock: Clock | None = None
 ) -> BotApplication:
     context_types = ContextTypes(context=BotContext)
     metrics = Metrics()
@@ -130,7 +132,7 @@ def build_application(
         .post_shutdown(_on_shutdown)
         .build()
     )
-    application.bot_data["startup"] = (settings, pack, clock or SystemClock(), budget)
+    application.bot_data["startup"] = (settings, library, clock or SystemClock(), budget)
     register_handlers(application)
     return application
 
@@ -148,6 +150,7 @@ def register_handlers(application: BotApplication) -> None:
         "start": onboarding.start,
         "help": onboarding.help_command,
         "timezone": onboarding.timezone_command,
+        "language": onboarding.language_command,
         "announcements": onboarding.announcements_command,
         "facts": facts.facts_menu,
         "schedule": schedule.schedule_command,
@@ -173,6 +176,7 @@ def register_handlers(application: BotApplication) -> None:
 
     callbacks = {
         ConsentButton.pattern(): onboarding.consent_pressed,
+        LanguageButton.pattern(): onboarding.language_pressed,
         ZoneButton.pattern(): onboarding.zone_pressed,
         RegionButton.pattern(): onboarding.region_pressed,
         FactButton.pattern(): facts.topic_pressed,
@@ -204,37 +208,39 @@ def register_handlers(application: BotApplication) -> None:
 
 async def _stale_button(update: Update, context: BotContext) -> None:
     if update.callback_query is not None:
-        await update.callback_query.answer(context.services.pack.text("errors.stale_button"))
+        await update.callback_query.answer(context.pack.text("errors.stale_button"))
 
 
 async def _on_startup(application: BotApplication) -> None:
-    settings, pack, clock, budget = application.bot_data.pop("startup")
+    settings, library, clock, budget = application.bot_data.pop("startup")
     try:
         db = await Database.open(settings.database_path)
     except (OSError, sqlite3.Error) as error:
         raise ConfigError(
             f"DATABASE_PATH {settings.database_path} cannot be opened: {error}"
         ) from None
-    services = _build_services(application, settings, pack, clock, db, budget)
+    services = _build_services(application, settings, library, clock, db, budget)
+    await services.languages.load()
     application.bot_data[SERVICES_KEY] = services
     if settings.metrics_port is not None:
         application.bot_data[METRICS_SERVER_KEY] = _start_metrics(services.metrics, settings)
     await services.admin.record_live_pack()
-    await publish_commands(application.bot, pack, settings.admin_ids)
-    log.info("started content_version=%s schema=%d", pack.version, await db.schema_version())
+    await publish_commands(application.bot, library, settings.admin_ids)
+    log.info("started content_version=%s schema=%d", library.version, await db.schema_version())
 
 
 def _build_services(
     application: BotApplication,
     settings: Settings,
-    pack: ContentPack,
+    library: ContentLibrary,
     clock: Clock,
     db: Database,
     budget: SendBudget,
 ) -> Services:
     """Every service, wired once; handlers reach them through ``context.services``."""
-    content = ContentHolder(pack)
+    content = ContentHolder(library)
     users = UserStore(db)
+    languages = Languages(users, content)
     dose_store = DoseStore(db)
     metrics = budget.metrics
     missed = MissedDoses(dose_store)
@@ -248,7 +254,7 @@ def _build_services(
         checkins=checkins,
         plans=plans,
         zones=zones,
-        content=content,
+        languages=languages,
         clock=clock,
         bot=application.bot,
         job_queue=application.job_queue,
@@ -262,13 +268,13 @@ def _build_services(
         store=broadcast_store,
         doses=dose_store,
         reminders=reminders,
-        content=content,
+        languages=languages,
         clock=clock,
         bot=application.bot,
         metrics=metrics,
     )
 
-    async def publish(fresh: ContentPack) -> None:
+    async def publish(fresh: ContentLibrary) -> None:
         await publish_commands(application.bot, fresh, settings.admin_ids)
 
     return Services(
@@ -281,6 +287,7 @@ def _build_services(
         reminders=reminders,
         plans=plans,
         zones=zones,
+        languages=languages,
         missed=missed,
         checkins=checkins,
         budget=budget,
@@ -343,18 +350,25 @@ def menu_commands(pack: ContentPack) -> list[BotCommand]:
     return [BotCommand(name, describe(pack, name)) for name in PATIENT_COMMANDS]
 
 
-async def publish_commands(bot: Bot, pack: ContentPack, admin_ids: frozenset[int]) -> None:
-    """Everyone's command menu; admins get their own, with the admin commands added."""
-    patient_menu = menu_commands(pack)
-    await bot.set_my_commands(patient_menu)
-    admin_menu = patient_menu + [
-        BotCommand(name, pack.text(f"admin_commands.{name}")) for name in ADMIN_COMMANDS
-    ]
-    for admin_id in sorted(admin_ids):
-        try:
-            await bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
-        except BadRequest:  # Telegram knows no chat with this admin until they open one
-            log.warning("admin_commands_not_set admin=%d", admin_id)
+async def publish_commands(bot: Bot, library: ContentLibrary, admin_ids: frozenset[int]) -> None:
+    """Everyone's command menu in each language (Telegram shows the one matching the user's
+    app language, else the one without a language); admins get theirs with the admin commands.
+    """
+    for code, pack in library.packs.items():
+        # The default language is also the menu for every language the pack does not have.
+        language_code = None if code == library.default else code
+        patient_menu = menu_commands(pack)
+        await bot.set_my_commands(patient_menu, language_code=language_code)
+        admin_menu = patient_menu + [
+            BotCommand(name, pack.text(f"admin_commands.{name}")) for name in ADMIN_COMMANDS
+        ]
+        for admin_id in sorted(admin_ids):
+            try:
+                await bot.set_my_commands(
+                    admin_menu, scope=BotCommandScopeChat(admin_id), language_code=language_code
+                )
+            except BadRequest:  # Telegram knows no chat with this admin until they open one
+                log.warning("admin_commands_not_set admin=%d", admin_id)
 
 
 async def serve(application: BotApplication, settings: Settings, stop: asyncio.Event) -> None:

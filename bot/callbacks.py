@@ -124,13 +124,32 @@ class HoldButton(CallbackData):
 
 @dataclass(frozen=True)
 class ConsentButton(CallbackData):
-    """``consent:yes`` / ``consent:no`` at /start."""
+    """``consent:yes`` / ``consent:no`` at /start; ``consent:yes:ru`` once the patient has
+    switched the welcome to another language (stored with the consent)."""
 
     prefix: ClassVar[str] = "consent"
     choice: str
+    language: str = ""
 
     def __post_init__(self) -> None:
         _one_of(self.choice, ("yes", "no"), "choice")
+        _language_code(self.language, allow_empty=True)
+
+
+@dataclass(frozen=True)
+class LanguageButton(CallbackData):
+    """A language of the pack: ``lang:<code>`` (the handler checks the pack has it)."""
+
+    prefix: ClassVar[str] = "lang"
+    language: str
+
+    def __post_init__(self) -> None:
+        _language_code(self.language)
+
+
+def _language_code(value: str, *, allow_empty: bool = False) -> None:
+    if not (allow_empty and value == "") and re.fullmatch(r"[a-z]{2,3}", value) is None:
+        raise ValueError("a language is a two- or three-letter code")
 
 
 @dataclass(frozen=True)

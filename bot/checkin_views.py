@@ -137,12 +137,12 @@ def progress_view(pack: ContentPack, plan: Plan, steps: list[StepProgress], zone
         if not item.checkins:
             lines.append(pack.text("progress.no_checkin"))
         for checkin in item.checkins:
-            date = checkin.created_at.astimezone(zone).strftime("%a %d %b")
+            date = pack.day(checkin.created_at.astimezone(zone).date())
             lines.append(pack.text("progress.checkin", date=date, **_scores(pack, checkin)))
             if checkin.note:
                 lines.append(pack.text("progress.checkin_note", note=checkin.note))
         for hold in item.holds:
-            date = hold.chosen_at.astimezone(zone).strftime("%a %d %b")
+            date = pack.day(hold.chosen_at.astimezone(zone).date())
             lines.append(pack.text("progress.hold", days=hold.extra_days, date=date))
     lines.append("")
     lines.append(pack.text("progress.footer"))

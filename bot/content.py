@@ -1,8 +1,15 @@
-"""The content pack: every text the bot sends to a patient, loaded from ``bot/pack/*.toml``.
+"""The content pack: every text the bot sends, in every language, loaded from ``bot/pack/``.
 
-The pack is validated as a whole before it is used (at start and on ``/reload``): every topic
-and message the code needs is present, each uses only the placeholders the code fills, the HTML
-is the subset Telegram accepts, and each rendered text fits in one Telegram message.
+Layout (docs/content-pack.md): ``pack.toml`` (version, languages), ``sources.toml`` (URLs),
+``regions.toml`` (numbers) and ``intents/`` are shared; each language has a folder
+(``en/``, ``ru/``) with ``language.toml``, ``messages.toml``, ``topics.toml``, ``regions.toml``
+and ``sources.toml``.
+
+The library is validated as a whole before it is used (at start and on ``/reload``): every topic
+and message the code needs is present in every language, each uses only the placeholders the
+code fills and the same ones as the default language, plural forms cover the language's CLDR
+categories, the HTML is the subset Telegram accepts, each rendered text fits in one Telegram
+message, every language cites the same sources for a topic and carries the same phone numbers.
 """
 
 from __future__ import annotations
@@ -13,9 +20,13 @@ import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
 
 from bot.domain.redflags import IntentRules, compile_rules
 from bot.messages import MESSAGES
@@ -82,12 +93,48 @@ class Region:
 
 
 @dataclass(frozen=True)
+class Plural:
+    """A text whose wording depends on a number: one form per CLDR plural category."""
+
+    by: str  # the placeholder that holds the number
+    forms: Mapping[str, str]  # CLDR category ("one", "few", "many", "other") -> text
+
+    def pick(self, locale: Locale, value: object) -> str:
+        return self.forms.get(locale.plural_form(_number(value)), self.forms["other"])
+
+
+Message = str | Plural
+
+
+def _number(value: object) -> float:
+    """The number a plural form is chosen by; "1½" (tablets) and the like count as fractions."""
+    if isinstance(value, int | float):
+        return value
+    text = str(value).replace("½", ".5").replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return 1.5  # not a plain number: CLDR's "other" (fraction) form reads right
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str  # the folder name, stored per user
+    name: str  # in the language itself, for the switch ("Русский")
+    locale: Locale
+    dates: Mapping[str, str]  # Babel patterns: day, day_year, day_time
+
+
+@dataclass(frozen=True)
 class ContentPack:
+    """Everything one language says; the views take one of these."""
+
     version: str
+    language: Language
     topics: Mapping[str, Topic]
     sources: Mapping[str, Source]
     regions: Mapping[str, Region]
-    messages: Mapping[str, str]
+    messages: Mapping[str, Message]
     intents: IntentRules
 
     def text(self, key: str, /, **params: object) -> Html:
@@ -100,7 +147,22 @@ class ContentPack:
             name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
             for name, value in params.items()
         }
-        return Html(self.messages[key].format_map(escaped))
+        message = self.messages[key]
+        if isinstance(message, Plural):
+            message = message.pick(self.language.locale, params[message.by])
+        return Html(message.format_map(escaped))
+
+    def day(self, day: date) -> str:
+        """ "Mon 12 Jan" / "пн, 12 янв." """
+        return format_date(day, self.language.dates["day"], locale=self.language.locale)
+
+    def day_year(self, day: date) -> str:
+        return format_date(day, self.language.dates["day_year"], locale=self.language.locale)
+
+    def day_time(self, local: datetime) -> str:
+        """A local date and 24-hour time; ``local`` is already in the patient's zone."""
+        pattern = self.language.dates["day_time"]
+        return format_datetime(local, pattern, tzinfo=local.tzinfo, locale=self.language.locale)
 
     def region(self, key: str | None) -> Region:
         return self.regions.get(key or "other", self.regions["other"])
@@ -142,43 +204,156 @@ class ContentPack:
         return f"<b>{html.escape(topic.title)}</b>\n\n{body}\n\n<i>{prefix} {cited}</i>"
 
 
+@dataclass(frozen=True)
+class ContentLibrary:
+    """The pack in every language, loaded and validated together."""
+
+    version: str
+    default: str
+    packs: Mapping[str, ContentPack]
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.packs)
+
+    def get(self, code: str | None) -> ContentPack:
+        return self.packs.get(code or self.default, self.packs[self.default])
+
+    def match(self, language_code: str | None) -> str:
+        """The pack language for Telegram's ``language_code`` (an IETF tag such as "ru" or
+        "en-GB"); the default language when there is none or the bot does not speak it."""
+        primary = (language_code or "").split("-")[0].lower()
+        return primary if primary in self.packs else self.default
+
+
 @dataclass
 class ContentHolder:
-    """The live content pack; ``/reload`` swaps it in one assignment."""
+    """The live content library; ``/reload`` swaps it in one assignment."""
 
-    pack: ContentPack
+    library: ContentLibrary
+
+    def pack(self, language: str | None) -> ContentPack:
+        return self.library.get(language)
 
 
-def load_pack(directory: Path) -> ContentPack:
-    """Read and validate the pack; raise :class:`ContentError` with every problem found."""
+def load_library(directory: Path) -> ContentLibrary:
+    """Read and validate every language; raise :class:`ContentError` with every problem found."""
     problems: list[str] = []
-    raw = {name: _read_toml(directory / f"{name}.toml", problems) for name in _FILES}
-    version = str(raw["pack"].get("version", "")).strip()
+    meta = _read_toml(directory / "pack.toml", problems)
+    version = str(meta.get("version", "")).strip()
     if not version:
         problems.append("pack.toml: version is missing")
-    sources = _sources(raw["sources"], problems)
-    topics = _topics(raw["topics"], sources, problems)
-    regions = _regions(raw["regions"], sources, problems)
-    messages = _messages(raw["messages"], problems)
+    languages = meta.get("languages")
+    if (
+        not isinstance(languages, list)
+        or not languages
+        or not all(
+            isinstance(code, str) and re.fullmatch(r"[a-z]{2,3}", code) for code in languages
+        )
+    ):
+        problems.append('pack.toml: languages must list language folders, e.g. ["en", "ru"]')
+        languages = []
+    default = str(meta.get("default", ""))
+    if languages and default not in languages:
+        problems.append(f"pack.toml: default {default!r} is not one of the languages")
+    urls = _source_urls(_read_toml(directory / "sources.toml", problems), problems)
+    numbers = _read_toml(directory / "regions.toml", problems)
     intents = _intents(directory / INTENTS_DIR, problems)
+    packs: dict[str, ContentPack] = {}
+    for code in languages:
+        pack = _load_language(directory, code, version, urls, numbers, intents, problems)
+        if pack is not None:
+            packs[code] = pack
     if problems:
         raise ContentError(problems)
-    pack = ContentPack(version, topics, sources, regions, messages, intents)
-    _check_rendered(pack, problems)
+    reference = packs[default]
+    for code, pack in packs.items():
+        if code != default:
+            _check_parity(reference, pack, problems)
+        _check_rendered(pack, problems)
     if problems:
         raise ContentError(problems)
-    return pack
+    return ContentLibrary(version, default, packs)
 
 
-_FILES = ("pack", "sources", "topics", "regions", "messages")
+def load_pack(directory: Path, language: str | None = None) -> ContentPack:
+    """One language of the library (the default one unless named); tests and tools use it."""
+    return load_library(directory).get(language)
+
+
+def _load_language(
+    directory: Path,
+    code: str,
+    version: str,
+    urls: Mapping[str, str],
+    numbers: Mapping[str, Any],
+    intents: IntentRules,
+    problems: list[str],
+) -> ContentPack | None:
+    folder = directory / code
+    if not folder.is_dir():
+        problems.append(f"{code}/: the language folder is missing")
+        return None
+    before = len(problems)
+    language = _language(
+        code, _read_toml(folder / "language.toml", problems, f"{code}/language.toml"), problems
+    )
+    raw = {
+        name: _read_toml(folder / f"{name}.toml", problems, f"{code}/{name}.toml")
+        for name in ("sources", "topics", "regions", "messages")
+    }
+    sources = _sources(code, raw["sources"], urls, problems)
+    topics = _topics(code, raw["topics"], sources, problems)
+    regions = _regions(code, numbers, raw["regions"], sources, problems)
+    messages = _messages(code, raw["messages"], language, problems)
+    if language is None or len(problems) > before:
+        return None
+    return ContentPack(version, language, topics, sources, regions, messages, intents)
+
+
+def _language(code: str, raw: Mapping[str, Any], problems: list[str]) -> Language | None:
+    where = f"{code}/language.toml"
+    if not raw:
+        return None
+    if raw.get("code") != code:
+        problems.append(f"{where}: code must be {code!r} (the folder name)")
+    try:
+        locale = Locale.parse(str(raw.get("locale", "")))
+    except (ValueError, UnknownLocaleError):
+        problems.append(f"{where}: locale must be a Babel locale such as en_GB or ru")
+        return None
+    dates = raw.get("dates", {})
+    patterns: dict[str, str] = {}
+    for name in ("day", "day_year", "day_time"):
+        pattern = dates.get(name) if isinstance(dates, dict) else None
+        if not isinstance(pattern, str) or not pattern.strip():
+            problems.append(f"{where}: dates.{name} is missing")
+            continue
+        try:
+            format_datetime(datetime(2026, 1, 12, 8, 5), pattern, locale=locale)  # noqa: DTZ001
+        except (ValueError, KeyError) as error:
+            problems.append(f"{where}: dates.{name} is not a Babel pattern ({error})")
+            continue
+        patterns[name] = pattern
+    return Language(code, _text_field(raw, "name", where, problems), locale, patterns)
+
+
 INTENTS_DIR = "intents"
-INTENT_LANGUAGES: tuple[str, ...] = ("en", "ru")
+
+
+def intent_languages(directory: Path) -> tuple[str, ...]:
+    """The languages with free-text patterns: one file each in ``intents/``."""
+    return tuple(sorted(path.stem for path in (directory / INTENTS_DIR).glob("*.toml")))
 
 
 def _intents(directory: Path, problems: list[str]) -> IntentRules:
-    """The free-text patterns, one file per language in the same shape; all are used."""
+    """The free-text patterns, one file per language in the same shape; all are used for
+    every patient, whatever language they chose (people mix languages when frightened)."""
     parts: list[IntentRules] = []
-    for language in INTENT_LANGUAGES:
+    languages = intent_languages(directory.parent)
+    if not languages:
+        problems.append(f"{INTENTS_DIR}/: no pattern files")
+    for language in languages:
         name = f"{INTENTS_DIR}/{language}.toml"
         raw = _read_toml(directory / f"{language}.toml", problems, name)
         if not raw:
@@ -227,8 +402,8 @@ def _text_field(table: Mapping[str, Any], field: str, where: str, problems: list
     return value.strip()
 
 
-def _sources(raw: Mapping[str, Any], problems: list[str]) -> dict[str, Source]:
-    sources: dict[str, Source] = {}
+def _source_urls(raw: Mapping[str, Any], problems: list[str]) -> dict[str, str]:
+    urls: dict[str, str] = {}
     for key, table in raw.items():
         where = f"sources.toml [{key}]"
         if not isinstance(table, dict):
@@ -237,19 +412,37 @@ def _sources(raw: Mapping[str, Any], problems: list[str]) -> dict[str, Source]:
         url = _text_field(table, "url", where, problems)
         if url and not url.startswith(("https://", "http://")):
             problems.append(f"{where}: url must start with https:// or http://")
-        sources[key] = Source(key, _text_field(table, "title", where, problems), url)
-    if not sources:
+        urls[key] = url
+    if not urls:
         problems.append("sources.toml: no sources")
+    return urls
+
+
+def _sources(
+    code: str, raw: Mapping[str, Any], urls: Mapping[str, str], problems: list[str]
+) -> dict[str, Source]:
+    """Each source's title in this language; every source needs one, and nothing else."""
+    sources: dict[str, Source] = {}
+    for key, url in urls.items():
+        where = f"{code}/sources.toml [{key}]"
+        table = raw.get(key)
+        if not isinstance(table, dict):
+            problems.append(f"{where}: title is missing")
+            continue
+        sources[key] = Source(key, _text_field(table, "title", where, problems), url)
+    for key in raw:
+        if key not in urls:
+            problems.append(f"{code}/sources.toml [{key}]: not a source in sources.toml")
     return sources
 
 
 def _topics(
-    raw: Mapping[str, Any], sources: Mapping[str, Source], problems: list[str]
+    code: str, raw: Mapping[str, Any], sources: Mapping[str, Source], problems: list[str]
 ) -> dict[str, Topic]:
     topics: dict[str, Topic] = {}
     for key in TOPICS:
         table = raw.get(key)
-        where = f"topics.toml [{key}]"
+        where = f"{code}/topics.toml [{key}]"
         if not isinstance(table, dict):
             problems.append(f"{where}: topic is missing")
             continue
@@ -278,23 +471,35 @@ def _topics(
         topics[key] = topic
     for key in raw:
         if key not in TOPICS:
-            problems.append(f"topics.toml [{key}]: not a known topic")
+            problems.append(f"{code}/topics.toml [{key}]: not a known topic")
     return topics
 
 
+_REGION_WORDS = ("name", "emergency_note", "poison", "advice", "crisis")
+
+
 def _regions(
-    raw: Mapping[str, Any], known_sources: Mapping[str, Source], problems: list[str]
+    code: str,
+    numbers: Mapping[str, Any],
+    words: Mapping[str, Any],
+    known_sources: Mapping[str, Source],
+    problems: list[str],
 ) -> dict[str, Region]:
+    """Numbers from the shared regions.toml, the words around them from the language's."""
     regions: dict[str, Region] = {}
     for key in REGIONS:
-        table = raw.get(key)
-        where = f"regions.toml [{key}]"
+        shared = numbers.get(key)
+        table = words.get(key)
+        where = f"{code}/regions.toml [{key}]"
+        if not isinstance(shared, dict):
+            problems.append(f"regions.toml [{key}]: region is missing")
+            continue
         if not isinstance(table, dict):
             problems.append(f"{where}: region is missing")
             continue
-        emergency = str(table.get("emergency", "")).strip()
+        emergency = str(shared.get("emergency", "")).strip()
         if key != "other" and not emergency:
-            problems.append(f"{where}: emergency number is missing")
+            problems.append(f"regions.toml [{key}]: emergency number is missing")
         regions[key] = Region(
             key=key,
             name=_text_field(table, "name", where, problems),
@@ -304,29 +509,125 @@ def _regions(
             advice=str(table.get("advice", "")).strip(),
             crisis=str(table.get("crisis", "")).strip(),
         )
-        refs = table.get("sources", [])
+        for field in set(table) - set(_REGION_WORDS):
+            problems.append(f"{where}: {field} belongs in regions.toml or is not a field")
+        refs = shared.get("sources", [])
         if not isinstance(refs, list) or any(ref not in known_sources for ref in refs):
-            problems.append(f"{where}: sources must be a list of known source keys")
+            problems.append(f"regions.toml [{key}]: sources must be a list of known source keys")
     return regions
 
 
-def _messages(raw: Mapping[str, Any], problems: list[str]) -> dict[str, str]:
-    flat: dict[str, str] = {}
+def _messages(
+    code: str, raw: Mapping[str, Any], language: Language | None, problems: list[str]
+) -> dict[str, Message]:
+    flat: dict[str, Message] = {}
     for section, table in raw.items():
         if not isinstance(table, dict):
-            problems.append(f"messages.toml [{section}]: must be a table")
+            problems.append(f"{code}/messages.toml [{section}]: must be a table")
             continue
         for name, value in table.items():
+            key = f"{section}.{name}"
             if isinstance(value, str):
-                flat[f"{section}.{name}"] = value.strip()
+                flat[key] = value.strip()
+            elif isinstance(value, dict):
+                plural = _plural(code, key, value, language, problems)
+                if plural is not None:
+                    flat[key] = plural
+            else:
+                problems.append(f"{code}/messages.toml {key}: must be text or a plural table")
     for key, allowed in MESSAGES.items():
-        where = f"messages.toml {key}"
-        if key not in flat or not flat[key]:
+        where = f"{code}/messages.toml {key}"
+        message = flat.get(key)
+        if not message:
             problems.append(f"{where}: missing")
             continue
-        _check_placeholders(flat[key], allowed, where, problems)
-        _check_html(flat[key], where, problems)
+        if isinstance(message, Plural) and message.by not in allowed:
+            problems.append(f"{where}: by = {message.by!r} is not one of its placeholders")
+        for text in _forms(message):
+            _check_placeholders(text, allowed, where, problems)
+            _check_html(text, where, problems)
+    for key in sorted(set(flat) - set(MESSAGES)):
+        problems.append(f"{code}/messages.toml {key}: not a key the bot uses (bot/messages.py)")
     return flat
+
+
+def _plural(
+    code: str,
+    key: str,
+    table: Mapping[str, Any],
+    language: Language | None,
+    problems: list[str],
+) -> Plural | None:
+    where = f"{code}/messages.toml {key}"
+    by = table.get("by")
+    forms = {name: str(text).strip() for name, text in table.items() if name != "by"}
+    needed = {"other"} | (set(language.locale.plural_form.tags) if language else set())
+    if not isinstance(by, str) or not by:
+        problems.append(f'{where}: a plural table needs by = "<placeholder>"')
+        return None
+    for name in sorted(needed - set(forms)):
+        problems.append(f"{where}: plural form {name!r} is missing")
+    for name in sorted(set(forms) - needed):
+        problems.append(f"{where}: {name!r} is not a plural form of this language")
+    if needed - set(forms):
+        return None
+    return Plural(by, forms)
+
+
+def _forms(message: Message) -> list[str]:
+    return list(message.forms.values()) if isinstance(message, Plural) else [message]
+
+
+def _placeholders(text: str) -> frozenset[str]:
+    try:
+        return frozenset(
+            name for _, name, _, _ in string.Formatter().parse(text) if name is not None
+        )
+    except ValueError:
+        return frozenset()  # reported by _check_placeholders
+
+
+_DIGITS = re.compile(r"\d[\d\s-]*\d|\d")
+
+
+def phone_numbers(text: str) -> list[str]:
+    """The numbers in a region line, spaces and dashes removed ("116 123" -> "116123")."""
+    return sorted(re.sub(r"[\s-]", "", found) for found in _DIGITS.findall(text))
+
+
+def _check_parity(reference: ContentPack, pack: ContentPack, problems: list[str]) -> None:
+    """A translation says the same things: same keys, placeholders, sources and numbers."""
+    code, ref = pack.language.code, reference.language.code
+    for key, message in reference.messages.items():
+        other = pack.messages.get(key)
+        if other is None:
+            continue  # already reported as missing
+        wanted = frozenset().union(*(_placeholders(text) for text in _forms(message)))
+        for text in _forms(other):
+            used = _placeholders(text)
+            # A plural form may leave out its number ("one" = "a day"), nothing else.
+            by = other.by if isinstance(other, Plural) else None
+            for name in sorted(wanted - used - {by}):
+                problems.append(
+                    f"{code}/messages.toml {key}: placeholder {{{name}}} is missing ({ref} has it)"
+                )
+            for name in sorted(used - wanted):
+                problems.append(
+                    f"{code}/messages.toml {key}: placeholder {{{name}}} is not in the {ref} text"
+                )
+    for key, topic in reference.topics.items():
+        other_topic = pack.topics.get(key)
+        if other_topic is not None and other_topic.sources != topic.sources:
+            problems.append(f"{code}/topics.toml [{key}]: sources differ from {ref}/topics.toml")
+    for key, region in reference.regions.items():
+        theirs = pack.regions.get(key)
+        if theirs is None:
+            continue
+        for field in ("emergency_note", "poison", "advice", "crisis"):
+            if phone_numbers(getattr(region, field)) != phone_numbers(getattr(theirs, field)):
+                problems.append(
+                    f"{code}/regions.toml [{key}]: {field} has other numbers than {ref}"
+                )
 
 
 def _check_placeholders(
@@ -387,8 +688,11 @@ def _check_rendered(pack: ContentPack, problems: list[str]) -> None:
         for region in REGIONS:
             # A topic may follow the short question intro (after a red-flag answer).
             rendered = f"{pack.text('redflag.question_topic')}\n\n{pack.render_topic(key, region)}"
-            if visible_length(rendered) > TELEGRAM_TEXT_LIMIT:
-                problems.append(f"topics.toml [{key}]: longer than {TELEGRAM_TEXT_LIMIT} rendered")
+            if telegram_length(rendered) > TELEGRAM_TEXT_LIMIT:
+                problems.append(
+                    f"{pack.language.code}/topics.toml [{key}]: longer than "
+                    f"{TELEGRAM_TEXT_LIMIT} rendered"
+                )
             if key != "emergency":
                 break
 

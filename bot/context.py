@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from telegram.ext import CallbackContext, ExtBot
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -16,6 +17,7 @@ from bot.services.admin import AdminService
 from bot.services.broadcasts import BroadcastService
 from bot.services.budget import SendBudget
 from bot.services.checkins import CheckInService
+from bot.services.languages import Languages
 from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
 from bot.services.plans import PlanService
@@ -39,6 +41,7 @@ class Services:
     reminders: ReminderService
     plans: PlanService
     zones: Zones
+    languages: Languages
     missed: MissedDoses
     checkins: CheckInService
     budget: SendBudget
@@ -50,16 +53,42 @@ class Services:
     outbox: OutboxWorker
     metrics: Metrics
 
-    @property
-    def pack(self) -> ContentPack:
-        return self.content.pack
-
 
 SERVICES_KEY = "services"
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The handlers' context: the services, and the content pack in the user's language."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self.language_code: str | None = None  # what Telegram reports for the sender
+
+    @classmethod
+    def from_update(
+        cls, update: object, application: Application[Any, Any, Any, Any, Any, Any]
+    ) -> BotContext:
+        context = super().from_update(update, application)
+        if isinstance(update, Update) and update.effective_user is not None:
+            context.language_code = update.effective_user.language_code
+        return context
+
     @property
     def services(self) -> Services:
         services: Services = self.application.bot_data[SERVICES_KEY]
         return services
+
+    @property
+    def language(self) -> str:
+        """The sender's language: their stored choice, else Telegram's, else the default."""
+        return self.services.languages.code(self._user_id, self.language_code)
+
+    @property
+    def pack(self) -> ContentPack:
+        """Every reply to this update is written from this pack."""
+        return self.services.content.pack(self.language)

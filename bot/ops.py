@@ -16,7 +16,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
-from bot.content import ContentError, load_pack
+from bot.content import ContentError, load_library
 from bot.storage.maintenance import (
     BackupTargetProblem,
     DatabaseProblem,
@@ -39,7 +39,7 @@ async def run_checks(settings: Settings) -> CheckReport:
     """Content pack, database and migrations, then the token (settings are already valid)."""
     passed = ["configuration"]
     try:
-        pack = load_pack(settings.content_dir)
+        pack = load_library(settings.content_dir)
     except ContentError as error:
         return CheckReport(problem=content_problem(settings, error))
     passed.append(f"content pack {pack.version}")

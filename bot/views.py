@@ -21,12 +21,15 @@ def local_hhmm(instant: datetime, zone: ZoneInfo) -> str:
     return instant.astimezone(zone).strftime("%H:%M")
 
 
-def local_when(instant: datetime, zone: ZoneInfo, today: date | None = None) -> str:
-    """``08:00`` today, else ``Tue 12 Jan 08:00``: a time not from today carries its date."""
+def local_when(
+    pack: ContentPack, instant: datetime, zone: ZoneInfo, today: date | None = None
+) -> str:
+    """``08:00`` today, else ``Tue 12 Jan 08:00`` in the pack's language: a time not from today
+    carries its date."""
     local = instant.astimezone(zone)
     if today is not None and local.date() == today:
         return local.strftime("%H:%M")
-    return local.strftime("%a %d %b %H:%M")
+    return pack.day_time(local)
 
 
 def missed_advice_text(
@@ -42,9 +45,11 @@ def missed_advice_text(
     if action is MissedAction.NOTHING_DUE or advice.dose is None:
         parts = [pack.text("missed.nothing_due")]
         if advice.next_due is not None:
-            parts.append(pack.text("missed.next", next=local_when(advice.next_due, zone, today)))
+            parts.append(
+                pack.text("missed.next", next=local_when(pack, advice.next_due, zone, today))
+            )
         return Html("\n".join(parts))
-    due = local_when(advice.dose.due, zone, today)
+    due = local_when(pack, advice.dose.due, zone, today)
     parts = []
     if action is MissedAction.NOTHING_OPEN:
         record = "taken" if advice.dose.record is Record.TAKEN else "skipped"
@@ -60,14 +65,16 @@ def missed_advice_text(
     elif action is MissedAction.RECENTLY_TAKEN:
         taken = advice.taken_at or advice.dose.due
         parts.append(
-            pack.text("missed.recently_taken", mg=mg, due=due, taken=local_when(taken, zone, today))
+            pack.text(
+                "missed.recently_taken", mg=mg, due=due, taken=local_when(pack, taken, zone, today)
+            )
         )
     else:
         parts.append(pack.text("missed.superseded", mg=mg, due=due))
     if advice.superseded and action is not MissedAction.NOTHING_OPEN:
         parts.append(pack.text("missed.earlier", count=len(advice.superseded)))
     if advice.next_due is not None and action is not MissedAction.NOTHING_OPEN:
-        parts.append(pack.text("missed.next", next=local_when(advice.next_due, zone, today)))
+        parts.append(pack.text("missed.next", next=local_when(pack, advice.next_due, zone, today)))
     if action is not MissedAction.NOTHING_OPEN:
         parts.append(pack.text("missed.never_double"))
     text = "\n".join(parts)
@@ -201,9 +208,11 @@ def step_notice(pack: ContentPack, due: DueEvent) -> Html | None:
 def step_dates(pack: ContentPack, start: date, days: int) -> Html:
     """``Mon 12 Jan 2026 to Wed 14 Jan 2026 (3 days)``; a one-day step is one day."""
     if days == 1:
-        return pack.text("plan.dates_one", day=_day(start))
+        return pack.text("plan.dates_one", day=pack.day_year(start))
     end = start + timedelta(days=days - 1)
-    return pack.text("plan.dates_range", start=_day(start), end=_day(end), days=days)
+    return pack.text(
+        "plan.dates_range", start=pack.day_year(start), end=pack.day_year(end), days=days
+    )
 
 
 def plan_summary(
@@ -224,12 +233,12 @@ def plan_summary(
         day += timedelta(days=step.days)
     last = plan.steps[-1]
     if plan.ends_after_last_step:
-        lines.append(pack.text("plan.taper_stops", end=_day(day - timedelta(days=1))))
+        lines.append(pack.text("plan.taper_stops", end=pack.day_year(day - timedelta(days=1))))
     else:
         lines.append(
             pack.text(
                 "plan.maintenance",
-                start=_day(day),
+                start=pack.day_year(day),
                 doses=doses_text(pack, last),
                 daily=format_mg(last.daily_mg),
             )
@@ -240,7 +249,7 @@ def plan_summary(
 
 
 def today_view(pack: ContentPack, events: list[DoseEvent], day: date) -> Html:
-    lines = [pack.text("today.header", date=_day(day))]
+    lines = [pack.text("today.header", date=pack.day_year(day))]
     if not events:
         lines.append(pack.text("today.empty"))
     for event in events:
@@ -253,10 +262,6 @@ def today_view(pack: ContentPack, events: list[DoseEvent], day: date) -> Html:
             )
         )
     return Html("\n".join(lines))
-
-
-def _day(day: date) -> str:
-    return day.strftime("%a %d %b %Y")
 
 
 def emergency_reply(pack: ContentPack, recognised: Recognised, region: str | None) -> Html:
@@ -324,14 +329,14 @@ def reminder_message(
     notice = step_notice(pack, due)
     if notice:
         parts.append(notice)
-    due_text = local_when(event.due_at, zone, today)
+    due_text = local_when(pack, event.due_at, zone, today)
     if event.status is Status.SNOOZED:
         parts.append(pack.text("reminder.snoozed", due=due_text))
     elif late is not None:
         if late.next_due is None:
             parts.append(pack.text("reminder.late_no_next", due=due_text))
         else:
-            next_text = local_when(late.next_due, zone, today)
+            next_text = local_when(pack, late.next_due, zone, today)
             parts.append(pack.text("reminder.late", due=due_text, next=next_text))
     if follow_up_at is not None:
         parts.append(pack.text("reminder.follow_up_at", time=local_hhmm(follow_up_at, zone)))
@@ -360,8 +365,8 @@ def missed_notice(
             pack.text(
                 "missed.notice",
                 mg=format_mg(event.mg),
-                due=local_when(event.due_at, zone, today),
-                next=local_when(advice.next_due, zone, today),
+                due=local_when(pack, event.due_at, zone, today),
+                next=local_when(pack, advice.next_due, zone, today),
             )
         )
     else:

@@ -21,7 +21,7 @@ import pytest
 from bot.app import BotApplication, build_application, serve
 from bot.clock import FakeClock
 from bot.config import Settings, load_settings
-from bot.content import ContentPack, load_pack
+from bot.content import ContentLibrary, ContentPack, load_library
 from bot.context import SERVICES_KEY, Services
 from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 
@@ -47,8 +47,14 @@ def _no_retry_after_reaches_the_error_handler(
 
 
 @pytest.fixture(scope="session")
-def pack() -> ContentPack:
-    return load_pack(CONTENT_DIR)
+def library() -> ContentLibrary:
+    return load_library(CONTENT_DIR)
+
+
+@pytest.fixture(scope="session")
+def pack(library: ContentLibrary) -> ContentPack:
+    """The English pack: what a user whose Telegram reports no language reads."""
+    return library.get("en")
 
 
 @pytest.fixture
@@ -161,14 +167,14 @@ StartBot = Callable[..., Any]
 
 @pytest.fixture
 async def start_bot(
-    api: FakeBotAPI, clock: FakeClock, pack: ContentPack, tmp_path: Path
+    api: FakeBotAPI, clock: FakeClock, library: ContentLibrary, tmp_path: Path
 ) -> AsyncIterator[Callable[..., Any]]:
     """Start the bot (optionally with other settings); every bot started is stopped at the end."""
     running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
     async def start(**overrides: str) -> RunningBot:
         settings = make_settings(api, tmp_path, **overrides)
-        application = build_application(settings, pack, clock)
+        application = build_application(settings, library, clock)
         stop = asyncio.Event()
         task = asyncio.create_task(serve(application, settings, stop))
         running.append((stop, task))
@@ -177,7 +183,7 @@ async def start_bot(
             await wait_until_listening(settings.webhook_listen, settings.webhook_port)
         else:
             await api.wait_until_polling()
-        return RunningBot(application, api, clock, pack, stop, task)
+        return RunningBot(application, api, clock, library.get("en"), stop, task)
 
     yield start
     for stop, task in running:

@@ -25,7 +25,7 @@ async def seed_broadcast(path: Path, recipients: Sequence[int], admin_id: int, b
         for user_id in recipients:
             await users.record_consent(user_id, now)
         store = BroadcastStore(database)
-        draft = await store.create_draft(admin_id, Segment.ALL, body, now)
+        draft = await store.create_draft(admin_id, Segment.ALL, {"en": body}, "en", now)
         started = await store.confirm(draft.broadcast_id, recipients, now)
         assert started is not None
         return started.broadcast_id

@@ -45,9 +45,9 @@ async def test_valid_pack_goes_live_and_can_be_announced(start_bot: Any, content
     assert live.version == "2026.12.02-1"  # recorded at start
 
     edit(content / "pack.toml", OLD_VERSION, 'version = "2026.12.01-1"')
-    edit(content / "topics.toml", HALFLIFE_OPENING, "Revised: " + HALFLIFE_OPENING)
-    edit(content / "topics.toml", HALFLIFE_SUMMARY, 'summary = "Half-life and kidneys"')
-    edit(content / "messages.toml", 'on = "Announcements are on."', 'on = "News is on."')
+    edit(content / "en" / "topics.toml", HALFLIFE_OPENING, "Revised: " + HALFLIFE_OPENING)
+    edit(content / "en" / "topics.toml", HALFLIFE_SUMMARY, 'summary = "Half-life and kidneys"')
+    edit(content / "en" / "messages.toml", 'on = "Announcements are on."', 'on = "News is on."')
     [report] = await bot.say(ADMIN_ID, "/reload")
     assert "Content pack <b>2026.12.01-1</b> is live (was 2026.12.02-1)." in report
     assert "Changed topics: /halflife." in report
@@ -79,11 +79,11 @@ async def test_invalid_pack_is_refused_and_the_old_one_stays(start_bot: Any, con
     bot = await _start(start_bot, content)
     [before] = await bot.say(PATIENT, "/halflife")
     edit(content / "pack.toml", OLD_VERSION, 'version = ""')
-    edit(content / "topics.toml", HALFLIFE_OPENING, "Broken <b>bold.")
+    edit(content / "en" / "topics.toml", HALFLIFE_OPENING, "Broken <b>bold.")
     [refusal] = await bot.say(ADMIN_ID, "/reload")
     assert "refused; <b>2026.12.02-1</b> stays live" in refusal
     assert "• pack.toml: version is missing" in refusal
-    assert "• topics.toml [halflife]: &lt;b&gt; is never closed" in refusal
+    assert "• en/topics.toml [halflife]: &lt;b&gt; is never closed" in refusal
     assert bot.buttons(bot.last_message(ADMIN_ID)) == {}
 
     [after] = await bot.say(PATIENT, "/halflife")
@@ -109,7 +109,7 @@ async def test_unchanged_pack_reports_no_changes(start_bot: Any, content: Path) 
 
 async def test_change_without_a_new_version_is_flagged(start_bot: Any, content: Path) -> None:
     bot = await _start(start_bot, content)
-    edit(content / "topics.toml", HALFLIFE_OPENING, "Revised: " + HALFLIFE_OPENING)
+    edit(content / "en" / "topics.toml", HALFLIFE_OPENING, "Revised: " + HALFLIFE_OPENING)
     [report] = await bot.say(ADMIN_ID, "/reload")
     assert "Changed topics: /halflife." in report
     assert "The version in pack.toml did not change" in report
@@ -117,11 +117,11 @@ async def test_change_without_a_new_version_is_flagged(start_bot: Any, content: 
 
 async def test_announcing_an_outdated_reload_is_refused(start_bot: Any, content: Path) -> None:
     bot = await _start(start_bot, content)
-    edit(content / "topics.toml", HALFLIFE_OPENING, "Revised: " + HALFLIFE_OPENING)
+    edit(content / "en" / "topics.toml", HALFLIFE_OPENING, "Revised: " + HALFLIFE_OPENING)
     await bot.say(ADMIN_ID, "/reload")
     first_offer = bot.last_message(ADMIN_ID)
     [first_data] = bot.buttons(first_offer).values()
-    edit(content / "topics.toml", "Revised: ", "Revised again: ")
+    edit(content / "en" / "topics.toml", "Revised: ", "Revised again: ")
     await bot.say(ADMIN_ID, "/reload")
     [stale] = await bot.press(ADMIN_ID, first_offer["message_id"], first_data, replies=1)
     assert "The content has changed again since that reload" in stale

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import sqlite3
 from pathlib import Path
@@ -100,10 +101,8 @@ async def test_process_exits_2_with_one_line(
 @pytest.mark.process
 async def test_process_refuses_an_invalid_content_pack(tmp_path: Path) -> None:
     broken = tmp_path / "content"
-    broken.mkdir()
-    for path in CONTENT_DIR.glob("*.toml"):
-        (broken / path.name).write_text(path.read_text())
-    (broken / "topics.toml").write_text("[halflife]\ntitle = 'only this'\n")
+    shutil.copytree(CONTENT_DIR, broken)
+    (broken / "en" / "topics.toml").write_text("[halflife]\ntitle = 'only this'\n")
     code, _, stderr = await _run_bot(process_env(**GOOD, CONTENT_DIR=str(broken)), cwd=tmp_path)
     assert code == 2
     assert len(stderr.strip().splitlines()) == 1

@@ -21,7 +21,7 @@ from aiohttp import ClientSession
 from telegram import Bot
 
 from bot.clock import ShiftedClock
-from bot.content import ContentPack
+from bot.content import ContentLibrary
 from bot.emulator import demo
 from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 from bot.emulator.web import DemoChat
@@ -83,14 +83,14 @@ class DemoClient:
 
 
 @pytest.fixture
-async def client(tmp_path: Path, pack: ContentPack) -> AsyncIterator[DemoClient]:
+async def client(tmp_path: Path, library: ContentLibrary) -> AsyncIterator[DemoClient]:
     data_dir = tmp_path / "data" / "demo"
     settings = demo.demo_settings("http://127.0.0.1", data_dir)
     stop = asyncio.Event()
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
         demo.run_demo(
-            settings, pack, port=0, data_dir=data_dir, stop=stop, announce=ready.set_result
+            settings, library, port=0, data_dir=data_dir, stop=stop, announce=ready.set_result
         )
     )
     try:

@@ -49,9 +49,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     [wheel] = wheels.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"bot/pack/pack.toml", "bot/pack/messages.toml", "bot/emulator/static/index.html"} <= (
-        names
-    )
+    assert {
+        "bot/pack/pack.toml",
+        "bot/pack/en/messages.toml",
+        "bot/pack/ru/messages.toml",
+        "bot/emulator/static/index.html",
+    } <= (names)
     target = base / "venv"
     venv.create(target, with_pip=False)
     python = target / "bin" / "python"

@@ -17,7 +17,11 @@ async def test_start_asks_for_consent_and_stores_nothing_before(bot: RunningBot)
     [welcome] = await bot.say(USER, "/start")
     assert "not medical advice" in welcome
     assert "emergency" in welcome
-    assert set(bot.buttons(bot.last_message(USER)).values()) == {"consent:yes", "consent:no"}
+    assert set(bot.buttons(bot.last_message(USER)).values()) == {
+        "consent:yes",
+        "consent:no",
+        "lang:ru",
+    }
     assert await bot.services.users.get(USER) is None
 
 

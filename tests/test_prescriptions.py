@@ -166,7 +166,7 @@ async def test_night_first_build_up_reminds_exactly_as_prescribed(bot: RunningBo
     assert "Tue 24 Mar 22:00" in saved
     [plan] = await bot.say(USER, "/plan")
     assert "Step 1, Tue 24 Mar 2026 to Thu 26 Mar 2026 (3 days): 5 mg at 22:00, 5 mg a day" in plan
-    assert "Step 3, Mon 30 Mar 2026 to Wed 01 Apr 2026 (3 days): 5 mg three times a day" in plan
+    assert "Step 3, Mon 30 Mar 2026 to Wed 1 Apr 2026 (3 days): 5 mg three times a day" in plan
     zone = ZoneInfo("Europe/Berlin")
     stored = await bot.services.doses.active_plan(USER)
     assert stored is not None

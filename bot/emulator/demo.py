@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from bot.app import build_application, serve
 from bot.clock import ShiftedClock
 from bot.config import ConfigError, Settings, configure_logging, load_settings
-from bot.content import ContentError, ContentPack, load_pack
+from bot.content import ContentError, ContentLibrary, load_library
 from bot.context import SERVICES_KEY, Services
 from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 from bot.emulator.web import DemoChat, DemoUser
@@ -71,7 +71,7 @@ def fresh_database(data_dir: Path) -> None:
 
 async def run_demo(
     settings: Settings,
-    pack: ContentPack,
+    pack: ContentLibrary,
     *,
     port: int,
     data_dir: Path,
@@ -137,7 +137,7 @@ def main(port: int = DEFAULT_PORT, data_dir: Path = DEFAULT_DATA_DIR) -> int:
         # The real address of the emulator is known only once it listens.
         settings = demo_settings("http://127.0.0.1", data_dir)
         configure_logging(settings.log_level, settings.log_format)
-        pack = load_pack(settings.content_dir)
+        pack = load_library(settings.content_dir)
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ from bot.context import BotContext
 from bot.domain.audience import Phase, Segment
 from bot.handlers.common import chunked, event, keyboard, reply, user_id
 from bot.services.admin import Refused, Reloaded, Stats
-from bot.services.broadcasts import BroadcastTooLong, Confirmation, Draft
+from bot.services.broadcasts import Bodies, BroadcastTooLong, Confirmation, Draft
 from bot.storage.broadcasts import BroadcastStatus
 
 PREFIX = "adm:"
@@ -61,7 +61,7 @@ def admin_only(action: str, handler: AdminHandler) -> Handler:
 
 
 async def _refuse(update: Update, context: BotContext) -> None:
-    refusal = context.services.pack.text("admin.refused")
+    refusal = context.pack.text("admin.refused")
     if update.callback_query is not None:
         await update.callback_query.answer(refusal)
     else:
@@ -73,7 +73,7 @@ async def _refuse(update: Update, context: BotContext) -> None:
 
 async def broadcast_command(update: Update, context: BotContext) -> Audited:
     services = context.services
-    pack = services.pack
+    pack = context.pack
     text = _text_after_command(update)
     if not text:
         await reply(update, pack.text("broadcast.usage"))
@@ -92,12 +92,13 @@ async def broadcast_command(update: Update, context: BotContext) -> Audited:
     return await _preview(update, context, body)
 
 
-async def _preview(update: Update, context: BotContext, body: Html) -> Audited:
-    """First the message exactly as recipients get it, then who gets it and the buttons."""
+async def _preview(update: Update, context: BotContext, bodies: Bodies) -> Audited:
+    """First the message exactly as recipients of the admin's language get it (the others get
+    the same words in their language's template), then who gets it and the buttons."""
     services = context.services
-    draft = await services.broadcasts.draft(user_id(update), body)
-    await reply(update, body)
-    text, markup = _control(services.pack, draft)
+    draft = await services.broadcasts.draft(user_id(update), bodies)
+    await reply(update, bodies.get(context.language) or draft.broadcast.body)
+    text, markup = _control(context.pack, draft)
     await reply(update, text, markup)
     return Audited("previewed", _draft_detail(draft))
 
@@ -136,7 +137,7 @@ async def segment_pressed(update: Update, context: BotContext) -> Audited:
     if draft is None:
         await _stale(update, context, int(number))
         return Audited("stale", f"broadcast={number}")
-    text, markup = _control(services.pack, draft)
+    text, markup = _control(context.pack, draft)
     try:
         await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as error:  # the same segment pressed again: nothing to change
@@ -149,7 +150,7 @@ async def confirm_pressed(update: Update, context: BotContext) -> Audited:
     query = update.callback_query
     assert query is not None
     services = context.services
-    pack = services.pack
+    pack = context.pack
     [number] = _callback_args(update)
     result = await services.broadcasts.confirm(int(number))
     await query.answer()
@@ -183,13 +184,13 @@ async def discard_pressed(update: Update, context: BotContext) -> Audited:
         await _stale(update, context, int(number))
         return Audited("stale", f"broadcast={number}")
     await _clear_buttons(update)
-    await reply(update, context.services.pack.text("broadcast.discarded"))
+    await reply(update, context.pack.text("broadcast.discarded"))
     return Audited("discarded", f"broadcast={number}")
 
 
 async def _stale(update: Update, context: BotContext, number: int) -> None:
     await _clear_buttons(update)
-    await reply(update, context.services.pack.text("broadcast.stale", id=number))
+    await reply(update, context.pack.text("broadcast.stale", id=number))
 
 
 async def _clear_buttons(update: Update) -> None:
@@ -204,7 +205,7 @@ async def _clear_buttons(update: Update) -> None:
 
 async def broadcasts_command(update: Update, context: BotContext) -> Audited:
     services = context.services
-    pack = services.pack
+    pack = context.pack
     recent = await services.broadcasts.recent(RECENT_BROADCASTS)
     viewer = await services.users.get(user_id(update))
     zone = services.zones.zone_for(viewer.timezone if viewer else None)
@@ -233,9 +234,9 @@ async def stop_pressed(update: Update, context: BotContext) -> Audited:
     progress = await services.broadcasts.cancel(int(number))
     await query.answer()
     if progress is None:
-        await reply(update, services.pack.text("broadcast.not_running", id=number))
+        await reply(update, context.pack.text("broadcast.not_running", id=number))
         return Audited("not_running", f"broadcast={number}")
-    await reply(update, summary_text(services.pack, progress))
+    await reply(update, summary_text(context.pack, progress))
     return Audited("cancelled", f"broadcast={number} sent={progress.sent}")
 
 
@@ -244,7 +245,7 @@ async def stop_pressed(update: Update, context: BotContext) -> Audited:
 
 async def stats_command(update: Update, context: BotContext) -> Audited:
     services = context.services
-    await reply(update, _stats_text(services.pack, await services.admin.stats()))
+    await reply(update, _stats_text(context.pack, await services.admin.stats()))
     return Audited("shown")
 
 
@@ -283,12 +284,12 @@ async def reload_command(update: Update, context: BotContext) -> Audited:
     services = context.services
     result = await services.admin.reload()
     if isinstance(result, Refused):
-        await reply(update, _refused_text(services.pack, result))
+        await reply(update, _refused_text(context.pack, result))
         return Audited("rejected", f"problems={len(result.problems)}")
-    await reply(update, *_reloaded_text(result))
+    await reply(update, *_reloaded_text(result, context.language))
     return Audited(
         "reloaded",
-        f"version={result.pack.version} topics={len(result.changed_topics)}"
+        f"version={result.library.version} topics={len(result.changed_topics)}"
         f" messages={result.changed_messages}",
     )
 
@@ -305,8 +306,8 @@ def _refused_text(pack: ContentPack, refused: Refused) -> Html:
     )
 
 
-def _reloaded_text(reloaded: Reloaded) -> tuple[Html, InlineKeyboardMarkup | None]:
-    pack = reloaded.pack  # the new pack speaks from now on
+def _reloaded_text(reloaded: Reloaded, language: str) -> tuple[Html, InlineKeyboardMarkup | None]:
+    pack = reloaded.library.get(language)  # the new pack speaks from now on
     lines = [pack.text("reload.ok", version=pack.version, previous=reloaded.previous_version)]
     if reloaded.changed_topics:
         topics = ", ".join(f"/{key}" for key in reloaded.changed_topics)
@@ -335,7 +336,7 @@ async def announce_pressed(update: Update, context: BotContext) -> Audited:
     await query.answer()
     await _clear_buttons(update)
     if topics is None:
-        await reply(update, services.pack.text("reload.announce_stale"))
+        await reply(update, context.pack.text("reload.announce_stale"))
         return Audited("stale", f"load={load_id}")
     return await _preview(update, context, services.broadcasts.compose_content_update(topics))
 
@@ -343,7 +344,7 @@ async def announce_pressed(update: Update, context: BotContext) -> Audited:
 async def _unknown_button(update: Update, context: BotContext) -> Audited:
     query = update.callback_query
     assert query is not None
-    await query.answer(context.services.pack.text("errors.stale_button"))
+    await query.answer(context.pack.text("errors.stale_button"))
     return Audited("stale")
 
 

@@ -31,7 +31,7 @@ async def checkin_command(update: Update, context: BotContext) -> None:
     if user is None:
         return
     services = context.services
-    pack = services.pack
+    pack = context.pack
     zone = services.zones.zone_for(user.timezone)
     started = await services.checkins.start(user.user_id, zone, before_increase=False)
     if started is None:
@@ -51,18 +51,18 @@ async def progress_command(update: Update, context: BotContext) -> None:
     zone = services.zones.zone_for(user.timezone)
     found = await services.checkins.progress(user.user_id, zone)
     if found is None:
-        await reply(update, services.pack.text("schedule.no_plan"))
+        await reply(update, context.pack.text("schedule.no_plan"))
         return
     stored, steps = found
     event("progress_shown", update, steps=len(steps))
-    await reply(update, progress_view(services.pack, stored.plan, steps, zone))
+    await reply(update, progress_view(context.pack, stored.plan, steps, zone))
 
 
 async def checkin_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
-    pack = services.pack
+    pack = context.pack
     owner = user_id(update)
     button = CheckInButton.unpack(query.data)
     checkin = await services.checkins.get(button.checkin_id, owner) if button else None
@@ -109,12 +109,12 @@ async def take_note(update: Update, context: BotContext) -> bool:
     checkin = await services.checkins.get(int(pending), user_id(update))
     if checkin is None or checkin.completed_at is not None:
         return False
-    recognised = classify(message.text, services.pack.intents)
+    recognised = classify(message.text, context.pack.intents)
     if recognised.intent is Intent.EMERGENCY:
         user = await services.users.get(user_id(update))
         event("checkin_note_red_flag", update, checkin=checkin.checkin_id)
         await reply(
-            update, emergency_reply(services.pack, recognised, user.region if user else None)
+            update, emergency_reply(context.pack, recognised, user.region if user else None)
         )
     await _finish(update, context, checkin, note=message.text.strip()[:MAX_NOTE] or None)
     return True
@@ -124,7 +124,7 @@ async def _finish(
     update: Update, context: BotContext, checkin: CheckIn, *, note: str | None, edit: bool = False
 ) -> None:
     services = context.services
-    pack = services.pack
+    pack = context.pack
     done = await services.checkins.finish(checkin.checkin_id, checkin.user_id, note)
     query = update.callback_query
     if done is None:
@@ -152,7 +152,7 @@ async def hold_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
-    pack = services.pack
+    pack = context.pack
     owner = user_id(update)
     button = HoldButton.unpack(query.data)
     checkin = await services.checkins.get(button.checkin_id, owner) if button else None
@@ -182,7 +182,7 @@ async def hold_pressed(update: Update, context: BotContext) -> None:
         "checkin.held",
         step=checkin.step_number,
         days=int(button.days),
-        next_start=next_start.strftime("%a %d %b %Y"),
+        next_start=pack.day_year(next_start),
     )
     await edit_query_message(query, text)
 

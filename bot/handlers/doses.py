@@ -21,7 +21,7 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
-    pack = services.pack
+    pack = context.pack
     button = DoseButton.unpack(query.data)
     message = query.message
     if button is None or message is None:
@@ -54,8 +54,8 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
     note = pack.text(
         f"reminder.recorded_{button.answer}",
         mg=format_mg(recorded.mg),
-        due=local_when(recorded.due_at, zone, today),
-        time=local_when(at, zone, today),
+        due=local_when(context.pack, recorded.due_at, zone, today),
+        time=local_when(context.pack, at, zone, today),
     )
     if button.answer == "skip":
         in_a_row = await services.missed.in_a_row(owner, services.clock.now())

@@ -38,6 +38,6 @@ async def on_error(update: object, context: BotContext) -> None:
     )
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await reply(update, context.services.pack.text("errors.generic"))
+            await reply(update, context.pack.text("errors.generic"))
         except Exception:  # the apology is best effort; the original error is already logged
             log.warning("apology_failed user=%s update=%s", user, update_id)

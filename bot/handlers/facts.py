@@ -11,7 +11,7 @@ from bot.handlers.common import chunked, event, keyboard, reply
 
 
 async def facts_menu(update: Update, context: BotContext) -> None:
-    pack = context.services.pack
+    pack = context.pack
     await reply(update, pack.text("facts.menu"), menu_keyboard(context))
 
 
@@ -29,7 +29,7 @@ async def topic_pressed(update: Update, context: BotContext) -> None:
     button = FactButton.unpack(query.data)
     topic = button.topic if button else ""
     if topic not in TOPICS:
-        await query.answer(context.services.pack.text("errors.stale_button"))
+        await query.answer(context.pack.text("errors.stale_button"))
         return
     await query.answer()
     await send_topic(update, context, topic)
@@ -42,9 +42,9 @@ async def send_topic(update: Update, context: BotContext, topic: str) -> None:
         user = await services.users.get(update.effective_user.id)
         region = user.region if user else None
     event("fact_shown", update, topic=topic)
-    await reply(update, services.pack.render_topic(topic, region))
+    await reply(update, context.pack.render_topic(topic, region))
 
 
 def menu_keyboard(context: BotContext) -> InlineKeyboardMarkup:
-    topics = context.services.pack.topics
+    topics = context.pack.topics
     return keyboard(chunked([(topics[key].menu, FactButton(key).pack()) for key in TOPICS], 2))

@@ -20,7 +20,7 @@ async def private_chats_only(update: Update, context: BotContext) -> None:
         return
     event("group_refused", update, chat_type=chat.type)
     if update.effective_message is not None and update.callback_query is None:
-        await reply(update, context.services.pack.text("group.private_only"))
+        await reply(update, context.pack.text("group.private_only"))
     elif update.callback_query is not None:
         await update.callback_query.answer()
     raise ApplicationHandlerStop
@@ -31,7 +31,7 @@ async def free_text(update: Update, context: BotContext) -> None:
     of them also gets the matching quick-fact topic after the answer."""
     if await take_note(update, context):  # a check-in was waiting for this note
         return
-    pack = context.services.pack
+    pack = context.pack
     message = update.effective_message
     assert message is not None
     recognised = classify(message.text or "", pack.intents)
@@ -59,12 +59,12 @@ async def free_text(update: Update, context: BotContext) -> None:
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     event("unknown_command", update)
-    await reply(update, context.services.pack.text("freetext.unknown_command"))
+    await reply(update, context.pack.text("freetext.unknown_command"))
 
 
 async def non_text(update: Update, context: BotContext) -> None:
     event("non_text", update)
-    pack = context.services.pack
+    pack = context.pack
     region = await _region(update, context)
     await reply(update, pack.text("freetext.non_text", emergency_line=pack.emergency_line(region)))
 
@@ -74,7 +74,7 @@ async def edited_message(update: Update, context: BotContext) -> None:
     written into an edit still gets the emergency answer."""
     message = update.edited_message
     assert message is not None
-    pack = context.services.pack
+    pack = context.pack
     recognised = classify(message.text or message.caption or "", pack.intents)
     event("edited_message", update, intent=recognised.intent.label)
     if recognised.intent is Intent.EMERGENCY:
@@ -89,7 +89,7 @@ async def _answer_the_question(
     topic = recognised.topic
     if not recognised.is_question or topic is None:
         return
-    pack = context.services.pack
+    pack = context.pack
     event("fact_shown", update, topic=topic, after=recognised.intent.label)
     intro = pack.text("redflag.question_topic")
     await reply(update, Html(f"{intro}\n\n{pack.render_topic(topic, region)}"))

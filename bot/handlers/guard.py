@@ -26,7 +26,7 @@ async def flood_control(update: Update, context: BotContext) -> None:
         chat = update.effective_chat
         if chat is not None and chat.type == chat.PRIVATE:
             stored = await services.users.get(user.id)
-            pack = services.pack
+            pack = context.pack
             emergency_line = pack.emergency_line(stored.region if stored else None)
             await reply(update, pack.text("input.flood", emergency_line=emergency_line))
     raise ApplicationHandlerStop
@@ -57,5 +57,5 @@ async def not_acted_on(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is not None and query.message is None:
         event("inline_button_refused", update)
-        await query.answer(context.services.pack.text("errors.stale_button"))
+        await query.answer(context.pack.text("errors.stale_button"))
         raise ApplicationHandlerStop

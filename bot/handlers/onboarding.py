@@ -1,4 +1,5 @@
-"""/start (consent, time zone, region), /timezone, shared locations, /help, /announcements."""
+"""/start (language, consent, time zone, region), /language, /timezone, shared locations, /help,
+/announcements."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.callbacks import ConsentButton, RegionButton, ZoneButton
+from bot.callbacks import ConsentButton, LanguageButton, RegionButton, ZoneButton
 from bot.commands import PATIENT_COMMAND_GROUPS, describe
-from bot.content import Html
+from bot.content import ContentPack, Html
 from bot.context import BotContext, Services
 from bot.domain.timezones import COMMON_ZONES, TimezoneError, parse_timezone, zone_for_location
 from bot.handlers.common import (
@@ -27,7 +28,7 @@ from bot.views import local_when
 
 async def start(update: Update, context: BotContext) -> None:
     services = context.services
-    pack = services.pack
+    pack = context.pack
     user = await services.users.get(user_id(update))
     event("start", update, returning=bool(user and user.has_consented))
     if user and user.has_consented:
@@ -43,28 +44,75 @@ async def start(update: Update, context: BotContext) -> None:
                 timezone=_zone_name(user, services),
                 region=pack.region(user.region).name,
             ),
-            _settings_keyboard(services),
+            _settings_keyboard(context),
         )
         return
+    await reply(update, pack.text("onboarding.welcome"), _welcome_keyboard(context, pack))
+
+
+def _welcome_keyboard(context: BotContext, pack: ContentPack) -> InlineKeyboardMarkup:
+    """Agree / Not now in the welcome's language, and a switch to each other language. Before
+    consent nothing is stored, so the chosen language rides on the consent button."""
+    chosen = pack.language.code if pack.language.code != context.language else ""
+    return keyboard(
+        [
+            [
+                (pack.text("onboarding.consent_button"), ConsentButton("yes", chosen).pack()),
+                (pack.text("onboarding.decline_button"), ConsentButton("no", chosen).pack()),
+            ],
+            _language_buttons(context, exclude=pack.language.code),
+        ]
+    )
+
+
+def _language_buttons(context: BotContext, *, exclude: str | None = None) -> list[tuple[str, str]]:
+    library = context.services.content.library
+    return [
+        (pack.language.name, LanguageButton(code).pack())
+        for code, pack in library.packs.items()
+        if code != exclude
+    ]
+
+
+async def language_command(update: Update, context: BotContext) -> None:
+    """/language: the languages the bot speaks, as buttons; works before consent too."""
+    pack = context.pack
     await reply(
         update,
-        pack.text("onboarding.welcome"),
-        keyboard(
-            [
-                [
-                    (pack.text("onboarding.consent_button"), ConsentButton("yes").pack()),
-                    (pack.text("onboarding.decline_button"), ConsentButton("no").pack()),
-                ]
-            ]
-        ),
+        pack.text("language.choose", current=pack.language.name),
+        keyboard(chunked(_language_buttons(context), 2)),
     )
+
+
+async def language_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    services = context.services
+    button = LanguageButton.unpack(query.data)
+    library = services.content.library
+    if button is None or button.language not in library.packs:
+        await query.answer(context.pack.text("errors.stale_button"))
+        return
+    await query.answer()
+    chosen = library.get(button.language)
+    user = await services.users.get(user_id(update))
+    if user is None or not user.has_consented:
+        # Nothing may be stored yet: show the welcome again, in the chosen language.
+        event("welcome_language_switched", update, language=button.language)
+        await drop_buttons(query)
+        await reply(update, chosen.text("onboarding.welcome"), _welcome_keyboard(context, chosen))
+        return
+    await services.languages.choose(user.user_id, button.language)
+    event("language_set", update, language=button.language)
+    await drop_buttons(query)
+    await reply(update, chosen.text("language.set", language=chosen.language.name))
 
 
 async def consent_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
-    pack = services.pack
+    pack = context.pack
     button = ConsentButton.unpack(query.data)
     if button is None:
         await query.answer(pack.text("errors.stale_button"))
@@ -75,16 +123,18 @@ async def consent_pressed(update: Update, context: BotContext) -> None:
         await drop_buttons(query)
         await reply(update, pack.text("onboarding.declined"))
         return
-    await services.users.record_consent(user_id(update), services.clock.now())
-    event("consent_given", update)
+    library = services.content.library
+    language = button.language if button.language in library.packs else context.language
+    await services.users.record_consent(user_id(update), services.clock.now(), language)
+    services.languages.remember(user_id(update), language)
+    event("consent_given", update, language=language)
     await drop_buttons(query)
-    await reply(update, pack.text("onboarding.ask_timezone"), _zone_keyboard())
+    await reply(update, context.pack.text("onboarding.ask_timezone"), _zone_keyboard())
 
 
 async def zone_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    services = context.services
     user = await consented_user(update, context)
     if user is None:
         await query.answer()
@@ -93,7 +143,7 @@ async def zone_pressed(update: Update, context: BotContext) -> None:
     try:
         zone = parse_timezone(button.zone if button else "")
     except TimezoneError:
-        await query.answer(services.pack.text("errors.stale_button"))
+        await query.answer(context.pack.text("errors.stale_button"))
         return
     await query.answer()
     await drop_buttons(query)
@@ -101,7 +151,7 @@ async def zone_pressed(update: Update, context: BotContext) -> None:
 
 
 async def timezone_command(update: Update, context: BotContext) -> None:
-    pack = context.services.pack
+    pack = context.pack
     user = await consented_user(update, context)
     if user is None:
         return
@@ -119,7 +169,7 @@ async def timezone_command(update: Update, context: BotContext) -> None:
 
 
 async def location_shared(update: Update, context: BotContext) -> None:
-    pack = context.services.pack
+    pack = context.pack
     user = await consented_user(update, context)
     if user is None:
         return
@@ -136,7 +186,7 @@ async def _apply_zone(
     update: Update, context: BotContext, user: User, zone: ZoneInfo, *, key: str
 ) -> None:
     services = context.services
-    pack = services.pack
+    pack = context.pack
     await services.users.set_timezone(user.user_id, zone.key)
     first = await services.plans.regenerate(user.user_id)
     event("timezone_set", update)
@@ -145,19 +195,19 @@ async def _apply_zone(
     text = pack.text(key, timezone=zone.key, local_time=local_time)
     if first is not None:
         # A plan's dose times are clock times: they stay 08:00 and 20:00, now in this zone.
-        when = local_when(first, zone, now.astimezone(zone).date())
+        when = local_when(context.pack, first, zone, now.astimezone(zone).date())
         note = pack.text("timezone.plan_moves", timezone=zone.key, next=when)
         text = Html(f"{text}\n\n{note}")
     await reply(update, text)
     if user.region is None:
-        await reply(update, pack.text("onboarding.ask_region"), _region_keyboard(services))
+        await reply(update, pack.text("onboarding.ask_region"), _region_keyboard(context))
 
 
 async def region_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     services = context.services
-    pack = services.pack
+    pack = context.pack
     user = await consented_user(update, context)
     button = RegionButton.unpack(query.data)
     region_key = button.region if button else ""
@@ -189,7 +239,7 @@ async def region_pressed(update: Update, context: BotContext) -> None:
 
 async def help_command(update: Update, context: BotContext) -> None:
     """Every patient command, grouped, from the table that also feeds the command menu."""
-    pack = context.services.pack
+    pack = context.pack
     sections = []
     for group, names in PATIENT_COMMAND_GROUPS:
         lines = [pack.text(f"help.group_{group}")]
@@ -201,7 +251,7 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def announcements_command(update: Update, context: BotContext) -> None:
     services = context.services
-    pack = services.pack
+    pack = context.pack
     user = await consented_user(update, context)
     if user is None:
         return
@@ -219,7 +269,7 @@ async def consented_user(update: Update, context: BotContext) -> User | None:
     """The stored user, or None after telling them to /start first."""
     user = await context.services.users.get(user_id(update))
     if user is None or not user.has_consented:
-        await reply(update, context.services.pack.text("onboarding.need_consent"))
+        await reply(update, context.pack.text("onboarding.need_consent"))
         return None
     return user
 
@@ -232,8 +282,8 @@ def _zone_buttons() -> list[list[tuple[str, str]]]:
     return chunked([(name.replace("_", " "), ZoneButton(name).pack()) for name in COMMON_ZONES], 3)
 
 
-def _region_buttons(services: Services) -> list[list[tuple[str, str]]]:
-    regions = services.pack.regions.items()
+def _region_buttons(context: BotContext) -> list[list[tuple[str, str]]]:
+    regions = context.pack.regions.items()
     return chunked([(region.name, RegionButton(key).pack()) for key, region in regions], 2)
 
 
@@ -241,9 +291,10 @@ def _zone_keyboard() -> InlineKeyboardMarkup:
     return keyboard(_zone_buttons())
 
 
-def _region_keyboard(services: Services) -> InlineKeyboardMarkup:
-    return keyboard(_region_buttons(services))
+def _region_keyboard(context: BotContext) -> InlineKeyboardMarkup:
+    return keyboard(_region_buttons(context))
 
 
-def _settings_keyboard(services: Services) -> InlineKeyboardMarkup:
-    return keyboard(_zone_buttons() + _region_buttons(services))
+def _settings_keyboard(context: BotContext) -> InlineKeyboardMarkup:
+    languages = _language_buttons(context, exclude=context.language)
+    return keyboard(_zone_buttons() + _region_buttons(context) + [languages])

@@ -30,7 +30,7 @@ class PendingErasure:
 
 async def mydata_command(update: Update, context: BotContext) -> None:
     services = context.services
-    pack = services.pack
+    pack = context.pack
     export = await services.privacy.export(user_id(update))
     chat = update.effective_chat
     if export is None or chat is None:
@@ -46,11 +46,12 @@ async def mydata_command(update: Update, context: BotContext) -> None:
 
 async def deleteme_command(update: Update, context: BotContext) -> None:
     services = context.services
-    pack = services.pack
+    pack = context.pack
     owner = user_id(update)
     if await services.users.get(owner) is None:
         # No profile; anything else that still names them (e.g. an audit row) loses the id.
         await services.privacy.erase(owner)
+        services.languages.forget(owner)
         _user_data(context).clear()
         await reply(update, pack.text("privacy.nothing_stored"))
         return
@@ -71,7 +72,7 @@ async def erase_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
-    pack = services.pack
+    pack = context.pack
     decision = _take_decision(update, context)
     if decision is None:
         event("erase_button_refused", update)
@@ -88,6 +89,7 @@ async def erase_pressed(update: Update, context: BotContext) -> None:
         await query.edit_message_text(pack.text("privacy.erase_cancelled"), reply_markup=None)
         return
     await services.privacy.erase(user_id(update))
+    services.languages.forget(user_id(update))
     _user_data(context).clear()  # a plan waiting to be saved, a half-done guide
     event("data_erased", update)
     await query.edit_message_text(pack.text("privacy.erased"), reply_markup=None)

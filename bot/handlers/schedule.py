@@ -103,7 +103,7 @@ async def schedule_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
         return
-    pack = context.services.pack
+    pack = context.pack
     args = command_args(_text(update))
     if not args:
         await reply(
@@ -141,7 +141,7 @@ async def taper_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
         return
-    pack = context.services.pack
+    pack = context.pack
     args = command_args(_text(update))
     if not args:
         await reply(update, pack.text("taper.usage"))
@@ -174,7 +174,7 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
     await query.answer()
     if user is None:
         return
-    pack = context.services.pack
+    pack = context.pack
     guide = _guide(context)
     button = ScheduleButton.unpack(query.data)
     step, value = (button.step, [button.value] if button.value else []) if button else ("", [])
@@ -221,7 +221,7 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
 
 async def _dose_guide_pressed(update: Update, context: BotContext, step: str, value: str) -> None:
     """One tap of the "different doses at different times" path; each answer asks the next."""
-    pack = context.services.pack
+    pack = context.pack
     data = _user_data(context)
     guide = data.get(DOSE_GUIDE)
     if step == "doses":
@@ -330,7 +330,7 @@ async def _offer_guided(
 
 
 async def _ask_dose_mg(update: Update, context: BotContext, guide: DoseGuide) -> None:
-    pack = context.services.pack
+    pack = context.pack
     at = guide.next_time()
     assert at is not None
     choices = [(pack.text("schedule.button_no_dose"), ScheduleButton("dmg", "0").pack())] + [
@@ -365,7 +365,7 @@ def _guide_summary(pack: ContentPack, guide: DoseGuide) -> Html:
 async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
     """Show the plan as understood and ask to save it (with the high-dose check)."""
     services = context.services
-    pack = services.pack
+    pack = context.pack
     user = await services.users.get(user_id(update))
     zone = services.zones.zone_for(user.timezone if user else None)
     checks = prescriber_checks(plan)
@@ -402,7 +402,7 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
-    pack = services.pack
+    pack = context.pack
     await query.answer()
     pending = _take_pending_plan(context, query.message.message_id if query.message else None)
     await drop_buttons(query)
@@ -456,13 +456,13 @@ async def plan_command(update: Update, context: BotContext) -> None:
     services = context.services
     stored = await services.doses.active_plan(user.user_id)
     if stored is None:
-        await reply(update, services.pack.text("schedule.no_plan"))
+        await reply(update, context.pack.text("schedule.no_plan"))
         return
     zone = services.zones.zone_for(user.timezone)
     await reply(
         update,
         plan_summary(
-            services.pack,
+            context.pack,
             stored.plan,
             zone,
             high_dose_confirmed=stored.high_dose_confirmed_at is not None,
@@ -483,7 +483,7 @@ async def today_command(update: Update, context: BotContext) -> None:
     events = await services.doses.events_between(user.user_id, start, end)
     today = local_midnight.date()
     todays = [item for item in events if item.local_date == today]
-    await reply(update, today_view(services.pack, todays, today))
+    await reply(update, today_view(context.pack, todays, today))
 
 
 async def missed_command(update: Update, context: BotContext) -> None:
@@ -493,7 +493,7 @@ async def missed_command(update: Update, context: BotContext) -> None:
     if user is None:
         await send_topic(update, context, "missed")
         return
-    pack = services.pack
+    pack = context.pack
     if user.reminders_paused:
         # Without reminders nothing is recorded, so the schedule cannot say what was taken.
         event("missed_advice", update, action="paused")
@@ -541,7 +541,7 @@ async def pause_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
         return
-    pack = context.services.pack
+    pack = context.pack
     if user.reminders_paused:
         await reply(update, pack.text("pause.already_paused"))
         return
@@ -555,7 +555,7 @@ async def resume_command(update: Update, context: BotContext) -> None:
     if user is None:
         return
     services = context.services
-    pack = services.pack
+    pack = context.pack
     if not user.reminders_paused:
         await reply(update, pack.text("pause.not_paused"))
         return
@@ -576,7 +576,7 @@ async def tablets_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
         return
-    pack = context.services.pack
+    pack = context.pack
     args = [arg.lower() for arg in command_args(_text(update))]
     scored = args[1:] == ["scored"]
     if not args or len(args) > 2 or (len(args) == 2 and not scored):
@@ -612,11 +612,11 @@ async def _reply_with_next_dose(
     """``key`` naming the next dose in the user's local time, or ``key_no_dose`` if none."""
     services = context.services
     if first is None:
-        text = services.pack.text(f"{key}_no_dose")
+        text = context.pack.text(f"{key}_no_dose")
     else:
         zone = services.zones.zone_for(user.timezone)
-        when = local_when(first, zone, services.zones.today(zone))
-        text = services.pack.text(key, **{placeholder: when})
+        when = local_when(context.pack, first, zone, services.zones.today(zone))
+        text = context.pack.text(key, **{placeholder: when})
     await reply(update, Html(f"{text}\n\n{extra}") if extra else text)
 
 

@@ -12,7 +12,15 @@ from pathlib import Path
 from telegram.error import TelegramError
 
 from bot.clock import Clock
-from bot.content import REGIONS, TOPICS, ContentError, ContentHolder, ContentPack, load_pack
+from bot.content import (
+    REGIONS,
+    TOPICS,
+    ContentError,
+    ContentHolder,
+    ContentLibrary,
+    ContentPack,
+    load_library,
+)
 from bot.domain.audience import Phase
 from bot.services.audience import Audience
 from bot.storage.admin import AdminStore, ContentLoad, ReminderCounts, UserCounts
@@ -20,13 +28,13 @@ from bot.storage.broadcasts import BroadcastStatus, BroadcastStore
 
 log = logging.getLogger(__name__)
 
-PublishCommands = Callable[[ContentPack], Awaitable[None]]
+PublishCommands = Callable[[ContentLibrary], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Reloaded:
     previous_version: str
-    pack: ContentPack
+    library: ContentLibrary
     changed_topics: tuple[str, ...]
     changed_messages: int
     load: ContentLoad
@@ -81,7 +89,7 @@ class AdminService:
 
     async def record_live_pack(self) -> None:
         """At start: record the pack's version if it is not the one recorded last."""
-        version = self._content.pack.version
+        version = self._content.library.version
         live = await self._store.live_content()
         if live is None or live.version != version:
             await self._store.record_content_load(version, (), self._clock.now())
@@ -92,14 +100,14 @@ class AdminService:
     async def reload(self) -> Reloaded | Refused:
         """Read and validate the pack on disk; swap it in only if it is valid."""
         async with self._reload_lock:
-            current = self._content.pack
+            current = self._content.library
             try:
-                fresh = await asyncio.to_thread(load_pack, self._content_dir)
+                fresh = await asyncio.to_thread(load_library, self._content_dir)
             except ContentError as error:
                 log.warning("content_reload_refused problems=%d", len(error.problems))
                 return Refused(current.version, error.problems)
             topics = changed_topics(current, fresh)
-            self._content.pack = fresh
+            self._content.library = fresh
             load = await self._store.record_content_load(fresh.version, topics, self._clock.now())
             try:
                 await self._publish_commands(fresh)
@@ -126,24 +134,37 @@ class AdminService:
             reminders=await self._store.reminder_counts(now),
             broadcasts=await self._broadcasts.count_by_status(),
             broadcast_messages_week=await self._broadcasts.sent_since(now - timedelta(days=7)),
-            content_version=live.version if live else self._content.pack.version,
+            content_version=live.version if live else self._content.library.version,
         )
 
 
-def changed_topics(old: ContentPack, new: ContentPack) -> tuple[str, ...]:
-    """Topics whose fields or rendered text differ (the emergency topic in every region)."""
+def changed_topics(old: ContentLibrary, new: ContentLibrary) -> tuple[str, ...]:
+    """Topics whose fields or rendered text differ in any language (the emergency topic in
+    every region); a language added or removed changes them all."""
 
-    def rendered(pack: ContentPack, key: str) -> list[str]:
+    def rendered(pack: ContentPack | None, key: str) -> list[str]:
+        if pack is None:
+            return []
         regions = REGIONS if key == "emergency" else (None,)
         return [pack.render_topic(key, region) for region in regions]
 
+    languages = old.packs.keys() | new.packs.keys()
     return tuple(
         key
         for key in TOPICS
-        if old.topics[key] != new.topics[key] or rendered(old, key) != rendered(new, key)
+        if any(
+            rendered(old.packs.get(code), key) != rendered(new.packs.get(code), key)
+            for code in languages
+        )
     )
 
 
-def changed_messages(old: ContentPack, new: ContentPack) -> int:
-    keys = old.messages.keys() | new.messages.keys()
-    return sum(1 for key in keys if old.messages.get(key) != new.messages.get(key))
+def changed_messages(old: ContentLibrary, new: ContentLibrary) -> int:
+    """Texts that differ, counted once per language."""
+    changed = 0
+    for code in old.packs.keys() | new.packs.keys():
+        before = old.packs[code].messages if code in old.packs else {}
+        after = new.packs[code].messages if code in new.packs else {}
+        keys = before.keys() | after.keys()
+        changed += sum(1 for key in keys if before.get(key) != after.get(key))
+    return changed

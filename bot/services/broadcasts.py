@@ -7,7 +7,7 @@ outbox rows and wakes it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -44,6 +44,10 @@ class ConfirmResult:
     broadcast: Broadcast | None = None
 
 
+# A broadcast's text per language: language code -> Telegram HTML.
+Bodies = Mapping[str, Html]
+
+
 class BroadcastService:
     def __init__(
         self,
@@ -62,31 +66,44 @@ class BroadcastService:
 
     # ---------------------------------------------------------------- composing
 
-    def compose(self, text: str) -> Html:
-        """The admin's plain text in the broadcast template, exactly as recipients get it."""
-        return self._checked(self._content.pack.text("broadcast.message", text=text))
-
-    def compose_content_update(self, topics: Sequence[str]) -> Html:
-        """An announcement that links to the commands of the changed topics."""
-        pack = self._content.pack
-        lines = Html("\n").join(
-            pack.text("broadcast.content_update_line", command=key, title=pack.topics[key].title)
-            for key in topics
+    def compose(self, text: str) -> Bodies:
+        """The admin's plain text in each language's broadcast template, exactly as recipients
+        get it: the admin writes once, each recipient reads the template in their language."""
+        library = self._content.library
+        return self._checked(
+            {
+                code: pack.text("broadcast.message", text=text)
+                for code, pack in library.packs.items()
+            }
         )
-        update = pack.text("broadcast.content_update", topics=Html(lines))
-        return self._checked(pack.text("broadcast.message", text=update))
+
+    def compose_content_update(self, topics: Sequence[str]) -> Bodies:
+        """An announcement that links to the commands of the changed topics, per language."""
+        bodies: dict[str, Html] = {}
+        for code, pack in self._content.library.packs.items():
+            lines = Html("\n").join(
+                pack.text(
+                    "broadcast.content_update_line", command=key, title=pack.topics[key].title
+                )
+                for key in topics
+            )
+            update = pack.text("broadcast.content_update", topics=Html(lines))
+            bodies[code] = pack.text("broadcast.message", text=update)
+        return self._checked(bodies)
 
     @staticmethod
-    def _checked(body: Html) -> Html:
-        length = telegram_length(body)
+    def _checked(bodies: dict[str, Html]) -> Bodies:
+        length = max(telegram_length(body) for body in bodies.values())
         if length > TELEGRAM_TEXT_LIMIT:
             raise BroadcastTooLong(length)
-        return body
+        return bodies
 
     # ---------------------------------------------------------------- drafts
 
-    async def draft(self, admin_id: int, body: Html) -> Draft:
-        broadcast = await self._store.create_draft(admin_id, Segment.ALL, body, self._clock.now())
+    async def draft(self, admin_id: int, bodies: Bodies) -> Draft:
+        broadcast = await self._store.create_draft(
+            admin_id, Segment.ALL, bodies, self._content.library.default, self._clock.now()
+        )
         log.info("broadcast_drafted broadcast=%d admin=%d", broadcast.broadcast_id, admin_id)
         return Draft(broadcast, len(await self._audience.members(Segment.ALL)))
 

@@ -30,9 +30,9 @@ from telegram.error import TelegramError
 
 from bot.admin_views import summary_text
 from bot.clock import Clock
-from bot.content import ContentHolder
 from bot.metrics import Metrics
 from bot.services.budget import Priority, sending_as
+from bot.services.languages import Languages
 from bot.services.reminders import ReminderService
 from bot.services.send_errors import SendFailure
 from bot.services.send_errors import classify as classify_send_error
@@ -65,7 +65,7 @@ class OutboxWorker:
         store: BroadcastStore,
         doses: DoseStore,
         reminders: ReminderService,
-        content: ContentHolder,
+        languages: Languages,
         clock: Clock,
         bot: Bot,
         metrics: Metrics | None = None,
@@ -73,7 +73,7 @@ class OutboxWorker:
         self._store = store
         self._doses = doses
         self._reminders = reminders
-        self._content = content
+        self._languages = languages
         self._clock = clock
         self._bot = bot
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
@@ -227,7 +227,8 @@ class OutboxWorker:
             try:
                 with sending_as(Priority.NOTICE):
                     await self._bot.send_message(
-                        broadcast.created_by, summary_text(self._content.pack, progress)
+                        broadcast.created_by,
+                        summary_text(self._languages.pack(broadcast.created_by), progress),
                     )
             except TelegramError as error:
                 log.warning(

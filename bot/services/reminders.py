@@ -22,13 +22,14 @@ from telegram.ext import Job, JobQueue
 
 from bot.checkin_views import checkin_intro, checkin_question
 from bot.clock import Clock
-from bot.content import ContentHolder, Html
+from bot.content import Html
 from bot.domain.checkins import asks_before_increase
 from bot.domain.missed import SEVERAL_MISSED, MissedAction, Record, missed_in_a_row
 from bot.domain.plans import format_mg
 from bot.metrics import Metrics
 from bot.services.budget import Priority, sending_as
 from bot.services.checkins import CheckInService
+from bot.services.languages import Languages
 from bot.services.missed import MissedDoses, past_dose
 from bot.services.plans import LATE_AFTER, PlanService
 from bot.services.send_errors import SendFailure
@@ -62,7 +63,7 @@ class ReminderService:
         checkins: CheckInService,
         plans: PlanService,
         zones: Zones,
-        content: ContentHolder,
+        languages: Languages,
         clock: Clock,
         bot: Bot,
         job_queue: JobQueue,  # type: ignore[type-arg]
@@ -73,7 +74,7 @@ class ReminderService:
         self._checkins = checkins
         self._plans = plans
         self._zones = zones
-        self._content = content
+        self._languages = languages
         self._clock = clock
         self._bot = bot
         self._job_queue = job_queue
@@ -256,7 +257,7 @@ class ReminderService:
         event = due.event
         now = self._clock.now()
         zone = self._zones.zone_for(due.timezone)
-        pack = self._content.pack
+        pack = self._languages.pack(event.user_id)
         late = None
         if now - event.due_at > LATE_AFTER:
             # Late (the bot was down, or a snooze): the missed-dose rule decides, exactly as
@@ -330,7 +331,7 @@ class ReminderService:
         checkin, stored = started
         if stored.plan_id != due.event.plan_id:
             return
-        pack = self._content.pack
+        pack = self._languages.pack(due.event.user_id)
         text, markup = checkin_question(pack, checkin, checkin_intro(pack, checkin, stored.plan))
         outcome = await self._send(due.event.user_id, text, markup)
         log.info(
@@ -359,10 +360,9 @@ class ReminderService:
         latest = max(before, key=lambda item: item.due)
         if latest.record is Record.SKIPPED:
             return None
-        return self._content.pack.text(
-            "missed.several",
-            count=SEVERAL_MISSED,
-            emergency_line=self._content.pack.emergency_line(due.region),
+        pack = self._languages.pack(due.event.user_id)
+        return pack.text(
+            "missed.several", count=SEVERAL_MISSED, emergency_line=pack.emergency_line(due.region)
         )
 
     def _take_earlier(self, user_id: int) -> EarlierMissed:
@@ -382,7 +382,7 @@ class ReminderService:
             log.info("follow_up_dropped event=%d user=%d", event.event_id, event.user_id)
             return
         zone = self._zones.zone_for(due.timezone)
-        pack = self._content.pack
+        pack = self._languages.pack(event.user_id)
         text = pack.text(
             "reminder.follow_up", mg=format_mg(event.mg), due=local_hhmm(event.due_at, zone)
         )

@@ -8,7 +8,7 @@ recorded as ``unknown``. Losing one announcement is acceptable; doubling it is n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -100,14 +100,25 @@ class BroadcastStore:
     # ---------------------------------------------------------------- drafts
 
     async def create_draft(
-        self, created_by: int, segment: Segment, body: str, now: datetime
+        self,
+        created_by: int,
+        segment: Segment,
+        bodies: Mapping[str, str],
+        default_language: str,
+        now: datetime,
     ) -> Broadcast:
+        """A draft with its text in every language (``bodies``: language -> Telegram HTML)."""
         async with self._db.transaction() as tx:
             broadcast_id = await tx.insert(
                 "INSERT INTO broadcasts (created_by, segment, body, status, created_at)"
                 " VALUES (?, ?, ?, 'draft', ?)",
-                (created_by, segment.value, body, to_unix(now)),
+                (created_by, segment.value, bodies[default_language], to_unix(now)),
             )
+            for language, body in bodies.items():
+                await tx.execute(
+                    "INSERT INTO broadcast_bodies (broadcast_id, language, body) VALUES (?, ?, ?)",
+                    (broadcast_id, language, body),
+                )
             row = await tx.fetch_one(
                 "SELECT * FROM broadcasts WHERE broadcast_id = ?", (broadcast_id,)
             )
@@ -278,11 +289,14 @@ class BroadcastStore:
         async with self._db.transaction() as tx:
             while row := await tx.fetch_one(
                 "SELECT broadcast_outbox.broadcast_id, broadcast_outbox.user_id,"
-                " broadcast_outbox.attempts, broadcasts.body,"
+                " broadcast_outbox.attempts,"
+                " COALESCE(broadcast_bodies.body, broadcasts.body) AS body,"
                 " users.announcements = 1 AND users.unreachable_at IS NULL AS wanted"
                 " FROM broadcast_outbox"
                 " JOIN broadcasts USING (broadcast_id)"
                 " JOIN users ON users.user_id = broadcast_outbox.user_id"
+                " LEFT JOIN broadcast_bodies ON broadcast_bodies.broadcast_id"
+                " = broadcast_outbox.broadcast_id AND broadcast_bodies.language = users.language"
                 " WHERE broadcast_outbox.status = 'pending'"
                 " AND broadcast_outbox.next_attempt_at <= ?"
                 " ORDER BY broadcast_outbox.next_attempt_at LIMIT 1",

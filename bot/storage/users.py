@@ -56,17 +56,20 @@ class UserStore:
         row = await self._db.fetch_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
         return _user(row) if row else None
 
-    async def record_consent(self, user_id: int, now: datetime) -> User:
+    async def record_consent(self, user_id: int, now: datetime, language: str = "en") -> User:
         """Create the user on consent (nothing is stored before) or refresh the consent time.
 
+        ``language`` is stored for a new user only: consenting again keeps the one chosen.
+        ("en", the column's default, suits tools and tests that seed users.)
         A user who writes again after blocking the bot is reachable again.
         """
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO users (user_id, consented_at, created_at) VALUES (?, ?, ?)"
+                "INSERT INTO users (user_id, language, consented_at, created_at)"
+                " VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET consented_at = excluded.consented_at,"
                 " unreachable_at = NULL",
-                (user_id, unix(now), unix(now)),
+                (user_id, language, unix(now), unix(now)),
             )
             row = await tx.fetch_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
         assert row is not None
@@ -76,6 +79,16 @@ class UserStore:
         await self._db.execute(
             "UPDATE users SET timezone = ? WHERE user_id = ?", (timezone, user_id)
         )
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        await self._db.execute(
+            "UPDATE users SET language = ? WHERE user_id = ?", (language, user_id)
+        )
+
+    async def languages(self) -> dict[int, str]:
+        """Every user's language, for the in-memory table (bot/services/languages.py)."""
+        rows = await self._db.fetch_all("SELECT user_id, language FROM users")
+        return {row["user_id"]: row["language"] for row in rows}
 
     async def set_region(self, user_id: int, region: str) -> None:
         await self._db.execute("UPDATE users SET region = ? WHERE user_id = ?", (region, user_id))
