@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone, get_timezone_location
 
 from bot.domain.redflags import IntentRules, compile_rules
 from bot.messages import MESSAGES
@@ -159,6 +159,13 @@ class ContentPack:
     def day_year(self, day: date) -> str:
         return format_date(day, self.language.dates["day_year"], locale=self.language.locale)
 
+    def zone_city(self, zone: str) -> str:
+        """A time zone's city in this language, for buttons ("Москва" for Europe/Moscow)."""
+        try:
+            return get_timezone_location(get_timezone(zone), self.language.locale, return_city=True)
+        except LookupError:
+            return zone.replace("_", " ")
+
     def day_time(self, local: datetime) -> str:
         """A local date and 24-hour time; ``local`` is already in the patient's zone."""
         pattern = self.language.dates["day_time"]
@@ -264,12 +271,14 @@ def load_library(directory: Path) -> ContentLibrary:
         pack = _load_language(directory, code, version, urls, numbers, intents, problems)
         if pack is not None:
             packs[code] = pack
+    # Parity is checked even when a language has other problems: a translator sees them all.
+    reference = packs.get(default)
+    for code, pack in packs.items():
+        if reference is not None and code != default:
+            _check_parity(reference, pack, problems)
     if problems:
         raise ContentError(problems)
-    reference = packs[default]
-    for code, pack in packs.items():
-        if code != default:
-            _check_parity(reference, pack, problems)
+    for pack in packs.values():
         _check_rendered(pack, problems)
     if problems:
         raise ContentError(problems)
@@ -294,7 +303,6 @@ def _load_language(
     if not folder.is_dir():
         problems.append(f"{code}/: the language folder is missing")
         return None
-    before = len(problems)
     language = _language(
         code, _read_toml(folder / "language.toml", problems, f"{code}/language.toml"), problems
     )
@@ -306,7 +314,7 @@ def _load_language(
     topics = _topics(code, raw["topics"], sources, problems)
     regions = _regions(code, numbers, raw["regions"], sources, problems)
     messages = _messages(code, raw["messages"], language, problems)
-    if language is None or len(problems) > before:
+    if language is None:
         return None
     return ContentPack(version, language, topics, sources, regions, messages, intents)
 

@@ -492,11 +492,15 @@ class FakeBotAPI:
         chat_id: int | None = None,
         chat_type: str = "private",
         first_name: str = "Pat",
-        language_code: str = "en",
+        language_code: str | None = None,
     ) -> dict[str, Any]:
-        """A text message from a user, as an update without an id (push or post it)."""
+        """A text message from a user, as an update without an id (push or post it).
+
+        ``language_code`` is the user's app language; once given, later messages keep it, as
+        Telegram does (default "en")."""
+        known = str(self._users.get(user_id, {}).get("language_code", "en"))
         message = self._user_message(
-            user_id, chat_id, chat_type, first_name, language_code, {"text": text}
+            user_id, chat_id, chat_type, first_name, language_code or known, {"text": text}
         )
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]

@@ -129,7 +129,7 @@ async def consent_pressed(update: Update, context: BotContext) -> None:
     services.languages.remember(user_id(update), language)
     event("consent_given", update, language=language)
     await drop_buttons(query)
-    await reply(update, context.pack.text("onboarding.ask_timezone"), _zone_keyboard())
+    await reply(update, context.pack.text("onboarding.ask_timezone"), _zone_keyboard(context.pack))
 
 
 async def zone_pressed(update: Update, context: BotContext) -> None:
@@ -157,7 +157,7 @@ async def timezone_command(update: Update, context: BotContext) -> None:
         return
     args = command_args(update.effective_message.text if update.effective_message else None)
     if not args:
-        await reply(update, pack.text("timezone.usage"), _zone_keyboard())
+        await reply(update, pack.text("timezone.usage"), _zone_keyboard(context.pack))
         return
     try:
         zone = parse_timezone(" ".join(args))
@@ -278,8 +278,8 @@ def _zone_name(user: User, services: Services) -> str:
     return user.timezone or services.settings.default_timezone.key
 
 
-def _zone_buttons() -> list[list[tuple[str, str]]]:
-    return chunked([(name.replace("_", " "), ZoneButton(name).pack()) for name in COMMON_ZONES], 3)
+def _zone_buttons(pack: ContentPack) -> list[list[tuple[str, str]]]:
+    return chunked([(pack.zone_city(name), ZoneButton(name).pack()) for name in COMMON_ZONES], 3)
 
 
 def _region_buttons(context: BotContext) -> list[list[tuple[str, str]]]:
@@ -287,8 +287,8 @@ def _region_buttons(context: BotContext) -> list[list[tuple[str, str]]]:
     return chunked([(region.name, RegionButton(key).pack()) for key, region in regions], 2)
 
 
-def _zone_keyboard() -> InlineKeyboardMarkup:
-    return keyboard(_zone_buttons())
+def _zone_keyboard(pack: ContentPack) -> InlineKeyboardMarkup:
+    return keyboard(_zone_buttons(pack))
 
 
 def _region_keyboard(context: BotContext) -> InlineKeyboardMarkup:
@@ -297,4 +297,4 @@ def _region_keyboard(context: BotContext) -> InlineKeyboardMarkup:
 
 def _settings_keyboard(context: BotContext) -> InlineKeyboardMarkup:
     languages = _language_buttons(context, exclude=context.language)
-    return keyboard(_zone_buttons() + _region_buttons(context) + [languages])
+    return keyboard(_zone_buttons(context.pack) + _region_buttons(context) + [languages])
