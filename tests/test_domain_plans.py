@@ -20,6 +20,7 @@ from bot.domain.plans import (
     Step,
     format_mg,
     parse_custom_command,
+    parse_dose_steps,
     parse_mg,
     parse_standard_command,
     parse_start,
@@ -664,3 +665,13 @@ def test_the_standard_build_up_is_three_times_a_day(times: list[str]) -> None:
     raises_plan_error("standard_times", count=str(len(times)))(
         lambda: parse_standard_command(["today", *times], TODAY)
     )
+
+
+def test_a_russian_keyboard_types_the_same_prescription() -> None:
+    """Cyrillic «х» looks like x, «мг» is mg, and сегодня / завтра / стоп are the words."""
+    today = date(2026, 1, 11)
+    assert parse_step("10х3") == parse_step("10x3") == (Decimal(10), 3)
+    assert parse_step("7,5мгХ7") == (Decimal("7.5"), 7)
+    assert parse_start("Сегодня", today) == today
+    assert parse_start("завтра", today) == today + timedelta(days=1)
+    assert parse_dose_steps("08:00=5 20:00=10 х3") == parse_dose_steps("08:00=5 20:00=10 x3")

@@ -38,12 +38,15 @@ PlanKind = Literal["standard", "custom", "taper"]
 _PLAN_KINDS: frozenset[str] = frozenset({"standard", "custom", "taper"})
 _TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_MG_RE = re.compile(r"([0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)\s*(?:mg)?", re.IGNORECASE)
+# A Russian keyboard types "мг" and the Cyrillic "х" (it looks like x): both are read too.
+_MG_RE = re.compile(r"([0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)\s*(?:mg|мг)?", re.IGNORECASE)
 _MAX_NUMBER_TEXT = 40
 _DAYS_RE = re.compile(r"[0-9]{1,9}")
 _TARGET_PREFIX = "target="
-_STOP_WORD = "stop"
-_DAYS_MARKS = ("x", "X", "×")
+_STOP_WORDS = ("stop", "стоп")
+_DAYS_MARKS = ("x", "X", "×", "х", "Х")
+_TODAY_WORDS = ("today", "сегодня")
+_TOMORROW_WORDS = ("tomorrow", "завтра")
 _ALLOWED_TARGETS = ", ".join(str(int(mg)) for mg in STANDARD_STEP_MG)
 
 
@@ -320,9 +323,9 @@ def parse_start(text: str, today: date) -> date:
     value = text.strip()
     word = value.lower()
     try:
-        if word == "today":
+        if word in _TODAY_WORDS:
             return today
-        if word == "tomorrow":
+        if word in _TOMORROW_WORDS:
             return today + timedelta(days=1)
     except OverflowError:
         raise PlanError("date_too_far", value=value) from None
@@ -366,7 +369,7 @@ def _parse_days(text: str, value: str) -> int:
 def parse_step(text: str) -> tuple[Decimal, int]:
     """The shorthand ``<mg>x<days>``: ``"10x3"``, ``"7.5x7"``, ``"10mgx3"``, ``"10X3"``."""
     value = text.strip()
-    separators = [index for index, char in enumerate(value) if char in "xX×"]
+    separators = [index for index, char in enumerate(value) if char in _DAYS_MARKS]
     if len(separators) != 1:
         raise PlanError("step_format", value=value)
     mg_text = value[: separators[0]].strip()
@@ -523,7 +526,7 @@ def parse_taper_command(args: Sequence[str], today: date) -> Plan:
     otherwise the last step's doses continue until the user changes the plan.
     """
     tokens = _clean(args)
-    ends = bool(tokens) and tokens[-1].lower() == _STOP_WORD
+    ends = bool(tokens) and tokens[-1].lower() in _STOP_WORDS
     if ends:
         tokens.pop()
     start, steps = _parse_steps(tokens, today, "taper")
