@@ -27,7 +27,7 @@ async def test_preview_is_exactly_what_recipients_get(bot: RunningBot) -> None:
     assert set(bot.buttons(control)) >= {"✓ All users", "In titration", "Confirm and send"}
 
     [started] = await press_control(bot, control, "Confirm")
-    assert "Sending broadcast #1 to 3 recipient(s)" in started
+    assert "Sending broadcast #1 to 3 recipients" in started
     summary = await wait_for_summary(bot)
     assert "Broadcast #1 (All users) is done: 3 sent, 0 failed, 0 pending" in summary
 
@@ -70,7 +70,7 @@ async def test_segments_follow_each_users_plan(bot: RunningBot) -> None:
         assert f"{count} recipient(s)" in edited[0].params["text"]
     await press_control(bot, control, "On maintenance")
     [started] = await press_control(bot, control, "Confirm")
-    assert "to 1 recipient(s) (On maintenance)" in started
+    assert "to 1 recipient (On maintenance)" in started
     await wait_for_summary(bot)
     assert len(received(bot, maintaining)) == 1
     for other in (titrating, tapering, planless):

@@ -105,7 +105,7 @@ async def test_check_in_before_the_increase_records_and_a_hold_moves_later_steps
     assert "Only as your prescriber allows" in days["text"]
     held = await _press(bot, _data(days, "+2"))
     assert (
-        "Step 1 now lasts 2 more day(s). Your next step starts on <b>Fri 16 Jan 2026</b>"
+        "Step 1 now lasts 2 more days. Your next step starts on <b>Fri 16 Jan 2026</b>"
         in held["text"]
     )
     assert "your prescriber's decision" in held["text"]
@@ -130,7 +130,7 @@ async def test_check_in_before_the_increase_records_and_a_hold_moves_later_steps
         "stiffness 6/10; drowsiness strong, dizziness none, weakness mild, nausea none" in progress
     )
     assert "Note: legs feel heavy in the evening" in progress
-    assert "Stayed 2 more day(s) at this dose" in progress
+    assert "Stayed 2 more days at this dose" in progress
     assert "Dose changes are their decision" in progress
 
 

@@ -106,7 +106,7 @@ async def client(tmp_path: Path, library: ContentLibrary) -> AsyncIterator[DemoC
 async def onboard(client: DemoClient) -> None:
     await client.say("/start")
     await client.press("I agree")
-    await client.press("Europe/Berlin")
+    await client.press("Berlin")  # the zone button names the city
     await client.press("United Kingdom")
 
 

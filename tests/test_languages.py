@@ -19,6 +19,7 @@ import pytest
 
 from bot.content import TOPICS, ContentError, ContentLibrary, ContentPack, Plural, load_library
 from bot.messages import MESSAGES
+from tests import translation_review
 from tests.admin_helpers import press_control, wait_for_summary
 from tests.conftest import ADMIN_ID, CONTENT_DIR, START, RunningBot, StartBot
 from tests.reminder_helpers import advance_until_messages, dose_data, tap
@@ -282,3 +283,11 @@ def test_telegram_language_codes_fall_back_to_english(library: ContentLibrary) -
     assert library.match("en-GB") == "en"
     assert library.match("de") == "en"
     assert library.match(None) == "en"
+
+
+def test_the_review_document_shows_the_pack_as_it_is(library: ContentLibrary) -> None:
+    """docs/translation-review-ru.md is what a clinic signs off: it must match the pack."""
+    current = translation_review.DOCUMENT.read_text(encoding="utf-8")
+    assert current == translation_review.document(library), (
+        "run: python -m tests.translation_review"
+    )

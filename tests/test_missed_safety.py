@@ -79,7 +79,7 @@ async def test_a_dose_due_during_a_pause_still_exists(bot: RunningBot) -> None:
     bot.clock.set(at(13))
     [resumed] = await bot.say(USER, "/resume")
     assert "Next dose: <b>16:00</b>" in resumed
-    assert "1 dose time(s) passed without a reminder" in resumed
+    assert "1 dose time passed without a reminder" in resumed
     [answer] = await bot.say(USER, "/missed")
     assert "dose was due at 12:00. <b>If you have not taken it yet, take it now</b>" in answer
     assert "nothing to make up" not in answer
@@ -161,6 +161,6 @@ async def test_downtime_longer_than_the_planned_rows_still_follows_the_rule(
     [late] = await bot.next_messages(USER, bot.sent_count(USER), 1)
     assert "This reminder is late: the dose was due at 16:00" in late
     assert "My reminders were not running for a while" in late
-    assert "earlier dose time(s) passed without a reminder. Do not make them up" in late
+    assert "earlier dose times passed without a reminder. Do not make them up" in late
     await bot.services.reminders.run_due()
     assert len([m for m in bot.api.messages_to(USER) if "late" in (m["text"] or "")]) == 1

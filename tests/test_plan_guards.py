@@ -37,7 +37,7 @@ async def test_a_custom_step_down_carries_the_withdrawal_watch(bot: RunningBot) 
 async def test_a_fast_taper_is_asked_once_more(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="UTC")
     [summary] = await bot.say(USER, "/taper today 08:00,20:00 10x3 5x3 stop")
-    assert "stops baclofen after only <b>6 day(s)</b>" in summary
+    assert "stops baclofen after only <b>6 days</b>" in summary
     buttons = bot.buttons(bot.last_message(USER))
     assert buttons == {"My prescriber set this": "plan:save_high", "Cancel": "plan:cancel"}
     [refused] = await bot.press(USER, bot.last_message(USER)["message_id"], "plan:save", replies=1)

@@ -233,7 +233,7 @@ async def test_the_night_first_build_up_by_buttons(bot: RunningBot) -> None:
     days = await tap_button("sched:dmg:5")
     assert "<b>Step 1</b>: 5 mg at 22:00. For how many days?" in days
     more = await tap_button("sched:ddays:3")
-    assert "Step 1, 3 day(s): 5 mg at 22:00" in more
+    assert "Step 1, 3 days: 5 mg at 22:00" in more
     await tap_button("sched:dnext")
     for mg in ("5", "0", "5"):
         last = await tap_button(f"sched:dmg:{mg}")
@@ -309,7 +309,7 @@ async def test_a_taper_that_drops_a_time_first_by_buttons_across_the_autumn_chan
     assert "These steps lower your dose: a taper" in ask_end
     summary = await _by_buttons(bot, ["sched:dend:stop"])
     assert "<b>Taper</b>" in summary
-    assert "stops baclofen after only <b>6 day(s)</b>" in summary  # asked once more
+    assert "stops baclofen after only <b>6 days</b>" in summary  # asked once more
     [saved] = await bot.press(
         USER, bot.last_message(USER)["message_id"], "plan:save_high", replies=1
     )

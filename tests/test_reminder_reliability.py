@@ -65,7 +65,7 @@ async def test_long_downtime_one_message_and_no_make_up(start_bot: Any) -> None:
     # 14:00 is the latest passed dose and 20:00 is more than 2 hours away: take 14:00 now.
     assert "due at 14:00" in late
     assert "My reminders were not running for a while" in late
-    assert "earlier dose time(s) passed without a reminder. Do not make them up" in late
+    assert "earlier dose times passed without a reminder. Do not make them up" in late
     await bot.services.reminders.run_due()
     reminders = [m for m in bot.api.messages_to(USER) if "dose" in (m["text"] or "")]
     assert len([m for m in reminders if "late" in m["text"]]) == 1

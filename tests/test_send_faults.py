@@ -92,7 +92,7 @@ async def test_a_reminder_given_up_is_told_by_the_next_one_that_arrives(start_bo
     assert await bot.services.doses.undelivered_count(USER) == 1
     [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 18, tzinfo=UTC))
     assert "Time for your dose" in reminder["text"]
-    assert "1 earlier dose(s) passed. Do not make them up" in reminder["text"]
+    assert "1 earlier dose passed. Do not make it up" in reminder["text"]
     assert await bot.services.doses.undelivered_count(USER) == 0
     # Said once: the reminder after it does not repeat it.
     [later] = await advance_until_messages(bot, USER, datetime(2026, 1, 12, 10, tzinfo=UTC))
