@@ -15,6 +15,7 @@ from bot.metrics import Metrics
 from bot.services.admin import AdminService
 from bot.services.broadcasts import BroadcastService
 from bot.services.budget import SendBudget
+from bot.services.caregivers import CaregiverService
 from bot.services.checkins import CheckInService
 from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
@@ -49,6 +50,7 @@ class Services:
     broadcasts: BroadcastService
     outbox: OutboxWorker
     metrics: Metrics
+    caregivers: CaregiverService
 
     @property
     def pack(self) -> ContentPack:

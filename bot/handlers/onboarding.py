@@ -10,7 +10,9 @@ from bot.callbacks import ConsentButton, RegionButton, ZoneButton
 from bot.commands import PATIENT_COMMAND_GROUPS, describe
 from bot.content import Html
 from bot.context import BotContext, Services
+from bot.domain.caregivers import invite_token
 from bot.domain.timezones import COMMON_ZONES, TimezoneError, parse_timezone, zone_for_location
+from bot.handlers import caregivers
 from bot.handlers.common import (
     chunked,
     command_args,
@@ -28,6 +30,12 @@ from bot.views import local_when
 async def start(update: Update, context: BotContext) -> None:
     services = context.services
     pack = services.pack
+    args = command_args(update.effective_message.text if update.effective_message else None)
+    token = invite_token(args[0]) if args else None
+    if token is not None:
+        # A caregiver invite link (t.me/<bot>?start=cg_<token>): its own flow, no onboarding.
+        await caregivers.invite_opened(update, context, token)
+        return
     user = await services.users.get(user_id(update))
     event("start", update, returning=bool(user and user.has_consented))
     if user and user.has_consented:

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from bot.domain.plans import Plan, PlanKind, Step, format_mg, format_steps, parse_dose_steps
 from bot.domain.schedule import DoseSlot
+from bot.storage import caregivers as caregiver_alerts
 from bot.storage.db import Database, Row, Transaction
 
 
@@ -577,14 +578,18 @@ class DoseStore:
     async def record_reminder_sent(
         self, event_id: int, message_id: int, now: datetime, follow_up_at: datetime | None
     ) -> None:
-        await self._db.execute(
-            "UPDATE dose_events SET status = 'sent', message_id = ?, sent_at = ?,"
-            " claimed_at = NULL, resend_as_repeat = 0, attempts = attempts + 1,"
-            # One follow-up per dose, even when the user snoozed after an earlier one.
-            " next_action_at = CASE WHEN followup_sent_at IS NULL THEN ? END"
-            " WHERE event_id = ? AND status = 'sending'",
-            (message_id, to_unix(now), _unix_or_none(follow_up_at), event_id),
-        )
+        """The reminder got through; caregivers' alerts about it are planned with it."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE dose_events SET status = 'sent', message_id = ?, sent_at = ?,"
+                " claimed_at = NULL, resend_as_repeat = 0, attempts = attempts + 1,"
+                # One follow-up per dose, even when the user snoozed after an earlier one.
+                " next_action_at = CASE WHEN followup_sent_at IS NULL THEN ? END"
+                " WHERE event_id = ? AND status = 'sending'",
+                (message_id, to_unix(now), _unix_or_none(follow_up_at), event_id),
+            )
+            if changed:
+                await caregiver_alerts.plan_alerts(tx, event_id, follow_up_at, now)
 
     async def record_missed_notice(
         self, event_id: int, message_id: int | None, now: datetime
@@ -647,6 +652,8 @@ class DoseStore:
                     to_unix(now),
                 ),
             )
+            if changed:
+                await caregiver_alerts.answered(tx, event_id, now, snooze_until)
             row = await tx.fetch_one(
                 "SELECT * FROM dose_events WHERE event_id = ? AND user_id = ?",
                 (event_id, user_id),
