@@ -331,7 +331,11 @@ def _build_services(
         ),
         outbox=outbox,
         caregivers=CaregiverService(
-            store=caregiver_store, audit=admin_store, clock=clock, bot=application.bot
+            store=caregiver_store,
+            audit=admin_store,
+            clock=clock,
+            bot=application.bot,
+            wake_dispatcher=reminders.kick,
         ),
     )
 

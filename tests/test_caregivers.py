@@ -170,11 +170,17 @@ async def test_expired_and_reused_links_are_refused(bot: RunningBot) -> None:
     assert "already been used" in again
     [own] = await bot.say(PATIENT, f"/start {await invite_link(bot)}")
     assert "your own invite link" in own
-    # A newer invite replaces the one before, unused or not.
+    # A newer invite replaces an unused one: one open invite per patient, however often
+    # /caregiver is sent.
     older = await invite_link(bot)
-    await invite_link(bot)
+    for _ in range(3):
+        await invite_link(bot)
     [replaced] = await say_as(bot, OTHER, f"/start {older}", name="Olga")
-    assert "already been used" in replaced
+    assert "not valid" in replaced
+    open_invites = await bot.services.db.fetch_one(
+        "SELECT COUNT(*) FROM caregiver_invites WHERE used_at IS NULL"
+    )
+    assert open_invites is not None and open_invites[0] == 1
     [forged] = await say_as(bot, OTHER, "/start cg_" + "A" * 32, name="Olga")
     assert "not valid" in forged
     assert len(await bot.services.caregivers.caregivers_of(PATIENT)) == 1
@@ -313,3 +319,33 @@ async def test_taper_steps_are_told_and_alerts_survive_a_restart(
     # Day 2: the next step starts, and the caregiver hears of it (never the dose).
     [step] = await advance_until_messages(again, CARER, NOON + timedelta(days=1))
     assert "step of Pat's taper starts today" in step["text"] and "mg" not in step["text"]
+
+
+async def test_a_snooze_moves_the_alert_and_a_new_delay_moves_waiting_alerts(
+    bot: RunningBot,
+) -> None:
+    await patient_with_plan(bot)
+    await link_caregiver(bot)
+    [reminder] = await advance_until_messages(bot, PATIENT, NOON)
+    [follow_up] = await advance_until_messages(bot, PATIENT, NOON + FOLLOW_UP)
+    # Snoozed after the follow-up: told 1 h after the snoozed reminder comes again (12:55),
+    # not at 13:30 as planned.
+    bot.clock.set(NOON + timedelta(minutes=40))
+    await tap(bot, PATIENT, follow_up, "snooze")
+    await advance_until_messages(bot, PATIENT, NOON + timedelta(minutes=55))
+    await quiet_until(bot, CARER, NOON + timedelta(minutes=55 + 59))
+    # The patient picks 30 min by button: the waiting alert moves with it (and is due now).
+    [overview] = await bot.say(PATIENT, "/caregiver")
+    assert "start=cg_" in overview and "• Anna (@anna_h)" in overview
+    message = bot.last_message(PATIENT)
+    before = bot.sent_count(CARER)
+    [done] = await bot.press(
+        PATIENT, message["message_id"], bot.buttons(message)["30 min"], replies=1
+    )
+    assert "30 min after its follow-up" in done
+    [alert] = await bot.next_messages(CARER, before, 1)
+    assert "dose due at 12:00</b> (Europe/Berlin time) <b>is still unanswered" in alert
+    assert reminder["message_id"] != follow_up["message_id"]
+    await eventually(lambda: _outcomes(bot, ["sent"]))
+    [row] = await alerts(bot)
+    assert row["said"] == "unanswered"

@@ -68,8 +68,10 @@ class CaregiverService:
         audit: AdminStore,
         clock: Clock,
         bot: Bot,
+        wake_dispatcher: Callable[[], None],
     ) -> None:
         self._store = store
+        self._wake_dispatcher = wake_dispatcher
         self._audit = audit
         self._clock = clock
         self._bot = bot
@@ -137,6 +139,7 @@ class CaregiverService:
 
     async def set_delay(self, patient_id: int, minutes: int) -> None:
         await self._store.set_delay(patient_id, minutes)
+        self._wake_dispatcher()  # a shorter delay may make a waiting alert due now
         log.info("caregiver_delay_set user=%d minutes=%d", patient_id, minutes)
 
     async def tell(self, chat_id: int, text: Html) -> bool:

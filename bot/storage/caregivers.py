@@ -140,8 +140,9 @@ async def plan_alerts(
 async def answered(
     tx: Transaction, event_id: int, now: datetime, snoozed_until: datetime | None
 ) -> None:
-    """The patient answered the dose: Taken or Skip ends its pending alerts; a Snooze moves
-    them to the same delay after the snoozed reminder's own follow-up time."""
+    """The patient answered the dose: Taken or Skip ends its pending alerts. A Snooze moves
+    them to the same delay after the snoozed reminder comes again (it gets no second
+    follow-up), never earlier than they were due."""
     if snoozed_until is None:
         await tx.execute(
             "UPDATE caregiver_alerts SET state = 'done', outcome = 'answered',"
@@ -190,11 +191,12 @@ class CaregiverStore:
         now: datetime,
         expires_at: datetime,
     ) -> None:
-        """A new invite; the patient's earlier unused ones stop working (one live link)."""
+        """A new invite; the patient's earlier unused one is deleted. One open invite per
+        patient: sending /caregiver again and again cannot grow the table."""
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE caregiver_invites SET used_at = ? WHERE patient_id = ? AND used_at IS NULL",
-                (to_unix(now), patient_id),
+                "DELETE FROM caregiver_invites WHERE patient_id = ? AND used_at IS NULL",
+                (patient_id,),
             )
             await tx.execute(
                 "INSERT INTO caregiver_invites"
@@ -359,12 +361,6 @@ class CaregiverStore:
             " in_flight_at = NULL, next_action_at = ? WHERE state = 'sending'",
             (to_unix(now),),
         )
-
-    async def pending_count(self) -> int:
-        row = await self._db.fetch_one(
-            "SELECT COUNT(*) FROM caregiver_alerts WHERE state != 'done'"
-        )
-        return int(row[0]) if row else 0
 
 
 async def _check(

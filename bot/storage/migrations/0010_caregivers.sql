@@ -7,7 +7,7 @@ ALTER TABLE users ADD COLUMN caregiver_delay_minutes INTEGER NOT NULL DEFAULT 60
     CHECK (caregiver_delay_minutes BETWEEN 30 AND 180);
 
 -- A one-time invite link. Only a hash of the token is stored: the database alone cannot be
--- used to accept an invite. used_at: accepted, or replaced by a newer invite.
+-- used to accept an invite. used_at: accepted. A newer invite deletes an unused older one.
 CREATE TABLE caregiver_invites (
     invite_id    INTEGER PRIMARY KEY,
     patient_id   INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
