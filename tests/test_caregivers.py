@@ -170,17 +170,20 @@ async def test_expired_and_reused_links_are_refused(bot: RunningBot) -> None:
     assert "already been used" in again
     [own] = await bot.say(PATIENT, f"/start {await invite_link(bot)}")
     assert "your own invite link" in own
-    # A newer invite replaces an unused one: one open invite per patient, however often
-    # /caregiver is sent.
+    # Three invites stay open (looking at /caregiver again does not kill a link just sent);
+    # beyond that the oldest goes, however often /caregiver is sent.
     older = await invite_link(bot)
-    for _ in range(3):
+    kept = await invite_link(bot)
+    for _ in range(2):
         await invite_link(bot)
     [replaced] = await say_as(bot, OTHER, f"/start {older}", name="Olga")
     assert "not valid" in replaced
+    [still] = await say_as(bot, OTHER, f"/start {kept}", name="Olga")
+    assert "invites you" in still
     open_invites = await bot.services.db.fetch_one(
         "SELECT COUNT(*) FROM caregiver_invites WHERE used_at IS NULL"
     )
-    assert open_invites is not None and open_invites[0] == 1
+    assert open_invites is not None and open_invites[0] == 3
     [forged] = await say_as(bot, OTHER, "/start cg_" + "A" * 32, name="Olga")
     assert "not valid" in forged
     assert len(await bot.services.caregivers.caregivers_of(PATIENT)) == 1
@@ -288,9 +291,9 @@ async def test_a_blocked_caregiver_is_marked_unreachable_and_alerts_end(bot: Run
     # No alert is planned for them while they are unreachable.
     await advance_until_messages(bot, PATIENT, EVENING)
     assert await _outcomes(bot, ["unreachable"])
-    # Back: writing again marks them reachable; the next reminder plans an alert again.
+    # Back (Telegram's Restart sends /start): reachable; the next reminder plans an alert.
     bot.api.blocked.discard(CARER)
-    await say_as(bot, CARER, "/caregiver")
+    await say_as(bot, CARER, "/start")
     assert not await marked()
     await advance_until_messages(bot, PATIENT, NOON + timedelta(days=1))
     assert [row["state"] for row in await alerts(bot)] == ["done", "pending"]

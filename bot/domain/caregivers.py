@@ -47,6 +47,7 @@ class AlertOutcome(StrEnum):
 
     SENT = "sent"  # Telegram accepted it
     ANSWERED = "answered"  # the patient pressed Taken or Skip first: nothing to tell
+    CANCELLED = "cancelled"  # its dose is no longer planned (the plan changed): nothing to tell
     UNREACHABLE = "unreachable"  # the caregiver blocked the bot
     REJECTED = "rejected"  # Telegram refused it (a 400): sending again would fail again
     GIVEN_UP = "given_up"  # every retry failed
@@ -133,7 +134,7 @@ def invite_problem(
 
 def what_to_say(kind: AlertKind, doses: Iterable[PastDose]) -> Said | None:
     """What an alert due now says, from the patient's doses up to and including its own
-    (``doses``: the alert's dose last or anywhere; order does not matter).
+    (its own is the latest; order does not matter).
 
     An unanswered-dose alert whose dose has a Taken or Skip since says nothing (None). The
     second dose in a row without a Taken is said as such, once per run: later ones in the same

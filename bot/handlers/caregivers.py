@@ -37,7 +37,10 @@ async def caregiver_command(update: Update, context: BotContext) -> None:
     me = user_id(update)
     stored = await services.users.get(me)
     if stored is not None and stored.unreachable_at is not None:
-        await services.users.mark_reachable(me)  # they blocked the bot once and are back
+        # They blocked the bot once and are back, as after /start.
+        await services.users.mark_reachable(me)
+        if stored.has_consented:
+            await services.plans.regenerate(me)
     patients = await services.caregivers.patients_of(me)
     patient = stored is not None and stored.has_consented
     if not patient and not patients:

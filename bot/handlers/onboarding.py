@@ -38,6 +38,9 @@ async def start(update: Update, context: BotContext) -> None:
         return
     user = await services.users.get(user_id(update))
     event("start", update, returning=bool(user and user.has_consented))
+    if user and not user.has_consented and user.unreachable_at is not None:
+        # A caregiver (a row without consent) who had blocked the bot presses Restart.
+        await services.users.mark_reachable(user.user_id)
     if user and user.has_consented:
         if user.unreachable_at is not None:
             # They had blocked the bot and are back (Telegram's "Restart" sends /start).

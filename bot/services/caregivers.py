@@ -231,6 +231,10 @@ class CaregiverAlerts:
             await self._store.finish(alert.alert_id, AlertOutcome.UNREACHABLE, now)
             return _Sent()
         doses = await self._doses.recent_doses(alert.patient_id, alert.dose_due_at, _RUN_DOSES)
+        if alert.event_id not in {dose.event_id for dose in doses}:
+            await self._store.finish(alert.alert_id, AlertOutcome.CANCELLED, now)
+            log.info("caregiver_alert_cancelled alert=%d", alert.alert_id)
+            return _Sent()
         said = what_to_say(alert.kind, [past_dose(dose) for dose in doses])
         if said is None:
             await self._store.finish(alert.alert_id, AlertOutcome.ANSWERED, now)

@@ -33,6 +33,9 @@ def from_unix(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+MAX_OPEN_INVITES = 3
+
+
 class AlertState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
@@ -191,12 +194,15 @@ class CaregiverStore:
         now: datetime,
         expires_at: datetime,
     ) -> None:
-        """A new invite; the patient's earlier unused one is deleted. One open invite per
-        patient: sending /caregiver again and again cannot grow the table."""
+        """A new invite. At most MAX_OPEN_INVITES stay open per patient (the oldest goes):
+        looking at /caregiver again does not kill a link just sent, and sending it again and
+        again cannot grow the table."""
         async with self._db.transaction() as tx:
             await tx.execute(
-                "DELETE FROM caregiver_invites WHERE patient_id = ? AND used_at IS NULL",
-                (patient_id,),
+                "DELETE FROM caregiver_invites WHERE invite_id IN (SELECT invite_id"
+                " FROM caregiver_invites WHERE patient_id = ? AND used_at IS NULL"
+                " ORDER BY invite_id DESC LIMIT -1 OFFSET ?)",
+                (patient_id, MAX_OPEN_INVITES - 1),
             )
             await tx.execute(
                 "INSERT INTO caregiver_invites"

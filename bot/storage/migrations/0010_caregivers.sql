@@ -7,7 +7,7 @@ ALTER TABLE users ADD COLUMN caregiver_delay_minutes INTEGER NOT NULL DEFAULT 60
     CHECK (caregiver_delay_minutes BETWEEN 30 AND 180);
 
 -- A one-time invite link. Only a hash of the token is stored: the database alone cannot be
--- used to accept an invite. used_at: accepted. A newer invite deletes an unused older one.
+-- used to accept an invite. used_at: accepted. At most three stay open per patient.
 CREATE TABLE caregiver_invites (
     invite_id    INTEGER PRIMARY KEY,
     patient_id   INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
@@ -44,7 +44,7 @@ CREATE TABLE caregiver_alerts (
     kind           TEXT NOT NULL CHECK (kind IN ('unanswered', 'taper_step')),
     state          TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'done')),
     outcome        TEXT CHECK (outcome IN (
-                       'sent', 'answered', 'unreachable', 'rejected', 'given_up')),
+                       'sent', 'answered', 'cancelled', 'unreachable', 'rejected', 'given_up')),
     said           TEXT,             -- what the sent message said: 'unanswered', 'two_missed', 'taper_step'
     base_at        INTEGER NOT NULL,
     next_action_at INTEGER,
