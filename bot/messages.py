@@ -307,6 +307,8 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "caregiver.removed_notice": _keys("patient"),
     "caregiver.left": _keys("patient"),
     "caregiver.left_notice": _keys("name"),
+    "caregiver.patient_erased": _keys("patient"),
+    "caregiver.caregiver_erased": _keys("name"),
     "caregiver.alert_unanswered": _keys("due", "patient", "timezone"),
     "caregiver.alert_two_missed": _keys("due", "patient", "timezone"),
     "caregiver.alert_taper_step": _keys("patient"),

@@ -223,8 +223,10 @@ async def test_erasing_the_patient_ends_links_and_pending_alerts(bot: RunningBot
     assert [row["state"] for row in await alerts(bot)] == ["pending"]
     await bot.say(PATIENT, "/deleteme")
     erase = bot.buttons(bot.last_message(PATIENT))["Yes, erase everything"]
+    before = bot.sent_count(CARER)
     await bot.press(PATIENT, bot.last_message(PATIENT)["message_id"], erase)
-    await bot.api.wait_for("editMessageText", lambda call: "erased" in call.params["text"])
+    [told] = await bot.next_messages(CARER, before, 1)
+    assert "Pat erased their data here, so you are no longer their caregiver" in told
     assert await alerts(bot) == []
     await quiet_until(bot, CARER, NOON + timedelta(hours=3))
     [nothing] = await say_as(bot, CARER, "/caregiver")
@@ -262,8 +264,10 @@ async def test_erasing_the_caregiver_ends_the_link_and_its_alerts(bot: RunningBo
     await advance_until_messages(bot, PATIENT, NOON)
     await say_as(bot, CARER, "/deleteme")
     erase = bot.buttons(bot.last_message(CARER))["Yes, erase everything"]
+    before = bot.sent_count(PATIENT)
     await bot.press(CARER, bot.last_message(CARER)["message_id"], erase)
-    await bot.api.wait_for("editMessageText", lambda call: call.params["chat_id"] == CARER)
+    [told] = await bot.next_messages(PATIENT, before, 1)
+    assert "Anna (@anna_h) erased their data here" in told
     assert await bot.services.users.get(CARER) is None
     assert await alerts(bot) == []
     await quiet_until(bot, CARER, NOON + timedelta(hours=3))
@@ -352,3 +356,49 @@ async def test_a_snooze_moves_the_alert_and_a_new_delay_moves_waiting_alerts(
     await eventually(lambda: _outcomes(bot, ["sent"]))
     [row] = await alerts(bot)
     assert row["said"] == "unanswered"
+
+
+async def test_a_failed_alert_is_retried_and_a_refused_one_ends(bot: RunningBot) -> None:
+    await patient_with_plan(bot)
+    await link_caregiver(bot)
+    await advance_until_messages(bot, PATIENT, NOON)
+    due = NOON + FOLLOW_UP + timedelta(hours=1)
+    bot.api.fail("sendMessage", status=500, description="Internal Server Error", chat_id=CARER)
+    bot.clock.set(due)
+    await bot.services.reminders.run_due()
+    await eventually(lambda: _states(bot, ["pending"]))
+    [row] = await alerts(bot)
+    assert row["attempts"] == 1 and row["next_action_at"] > int(due.timestamp())
+    [alert] = await advance_until_messages(bot, CARER, due + timedelta(seconds=15))
+    assert "is still unanswered" in alert["text"]
+    await eventually(lambda: _outcomes(bot, ["sent"]))
+    # Telegram refuses (a 400): sending again would fail again; the life ends, named.
+    await advance_until_messages(bot, PATIENT, EVENING)
+    bot.api.fail("sendMessage", status=400, description="Bad Request: odd", chat_id=CARER)
+    await quiet_until(bot, CARER, EVENING + FOLLOW_UP + timedelta(hours=1))
+    await eventually(lambda: _outcomes(bot, ["sent", "rejected"]))
+
+
+async def _states(bot: RunningBot, expected: list[str]) -> bool:
+    return [row["state"] for row in await alerts(bot)] == expected
+
+
+async def test_bad_input_gets_a_clear_message_with_an_example(bot: RunningBot) -> None:
+    await bot.onboard(PATIENT)
+    [usage] = await bot.say(PATIENT, "/caregiver please")
+    assert "<code>/caregiver delay 90</code>" in usage
+    for value in ("20", "4h", "soon"):
+        [invalid] = await bot.say(PATIENT, f"/caregiver delay {value}")
+        assert f"“{value}” is not a time from 30 minutes to 3 hours" in invalid
+        assert "<code>/caregiver delay 2h</code>" in invalid
+    assert await bot.services.caregivers.delay_minutes(PATIENT) == 60
+    [done] = await bot.say(PATIENT, "/caregiver delay 2h30")
+    assert "2 h 30 min after its follow-up" in done
+    # Someone with no profile and no link is asked to /start first; a forged button does nothing.
+    [stranger] = await bot.say(OTHER, "/caregiver")
+    assert "/start" in stranger
+    before = bot.sent_count(OTHER)
+    await bot.press(OTHER, 1, "cg:delay:45")
+    await bot.press(OTHER, 1, "cg:remove:1")
+    assert bot.sent_count(OTHER) == before
+    assert await bot.services.caregivers.delay_minutes(PATIENT) == 150

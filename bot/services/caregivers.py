@@ -124,6 +124,13 @@ class CaregiverService:
     async def patients_of(self, caregiver_id: int) -> list[Link]:
         return await self._store.links_of_caregiver(caregiver_id)
 
+    async def links_either_way(self, user_id: int) -> list[Link]:
+        """Every link this person is a side of (read before an erasure, to tell the others)."""
+        return [
+            *await self._store.links_of_patient(user_id),
+            *await self._store.links_of_caregiver(user_id),
+        ]
+
     async def remove(self, link_id: int, by_user: int) -> Link | None:
         """Either side ends the link; its waiting alerts go with it."""
         link = await self._store.remove(link_id, by_user)
