@@ -198,6 +198,9 @@ class CaregiverAlerts:
         """Send what is due; return the earliest retry instant asked for (None: none; a
         retry is also a due row, which the dispatcher's next wake-up reads)."""
         retry: list[datetime] = []
+        next_at = await self._store.next_action_at()
+        if next_at is None or next_at > self._clock.now():
+            return None  # one index read, no write lock: most passes have no alert due
         while not stopping() and (
             batch := await self._store.claim_due(self._clock.now(), BATCH_SIZE)
         ):

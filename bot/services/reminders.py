@@ -320,7 +320,11 @@ class ReminderService:
         # When it left, not when it was claimed: in a burst the pacer may have held it a while.
         sent_at = self._clock.now()
         await self._doses.record_reminder_sent(
-            event.event_id, outcome.message_id, sent_at, sent_at + FOLLOW_UP_AFTER
+            event.event_id,
+            outcome.message_id,
+            sent_at,
+            sent_at + FOLLOW_UP_AFTER,
+            caregivers=due.has_caregivers,
         )
         lateness = (sent_at - event.due_at).total_seconds()
         self._metrics.reminder_delivered(lateness)
