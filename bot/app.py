@@ -33,12 +33,14 @@ from telegram.ext import (
 )
 
 from bot.callbacks import (
+    CaregiverButton,
     CheckInButton,
     ConsentButton,
     DoseButton,
     EraseButton,
     FactButton,
     HoldButton,
+    InviteButton,
     LanguageButton,
     PlanButton,
     RegionButton,
@@ -53,6 +55,7 @@ from bot.context import SERVICES_KEY, BotContext, Services
 from bot.domain.flood import FloodGuard
 from bot.handlers import (
     admin,
+    caregivers,
     checkins,
     doses,
     errors,
@@ -69,6 +72,7 @@ from bot.services.admin import AdminService
 from bot.services.audience import Audience
 from bot.services.broadcasts import BroadcastService
 from bot.services.budget import SendBudget
+from bot.services.caregivers import CaregiverAlerts, CaregiverService
 from bot.services.checkins import CheckInService
 from bot.services.languages import Languages
 from bot.services.missed import MissedDoses
@@ -81,6 +85,7 @@ from bot.services.transport import BotApiRequest
 from bot.services.zones import Zones
 from bot.storage.admin import AdminStore
 from bot.storage.broadcasts import BroadcastStore
+from bot.storage.caregivers import CaregiverStore
 from bot.storage.checkins import CheckInStore
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
@@ -165,6 +170,7 @@ def register_handlers(application: BotApplication) -> None:
         "progress": checkins.progress_command,
         "mydata": privacy.mydata_command,
         "deleteme": privacy.deleteme_command,
+        "caregiver": caregivers.caregiver_command,
     }
     for name, callback in command_handlers.items():
         application.add_handler(CommandHandler(name, callback))
@@ -186,6 +192,8 @@ def register_handlers(application: BotApplication) -> None:
         ScheduleButton.pattern(): schedule.guide_pressed,
         PlanButton.pattern(): schedule.plan_decision_pressed,
         EraseButton.pattern(): privacy.erase_pressed,
+        CaregiverButton.pattern(): caregivers.caregiver_pressed,
+        InviteButton.pattern(): caregivers.invite_pressed,
     }
     callbacks.update(admin.CALLBACKS)
     for pattern, callback in callbacks.items():
@@ -248,6 +256,17 @@ def _build_services(
     zones = Zones(settings.default_timezone, clock)
     plans = PlanService(dose_store, users, zones, clock)
     assert application.job_queue is not None
+    caregiver_store = CaregiverStore(db)
+    admin_store = AdminStore(db)
+    caregiver_alerts = CaregiverAlerts(
+        store=caregiver_store,
+        doses=dose_store,
+        zones=zones,
+        languages=languages,
+        clock=clock,
+        bot=application.bot,
+        metrics=metrics,
+    )
     reminders = ReminderService(
         doses=dose_store,
         missed=missed,
@@ -259,10 +278,10 @@ def _build_services(
         bot=application.bot,
         job_queue=application.job_queue,
         metrics=metrics,
+        caregiver_alerts=caregiver_alerts,
     )
     privacy_store = PrivacyStore(db)
     broadcast_store = BroadcastStore(db)
-    admin_store = AdminStore(db)
     audience = Audience(store=admin_store, clock=clock, zone_for=zones.zone_for)
     outbox = OutboxWorker(
         store=broadcast_store,
@@ -318,6 +337,13 @@ def _build_services(
             wake_outbox=outbox.wake,
         ),
         outbox=outbox,
+        caregivers=CaregiverService(
+            store=caregiver_store,
+            audit=admin_store,
+            clock=clock,
+            bot=application.bot,
+            wake_dispatcher=reminders.kick,
+        ),
     )
 
 

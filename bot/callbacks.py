@@ -209,3 +209,31 @@ class EraseButton(CallbackData):
         _one_of(self.choice, ("yes", "no"), "choice")
         if re.fullmatch(r"[0-9a-f]{16}", self.nonce) is None:
             raise ValueError("an erase nonce is 16 hex digits")
+
+
+@dataclass(frozen=True)
+class CaregiverButton(CallbackData):
+    """/caregiver: ``cg:remove:<link id>`` (the patient), ``cg:leave:<link id>`` (the
+    caregiver), ``cg:delay:<minutes>``. The handler checks the presser is that link's side."""
+
+    prefix: ClassVar[str] = "cg"
+    action: str
+    number: int
+
+    def __post_init__(self) -> None:
+        _one_of(self.action, ("remove", "leave", "delay"), "action")
+
+
+@dataclass(frozen=True)
+class InviteButton(CallbackData):
+    """Accept or decline an opened invite: ``cgi:<yes|no>:<token>``. The token is checked
+    again on the press (it may have expired or been used since the link was opened)."""
+
+    prefix: ClassVar[str] = "cgi"
+    choice: str
+    token: str
+
+    def __post_init__(self) -> None:
+        _one_of(self.choice, ("yes", "no"), "choice")
+        if re.fullmatch(r"[A-Za-z0-9_-]{20,56}", self.token) is None:
+            raise ValueError("not an invite token")

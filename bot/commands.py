@@ -14,7 +14,7 @@ PATIENT_COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("doses", ("today", "missed", "checkin", "progress")),
     ("facts", ("facts", *(topic for topic in TOPICS if topic != "missed"))),
     ("data", ("mydata", "deleteme")),
-    ("settings", ("start", "language", "timezone", "announcements", "help")),
+    ("settings", ("start", "language", "timezone", "announcements", "caregiver", "help")),
 )
 PATIENT_COMMANDS: tuple[str, ...] = tuple(
     command for _, commands in PATIENT_COMMAND_GROUPS for command in commands

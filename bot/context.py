@@ -16,6 +16,7 @@ from bot.metrics import Metrics
 from bot.services.admin import AdminService
 from bot.services.broadcasts import BroadcastService
 from bot.services.budget import SendBudget
+from bot.services.caregivers import CaregiverService
 from bot.services.checkins import CheckInService
 from bot.services.languages import Languages
 from bot.services.missed import MissedDoses
@@ -52,6 +53,7 @@ class Services:
     broadcasts: BroadcastService
     outbox: OutboxWorker
     metrics: Metrics
+    caregivers: CaregiverService
 
 
 SERVICES_KEY = "services"

@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 from bot.callbacks import (
     CALLBACK_DATA_MAX_BYTES,
     CallbackData,
+    CaregiverButton,
     CheckInButton,
     ConsentButton,
     DoseButton,
     EraseButton,
     FactButton,
     HoldButton,
+    InviteButton,
     PlanButton,
     RegionButton,
     ScheduleButton,
@@ -43,6 +45,12 @@ BUTTONS = st.one_of(
     ),
     st.builds(PlanButton, st.sampled_from(["save", "save_high", "cancel"])),
     st.builds(EraseButton, st.sampled_from(["yes", "no"]), st.just("0123456789abcdef")),
+    st.builds(CaregiverButton, st.sampled_from(["remove", "leave", "delay"]), IDS),
+    st.builds(
+        InviteButton,
+        st.sampled_from(["yes", "no"]),
+        st.text("abcXYZ019_-", min_size=20, max_size=56),
+    ),
 )
 
 
@@ -68,6 +76,11 @@ def test_every_button_round_trips_within_64_bytes(button: CallbackData) -> None:
         (ConsentButton, "consent:maybe"),
         (PlanButton, "plan:save_everything"),
         (EraseButton, "erase:yes:short"),
+        (CaregiverButton, "cg:erase:12"),
+        (CaregiverButton, "cg:remove:x"),
+        (InviteButton, "cgi:yes:short"),
+        (InviteButton, "cgi:yes:" + "A" * 40 + "!"),
+        (InviteButton, "cgi:maybe:" + "A" * 32),
         (DoseButton, None),
         (DoseButton, ""),
     ],

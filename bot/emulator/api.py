@@ -493,6 +493,7 @@ class FakeBotAPI:
         chat_type: str = "private",
         first_name: str = "Pat",
         language_code: str | None = None,
+        username: str | None = None,
     ) -> dict[str, Any]:
         """A text message from a user, as an update without an id (push or post it).
 
@@ -500,7 +501,13 @@ class FakeBotAPI:
         Telegram does (default "en")."""
         known = str(self._users.get(user_id, {}).get("language_code", "en"))
         message = self._user_message(
-            user_id, chat_id, chat_type, first_name, language_code or known, {"text": text}
+            user_id,
+            chat_id,
+            chat_type,
+            first_name,
+            language_code or known,
+            {"text": text},
+            username,
         )
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
@@ -718,14 +725,20 @@ class FakeBotAPI:
         first_name: str,
         language_code: str,
         content: JSONDict,
+        username: str | None = None,
     ) -> JSONDict:
         chat_id = user_id if chat_id is None else chat_id
-        user = {
+        user: JSONDict = {
             "id": user_id,
             "is_bot": False,
             "first_name": first_name,
             "language_code": language_code,
         }
+        if username is None:
+            # A later message without one (most test helpers) keeps the name the user has.
+            username = self._users.get(user_id, {}).get("username")
+        if username is not None:
+            user["username"] = username
         self._users[user_id] = user
         if chat_type == "private":
             chat: JSONDict = {"id": chat_id, "type": "private", "first_name": first_name}

@@ -11,7 +11,9 @@ from bot.callbacks import ConsentButton, LanguageButton, RegionButton, ZoneButto
 from bot.commands import PATIENT_COMMAND_GROUPS, describe
 from bot.content import ContentPack, Html
 from bot.context import BotContext, Services
+from bot.domain.caregivers import invite_token
 from bot.domain.timezones import COMMON_ZONES, TimezoneError, parse_timezone, zone_for_location
+from bot.handlers import caregivers
 from bot.handlers.common import (
     chunked,
     command_args,
@@ -29,8 +31,17 @@ from bot.views import local_when
 async def start(update: Update, context: BotContext) -> None:
     services = context.services
     pack = context.pack
+    args = command_args(update.effective_message.text if update.effective_message else None)
+    token = invite_token(args[0]) if args else None
+    if token is not None:
+        # A caregiver invite link (t.me/<bot>?start=cg_<token>): its own flow, no onboarding.
+        await caregivers.invite_opened(update, context, token)
+        return
     user = await services.users.get(user_id(update))
     event("start", update, returning=bool(user and user.has_consented))
+    if user and not user.has_consented and user.unreachable_at is not None:
+        # A caregiver (a row without consent) who had blocked the bot presses Restart.
+        await services.users.mark_reachable(user.user_id)
     if user and user.has_consented:
         if user.unreachable_at is not None:
             # They had blocked the bot and are back (Telegram's "Restart" sends /start).

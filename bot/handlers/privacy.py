@@ -88,11 +88,24 @@ async def erase_pressed(update: Update, context: BotContext) -> None:
         event("erase_cancelled", update)
         await query.edit_message_text(pack.text("privacy.erase_cancelled"), reply_markup=None)
         return
-    await services.privacy.erase(user_id(update))
-    services.languages.forget(user_id(update))
+    me = user_id(update)
+    links = await services.caregivers.links_either_way(me)
+    await services.privacy.erase(me)
+    services.languages.forget(me)
     _user_data(context).clear()  # a plan waiting to be saved, a half-done guide
-    event("data_erased", update)
+    event("data_erased", update, caregiver_links=len(links))
     await query.edit_message_text(pack.text("privacy.erased"), reply_markup=None)
+    # The other side of each link must not go on believing they would be told of a missed
+    # dose. Their own copy of the name is all the notice says.
+    for link in links:
+        if link.patient_id == me:
+            theirs = services.languages.pack(link.caregiver_id)  # told in their language
+            text = theirs.text("caregiver.patient_erased", patient=link.patient_name)
+            await services.caregivers.tell(link.caregiver_id, text)
+        else:
+            theirs = services.languages.pack(link.patient_id)
+            text = theirs.text("caregiver.caregiver_erased", name=link.caregiver_name)
+            await services.caregivers.tell(link.patient_id, text)
 
 
 def _take_decision(update: Update, context: BotContext) -> tuple[bool, PendingErasure] | None:

@@ -28,6 +28,7 @@ from bot.domain.missed import SEVERAL_MISSED, MissedAction, Record, missed_in_a_
 from bot.domain.plans import format_mg
 from bot.metrics import Metrics
 from bot.services.budget import Priority, sending_as
+from bot.services.caregivers import CaregiverAlerts
 from bot.services.checkins import CheckInService
 from bot.services.languages import Languages
 from bot.services.missed import MissedDoses, past_dose
@@ -68,8 +69,11 @@ class ReminderService:
         bot: Bot,
         job_queue: JobQueue,  # type: ignore[type-arg]
         metrics: Metrics | None = None,
+        caregiver_alerts: CaregiverAlerts | None = None,
     ) -> None:
         self._doses = doses
+        # Caregivers' alerts are rows with a due instant too: the same passes send them.
+        self._alerts = caregiver_alerts
         self._missed = missed
         self._checkins = checkins
         self._plans = plans
@@ -97,6 +101,8 @@ class ReminderService:
         recovered = await self._doses.recover_claims(self._clock.now())
         if recovered:
             log.warning("reminder_claims_recovered count=%d", recovered)
+        if self._alerts is not None and (alerts := await self._alerts.recover_claims()):
+            log.warning("caregiver_alert_claims_recovered count=%d", alerts)
         self._sweep_job = self._job_queue.run_repeating(
             self._on_timer, interval=SWEEP_EVERY, first=SWEEP_EVERY, name="dose-sweep"
         )
@@ -128,6 +134,8 @@ class ReminderService:
             task.cancel()
             await asyncio.wait({task})
         recovered = await self._doses.recover_claims(self._clock.now())
+        if self._alerts is not None:
+            recovered += await self._alerts.recover_claims()
         log.warning("reminder_pass_cut_short grace_s=%.0f claims=%d", grace_seconds, recovered)
 
     def kick(self) -> None:
@@ -151,7 +159,7 @@ class ReminderService:
         """Is a pass sending, or a dose action due (within ``within``)? Broadcasts wait till not."""
         if self._run_lock.locked():
             return True
-        next_at = await self._doses.next_action_at()
+        next_at = await self._next_action_at()
         return next_at is not None and next_at <= self._clock.now() + within
 
     # ------------------------------------------------------------ dispatch
@@ -179,13 +187,23 @@ class ReminderService:
                     batch := await self._doses.claim_due(self._clock.now(), BATCH_SIZE)
                 ):
                     await self._deliver_batch(batch)
+                if self._alerts is not None and not self._stopping:
+                    # A retry it asks for is a due instant in its table: _arm_next sees it.
+                    await self._alerts.run_due(lambda: self._stopping)
             self._earlier_missed.clear()
             self._earlier_missed_down.clear()
             self._unreachable.clear()
             await self._arm_next()
 
-    async def _arm_next(self) -> None:
+    async def _next_action_at(self) -> datetime | None:
         next_at = await self._doses.next_action_at()
+        if self._alerts is None:
+            return next_at
+        alert_at = await self._alerts.next_action_at()
+        return min((at for at in (next_at, alert_at) if at is not None), default=None)
+
+    async def _arm_next(self) -> None:
+        next_at = await self._next_action_at()
         if next_at is None:
             return
         delay = (next_at - self._clock.now()).total_seconds()
@@ -303,7 +321,11 @@ class ReminderService:
         # When it left, not when it was claimed: in a burst the pacer may have held it a while.
         sent_at = self._clock.now()
         await self._doses.record_reminder_sent(
-            event.event_id, outcome.message_id, sent_at, sent_at + FOLLOW_UP_AFTER
+            event.event_id,
+            outcome.message_id,
+            sent_at,
+            sent_at + FOLLOW_UP_AFTER,
+            caregivers=due.has_caregivers,
         )
         lateness = (sent_at - event.due_at).total_seconds()
         self._metrics.reminder_delivered(lateness)

@@ -51,5 +51,10 @@ class RetentionService:
     async def purge(self) -> PurgeResult:
         """Delete finished dose history due before now minus the retention period."""
         result = await self._store.purge_history(self._clock.now() - self.keep)
-        log.info("history_purged dose_events=%d plans=%d", result.dose_events, result.plans)
+        log.info(
+            "history_purged dose_events=%d plans=%d caregiver_alerts=%d",
+            result.dose_events,
+            result.plans,
+            result.caregiver_alerts,
+        )
         return result

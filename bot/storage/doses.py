@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from bot.domain.plans import Plan, PlanKind, Step, format_mg, format_steps, parse_dose_steps
 from bot.domain.schedule import DoseSlot
+from bot.storage import caregivers as caregiver_alerts
 from bot.storage.db import Database, Row, Transaction
 
 
@@ -129,6 +130,7 @@ class DueEvent:
     tablet_mg: Decimal | None
     tablet_scored: bool
     steps: tuple[Step, ...]  # the plan's steps, for step-change notices and check-ins
+    has_caregivers: bool = False  # the patient has a caregiver linked (alerts to plan)
 
 
 def _event(row: Row) -> DoseEvent:
@@ -170,6 +172,7 @@ def _due(row: Row) -> DueEvent:
         tablet_mg=Decimal(row["tablet_mg"]) if row["tablet_mg"] else None,
         tablet_scored=bool(row["tablet_scored"]),
         steps=plan_steps(row["plan_steps"]),
+        has_caregivers=bool(row["has_caregivers"]),
     )
 
 
@@ -248,7 +251,9 @@ async def _cancel_future(tx: Transaction, user_id: int, now: datetime) -> None:
 DUE_SCAN_SQL = (
     "SELECT dose_events.*, plans.kind AS plan_kind,"  # noqa: S608 - statuses from the enum
     " plans.ends_after_last_step AS plan_ends, plans.steps AS plan_steps,"
-    " users.timezone, users.region, users.tablet_mg, users.tablet_scored"
+    " users.timezone, users.region, users.tablet_mg, users.tablet_scored,"
+    " EXISTS (SELECT 1 FROM caregivers WHERE caregivers.patient_id = dose_events.user_id)"
+    " AS has_caregivers"
     " FROM dose_events JOIN plans USING (plan_id)"
     " JOIN users ON users.user_id = dose_events.user_id"
     " WHERE dose_events.next_action_at IS NOT NULL AND dose_events.next_action_at <= ?"
@@ -575,16 +580,31 @@ class DoseStore:
         )
 
     async def record_reminder_sent(
-        self, event_id: int, message_id: int, now: datetime, follow_up_at: datetime | None
+        self,
+        event_id: int,
+        message_id: int,
+        now: datetime,
+        follow_up_at: datetime | None,
+        *,
+        caregivers: bool = False,
     ) -> None:
-        await self._db.execute(
+        """The reminder got through. With ``caregivers`` (the due scan saw a link), their
+        alerts about it are planned in the same transaction; without, one statement, as the
+        burst path has always been (a link made since the claim waits for the next dose)."""
+        sql = (
             "UPDATE dose_events SET status = 'sent', message_id = ?, sent_at = ?,"
             " claimed_at = NULL, resend_as_repeat = 0, attempts = attempts + 1,"
             # One follow-up per dose, even when the user snoozed after an earlier one.
             " next_action_at = CASE WHEN followup_sent_at IS NULL THEN ? END"
-            " WHERE event_id = ? AND status = 'sending'",
-            (message_id, to_unix(now), _unix_or_none(follow_up_at), event_id),
+            " WHERE event_id = ? AND status = 'sending'"
         )
+        params = (message_id, to_unix(now), _unix_or_none(follow_up_at), event_id)
+        if not caregivers:
+            await self._db.execute(sql, params)
+            return
+        async with self._db.transaction() as tx:
+            if await tx.execute(sql, params):
+                await caregiver_alerts.plan_alerts(tx, event_id, follow_up_at, now)
 
     async def record_missed_notice(
         self, event_id: int, message_id: int | None, now: datetime
@@ -647,6 +667,8 @@ class DoseStore:
                     to_unix(now),
                 ),
             )
+            if changed:
+                await caregiver_alerts.answered(tx, event_id, now, snooze_until)
             row = await tx.fetch_one(
                 "SELECT * FROM dose_events WHERE event_id = ? AND user_id = ?",
                 (event_id, user_id),

@@ -1,8 +1,9 @@
 """Data rights and retention: everything stored about one user, their erasure, old history.
 
 Export and erasure cover the users row and everything that cascades from it (plans, dose
-events). Tables that refer to a user in another way (an admin audit log, a broadcast outbox)
-join through the two extension points below, so adding one is one line here.
+events, caregiver links either way with their invites and alerts). Tables that refer to a
+user in another way (an admin audit log, a broadcast outbox) join through the two extension
+points below, so adding one is one line here.
 """
 
 from __future__ import annotations
@@ -36,6 +37,29 @@ EXPORT_ALSO: tuple[tuple[str, str], ...] = (
         "SELECT plan_id, step_number, created_at, stiffness, drowsiness, dizziness, weakness,"
         " nausea, note, completed_at FROM checkins WHERE user_id = ? ORDER BY checkin_id",
     ),
+    # Caregiver links either way (the other side's name as it is shown), and the alerts sent
+    # about this patient (never to whom beyond the link, never any dose amount).
+    (
+        "caregivers",
+        "SELECT link_id, caregiver_name, linked_at FROM caregivers WHERE patient_id = ?"
+        " ORDER BY link_id",
+    ),
+    (
+        "caring_for",
+        "SELECT link_id, patient_name, linked_at FROM caregivers WHERE caregiver_id = ?"
+        " ORDER BY link_id",
+    ),
+    (
+        "caregiver_invites",
+        "SELECT patient_name, created_at, expires_at, used_at FROM caregiver_invites"
+        " WHERE patient_id = ? ORDER BY invite_id",
+    ),
+    (
+        "caregiver_alerts",
+        "SELECT caregiver_alerts.link_id, kind, state, outcome, said, next_action_at, sent_at,"
+        " finished_at FROM caregiver_alerts JOIN caregivers USING (link_id)"
+        " WHERE caregivers.patient_id = ? ORDER BY alert_id",
+    ),
     (
         "holds",
         "SELECT plan_id, step_number, extra_days, chosen_by, chosen_at FROM holds"
@@ -66,6 +90,7 @@ class StoredRecords:
 class PurgeResult:
     dose_events: int
     plans: int
+    caregiver_alerts: int = 0
 
 
 def _record(row: Row) -> Record:
@@ -137,9 +162,15 @@ class PrivacyStore:
             events += deleted
             if deleted < _PURGE_BATCH:
                 break
+        # Caregiver alerts whose life is over, and invites long expired (their dose rows may
+        # stay longer; an alert row tells nothing after its dose is history).
+        alerts = await self._db.execute(
+            "DELETE FROM caregiver_alerts WHERE state = 'done' AND finished_at < ?", (cutoff,)
+        )
+        await self._db.execute("DELETE FROM caregiver_invites WHERE expires_at < ?", (cutoff,))
         plans = await self._db.execute(
             "DELETE FROM plans WHERE superseded_at IS NOT NULL AND superseded_at < ?"
             " AND NOT EXISTS (SELECT 1 FROM dose_events WHERE dose_events.plan_id = plans.plan_id)",
             (cutoff,),
         )
-        return PurgeResult(dose_events=events, plans=plans)
+        return PurgeResult(dose_events=events, plans=plans, caregiver_alerts=alerts)

@@ -1,0 +1,90 @@
+"""Words and buttons for /caregiver and for caregiver alerts, from the content pack.
+
+An alert says which dose time is unanswered (in the patient's zone), never a dose amount or
+any other history, and always what the caregiver can do.
+"""
+
+from __future__ import annotations
+
+import html
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup
+
+from bot.callbacks import CaregiverButton
+from bot.content import ContentPack, Html
+from bot.domain.caregivers import DELAY_CHOICES, Said
+from bot.handlers.common import chunked, keyboard
+from bot.storage.caregivers import DueAlert, Link
+from bot.views import local_hhmm
+
+
+def alert_text(pack: ContentPack, alert: DueAlert, said: Said, zone: ZoneInfo) -> Html:
+    params: dict[str, object] = {"patient": alert.patient_name}
+    if said is not Said.TAPER_STEP:
+        params.update(due=local_hhmm(alert.dose_due_at, zone), timezone=zone.key)
+    head = pack.text(f"caregiver.alert_{said.value}", **params)
+    todo = pack.text(
+        "caregiver.alert_what_to_do",
+        patient=alert.patient_name,
+        emergency_line=pack.emergency_line(alert.region),
+    )
+    return Html(
+        f"{head}\n\n{todo}\n\n{pack.text('caregiver.alert_footer', patient=alert.patient_name)}"
+    )
+
+
+def delay_label(pack: ContentPack, minutes: int) -> Html:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return pack.text("caregiver.delay_minutes", minutes=rest)
+    if not rest:
+        return pack.text("caregiver.delay_hours", hours=hours)
+    return pack.text("caregiver.delay_hours_minutes", hours=hours, minutes=rest)
+
+
+def overview(
+    pack: ContentPack,
+    caregivers: list[Link],
+    patients: list[Link],
+    delay_minutes: int | None,
+    invite: Html | None,
+) -> tuple[Html, InlineKeyboardMarkup | None]:
+    """/caregiver: who is linked either way, the delay, a fresh invite; Remove / Leave and
+    delay buttons."""
+    parts: list[str] = []
+    rows: list[list[tuple[str, str]]] = []
+    if delay_minutes is not None:
+        if caregivers:
+            lines = [pack.text("caregiver.line", name=link.caregiver_name) for link in caregivers]
+            parts.append(pack.text("caregiver.yours", names=Html("\n".join(lines))))
+        else:
+            parts.append(pack.text("caregiver.none_yet"))
+        parts.append(pack.text("caregiver.delay_now", delay=delay_label(pack, delay_minutes)))
+        if invite is not None:
+            parts.append(invite)
+        for link in caregivers:
+            label = _plain(pack.text("caregiver.button_remove", name=link.caregiver_name))
+            rows.append([(label, CaregiverButton("remove", link.link_id).pack())])
+        rows.extend(
+            chunked(
+                [
+                    (delay_label(pack, minutes), CaregiverButton("delay", minutes).pack())
+                    for minutes in DELAY_CHOICES
+                    if minutes != delay_minutes
+                ],
+                4,
+            )
+        )
+    if patients:
+        lines = [pack.text("caregiver.line", name=link.patient_name) for link in patients]
+        parts.append(pack.text("caregiver.caring_for", names=Html("\n".join(lines))))
+        for link in patients:
+            label = _plain(pack.text("caregiver.button_leave", name=link.patient_name))
+            rows.append([(label, CaregiverButton("leave", link.link_id).pack())])
+    return Html("\n\n".join(parts)), keyboard(rows) if rows else None
+
+
+def _plain(text: str) -> str:
+    """Button labels are plain text: a name's "&" must not show as "&amp;"."""
+    return html.unescape(text)

@@ -1,0 +1,388 @@
+"""Caregiver links, their invites, and the alerts the dispatcher sends to caregivers.
+
+An alert is a row with a due instant (``next_action_at``, UTC), picked up by the dispatcher
+like a reminder, so it survives a restart and a downtime. Its states are :class:`AlertState`;
+how a life ends is ``bot.domain.caregivers.AlertOutcome``. Every transition, and the method
+that makes it, is in the table "The life of a caregiver alert" in docs/architecture.md.
+A link removed, or either side erased, deletes the link's alerts with it (ON DELETE CASCADE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from bot.domain.caregivers import (
+    AlertKind,
+    AlertOutcome,
+    InviteProblem,
+    InviteState,
+    Said,
+    invite_problem,
+)
+from bot.storage.db import Database, Row, Transaction
+
+
+# The dose store calls into this module inside its transactions, so this one cannot import it.
+def to_unix(instant: datetime) -> int:
+    return int(instant.timestamp())
+
+
+def from_unix(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+MAX_OPEN_INVITES = 3
+
+
+class AlertState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Link:
+    link_id: int
+    patient_id: int
+    caregiver_id: int
+    patient_name: str
+    caregiver_name: str
+    linked_at: datetime
+
+
+@dataclass(frozen=True)
+class Accepted:
+    link: Link | None
+    problem: InviteProblem | None
+    patient_region: str | None = None
+
+
+@dataclass(frozen=True)
+class DueAlert:
+    alert_id: int
+    link_id: int
+    kind: AlertKind
+    event_id: int
+    attempts: int
+    patient_id: int
+    caregiver_id: int
+    patient_name: str
+    dose_due_at: datetime
+    timezone: str | None
+    region: str | None
+    caregiver_unreachable: bool
+
+
+def _link(row: Row) -> Link:
+    return Link(
+        link_id=row["link_id"],
+        patient_id=row["patient_id"],
+        caregiver_id=row["caregiver_id"],
+        patient_name=row["patient_name"],
+        caregiver_name=row["caregiver_name"],
+        linked_at=from_unix(row["linked_at"]),
+    )
+
+
+def _due(row: Row) -> DueAlert:
+    return DueAlert(
+        alert_id=row["alert_id"],
+        link_id=row["link_id"],
+        kind=AlertKind(row["kind"]),
+        event_id=row["event_id"],
+        attempts=row["attempts"],
+        patient_id=row["patient_id"],
+        caregiver_id=row["caregiver_id"],
+        patient_name=row["patient_name"],
+        dose_due_at=from_unix(row["dose_due_at"]),
+        timezone=row["timezone"],
+        region=row["region"],
+        caregiver_unreachable=row["caregiver_unreachable_at"] is not None,
+    )
+
+
+# ------------------------------------------------------ inside the dose store's transactions
+
+
+async def plan_alerts(
+    tx: Transaction, event_id: int, follow_up_at: datetime | None, now: datetime
+) -> None:
+    """The reminder of ``event_id`` was sent: one alert per reachable caregiver of its patient.
+
+    ``follow_up_at`` is None for a reminder sent again (after a snooze): its alert exists.
+    A repeat of the same reminder finds its rows there (the UNIQUE key) and adds nothing.
+    """
+    if follow_up_at is not None:
+        await tx.execute(
+            "INSERT OR IGNORE INTO caregiver_alerts"
+            " (link_id, event_id, kind, state, base_at, next_action_at)"
+            " SELECT caregivers.link_id, ?, 'unanswered', 'pending', ?,"
+            " ? + patient.caregiver_delay_minutes * 60"
+            " FROM dose_events"
+            " JOIN caregivers ON caregivers.patient_id = dose_events.user_id"
+            " JOIN users AS patient ON patient.user_id = caregivers.patient_id"
+            " JOIN users AS carer ON carer.user_id = caregivers.caregiver_id"
+            " WHERE dose_events.event_id = ? AND carer.unreachable_at IS NULL",
+            (event_id, to_unix(follow_up_at), to_unix(follow_up_at), event_id),
+        )
+    await tx.execute(
+        "INSERT OR IGNORE INTO caregiver_alerts"
+        " (link_id, event_id, kind, state, base_at, next_action_at)"
+        " SELECT caregivers.link_id, ?, 'taper_step', 'pending', ?, ?"
+        " FROM dose_events JOIN plans USING (plan_id)"
+        " JOIN caregivers ON caregivers.patient_id = dose_events.user_id"
+        " JOIN users AS carer ON carer.user_id = caregivers.caregiver_id"
+        " WHERE dose_events.event_id = ? AND dose_events.is_step_start = 1"
+        " AND plans.kind = 'taper' AND carer.unreachable_at IS NULL",
+        (event_id, to_unix(now), to_unix(now), event_id),
+    )
+
+
+async def answered(
+    tx: Transaction, event_id: int, now: datetime, snoozed_until: datetime | None
+) -> None:
+    """The patient answered the dose: Taken or Skip ends its pending alerts. A Snooze moves
+    them to the same delay after the snoozed reminder comes again (it gets no second
+    follow-up), never earlier than they were due."""
+    if snoozed_until is None:
+        await tx.execute(
+            "UPDATE caregiver_alerts SET state = 'done', outcome = 'answered',"
+            " next_action_at = NULL, finished_at = ?"
+            " WHERE event_id = ? AND kind = 'unanswered' AND state = 'pending'",
+            (to_unix(now), event_id),
+        )
+        return
+    await tx.execute(
+        "UPDATE caregiver_alerts SET base_at = MAX(base_at, ?),"
+        " next_action_at = MAX(next_action_at, ? + (SELECT caregiver_delay_minutes * 60"
+        " FROM users JOIN caregivers ON caregivers.patient_id = users.user_id"
+        " WHERE caregivers.link_id = caregiver_alerts.link_id))"
+        " WHERE event_id = ? AND kind = 'unanswered' AND state = 'pending'",
+        (to_unix(snoozed_until), to_unix(snoozed_until), event_id),
+    )
+
+
+# ------------------------------------------------------------------------------- the store
+
+DUE_ALERTS_SQL = (
+    "SELECT caregiver_alerts.*, caregivers.patient_id, caregivers.caregiver_id,"
+    " caregivers.patient_name, dose_events.due_at AS dose_due_at,"
+    " patient.timezone, patient.region, carer.unreachable_at AS caregiver_unreachable_at"
+    " FROM caregiver_alerts JOIN caregivers USING (link_id)"
+    " JOIN dose_events USING (event_id)"
+    " JOIN users AS patient ON patient.user_id = caregivers.patient_id"
+    " JOIN users AS carer ON carer.user_id = caregivers.caregiver_id"
+    " WHERE caregiver_alerts.next_action_at IS NOT NULL AND caregiver_alerts.next_action_at <= ?"
+    " AND caregiver_alerts.state = 'pending'"
+    " ORDER BY caregiver_alerts.next_action_at LIMIT ?"
+)
+
+
+class CaregiverStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ------------------------------------------------------------------- invites and links
+
+    async def create_invite(
+        self,
+        patient_id: int,
+        token_hash: str,
+        patient_name: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """A new invite. At most MAX_OPEN_INVITES stay open per patient (the oldest goes):
+        looking at /caregiver again does not kill a link just sent, and sending it again and
+        again cannot grow the table."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM caregiver_invites WHERE invite_id IN (SELECT invite_id"
+                " FROM caregiver_invites WHERE patient_id = ? AND used_at IS NULL"
+                " ORDER BY invite_id DESC LIMIT -1 OFFSET ?)",
+                (patient_id, MAX_OPEN_INVITES - 1),
+            )
+            await tx.execute(
+                "INSERT INTO caregiver_invites"
+                " (patient_id, token_hash, patient_name, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (patient_id, token_hash, patient_name, to_unix(now), to_unix(expires_at)),
+            )
+
+    async def invite_check(
+        self, token_hash: str, opener_id: int, now: datetime
+    ) -> tuple[int, str, InviteProblem | None]:
+        """(the patient, their name, why the opener cannot accept or None) for an opened link."""
+        async with self._db.transaction() as tx:
+            return await _check(tx, token_hash, opener_id, now)
+
+    async def accept(
+        self, token_hash: str, caregiver_id: int, caregiver_name: str, now: datetime
+    ) -> Accepted:
+        """Link the caregiver, use the invite up, all at once or not at all."""
+        async with self._db.transaction() as tx:
+            _, patient_name, problem = await _check(tx, token_hash, caregiver_id, now)
+            if problem is not None:
+                return Accepted(None, problem)
+            invite = await tx.fetch_one(
+                "SELECT caregiver_invites.patient_id, users.region FROM caregiver_invites"
+                " JOIN users ON users.user_id = caregiver_invites.patient_id"
+                " WHERE token_hash = ?",
+                (token_hash,),
+            )
+            assert invite is not None
+            # The caregiver needs a users row (erasure, /mydata, unreachable); no consent to a
+            # schedule is implied. They just wrote to the bot: reachable.
+            await tx.execute(
+                "INSERT INTO users (user_id, created_at) VALUES (?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET unreachable_at = NULL",
+                (caregiver_id, to_unix(now)),
+            )
+            link_id = await tx.insert(
+                "INSERT INTO caregivers"
+                " (patient_id, caregiver_id, patient_name, caregiver_name, linked_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (invite["patient_id"], caregiver_id, patient_name, caregiver_name, to_unix(now)),
+            )
+            await tx.execute(
+                "UPDATE caregiver_invites SET used_at = ? WHERE token_hash = ?",
+                (to_unix(now), token_hash),
+            )
+            row = await tx.fetch_one("SELECT * FROM caregivers WHERE link_id = ?", (link_id,))
+        assert row is not None
+        return Accepted(_link(row), None, invite["region"])
+
+    async def links_of_patient(self, patient_id: int) -> list[Link]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM caregivers WHERE patient_id = ? ORDER BY link_id", (patient_id,)
+        )
+        return [_link(row) for row in rows]
+
+    async def links_of_caregiver(self, caregiver_id: int) -> list[Link]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM caregivers WHERE caregiver_id = ? ORDER BY link_id", (caregiver_id,)
+        )
+        return [_link(row) for row in rows]
+
+    async def remove(self, link_id: int, by_user: int) -> Link | None:
+        """Delete a link that ``by_user`` is one side of; its alerts go with it."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
+                "SELECT * FROM caregivers WHERE link_id = ? AND ? IN (patient_id, caregiver_id)",
+                (link_id, by_user),
+            )
+            if row is None:
+                return None
+            await tx.execute("DELETE FROM caregivers WHERE link_id = ?", (link_id,))
+        return _link(row)
+
+    async def delay_minutes(self, patient_id: int) -> int:
+        row = await self._db.fetch_one(
+            "SELECT caregiver_delay_minutes FROM users WHERE user_id = ?", (patient_id,)
+        )
+        return int(row[0]) if row else 60
+
+    async def set_delay(self, patient_id: int, minutes: int) -> None:
+        """The new delay applies to alerts already waiting too."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET caregiver_delay_minutes = ? WHERE user_id = ?",
+                (minutes, patient_id),
+            )
+            await tx.execute(
+                "UPDATE caregiver_alerts SET next_action_at = base_at + ?"
+                " WHERE state = 'pending' AND kind = 'unanswered'"
+                " AND link_id IN (SELECT link_id FROM caregivers WHERE patient_id = ?)",
+                (minutes * 60, patient_id),
+            )
+
+    # ------------------------------------------------------------------------------ alerts
+
+    async def next_action_at(self) -> datetime | None:
+        row = await self._db.fetch_one(
+            "SELECT MIN(next_action_at) FROM caregiver_alerts WHERE next_action_at IS NOT NULL"
+        )
+        return from_unix(row[0]) if row and row[0] is not None else None
+
+    async def claim_due(self, now: datetime, limit: int) -> list[DueAlert]:
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(DUE_ALERTS_SQL, (to_unix(now), limit))
+            if not rows:
+                return []
+            ids = [row["alert_id"] for row in rows]
+            marks = ",".join("?" * len(ids))
+            await tx.execute(
+                "UPDATE caregiver_alerts SET state = 'sending', claimed_at = ?,"  # noqa: S608
+                f" in_flight_at = NULL, next_action_at = NULL WHERE alert_id IN ({marks})",
+                (to_unix(now), *ids),
+            )
+        return [_due(row) for row in rows]
+
+    async def mark_in_flight(self, alert_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE caregiver_alerts SET in_flight_at = ? WHERE alert_id = ? AND state = 'sending'",
+            (to_unix(now), alert_id),
+        )
+
+    async def record_sent(self, alert_id: int, said: Said, message_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE caregiver_alerts SET state = 'done', outcome = 'sent', said = ?,"
+            " message_id = ?, sent_at = ?, finished_at = ?, claimed_at = NULL,"
+            " attempts = attempts + 1 WHERE alert_id = ? AND state = 'sending'",
+            (said.value, message_id, to_unix(now), to_unix(now), alert_id),
+        )
+
+    async def finish(self, alert_id: int, outcome: AlertOutcome, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE caregiver_alerts SET state = 'done', outcome = ?, finished_at = ?,"
+            " claimed_at = NULL, next_action_at = NULL WHERE alert_id = ? AND state = 'sending'",
+            (outcome.value, to_unix(now), alert_id),
+        )
+
+    async def release(self, alert_id: int, retry_at: datetime) -> None:
+        await self._db.execute(
+            "UPDATE caregiver_alerts SET state = 'pending', claimed_at = NULL,"
+            " in_flight_at = NULL, attempts = attempts + 1, next_action_at = ?"
+            " WHERE alert_id = ? AND state = 'sending'",
+            (to_unix(retry_at), alert_id),
+        )
+
+    async def caregiver_unreachable(self, caregiver_id: int, now: datetime) -> int:
+        """Every waiting alert to this caregiver ends: nothing more goes to them."""
+        return await self._db.execute(
+            "UPDATE caregiver_alerts SET state = 'done', outcome = 'unreachable',"
+            " finished_at = ?, claimed_at = NULL, next_action_at = NULL"
+            " WHERE state IN ('pending', 'sending')"
+            " AND link_id IN (SELECT link_id FROM caregivers WHERE caregiver_id = ?)",
+            (to_unix(now), caregiver_id),
+        )
+
+    async def recover_claims(self, now: datetime) -> int:
+        """After a crash every claimed alert is due again; one that had left may arrive twice,
+        which is harmless (it names its dose time), where a lost one is not."""
+        return await self._db.execute(
+            "UPDATE caregiver_alerts SET state = 'pending', claimed_at = NULL,"
+            " in_flight_at = NULL, next_action_at = ? WHERE state = 'sending'",
+            (to_unix(now),),
+        )
+
+
+async def _check(
+    tx: Transaction, token_hash: str, opener_id: int, now: datetime
+) -> tuple[int, str, InviteProblem | None]:
+    invite = await tx.fetch_one(
+        "SELECT * FROM caregiver_invites WHERE token_hash = ?", (token_hash,)
+    )
+    if invite is None:
+        return 0, "", InviteProblem.UNKNOWN
+    patient_id = invite["patient_id"]
+    linked = await tx.fetch_one(
+        "SELECT COUNT(*), SUM(caregiver_id = ?) FROM caregivers WHERE patient_id = ?",
+        (opener_id, patient_id),
+    )
+    count, mine = (int(linked[0]), int(linked[1] or 0)) if linked else (0, 0)
+    state = InviteState(patient_id, from_unix(invite["expires_at"]), invite["used_at"] is not None)
+    problem = invite_problem(state, opener_id, now, already_linked=mine > 0, linked_count=count)
+    return patient_id, invite["patient_name"], problem
