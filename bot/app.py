@@ -41,6 +41,7 @@ from bot.callbacks import (
     HoldButton,
     PlanButton,
     RegionButton,
+    ReportButton,
     ScheduleButton,
     ZoneButton,
 )
@@ -61,6 +62,7 @@ from bot.handlers import (
     observe,
     onboarding,
     privacy,
+    report,
     schedule,
 )
 from bot.metrics import Metrics, MetricsServer
@@ -74,6 +76,7 @@ from bot.services.outbox import OutboxWorker
 from bot.services.plans import PlanService
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
+from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
 from bot.services.transport import BotApiRequest
 from bot.services.zones import Zones
@@ -160,6 +163,8 @@ def register_handlers(application: BotApplication) -> None:
         "tablets": schedule.tablets_command,
         "checkin": checkins.checkin_command,
         "progress": checkins.progress_command,
+        "report": report.report_command,
+        "calendar": report.calendar_command,
         "mydata": privacy.mydata_command,
         "deleteme": privacy.deleteme_command,
     }
@@ -179,6 +184,7 @@ def register_handlers(application: BotApplication) -> None:
         DoseButton.pattern(): doses.dose_pressed,
         CheckInButton.pattern(): checkins.checkin_pressed,
         HoldButton.pattern(): checkins.hold_pressed,
+        ReportButton.pattern(): report.report_pressed,
         ScheduleButton.pattern(): schedule.guide_pressed,
         PlanButton.pattern(): schedule.plan_decision_pressed,
         EraseButton.pattern(): privacy.erase_pressed,
@@ -238,7 +244,8 @@ def _build_services(
     dose_store = DoseStore(db)
     metrics = budget.metrics
     missed = MissedDoses(dose_store)
-    checkins = CheckInService(CheckInStore(db), dose_store, clock)
+    checkin_store = CheckInStore(db)
+    checkins = CheckInService(checkin_store, dose_store, clock)
     zones = Zones(settings.default_timezone, clock)
     plans = PlanService(dose_store, users, zones, clock)
     assert application.job_queue is not None
@@ -283,6 +290,7 @@ def _build_services(
         zones=zones,
         missed=missed,
         checkins=checkins,
+        reports=ReportService(dose_store, checkin_store, clock),
         budget=budget,
         privacy=PrivacyService(privacy_store, clock),
         retention=RetentionService(
@@ -330,6 +338,7 @@ def _start_metrics(metrics: Metrics, settings: Settings) -> MetricsServer:
 async def _on_shutdown(application: BotApplication) -> None:
     services: Services | None = application.bot_data.get(SERVICES_KEY)
     if services is not None:
+        await services.reports.close()
         await services.db.close()
     metrics_server: MetricsServer | None = application.bot_data.pop(METRICS_SERVER_KEY, None)
     if metrics_server is not None:

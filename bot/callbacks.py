@@ -190,3 +190,20 @@ class EraseButton(CallbackData):
         _one_of(self.choice, ("yes", "no"), "choice")
         if re.fullmatch(r"[0-9a-f]{16}", self.nonce) is None:
             raise ValueError("an erase nonce is 16 hex digits")
+
+
+REPORT_FORMATS = ("pdf", "csv")
+REPORT_PERIODS = ("plan", "4w", "all")
+
+
+@dataclass(frozen=True)
+class ReportButton(CallbackData):
+    """The period of a /report: ``report:<pdf|csv>:<plan|4w|all>``."""
+
+    prefix: ClassVar[str] = "report"
+    format: str
+    period: str
+
+    def __post_init__(self) -> None:
+        _one_of(self.format, REPORT_FORMATS, "format")
+        _one_of(self.period, REPORT_PERIODS, "period")
