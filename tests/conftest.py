@@ -110,9 +110,14 @@ class RunningBot:
         return len(self.messages(chat_id))
 
     def messages(self, chat_id: int) -> list[dict[str, Any]]:
-        """The bot's messages in a chat, without photos: /plan's picture follows its text
+        """The bot's text messages in a chat (sendMessage), in their current state. Files are
+        left out: they are awaited by their own method, and /plan's picture follows its text
         whenever the worker has drawn it, so counting it would make replies race."""
-        return [message for message in self.api.messages_to(chat_id) if not message["photo"]]
+        return [
+            message
+            for message in self.api.messages_to(chat_id)
+            if not message["photo"] and message["document"] is None
+        ]
 
     async def say(self, user_id: int, text: str, *, replies: int = 1) -> list[str]:
         """Send ``text`` as ``user_id`` and return the texts of the next ``replies`` messages."""

@@ -21,7 +21,7 @@ _FONT = "DejaVu"
 _MARGIN = 12  # mm
 # Relative column widths: step, dates, mg per time, taken, skipped, missed, not reminded,
 # check-ins, holds.
-_COLUMNS = (8, 22, 26, 12, 13, 12, 14, 50, 18)
+_COLUMNS = (10, 22, 25, 11, 12, 11, 16, 45, 16)
 
 
 def report_pdf(spec: PdfSpec) -> bytes:
