@@ -335,3 +335,39 @@ async def test_calendar_matches_the_plan_across_a_clock_change(bot: RunningBot) 
     first = min(events, key=lambda event: event.decoded("dtstart"))
     assert first.decoded("dtstart") == datetime(2026, 3, 26, 8, tzinfo=BERLIN)
     assert str(USER) not in call.params["document"]["content"].decode()
+
+
+def _report_workers() -> list[int]:
+    """The worker processes this test process started (``spawn`` runs ``spawn_main``)."""
+    workers = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = next(line for line in status.splitlines() if line.startswith("PPid:"))
+        if int(parent.split()[1]) == os.getpid() and b"spawn_main" in cmdline:
+            workers.append(int(entry.name))
+    return workers
+
+
+async def test_a_worker_that_dies_is_replaced_and_the_patient_told(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="UTC")
+    await save_plan(bot, USER, "/schedule custom today 20:00 10x3")
+    await request_file(bot, "/report", "This plan", "sendDocument")
+    [worker] = _report_workers()
+    os.kill(worker, 9)
+    await bot.say(USER, "/report")
+    message = bot.last_message(USER)
+    [failed] = await bot.press(
+        USER, message["message_id"], bot.buttons(message)["This plan"], replies=1
+    )
+    assert failed == "Sorry, I could not make the file just now. Please try again in a moment."
+    assert len(bot.api.calls_of("sendDocument")) == 1
+    # The next request gets a new worker.
+    await request_file(bot, "/report", "This plan", "sendDocument")
+    assert len(bot.api.calls_of("sendDocument")) == 2
+    assert _report_workers() != [worker]

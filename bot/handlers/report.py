@@ -96,8 +96,9 @@ async def report_pressed(update: Update, context: BotContext) -> None:
             spec = report_pdf_spec(pack, report, zone, name=name, made_at=now)
             content = await services.reports.render(work.report_pdf, spec)
             filename = f"baclofen-report-{stamp}.pdf"
-    except Exception:
-        log.exception("report_failed user=%d", user.user_id)
+    except Exception as error:  # any failure of the worker: the patient is told, the bot goes on
+        # The kind only: a renderer's message may quote the texts, which are health data.
+        log.error("report_failed user=%d kind=%s", user.user_id, type(error).__name__)
         await reply(update, pack.text("report.failed"))
         return
     caption = pack.text(f"report.caption_{button.format}", period=period_name(pack, period))
@@ -129,8 +130,8 @@ async def send_plan_picture(
             work.plan_picture, plan_picture_spec(pack, stored.plan, today)
         )
         await chat.send_photo(picture, caption=pack.text("picture.caption"))
-    except (TelegramError, OSError, RuntimeError, ValueError):
-        log.exception("plan_picture_failed user=%d", user.user_id)
+    except (TelegramError, OSError, RuntimeError, ValueError) as error:
+        log.warning("plan_picture_failed user=%d kind=%s", user.user_id, type(error).__name__)
         return
     event("plan_picture_sent", update, bytes=len(picture))
 
@@ -156,8 +157,8 @@ async def calendar_command(update: Update, context: BotContext) -> None:
         content = await services.reports.render(
             work.doses_calendar, calendar_spec(pack, stored.plan_id, slots, zone)
         )
-    except Exception:
-        log.exception("calendar_failed user=%d", user.user_id)
+    except Exception as error:  # any failure of the worker: the patient is told, the bot goes on
+        log.error("calendar_failed user=%d kind=%s", user.user_id, type(error).__name__)
         await reply(update, pack.text("report.failed"))
         return
     await chat.send_document(
