@@ -158,7 +158,9 @@ async def file_timings() -> dict[str, float]:
             timings["picture"] = monotonic_time.perf_counter() - started
             started = monotonic_time.perf_counter()
             slots = service.coming_doses(stored, zone)
-            work.doses_calendar(calendar_spec(pack, stored.plan_id, slots, zone))
+            work.doses_calendar(
+                calendar_spec(pack, stored.plan_id, slots, zone, made_at=datetime.now(UTC))
+            )
             timings["calendar"] = monotonic_time.perf_counter() - started
             timings["rows"] = len(report.rows)
             timings["pdf_kb"] = len(pdf) / 1024

@@ -280,7 +280,12 @@ def plan_picture_spec(pack: ContentPack, plan: Plan, today: date) -> StairSpec:
 
 
 def calendar_spec(
-    pack: ContentPack, plan_id: int, slots: Sequence[DoseSlot], zone: ZoneInfo
+    pack: ContentPack,
+    plan_id: int,
+    slots: Sequence[DoseSlot],
+    zone: ZoneInfo,
+    *,
+    made_at: datetime,
 ) -> CalendarSpec:
     events = []
     for slot in slots:
@@ -315,4 +320,5 @@ def calendar_spec(
         zone=zone.key,
         events=tuple(events),
         product=CALENDAR_PRODUCT,
+        made_at=made_at,
     )

@@ -332,6 +332,7 @@ async def test_calendar_matches_the_plan_across_a_clock_change(bot: RunningBot) 
     assert mornings[date(2026, 3, 28)].astimezone(UTC).hour == 7
     assert mornings[date(2026, 3, 30)].astimezone(UTC).hour == 6
     assert len(events) == 89 * 3 + 1  # 90 days from 25 March 10:00 local, three a day
+    assert {event.decoded("dtstamp") for event in events} == {datetime(2026, 3, 25, 9, tzinfo=UTC)}
     first = min(events, key=lambda event: event.decoded("dtstart"))
     assert first.decoded("dtstart") == datetime(2026, 3, 26, 8, tzinfo=BERLIN)
     assert str(USER) not in call.params["document"]["content"].decode()

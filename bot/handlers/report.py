@@ -155,7 +155,8 @@ async def calendar_command(update: Update, context: BotContext) -> None:
     assert chat is not None
     try:
         content = await services.reports.render(
-            work.doses_calendar, calendar_spec(pack, stored.plan_id, slots, zone)
+            work.doses_calendar,
+            calendar_spec(pack, stored.plan_id, slots, zone, made_at=services.clock.now()),
         )
     except Exception as error:  # any failure of the worker: the patient is told, the bot goes on
         log.error("calendar_failed user=%d kind=%s", user.user_id, type(error).__name__)

@@ -27,7 +27,7 @@ def doses_calendar(spec: CalendarSpec) -> bytes:
         event = Event()
         event.add("uid", item.uid)
         start = item.start_utc.astimezone(zone)
-        event.add("dtstamp", item.start_utc)  # stable: the same plan gives the same file
+        event.add("dtstamp", spec.made_at)
         event.add("dtstart", start)
         event.add("dtend", start + timedelta(minutes=item.minutes))
         event.add("summary", item.title)

@@ -80,3 +80,4 @@ class CalendarSpec:
     zone: str  # IANA name; event times are written in it, with its VTIMEZONE
     events: tuple[CalendarEvent, ...]
     product: str
+    made_at: datetime  # every event's DTSTAMP

@@ -5,6 +5,8 @@ GIL; in a thread of this process it would slow the event loop that sends reminde
 are made in a separate worker process (``spawn``: a fresh interpreter, no copy of this one's
 threads, sockets or database connections), created on first use and stopped with the bot.
 One worker by default: the other core stays free for the bot itself, and requests queue.
+It takes about 100 MB while it lives. ``spawn`` re-imports the main module in the worker, so
+the bot must be started through a guarded entry point (``python -m bot`` is).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ Spec = TypeVar("Spec")
 
 CALENDAR_DAYS = 90  # the calendar holds the coming doses of this many days
 REPORT_WORKERS = 1
+WORKER_TASKS = 100  # files a worker makes before it is replaced
 
 
 class ReportService:
@@ -65,6 +68,8 @@ class ReportService:
             max_workers=self._workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=work.warm_up,
+            # A fresh worker now and then: whatever matplotlib or fpdf2 keep cached is let go.
+            max_tasks_per_child=WORKER_TASKS,
         )
 
     async def render(self, renderer: Callable[[Spec], bytes], spec: Spec) -> bytes:
