@@ -79,7 +79,7 @@ async def report_pressed(update: Update, context: BotContext) -> None:
     await query.answer()
     period = Period(button.period)
     name = _user_data(context).pop(REPORT_NAME, None) if button.format == "pdf" else None
-    # The buttons go at once, so a second tap cannot ask for the same file twice.
+    # The buttons go first: once this edit lands, no tap on them can ask for another file.
     await edit_query_message(query, pack.text("report.making", period=period_name(pack, period)))
     chat = update.effective_chat
     assert chat is not None
