@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run demo screenshots test test-fast lint typecheck bench clean
+.PHONY: run demo screenshots report-samples test test-fast lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ demo: $(STAMP)
 # Re-take the demo screenshots in docs/ (needs chromium; README.md, "Run it, test it").
 screenshots: $(STAMP)
 	DEMO_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_demo_browser.py
+
+# Re-make the sample report page and /plan picture in docs/ from the scripted titration of
+# tests/test_report.py (needs pdftoppm, from poppler-utils, to draw the PDF page).
+report-samples: $(STAMP)
+	REPORT_SAMPLES=docs $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_report.py \
+		-k "holds_every_step or plan_picture"
+	pdftoppm -png -r 90 -f 1 -l 1 -singlefile docs/report-sample.pdf docs/report-page
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests bench

@@ -44,6 +44,7 @@ from bot.callbacks import (
     LanguageButton,
     PlanButton,
     RegionButton,
+    ReportButton,
     ScheduleButton,
     ZoneButton,
 )
@@ -65,6 +66,7 @@ from bot.handlers import (
     observe,
     onboarding,
     privacy,
+    report,
     schedule,
 )
 from bot.metrics import Metrics, MetricsServer
@@ -80,6 +82,7 @@ from bot.services.outbox import OutboxWorker
 from bot.services.plans import PlanService
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
+from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
 from bot.services.transport import BotApiRequest
 from bot.services.zones import Zones
@@ -168,6 +171,8 @@ def register_handlers(application: BotApplication) -> None:
         "tablets": schedule.tablets_command,
         "checkin": checkins.checkin_command,
         "progress": checkins.progress_command,
+        "report": report.report_command,
+        "calendar": report.calendar_command,
         "mydata": privacy.mydata_command,
         "deleteme": privacy.deleteme_command,
         "caregiver": caregivers.caregiver_command,
@@ -189,6 +194,7 @@ def register_handlers(application: BotApplication) -> None:
         DoseButton.pattern(): doses.dose_pressed,
         CheckInButton.pattern(): checkins.checkin_pressed,
         HoldButton.pattern(): checkins.hold_pressed,
+        ReportButton.pattern(): report.report_pressed,
         ScheduleButton.pattern(): schedule.guide_pressed,
         PlanButton.pattern(): schedule.plan_decision_pressed,
         EraseButton.pattern(): privacy.erase_pressed,
@@ -252,7 +258,8 @@ def _build_services(
     dose_store = DoseStore(db)
     metrics = budget.metrics
     missed = MissedDoses(dose_store)
-    checkins = CheckInService(CheckInStore(db), dose_store, clock)
+    checkin_store = CheckInStore(db)
+    checkins = CheckInService(checkin_store, dose_store, clock)
     zones = Zones(settings.default_timezone, clock)
     plans = PlanService(dose_store, users, zones, clock)
     assert application.job_queue is not None
@@ -309,6 +316,7 @@ def _build_services(
         languages=languages,
         missed=missed,
         checkins=checkins,
+        reports=ReportService(dose_store, checkin_store, clock),
         budget=budget,
         privacy=PrivacyService(privacy_store, clock),
         retention=RetentionService(
@@ -363,6 +371,7 @@ def _start_metrics(metrics: Metrics, settings: Settings) -> MetricsServer:
 async def _on_shutdown(application: BotApplication) -> None:
     services: Services | None = application.bot_data.get(SERVICES_KEY)
     if services is not None:
+        await services.reports.close()
         await services.db.close()
     metrics_server: MetricsServer | None = application.bot_data.pop(METRICS_SERVER_KEY, None)
     if metrics_server is not None:

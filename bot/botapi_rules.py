@@ -61,6 +61,15 @@ METHOD_PARAMETERS: dict[str, frozenset[str]] = {
         "caption_entities",
         "disable_content_type_detection",
     },
+    "sendPhoto": _SEND_COMMON
+    | {
+        "photo",
+        "caption",
+        "parse_mode",
+        "caption_entities",
+        "show_caption_above_media",
+        "has_spoiler",
+    },
     "editMessageText": frozenset(
         {
             "business_connection_id",
@@ -96,7 +105,7 @@ METHOD_PARAMETERS: dict[str, frozenset[str]] = {
 
 # Messages Telegram counts against its limits: sends, and edits of sent messages.
 COUNTED_METHODS = frozenset(
-    {"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup"}
+    {"sendMessage", "sendDocument", "sendPhoto", "editMessageText", "editMessageReplyMarkup"}
 )
 
 # Only these accept allow_paid_broadcast (up to 1000 a second, for a fee in Stars).

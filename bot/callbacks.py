@@ -237,3 +237,20 @@ class InviteButton(CallbackData):
         _one_of(self.choice, ("yes", "no"), "choice")
         if re.fullmatch(r"[A-Za-z0-9_-]{20,56}", self.token) is None:
             raise ValueError("not an invite token")
+
+
+REPORT_FORMATS = ("pdf", "csv")
+REPORT_PERIODS = ("plan", "4w", "all")
+
+
+@dataclass(frozen=True)
+class ReportButton(CallbackData):
+    """The period of a /report: ``report:<pdf|csv>:<plan|4w|all>``."""
+
+    prefix: ClassVar[str] = "report"
+    format: str
+    period: str
+
+    def __post_init__(self) -> None:
+        _one_of(self.format, REPORT_FORMATS, "format")
+        _one_of(self.period, REPORT_PERIODS, "period")

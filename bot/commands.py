@@ -10,8 +10,8 @@ from bot.content import TOPICS, ContentPack
 
 # (group key, commands in the order shown). The heading of a group is ``help.group_<key>``.
 PATIENT_COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("plan", ("schedule", "plan", "taper", "pause", "resume", "tablets")),
-    ("doses", ("today", "missed", "checkin", "progress")),
+    ("plan", ("schedule", "plan", "calendar", "taper", "pause", "resume", "tablets")),
+    ("doses", ("today", "missed", "checkin", "progress", "report")),
     ("facts", ("facts", *(topic for topic in TOPICS if topic != "missed"))),
     ("data", ("mydata", "deleteme")),
     ("settings", ("start", "language", "timezone", "announcements", "caregiver", "help")),

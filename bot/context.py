@@ -24,6 +24,7 @@ from bot.services.outbox import OutboxWorker
 from bot.services.plans import PlanService
 from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
+from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
 from bot.services.zones import Zones
 from bot.storage.db import Database
@@ -45,6 +46,7 @@ class Services:
     languages: Languages
     missed: MissedDoses
     checkins: CheckInService
+    reports: ReportService
     budget: SendBudget
     privacy: PrivacyService
     retention: RetentionService

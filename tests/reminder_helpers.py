@@ -39,7 +39,7 @@ async def advance_until_messages(
     bot.clock.set(instant)
     await bot.next_messages(user, before, count)
     await bot.services.reminders.run_due()  # the pass that sent them has recorded them
-    return bot.api.messages_to(user)[before:]
+    return bot.messages(user)[before:]
 
 
 def dose_data(message: dict[str, Any], answer: str) -> str:

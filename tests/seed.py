@@ -6,13 +6,16 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.domain.audience import Segment
+from bot.domain.checkins import Severity, SideEffect
 from bot.domain.plans import Plan, Step
-from bot.domain.schedule import DoseSlot
+from bot.domain.schedule import DoseSlot, slots_between
 from bot.storage.broadcasts import BroadcastStore
+from bot.storage.checkins import CheckInStore
 from bot.storage.db import Database
-from bot.storage.doses import DoseStore
+from bot.storage.doses import DoseStore, Status
 from bot.storage.users import UserStore
 
 
@@ -75,3 +78,60 @@ async def seed_due_doses(
     finally:
         await database.close()
     return now
+
+
+# A slow titration that fills three months: 5 mg to 25 mg three times a day, 10 days a step.
+THREE_MONTH_STEPS = tuple(
+    Step.same_at([time(8), time(14), time(20)], Decimal(mg), 10)
+    for mg in ("5", "7.5", "10", "12.5", "15", "17.5", "20", "22.5", "25")
+)
+
+
+async def seed_report_history(
+    path: Path, users: Iterable[int], now: datetime, zone: str = "Europe/Berlin"
+) -> None:
+    """Each user has followed the three-month plan up to ``now``: every past dose answered
+    (about one in ten skipped, so nothing is left for the dispatcher to send) and a check-in
+    at the end of each step."""
+    local = ZoneInfo(zone)
+    start = now.astimezone(local).date() - timedelta(days=89)
+    plan = Plan("custom", start, THREE_MONTH_STEPS, False)
+    begin = datetime.combine(start, time(), tzinfo=local)
+    database = await Database.open(path)
+    try:
+        user_store, doses, checkins = (
+            UserStore(database),
+            DoseStore(database),
+            CheckInStore(database),
+        )
+        for user_id in users:
+            await user_store.record_consent(user_id, now)
+            await user_store.set_timezone(user_id, zone)
+            slots = slots_between(plan, local, begin, now + timedelta(hours=48))
+            plan_id = await doses.replace_plan(
+                user_id,
+                plan,
+                slots,
+                now=begin,
+                materialized_until=now + timedelta(hours=48),
+                high_dose_confirmed=False,
+            )
+            events = await doses.events_between(user_id, begin, now)
+            for index, event in enumerate(events):
+                status = Status.SKIPPED if index % 10 == 3 else Status.TAKEN
+                await doses.answer(event.event_id, user_id, status, now)
+            for number in range(1, len(THREE_MONTH_STEPS)):
+                asked = datetime.combine(plan.step_start(number + 1), time(), tzinfo=local)
+                if asked > now:
+                    break
+                checkin = await checkins.start(
+                    user_id, plan_id, number, before_increase=True, now=asked
+                )
+                await checkins.answer_stiffness(checkin.checkin_id, user_id, max(0, 8 - number))
+                for effect in SideEffect:
+                    await checkins.answer_side_effect(
+                        checkin.checkin_id, user_id, effect, Severity(number % 3)
+                    )
+                await checkins.finish(checkin.checkin_id, user_id, None, asked)
+    finally:
+        await database.close()

@@ -27,6 +27,7 @@ from telegram.error import (
     RetryAfter,
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.warnings import PTBUserWarning
 
 from bot.emulator.api import BOT_USER_ID, TEST_TOKEN, FakeBotAPI
 
@@ -132,6 +133,7 @@ async def test_send_and_edit_message(api: FakeBotAPI) -> None:
             "parse_mode": None,
             "edited": True,
             "document": None,
+            "photo": False,
         }
     ]
     assert api.last_text(42) == "Taken."
@@ -445,3 +447,45 @@ async def test_application_polling_round_trip(api: FakeBotAPI) -> None:
         await app.stop()
     assert api.messages_to(11)[0]["text"] == "Pressed go"
     assert api.messages_to(11)[0]["reply_markup"] is None
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """Enough of a PNG for its size to be read: the signature and the IHDR chunk."""
+    ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 6, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + len(ihdr).to_bytes(4, "big") + b"IHDR" + ihdr + b"\0" * 4
+
+
+@pytest.mark.parametrize(
+    ("photo", "error"),
+    [
+        (_png_header(6000, 4001), "PHOTO_INVALID_DIMENSIONS"),  # width + height over 10000
+        (_png_header(2100, 100), "PHOTO_INVALID_DIMENSIONS"),  # sides more than 20 to 1
+        (b"GIF89a not a photo", "IMAGE_PROCESS_FAILED"),
+        (_png_header(100, 100) + b"\0" * (10 * 1024 * 1024), "file is too big"),
+    ],
+)
+async def test_send_photo_limits(api: FakeBotAPI, photo: bytes, error: str) -> None:
+    async with make_bot(api) as bot:
+        with pytest.raises(BadRequest, match=f"(?i){error}"):
+            await bot.send_photo(9, photo)
+    assert api.messages_to(9) == []
+
+
+async def test_send_photo_keeps_the_bytes_and_its_size(api: FakeBotAPI) -> None:
+    photo = _png_header(2000, 100)  # exactly 20 to 1 is allowed
+    async with make_bot(api) as bot:
+        sent = await bot.send_photo(9, photo, caption="<b>Plan</b>", parse_mode=ParseMode.HTML)
+        with (
+            pytest.warns(PTBUserWarning),
+            pytest.raises(BadRequest, match=r"(?i)does not take parameter disable_web_page"),
+        ):
+            await bot.do_api_request(
+                "sendPhoto",
+                api_kwargs={"chat_id": 9, "photo": "AgAC", "disable_web_page_preview": True},
+            )
+        with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+            await bot.send_photo(9, photo, caption="x" * 1025)
+    assert (sent.photo[0].width, sent.photo[0].height) == (2000, 100)
+    [call] = [call for call in api.calls_of("sendPhoto") if call.status == 200]
+    assert call.params["photo"]["content"] == photo
+    assert api.files[sent.photo[0].file_id]["content"] == photo

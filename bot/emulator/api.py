@@ -402,6 +402,7 @@ class FakeBotAPI:
                 "parse_mode": state.parse_mode,
                 "edited": state.edited,
                 "document": state.document,
+                "photo": "photo" in state.message,
             }
             for state in self._bot_messages.get(chat_id, {}).values()
         ]
@@ -1051,12 +1052,13 @@ class FakeBotAPI:
             raise _bad_request("there is no photo in the request")
         if not photo["content"]:
             raise _bad_request("file must be non-empty")
+        width, height = _check_photo(photo["content"])
         number = next(self._file_ids)
         size: JSONDict = {
             "file_id": f"AgACAgTEST{number:06d}",
             "file_unique_id": f"AQAD{number}",
-            "width": 0,  # the stand-in does not decode images
-            "height": 0,
+            "width": width,
+            "height": height,
             "file_size": len(photo["content"]),
         }
         # Telegram stores photos as JPEG; a PNG stays a PNG here, so the demo can show it.
@@ -1123,6 +1125,46 @@ class FakeBotAPI:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+_MAX_PHOTO_BYTES = 10 * 1024 * 1024
+_MAX_PHOTO_SIDES = 10_000  # width + height
+_MAX_PHOTO_RATIO = 20
+_JPEG_SIZE_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB})
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG (its IHDR) or JPEG (its SOF segment); None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    at = 2
+    while at + 9 < len(data):
+        if data[at] != 0xFF:
+            return None
+        marker, length = data[at + 1], int.from_bytes(data[at + 2 : at + 4], "big")
+        if marker in _JPEG_SIZE_MARKERS:
+            height = int.from_bytes(data[at + 5 : at + 7], "big")
+            return int.from_bytes(data[at + 7 : at + 9], "big"), height
+        at += 2 + length
+    return None
+
+
+def _check_photo(content: bytes) -> tuple[int, int]:
+    """Telegram's limits for an uploaded photo (Bot API, sendPhoto): at most 10 MB, width plus
+    height at most 10000, the ratio of the sides at most 20."""
+    if len(content) > _MAX_PHOTO_BYTES:
+        raise _bad_request("file is too big")
+    size = image_size(content)
+    if size is None or 0 in size:
+        raise _bad_request("IMAGE_PROCESS_FAILED")
+    width, height = size
+    if width + height > _MAX_PHOTO_SIDES or max(width, height) > _MAX_PHOTO_RATIO * min(
+        width, height
+    ):
+        raise _bad_request("PHOTO_INVALID_DIMENSIONS")
+    return width, height
 
 
 def _require_chat_id(params: JSONDict) -> int:

@@ -46,6 +46,7 @@ from bot.handlers.common import (
 )
 from bot.handlers.facts import send_topic
 from bot.handlers.onboarding import consented_user
+from bot.handlers.report import send_plan_picture
 from bot.messages import MESSAGES
 from bot.storage.users import User
 from bot.views import doses_text, local_when, missed_advice_text, plan_summary, today_view
@@ -468,6 +469,7 @@ async def plan_command(update: Update, context: BotContext) -> None:
             high_dose_confirmed=stored.high_dose_confirmed_at is not None,
         ),
     )
+    await send_plan_picture(update, context, user, stored)
 
 
 async def today_command(update: Update, context: BotContext) -> None:

@@ -320,6 +320,14 @@ class DoseStore:
         )
         return _plan(row) if row else None
 
+    async def plan_history(self, user_id: int) -> list[tuple[StoredPlan, datetime | None]]:
+        """Every plan kept for the user, oldest first, with when each was replaced (None for
+        the active one)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM plans WHERE user_id = ? ORDER BY created_at, plan_id", (user_id,)
+        )
+        return [(_plan(row), _maybe(row["superseded_at"])) for row in rows]
+
     async def hold_step(
         self,
         stored: StoredPlan,

@@ -1,0 +1,176 @@
+"""/report (PDF or CSV for the prescriber, the period chosen by buttons), the /plan picture and
+/calendar. The files are made in the report worker (``bot/services/reports.py``); these
+handlers only gather, word and send."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+
+from bot.callbacks import REPORT_PERIODS, ReportButton
+from bot.context import BotContext
+from bot.domain.report import MAX_NAME, Period, ReportArgsError, parse_report_args
+from bot.handlers.common import command_args, edit_query_message, event, keyboard, reply, user_id
+from bot.handlers.onboarding import consented_user
+from bot.report_views import (
+    calendar_spec,
+    period_name,
+    plan_picture_spec,
+    report_csv_table,
+    report_pdf_spec,
+)
+from bot.reports import work
+from bot.services.reports import CALENDAR_DAYS
+from bot.storage.doses import StoredPlan
+from bot.storage.users import User
+
+log = logging.getLogger(__name__)
+
+# user_data: the name typed with /report, kept (in memory only) until a period is chosen.
+REPORT_NAME = "report_name"
+
+
+async def report_command(update: Update, context: BotContext) -> None:
+    user = await consented_user(update, context)
+    if user is None:
+        return
+    services = context.services
+    pack = context.pack
+    message = update.effective_message
+    try:
+        fmt, name = parse_report_args(command_args(message.text if message else None))
+    except ReportArgsError as error:
+        event("report_refused", update, reason=error.code)
+        params = {"max": MAX_NAME} if error.code == "name_too_long" else {}
+        await reply(update, pack.text(f"report.{error.code}", **params))
+        return
+    if not await services.reports.has_plans(user.user_id):
+        await reply(update, pack.text("report.no_plan"))
+        return
+    data = _user_data(context)
+    data.pop(REPORT_NAME, None)
+    if name:
+        data[REPORT_NAME] = name
+        text = pack.text("report.choose_named", name=name)
+    else:
+        text = pack.text("report.choose_csv" if fmt == "csv" else "report.choose")
+    buttons = [
+        (pack.text(f"report.button_{period}"), ReportButton(fmt, period).pack())
+        for period in REPORT_PERIODS
+    ]
+    event("report_offered", update, format=fmt, named=int(bool(name)))
+    await reply(update, text, keyboard([buttons]))
+
+
+async def report_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    services = context.services
+    pack = context.pack
+    button = ReportButton.unpack(query.data)
+    user = await services.users.get(user_id(update))
+    if button is None or user is None or user.consented_at is None:
+        await query.answer(pack.text("errors.stale_button"))
+        return
+    await query.answer()
+    period = Period(button.period)
+    name = _user_data(context).pop(REPORT_NAME, None) if button.format == "pdf" else None
+    # The buttons go first: once this edit lands, no tap on them can ask for another file.
+    await edit_query_message(query, pack.text("report.making", period=period_name(pack, period)))
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_chat_action(ChatAction.UPLOAD_DOCUMENT)
+    zone = services.zones.zone_for(user.timezone)
+    report = await services.reports.report(user.user_id, zone, period)
+    now = services.clock.now()
+    stamp = now.astimezone(zone).date().isoformat()
+    try:
+        if button.format == "csv":
+            content = await services.reports.render(work.report_csv, report_csv_table(pack, report))
+            filename = f"baclofen-report-{stamp}.csv"
+        else:
+            spec = report_pdf_spec(pack, report, zone, name=name, made_at=now)
+            content = await services.reports.render(work.report_pdf, spec)
+            filename = f"baclofen-report-{stamp}.pdf"
+    except Exception as error:  # any failure of the worker: the patient is told, the bot goes on
+        # The kind only: a renderer's message may quote the texts, which are health data.
+        log.error("report_failed user=%d kind=%s", user.user_id, type(error).__name__)
+        await reply(update, pack.text("report.failed"))
+        return
+    caption = pack.text(f"report.caption_{button.format}", period=period_name(pack, period))
+    await chat.send_document(content, filename=filename, caption=caption)
+    event(
+        "report_sent",
+        update,
+        format=button.format,
+        period=period.value,
+        rows=len(report.rows),
+        bytes=len(content),
+    )
+
+
+async def send_plan_picture(
+    update: Update, context: BotContext, user: User, stored: StoredPlan
+) -> None:
+    """The plan's staircase as a photo under /plan's text. A failure here costs the patient
+    only the picture: the text is already sent."""
+    services = context.services
+    pack = context.pack
+    zone = services.zones.zone_for(user.timezone)
+    today = services.clock.now().astimezone(zone).date()
+    chat = update.effective_chat
+    if chat is None:
+        return
+    try:
+        picture = await services.reports.render(
+            work.plan_picture, plan_picture_spec(pack, stored.plan, today)
+        )
+        await chat.send_photo(picture, caption=pack.text("picture.caption"))
+    except (TelegramError, OSError, RuntimeError, ValueError) as error:
+        log.warning("plan_picture_failed user=%d kind=%s", user.user_id, type(error).__name__)
+        return
+    event("plan_picture_sent", update, bytes=len(picture))
+
+
+async def calendar_command(update: Update, context: BotContext) -> None:
+    user = await consented_user(update, context)
+    if user is None:
+        return
+    services = context.services
+    pack = context.pack
+    stored = await services.doses.active_plan(user.user_id)
+    if stored is None:
+        await reply(update, pack.text("calendar.no_plan"))
+        return
+    zone = services.zones.zone_for(user.timezone)
+    slots = services.reports.coming_doses(stored, zone)
+    if not slots:
+        await reply(update, pack.text("calendar.nothing_ahead"))
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    try:
+        content = await services.reports.render(
+            work.doses_calendar,
+            calendar_spec(pack, stored.plan_id, slots, zone, made_at=services.clock.now()),
+        )
+    except Exception as error:  # any failure of the worker: the patient is told, the bot goes on
+        log.error("calendar_failed user=%d kind=%s", user.user_id, type(error).__name__)
+        await reply(update, pack.text("report.failed"))
+        return
+    await chat.send_document(
+        content,
+        filename="baclofen-doses.ics",
+        caption=pack.text("calendar.caption", days=CALENDAR_DAYS, timezone=zone.key),
+    )
+    event("calendar_sent", update, events=len(slots), days=CALENDAR_DAYS)
+
+
+def _user_data(context: BotContext) -> dict[Any, Any]:
+    data = context.user_data
+    assert data is not None
+    return data

@@ -1,0 +1,91 @@
+"""The prescriber report as an A4 PDF (fpdf2), usually one page, two for a long history.
+
+fpdf2 is pure Python and embeds a subset of a TrueType font, so the same code prints Russian
+later: the font is matplotlib's DejaVu Sans, which has Cyrillic and is installed with it.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from bot.reports.charts import report_chart
+from bot.reports.specs import PdfSpec
+
+_FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+_FONT = "DejaVu"
+_MARGIN = 12  # mm
+# Relative column widths: step, dates, mg per time, taken, skipped, missed, not reminded,
+# check-ins, holds.
+_COLUMNS = (10, 22, 25, 11, 12, 11, 16, 45, 16)
+
+
+def report_pdf(spec: PdfSpec) -> bytes:
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=_MARGIN)
+    pdf.add_font(_FONT, "", str(_FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font(_FONT, "B", str(_FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(spec.title)
+    pdf.set_creator(spec.author)
+    pdf.set_producer(spec.author)
+    pdf.set_creation_date(spec.made_at)  # the bot's clock, not the worker's
+    pdf.add_page()
+    width = pdf.epw
+
+    pdf.set_font(_FONT, "B", 15)
+    pdf.multi_cell(width, 8, spec.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(_FONT, "", 9)
+    for line in spec.facts:
+        pdf.multi_cell(width, 5, line, new_x="LMARGIN", new_y="NEXT")
+
+    _heading(pdf, spec.plan_heading)
+    pdf.set_font(_FONT, "", 9)
+    for line in spec.plan_lines:
+        pdf.multi_cell(width, 4.6, line, new_x="LMARGIN", new_y="NEXT")
+
+    _heading(pdf, spec.table_heading)
+    if spec.table.rows:
+        pdf.set_font(_FONT, "", 7)
+        with pdf.table(
+            col_widths=_COLUMNS,
+            headings_style=FontFace(emphasis="BOLD", fill_color=(225, 232, 242)),
+            line_height=3.6,
+            text_align="LEFT",
+            first_row_as_headings=True,
+        ) as table:
+            for cells in (spec.table.header, *spec.table.rows):
+                row = table.row()
+                for cell in cells:
+                    row.cell(cell)
+    else:
+        pdf.set_font(_FONT, "", 9)
+        pdf.multi_cell(width, 5, spec.empty_table, new_x="LMARGIN", new_y="NEXT")
+
+    _heading(pdf, spec.chart_heading)
+    chart = report_chart(spec.chart)
+    chart_height = width * 3.0 / 7.2
+    if pdf.get_y() + chart_height > pdf.h - _MARGIN:
+        pdf.add_page()
+    pdf.image(io.BytesIO(chart), x=_MARGIN, w=width, h=chart_height)  # moves y below it
+
+    if spec.notes:
+        _heading(pdf, spec.notes_heading)
+        pdf.set_font(_FONT, "", 8)
+        for note in spec.notes:
+            pdf.multi_cell(width, 4.2, note, new_x="LMARGIN", new_y="NEXT")
+
+    pdf.ln(3)
+    pdf.set_font(_FONT, "", 7.5)
+    pdf.multi_cell(width, 4, spec.footer, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _heading(pdf: FPDF, text: str) -> None:
+    pdf.ln(2.5)
+    pdf.set_font(_FONT, "B", 11)
+    pdf.multi_cell(pdf.epw, 6, text, new_x="LMARGIN", new_y="NEXT")

@@ -1,0 +1,374 @@
+"""/report, the /plan picture and /calendar through the Bot API stand-in: a scripted 12-day
+titration with check-ins, read back from the PDF and CSV the bot uploads, the pictures checked
+as PNGs, and the calendar parsed and matched against /plan across a daylight-saving change."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+from pypdf import PdfReader
+
+from bot.domain.report import Period
+from bot.emulator.api import image_size
+from bot.report_views import report_chart_spec
+from bot.reports.charts import report_chart
+from tests.conftest import RunningBot
+from tests.reminder_helpers import advance_until_messages, dose_data, save_plan
+
+USER = 8013
+BERLIN = ZoneInfo("Europe/Berlin")
+
+# The plan: 08:00 and 20:00 from Mon 12 Jan 2026 (the fake clock starts on Sun 11 Jan),
+# 4 steps of 3 days (5, 10, 15, 20 mg), 24 doses. What the patient does with each dose, in
+# order: "taken", "skip", or None (left unanswered: it counts as missed).
+SCRIPT: list[str | None] = [
+    *("taken", "skip", "taken", "taken", "taken", "taken"),  # step 1: 5 taken, 1 skipped
+    *("taken", "taken", None, "taken", "taken", "taken"),  # step 2: 5 taken, 1 missed
+    *("taken", "skip", "taken", "taken", "skip", "taken"),  # step 3: 4 taken, 2 skipped
+    *("taken", "taken", "taken", "taken", "taken", "taken"),  # step 4: 6 taken
+]
+# The check-in after the last dose of steps 1 to 3 (the evening before each increase):
+# stiffness, then drowsiness, dizziness, weakness, nausea, and a note (None: Skip).
+CHECKINS = {
+    1: ("7", ("none", "none", "none", "none"), None),
+    2: ("5", ("strong", "mild", "none", "none"), None),
+    3: ("3", ("mild", "none", "none", "none"), "sleepy after lunch"),
+}
+
+
+def save_sample(name: str, content: bytes) -> None:
+    """With REPORT_SAMPLES=<folder> (``make report-samples``), keep the file for the docs."""
+    folder = os.environ.get("REPORT_SAMPLES")
+    if folder:
+        Path(folder, name).write_bytes(content)
+
+
+def dose_instant(index: int) -> datetime:
+    day = datetime(2026, 1, 12, tzinfo=BERLIN) + timedelta(days=index // 2)
+    return day.replace(hour=8 if index % 2 == 0 else 20).astimezone(UTC)
+
+
+async def press_and_wait_edit(bot: RunningBot, message: dict[str, Any], data: str) -> None:
+    def edits() -> int:
+        return sum(
+            1
+            for call in bot.api.calls_of("editMessageText")
+            if call.params.get("message_id") == message["message_id"]
+        )
+
+    before = edits()
+    await bot.press(USER, message["message_id"], data)
+    await bot.api.wait_for(
+        "editMessageText",
+        lambda call: call.params.get("message_id") == message["message_id"],
+        count=before + 1,
+    )
+
+
+def current(bot: RunningBot, message_id: int) -> dict[str, Any]:
+    return next(m for m in bot.api.messages_to(USER) if m["message_id"] == message_id)
+
+
+async def answer_checkin(bot: RunningBot, checkin: dict[str, Any], step: int) -> None:
+    stiffness, effects, note = CHECKINS[step]
+    await press_and_wait_edit(bot, checkin, bot.buttons(checkin)[stiffness])
+    for label in effects:
+        message = current(bot, checkin["message_id"])
+        await press_and_wait_edit(bot, message, bot.buttons(message)[label])
+    if note is None:
+        message = current(bot, checkin["message_id"])
+        await press_and_wait_edit(bot, message, bot.buttons(message)["Skip"])
+    else:
+        [done] = await bot.say(USER, note)
+        assert "recorded" in done
+
+
+async def run_titration(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="Europe/Berlin", region="uk")
+    await save_plan(bot, USER, "/schedule custom tomorrow 08:00,20:00 5x3 10x3 15x3 20x3")
+    follow_up_pending = False
+    for index, answer in enumerate(SCRIPT):
+        step, last_of_step = index // 6 + 1, index % 6 == 5
+        if follow_up_pending:  # the one follow-up of an unanswered dose, 30 minutes after it
+            await advance_until_messages(bot, USER, dose_instant(index - 1) + timedelta(minutes=31))
+            follow_up_pending = False
+        expect = 2 if last_of_step and step in CHECKINS else 1
+        messages = await advance_until_messages(bot, USER, dose_instant(index), count=expect)
+        reminder = messages[0]
+        assert "Time for your dose" in reminder["text"], reminder["text"]
+        if answer is None:
+            follow_up_pending = True
+        else:
+            await press_and_wait_edit(bot, reminder, dose_data(reminder, answer))
+        if expect == 2:
+            assert "Check-in before your next step" in messages[1]["text"]
+            await answer_checkin(bot, messages[1], step)
+    bot.clock.set(dose_instant(len(SCRIPT) - 1) + timedelta(minutes=10))
+
+
+async def request_file(bot: RunningBot, command: str, button: str, method: str) -> Any:
+    before = len(bot.api.calls_of(method))
+    [choice] = await bot.say(USER, command)
+    message = bot.last_message(USER)
+    await bot.press(USER, message["message_id"], bot.buttons(message)[button])
+    [call] = (await bot.api.wait_for(method, count=before + 1, timeout=60))[before:]
+    assert call.status == 200, call
+    return choice, call
+
+
+def pdf_text(content: bytes) -> tuple[int, str]:
+    reader = PdfReader(io.BytesIO(content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    return len(reader.pages), re.sub(r"\s+", " ", text)
+
+
+def assert_png(content: bytes, *, min_side: int = 300, max_side: int = 3000) -> tuple[int, int]:
+    assert content.startswith(b"\x89PNG\r\n\x1a\n")
+    size = image_size(content)
+    assert size is not None
+    width, height = size
+    assert min_side <= width <= max_side and min_side <= height <= max_side, size
+    assert 1 <= width / height <= 4, size
+    return width, height
+
+
+async def test_report_pdf_holds_every_step_with_its_counts_and_check_ins(
+    bot: RunningBot,
+) -> None:
+    await run_titration(bot)
+    choice, call = await request_file(bot, "/report", "This plan", "sendDocument")
+    assert "Which days should it cover?" in choice
+    document = call.params["document"]
+    assert document["filename"] == "baclofen-report-2026-01-23.pdf"
+    assert "(this plan)" in call.params["caption"]
+    chosen = bot.last_message(USER)
+    assert chosen["text"] == "⏳ Making your report (this plan)…"
+    assert chosen["reply_markup"] is None  # the period buttons are gone
+    assert bot.api.messages_to(USER)[-1]["document"] == "baclofen-report-2026-01-23.pdf"
+    save_sample("report-sample.pdf", document["content"])
+    pages, text = pdf_text(document["content"])
+    assert 1 <= pages <= 2
+    assert "Period: this plan, 12.01.2026 to 23.01.2026" in text
+    assert "The plan as prescribed" in text
+    assert "Step 1, Mon 12 Jan 2026 to Wed 14 Jan 2026 (3 days)" in text
+    expected_rows = [
+        "1 of 4 12.01.2026 – 14.01.2026 5 mg twice a day (08:00, 20:00); 10 mg a day 5 1 0 0 "
+        "14.01: stiffness 7/10; drowsiness none, dizziness none, weakness none, nausea none -",
+        "2 of 4 15.01.2026 – 17.01.2026 10 mg twice a day (08:00, 20:00); 20 mg a day 5 0 1 0 "
+        "17.01: stiffness 5/10; drowsiness strong, dizziness mild, weakness none, nausea none -",
+        "3 of 4 18.01.2026 – 20.01.2026 15 mg twice a day (08:00, 20:00); 30 mg a day 4 2 0 0 "
+        "20.01: stiffness 3/10; drowsiness mild, dizziness none, weakness none, nausea none -",
+        "4 of 4 21.01.2026 – 23.01.2026 20 mg twice a day (08:00, 20:00); 40 mg a day 6 0 0 0 - -",
+    ]
+    for row in expected_rows:
+        assert row in text, f"{row!r} not in {text!r}"
+    assert "Step 3 of 4, 20.01: sleepy after lunch" in text
+    # No name was typed, so none is printed: not the Telegram first name, never the id.
+    assert "Patient:" not in text
+    assert "Pat" not in text.replace("Patient", "")
+    assert str(USER) not in text
+    assert str(USER).encode() not in document["content"]
+
+    # The chart of the same report is a PNG of a sensible size.
+    zone = bot.services.zones.zone_for("Europe/Berlin")
+    report = await bot.services.reports.report(USER, zone, Period.PLAN)
+    assert [(row.taken, row.skipped, row.missed) for row in report.rows] == [
+        (5, 1, 0),
+        (5, 0, 1),
+        (4, 2, 0),
+        (6, 0, 0),
+    ]
+    assert_png(report_chart(report_chart_spec(bot.pack, report)))
+
+    # The same rows as CSV.
+    choice, call = await request_file(bot, "/report csv", "Everything", "sendDocument")
+    assert "as a table (CSV)" in choice
+    assert call.params["document"]["filename"].endswith(".csv")
+    rows = list(csv.reader(io.StringIO(call.params["document"]["content"].decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Plan start", "Step", "First day", "Last day"]
+    assert [row[1:4] + row[6:10] for row in rows[1:]] == [
+        ["1 of 4", "2026-01-12", "2026-01-14", "5", "1", "0", "0"],
+        ["2 of 4", "2026-01-15", "2026-01-17", "5", "0", "1", "0"],
+        ["3 of 4", "2026-01-18", "2026-01-20", "4", "2", "0", "0"],
+        ["4 of 4", "2026-01-21", "2026-01-23", "6", "0", "0", "0"],
+    ]
+    assert rows[3][-1] == "sleepy after lunch"
+
+
+async def test_a_typed_name_is_printed_and_the_last_four_weeks(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="Europe/Berlin")
+    [none] = await bot.say(USER, "/report")
+    assert "Set a plan with /schedule first" in none
+    await save_plan(bot, USER, "/schedule custom today 20:00 10x3")
+    bot.clock.set(datetime(2026, 2, 20, 12, tzinfo=UTC))  # weeks later: maintenance
+    choice, call = await request_file(
+        bot, "/report name Anna Müller-Иванова", "Last 4 weeks", "sendDocument"
+    )
+    assert "with the name <b>Anna Müller-Иванова</b>" in choice
+    _, text = pdf_text(call.params["document"]["content"])
+    assert "Patient: Anna Müller-Иванова" in text
+    assert "Period: last 4 weeks, 24.01.2026 to 20.02.2026" in text
+    # The only step ended before the period; the doses since are the maintenance row.
+    assert "After the last step 24.01.2026 – 20.02.2026 10 mg at 20:00; 10 mg a day" in text
+    # The name is used once: the next report has none.
+    _, call = await request_file(bot, "/report", "Everything", "sendDocument")
+    _, text = pdf_text(call.params["document"]["content"])
+    assert "Anna" not in text and "Patient:" not in text
+    assert "1 of 1 11.01.2026 – 13.01.2026" in text
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/report weekly", "I did not understand that. Send /report for a PDF"),
+        ("/report name", "I did not understand that"),
+        ("/report csv name Anna", "A name goes only on the PDF"),
+        ("/report name " + "x" * 61, "at most 60 characters"),
+    ],
+)
+async def test_bad_report_arguments_get_an_example(
+    bot: RunningBot, command: str, expected: str
+) -> None:
+    await bot.onboard(USER, zone="UTC")
+    await save_plan(bot, USER, "/schedule custom today 20:00 10x3")
+    [answer] = await bot.say(USER, command)
+    assert expected in answer
+    assert "<code>/report name Anna Smith</code>" in answer
+    assert bot.api.calls_of("sendDocument") == []
+
+
+async def test_forged_report_buttons_make_nothing(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="UTC")
+    await save_plan(bot, USER, "/schedule custom today 20:00 10x3")
+    await bot.say(USER, "/report")
+    message = bot.last_message(USER)
+    for forged in ("report:pdf:year", "report:doc:plan", "report:pdf"):
+        await bot.press(USER, message["message_id"], forged)
+    assert bot.api.calls_of("sendDocument") == []
+
+
+async def test_plan_picture_follows_the_plan_text(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="Europe/Berlin")
+    await save_plan(bot, USER, "/schedule standard tomorrow 08:00 14:00 20:00")
+    [text] = await bot.say(USER, "/plan")
+    assert "Step 4" in text
+    [call] = await bot.api.wait_for("sendPhoto", timeout=60)
+    assert call.status == 200
+    photo = call.params["photo"]["content"]
+    save_sample("plan-picture.png", photo)
+    width, height = assert_png(photo)
+    assert len(photo) < 10 * 1024 * 1024
+    assert call.params["caption"].startswith("Your plan as a picture")
+    [message] = [m for m in bot.api.messages_to(USER) if m["photo"]]
+    assert message["message_id"] > bot.last_message(USER)["message_id"]  # under the text
+    sizes = bot.api.chat_history(USER)[-1]["photo"]
+    assert (sizes[0]["width"], sizes[0]["height"]) == (width, height)
+
+
+async def test_calendar_matches_the_plan_across_a_clock_change(bot: RunningBot) -> None:
+    bot.clock.set(datetime(2026, 3, 25, 9, tzinfo=UTC))  # summer time begins on 29 March
+    await bot.onboard(USER, zone="Europe/Berlin")
+    [none] = await bot.say(USER, "/calendar")
+    assert "Set one with /schedule first" in none
+    await save_plan(bot, USER, "/schedule standard tomorrow 08:00 14:00 22:00")
+    [plan] = await bot.say(USER, "/plan")
+    before = len(bot.api.calls_of("sendDocument"))
+    bot.api.send_text(USER, "/calendar")
+    [call] = (await bot.api.wait_for("sendDocument", count=before + 1, timeout=60))[before:]
+    assert call.params["caption"].startswith(
+        "📅 Your doses for the next 90 days (times in Europe/Berlin)"
+    )
+    assert call.params["document"]["filename"] == "baclofen-doses.ics"
+    calendar = Calendar.from_ical(call.params["document"]["content"])
+    [timezone] = calendar.walk("VTIMEZONE")
+    assert str(timezone["TZID"]) == "Europe/Berlin"
+    events = calendar.walk("VEVENT")
+
+    # What /plan says: per step, its dates, its mg and its times.
+    steps = [
+        (
+            datetime.strptime(first, "%a %d %b %Y").replace(tzinfo=BERLIN).date(),
+            datetime.strptime(last, "%a %d %b %Y").replace(tzinfo=BERLIN).date(),
+            mg,
+            times.split(", "),
+        )
+        for first, last, mg, times in re.findall(
+            r"Step \d, (\w{3} \d\d \w{3} \d{4}) to (\w{3} \d\d \w{3} \d{4}) \(\d+ days\): "
+            r"(\d+) mg three times a day \(([\d:, ]+)\)",
+            plan,
+        )
+    ]
+    assert len(steps) == 4
+    maintenance_mg = steps[-1][2]
+    seen_offsets = set()
+    for event in events:
+        start = event.decoded("dtstart")
+        assert isinstance(start.tzinfo, ZoneInfo) and start.tzinfo.key == "Europe/Berlin"
+        day = start.date()
+        step = next((s for s in steps if s[0] <= day <= s[1]), None)
+        mg = step[2] if step else maintenance_mg
+        times = step[3] if step else steps[-1][3]
+        assert start.strftime("%H:%M") in times
+        assert f"Baclofen {mg} mg" in str(event["summary"])
+        if step is not None:
+            assert f"(step {steps.index(step) + 1} of 4)" in str(event["summary"])
+        seen_offsets.add(start.utcoffset())
+    assert seen_offsets == {timedelta(hours=1), timedelta(hours=2)}
+    mornings = {
+        event.decoded("dtstart").date(): event.decoded("dtstart")
+        for event in events
+        if event.decoded("dtstart").hour == 8
+    }
+    # 08:00 in Berlin is 07:00 UTC before the change and 06:00 UTC after it.
+    assert mornings[date(2026, 3, 28)].astimezone(UTC).hour == 7
+    assert mornings[date(2026, 3, 30)].astimezone(UTC).hour == 6
+    assert len(events) == 89 * 3 + 1  # 90 days from 25 March 10:00 local, three a day
+    assert {event.decoded("dtstamp") for event in events} == {datetime(2026, 3, 25, 9, tzinfo=UTC)}
+    first = min(events, key=lambda event: event.decoded("dtstart"))
+    assert first.decoded("dtstart") == datetime(2026, 3, 26, 8, tzinfo=BERLIN)
+    assert str(USER) not in call.params["document"]["content"].decode()
+
+
+def _report_workers() -> list[int]:
+    """The worker processes this test process started (``spawn`` runs ``spawn_main``)."""
+    workers = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = next(line for line in status.splitlines() if line.startswith("PPid:"))
+        if int(parent.split()[1]) == os.getpid() and b"spawn_main" in cmdline:
+            workers.append(int(entry.name))
+    return workers
+
+
+async def test_a_worker_that_dies_is_replaced_and_the_patient_told(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="UTC")
+    await save_plan(bot, USER, "/schedule custom today 20:00 10x3")
+    await request_file(bot, "/report", "This plan", "sendDocument")
+    [worker] = _report_workers()
+    os.kill(worker, 9)
+    await bot.say(USER, "/report")
+    message = bot.last_message(USER)
+    [failed] = await bot.press(
+        USER, message["message_id"], bot.buttons(message)["This plan"], replies=1
+    )
+    assert failed == "Sorry, I could not make the file just now. Please try again in a moment."
+    assert len(bot.api.calls_of("sendDocument")) == 1
+    # The next request gets a new worker.
+    await request_file(bot, "/report", "This plan", "sendDocument")
+    assert len(bot.api.calls_of("sendDocument")) == 2
+    assert _report_workers() != [worker]
