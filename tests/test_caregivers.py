@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.content import ContentLibrary
 from bot.domain.caregivers import START_PAYLOAD_MAX
 from tests.conftest import START, RunningBot
 from tests.privacy_helpers import eventually, json_document
@@ -402,3 +403,33 @@ async def test_bad_input_gets_a_clear_message_with_an_example(bot: RunningBot) -
     await bot.press(OTHER, 1, "cg:remove:1")
     assert bot.sent_count(OTHER) == before
     assert await bot.services.caregivers.delay_minutes(PATIENT) == 150
+
+
+async def test_a_russian_caregiver_of_an_english_patient_reads_russian(
+    bot: RunningBot, library: ContentLibrary
+) -> None:
+    """Each side reads their own language: the offer, the alert and the patient's notice."""
+    russian, english = library.get("ru"), library.get("en")
+    await patient_with_plan(bot)
+    payload = await invite_link(bot)
+    before = bot.sent_count(CARER)
+    bot.api.send_text(CARER, f"/start {payload}", first_name="Анна", language_code="ru")
+    [offer] = await bot.next_messages(CARER, before, 1)
+    assert offer.startswith(
+        russian.text("caregiver.offer", patient="Pat", delay="1").split("\n")[0][:15]
+    )
+    data = bot.buttons(bot.last_message(CARER))[russian.text("caregiver.button_accept")]
+    before_patient = bot.sent_count(PATIENT)
+    await bot.press(CARER, bot.last_message(CARER)["message_id"], data, replies=1)
+    [told] = await bot.next_messages(PATIENT, before_patient, 1)
+    assert told == english.text("caregiver.linked_notice", name="Анна")
+    assert (await bot.services.users.get(CARER)).language == "ru"  # type: ignore[union-attr]
+
+    await advance_until_messages(bot, PATIENT, NOON)
+    await advance_until_messages(bot, PATIENT, NOON + FOLLOW_UP)
+    [alert] = await advance_until_messages(bot, CARER, NOON + FOLLOW_UP + timedelta(hours=1))
+    expected = russian.text(
+        "caregiver.alert_unanswered", patient="Pat", due="12:00", timezone="Europe/Berlin"
+    )
+    assert alert["text"].startswith(expected), alert["text"]
+    assert "мг" not in alert["text"] and "mg" not in alert["text"]

@@ -17,6 +17,7 @@ import pytest
 from icalendar import Calendar
 from pypdf import PdfReader
 
+from bot.content import ContentLibrary
 from bot.domain.report import Period
 from bot.emulator.api import image_size
 from bot.report_views import report_chart_spec
@@ -302,7 +303,7 @@ async def test_calendar_matches_the_plan_across_a_clock_change(bot: RunningBot) 
             times.split(", "),
         )
         for first, last, mg, times in re.findall(
-            r"Step \d, (\w{3} \d\d \w{3} \d{4}) to (\w{3} \d\d \w{3} \d{4}) \(\d+ days\): "
+            r"Step \d, (\w{3} \d{1,2} \w{3} \d{4}) to (\w{3} \d{1,2} \w{3} \d{4}) \(\d+ days\): "
             r"(\d+) mg three times a day \(([\d:, ]+)\)",
             plan,
         )
@@ -372,3 +373,20 @@ async def test_a_worker_that_dies_is_replaced_and_the_patient_told(bot: RunningB
     await request_file(bot, "/report", "This plan", "sendDocument")
     assert len(bot.api.calls_of("sendDocument")) == 2
     assert _report_workers() != [worker]
+
+
+async def test_a_russian_patient_gets_a_russian_report(
+    bot: RunningBot, library: ContentLibrary
+) -> None:
+    """The labels of the PDF come from the patient's pack, and Cyrillic prints."""
+    russian = library.get("ru")
+    bot.api.send_text(USER, "/start", language_code="ru")
+    await bot.next_messages(USER, 0, 1)
+    await bot.onboard(USER, zone="Europe/Moscow", region="ru")
+    await bot.say(USER, "/schedule custom today 20:00 10x3")
+    await bot.press(USER, bot.last_message(USER)["message_id"], "plan:save", replies=1)
+    bot.clock.set(datetime(2026, 1, 20, 12, tzinfo=UTC))
+    _, call = await request_file(bot, "/report", russian.text("report.button_all"), "sendDocument")
+    _, text = pdf_text(call.params["document"]["content"])
+    assert russian.text("report.title") in text, text[:300]
+    assert "Report" not in text and "Period" not in text
