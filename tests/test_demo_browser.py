@@ -165,3 +165,24 @@ async def test_patients_and_admin_switch_and_documents_download(page: Page) -> N
     patient_menu = await page.evaluate("document.getElementById('menu').innerText")
     assert "/schedule" in patient_menu
     assert "/broadcast" not in patient_menu
+
+
+async def test_a_russian_speaking_patient_gets_russian(page: Page, tmp_path: Path) -> None:
+    """Olga's Telegram is in Russian: the menu, the welcome, the buttons and the reminder."""
+    shots = shots_folder(tmp_path)
+    await page.click("#users li", "Olga")
+    await page.click("#menu-button")
+    await page.click("#menu button", "/start")
+    await last_bot_text(page, "а не медицинские советы")
+    await page.click(".keyboard button", "Соглашаюсь")
+    await page.click(".keyboard button", "Москва")
+    await page.click(".keyboard button", "Россия")
+    done = await last_bot_text(page, "112")
+    assert "Europe/Moscow" in done
+    await page.type_and_send("/schedule standard tomorrow 08:00 14:00 20:00")
+    await page.click(".keyboard button", "Сохранить план")
+    await last_bot_text(page, "Сохранено")
+    await page.click("#tm-next")
+    reminder = await last_bot_text(page, "Время принять дозу")
+    assert "5 мг" in reminder
+    await screenshot(page, shots / "demo-reminder-ru.png")

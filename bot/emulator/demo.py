@@ -42,7 +42,7 @@ ADMIN_USER = DemoUser(9001, "Clinic admin", "admin")
 USERS: tuple[DemoUser, ...] = (
     DemoUser(1001, "Anna", "patient"),
     DemoUser(1002, "Ben", "patient"),
-    DemoUser(1003, "Carla", "patient"),
+    DemoUser(1003, "Olga", "patient", language_code="ru"),  # her Telegram speaks Russian
     ADMIN_USER,
 )
 NEXT_DOSE_HORIZON = timedelta(days=3)

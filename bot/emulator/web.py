@@ -43,6 +43,7 @@ class DemoUser:
     user_id: int
     first_name: str
     role: str  # "patient" or "admin": the page shows it next to the name
+    language_code: str = "en"  # the app language Telegram would report for them
 
 
 # The next due dose of a user after an instant, and a user's time zone (None: not chosen yet).
@@ -146,11 +147,21 @@ class DemoChat:
         self._collect_toasts()
         return web.json_response(await self._snapshot(user))
 
+    def _menu(self, user: DemoUser) -> list[JSONDict]:
+        """The menu Telegram would show: the chat's own, else everyone's; in each, the one for
+        the user's app language first, then the one without a language."""
+        chat = {"type": "chat", "chat_id": user.user_id}
+        for scope in (chat, None):
+            for language in (user.language_code, ""):
+                commands = self._api.commands_for(scope, language)
+                if commands:
+                    return commands
+        return []
+
     async def _snapshot(self, user: DemoUser) -> JSONDict:
         self._stamp()
         zone = await self._user_zone(user.user_id)
         now = self._clock.now().astimezone(zone)
-        commands = self._api.commands_for({"type": "chat", "chat_id": user.user_id})
         return {
             "version": self._version(),
             "users": [
@@ -163,7 +174,7 @@ class DemoChat:
                 "zone": str(zone),
                 "date": now.date().isoformat(),
             },
-            "commands": commands or self._api.commands_for(),
+            "commands": self._menu(user),
             "messages": [
                 {**_view(message), **self._when(user.user_id, message, zone)}
                 for message in self._api.chat_history(user.user_id)
@@ -177,7 +188,9 @@ class DemoChat:
         text = str(body.get("text") or "").strip()
         if not text:
             raise _bad_request("empty message")
-        self._api.send_text(user.user_id, text[:4096], first_name=user.first_name)
+        self._api.send_text(
+            user.user_id, text[:4096], first_name=user.first_name, language_code=user.language_code
+        )
         return web.json_response({"ok": True})
 
     async def _press(self, request: web.Request) -> web.Response:
