@@ -76,13 +76,13 @@ async def measure(path: Path, reminders: int, due: int, module: str) -> BurstRes
         deadline = time.monotonic() + 3 * reminders / 30 + 60
         while time.monotonic() < deadline:
             await asyncio.sleep(1.0)
-            if len(_deliveries(api)) >= reminders:
+            if len(reminder_deliveries(api)) >= reminders:
                 break
         await asyncio.sleep(2.0)  # anything sent twice would show up now
     finally:
         await bot.stop()
         await api.close()
-    deliveries = _deliveries(api)
+    deliveries = reminder_deliveries(api)
     per_user = Counter(chat for chat, _ in deliveries)
     # Convert the due instant to the stand-in's monotonic clock.
     offset = time.monotonic() - time.time()
@@ -101,7 +101,8 @@ async def measure(path: Path, reminders: int, due: int, module: str) -> BurstRes
     )
 
 
-def _deliveries(api: FakeBotAPI) -> list[tuple[int, float]]:
+def reminder_deliveries(api: FakeBotAPI) -> list[tuple[int, float]]:
+    """(chat, when) of every reminder the stand-in delivered, in order."""
     return [
         (int(call.params["chat_id"]), call.at)
         for call in api.calls

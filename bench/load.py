@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.burst import REMINDER_MARK, prepare
+from bench.burst import REMINDER_MARK, prepare, reminder_deliveries
 from bench.harness import BotProcess, pin_this_process_elsewhere
 from bot.emulator.api import ApiCall, FakeBotAPI
 
@@ -227,14 +227,14 @@ async def measure_burst(
         follower.cancel()
         deadline = time.monotonic() + 3 * reminders / FREE_RATE + 120
         while time.monotonic() < deadline:
-            if len(_reminders(api)) >= reminders:
+            if len(reminder_deliveries(api)) >= reminders:
                 break
             await asyncio.sleep(1.0)
         await asyncio.sleep(2.0)  # anything sent twice would show up now
     finally:
         await bot.stop()
         await api.close()
-    deliveries = _reminders(api)
+    deliveries = reminder_deliveries(api)
     per_user = Counter(chat for chat, _ in deliveries)
     drain = max((at for _, at in deliveries), default=float("nan")) - due_mono
     reply_messages = sum(
@@ -300,16 +300,6 @@ async def _interact(
         found = await watcher.next_after(chat, started)
     if found is not None:
         latencies.append(found[0].at - started)
-
-
-def _reminders(api: FakeBotAPI) -> list[tuple[int, float]]:
-    return [
-        (int(call.params["chat_id"]), call.at)
-        for call in api.calls
-        if call.method == "sendMessage"
-        and call.status == 200
-        and REMINDER_MARK in str(call.params.get("text", ""))
-    ]
 
 
 # ---------------------------------------------------------------------- entry points

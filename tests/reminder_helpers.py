@@ -50,24 +50,34 @@ def dose_data(message: dict[str, Any], answer: str) -> str:
     raise AssertionError(f"no {answer} button on {message}")
 
 
-async def tap(bot: RunningBot, user: int, message: dict[str, Any], answer: str) -> dict[str, Any]:
-    """Press Taken / Skip / Snooze on a reminder and return the message as edited."""
-    edits = len(bot.api.calls_of("editMessageText"))
-    await bot.press(user, message["message_id"], dose_data(message, answer))
+async def press_and_wait_edit(
+    bot: RunningBot, user: int, message: dict[str, Any], data: str
+) -> dict[str, Any]:
+    """Press a button on ``message`` and return the message once the bot has edited it."""
+
+    def edits() -> int:
+        return sum(
+            1
+            for call in bot.api.calls_of("editMessageText")
+            if call.params.get("message_id") == message["message_id"]
+        )
+
+    before = edits()
+    await bot.press(user, message["message_id"], data)
     await bot.api.wait_for(
         "editMessageText",
         lambda call: call.params.get("message_id") == message["message_id"],
-        count=1
-        + sum(
-            1
-            for call in bot.api.calls_of("editMessageText")[:edits]
-            if call.params.get("message_id") == message["message_id"]
-        ),
+        count=before + 1,
     )
     for current in bot.api.messages_to(user):
         if current["message_id"] == message["message_id"]:
             return current
     raise AssertionError("edited message vanished")
+
+
+async def tap(bot: RunningBot, user: int, message: dict[str, Any], answer: str) -> dict[str, Any]:
+    """Press Taken / Skip / Snooze on a reminder and return the message as edited."""
+    return await press_and_wait_edit(bot, user, message, dose_data(message, answer))
 
 
 def reminder_texts(api: FakeBotAPI, user_id: int) -> list[str]:

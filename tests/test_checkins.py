@@ -9,7 +9,7 @@ from typing import Any
 from bot.domain.checkins import asks_before_increase
 from bot.domain.plans import parse_custom_command
 from tests.conftest import RunningBot
-from tests.reminder_helpers import advance_until_messages, save_plan, tap
+from tests.reminder_helpers import advance_until_messages, press_and_wait_edit, save_plan, tap
 
 USER = 8008
 DAY = datetime(2026, 1, 11, tzinfo=UTC)  # the fake clock starts at 09:00 that day
@@ -36,23 +36,7 @@ def test_asked_after_the_last_dose_before_an_increase_only() -> None:
 
 async def _press(bot: RunningBot, data: str) -> dict[str, Any]:
     """Press a button of the last message and return that message once the bot edited it."""
-    message = bot.last_message(USER)
-
-    def edits() -> int:
-        return sum(
-            1
-            for call in bot.api.calls_of("editMessageText")
-            if call.params.get("message_id") == message["message_id"]
-        )
-
-    before = edits()
-    await bot.press(USER, message["message_id"], data)
-    await bot.api.wait_for(
-        "editMessageText",
-        lambda call: call.params.get("message_id") == message["message_id"],
-        count=before + 1,
-    )
-    return next(m for m in bot.api.messages_to(USER) if m["message_id"] == message["message_id"])
+    return await press_and_wait_edit(bot, USER, bot.last_message(USER), data)
 
 
 def _data(message: dict[str, Any], label: str) -> str:

@@ -23,7 +23,7 @@ from bot.emulator.api import image_size
 from bot.report_views import report_chart_spec
 from bot.reports.charts import report_chart
 from tests.conftest import RunningBot
-from tests.reminder_helpers import advance_until_messages, dose_data, save_plan
+from tests.reminder_helpers import advance_until_messages, dose_data, press_and_wait_edit, save_plan
 
 USER = 8013
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -58,36 +58,19 @@ def dose_instant(index: int) -> datetime:
     return day.replace(hour=8 if index % 2 == 0 else 20).astimezone(UTC)
 
 
-async def press_and_wait_edit(bot: RunningBot, message: dict[str, Any], data: str) -> None:
-    def edits() -> int:
-        return sum(
-            1
-            for call in bot.api.calls_of("editMessageText")
-            if call.params.get("message_id") == message["message_id"]
-        )
-
-    before = edits()
-    await bot.press(USER, message["message_id"], data)
-    await bot.api.wait_for(
-        "editMessageText",
-        lambda call: call.params.get("message_id") == message["message_id"],
-        count=before + 1,
-    )
-
-
 def current(bot: RunningBot, message_id: int) -> dict[str, Any]:
     return next(m for m in bot.api.messages_to(USER) if m["message_id"] == message_id)
 
 
 async def answer_checkin(bot: RunningBot, checkin: dict[str, Any], step: int) -> None:
     stiffness, effects, note = CHECKINS[step]
-    await press_and_wait_edit(bot, checkin, bot.buttons(checkin)[stiffness])
+    await press_and_wait_edit(bot, USER, checkin, bot.buttons(checkin)[stiffness])
     for label in effects:
         message = current(bot, checkin["message_id"])
-        await press_and_wait_edit(bot, message, bot.buttons(message)[label])
+        await press_and_wait_edit(bot, USER, message, bot.buttons(message)[label])
     if note is None:
         message = current(bot, checkin["message_id"])
-        await press_and_wait_edit(bot, message, bot.buttons(message)["Skip"])
+        await press_and_wait_edit(bot, USER, message, bot.buttons(message)["Skip"])
     else:
         [done] = await bot.say(USER, note)
         assert "recorded" in done
@@ -109,7 +92,7 @@ async def run_titration(bot: RunningBot) -> None:
         if answer is None:
             follow_up_pending = True
         else:
-            await press_and_wait_edit(bot, reminder, dose_data(reminder, answer))
+            await press_and_wait_edit(bot, USER, reminder, dose_data(reminder, answer))
         if expect == 2:
             assert "Check-in before your next step" in messages[1]["text"]
             await answer_checkin(bot, messages[1], step)
