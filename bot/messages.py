@@ -16,6 +16,20 @@ def _keys(*names: str) -> frozenset[str]:
 NONE = frozenset[str]()
 
 MESSAGES: Mapping[str, frozenset[str]] = {
+    # Issue 19: the dose-safety check in every message that names a dose
+    "timezone.plan_moves_no_dose": _keys("timezone"),
+    "missed.not_reminded": _keys("due", "mg"),
+    "missed.next_no_dose": NONE,
+    "next_dose.skip": _keys("taken", "time"),
+    "next_dose.skip_next_near": _keys("time"),
+    "schedule.saved_waiting": _keys("next", "start"),
+    "schedule.saved_waiting_no_dose": _keys("start"),
+    "schedule.waits_note": _keys("start"),
+    "schedule.close_times": _keys("first", "second"),
+    "schedule.big_drop_current": _keys("from_mg", "to_mg"),
+    "plan.waiting": _keys("plan", "start"),
+    "today.plan_starts": _keys("start"),
+    "today.plan_waits": _keys("start"),
     # Onboarding and settings
     "onboarding.welcome": NONE,
     "onboarding.consent_button": NONE,

@@ -14,6 +14,7 @@ from bot.domain.missed import MissedAction, MissedAdvice, Record
 from bot.domain.plans import Plan, Step, format_mg, step_change
 from bot.domain.redflags import Category, Recognised
 from bot.domain.tablets import format_tablets, tablets_for
+from bot.services.missed import NextDose
 from bot.storage.doses import DoseEvent, DueEvent, Status
 
 
@@ -69,6 +70,9 @@ def missed_advice_text(
                 "missed.recently_taken", mg=mg, due=due, taken=local_when(pack, taken, zone, today)
             )
         )
+    elif action is MissedAction.NOT_REMINDED:
+        parts.append(pack.text("missed.not_reminded", mg=mg, due=due))
+        parts.append(Html(pack.render_topic("missed")))
     else:
         parts.append(pack.text("missed.superseded", mg=mg, due=due))
     if advice.superseded and action is not MissedAction.NOTHING_OPEN:
@@ -84,6 +88,42 @@ def missed_advice_text(
         )
         text = f"{text}\n\n{several}"
     return Html(text)
+
+
+def next_dose_text(
+    pack: ContentPack,
+    key: str,
+    placeholder: str,
+    coming: NextDose | None,
+    zone: ZoneInfo,
+    today: date,
+    **params: object,
+) -> Html:
+    """``key`` naming the next dose the patient will be reminded to take, after the
+    dose-safety check: a dose time that comes too soon after a recorded intake is named as
+    one to skip, and the dose after it is the one ``key`` names (``key_no_dose`` if none)."""
+    if coming is None:
+        return pack.text(f"{key}_no_dose", **params)
+    if coming.check.offers:
+        when = local_when(pack, coming.event.due_at, zone, today)
+        return pack.text(key, **{placeholder: when}, **params)
+    lines = []
+    if coming.after is None:
+        lines.append(pack.text(f"{key}_no_dose", **params))
+    else:
+        when = local_when(pack, coming.after.due_at, zone, today)
+        lines.append(pack.text(key, **{placeholder: when}, **params))
+    lines.append(skip_line(pack, coming, zone, today))
+    return Html("\n\n".join(lines))
+
+
+def skip_line(pack: ContentPack, coming: NextDose, zone: ZoneInfo, today: date) -> Html:
+    """Why the next dose time is one to skip (a dose was recorded as taken too recently)."""
+    taken = coming.check.taken_at
+    at = local_when(pack, coming.event.due_at, zone, today)
+    if taken is None:
+        return pack.text("next_dose.skip_next_near", time=at)
+    return pack.text("next_dose.skip", time=at, taken=local_when(pack, taken, zone, today))
 
 
 def dose_keyboard(pack: ContentPack, event_id: int) -> InlineKeyboardMarkup:

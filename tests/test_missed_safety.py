@@ -81,13 +81,18 @@ async def test_a_dose_due_during_a_pause_still_exists(bot: RunningBot) -> None:
     assert "Next dose: <b>16:00</b>" in resumed
     assert "1 dose time passed without a reminder" in resumed
     [answer] = await bot.say(USER, "/missed")
-    assert "dose was due at 12:00. <b>If you have not taken it yet, take it now</b>" in answer
-    assert "nothing to make up" not in answer
+    # Issue 19: nothing is known about it, so it is never offered: the general rule, and
+    # "if you are not sure whether you took it, do not take it now".
+    assert "fell due without a reminder" in answer
+    assert "<b>If you are not sure whether you took it, do not take it now.</b>" in answer
+    assert "take it now</b>" not in answer.replace("do not take it now.</b>", "")
+    assert "less than 2 hours" in answer  # the general rule
+    assert not _has_take_button(bot.last_message(USER))
     [today] = await bot.say(USER, "/today")
     assert "12:00  10 mg: not reminded (reminders paused)" in today
     assert "16:00  10 mg: upcoming" in today
-    # The paused dose can be recorded from /missed; the 16:00 reminder still comes.
-    await tap(bot, USER, bot.api.messages_to(USER)[-2], "taken")
+    # The paused dose can be recorded as skipped from /missed; the 16:00 reminder still comes.
+    await tap(bot, USER, bot.api.messages_to(USER)[-2], "skip")
     [reminder] = await advance_until_messages(bot, USER, at(16))
     assert "Time for your dose" in reminder["text"]
 

@@ -12,10 +12,10 @@ from tests.reminder_helpers import advance_until_messages, save_plan, tap
 USER = 4004
 
 
-async def _user_with_plan(start_bot: Any, times: str) -> RunningBot:
+async def _user_with_plan(start_bot: Any, times: str, *, confirm: bool = False) -> RunningBot:
     bot: RunningBot = await start_bot()
     await bot.onboard(USER, zone="UTC")
-    await save_plan(bot, USER, f"/schedule custom today {times} 10x5")
+    await save_plan(bot, USER, f"/schedule custom today {times} 10x5", confirm=confirm)
     return bot
 
 
@@ -39,7 +39,8 @@ async def test_downtime_within_window_sends_a_late_reminder(start_bot: Any) -> N
 
 
 async def test_downtime_close_to_next_dose_says_skip(start_bot: Any) -> None:
-    bot = await _user_with_plan(start_bot, "10:00,11:30")
+    # Doses 90 minutes apart ask "my prescriber set this" first (issue 19).
+    bot = await _user_with_plan(start_bot, "10:00,11:30", confirm=True)
     bot = await _restart_at(bot, start_bot, datetime(2026, 1, 11, 10, 45, tzinfo=UTC))
     [notice] = await bot.next_messages(USER, bot.sent_count(USER), 1)
     assert "You missed the <b>10 mg</b> dose due at 10:00" in notice

@@ -10,8 +10,15 @@ One rule for ``/missed``, the Missed buttons and doses that fell due while the b
   answered for it.
 - A dose recorded as taken less than two hours ago means no other dose now, whatever else
   is open: the patient may have taken the open dose and tapped the wrong message.
+- A dose that fell due without a reminder (reminders paused, or before the plan was saved)
+  is never offered: nothing is known about it, so the answer is the general rule and "if you
+  are not sure whether you took it, do not take it now". A dose the bot already told the
+  patient to skip (``missed``) is not offered again either.
 - Every "take it" answer is worded "if you have not taken it yet": the bot only knows what
   was tapped.
+
+Whether the latest dose may be offered is the one dose-safety check
+(:mod:`bot.domain.safety`), which every other message that names a dose asks too.
 
 Pure: the caller passes ``now``, the recent doses and the next planned instant.
 """
@@ -23,7 +30,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-SKIP_IF_NEXT_WITHIN = timedelta(hours=2)  # NHS: less than 2 hours before the next dose -> skip
+from bot.domain.safety import SAFE_GAP, Candidate, Schedule, Verdict, check
+
+SKIP_IF_NEXT_WITHIN = SAFE_GAP  # NHS: less than 2 hours before the next dose -> skip
 # Two intakes closer than this count as "together" (the same NHS threshold, from the other side).
 RECENT_INTAKE_WITHIN = SKIP_IF_NEXT_WITHIN
 # A dose more than a day old is not "as soon as you remember" any more; only a plan that has
@@ -39,6 +48,7 @@ class Record(StrEnum):
     SKIPPED = "skipped"
     NONE = "none"  # reminded (or not) but never answered
     NOT_REMINDED = "not_reminded"  # due while reminders were paused: nothing is known
+    MISSED = "missed"  # the bot said to skip it (or its time passed): not offered again
 
 
 @dataclass(frozen=True)
@@ -47,13 +57,15 @@ class PastDose:
     due: datetime  # aware
     record: Record
     recorded_at: datetime | None = None  # when Taken or Skip was recorded
+    current: bool = True  # a dose time of the current plan, at the current plan's amount
 
 
 class MissedAction(StrEnum):
     TAKE_NOW = "take_now"  # the latest dose has no record; take it if not taken yet
     SKIP = "skip"  # ... but the next dose is less than 2 hours away: skip it
     RECENTLY_TAKEN = "recently_taken"  # a dose was recorded as taken under 2 hours ago
-    SUPERSEDED = "superseded"  # the latest dose is too old to take late (plan ended)
+    SUPERSEDED = "superseded"  # too old, another plan's, or already told to skip: not now
+    NOT_REMINDED = "not_reminded"  # due without a reminder: nothing known, so not now
     NOTHING_OPEN = "nothing_open"  # the latest dose has a record
     NOTHING_DUE = "nothing_due"  # no dose has fallen due yet
 
@@ -95,7 +107,7 @@ def missed_in_a_row(doses: Iterable[PastDose]) -> int:
     """
     count = 0
     for dose in sorted(doses, key=lambda item: _utc(item.due), reverse=True):
-        if dose.record in (Record.SKIPPED, Record.NONE):
+        if dose.record in (Record.SKIPPED, Record.NONE, Record.MISSED):
             count += 1
         else:
             break
@@ -137,22 +149,33 @@ def missed_dose_advice(
         return advice(MissedAction.NOTHING_OPEN)
     if now_utc - _utc(latest.due) > STALE_AFTER:
         return advice(MissedAction.SUPERSEDED)
-    recent_intakes = [
-        dose.recorded_at
-        for dose in past
-        if dose.record is Record.TAKEN
-        and dose.recorded_at is not None
-        and now_utc - _utc(dose.recorded_at) < RECENT_INTAKE_WITHIN
-    ]
-    if recent_intakes:
+    current = [dose for dose in past[:-1] if dose.current]
+    verdict = check(
+        Candidate(latest.due, current=latest.current),
+        now_utc,
+        Schedule(
+            intakes=tuple(
+                dose.recorded_at
+                for dose in past
+                if dose.record is Record.TAKEN and dose.recorded_at is not None
+            ),
+            previous_due=current[-1].due if current else None,
+            next_due=next_due,
+        ),
+    )
+    if verdict.verdict is Verdict.RECENTLY_TAKEN:
         return MissedAdvice(
             MissedAction.RECENTLY_TAKEN,
             latest,
             next_due,
             earlier,
             streak,
-            taken_at=max(recent_intakes, key=_utc),
+            taken_at=verdict.taken_at,
         )
-    if next_due is not None and _utc(next_due) - now_utc < SKIP_IF_NEXT_WITHIN:
+    if verdict.verdict is Verdict.SUPERSEDED or latest.record is Record.MISSED:
+        return advice(MissedAction.SUPERSEDED)
+    if latest.record is Record.NOT_REMINDED:
+        return advice(MissedAction.NOT_REMINDED)
+    if verdict.verdict is Verdict.NEXT_SOON:
         return advice(MissedAction.SKIP)
     return advice(MissedAction.TAKE_NOW)

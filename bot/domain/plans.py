@@ -247,11 +247,15 @@ class PlanCheck(StrEnum):
     ABOVE_LABEL_INTAKE = "above_label_intake"  # a single dose above 20 mg
     FAST_TAPER = "fast_taper"  # a taper that stops in under two weeks
     BIG_DROP = "big_drop"  # one step lowers the dose by more than half
+    BIG_DROP_FROM_CURRENT = "big_drop_current"  # the first step is under half of today's dose
+    CLOSE_TIMES = "close_times"  # two dose times less than 2 hours apart
 
 
-def prescriber_checks(plan: Plan) -> tuple[PlanCheck, ...]:
+def prescriber_checks(plan: Plan, current_daily: Decimal | None = None) -> tuple[PlanCheck, ...]:
     """Every reason to ask once more; empty for a plan within the label's usual range.
 
+    ``current_daily`` is the mg a day of the plan the new one replaces, today (None: no
+    plan): a new plan that starts far below it is a steep drop like one inside a plan.
     Never a refusal: a prescriber may order any of these. The bot only makes sure the patient
     typed what was prescribed.
     """
@@ -265,7 +269,32 @@ def prescriber_checks(plan: Plan) -> tuple[PlanCheck, ...]:
     # The final stop of a taper is not a "drop": how fast it ends is the FAST_TAPER check.
     if big_drop(plan) is not None:
         checks.append(PlanCheck.BIG_DROP)
+    if current_daily is not None and plan.steps[0].daily_mg * 2 < current_daily:
+        checks.append(PlanCheck.BIG_DROP_FROM_CURRENT)
+    if close_times(plan) is not None:
+        checks.append(PlanCheck.CLOSE_TIMES)
     return tuple(checks)
+
+
+# Doses closer than this are unusual (fact sheet 2.6's 2-hour rule): a typo for 18:30 in
+# "12:00,12:30,13:00" gives three doses in an hour.
+CLOSE_DOSES = timedelta(hours=2)
+
+
+def close_times(plan: Plan) -> tuple[time, time] | None:
+    """The first two dose times of a step less than 2 hours apart (also across midnight,
+    from a step's last dose to its first the next day), if any."""
+    for step in plan.steps:
+        minutes = [at.hour * 60 + at.minute for at in step.times]
+        for (earlier, first), (later, second) in pairwise(zip(minutes, step.times, strict=True)):
+            if later - earlier < CLOSE_DOSES.total_seconds() / 60:
+                return first, second
+        if (
+            len(minutes) > 1
+            and minutes[0] + 24 * 60 - minutes[-1] < CLOSE_DOSES.total_seconds() / 60
+        ):
+            return step.times[-1], step.times[0]
+    return None
 
 
 def big_drop(plan: Plan) -> tuple[Step, Step] | None:

@@ -16,7 +16,8 @@ The check reads the plan's schedule and every recorded intake, whichever plan it
 - otherwise it may be offered.
 
 The window is 2 hours. A plan whose prescriber set two doses closer than that (the patient
-confirmed it) uses half its own spacing, so its doses on time are still offered.
+confirmed it) uses its own spacing less the 10 minutes a reminder may be late (at least half
+its spacing), so its doses on time are still offered and a late one is not pushed nearer.
 
 Pure: the caller passes ``now``, the instants and the intakes; nothing here reads a clock.
 """
@@ -29,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 SAFE_GAP = timedelta(hours=2)  # NHS: less than 2 hours before the next dose -> skip it
+# How late a reminder may leave and still be "on time" (bot.services.plans.LATE_AFTER).
+ON_TIME = timedelta(minutes=10)
 
 
 class Verdict(StrEnum):
@@ -82,7 +85,7 @@ def window(spacing: timedelta | None) -> timedelta:
     """
     if spacing is None or spacing >= SAFE_GAP:
         return SAFE_GAP
-    return max(spacing / 2, timedelta(0))
+    return max(spacing - ON_TIME, spacing / 2, timedelta(0))
 
 
 def check(candidate: Candidate, now: datetime, schedule: Schedule) -> Check:

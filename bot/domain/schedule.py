@@ -180,3 +180,15 @@ def next_slot_after(plan: Plan, zone: ZoneInfo, after: datetime) -> DoseSlot | N
 # Every plan day has at least one dose, so a week and a day always reaches the next one
 # (or the plan's start, up to this far ahead).
 _NEXT_SLOT_WINDOW = timedelta(days=8)
+
+
+def planned_mg(plan: Plan, day: date, at: time) -> Decimal | None:
+    """The mg the plan sets for the dose time ``at`` on the local date ``day``; None if the
+    plan has no dose then (a row from an earlier plan, or of an amount since changed)."""
+    found = step_on(plan, day)
+    if found is None:
+        return None
+    for dose in found[1].doses:
+        if dose.at == at:
+            return dose.mg
+    return None

@@ -13,7 +13,7 @@ from bot.context import BotContext
 from bot.domain.missed import SEVERAL_MISSED
 from bot.domain.plans import format_mg
 from bot.handlers.common import event, user_id
-from bot.views import local_when
+from bot.views import local_when, next_dose_text
 
 
 async def dose_pressed(update: Update, context: BotContext) -> None:
@@ -57,6 +57,13 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
         due=local_when(context.pack, recorded.due_at, zone, today),
         time=local_when(context.pack, at, zone, today),
     )
+    if button.answer == "taken" and not (user and user.reminders_paused):
+        # "Recorded as taken" also says when the next dose is, and whether to skip it: a dose
+        # recorded late may put the next dose time less than 2 hours after it.
+        coming = await services.missed.next_dose(owner, zone, services.clock.now())
+        if coming is not None:
+            after = next_dose_text(pack, "missed.next", "next", coming, zone, today)
+            note = Html(f"{note}\n{after}")
     if button.answer == "skip":
         in_a_row = await services.missed.in_a_row(owner, services.clock.now())
         if in_a_row == SEVERAL_MISSED:  # once per run; the next reminder stays quiet about it

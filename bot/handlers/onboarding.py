@@ -25,7 +25,7 @@ from bot.handlers.common import (
     user_id,
 )
 from bot.storage.users import User
-from bot.views import local_when
+from bot.views import next_dose_text
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -199,16 +199,27 @@ async def _apply_zone(
     services = context.services
     pack = context.pack
     await services.users.set_timezone(user.user_id, zone.key)
-    first = await services.plans.regenerate(user.user_id)
+    await services.plans.regenerate(user.user_id)
     event("timezone_set", update)
     now = services.clock.now()
     local_time = now.astimezone(zone).strftime("%H:%M")
     text = pack.text(key, timezone=zone.key, local_time=local_time)
-    if first is not None:
+    if not user.reminders_paused:
         # A plan's dose times are clock times: they stay 08:00 and 20:00, now in this zone.
-        when = local_when(context.pack, first, zone, now.astimezone(zone).date())
-        note = pack.text("timezone.plan_moves", timezone=zone.key, next=when)
-        text = Html(f"{text}\n\n{note}")
+        # The reply names the dose that will actually be reminded, after the safety check: a
+        # dose taken by the old clock may make the next one by the new clock too close.
+        coming = await services.missed.next_dose(user.user_id, zone, now)
+        if coming is not None:
+            note = next_dose_text(
+                pack,
+                "timezone.plan_moves",
+                "next",
+                coming,
+                zone,
+                now.astimezone(zone).date(),
+                timezone=zone.key,
+            )
+            text = Html(f"{text}\n\n{note}")
     await reply(update, text)
     if user.region is None:
         await reply(update, pack.text("onboarding.ask_region"), _region_keyboard(context))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -24,6 +24,7 @@ from bot.domain.plans import (
     PlanKind,
     Step,
     big_drop,
+    close_times,
     format_mg,
     parse_custom_command,
     parse_mg,
@@ -33,6 +34,7 @@ from bot.domain.plans import (
     parse_time,
     prescriber_checks,
 )
+from bot.domain.schedule import step_on
 from bot.domain.tablets import unmakeable_doses
 from bot.handlers.common import (
     chunked,
@@ -48,8 +50,17 @@ from bot.handlers.facts import send_topic
 from bot.handlers.onboarding import consented_user
 from bot.handlers.report import send_plan_picture
 from bot.messages import MESSAGES
+from bot.services.plans import Saved
+from bot.storage.doses import Status
 from bot.storage.users import User
-from bot.views import doses_text, local_when, missed_advice_text, plan_summary, today_view
+from bot.views import (
+    doses_text,
+    missed_advice_text,
+    next_dose_text,
+    plan_summary,
+    skip_line,
+    today_view,
+)
 
 GUIDE = "schedule_guide"
 DOSE_GUIDE = "dose_guide"
@@ -369,11 +380,18 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
     pack = context.pack
     user = await services.users.get(user_id(update))
     zone = services.zones.zone_for(user.timezone if user else None)
-    checks = prescriber_checks(plan)
+    today = services.zones.today(zone)
+    current = await services.doses.active_plan(user.user_id) if user else None
+    on_today = step_on(current.plan, today) if current else None
+    current_daily = on_today[1].daily_mg if on_today else None
+    checks = prescriber_checks(plan, current_daily)
     needs_confirmation = bool(checks)
     pending = PendingPlan(plan, needs_confirmation)
     _user_data(context)[PENDING] = pending  # before the summary is sent: no press can beat it
     text = pack.text("schedule.summary", plan=plan_summary(pack, plan, zone))
+    if plan.start > today and on_today is not None:
+        waits = pack.text("schedule.waits_note", start=pack.day_year(plan.start))
+        text = Html(f"{text}\n\n{waits}")
     if user is not None and user.tablet_mg is not None:
         unmakeable = unmakeable_doses(plan, user.tablet_mg, user.tablet_scored)
         if unmakeable:
@@ -385,7 +403,7 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
             text = Html(f"{text}\n\n{note}")
     cancel = (pack.text("schedule.button_cancel"), PlanButton("cancel").pack())
     if needs_confirmation:
-        warnings = [_check_text(pack, plan, check) for check in checks]
+        warnings = [_check_text(pack, plan, check, current_daily) for check in checks]
         warnings.append(pack.text("schedule.confirm_needed"))
         text = Html("\n\n".join([text, *warnings]))
         buttons = [
@@ -425,18 +443,46 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
         await reply(update, pack.text("schedule.expired"))
         return
     high_dose = pending.plan.needs_high_dose_confirmation()
-    first = await services.plans.save(user.user_id, pending.plan, high_dose_confirmed=high_dose)
+    saved = await services.plans.save(user.user_id, pending.plan, high_dose_confirmed=high_dose)
     event("plan_saved", update, kind=pending.plan.kind, confirmed=int(pending.needs_confirmation))
-    await _reply_with_next_dose(update, context, user, first, "schedule.saved", "first")
+    if saved is Saved.WAITS:
+        # The plan starts on a later day: the current reminders go on until then.
+        await _reply_with_next_dose(
+            update,
+            context,
+            user,
+            "schedule.saved_waiting",
+            "next",
+            start=context.pack.day_year(pending.plan.start),
+        )
+        return
+    await _reply_with_next_dose(update, context, user, "schedule.saved", "first")
 
 
-def _check_text(pack: ContentPack, plan: Plan, check: PlanCheck) -> Html:
+def _check_text(
+    pack: ContentPack, plan: Plan, check: PlanCheck, current_daily: Decimal | None
+) -> Html:
     if check is PlanCheck.HIGH_DAILY:
         return pack.text("schedule.high_dose", daily=format_mg(plan.max_daily_total()))
     if check is PlanCheck.ABOVE_LABEL_INTAKE:
         return pack.text("schedule.above_label_intake", mg=format_mg(max(plan.all_mg())))
     if check is PlanCheck.FAST_TAPER:
         return pack.text("schedule.fast_taper", days=plan.titration_days())
+    if check is PlanCheck.CLOSE_TIMES:
+        pair = close_times(plan)
+        assert pair is not None
+        return pack.text(
+            "schedule.close_times",
+            first=pair[0].strftime("%H:%M"),
+            second=pair[1].strftime("%H:%M"),
+        )
+    if check is PlanCheck.BIG_DROP_FROM_CURRENT:
+        assert current_daily is not None
+        return pack.text(
+            "schedule.big_drop_current",
+            from_mg=format_mg(current_daily),
+            to_mg=format_mg(plan.steps[0].daily_mg),
+        )
     drop = big_drop(plan)
     assert drop is not None
     earlier, later = drop
@@ -469,6 +515,19 @@ async def plan_command(update: Update, context: BotContext) -> None:
             high_dose_confirmed=stored.high_dose_confirmed_at is not None,
         ),
     )
+    waiting = await services.doses.waiting_plan(user.user_id)
+    if waiting is not None:
+        pack = context.pack
+        await reply(
+            update,
+            pack.text(
+                "plan.waiting",
+                start=pack.day_year(waiting.plan.start),
+                plan=plan_summary(
+                    pack, waiting.plan, zone, high_dose_confirmed=waiting.high_dose_confirmed
+                ),
+            ),
+        )
     await send_plan_picture(update, context, user, stored)
 
 
@@ -484,8 +543,26 @@ async def today_command(update: Update, context: BotContext) -> None:
     end = (local_midnight + timedelta(days=1, hours=2)).replace(hour=0)
     events = await services.doses.events_between(user.user_id, start, end)
     today = local_midnight.date()
-    todays = [item for item in events if item.local_date == today]
-    await reply(update, today_view(context.pack, todays, today))
+    stored = await services.doses.active_plan(user.user_id)
+    plan_id = stored.plan_id if stored else None
+    # A replaced plan's rows of today show only where they hold an intake (it counts).
+    todays = [
+        item
+        for item in events
+        if item.local_date == today and (item.plan_id == plan_id or item.status is Status.TAKEN)
+    ]
+    pack = context.pack
+    lines = [today_view(pack, todays, today)]
+    if stored is not None and stored.plan.start > today:
+        lines.append(pack.text("today.plan_starts", start=pack.day_year(stored.plan.start)))
+    waiting = await services.doses.waiting_plan(user.user_id)
+    if waiting is not None:
+        lines.append(pack.text("today.plan_waits", start=pack.day_year(waiting.plan.start)))
+    if not user.reminders_paused:
+        coming = await services.missed.next_dose(user.user_id, zone, now)
+        if coming is not None and not coming.check.offers:
+            lines.append(skip_line(pack, coming, zone, today))
+    await reply(update, Html("\n\n".join(lines)))
 
 
 async def missed_command(update: Update, context: BotContext) -> None:
@@ -561,13 +638,13 @@ async def resume_command(update: Update, context: BotContext) -> None:
     if not user.reminders_paused:
         await reply(update, pack.text("pause.not_paused"))
         return
-    first, unreminded = await services.plans.resume(user.user_id)
+    _, unreminded = await services.plans.resume(user.user_id)
     event("reminders_resumed", update, not_reminded=unreminded)
+    resumed = await services.users.get(user.user_id)
     await _reply_with_next_dose(
         update,
         context,
-        user,
-        first,
+        resumed or user,
         "pause.resumed",
         "next",
         extra=pack.text("pause.not_reminded", count=unreminded) if unreminded else None,
@@ -605,20 +682,23 @@ async def _reply_with_next_dose(
     update: Update,
     context: BotContext,
     user: User,
-    first: datetime | None,
     key: str,
     placeholder: str,
     *,
     extra: Html | None = None,
+    **params: object,
 ) -> None:
-    """``key`` naming the next dose in the user's local time, or ``key_no_dose`` if none."""
+    """``key`` naming the next dose that will be reminded, after the dose-safety check (see
+    :func:`bot.views.next_dose_text`), or ``key_no_dose`` if there is none."""
     services = context.services
-    if first is None:
-        text = context.pack.text(f"{key}_no_dose")
-    else:
-        zone = services.zones.zone_for(user.timezone)
-        when = local_when(context.pack, first, zone, services.zones.today(zone))
-        text = context.pack.text(key, **{placeholder: when})
+    zone = services.zones.zone_for(user.timezone)
+    now = services.clock.now()
+    coming = (
+        None if user.reminders_paused else await services.missed.next_dose(user.user_id, zone, now)
+    )
+    text = next_dose_text(
+        context.pack, key, placeholder, coming, zone, services.zones.today(zone), **params
+    )
     await reply(update, Html(f"{text}\n\n{extra}") if extra else text)
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.plans import Plan
-from bot.domain.schedule import slots_between
+from bot.domain.safety import ON_TIME
+from bot.domain.schedule import DoseSlot, local_to_utc, slots_between, step_on
 from bot.services.zones import Zones
 from bot.storage.doses import DoseEvent, DoseStore, Status, StoredPlan
 from bot.storage.users import UserStore
@@ -24,10 +27,22 @@ HORIZON = timedelta(hours=48)  # dose rows exist this far ahead
 EXTEND_BELOW = timedelta(hours=36)  # top up plans whose rows end sooner than this
 EXTEND_BATCH = 500
 SNOOZE_FOR = timedelta(minutes=15)
-LATE_AFTER = timedelta(minutes=10)  # past this, the missed-dose rule decides what to send
+LATE_AFTER = ON_TIME  # past this, the missed-dose rule decides what to send
 PASSED_HISTORY = timedelta(days=1)  # how far back a long downtime is filled in
 
 Wake = Callable[[datetime | None], None]  # None: look now
+
+
+class Saved(StrEnum):
+    """What saving a plan did."""
+
+    NOW = "now"  # the plan is in force from now
+    WAITS = "waits"  # it starts on a later day; the current plan goes on until then
+
+
+def doses_before(plan: Plan, today: date) -> bool:
+    """Has ``plan`` a dose today (it would go silent if a later plan replaced it now)?"""
+    return step_on(plan, today) is not None
 
 
 class PlanService:
@@ -46,13 +61,50 @@ class PlanService:
         for wake in self._subscribers:
             wake(instant)
 
-    async def save(self, user_id: int, plan: Plan, *, high_dose_confirmed: bool) -> datetime | None:
-        """Make ``plan`` the user's plan from now on; return the first reminder's instant."""
+    async def save(self, user_id: int, plan: Plan, *, high_dose_confirmed: bool) -> Saved:
+        """Make ``plan`` the user's plan: from now on, or, if it starts on a later day while
+        the current plan still has doses before then, from that day (the current reminders go
+        on until it begins: a plan that waits must never silence today's doses)."""
         now = self._clock.now()
         user = await self._users.get(user_id)
         zone = self._zones.zone_for(user.timezone if user else None)
+        today = now.astimezone(zone).date()
+        current = await self._doses.active_plan(user_id)
+        if plan.start > today and current is not None and doses_before(current.plan, today):
+            await self._doses.save_waiting(
+                user_id, plan, high_dose_confirmed=high_dose_confirmed, now=now
+            )
+            log.info("plan_saved_waiting user=%d kind=%s", user_id, plan.kind)
+            return Saved.WAITS
+        await self._replace(user_id, plan, zone, now, high_dose_confirmed=high_dose_confirmed)
+        log.info("plan_saved user=%d kind=%s", user_id, plan.kind)
+        self._changed()
+        return Saved.NOW
+
+    async def _replace(
+        self,
+        user_id: int,
+        plan: Plan,
+        zone: ZoneInfo,
+        now: datetime,
+        *,
+        high_dose_confirmed: bool,
+        since: datetime | None = None,
+    ) -> None:
+        """Replace the plan; ``since`` is when it took over (a waiting plan's first midnight),
+        else now. Its dose times from the start of today (or ``since``) up to now get rows
+        without a reminder, so the missed-dose rule knows that they passed."""
         until = now + HORIZON
-        slots = slots_between(plan, zone, now, until)
+        local_midnight = local_to_utc(now.astimezone(zone).date(), time(0), zone)
+        start = since if since is not None else min(now, local_midnight)
+        if since is not None:
+            # Doses of the new plan due while the bot was not running are due rows like any
+            # other: the missed-dose rule decides what to send.
+            passed: list[DoseSlot] = []
+            slots = slots_between(plan, zone, since, until)
+        else:
+            passed = slots_between(plan, zone, start, now)
+            slots = slots_between(plan, zone, now, until)
         await self._doses.replace_plan(
             user_id,
             plan,
@@ -60,10 +112,31 @@ class PlanService:
             now=now,
             materialized_until=until,
             high_dose_confirmed=high_dose_confirmed,
+            unreminded=passed,
+            cancel_from=since,
         )
-        log.info("plan_saved user=%d kind=%s", user_id, plan.kind)
-        self._changed()
-        return slots[0].due_utc if slots else None
+
+    async def start_waiting(self) -> None:
+        """Switch each plan saved to start later whose first day has begun in its patient's
+        zone (run by each dispatch pass, before the due scan, so an old dose of that day is
+        never reminded)."""
+        now = self._clock.now()
+        for waiting in await self._doses.waiting_to_start(now.date() + timedelta(days=1)):
+            user = await self._users.get(waiting.user_id)
+            zone = self._zones.zone_for(user.timezone if user else None)
+            if now.astimezone(zone).date() < waiting.plan.start:
+                continue
+            since = local_to_utc(waiting.plan.start, time(0), zone)
+            await self._replace(
+                waiting.user_id,
+                waiting.plan,
+                zone,
+                now,
+                high_dose_confirmed=waiting.high_dose_confirmed,
+                since=since,
+            )
+            log.info("plan_started_waiting user=%d kind=%s", waiting.user_id, waiting.plan.kind)
+            self._changed()
 
     async def regenerate(self, user_id: int) -> datetime | None:
         """Rebuild the coming doses of the active plan (time zone changed, a hold, resumed);
@@ -85,6 +158,7 @@ class PlanService:
 
     async def extend_due(self) -> None:
         """Keep HORIZON of dose rows planned for every active plan (run by each dispatch pass)."""
+        await self.start_waiting()
         now = self._clock.now()
         while stale := await self._doses.plans_to_extend(now + EXTEND_BELOW, EXTEND_BATCH):
             for stored in stale:

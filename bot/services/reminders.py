@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.base import JobLookupError
 from telegram import Bot, InlineKeyboardMarkup
@@ -24,8 +25,9 @@ from bot.checkin_views import checkin_intro, checkin_question
 from bot.clock import Clock
 from bot.content import Html
 from bot.domain.checkins import asks_before_increase
-from bot.domain.missed import SEVERAL_MISSED, MissedAction, Record, missed_in_a_row
+from bot.domain.missed import SEVERAL_MISSED, MissedAction, MissedAdvice, Record, missed_in_a_row
 from bot.domain.plans import format_mg
+from bot.domain.safety import SAFE_GAP
 from bot.metrics import Metrics
 from bot.services.budget import Priority, sending_as
 from bot.services.caregivers import CaregiverAlerts
@@ -276,33 +278,34 @@ class ReminderService:
         now = self._clock.now()
         zone = self._zones.zone_for(due.timezone)
         pack = self._languages.pack(event.user_id)
+        is_late = now - event.due_at > LATE_AFTER
         late = None
-        if now - event.due_at > LATE_AFTER:
-            # Late (the bot was down, or a snooze): the missed-dose rule decides, exactly as
-            # /missed would answer now.
-            late = await self._missed.advice(event.user_id, zone, now)
-            if late is None or late.dose is None or late.dose.event_id != event.event_id:
-                # A later dose time has passed too: this one is simply missed; the later one
-                # speaks (or already spoke).
+        if is_late or not _plainly_safe(due, now):
+            # The dose-safety check (bot.domain.safety, through the missed-dose rule), exactly
+            # as /missed would answer now: late (the bot was down, or a snooze), a recent
+            # intake, the next dose near, or a plan replaced since the row was made.
+            advice = await self._missed.advice(event.user_id, zone, now)
+            if (
+                advice is None
+                or advice.dose is None
+                or advice.dose.event_id != event.event_id
+                or advice.action not in _SPEAKS
+            ):
+                # A later dose time has passed, the plan changed, or the dose was never
+                # reminded: this one is simply missed; the later one speaks (or already did).
                 await self._doses.record_missed_notice(event.event_id, None, now)
-                if event.attempts == 0:
+                if not due.plan_active:
+                    pass  # replaced with its plan: not a dose that passed unreminded
+                elif event.attempts == 0:
                     self._earlier_missed_down[event.user_id] += 1
                 else:
                     self._earlier_missed[event.user_id] += 1
                 log.info("dose_missed_silently event=%d user=%d", event.event_id, event.user_id)
                 return
-            if late.action is not MissedAction.TAKE_NOW:
-                text = missed_notice(pack, due, late, zone, now, self._take_earlier(event.user_id))
-                outcome = await self._send(event.user_id, text, None)
-                if outcome.message_id is not None:
-                    await self._doses.record_missed_notice(
-                        event.event_id, outcome.message_id, self._clock.now()
-                    )
-                    log.info("missed_notice_sent event=%d user=%d", event.event_id, event.user_id)
-                    self._metrics.dose_message_delivered("missed_notice")
-                else:
-                    await self._after_failure(due, outcome)
+            if advice.action is not MissedAction.TAKE_NOW:
+                await self._send_missed_notice(due, advice, zone, now)
                 return
+            late = advice if is_late else None
         first_send = event.followup_message_id is None and event.status is not Status.SNOOZED
         text = reminder_message(
             pack,
@@ -340,6 +343,29 @@ class ReminderService:
             lateness,
             int(event.resend_as_repeat),
         )
+
+    async def _send_missed_notice(
+        self, due: DueEvent, advice: MissedAdvice, zone: ZoneInfo, now: datetime
+    ) -> None:
+        """The dose must not be taken now (the next one is near, or a dose was recorded as
+        taken under 2 hours ago): say so, without buttons, and record it as missed."""
+        event = due.event
+        pack = self._languages.pack(event.user_id)
+        text = missed_notice(pack, due, advice, zone, now, self._take_earlier(event.user_id))
+        outcome = await self._send(event.user_id, text, None)
+        if outcome.message_id is not None:
+            await self._doses.record_missed_notice(
+                event.event_id, outcome.message_id, self._clock.now()
+            )
+            log.info(
+                "missed_notice_sent event=%d user=%d action=%s",
+                event.event_id,
+                event.user_id,
+                advice.action.value,
+            )
+            self._metrics.dose_message_delivered("missed_notice")
+        else:
+            await self._after_failure(due, outcome)
 
     async def _ask_checkin(self, due: DueEvent) -> None:
         """The evening before an increase: how is the patient doing at this step? Best effort:
@@ -405,6 +431,25 @@ class ReminderService:
             return
         zone = self._zones.zone_for(due.timezone)
         pack = self._languages.pack(event.user_id)
+        # A follow-up offers the dose again: the same check as any reminder.
+        advice = await self._missed.advice(event.user_id, zone, now)
+        if (
+            advice is not None
+            and advice.dose is not None
+            and advice.dose.event_id == (event.event_id)
+        ):
+            if advice.action is MissedAction.SKIP:
+                await self._send_missed_notice(due, advice, zone, now)
+                return
+            speaks = advice.action is MissedAction.TAKE_NOW
+        else:
+            speaks = False
+        if not speaks:
+            # Answered from elsewhere, a dose recorded as taken since, a later dose time, or
+            # a new plan: asking "did you take it?" now could invite a second dose.
+            await self._doses.record_follow_up_dropped(event.event_id, now)
+            log.info("follow_up_dropped_unsafe event=%d user=%d", event.event_id, event.user_id)
+            return
         text = pack.text(
             "reminder.follow_up", mg=format_mg(event.mg), due=local_hhmm(event.due_at, zone)
         )
@@ -475,6 +520,25 @@ class ReminderService:
         delay = (instant - self._clock.now()).total_seconds()
         if delay < SWEEP_EVERY.total_seconds():
             self._arm(delay)
+
+
+# What a reminder row may turn into when the check does not offer it: a notice that says
+# why not. Any other outcome (superseded, never reminded) passes silently.
+_SPEAKS = frozenset({MissedAction.TAKE_NOW, MissedAction.SKIP, MissedAction.RECENTLY_TAKEN})
+
+
+def _plainly_safe(due: DueEvent, now: datetime) -> bool:
+    """The quick path of a burst: an on-time first reminder of the active plan, with no
+    intake and no other dose row within the safety window, is one the check would offer
+    (bot.domain.safety's window is never wider than SAFE_GAP). Anything else asks the check."""
+    event = due.event
+    return (
+        event.status is Status.SCHEDULED
+        and due.plan_active
+        and now - event.due_at <= LATE_AFTER
+        and (due.last_intake_at is None or now - due.last_intake_at >= SAFE_GAP)
+        and (due.next_due_at is None or due.next_due_at - now >= SAFE_GAP)
+    )
 
 
 def _cancel(job: Job | None) -> None:  # type: ignore[type-arg]

@@ -88,6 +88,30 @@ class StoredPlan:
 
 
 @dataclass(frozen=True)
+class WaitingPlan:
+    """A plan saved to start on a later day, waiting for it."""
+
+    user_id: int
+    plan: Plan
+    high_dose_confirmed: bool
+    created_at: datetime
+
+
+def _waiting(row: Row) -> WaitingPlan:
+    return WaitingPlan(
+        user_id=row["user_id"],
+        plan=Plan(
+            kind=row["kind"],
+            start=date.fromisoformat(row["start_date"]),
+            steps=plan_steps(row["steps"]),
+            ends_after_last_step=bool(row["ends_after_last_step"]),
+        ),
+        high_dose_confirmed=bool(row["high_dose_confirmed"]),
+        created_at=from_unix(row["created_at"]),
+    )
+
+
+@dataclass(frozen=True)
 class DoseEvent:
     event_id: int
     user_id: int
@@ -131,6 +155,9 @@ class DueEvent:
     tablet_scored: bool
     steps: tuple[Step, ...]  # the plan's steps, for step-change notices and check-ins
     has_caregivers: bool = False  # the patient has a caregiver linked (alerts to plan)
+    plan_active: bool = True  # its plan has not been replaced
+    last_intake_at: datetime | None = None  # the patient's latest recorded Taken (2 days)
+    next_due_at: datetime | None = None  # the patient's next dose row after this one
 
 
 def _event(row: Row) -> DoseEvent:
@@ -173,6 +200,9 @@ def _due(row: Row) -> DueEvent:
         tablet_scored=bool(row["tablet_scored"]),
         steps=plan_steps(row["plan_steps"]),
         has_caregivers=bool(row["has_caregivers"]),
+        plan_active=bool(row["plan_active"]),
+        last_intake_at=_maybe(row["last_intake_at"]),
+        next_due_at=_maybe(row["next_due_at"]),
     )
 
 
@@ -232,6 +262,14 @@ _INSERT_EVENT = (
 )
 
 
+# A dose time of a new plan that passed before the plan was saved: known, never reminded.
+_INSERT_UNREMINDED = (
+    "INSERT OR IGNORE INTO dose_events (user_id, plan_id, due_at, local_date, local_time, mg,"
+    " step_number, step_count, day_number, is_step_start, is_maintenance, is_last_step_dose,"
+    " status, next_action_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'paused', NULL)"
+)
+
+
 async def _insert_slots(
     tx: Transaction, user_id: int, plan_id: int, slots: Iterable[DoseSlot]
 ) -> None:
@@ -253,7 +291,13 @@ DUE_SCAN_SQL = (
     " plans.ends_after_last_step AS plan_ends, plans.steps AS plan_steps,"
     " users.timezone, users.region, users.tablet_mg, users.tablet_scored,"
     " EXISTS (SELECT 1 FROM caregivers WHERE caregivers.patient_id = dose_events.user_id)"
-    " AS has_caregivers"
+    " AS has_caregivers,"
+    " plans.superseded_at IS NULL AS plan_active,"
+    # For the dose-safety check's quick path: the latest intake and the next dose row.
+    " (SELECT MAX(i.answered_at) FROM dose_events i WHERE i.user_id = dose_events.user_id"
+    "  AND i.status = 'taken' AND i.due_at > dose_events.due_at - 172800) AS last_intake_at,"
+    " (SELECT MIN(n.due_at) FROM dose_events n WHERE n.user_id = dose_events.user_id"
+    "  AND n.due_at > dose_events.due_at AND n.status != 'cancelled') AS next_due_at"
     " FROM dose_events JOIN plans USING (plan_id)"
     " JOIN users ON users.user_id = dose_events.user_id"
     " WHERE dose_events.next_action_at IS NOT NULL AND dose_events.next_action_at <= ?"
@@ -286,14 +330,22 @@ class DoseStore:
         now: datetime,
         materialized_until: datetime,
         high_dose_confirmed: bool,
+        unreminded: Sequence[DoseSlot] = (),
+        cancel_from: datetime | None = None,
     ) -> int:
-        """Make ``plan`` the active one: old plan kept as history, its future doses cancelled."""
+        """Make ``plan`` the active one: old plan kept as history, its doses not reminded yet
+        from ``cancel_from`` (default ``now``) cancelled, a plan waiting to start dropped.
+
+        ``unreminded`` are the new plan's dose times that passed before it was saved: kept as
+        rows without a reminder (``paused``), so the missed-dose rule knows them.
+        """
         async with self._db.transaction() as tx:
             await tx.execute(
                 "UPDATE plans SET superseded_at = ? WHERE user_id = ? AND superseded_at IS NULL",
                 (to_unix(now), user_id),
             )
-            await _cancel_future(tx, user_id, now)
+            await _cancel_future(tx, user_id, cancel_from or now)
+            await tx.execute("DELETE FROM pending_plans WHERE user_id = ?", (user_id,))
             plan_id = await tx.insert(
                 "INSERT INTO plans (user_id, kind, start_date, times, steps,"
                 " ends_after_last_step, high_dose_confirmed_at, materialized_until, created_at)"
@@ -312,7 +364,45 @@ class DoseStore:
                 ),
             )
             await _insert_slots(tx, user_id, plan_id, slots)
+            await tx.executemany(
+                _INSERT_UNREMINDED, (_slot_row(user_id, plan_id, slot)[:-2] for slot in unreminded)
+            )
         return plan_id
+
+    async def save_waiting(
+        self, user_id: int, plan: Plan, *, high_dose_confirmed: bool, now: datetime
+    ) -> None:
+        """Keep ``plan`` to start on its first day; the current plan goes on until then."""
+        await self._db.execute(
+            "INSERT OR REPLACE INTO pending_plans (user_id, kind, start_date, steps,"
+            " ends_after_last_step, high_dose_confirmed, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                user_id,
+                plan.kind,
+                plan.start.isoformat(),
+                format_steps(plan.steps),
+                int(plan.ends_after_last_step),
+                int(high_dose_confirmed),
+                to_unix(now),
+            ),
+        )
+
+    async def waiting_plan(self, user_id: int) -> WaitingPlan | None:
+        row = await self._db.fetch_one("SELECT * FROM pending_plans WHERE user_id = ?", (user_id,))
+        return _waiting(row) if row else None
+
+    async def waiting_to_start(self, day: date) -> list[WaitingPlan]:
+        """Plans waiting to start on or before ``day`` (a UTC date; the caller checks each
+        one against its patient's own date)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM pending_plans WHERE start_date <= ? ORDER BY start_date",
+            (day.isoformat(),),
+        )
+        return [_waiting(row) for row in rows]
+
+    async def drop_waiting(self, user_id: int) -> None:
+        await self._db.execute("DELETE FROM pending_plans WHERE user_id = ?", (user_id,))
 
     async def active_plan(self, user_id: int) -> StoredPlan | None:
         row = await self._db.fetch_one(
@@ -696,6 +786,15 @@ class DoseStore:
             "SELECT * FROM dose_events WHERE user_id = ? AND due_at >= ? AND due_at < ?"
             " AND status != 'cancelled' ORDER BY due_at",
             (user_id, to_unix(start), to_unix(end)),
+        )
+        return [_event(row) for row in rows]
+
+    async def coming_doses(self, user_id: int, now: datetime, limit: int) -> list[DoseEvent]:
+        """The user's next ``limit`` doses that will be reminded (after ``now``), soonest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM dose_events WHERE user_id = ? AND due_at > ? AND status = 'scheduled'"
+            " ORDER BY due_at LIMIT ?",
+            (user_id, to_unix(now), limit),
         )
         return [_event(row) for row in rows]
 
