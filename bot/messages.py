@@ -20,6 +20,7 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "timezone.plan_moves_no_dose": _keys("timezone"),
     "missed.not_reminded": _keys("due", "mg"),
     "missed.next_no_dose": NONE,
+    "missed.superseded_plan": _keys("due"),
     "next_dose.skip": _keys("taken", "time"),
     "next_dose.skip_next_near": _keys("time"),
     "schedule.saved_waiting": _keys("next", "start"),

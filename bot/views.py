@@ -73,6 +73,9 @@ def missed_advice_text(
     elif action is MissedAction.NOT_REMINDED:
         parts.append(pack.text("missed.not_reminded", mg=mg, due=due))
         parts.append(Html(pack.render_topic("missed")))
+    elif not advice.dose.current:
+        # Another plan's dose: its amount is not named (it is not the patient's plan now).
+        parts.append(pack.text("missed.superseded_plan", due=due))
     else:
         parts.append(pack.text("missed.superseded", mg=mg, due=due))
     if advice.superseded and action is not MissedAction.NOTHING_OPEN:

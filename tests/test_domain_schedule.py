@@ -378,3 +378,15 @@ def test_window_in_a_zone_with_a_fold_is_compared_as_instants() -> None:
     end = datetime(2026, 10, 25, 2, 59, fold=1, tzinfo=BERLIN)
     slots = slots_between(plan, BERLIN, start, end)
     assert [slot.due_utc for slot in slots] == [utc(2026, 10, 25, 0, 30)]
+
+
+def test_two_doses_in_a_spring_gap_keep_their_spacing() -> None:
+    """Issue 19: 02:10 and 02:40 on the night Berlin skips 02:00-03:00 both moved to 03:00."""
+    plan = Plan(
+        kind="custom",
+        start=date(2026, 3, 29),
+        steps=(Step.same_at((time(2, 10), time(2, 40)), Decimal(5), 3),),
+        ends_after_last_step=False,
+    )
+    slots = slots_between(plan, BERLIN, utc(2026, 3, 28, 12), utc(2026, 3, 30))
+    assert [slot.due_utc for slot in slots] == [utc(2026, 3, 29, 1, 0), utc(2026, 3, 29, 1, 30)]

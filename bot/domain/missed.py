@@ -115,20 +115,27 @@ def missed_in_a_row(doses: Iterable[PastDose]) -> int:
 
 
 def missed_dose_advice(
-    now: datetime, history: Iterable[PastDose], next_due: datetime | None
+    now: datetime,
+    history: Iterable[PastDose],
+    next_due: datetime | None,
+    planned: Iterable[datetime] = (),
 ) -> MissedAdvice:
     """Decide what to tell a patient about the dose they may have missed.
 
     ``history`` holds the recent planned doses (any order; those not yet due are ignored);
     ``next_due`` is the next planned dose after ``now`` from the plan, or None if the plan has
-    no more doses.
+    no more doses; ``planned`` the plan's dose times of the last day, in the patient's zone
+    now (the spacing the plan sets; without them, the rows' own times are used).
     """
     _require_aware(now, "now")
     if next_due is not None:
         _require_aware(next_due, "next_due")
     now_utc = _utc(now)
+    # On a tie (a plan replaced today has a row at the same time as the old one), the
+    # current plan's row is the latest.
     past = sorted(
-        (dose for dose in history if _utc(dose.due) <= now_utc), key=lambda d: _utc(d.due)
+        (dose for dose in history if _utc(dose.due) <= now_utc),
+        key=lambda d: (_utc(d.due), d.current),
     )
     if not past:
         return MissedAdvice(MissedAction.NOTHING_DUE, None, next_due, (), 0)
@@ -149,7 +156,10 @@ def missed_dose_advice(
         return advice(MissedAction.NOTHING_OPEN)
     if now_utc - _utc(latest.due) > STALE_AFTER:
         return advice(MissedAction.SUPERSEDED)
-    current = [dose for dose in past[:-1] if dose.current]
+    latest_due = _utc(latest.due)
+    before = [_utc(at) for at in planned if _utc(at) < latest_due]
+    if not before:
+        before = [_utc(dose.due) for dose in past[:-1] if dose.current]
     verdict = check(
         Candidate(latest.due, current=latest.current),
         now_utc,
@@ -159,7 +169,7 @@ def missed_dose_advice(
                 for dose in past
                 if dose.record is Record.TAKEN and dose.recorded_at is not None
             ),
-            previous_due=current[-1].due if current else None,
+            previous_due=max(before) if before else None,
             next_due=next_due,
         ),
     )

@@ -144,8 +144,18 @@ def slots_between(
         maintenance = offset >= index.total
         last_step_day = offset == index.total - 1
         last_time = len(step.doses) - 1
+        previous: tuple[time, datetime] | None = None
         for position, dose in enumerate(step.doses):
             due = local_to_utc(day, dose.at, zone)
+            if previous is not None:
+                # Two dose times inside a spring-forward gap both move to the gap's end: keep
+                # them as far apart as planned, never on the same minute.
+                at_before, due_before = previous
+                if due <= due_before:
+                    due = due_before + (
+                        datetime.combine(day, dose.at) - datetime.combine(day, at_before)
+                    )
+            previous = (dose.at, due)
             if not start_utc <= due < end_utc:
                 continue
             slots.append(

@@ -73,10 +73,12 @@ class MissedDoses:
             return None
         history = await self._doses.recent_doses(user_id, now, HISTORY_DOSES)
         following = next_slot_after(stored.plan, zone, now)
+        planned = slots_between(stored.plan, zone, now - _DAY_AND_A_BIT, now)
         return missed_dose_advice(
             now,
             [past_dose(event, stored) for event in history],
             following.due_utc if following else None,
+            [slot.due_utc for slot in planned],
         )
 
     async def next_dose(self, user_id: int, zone: ZoneInfo, now: datetime) -> NextDose | None:
