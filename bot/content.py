@@ -28,7 +28,9 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, get_timezone, get_timezone_location
 
+from bot.callbacks import ZoneButton
 from bot.domain.redflags import IntentRules, compile_rules
+from bot.domain.timezones import COMMON_ZONES, TimezoneError, parse_timezone
 from bot.messages import MESSAGES
 
 TOPICS: tuple[str, ...] = (
@@ -123,6 +125,7 @@ class Language:
     name: str  # in the language itself, for the switch ("Русский")
     locale: Locale
     dates: Mapping[str, str]  # Babel patterns: day, day_year, day_time
+    zones: tuple[str, ...] = COMMON_ZONES  # IANA names offered as buttons, in this order
 
 
 @dataclass(frozen=True)
@@ -343,7 +346,43 @@ def _language(code: str, raw: Mapping[str, Any], problems: list[str]) -> Languag
             problems.append(f"{where}: dates.{name} is not a Babel pattern ({error})")
             continue
         patterns[name] = pattern
-    return Language(code, _text_field(raw, "name", where, problems), locale, patterns)
+    # TOML puts every key below [dates] into that table: a `zones` list there would be lost.
+    strays = set(dates) - {"day", "day_year", "day_time"} if isinstance(dates, dict) else set()
+    for name in sorted(strays):
+        problems.append(f"{where}: dates.{name} is not a date pattern (is it below [dates]?)")
+    zones = _zones(raw.get("zones", list(COMMON_ZONES)), where, problems)
+    return Language(code, _text_field(raw, "name", where, problems), locale, patterns, zones)
+
+
+MAX_ZONE_BUTTONS = 12  # four rows of three under the question
+
+
+def _zones(raw: object, where: str, problems: list[str]) -> tuple[str, ...]:
+    """The zone buttons of a language (``zones`` in language.toml; the common zones when it is
+    left out): IANA names zoneinfo can load, each once, each fitting a button's 64 bytes."""
+    if not isinstance(raw, list) or not raw or not all(isinstance(name, str) for name in raw):
+        problems.append(f"{where}: zones must be a non-empty list of IANA names")
+        return COMMON_ZONES
+    if len(raw) > MAX_ZONE_BUTTONS:
+        problems.append(f"{where}: zones lists {len(raw)} zones, at most {MAX_ZONE_BUTTONS}")
+    zones: list[str] = []
+    for name in raw:
+        try:
+            canonical = parse_timezone(name).key
+            ZoneButton(canonical).pack()
+        except TimezoneError:
+            problems.append(f"{where}: zones: {name!r} is not an IANA time zone")
+            continue
+        except ValueError:
+            problems.append(f"{where}: zones: {name!r} does not fit in a button")
+            continue
+        if canonical != name:
+            problems.append(f"{where}: zones: {name!r} is spelt {canonical!r}")
+        if canonical in zones:
+            problems.append(f"{where}: zones: {name!r} is listed twice")
+            continue
+        zones.append(canonical)
+    return tuple(zones) or COMMON_ZONES
 
 
 INTENTS_DIR = "intents"

@@ -206,10 +206,10 @@ async def test_a_shared_location_sets_the_time_zone(client: DemoClient) -> None:
     await client.say("/start")
     await client.press("I agree")
     before = await client.state()
-    status, _ = await client.post("location", user=PATIENT, latitude=52.52, longitude=13.40)
+    status, _ = await client.post("location", user=PATIENT, latitude=40.42, longitude=-3.70)
     assert status == 200
-    state = await client.until(lambda s: "Etc/GMT-1" in str(s["messages"]))  # 13.4° E: UTC+1
-    assert state["messages"][len(before["messages"])]["location"]["latitude"] == 52.52
+    state = await client.until(lambda s: "Europe/Madrid" in str(s["messages"]))
+    assert state["messages"][len(before["messages"])]["location"]["latitude"] == 40.42
     status, _ = await client.post("location", user=PATIENT, latitude=123, longitude=0)
     assert status == 400
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from telegram.ext import CommandHandler
 
 from bot.commands import ADMIN_COMMANDS
+from bot.content import ContentLibrary
+from bot.domain.timezones import COMMON_ZONES
 from tests.conftest import RunningBot
 
 USER = 1001
@@ -95,13 +100,108 @@ async def test_timezone_before_consent_asks_for_start(bot: RunningBot) -> None:
     assert await bot.services.users.get(USER) is None
 
 
-async def test_shared_location_sets_a_fixed_offset_zone(bot: RunningBot) -> None:
-    await bot.onboard(USER)
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "zone"),
+    [
+        (54.99, 73.37, "Asia/Omsk"),  # the longitude guess said UTC+5; Omsk is UTC+6
+        (59.94, 30.31, "Europe/Moscow"),  # St Petersburg: UTC+2 by longitude, UTC+3 by law
+        (40.42, -3.70, "Europe/Madrid"),  # west of Greenwich, on Central European Time
+        (54.71, 20.51, "Europe/Kaliningrad"),
+        (28.61, 77.21, "Asia/Kolkata"),  # New Delhi: UTC+05:30, no whole-hour guess fits
+    ],
+)
+async def test_shared_location_sets_the_zone_of_the_place(
+    bot: RunningBot, latitude: float, longitude: float, zone: str
+) -> None:
+    await bot.onboard(USER, zone="UTC")
     before = bot.sent_count(USER)
-    bot.api.share_location(USER, 28.6, 77.2)  # New Delhi: longitude 77.2 -> UTC+5
+    bot.api.share_location(USER, latitude, longitude)
     [reply] = await bot.next_messages(USER, before, 1)
-    assert "Etc/GMT-5" in reply
+    assert zone in reply
+    # 09:00 UTC on 11 January, in the place's winter time.
+    assert bot.clock.now().astimezone(ZoneInfo(zone)).strftime("%H:%M") in reply
+    user = await bot.services.users.get(USER)
+    assert user is not None
+    assert user.timezone == zone
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude"), [(40.0, -30.0), (-50.0, -120.0), (123.0, 0.0), (0.0, 181.0)]
+)
+async def test_a_location_at_sea_or_out_of_range_keeps_the_zone_and_says_so(
+    bot: RunningBot, latitude: float, longitude: float
+) -> None:
+    await bot.onboard(USER, zone="Europe/Berlin")
+    before = bot.sent_count(USER)
+    bot.api.share_location(USER, latitude, longitude)
+    [reply] = await bot.next_messages(USER, before, 1)
+    assert reply == bot.pack.text("timezone.location_invalid")
     assert "/timezone Europe/Berlin" in reply
+    user = await bot.services.users.get(USER)
+    assert user is not None
+    assert user.timezone == "Europe/Berlin"
+
+
+RUSSIAN_ZONES = {
+    "Калининград": "Europe/Kaliningrad",
+    "Москва": "Europe/Moscow",
+    "Самара": "Europe/Samara",
+    "Екатеринбург": "Asia/Yekaterinburg",
+    "Омск": "Asia/Omsk",
+    "Новосибирск": "Asia/Novosibirsk",
+    "Красноярск": "Asia/Krasnoyarsk",
+    "Иркутск": "Asia/Irkutsk",
+    "Владивосток": "Asia/Vladivostok",
+}
+# West to east, three to a row.
+RUSSIAN_BUTTONS = [
+    [(city, f"tz:{zone}") for city, zone in list(RUSSIAN_ZONES.items())[start : start + 3]]
+    for start in (0, 3, 6)
+]
+
+
+def rows(message: dict[str, Any]) -> list[list[tuple[str, str]]]:
+    markup = message.get("reply_markup") or {}
+    return [
+        [(button["text"], button["callback_data"]) for button in row]
+        for row in markup.get("inline_keyboard", [])
+    ]
+
+
+async def test_a_russian_patient_picks_from_the_russian_zones(
+    bot: RunningBot, library: ContentLibrary
+) -> None:
+    russian = library.get("ru")
+    bot.api.send_text(USER, "/start", language_code="ru")
+    await bot.next_messages(USER, 0, 1)
+    welcome = bot.last_message(USER)
+    consent = bot.buttons(welcome)[russian.text("onboarding.consent_button")]
+    [ask_zone] = await bot.press(USER, welcome["message_id"], consent, replies=1)
+    assert ask_zone == russian.text("onboarding.ask_timezone")
+    assert rows(bot.last_message(USER)) == RUSSIAN_BUTTONS
+    omsk = bot.buttons(bot.last_message(USER))["Омск"]
+    [zone_set, ask_region] = await bot.press(
+        USER, bot.last_message(USER)["message_id"], omsk, replies=2
+    )
+    assert "Asia/Omsk" in zone_set
+    assert "15:00" in zone_set  # 09:00 UTC is 15:00 in Omsk (UTC+6)
+    assert ask_region == russian.text("onboarding.ask_region")
+    user = await bot.services.users.get(USER)
+    assert user is not None
+    assert user.timezone == "Asia/Omsk"
+    # /timezone without a name offers the same nine.
+    [usage] = await bot.say(USER, "/timezone")
+    assert usage == russian.text("timezone.usage")
+    assert rows(bot.last_message(USER)) == RUSSIAN_BUTTONS
+
+
+async def test_an_english_patient_keeps_the_common_zones(bot: RunningBot) -> None:
+    await bot.onboard(USER)
+    await bot.say(USER, "/timezone")
+    assert [data for row in rows(bot.last_message(USER)) for _, data in row] == [
+        f"tz:{zone}" for zone in COMMON_ZONES
+    ]
+    assert [len(row) for row in rows(bot.last_message(USER))] == [3, 3, 3]
 
 
 async def test_help_lists_every_command_of_the_menu_and_every_handler(bot: RunningBot) -> None:

@@ -1,12 +1,14 @@
-"""Time zone names and the offer of common zones at onboarding."""
+"""Time zone names, the zone at a shared location, the common zones offered as buttons."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-# Shown as buttons at onboarding; anything else is typed as an IANA name or shared as a location.
+# The zone buttons of a language whose language.toml lists no `zones` of its own (bot/content.py);
+# anything else is typed as an IANA name or shared as a location.
 COMMON_ZONES: tuple[str, ...] = (
     "Europe/London",
     "Europe/Berlin",
@@ -45,18 +47,31 @@ def parse_timezone(text: str) -> ZoneInfo:
         raise TimezoneError(text) from None
 
 
-def zone_for_location(latitude: float, longitude: float) -> ZoneInfo | None:
-    """Best guess of a zone from a shared location.
+def zone_at(latitude: float, longitude: float) -> str | None:
+    """The IANA zone in force at a shared location ("Asia/Omsk" for 54.99, 73.37), or None.
 
-    Without a geographic database we cannot map coordinates to a named zone; we offer the
-    fixed-offset ``Etc/GMT±N`` zone for the longitude, which has no daylight saving time.
-    The caller tells the user so and suggests typing the IANA name instead.
+    The zone boundaries come with ``timezonefinder`` (offline: the polygons of
+    timezone-boundary-builder, no network). None for coordinates outside -90..90 / -180..180
+    (or not numbers), for a point at sea (the data has only the nautical ``Etc/GMT±N`` zones
+    there, which know no daylight saving time) and for a name this machine's zoneinfo cannot
+    load; the caller then asks the patient to pick or type their zone.
     """
     if not (-90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0):
+        return None  # also NaN, which compares false
+    name = _lookup()(lng=longitude, lat=latitude)
+    if not name or name.startswith("Etc/"):
         return None
-    offset_hours = round(longitude / 15.0)
-    if offset_hours == 0:
-        return ZoneInfo("Etc/UTC")
-    # The Etc/ zones use POSIX sign convention: Etc/GMT-5 is five hours *ahead* of UTC.
-    sign = "-" if offset_hours > 0 else "+"
-    return ZoneInfo(f"Etc/GMT{sign}{abs(offset_hours)}")
+    canonical = _canonical_names().get(name.lower())
+    if canonical is None:  # the boundaries are newer than the tz database installed here
+        return None
+    return canonical
+
+
+@lru_cache(maxsize=1)
+def _lookup() -> Callable[..., str | None]:
+    """timezonefinder's lookup, imported on the first shared location, not at start: in the
+    bot's process its boundary data costs about 60 ms once and 9 MB (bench/zone_lookup.py).
+    Its finder is created once, under a lock, and may be called from several threads."""
+    from timezonefinder import timezone_at
+
+    return timezone_at

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
@@ -12,7 +13,7 @@ from bot.commands import PATIENT_COMMAND_GROUPS, describe
 from bot.content import ContentPack, Html
 from bot.context import BotContext, Services
 from bot.domain.caregivers import invite_token
-from bot.domain.timezones import COMMON_ZONES, TimezoneError, parse_timezone, zone_for_location
+from bot.domain.timezones import TimezoneError, parse_timezone, zone_at
 from bot.handlers import caregivers
 from bot.handlers.common import (
     chunked,
@@ -186,11 +187,16 @@ async def location_shared(update: Update, context: BotContext) -> None:
         return
     message = update.effective_message
     location = message.location if message else None
-    zone = zone_for_location(location.latitude, location.longitude) if location else None
-    if zone is None:
+    # In a thread: the first lookup of the process loads the zone boundaries (tens of ms).
+    name = (
+        await asyncio.to_thread(zone_at, location.latitude, location.longitude)
+        if location
+        else None
+    )
+    if name is None:  # out of range, at sea, or a zone this machine does not have
         await reply(update, pack.text("timezone.location_invalid"))
         return
-    await _apply_zone(update, context, user, zone, key="timezone.from_location")
+    await _apply_zone(update, context, user, ZoneInfo(name), key="timezone.from_location")
 
 
 async def _apply_zone(
@@ -301,7 +307,9 @@ def _zone_name(user: User, services: Services) -> str:
 
 
 def _zone_buttons(pack: ContentPack) -> list[list[tuple[str, str]]]:
-    return chunked([(pack.zone_city(name), ZoneButton(name).pack()) for name in COMMON_ZONES], 3)
+    """The language's zones (``zones`` in its language.toml), three to a row, named by city."""
+    zones = pack.language.zones
+    return chunked([(pack.zone_city(name), ZoneButton(name).pack()) for name in zones], 3)
 
 
 def _region_buttons(context: BotContext) -> list[list[tuple[str, str]]]:
