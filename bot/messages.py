@@ -318,6 +318,8 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "calendar.event": _keys("mg", "step", "steps"),
     "calendar.event_maintenance": _keys("mg"),
     "calendar.event_description": _keys("day", "mg", "step", "steps", "time"),
+    "calendar.event_cancelled": NONE,
+    "calendar.event_cancelled_description": _keys("time"),
     "calendar.caption": _keys("days", "timezone"),
     "calendar.no_plan": NONE,
     "calendar.nothing_ahead": NONE,

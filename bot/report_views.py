@@ -14,6 +14,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.content import ContentPack
+from bot.domain.calendar import event_uid, sequence
 from bot.domain.checkins import Severity, SideEffect
 from bot.domain.plans import Plan, Step, format_mg
 from bot.domain.report import CheckInRecord, Period, PlanRecord, Report, ReportRow, staircase
@@ -281,12 +282,16 @@ def plan_picture_spec(pack: ContentPack, plan: Plan, today: date) -> StairSpec:
 
 def calendar_spec(
     pack: ContentPack,
-    plan_id: int,
+    calendar_key: str,
     slots: Sequence[DoseSlot],
     zone: ZoneInfo,
     *,
     made_at: datetime,
+    dropped: Sequence[DoseSlot] = (),
 ) -> CalendarSpec:
+    """The coming doses (``slots``) and, cancelled, the dose times an earlier file may hold
+    that the plan no longer has (``dropped``). Event ids: :func:`bot.domain.calendar.event_uid`
+    (never the plan or the user id)."""
     events = []
     for slot in slots:
         mg = format_mg(slot.mg)
@@ -299,8 +304,7 @@ def calendar_spec(
             )
         events.append(
             CalendarEvent(
-                # One id per planned dose: importing a newer file updates the events in place.
-                uid=f"{plan_id}-{slot.local_date.isoformat()}-{slot.local_time:%H%M}@baclofen-bot",
+                uid=event_uid(calendar_key, slot.local_date, slot.local_time),
                 start_utc=slot.due_utc,
                 minutes=CALENDAR_EVENT_MINUTES,
                 title=title,
@@ -315,10 +319,28 @@ def calendar_spec(
                 ),
             )
         )
+    for slot in dropped:
+        # Worded as "no dose" too, for a calendar app that keeps the event but ignores STATUS.
+        events.append(
+            CalendarEvent(
+                uid=event_uid(calendar_key, slot.local_date, slot.local_time),
+                start_utc=slot.due_utc,
+                minutes=CALENDAR_EVENT_MINUTES,
+                title=_text(pack, "calendar.event_cancelled"),
+                description=_text(
+                    pack,
+                    "calendar.event_cancelled_description",
+                    time=slot.due_utc.astimezone(zone).strftime("%H:%M"),
+                ),
+                cancelled=True,
+            )
+        )
+    events.sort(key=lambda event: event.start_utc)
     return CalendarSpec(
         name=_text(pack, "calendar.name"),
         zone=zone.key,
         events=tuple(events),
         product=CALENDAR_PRODUCT,
         made_at=made_at,
+        sequence=sequence(made_at),
     )

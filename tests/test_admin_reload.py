@@ -13,7 +13,7 @@ from tests.admin_helpers import add_users, audit_log, press_control, received, w
 from tests.conftest import ADMIN_ID, CONTENT_DIR, RunningBot
 
 PATIENT = 7001
-OLD_VERSION = 'version = "2026.12.02-1"'
+OLD_VERSION = 'version = "2026.12.02-2"'
 HALFLIFE_OPENING = "Baclofen is absorbed quickly and leaves the body fairly fast."
 HALFLIFE_SUMMARY = 'summary = "Half-life, kidneys and why it is taken several times a day"'
 
@@ -42,14 +42,14 @@ async def test_valid_pack_goes_live_and_can_be_announced(start_bot: Any, content
     bot = await _start(start_bot, content)
     live = await AdminStore(bot.services.db).live_content()
     assert live is not None
-    assert live.version == "2026.12.02-1"  # recorded at start
+    assert live.version == "2026.12.02-2"  # recorded at start
 
     edit(content / "pack.toml", OLD_VERSION, 'version = "2026.12.01-1"')
     edit(content / "en" / "topics.toml", HALFLIFE_OPENING, "Revised: " + HALFLIFE_OPENING)
     edit(content / "en" / "topics.toml", HALFLIFE_SUMMARY, 'summary = "Half-life and kidneys"')
     edit(content / "en" / "messages.toml", 'on = "Announcements are on."', 'on = "News is on."')
     [report] = await bot.say(ADMIN_ID, "/reload")
-    assert "Content pack <b>2026.12.01-1</b> is live (was 2026.12.02-1)." in report
+    assert "Content pack <b>2026.12.01-1</b> is live (was 2026.12.02-2)." in report
     assert "Changed topics: /halflife." in report
     assert "Other texts changed: 1." in report
     assert "did not change" not in report
@@ -81,7 +81,7 @@ async def test_invalid_pack_is_refused_and_the_old_one_stays(start_bot: Any, con
     edit(content / "pack.toml", OLD_VERSION, 'version = ""')
     edit(content / "en" / "topics.toml", HALFLIFE_OPENING, "Broken <b>bold.")
     [refusal] = await bot.say(ADMIN_ID, "/reload")
-    assert "refused; <b>2026.12.02-1</b> stays live" in refusal
+    assert "refused; <b>2026.12.02-2</b> stays live" in refusal
     assert "• pack.toml: version is missing" in refusal
     assert "• en/topics.toml [halflife]: &lt;b&gt; is never closed" in refusal
     assert bot.buttons(bot.last_message(ADMIN_ID)) == {}
@@ -90,7 +90,7 @@ async def test_invalid_pack_is_refused_and_the_old_one_stays(start_bot: Any, con
     assert after == before
     live = await AdminStore(bot.services.db).live_content()
     assert live is not None
-    assert live.version == "2026.12.02-1"
+    assert live.version == "2026.12.02-2"
     entries = await audit_log(bot, 1)
     assert (entries[-1].action, entries[-1].outcome, entries[-1].detail) == (
         "reload",
@@ -102,7 +102,7 @@ async def test_invalid_pack_is_refused_and_the_old_one_stays(start_bot: Any, con
 async def test_unchanged_pack_reports_no_changes(start_bot: Any, content: Path) -> None:
     bot = await _start(start_bot, content)
     [report] = await bot.say(ADMIN_ID, "/reload")
-    assert "Content pack <b>2026.12.02-1</b> is live (was 2026.12.02-1)." in report
+    assert "Content pack <b>2026.12.02-2</b> is live (was 2026.12.02-2)." in report
     assert "No quick-fact topic changed." in report
     assert bot.buttons(bot.last_message(ADMIN_ID)) == {}
 

@@ -39,7 +39,7 @@ async def test_stats_count_users_plans_reminders_and_broadcasts(bot: RunningBot)
     assert "Reminders sent: 3 in the last 24 hours, 3 in the last 7 days" in stats
     assert "Answered Taken (reminders of the last 7 days): 33%" in stats
     assert "Broadcasts: 1 confirmed (0 running); 3 messages delivered in the last 7 days" in stats
-    assert "Content pack: 2026.12.02-1" in stats
+    assert "Content pack: 2026.12.02-2" in stats
     for user in (TAKER, FORGETTER, TAPERER, QUIET, BLOCKED):
         assert str(user) not in stats
 

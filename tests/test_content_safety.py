@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.domain.plans import PlanCheck, parse_taper_command, prescriber_checks
+
 CONTENT_DIR = Path(__file__).parent.parent / "bot" / "pack"
+README = Path(__file__).parent.parent / "README.md"
 
 REQUIRED_TOPICS = (
     "halflife",
@@ -315,3 +319,49 @@ def test_a_pack_with_a_broken_pattern_or_category_is_refused(tmp_path: Path) -> 
     problems = " | ".join(refused.value.problems)
     assert "intents/en.toml: unknown category 'sneezing'" in problems
     assert "intents/ru.toml: not valid TOML" in problems
+
+
+# Fact sheet 2.14: no sourced rule for going back on baclofen after days without it (the
+# prescriber decides). The ran-out answer once told patients not to restart "at the full dose"
+# («сразу с полной дозы»): a rule the sheet does not give. It must not come back.
+RESTART_WORDING = ("restart", "full dose", "возобнов", "сразу", "полной дозы")
+
+
+def test_the_ran_out_answer_gives_no_restart_rule(language: str) -> None:
+    text = _load(f"{language}/messages.toml")["stop"]["ran_out"]
+    for wording in RESTART_WORDING:
+        assert wording not in text.lower(), f"{language} stop.ran_out says {wording!r}"
+    assert "{emergency_line}" in text  # the urgent signs end with the region's number
+
+
+# A /taper example as the pack shows it (<code>...</code>) and as the README does (indented code
+# or `...`); "/taper <start> <steps> [stop]" is the syntax, not an example.
+_TAPER_EXAMPLE = re.compile(r"(?:<code>|`|^ {4})/taper ([^<`\n]+)", re.MULTILINE)
+
+
+def _taper_examples() -> list[tuple[str, str]]:
+    """(where, arguments) of every /taper example in the pack (every language) and the README."""
+    files = [path for path in sorted(CONTENT_DIR.glob("*/*.toml")) if path.parent.name != "intents"]
+    found = []
+    for path in [*files, README]:
+        where = str(path.relative_to(CONTENT_DIR.parent.parent))
+        text = path.read_text(encoding="utf-8")
+        found += [(where, match.strip()) for match in _TAPER_EXAMPLE.findall(text)]
+    return found
+
+
+def test_taper_examples_are_found_in_every_language_and_the_readme() -> None:
+    places = {where for where, _ in _taper_examples()}
+    assert {f"bot/pack/{language}/messages.toml" for language in LANGUAGES} <= places
+    assert "README.md" in places
+
+
+@pytest.mark.parametrize(("where", "args"), _taper_examples())
+def test_a_taper_example_is_not_a_fast_taper_or_a_big_drop(where: str, args: str) -> None:
+    """A patient who copies the example must not be warned that it stops too fast (fact sheet
+    2.7: the NHS says over 1 to 2 weeks): every example parses and passes the checks. The real
+    date: an example with a fixed date that has passed would be refused as in the past."""
+    plan = parse_taper_command(args.split(), datetime.now(UTC).date())
+    checks = prescriber_checks(plan)
+    assert PlanCheck.FAST_TAPER not in checks, (where, args, plan.titration_days())
+    assert PlanCheck.BIG_DROP not in checks, (where, args)

@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 
 from bot.domain.plans import (
     MAX_DAILY_MG,
+    MIN_TAPER_TO_STOP_DAYS,
     STANDARD_STEP_DAYS,
     STANDARD_STEP_MG,
     Dose,
     Plan,
+    PlanCheck,
     PlanError,
     Step,
     format_mg,
@@ -656,6 +658,27 @@ def test_a_plan_within_the_label_needs_no_check() -> None:
 )
 def test_prescriber_checks(plan: Callable[[], Plan], expected: set[str]) -> None:
     assert {check.value for check in prescriber_checks(plan())} == expected
+
+
+@pytest.mark.parametrize(
+    ("steps", "fast"),
+    [
+        (["10x13"], True),
+        (["10x14"], False),  # exactly two weeks: the NHS's "1 to 2 weeks" must pass
+        (["15x5", "10x5", "5x3"], True),  # 13 days
+        (["15x5", "10x5", "5x4"], False),  # 14 days
+        (["15x5", "10x5", "5x5"], False),
+    ],
+)
+def test_a_taper_that_stops_after_exactly_14_days_is_not_fast(steps: list[str], fast: bool) -> None:
+    """Fact sheet 2.7: stopping over 1 to 2 weeks (NHS), 2 weeks or more (PDR). The check is
+    "under 14 days", so a 14-day taper passes and a 13-day one is asked about."""
+    assert MIN_TAPER_TO_STOP_DAYS == 14
+    plan = parse_taper_command(["today", "08:00,14:00,20:00", *steps, "stop"], TODAY)
+    assert (PlanCheck.FAST_TAPER in prescriber_checks(plan)) is fast
+    # The same steps without "stop" never stop baclofen, so they are never a fast taper.
+    kept = parse_taper_command(["today", "08:00,14:00,20:00", *steps], TODAY)
+    assert PlanCheck.FAST_TAPER not in prescriber_checks(kept)
 
 
 @pytest.mark.parametrize(

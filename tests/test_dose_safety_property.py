@@ -196,9 +196,9 @@ class Story:
         problems = []
         recent = await doses.recent_doses(USER, now, 50)
         for row in recent:
-            if row.status is Status.TAKEN and row.answered_at is not None:
-                if timedelta(0) <= now - row.answered_at < SAFE_GAP:
-                    problems.append(f"intake recorded {now - row.answered_at} before")
+            intake = row.answered_at if row.status is Status.TAKEN else None
+            if intake is not None and timedelta(0) <= now - intake < SAFE_GAP:
+                problems.append(f"intake recorded {now - intake} before")
         following = next_slot_after(stored.plan, await self.zone(), now)
         if following is not None and following.due_utc - now < SAFE_GAP:
             problems.append(f"next planned dose {following.due_utc - now} away")

@@ -98,6 +98,7 @@ async def test_mydata_sends_everything_as_json_and_the_dose_log_as_csv(bot: Runn
         "consented_at": "2026-01-11T09:00:00Z",
         "created_at": "2026-01-11T09:00:00Z",
         "unreachable_at": None,
+        "calendar_key": None,  # made on the first /calendar only
     }
     assert data["settings"] == {
         "announcements": 1,

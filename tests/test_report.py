@@ -322,6 +322,76 @@ async def test_calendar_matches_the_plan_across_a_clock_change(bot: RunningBot) 
     assert str(USER) not in call.params["document"]["content"].decode()
 
 
+async def _calendar_file(bot: RunningBot) -> tuple[Calendar, bytes]:
+    before = len(bot.api.calls_of("sendDocument"))
+    bot.api.send_text(USER, "/calendar")
+    [call] = (await bot.api.wait_for("sendDocument", count=before + 1, timeout=60))[before:]
+    content: bytes = call.params["document"]["content"]
+    return Calendar.from_ical(content), content
+
+
+def _by_dose_time(calendar: Calendar) -> dict[tuple[date, str], Any]:
+    return {
+        (event.decoded("dtstart").date(), event.decoded("dtstart").strftime("%H:%M")): event
+        for event in calendar.walk("VEVENT")
+    }
+
+
+async def test_a_changed_plan_replaces_the_calendar_events_instead_of_adding_more(
+    bot: RunningBot,
+) -> None:
+    """Import, change the plan, import again: the same dose time has the same UID in both
+    files (so the phone updates the event), the second file is a higher SEQUENCE, and the dose
+    time the new plan dropped comes again as cancelled, worded as no dose."""
+    bot.clock.set(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    await bot.onboard(USER, zone="Europe/Berlin")
+    await save_plan(bot, USER, "/schedule custom tomorrow 08:00,20:00 10x20")
+    first, first_bytes = await _calendar_file(bot)
+
+    bot.clock.set(datetime(2026, 3, 4, 12, tzinfo=UTC))
+    await save_plan(bot, USER, "/schedule custom tomorrow 08:00,14:00 10x20")
+    second, second_bytes = await _calendar_file(bot)
+
+    old, new = _by_dose_time(first), _by_dose_time(second)
+    second_events = second.walk("VEVENT")
+    uids = [str(event["uid"]) for event in second_events]
+    assert len(set(uids)) == len(uids) == len(new)  # no two events of one file share a UID
+    shared = old.keys() & new.keys()
+    assert {at for _, at in shared} == {"08:00", "20:00"}
+    for key in shared:
+        assert str(old[key]["uid"]) == str(new[key]["uid"]), key
+
+    [first_sequence] = {event.decoded("sequence") for event in first.walk("VEVENT")}
+    [second_sequence] = {event.decoded("sequence") for event in second_events}
+    assert second_sequence > first_sequence
+    assert {event.decoded("dtstamp") for event in second_events} == {
+        datetime(2026, 3, 4, 12, tzinfo=UTC)
+    }
+
+    # 20:00 is gone: every 20:00 of the first file from now on is in the second, cancelled.
+    # (A few more, up to 90 days after the old plan was replaced: the bot does not know when
+    # the old file was made, only that it was before then.)
+    now = datetime(2026, 3, 4, 12, tzinfo=UTC)
+    dropped = {key for key in old if key[1] == "20:00" and old[key].decoded("dtstart") >= now}
+    cancelled = {key for key, event in new.items() if str(event["status"]) == "CANCELLED"}
+    assert dropped and dropped <= cancelled
+    assert {at for _, at in cancelled} == {"20:00"}
+    assert max(day for day, _ in cancelled) == date(2026, 6, 1)  # replaced 4 March + 90 days
+    for key in cancelled:
+        assert str(new[key]["summary"]) == "No baclofen dose at this time (plan changed)"
+    doses = {key for key, event in new.items() if str(event["status"]) == "CONFIRMED"}
+    assert doses == new.keys() - cancelled
+    assert {at for _, at in doses} == {"08:00", "14:00"}
+    assert all("Baclofen 10 mg" in str(new[key]["summary"]) for key in doses)
+
+    # Neither the Telegram id nor the date or time of a dose can be read from a UID.
+    for content in (first_bytes, second_bytes):
+        assert str(USER) not in content.decode()
+    for uid in uids:
+        name = uid.removesuffix("@baclofen-bot")
+        assert re.fullmatch(r"[a-z2-7]{26}", name), uid
+
+
 def _report_workers() -> list[int]:
     """The worker processes this test process started (``spawn`` runs ``spawn_main``)."""
     workers = []

@@ -147,17 +147,19 @@ async def calendar_command(update: Update, context: BotContext) -> None:
         await reply(update, pack.text("calendar.no_plan"))
         return
     zone = services.zones.zone_for(user.timezone)
-    slots = services.reports.coming_doses(stored, zone)
+    doses = await services.reports.calendar_doses(stored, zone)
+    slots = doses.coming
     if not slots:
         await reply(update, pack.text("calendar.nothing_ahead"))
         return
     chat = update.effective_chat
     assert chat is not None
+    key = await services.users.calendar_key(user.user_id)
+    spec = calendar_spec(
+        pack, key, slots, zone, made_at=services.clock.now(), dropped=doses.dropped
+    )
     try:
-        content = await services.reports.render(
-            work.doses_calendar,
-            calendar_spec(pack, stored.plan_id, slots, zone, made_at=services.clock.now()),
-        )
+        content = await services.reports.render(work.doses_calendar, spec)
     except Exception as error:  # any failure of the worker: the patient is told, the bot goes on
         log.error("calendar_failed user=%d kind=%s", user.user_id, type(error).__name__)
         await reply(update, pack.text("report.failed"))
@@ -167,7 +169,9 @@ async def calendar_command(update: Update, context: BotContext) -> None:
         filename="baclofen-doses.ics",
         caption=pack.text("calendar.caption", days=CALENDAR_DAYS, timezone=zone.key),
     )
-    event("calendar_sent", update, events=len(slots), days=CALENDAR_DAYS)
+    event(
+        "calendar_sent", update, events=len(slots), cancelled=len(doses.dropped), days=CALENDAR_DAYS
+    )
 
 
 def _user_data(context: BotContext) -> dict[Any, Any]:

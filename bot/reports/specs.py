@@ -67,17 +67,19 @@ class PdfSpec:
 
 @dataclass(frozen=True)
 class CalendarEvent:
-    uid: str
+    uid: str  # the same for the same local date and time in every file (bot/domain/calendar.py)
     start_utc: datetime
     minutes: int
     title: str
     description: str
+    cancelled: bool = False  # an earlier plan's dose time that the plan no longer has
 
 
 @dataclass(frozen=True)
 class CalendarSpec:
     name: str
     zone: str  # IANA name; event times are written in it, with its VTIMEZONE
-    events: tuple[CalendarEvent, ...]
+    events: tuple[CalendarEvent, ...]  # by start time
     product: str
     made_at: datetime  # every event's DTSTAMP
+    sequence: int  # every event's SEQUENCE: higher in every later file

@@ -23,8 +23,18 @@ log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "baclofen-companion-export/1"
 # Columns of the users row that describe the person; every other column is a setting.
+# calendar_key: the random key behind the /calendar event ids (none until the first /calendar).
 PROFILE_COLUMNS = frozenset(
-    {"user_id", "timezone", "region", "language", "consented_at", "created_at", "unreachable_at"}
+    {
+        "user_id",
+        "timezone",
+        "region",
+        "language",
+        "consented_at",
+        "created_at",
+        "unreachable_at",
+        "calendar_key",
+    }
 )
 DOSE_LOG_COLUMNS = (
     "due_at",

@@ -17,11 +17,13 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.domain.calendar import HeldStep, PastVersion, dropped_doses, past_versions
 from bot.domain.report import (
     CheckInRecord,
     DoseRecord,
@@ -44,6 +46,12 @@ Spec = TypeVar("Spec")
 CALENDAR_DAYS = 90  # the calendar holds the coming doses of this many days
 REPORT_WORKERS = 1
 WORKER_TASKS = 100  # files a worker makes before it is replaced
+
+
+@dataclass(frozen=True)
+class CalendarDoses:
+    coming: list[DoseSlot]  # the active plan's doses in the window
+    dropped: list[DoseSlot]  # earlier versions' dose times in the window that are gone now
 
 
 class ReportService:
@@ -154,7 +162,22 @@ class ReportService:
         ordered = [record for record in plans if record.ended_on is not None] + active
         return build_report(period, ordered, doses, checkins, holds, today=today, now=now)
 
-    def coming_doses(self, stored: StoredPlan, zone: ZoneInfo) -> list[DoseSlot]:
-        """The planned doses from now for ``CALENDAR_DAYS`` days (fewer if a taper ends)."""
+    async def calendar_doses(self, stored: StoredPlan, zone: ZoneInfo) -> CalendarDoses:
+        """The planned doses from now for ``CALENDAR_DAYS`` days (fewer if a taper ends), and
+        the dose times in the same window that an earlier version of the user's plans had and
+        this one no longer has (to be cancelled in a calendar that imported an older file).
+        Earlier versions are read in today's zone: event ids follow the local date and time."""
         now = self._clock.now()
-        return slots_between(stored.plan, zone, now, now + timedelta(days=CALENDAR_DAYS))
+        end = now + timedelta(days=CALENDAR_DAYS)
+        coming = slots_between(stored.plan, zone, now, end)
+        past: list[PastVersion] = []
+        for old, superseded in await self._doses.plan_history(stored.user_id):
+            if superseded is not None and superseded + timedelta(days=CALENDAR_DAYS) <= now:
+                continue  # no file of it can hold a dose from now on
+            holds = [
+                HeldStep(hold.step_number, hold.extra_days, hold.chosen_at)
+                for hold in await self._checkins.holds_for_plan(stored.user_id, old.plan_id)
+            ]
+            past += past_versions(old.plan, holds, superseded)
+        dropped = dropped_doses(coming, past, zone, now, end, file_days=CALENDAR_DAYS)
+        return CalendarDoses(coming=coming, dropped=dropped)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -110,6 +111,22 @@ class UserStore:
             "UPDATE users SET tablet_mg = ?, tablet_scored = ? WHERE user_id = ?",
             (strength_mg, int(scored), user_id),
         )
+
+    async def calendar_key(self, user_id: int) -> str:
+        """The user's random key for calendar event ids, made on first use and kept.
+
+        The ids are hashes keyed with it (``bot/domain/calendar.py``), so they carry neither
+        the Telegram id nor anything that could be guessed back to a dose.
+        """
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET calendar_key = ? WHERE user_id = ? AND calendar_key IS NULL",
+                (secrets.token_hex(32), user_id),
+            )
+            row = await tx.fetch_one("SELECT calendar_key FROM users WHERE user_id = ?", (user_id,))
+        if row is None:
+            raise LookupError("no such user")
+        return str(row[0])
 
     async def count(self) -> int:
         row = await self._db.fetch_one("SELECT COUNT(*) FROM users")
