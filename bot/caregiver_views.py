@@ -1,7 +1,8 @@
 """Words and buttons for /caregiver and for caregiver alerts, from the content pack.
 
-An alert says which dose time is unanswered (in the patient's zone), never a dose amount or
-any other history, and always what the caregiver can do.
+An alert says which dose time is unanswered (in the patient's zone), or what changes in the
+plan today, never a dose amount or any other history; and always the missed-dose rule in one
+line (with /missed), what the caregiver can do and the emergency line.
 """
 
 from __future__ import annotations
@@ -13,25 +14,32 @@ from telegram import InlineKeyboardMarkup
 
 from bot.callbacks import CaregiverButton
 from bot.content import ContentPack, Html
-from bot.domain.caregivers import DELAY_CHOICES, Said
+from bot.domain.caregivers import DELAY_CHOICES, PLAN_NOTICES, Said
 from bot.handlers.common import chunked, keyboard
 from bot.storage.caregivers import DueAlert, Link
 from bot.views import local_hhmm
 
+# The next dose is near: the head says which dose is unanswered, then a line says to skip it.
+_NEXT_SOON = {Said.NEXT_SOON: Said.UNANSWERED, Said.TWO_MISSED_NEXT_SOON: Said.TWO_MISSED}
+
 
 def alert_text(pack: ContentPack, alert: DueAlert, said: Said, zone: ZoneInfo) -> Html:
-    params: dict[str, object] = {"patient": alert.patient_name}
-    if said is not Said.TAPER_STEP:
+    patient = alert.patient_name
+    params: dict[str, object] = {"patient": patient}
+    if said not in PLAN_NOTICES.values():
         params.update(due=local_hhmm(alert.dose_due_at, zone), timezone=zone.key)
-    head = pack.text(f"caregiver.alert_{said.value}", **params)
+    parts = [pack.text(f"caregiver.alert_{_NEXT_SOON.get(said, said).value}", **params)]
+    if said in _NEXT_SOON:
+        parts.append(pack.text("caregiver.alert_next_soon", patient=patient))
+    head = "\n".join(parts)
+    rule = pack.text("caregiver.alert_rule", patient=patient)
     todo = pack.text(
         "caregiver.alert_what_to_do",
-        patient=alert.patient_name,
+        patient=patient,
         emergency_line=pack.emergency_line(alert.region),
     )
-    return Html(
-        f"{head}\n\n{todo}\n\n{pack.text('caregiver.alert_footer', patient=alert.patient_name)}"
-    )
+    footer = pack.text("caregiver.alert_footer", patient=patient)
+    return Html(f"{head}\n\n{rule}\n{todo}\n\n{footer}")
 
 
 def delay_label(pack: ContentPack, minutes: int) -> Html:

@@ -412,6 +412,10 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "caregiver.alert_unanswered": _keys("due", "patient", "timezone"),
     "caregiver.alert_two_missed": _keys("due", "patient", "timezone"),
     "caregiver.alert_taper_step": _keys("patient"),
+    "caregiver.alert_taper_end": _keys("patient"),
+    "caregiver.alert_step_down": _keys("patient"),
+    "caregiver.alert_next_soon": _keys("patient"),
+    "caregiver.alert_rule": _keys("patient"),
     "caregiver.alert_what_to_do": _keys("emergency_line", "patient"),
     "caregiver.alert_footer": _keys("patient"),
     # Odd input

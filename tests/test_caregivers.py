@@ -1,14 +1,21 @@
 """Caregivers through the Bot API stand-in: invite, accept, alerts at the chosen delay with the
-fake clock, removal, expired and reused links, erasure of either side, a blocked caregiver."""
+fake clock, removal, expired and reused links, erasure of either side, a blocked caregiver;
+alerts that pass the dose-safety check (dropped, or worded "skip the missed one"), the
+missed-dose rule in every alert, and the alerts about the plan (a taper's end, a step down)."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.caregiver_views import alert_text
 from bot.content import ContentLibrary
-from bot.domain.caregivers import START_PAYLOAD_MAX
+from bot.domain.caregivers import START_PAYLOAD_MAX, AlertKind, Said
+from bot.storage.caregivers import DueAlert
 from tests.conftest import START, RunningBot
 from tests.privacy_helpers import eventually, json_document
 from tests.reminder_helpers import advance_until_messages, save_plan, tap
@@ -20,6 +27,12 @@ OTHER = 3003
 NOON = START.replace(hour=11)  # 12:00 Berlin
 EVENING = START.replace(hour=19)  # 20:00 Berlin
 FOLLOW_UP = timedelta(minutes=30)
+# The missed-dose rule (fact sheet 2.6), in one line of every caregiver alert.
+RULE = (
+    "A missed dose is taken as soon as it is remembered, unless the next dose is less than"
+    " 2 hours away (then it is skipped); never two doses together. Pat can send /missed"
+)
+FOOTER = "You get this because Pat linked you as their caregiver"
 _LINK = re.compile(r"https://t\.me/baclofen_test_bot\?start=([A-Za-z0-9_-]+)")
 
 
@@ -71,6 +84,23 @@ async def alerts(bot: RunningBot) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+def alerts_to(bot: RunningBot, carer: int = CARER) -> list[str]:
+    """The texts of every alert the caregiver got (each ends with the same footer)."""
+    return [
+        str(message["text"])
+        for message in bot.api.messages_to(carer)
+        if FOOTER in str(message["text"] or "")
+    ]
+
+
+def assert_every_alert_carries_the_rule(bot: RunningBot, at_least: int) -> None:
+    texts = alerts_to(bot)
+    assert len(texts) >= at_least, texts
+    for text in texts:
+        assert RULE in text, text
+        assert "mg" not in text, text  # never an amount
+
+
 async def quiet_until(bot: RunningBot, user: int, instant: datetime) -> None:
     """Move the clock to ``instant``; nothing new reaches ``user``."""
     before = bot.sent_count(user)
@@ -118,6 +148,7 @@ async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts
     [second] = await advance_until_messages(bot, CARER, EVENING + FOLLOW_UP + timedelta(minutes=90))
     assert "two doses in a row without an answer" in second["text"], second["text"]
     assert "latest due at 20:00" in second["text"] and "mg" not in second["text"]
+    assert_every_alert_carries_the_rule(bot, 2)
 
     # Answered in time: nothing to tell.
     next_noon = NOON + timedelta(days=1)
@@ -312,7 +343,7 @@ async def test_taper_steps_are_told_and_alerts_survive_a_restart(
     start_bot: Any, bot: RunningBot
 ) -> None:
     await bot.onboard(PATIENT, zone="Europe/Berlin", region="uk")
-    await save_plan(bot, PATIENT, "/taper today 12:00 10x1 5x1 stop", confirm=True)
+    await save_plan(bot, PATIENT, "/taper today 12:00 10x1 5x2 stop", confirm=True)
     await link_caregiver(bot)
     await advance_until_messages(bot, PATIENT, NOON)
     await eventually(lambda: "step of Pat's taper starts today" in bot.last_message(CARER)["text"])
@@ -327,6 +358,7 @@ async def test_taper_steps_are_told_and_alerts_survive_a_restart(
     # Day 2: the next step starts, and the caregiver hears of it (never the dose).
     [step] = await advance_until_messages(again, CARER, NOON + timedelta(days=1))
     assert "step of Pat's taper starts today" in step["text"] and "mg" not in step["text"]
+    assert_every_alert_carries_the_rule(again, 3)
 
 
 async def test_a_snooze_moves_the_alert_and_a_new_delay_moves_waiting_alerts(
@@ -433,3 +465,136 @@ async def test_a_russian_caregiver_of_an_english_patient_reads_russian(
     )
     assert alert["text"].startswith(expected), alert["text"]
     assert "мг" not in alert["text"] and "mg" not in alert["text"]
+
+
+# ------------------------------------------------- the dose-safety check (issue 19), London
+
+
+LONDON = START.replace(hour=0)  # midnight in London (UTC+0 in January); START is 09:00 there
+
+
+def london(hour: int, minute: int = 0, day: int = 0) -> datetime:
+    return LONDON + timedelta(days=day, hours=hour, minutes=minute)
+
+
+async def london_patient(
+    bot: RunningBot, command: str, *, confirm: bool = False, delay: str | None = None
+) -> None:
+    await bot.onboard(PATIENT, zone="Europe/London", region="uk")
+    await save_plan(bot, PATIENT, command, confirm=confirm)
+    await link_caregiver(bot)
+    if delay is not None:
+        [done] = await bot.say(PATIENT, f"/caregiver delay {delay}")
+        assert "after its follow-up" in done, done
+
+
+async def test_no_alert_about_a_dose_once_a_later_dose_was_taken(bot: RunningBot) -> None:
+    """Issue 19: the 10:00 alert came 30 minutes after the 13:00 dose was recorded as taken."""
+    await london_patient(bot, "/schedule custom today 10:00,13:00 10x5", delay="3h")
+    await advance_until_messages(bot, PATIENT, london(10))
+    await advance_until_messages(bot, PATIENT, london(10) + FOLLOW_UP)
+    [later] = await advance_until_messages(bot, PATIENT, london(13))
+    await tap(bot, PATIENT, later, "taken")
+    # Due at 13:30: the 13:00 dose time has passed (and was taken): nothing to check on.
+    await quiet_until(bot, CARER, london(13) + FOLLOW_UP + timedelta(minutes=1))
+    await quiet_until(bot, CARER, london(17))
+    assert alerts_to(bot) == []
+    assert [row["outcome"] for row in await alerts(bot)] == ["superseded", "answered"]
+
+
+async def test_near_the_next_dose_the_alert_says_skip_the_missed_one(bot: RunningBot) -> None:
+    """Issue 19: 4-hourly doses, a 3 h delay: the 08:00 alert is due at 11:30, half an hour
+    before the next dose, when the patient's own /missed would say skip."""
+    await london_patient(bot, "/schedule custom tomorrow 08:00,12:00,16:00,20:00 10x5", delay="3h")
+    await advance_until_messages(bot, PATIENT, london(8, day=1))
+    await advance_until_messages(bot, PATIENT, london(8, day=1) + FOLLOW_UP)
+    await quiet_until(bot, CARER, london(11, 29, day=1))
+    [alert] = await advance_until_messages(bot, CARER, london(11, 30, day=1))
+    text = alert["text"]
+    assert "dose due at 08:00</b> (Europe/London time) <b>is still unanswered" in text, text
+    assert "The next dose is soon: skip the missed one." in text, text
+    assert "they should not take it now, but take the next dose at its usual time" in text
+    assert RULE in text and "mg" not in text
+    await eventually(lambda: _outcomes(bot, ["sent"]))
+    [row] = await alerts(bot)
+    assert row["said"] == "next_soon"
+
+
+async def test_no_alert_when_a_dose_was_recorded_as_taken_lately(bot: RunningBot) -> None:
+    """The patient tapped Taken on yesterday evening's reminder at 10:45: they may have taken
+    this morning's dose and tapped the wrong message. Nothing to check on at 11:30."""
+    await london_patient(bot, "/schedule custom today 10:00,20:00 10x5")
+    [first] = await advance_until_messages(bot, PATIENT, london(10))
+    await tap(bot, PATIENT, first, "taken")
+    [evening] = await advance_until_messages(bot, PATIENT, london(20))
+    await advance_until_messages(bot, PATIENT, london(20) + FOLLOW_UP)
+    [told] = await advance_until_messages(bot, CARER, london(21, 30))
+    assert "dose due at 20:00</b> (Europe/London time) <b>is still unanswered" in told["text"]
+    await advance_until_messages(bot, PATIENT, london(10, day=1))
+    await advance_until_messages(bot, PATIENT, london(10, day=1) + FOLLOW_UP)
+    bot.clock.set(london(10, 45, day=1))
+    await tap(bot, PATIENT, evening, "taken")
+    await quiet_until(bot, CARER, london(12, day=1))
+    assert await _outcomes(bot, ["answered", "sent", "recently_taken"])
+    assert_every_alert_carries_the_rule(bot, 1)
+
+
+async def test_the_last_dose_of_a_taper_that_stops_tells_the_caregiver(bot: RunningBot) -> None:
+    await london_patient(bot, "/taper today 08:00,20:00 10x7 5x7 stop")
+    # The days pass; the evening before the last dose nothing has reached the caregiver (the
+    # doses passed over while the clock jumped are never reminded, so never alerted).
+    last = london(20, day=13)
+    await quiet_until(bot, CARER, last - timedelta(hours=1))
+    [ends] = await advance_until_messages(bot, CARER, last)
+    text = ends["text"]
+    assert "<b>Pat's taper ends today</b>: this is the last dose their prescriber planned" in text
+    assert "In the days after the last dose, watch especially for signs of withdrawal" in text
+    assert "hallucinations, severe confusion, high fever, muscle rigidity or a seizure" in text
+    assert "999" in text and RULE in text and "mg" not in text
+
+    async def told_once() -> bool:
+        rows = await bot.services.db.fetch_all("SELECT kind, outcome FROM caregiver_alerts")
+        return sorted(tuple(row) for row in rows) == [("taper_end", "sent"), ("unanswered", None)]
+
+    await eventually(told_once)
+
+
+async def test_a_custom_plan_stepping_down_tells_the_caregiver(bot: RunningBot) -> None:
+    await london_patient(bot, "/schedule custom today 08:00,20:00 10x3 5x3")
+    step_down = london(8, day=3)
+    await quiet_until(bot, CARER, step_down - timedelta(hours=1))
+    [down] = await advance_until_messages(bot, CARER, step_down)
+    text = down["text"]
+    assert "<b>Pat's dose steps down from today</b>, as their prescriber planned" in text
+    assert "Watch for signs of withdrawal" in text and "999" in text
+    assert RULE in text and "mg" not in text
+    # A step up, or the same dose on, tells nothing: only the step down was planned.
+    kinds = await bot.services.db.fetch_all("SELECT DISTINCT kind FROM caregiver_alerts")
+    assert sorted(row[0] for row in kinds) == ["step_down", "unanswered"]
+
+
+@pytest.mark.parametrize("said", list(Said))
+def test_every_alert_text_carries_the_rule_and_never_an_amount(
+    library: ContentLibrary, said: Said
+) -> None:
+    alert = DueAlert(
+        alert_id=1,
+        link_id=1,
+        kind=AlertKind.UNANSWERED,
+        event_id=1,
+        attempts=0,
+        patient_id=PATIENT,
+        caregiver_id=CARER,
+        patient_name="Pat",
+        dose_due_at=NOON,
+        timezone="Europe/Berlin",
+        region="uk",
+        caregiver_unreachable=False,
+    )
+    for code in ("en", "ru"):
+        pack = library.get(code)
+        text = alert_text(pack, alert, said, ZoneInfo("Europe/Berlin"))
+        assert pack.text("caregiver.alert_rule", patient="Pat") in text, text
+        assert "/missed" in text and "999" in text
+        assert "mg" not in text and "мг" not in text
+        assert ("12:00" in text) is (said not in {Said.TAPER_STEP, Said.TAPER_END, Said.STEP_DOWN})

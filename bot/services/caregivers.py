@@ -25,11 +25,16 @@ from bot.content import Html
 from bot.domain.caregivers import (
     INVITE_VALID_FOR,
     MAX_CAREGIVERS,
+    AlertDose,
+    AlertKind,
     AlertOutcome,
     InviteProblem,
+    Said,
+    dose_check,
     invite_payload,
     what_to_say,
 )
+from bot.domain.safety import Verdict
 from bot.metrics import Metrics
 from bot.services.budget import Priority, sending_as
 from bot.services.languages import Languages
@@ -39,7 +44,7 @@ from bot.services.send_errors import classify as classify_send_error
 from bot.services.zones import Zones
 from bot.storage.admin import AdminStore
 from bot.storage.caregivers import Accepted, CaregiverStore, DueAlert, Link
-from bot.storage.doses import DoseStore
+from bot.storage.doses import DoseEvent, DoseStore, Status
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,8 @@ BATCH_SIZE = 200
 MAX_ATTEMPTS = 8
 # Enough earlier doses to see whether this is the second in a row without a Taken.
 _RUN_DOSES = 4
+# Enough of the latest doses to see every intake of the last hours (as /missed reads them).
+_INTAKE_DOSES = 12
 
 
 def token_hash(token: str) -> str:
@@ -237,19 +244,26 @@ class CaregiverAlerts:
         await self._store.mark_in_flight(alert_id, self._clock.now())
 
     async def _send(self, alert: DueAlert) -> _Sent:
+        """Claimed: its dose still planned, the check passed (for an unanswered dose), sent."""
         now = self._clock.now()
         if alert.caregiver_unreachable:
             await self._store.finish(alert.alert_id, AlertOutcome.UNREACHABLE, now)
             return _Sent()
         doses = await self._doses.recent_doses(alert.patient_id, alert.dose_due_at, _RUN_DOSES)
-        if alert.event_id not in {dose.event_id for dose in doses}:
+        own = next((dose for dose in doses if dose.event_id == alert.event_id), None)
+        if own is None:
             await self._store.finish(alert.alert_id, AlertOutcome.CANCELLED, now)
             log.info("caregiver_alert_cancelled alert=%d", alert.alert_id)
             return _Sent()
-        said = what_to_say(alert.kind, [past_dose(dose) for dose in doses])
-        if said is None:
-            await self._store.finish(alert.alert_id, AlertOutcome.ANSWERED, now)
-            log.info("caregiver_alert_answered alert=%d", alert.alert_id)
+        verdict = (
+            await self._verdict(alert, own, now)
+            if alert.kind is AlertKind.UNANSWERED
+            else Verdict.OFFER
+        )
+        said = what_to_say(alert.kind, [past_dose(dose) for dose in doses], verdict)
+        if not isinstance(said, Said):
+            await self._store.finish(alert.alert_id, said, now)
+            log.info("caregiver_alert_dropped alert=%d outcome=%s", alert.alert_id, said.value)
             return _Sent()
         pack = self._languages.pack(alert.caregiver_id)  # the caregiver's language
         text = alert_text(pack, alert, said, self._zones.zone_for(alert.timezone))
@@ -263,6 +277,27 @@ class CaregiverAlerts:
         self._metrics.dose_message_delivered(f"caregiver_{said.value}")
         log.info("caregiver_alert_sent alert=%d said=%s", alert.alert_id, said.value)
         return _Sent()
+
+    async def _verdict(self, alert: DueAlert, own: DoseEvent, now: datetime) -> Verdict:
+        """The one dose-safety check on the alert's dose now, fed as ``/missed`` is: the
+        patient's active plan in their zone, and every intake recorded lately (any plan)."""
+        stored = await self._doses.active_plan(alert.patient_id)
+        latest = await self._doses.recent_doses(alert.patient_id, now, _INTAKE_DOSES)
+        intakes = [
+            dose.answered_at
+            for dose in latest
+            if dose.status is Status.TAKEN and dose.answered_at is not None
+        ]
+        dose = AlertDose(
+            due=own.due_at,
+            day=own.local_date,
+            at=own.local_time,
+            mg=own.mg,
+            of_active_plan=stored is not None and stored.plan_id == own.plan_id,
+        )
+        plan = stored.plan if stored is not None else None
+        zone = self._zones.zone_for(alert.timezone)
+        return dose_check(dose, plan, zone, intakes, now).verdict
 
     async def _after_failure(self, alert: DueAlert, raised: TelegramError) -> _Sent:
         now = self._clock.now()

@@ -20,7 +20,9 @@ from bot.domain.caregivers import (
     InviteState,
     Said,
     invite_problem,
+    plan_notices,
 )
+from bot.domain.plans import parse_dose_steps
 from bot.storage.db import Database, Row, Transaction
 
 
@@ -113,6 +115,9 @@ async def plan_alerts(
 
     ``follow_up_at`` is None for a reminder sent again (after a snooze): its alert exists.
     A repeat of the same reminder finds its rows there (the UNIQUE key) and adds nothing.
+    The first dose of a step, and the last dose of a plan, may also plan alerts about the plan
+    (a taper step, the end of a taper, a step down: ``bot.domain.caregivers.plan_notices``),
+    due now.
     """
     if follow_up_at is not None:
         await tx.execute(
@@ -127,17 +132,33 @@ async def plan_alerts(
             " WHERE dose_events.event_id = ? AND carer.unreachable_at IS NULL",
             (event_id, to_unix(follow_up_at), to_unix(follow_up_at), event_id),
         )
-    await tx.execute(
-        "INSERT OR IGNORE INTO caregiver_alerts"
-        " (link_id, event_id, kind, state, base_at, next_action_at)"
-        " SELECT caregivers.link_id, ?, 'taper_step', 'pending', ?, ?"
-        " FROM dose_events JOIN plans USING (plan_id)"
-        " JOIN caregivers ON caregivers.patient_id = dose_events.user_id"
-        " JOIN users AS carer ON carer.user_id = caregivers.caregiver_id"
-        " WHERE dose_events.event_id = ? AND dose_events.is_step_start = 1"
-        " AND plans.kind = 'taper' AND carer.unreachable_at IS NULL",
-        (event_id, to_unix(now), to_unix(now), event_id),
+    dose = await tx.fetch_one(
+        "SELECT dose_events.step_number, dose_events.is_step_start,"
+        " dose_events.is_last_step_dose, plans.kind, plans.steps, plans.ends_after_last_step"
+        " FROM dose_events JOIN plans USING (plan_id) WHERE dose_events.event_id = ?",
+        (event_id,),
     )
+    if dose is None or not (dose["is_step_start"] or dose["is_last_step_dose"]):
+        return  # most reminders: nothing about the plan to tell
+    kinds = plan_notices(
+        str(dose["kind"]),
+        parse_dose_steps(dose["steps"]),
+        int(dose["step_number"]),
+        step_start=bool(dose["is_step_start"]),
+        last_dose=bool(dose["is_last_step_dose"]),
+        plan_ends=bool(dose["ends_after_last_step"]),
+    )
+    for kind in kinds:
+        await tx.execute(
+            "INSERT OR IGNORE INTO caregiver_alerts"
+            " (link_id, event_id, kind, state, base_at, next_action_at)"
+            " SELECT caregivers.link_id, ?, ?, 'pending', ?, ?"
+            " FROM dose_events"
+            " JOIN caregivers ON caregivers.patient_id = dose_events.user_id"
+            " JOIN users AS carer ON carer.user_id = caregivers.caregiver_id"
+            " WHERE dose_events.event_id = ? AND carer.unreachable_at IS NULL",
+            (event_id, kind.value, to_unix(now), to_unix(now), event_id),
+        )
 
 
 async def answered(
