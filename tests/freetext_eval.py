@@ -1,0 +1,188 @@
+"""Free-text figures on both corpora: recall, false alarms, questions, ask-backs.
+
+``python -m tests.freetext_eval`` prints, per corpus and language:
+- emergency recall (an ask-back on an emergency counts as half);
+- false alarms: everyday messages (and requests, thanks, questions) answered as an emergency;
+- stop / ran-out recall;
+- questions answered first (not with the emergency answer) and with the right topic;
+- how many messages of each corpus land on the ask-back buttons.
+
+The held-out set (``tests/data/freetext_heldout.toml``) was written by someone who never saw
+the patterns. It is only ever measured, in aggregate: this script prints no held-out message,
+so nobody tunes to it. The tuning corpus is ``tests/data/freetext_corpus.toml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tomllib
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+HELD_OUT = ROOT / "data" / "freetext_heldout.toml"
+TUNING = ROOT / "data" / "freetext_corpus.toml"
+
+# What the bot answered, in the terms of the labels.
+EMERGENCY = "emergency"
+RAN_OUT = "ran_out"
+WANTS_TO_STOP = "wants_to_stop"
+QUESTION = "question"
+ASK_BACK = "ask_back"
+OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Labelled:
+    language: str
+    label: str
+    text: str
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: str  # one of the constants above, or a request ("forgot_dose", "thanks", ...)
+    topic: str | None = None  # the fact topic shown first (or after the alarm)
+
+
+def held_out() -> list[Labelled]:
+    with HELD_OUT.open("rb") as handle:
+        raw = tomllib.load(handle)
+    return [
+        Labelled(language, entry["label"], entry["text"], entry.get("topic"))
+        for language, entries in raw.items()
+        for entry in entries
+    ]
+
+
+def tuning() -> list[Labelled]:
+    """The tuning corpus: lists per language and kind; a question list is ``question_<topic>``."""
+    with TUNING.open("rb") as handle:
+        raw = tomllib.load(handle)
+    found = []
+    for language, kinds in raw.items():
+        for kind, texts in kinds.items():
+            label, topic = kind, None
+            if kind.startswith("question_"):
+                label, topic = QUESTION, kind.removeprefix("question_")
+            found.extend(Labelled(language, label, text, topic) for text in texts)
+    return found
+
+
+_NOT_ALARMS = {"everyday", "forgot_dose", "took_it", "pause_reminders", "thanks", QUESTION}
+
+
+@dataclass
+class Tally:
+    emergency: float = 0.0
+    emergencies: int = 0
+    alarms: int = 0
+    calm: int = 0
+    stop_right: int = 0
+    stops: int = 0
+    first: int = 0
+    right_topic: int = 0
+    questions: int = 0
+    asked_back: int = 0
+    total: int = 0
+    requests_right: int = 0
+    requests: int = 0
+
+    def lines(self, name: str) -> list[str]:
+        def share(part: float, whole: int) -> str:
+            return f"{part:g}/{whole} ({100.0 * part / whole:.1f} %)" if whole else "-"
+
+        return [
+            f"{name}: emergency recall {share(self.emergency, self.emergencies)}",
+            f"{name}: false alarms {share(self.alarms, self.calm)}",
+            f"{name}: stop / ran-out recall {share(self.stop_right, self.stops)}",
+            f"{name}: questions answered first {share(self.first, self.questions)},"
+            f" right topic {share(self.right_topic, self.questions)}",
+            f"{name}: requests answered as asked {share(self.requests_right, self.requests)}",
+            f"{name}: ask-back buttons {share(self.asked_back, self.total)}",
+        ]
+
+
+def tally(samples: Iterable[tuple[Labelled, Answer]]) -> dict[str, Tally]:
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    for sample, answer in samples:
+        figures = tallies[sample.language]
+        figures.total += 1
+        figures.asked_back += answer.kind == ASK_BACK
+        if sample.label == EMERGENCY:
+            figures.emergencies += 1
+            figures.emergency += 1.0 if answer.kind == EMERGENCY else 0.5 * (answer.kind == ASK_BACK)
+            continue
+        if sample.label in _NOT_ALARMS:
+            figures.calm += 1
+            figures.alarms += answer.kind == EMERGENCY
+        if sample.label in (RAN_OUT, WANTS_TO_STOP):
+            figures.stops += 1
+            figures.stop_right += answer.kind == sample.label
+        elif sample.label == QUESTION:
+            figures.questions += 1
+            figures.first += answer.kind == QUESTION
+            figures.right_topic += answer.topic == sample.topic
+        elif sample.label in ("forgot_dose", "took_it", "pause_reminders", "thanks"):
+            figures.requests += 1
+            figures.requests_right += answer.kind == sample.label
+    return dict(tallies)
+
+
+Understand = Callable[[str, str], Answer]  # (text, the chat's language) -> what the bot does
+
+
+def report(understand: Understand, corpora: dict[str, list[Labelled]]) -> list[str]:
+    lines = []
+    for name, samples in corpora.items():
+        tallies = tally((sample, understand(sample.text, sample.language)) for sample in samples)
+        for language, figures in sorted(tallies.items()):
+            lines.extend(figures.lines(f"{name} {language}"))
+    return lines
+
+
+def current_understanding() -> Understand:
+    """The bot's free-text understanding as it is (``bot.domain.understanding`` when it
+    exists, else the phrase patterns of ``bot.domain.redflags``)."""
+    from bot.content import load_library
+    from tests.conftest import CONTENT_DIR
+
+    library = load_library(CONTENT_DIR)
+    try:
+        from bot.domain import understanding  # type: ignore[attr-defined]
+    except ImportError:
+        understanding = None
+    if understanding is not None:
+        return understanding.evaluation_answer(library)  # type: ignore[no-any-return]
+    from bot.domain.redflags import Intent, classify
+
+    def old(text: str, language: str) -> Answer:
+        recognised = classify(text, library.get(language).intents)
+        kinds = {
+            Intent.EMERGENCY: EMERGENCY,
+            Intent.RAN_OUT: RAN_OUT,
+            Intent.WANTS_TO_STOP: WANTS_TO_STOP,
+            Intent.OTHER: OTHER,
+        }
+        topic = recognised.topic if recognised.is_question else None
+        return Answer(kinds[recognised.intent], topic)
+
+    return old
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tuning-only", action="store_true", help="skip the held-out set")
+    arguments = parser.parse_args()
+    corpora = {"tuning": tuning()}
+    if not arguments.tuning_only:
+        corpora["held-out"] = held_out()
+    for line in report(current_understanding(), corpora):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
