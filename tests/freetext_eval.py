@@ -62,7 +62,7 @@ def tuning() -> list[Labelled]:
     """The tuning corpus: lists per language and kind; a question list is ``question_<topic>``."""
     with TUNING.open("rb") as handle:
         raw = tomllib.load(handle)
-    found = []
+    found: list[Labelled] = []
     for language, kinds in raw.items():
         for kind, texts in kinds.items():
             label, topic = kind, None
@@ -114,7 +114,9 @@ def tally(samples: Iterable[tuple[Labelled, Answer]]) -> dict[str, Tally]:
         figures.asked_back += answer.kind == ASK_BACK
         if sample.label == EMERGENCY:
             figures.emergencies += 1
-            figures.emergency += 1.0 if answer.kind == EMERGENCY else 0.5 * (answer.kind == ASK_BACK)
+            figures.emergency += (
+                1.0 if answer.kind == EMERGENCY else 0.5 * (answer.kind == ASK_BACK)
+            )
             continue
         if sample.label in _NOT_ALARMS:
             figures.calm += 1
@@ -145,32 +147,30 @@ def report(understand: Understand, corpora: dict[str, list[Labelled]]) -> list[s
 
 
 def current_understanding() -> Understand:
-    """The bot's free-text understanding as it is (``bot.domain.understanding`` when it
-    exists, else the phrase patterns of ``bot.domain.redflags``)."""
+    """The bot's free-text understanding as it is (``bot.domain.understanding``)."""
     from bot.content import load_library
     from tests.conftest import CONTENT_DIR
 
     library = load_library(CONTENT_DIR)
-    try:
-        from bot.domain import understanding  # type: ignore[attr-defined]
-    except ImportError:
-        understanding = None
-    if understanding is not None:
-        return understanding.evaluation_answer(library)  # type: ignore[no-any-return]
-    from bot.domain.redflags import Intent, classify
+    from bot.domain.understanding import Meaning, understand
 
-    def old(text: str, language: str) -> Answer:
-        recognised = classify(text, library.get(language).intents)
-        kinds = {
-            Intent.EMERGENCY: EMERGENCY,
-            Intent.RAN_OUT: RAN_OUT,
-            Intent.WANTS_TO_STOP: WANTS_TO_STOP,
-            Intent.OTHER: OTHER,
-        }
-        topic = recognised.topic if recognised.is_question else None
-        return Answer(kinds[recognised.intent], topic)
+    kinds = {
+        Meaning.EMERGENCY: EMERGENCY,
+        Meaning.RAN_OUT: RAN_OUT,
+        Meaning.WANTS_TO_STOP: WANTS_TO_STOP,
+        Meaning.QUESTION: QUESTION,
+        Meaning.UNSURE: ASK_BACK,
+        Meaning.OTHER: OTHER,
+    }
 
-    return old
+    def answer(text: str, language: str) -> Answer:
+        reading = understand(text, library.get(language).intents)
+        topic = (
+            reading.topic if reading.is_question or reading.meaning is Meaning.QUESTION else None
+        )
+        return Answer(kinds.get(reading.meaning, reading.meaning.value), topic)
+
+    return answer
 
 
 def main() -> None:
