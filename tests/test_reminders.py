@@ -320,7 +320,7 @@ async def test_high_daily_total_needs_the_prescribers_order(bot: RunningBot) -> 
         ("/schedule custom today 08:00 7.3x3", "whole or half"),
         ("/schedule custom today 08:00 500x3", "outside what I can record"),
         ("/schedule custom today 08:00 abcx3", "is not a step"),
-        ("/schedule weekly", "/schedule custom 2026-12-01"),
+        ("/schedule weekly", "/schedule custom tomorrow"),
         ("/taper today 08:00 5x3 10x3", "goes up"),
         ("/taper today 08:00", "at least one step"),
         ("/tablets many", "/tablets 10 scored"),

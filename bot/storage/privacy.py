@@ -60,6 +60,12 @@ EXPORT_ALSO: tuple[tuple[str, str], ...] = (
         " finished_at FROM caregiver_alerts JOIN caregivers USING (link_id)"
         " WHERE caregivers.patient_id = ? ORDER BY alert_id",
     ),
+    # A plan saved to start on a later day, waiting for it (issue 19).
+    (
+        "pending_plans",
+        "SELECT kind, start_date, steps, ends_after_last_step, high_dose_confirmed, created_at"
+        " FROM pending_plans WHERE user_id = ?",
+    ),
     (
         "holds",
         "SELECT plan_id, step_number, extra_days, chosen_by, chosen_at FROM holds"
