@@ -46,6 +46,11 @@ from bot.storage.doses import Status
 from tests.conftest import CONTENT_DIR, START, make_settings
 
 USER = 8008
+CARER = 8010
+_LINK = re.compile(r"start=(cg_[A-Za-z0-9_-]+)")
+# How an alert about an unanswered dose reads (it names no amount), and its "skip" line.
+_UNANSWERED = ("is still unanswered", "two doses in a row without an answer")
+_NEXT_SOON = "The next dose is soon: skip the missed one"
 ZONES = (
     "UTC",
     "Europe/Berlin",
@@ -125,8 +130,10 @@ class Story:
     clock: FakeClock
     services: Services
     seen: int = 0
+    carer_seen: int = 0
     violations: list[str] = field(default_factory=list)
     invitations: int = 0
+    alerts: int = 0
 
     def texts_since(self) -> list[dict[str, Any]]:
         messages = [
@@ -177,9 +184,50 @@ class Story:
         user = await self.services.users.get(USER)
         return self.services.zones.zone_for(user.timezone if user else None)
 
+    async def link_caregiver(self, delay_minutes: int) -> None:
+        self.carer_seen = -1  # not yet linked: nothing to inspect
+        await self.say("/caregiver")
+        match = _LINK.search(self.api.messages_to(USER)[-1]["text"])
+        assert match is not None
+        before = len(self.api.calls_of("sendMessage"))
+        self.api.send_text(CARER, f"/start {match.group(1)}", first_name="Anna")
+        await self.api.wait_for("sendMessage", lambda call: True, count=before + 1)
+        offer = self.api.messages_to(CARER)[-1]
+        accept = [data for data in _buttons(offer) if data.startswith("cgi:yes:")]
+        before = len(self.api.calls_of("sendMessage"))
+        self.api.press_button(CARER, offer["message_id"], accept[0])
+        await self.api.wait_for("sendMessage", lambda call: True, count=before + 2)
+        await self.say(f"/caregiver delay {delay_minutes}")
+        self.carer_seen = len(self.api.messages_to(CARER))
+
+    async def inspect_alerts(self, now: datetime) -> None:
+        """An alert about an unanswered dose: never after a recorded intake under 2 hours
+        ago, and with "skip the missed one" when the next dose is under 2 hours away."""
+        if self.carer_seen < 0:
+            return
+        messages = self.api.messages_to(CARER)
+        new, self.carer_seen = messages[self.carer_seen :], len(messages)
+        for message in new:
+            text = message["text"] or ""
+            if not any(marker in text for marker in _UNANSWERED):
+                continue
+            self.alerts += 1
+            for row in await self.services.doses.recent_doses(USER, now, 50):
+                intake = row.answered_at if row.status is Status.TAKEN else None
+                if intake is not None and timedelta(0) <= now - intake < SAFE_GAP:
+                    self.violations.append(f"{now:%d %H:%M} alert {now - intake} after intake")
+            stored = await self.services.doses.active_plan(USER)
+            if stored is None:
+                continue
+            following = next_slot_after(stored.plan, await self.zone(), now)
+            near = following is not None and following.due_utc - now < SAFE_GAP
+            if near and _NEXT_SOON not in text:
+                self.violations.append(f"{now:%d %H:%M} alert without skip: {text[:120]}")
+
     async def inspect(self) -> None:
         """Check each message sent since the last look (all left at the clock's now)."""
         now = self.clock.now()
+        await self.inspect_alerts(now)
         for message in self.texts_since():
             taken = [data for data in _buttons(message).values() if data.endswith(":taken")]
             if taken:
@@ -253,7 +301,11 @@ def _buttons(message: dict[str, Any]) -> dict[str, str]:
 
 
 async def run_story(
-    library: ContentLibrary, zone: str, first: PlanSpec, story: list[Step]
+    library: ContentLibrary,
+    zone: str,
+    first: PlanSpec,
+    story: list[Step],
+    caregiver_delay: int | None = None,
 ) -> Story:
     api = FakeBotAPI()
     await api.start()
@@ -272,6 +324,8 @@ async def run_story(
             await runner.say(f"/timezone {zone}")
             await runner.press_for_reply(api.messages_to(USER)[-1], "region:uk")
             await runner.save_plan(first)
+            if caregiver_delay is not None:
+                await runner.link_caregiver(caregiver_delay)
             await runner.play(story)
             return runner
         finally:
