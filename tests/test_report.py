@@ -337,6 +337,22 @@ def _by_dose_time(calendar: Calendar) -> dict[tuple[date, str], Any]:
     }
 
 
+async def test_the_calendar_of_a_plan_that_waits_to_start(bot: RunningBot) -> None:
+    """A plan saved to start tomorrow (issue 19): today's doses stay in the calendar; from
+    tomorrow the new plan's times, and the old plan's dropped time comes as cancelled."""
+    bot.clock.set(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    await bot.onboard(USER, zone="Europe/Berlin")
+    await save_plan(bot, USER, "/schedule custom today 12:00,20:00 10x20")
+    await save_plan(bot, USER, "/schedule custom tomorrow 08:00,14:00 5x20")
+    calendar, _ = await _calendar_file(bot)
+    events = _by_dose_time(calendar)
+    kept = {key for key, event in events.items() if str(event["status"]) != "CANCELLED"}
+    assert (date(2026, 3, 2), "20:00") in kept
+    assert (date(2026, 3, 3), "08:00") in kept
+    assert (date(2026, 3, 3), "20:00") not in kept
+    assert str(events[(date(2026, 3, 3), "20:00")]["status"]) == "CANCELLED"
+
+
 async def test_a_changed_plan_replaces_the_calendar_events_instead_of_adding_more(
     bot: RunningBot,
 ) -> None:
@@ -349,7 +365,8 @@ async def test_a_changed_plan_replaces_the_calendar_events_instead_of_adding_mor
     first, first_bytes = await _calendar_file(bot)
 
     bot.clock.set(datetime(2026, 3, 4, 12, tzinfo=UTC))
-    await save_plan(bot, USER, "/schedule custom tomorrow 08:00,14:00 10x20")
+    # From today: a plan that starts tomorrow would wait, and today's 20:00 would stay.
+    await save_plan(bot, USER, "/schedule custom today 08:00,14:00 10x20")
     second, second_bytes = await _calendar_file(bot)
 
     old, new = _by_dose_time(first), _by_dose_time(second)

@@ -34,7 +34,7 @@ from bot.domain.report import (
     build_report,
     period_bounds,
 )
-from bot.domain.schedule import DoseSlot, slots_between
+from bot.domain.schedule import DoseSlot, local_to_utc, slots_between
 from bot.reports import work
 from bot.storage.checkins import CheckInStore
 from bot.storage.doses import DoseStore, StoredPlan
@@ -170,6 +170,15 @@ class ReportService:
         now = self._clock.now()
         end = now + timedelta(days=CALENDAR_DAYS)
         coming = slots_between(stored.plan, zone, now, end)
+        waiting = await self._doses.waiting_plan(stored.user_id)
+        if waiting is not None:
+            # A plan saved to start later takes over at its first local midnight: the
+            # current plan's doses up to then, the new plan's after (the current plan is one
+            # of the versions below, so its later times come as cancelled).
+            switch = local_to_utc(waiting.plan.start, time(0), zone)
+            coming = [slot for slot in coming if slot.due_utc < switch] + slots_between(
+                waiting.plan, zone, max(now, switch), end
+            )
         past: list[PastVersion] = []
         for old, superseded in await self._doses.plan_history(stored.user_id):
             if superseded is not None and superseded + timedelta(days=CALENDAR_DAYS) <= now:
@@ -178,6 +187,8 @@ class ReportService:
                 HeldStep(hold.step_number, hold.extra_days, hold.chosen_at)
                 for hold in await self._checkins.holds_for_plan(stored.user_id, old.plan_id)
             ]
-            past += past_versions(old.plan, holds, superseded)
+            # The active plan is a past version too when a waiting plan replaces it later.
+            replaced = now if waiting is not None and superseded is None else superseded
+            past += past_versions(old.plan, holds, replaced)
         dropped = dropped_doses(coming, past, zone, now, end, file_days=CALENDAR_DAYS)
         return CalendarDoses(coming=coming, dropped=dropped)
