@@ -78,6 +78,10 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "group.private_only": NONE,
     "emergency.line": _keys("number", "region"),
     "emergency.unknown_region": NONE,
+    # Issue 20: the help button always in reach, and what free text gets
+    "emergency.button": NONE,
+    "help.group_urgent": NONE,
+    "onboarding.change_settings": NONE,
     "errors.generic": NONE,
     "errors.stale_button": NONE,
     # Bot command menu descriptions (setMyCommands)

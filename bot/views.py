@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from bot.callbacks import DOSE_ANSWERS, DoseButton
 from bot.content import ContentPack, Html
@@ -305,6 +305,20 @@ def today_view(pack: ContentPack, events: list[DoseEvent], day: date) -> Html:
             )
         )
     return Html("\n".join(lines))
+
+
+HELP_BUTTON_MARK = "🆘"  # every language's help-button label starts with it
+
+
+def help_keyboard(pack: ContentPack) -> ReplyKeyboardMarkup:
+    """The one-button reply keyboard under the message field: "🆘 Help now". Telegram keeps it
+    until a message removes it (none does); ``is_persistent`` keeps it shown even when the
+    patient's app would hide it. Only messages without inline buttons can carry it."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(pack.text("emergency.button"))]],
+        resize_keyboard=True,
+        is_persistent=True,
+    )
 
 
 def emergency_reply(pack: ContentPack, recognised: Recognised, region: str | None) -> Html:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.content import Html
+from bot.content import ContentLibrary, Html
 from bot.context import BotContext
 from bot.domain.redflags import Intent, Recognised, classify
 from bot.handlers.checkins import take_note
 from bot.handlers.common import event, reply
-from bot.views import emergency_reply
+from bot.views import HELP_BUTTON_MARK, emergency_reply, help_keyboard
 
 
 async def private_chats_only(update: Update, context: BotContext) -> None:
@@ -24,6 +24,34 @@ async def private_chats_only(update: Update, context: BotContext) -> None:
     elif update.callback_query is not None:
         await update.callback_query.answer()
     raise ApplicationHandlerStop
+
+
+async def help_button(update: Update, context: BotContext) -> None:
+    """The "🆘 Help now" button, in whatever the chat was doing: before consent, during
+    onboarding, while a check-in waits for its note, during guided plan entry. It runs in its own
+    group before every other text handler (bot/app.py) and leaves their state as it was.
+
+    Answered at once with the /emergency topic (the region's numbers, else "your local
+    emergency number", then the red-flag signs) and the keyboard again."""
+    message = update.effective_message
+    text = message.text if message is not None else None
+    if not text or not is_help_button(text, context.services.content.library):
+        return
+    event("help_button", update)
+    region = await _region(update, context)
+    pack = context.pack
+    await reply(update, pack.render_topic("emergency", region), help_keyboard(pack))
+    raise ApplicationHandlerStop
+
+
+def is_help_button(text: str, library: ContentLibrary) -> bool:
+    """The help button's label in any language (a keyboard sent in another language, or before
+    a language switch, still works), or any text the button's mark starts."""
+    typed = " ".join(text.split()).casefold()
+    if typed.startswith(HELP_BUTTON_MARK):
+        return True
+    labels = (pack.text("emergency.button") for pack in library.packs.values())
+    return any(typed == " ".join(label.split()).casefold() for label in labels)
 
 
 async def free_text(update: Update, context: BotContext) -> None:
