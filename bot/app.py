@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import (
+    AskButton,
     CaregiverButton,
     CheckInButton,
     ConsentButton,
@@ -195,6 +196,7 @@ def register_handlers(application: BotApplication) -> None:
         ZoneButton.pattern(): onboarding.zone_pressed,
         RegionButton.pattern(): onboarding.region_pressed,
         FactButton.pattern(): facts.topic_pressed,
+        AskButton.pattern(): freetext.ask_pressed,
         DoseButton.pattern(): doses.dose_pressed,
         CheckInButton.pattern(): checkins.checkin_pressed,
         HoldButton.pattern(): checkins.hold_pressed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from bot.callbacks import DOSE_ANSWERS, DoseButton
 from bot.content import ContentPack, Html
 from bot.domain.missed import MissedAction, MissedAdvice, Record
 from bot.domain.plans import Plan, Step, format_mg, step_change
-from bot.domain.redflags import Category, Recognised
+from bot.domain.redflags import Category
 from bot.domain.tablets import format_tablets, tablets_for
 from bot.services.missed import NextDose
 from bot.storage.doses import DoseEvent, DueEvent, Status
@@ -321,17 +322,20 @@ def help_keyboard(pack: ContentPack) -> ReplyKeyboardMarkup:
     )
 
 
-def emergency_reply(pack: ContentPack, recognised: Recognised, region: str | None) -> Html:
-    """The red-flag answer: the emergency number first, then the region's other lines."""
+def emergency_reply(
+    pack: ContentPack, categories: Collection[Category], region: str | None
+) -> Html:
+    """The red-flag answer: the emergency number first, then the region's other lines;
+    ``categories`` are the red flags found (self-harm has its own words)."""
     emergency = pack.emergency_line(region)
     more = [pack.text("redflag.more_help", line=line) for line in pack.urgent_help_lines(region)]
-    if Category.SELF_HARM in recognised.categories:
+    if Category.SELF_HARM in categories:
         lines = [pack.text("redflag.self_harm", emergency_line=emergency)]
         crisis = pack.crisis_line(region)
         if crisis is not None:
             lines.append(pack.text("redflag.crisis", line=crisis))
         lines.append(pack.text("redflag.self_harm_more"))
-        if recognised.categories - {Category.SELF_HARM}:
+        if set(categories) - {Category.SELF_HARM}:
             lines.extend([*more, pack.text("redflag.advice")])
         return Html("\n".join(lines))
     return Html(
