@@ -33,7 +33,7 @@ def test_the_label_is_recognised_in_every_language_and_by_its_mark(
 ) -> None:
     for label in (HELP_EN, HELP_RU, "  🆘   help NOW ", "🆘"):
         assert is_help_button(label, library)
-    for other in ("help now", "help", "I need help now", "", "Срочно"):
+    for other in ("help now", "help", "I need help now", "", "Срочно", "🆘 I want to end it"):
         assert not is_help_button(other, library)
 
 
@@ -51,6 +51,11 @@ async def test_the_russian_label_before_consent_answers_in_russian(bot: RunningB
     assert "Позвоните по <b>местному номеру экстренной помощи</b>." in answer
     markup = bot.last_message(USER)["reply_markup"]
     assert markup["keyboard"] == [[{"text": HELP_RU}]]
+
+
+async def test_the_mark_with_words_is_read_as_free_text(bot: RunningBot) -> None:
+    [answer] = await bot.say(USER, "🆘 I want to hurt myself")
+    assert answer.startswith("<b>Please reach out for help now.</b>")  # the self-harm answer
 
 
 async def test_during_onboarding_and_then_onboarding_goes_on(bot: RunningBot) -> None:

@@ -61,9 +61,11 @@ async def help_button(update: Update, context: BotContext) -> None:
 
 def is_help_button(text: str, library: ContentLibrary) -> bool:
     """The help button's label in any language (a keyboard sent in another language, or before
-    a language switch, still works), or any text the button's mark starts."""
+    a language switch, still works), or the button's mark alone. Only the label: a message that
+    starts with the mark and says more ("🆘 I want to end it") is read as free text, so it gets
+    the answer its words need (the crisis line for self-harm)."""
     typed = " ".join(text.split()).casefold()
-    if typed.startswith(HELP_BUTTON_MARK):
+    if typed == HELP_BUTTON_MARK:
         return True
     labels = (pack.text("emergency.button") for pack in library.packs.values())
     return any(typed == " ".join(label.split()).casefold() for label in labels)
