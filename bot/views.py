@@ -314,7 +314,14 @@ HELP_BUTTON_MARK = "🆘"  # every language's help-button label starts with it
 def help_keyboard(pack: ContentPack) -> ReplyKeyboardMarkup:
     """The one-button reply keyboard under the message field: "🆘 Help now". Telegram keeps it
     until a message removes it (none does); ``is_persistent`` keeps it shown even when the
-    patient's app would hide it. Only messages without inline buttons can carry it."""
+    patient's app would hide it.
+
+    A message with inline buttons cannot carry it, so it rides on the plain ones: the end of
+    onboarding (``onboarding.done``), "Not now" (``onboarding.declined``), a time zone, region
+    or language set (the language's own label), the welcome back of /start (its settings
+    buttons follow in their own message), /help, /emergency, every emergency answer, the
+    help button's own answer and the reply to thanks. Not on the welcome, the time-zone and
+    region questions, or anything else with inline buttons."""
     return ReplyKeyboardMarkup(
         [[KeyboardButton(pack.text("emergency.button"))]],
         resize_keyboard=True,
