@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import (
+    AskButton,
     CaregiverButton,
     CheckInButton,
     ConsentButton,
@@ -147,12 +148,16 @@ def build_application(
 
 def register_handlers(application: BotApplication) -> None:
     """Handlers in the order they are tried. Negative groups run first and may stop the update:
-    counting for metrics (-4), flood control (-3), edits, channel posts and the like (-2),
-    group chats (-1)."""
-    application.add_handler(TypeHandler(Update, observe.count_update), group=-4)
-    application.add_handler(TypeHandler(Update, guard.flood_control), group=-3)
-    application.add_handler(TypeHandler(Update, guard.not_acted_on), group=-2)
-    application.add_handler(TypeHandler(Update, freetext.private_chats_only), group=-1)
+    counting for metrics (-5), flood control (-4), edits, channel posts and the like (-3),
+    group chats (-2), the "🆘 Help now" button (-1: before every text handler of group 0, so
+    check-in notes, onboarding, plan entry and broadcast drafts never take its text)."""
+    application.add_handler(TypeHandler(Update, observe.count_update), group=-5)
+    application.add_handler(TypeHandler(Update, guard.flood_control), group=-4)
+    application.add_handler(TypeHandler(Update, guard.not_acted_on), group=-3)
+    application.add_handler(TypeHandler(Update, freetext.private_chats_only), group=-2)
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, freetext.help_button), group=-1
+    )
 
     command_handlers = {
         "start": onboarding.start,
@@ -191,6 +196,7 @@ def register_handlers(application: BotApplication) -> None:
         ZoneButton.pattern(): onboarding.zone_pressed,
         RegionButton.pattern(): onboarding.region_pressed,
         FactButton.pattern(): facts.topic_pressed,
+        AskButton.pattern(): freetext.ask_pressed,
         DoseButton.pattern(): doses.dose_pressed,
         CheckInButton.pattern(): checkins.checkin_pressed,
         HoldButton.pattern(): checkins.hold_pressed,

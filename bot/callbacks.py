@@ -239,6 +239,22 @@ class InviteButton(CallbackData):
             raise ValueError("not an invite token")
 
 
+ASK_CHOICES = ("unwell", "question", "doses", "missed", "today", "pause", "times")
+
+
+@dataclass(frozen=True)
+class AskButton(CallbackData):
+    """A choice under a free-text answer: ``ask:<choice>``. ``unwell``, ``question`` and
+    ``doses`` ask back when the bot is not sure what a message means (``doses`` then offers
+    ``missed`` and ``today``); ``pause`` and ``times`` answer "stop or move the reminders"."""
+
+    prefix: ClassVar[str] = "ask"
+    choice: str
+
+    def __post_init__(self) -> None:
+        _one_of(self.choice, ASK_CHOICES, "choice")
+
+
 REPORT_FORMATS = ("pdf", "csv")
 REPORT_PERIODS = ("plan", "4w", "all")
 

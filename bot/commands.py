@@ -9,10 +9,12 @@ from __future__ import annotations
 from bot.content import TOPICS, ContentPack
 
 # (group key, commands in the order shown). The heading of a group is ``help.group_<key>``.
+# /emergency leads, so the menu shows it near the top in every language.
 PATIENT_COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("urgent", ("emergency",)),
     ("plan", ("schedule", "plan", "calendar", "taper", "pause", "resume", "tablets")),
     ("doses", ("today", "missed", "checkin", "progress", "report")),
-    ("facts", ("facts", *(topic for topic in TOPICS if topic != "missed"))),
+    ("facts", ("facts", *(topic for topic in TOPICS if topic not in ("missed", "emergency")))),
     ("data", ("mydata", "deleteme")),
     ("settings", ("start", "language", "timezone", "announcements", "caregiver", "help")),
 )

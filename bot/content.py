@@ -733,8 +733,15 @@ def _strip_tags(text: str) -> str:
 def _check_rendered(pack: ContentPack, problems: list[str]) -> None:
     for key in TOPICS:
         for region in REGIONS:
-            # A topic may follow the short question intro (after a red-flag answer).
-            rendered = f"{pack.text('redflag.question_topic')}\n\n{pack.render_topic(key, region)}"
+            # A topic may follow a short intro: after a red-flag answer, or a question's
+            # "if this is happening now" line.
+            intros = (
+                pack.text("redflag.question_topic"),
+                pack.text("freetext.question_now", number=pack.region(region).emergency),
+                pack.text("freetext.question_now_unknown"),
+            )
+            topic = pack.render_topic(key, region)
+            rendered = max((f"{intro}\n\n{topic}" for intro in intros), key=telegram_length)
             if telegram_length(rendered) > TELEGRAM_TEXT_LIMIT:
                 problems.append(
                     f"{pack.language.code}/topics.toml [{key}]: longer than "

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from bot.callbacks import DOSE_ANSWERS, DoseButton
 from bot.content import ContentPack, Html
 from bot.domain.missed import MissedAction, MissedAdvice, Record
 from bot.domain.plans import Plan, Step, format_mg, step_change
-from bot.domain.redflags import Category, Recognised
+from bot.domain.redflags import Category
 from bot.domain.tablets import format_tablets, tablets_for
 from bot.services.missed import NextDose
 from bot.storage.doses import DoseEvent, DueEvent, Status
@@ -307,17 +308,41 @@ def today_view(pack: ContentPack, events: list[DoseEvent], day: date) -> Html:
     return Html("\n".join(lines))
 
 
-def emergency_reply(pack: ContentPack, recognised: Recognised, region: str | None) -> Html:
-    """The red-flag answer: the emergency number first, then the region's other lines."""
+HELP_BUTTON_MARK = "🆘"  # every language's help-button label starts with it
+
+
+def help_keyboard(pack: ContentPack) -> ReplyKeyboardMarkup:
+    """The one-button reply keyboard under the message field: "🆘 Help now". Telegram keeps it
+    until a message removes it (none does); ``is_persistent`` keeps it shown even when the
+    patient's app would hide it.
+
+    A message with inline buttons cannot carry it, so it rides on the plain ones: the end of
+    onboarding (``onboarding.done``), "Not now" (``onboarding.declined``), a time zone, region
+    or language set (the language's own label), the welcome back of /start (its settings
+    buttons follow in their own message), /help, /emergency, every emergency answer, the
+    help button's own answer and the reply to thanks. Not on the welcome, the time-zone and
+    region questions, or anything else with inline buttons."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(pack.text("emergency.button"))]],
+        resize_keyboard=True,
+        is_persistent=True,
+    )
+
+
+def emergency_reply(
+    pack: ContentPack, categories: Collection[Category], region: str | None
+) -> Html:
+    """The red-flag answer: the emergency number first, then the region's other lines;
+    ``categories`` are the red flags found (self-harm has its own words)."""
     emergency = pack.emergency_line(region)
     more = [pack.text("redflag.more_help", line=line) for line in pack.urgent_help_lines(region)]
-    if Category.SELF_HARM in recognised.categories:
+    if Category.SELF_HARM in categories:
         lines = [pack.text("redflag.self_harm", emergency_line=emergency)]
         crisis = pack.crisis_line(region)
         if crisis is not None:
             lines.append(pack.text("redflag.crisis", line=crisis))
         lines.append(pack.text("redflag.self_harm_more"))
-        if recognised.categories - {Category.SELF_HARM}:
+        if set(categories) - {Category.SELF_HARM}:
             lines.extend([*more, pack.text("redflag.advice")])
         return Html("\n".join(lines))
     return Html(

@@ -8,7 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.callbacks import (
+    ASK_CHOICES,
     CALLBACK_DATA_MAX_BYTES,
+    AskButton,
     CallbackData,
     CaregiverButton,
     CheckInButton,
@@ -38,6 +40,7 @@ BUTTONS = st.one_of(
     st.builds(ZoneButton, st.sampled_from(["Europe/Berlin", "America/Argentina/Buenos_Aires"])),
     st.builds(RegionButton, st.sampled_from(["us", "uk", "other"])),
     st.builds(FactButton, st.sampled_from(["halflife", "sources"])),
+    st.builds(AskButton, st.sampled_from(ASK_CHOICES)),
     st.builds(
         ScheduleButton,
         st.sampled_from(["times", "dmg"]),
@@ -81,6 +84,9 @@ def test_every_button_round_trips_within_64_bytes(button: CallbackData) -> None:
         (InviteButton, "cgi:yes:short"),
         (InviteButton, "cgi:yes:" + "A" * 40 + "!"),
         (InviteButton, "cgi:maybe:" + "A" * 32),
+        (AskButton, "ask:panic"),
+        (AskButton, "ask:"),
+        (AskButton, "ask:unwell:now"),
         (DoseButton, None),
         (DoseButton, ""),
     ],

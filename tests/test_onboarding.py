@@ -63,9 +63,12 @@ async def test_full_onboarding_by_buttons(bot: RunningBot) -> None:
 
 async def test_returning_user_sees_settings(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="America/New_York", region="us")
-    [again] = await bot.say(USER, "/start")
+    again, _settings = await bot.say(USER, "/start", replies=2)
     assert "America/New_York" in again
     assert "United States" in again
+    # The welcome back carries the help button; the settings buttons come in the next message.
+    assert bot.messages(USER)[-2]["reply_markup"]["keyboard"] == [[{"text": "🆘 Help now"}]]
+    assert "tz:America/New_York" in bot.buttons(bot.last_message(USER)).values()
 
 
 async def test_timezone_typed_in_any_case(bot: RunningBot) -> None:
@@ -225,9 +228,14 @@ async def test_help_lists_every_command_of_the_menu_and_every_handler(bot: Runni
     assert handled - set(ADMIN_COMMANDS) == {name for name, _ in listed}
     for command in ("schedule", "plan", "today", "missed", "taper", "pause", "resume", "tablets"):
         assert f"/{command}:" in text
-    # Grouped under the pack's headings, plan first.
+    # Grouped under the pack's headings: urgent help (/emergency) first, then the plan.
     headings = [line for line in text.splitlines() if line.startswith("<b>")]
-    assert headings[1:3] == ["<b>Your plan and reminders</b>", "<b>Your doses</b>"]
+    assert headings[1:4] == [
+        "<b>Urgent help</b>",
+        "<b>Your plan and reminders</b>",
+        "<b>Your doses</b>",
+    ]
+    assert listed[0][0] == "emergency"
 
 
 async def test_commands_registered_at_start(bot: RunningBot) -> None:

@@ -114,7 +114,8 @@ async def take_note(update: Update, context: BotContext) -> bool:
         user = await services.users.get(user_id(update))
         event("checkin_note_red_flag", update, checkin=checkin.checkin_id)
         await reply(
-            update, emergency_reply(context.pack, recognised, user.region if user else None)
+            update,
+            emergency_reply(context.pack, recognised.categories, user.region if user else None),
         )
     await _finish(update, context, checkin, note=message.text.strip()[:MAX_NOTE] or None)
     return True

@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
 from telegram.error import BadRequest
 
 log = logging.getLogger("bot.events")
@@ -26,7 +33,7 @@ def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 
 async def reply(
-    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+    update: Update, text: str, markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
 ) -> Message | None:
     """Answer in the chat the update came from, as Telegram HTML."""
     chat = update.effective_chat

@@ -8,6 +8,7 @@ from bot.callbacks import FactButton
 from bot.content import TOPICS
 from bot.context import BotContext
 from bot.handlers.common import chunked, event, keyboard, reply
+from bot.views import help_keyboard
 
 
 async def facts_menu(update: Update, context: BotContext) -> None:
@@ -42,7 +43,10 @@ async def send_topic(update: Update, context: BotContext, topic: str) -> None:
         user = await services.users.get(update.effective_user.id)
         region = user.region if user else None
     event("fact_shown", update, topic=topic)
-    await reply(update, context.pack.render_topic(topic, region))
+    pack = context.pack
+    # /emergency brings the help button back too (its answer has no inline buttons).
+    markup = help_keyboard(pack) if topic == "emergency" else None
+    await reply(update, pack.render_topic(topic, region), markup)
 
 
 def menu_keyboard(context: BotContext) -> InlineKeyboardMarkup:

@@ -26,7 +26,7 @@ from bot.handlers.common import (
     user_id,
 )
 from bot.storage.users import User
-from bot.views import next_dose_text
+from bot.views import help_keyboard, next_dose_text
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -49,6 +49,9 @@ async def start(update: Update, context: BotContext) -> None:
             await services.users.mark_reachable(user.user_id)
             await services.plans.regenerate(user.user_id)
             event("user_reachable_again", update)
+        # The help button rides on the welcome back (a patient from before the button, or one
+        # who cleared the chat, gets it again); the settings buttons follow in their own
+        # message, as a message with inline buttons cannot carry a reply keyboard.
         await reply(
             update,
             pack.text(
@@ -56,8 +59,9 @@ async def start(update: Update, context: BotContext) -> None:
                 timezone=_zone_name(user, services),
                 region=pack.region(user.region).name,
             ),
-            _settings_keyboard(context),
+            help_keyboard(pack),
         )
+        await reply(update, pack.text("onboarding.change_settings"), _settings_keyboard(context))
         return
     await reply(update, pack.text("onboarding.welcome"), _welcome_keyboard(context, pack))
 
@@ -117,7 +121,10 @@ async def language_pressed(update: Update, context: BotContext) -> None:
     await services.languages.choose(user.user_id, button.language)
     event("language_set", update, language=button.language)
     await drop_buttons(query)
-    await reply(update, chosen.text("language.set", language=chosen.language.name))
+    # The help button again, now labelled in the chosen language.
+    await reply(
+        update, chosen.text("language.set", language=chosen.language.name), help_keyboard(chosen)
+    )
 
 
 async def consent_pressed(update: Update, context: BotContext) -> None:
@@ -133,7 +140,8 @@ async def consent_pressed(update: Update, context: BotContext) -> None:
     if button.choice == "no":
         event("consent_declined", update)
         await drop_buttons(query)
-        await reply(update, pack.text("onboarding.declined"))
+        # Nothing is stored, but the help button is no stored data: it is theirs too.
+        await reply(update, pack.text("onboarding.declined"), help_keyboard(pack))
         return
     library = services.content.library
     language = button.language if button.language in library.packs else context.language
@@ -226,7 +234,7 @@ async def _apply_zone(
                 timezone=zone.key,
             )
             text = Html(f"{text}\n\n{note}")
-    await reply(update, text)
+    await reply(update, text, help_keyboard(pack))
     if user.region is None:
         await reply(update, pack.text("onboarding.ask_region"), _region_keyboard(context))
 
@@ -262,7 +270,9 @@ async def region_pressed(update: Update, context: BotContext) -> None:
             region=pack.region(region_key).name,
             emergency_line=pack.emergency_line(region_key),
         )
-    await reply(update, text)
+    # The end of onboarding (and a region changed later) brings the help button: a plain
+    # message, unlike the welcome, time-zone and region questions with their inline buttons.
+    await reply(update, text, help_keyboard(pack))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -274,7 +284,9 @@ async def help_command(update: Update, context: BotContext) -> None:
         for name in names:
             lines.append(pack.text("help.line", command=name, summary=describe(pack, name)))
         sections.append("\n".join(lines))
-    await reply(update, pack.text("help.text", commands=Html("\n\n".join(sections))))
+    await reply(
+        update, pack.text("help.text", commands=Html("\n\n".join(sections))), help_keyboard(pack)
+    )
 
 
 async def announcements_command(update: Update, context: BotContext) -> None:

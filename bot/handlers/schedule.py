@@ -118,19 +118,7 @@ async def schedule_command(update: Update, context: BotContext) -> None:
     pack = context.pack
     args = command_args(_text(update))
     if not args:
-        await reply(
-            update,
-            pack.text("schedule.menu"),
-            keyboard(
-                [
-                    [
-                        (pack.text("schedule.button_standard"), ScheduleButton("standard").pack()),
-                    ],
-                    [(pack.text("schedule.button_doses"), ScheduleButton("doses").pack())],
-                    [(pack.text("schedule.button_custom"), ScheduleButton("custom").pack())],
-                ]
-            ),
-        )
+        await send_schedule_menu(update, context)
         return
     kind, rest = args[0].lower(), args[1:]
     today = context.services.zones.today(context.services.zones.zone_for(user.timezone))
@@ -147,6 +135,22 @@ async def schedule_command(update: Update, context: BotContext) -> None:
         await reply(update, plan_error_text(pack, error, usage="schedule.usage"))
         return
     await _offer(update, context, plan)
+
+
+async def send_schedule_menu(update: Update, context: BotContext) -> None:
+    """The guided /schedule's first choice (also offered when asked to move the reminders)."""
+    pack = context.pack
+    await reply(
+        update,
+        pack.text("schedule.menu"),
+        keyboard(
+            [
+                [(pack.text("schedule.button_standard"), ScheduleButton("standard").pack())],
+                [(pack.text("schedule.button_doses"), ScheduleButton("doses").pack())],
+                [(pack.text("schedule.button_custom"), ScheduleButton("custom").pack())],
+            ]
+        ),
+    )
 
 
 async def taper_command(update: Update, context: BotContext) -> None:
@@ -566,7 +570,12 @@ async def today_command(update: Update, context: BotContext) -> None:
 
 
 async def missed_command(update: Update, context: BotContext) -> None:
-    """From the user's own schedule when there is one; otherwise the general guidance."""
+    await send_missed_advice(update, context)
+
+
+async def send_missed_advice(update: Update, context: BotContext) -> None:
+    """What to do about the latest dose, from the user's own schedule when there is one;
+    otherwise the general guidance. /missed, and free text saying a dose was forgotten."""
     services = context.services
     user = await services.users.get(user_id(update))
     if user is None:
