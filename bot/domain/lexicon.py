@@ -124,6 +124,8 @@ class Lexicon:
     many: float
     rules: tuple[Rule, ...]
     fuzzy: FuzzyIndex
+    stems: FuzzyIndex  # the prefixes ("hallucinat*") of six letters or more
+    stem_lengths: tuple[int, ...]
     translit: tuple[tuple[str, str], ...]  # Latin -> Cyrillic, longest first
     translit_keys: frozenset[str]  # the target language's vocabulary
     latin_keys: frozenset[str]  # the vocabulary written in Latin letters
@@ -151,6 +153,11 @@ class Lexicon:
         if not self._known(keys) and len(token) >= FUZZY_MIN and not is_known_word(token):
             for key in tuple(keys):
                 keys.update(self.fuzzy.near(key))
+                # "overdossed": its first letters one edit from the prefix "overdose*".
+                for length in self.stem_lengths:
+                    for cut in (length - 1, length, length + 1):
+                        if cut < len(key):
+                            keys.update(self.stems.near(key[:cut]))
         return frozenset(keys)
 
     def translit_surfaces(self, token: str) -> tuple[str, ...]:
@@ -412,6 +419,9 @@ def compile_lexicon(
             if not latin or not latin.isascii() or (not latin.isalpha() and latin != "'"):
                 raise ValueError(f"{where}: translit key {latin!r} must be Latin letters")
             translit[latin] = cyrillic
+    stems = {
+        prefix for found in prefixes.values() for prefix, _ in found if len(prefix) >= FUZZY_MIN
+    }
     rules = tuple(
         _rule(number, table, concepts, TOPICS) for number, table in enumerate(raw_rules, start=1)
     )
@@ -426,6 +436,8 @@ def compile_lexicon(
         many=many,
         rules=rules,
         fuzzy=FuzzyIndex(vocabulary),
+        stems=FuzzyIndex(stems),
+        stem_lengths=tuple(sorted({len(stem) for stem in stems})),
         translit=tuple(sorted(translit.items(), key=lambda pair: -len(pair[0]))),
         translit_keys=frozenset(translit_keys),
         latin_keys=frozenset(latin_keys),

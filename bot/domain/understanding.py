@@ -258,6 +258,8 @@ def evaluate(rule: Rule, text: Text) -> Fired | None:
         if not all(_present(text, item, unit, unit_id) for item in rule.with_):
             continue
         for combination in _combinations(options):
+            if _overlap(combination):
+                continue  # concepts meet in different words
             if rule.window is not None:
                 span = max(h.end for h in combination) - min(h.start for h in combination) + 1
                 if span > rule.window:
@@ -272,6 +274,11 @@ def evaluate(rule: Rule, text: Text) -> Fired | None:
                 return fired
             best = best or fired
     return best
+
+
+def _overlap(hits: Sequence[Hit]) -> bool:
+    spans = sorted((hit.start, hit.end) for hit in hits)
+    return any(b_start <= a_end for (_, a_end), (b_start, _) in pairwise(spans))
 
 
 def _combinations(options: list[list[Hit]]) -> Iterator[tuple[Hit, ...]]:
@@ -320,11 +327,14 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
     first_clause = text.tokens[start].clause
     last_clause = text.tokens[end].clause
 
-    def triggers(context: Context) -> list[Hit]:
+    def triggers(context: Context, overlapping: bool = False) -> list[Hit]:
+        """The trigger's hits in the sentence; outside the match unless ``overlapping`` ("if I
+        forget" asks about the forgetting it contains; "not breathing" is not negated)."""
         return [
             hit
             for hit in text.by_concept.get(context, ())
-            if hit.sentence == sentence and not covered & set(range(hit.start, hit.end + 1))
+            if hit.sentence == sentence
+            and (overlapping or not covered & set(range(hit.start, hit.end + 1)))
         ]
 
     def terminated(low: int, high: int) -> bool:
@@ -356,7 +366,7 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
         "question" in rule.lowered_by
         and sentence in text.questions
         and not now
-        and triggers(Context.HYPOTHETICAL)
+        and triggers(Context.HYPOTHETICAL, overlapping=True)
     ):
         return "question"
     if "history" in rule.lowered_by and not now:
