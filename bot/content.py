@@ -1,9 +1,9 @@
 """The content pack: every text the bot sends, in every language, loaded from ``bot/pack/``.
 
 Layout (docs/content-pack.md): ``pack.toml`` (version, languages), ``sources.toml`` (URLs),
-``regions.toml`` (numbers) and ``intents/`` are shared; each language has a folder
-(``en/``, ``ru/``) with ``language.toml``, ``messages.toml``, ``topics.toml``, ``regions.toml``
-and ``sources.toml``.
+``regions.toml`` (numbers) and ``concepts/`` (free-text words and rules) are shared; each
+language has a folder (``en/``, ``ru/``) with ``language.toml``, ``messages.toml``,
+``topics.toml``, ``regions.toml`` and ``sources.toml``.
 
 The library is validated as a whole before it is used (at start and on ``/reload``): every topic
 and message the code needs is present in every language, each uses only the placeholders the
@@ -29,7 +29,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, get_timezone, get_timezone_location
 
 from bot.callbacks import ZoneButton
-from bot.domain.redflags import IntentRules, compile_rules
+from bot.domain.lexicon import LanguageWords, Lexicon, compile_lexicon
 from bot.domain.timezones import COMMON_ZONES, TimezoneError, parse_timezone
 from bot.messages import MESSAGES
 
@@ -138,7 +138,7 @@ class ContentPack:
     sources: Mapping[str, Source]
     regions: Mapping[str, Region]
     messages: Mapping[str, Message]
-    intents: IntentRules
+    intents: Lexicon  # the free-text concepts of every language (``understand`` reads them)
 
     def text(self, key: str, /, **params: object) -> Html:
         """A message with its placeholders filled; values are HTML-escaped."""
@@ -268,7 +268,7 @@ def load_library(directory: Path) -> ContentLibrary:
         problems.append(f"pack.toml: default {default!r} is not one of the languages")
     urls = _source_urls(_read_toml(directory / "sources.toml", problems), problems)
     numbers = _read_toml(directory / "regions.toml", problems)
-    intents = _intents(directory / INTENTS_DIR, problems)
+    intents = _concepts(directory / CONCEPTS_DIR, problems)
     packs: dict[str, ContentPack] = {}
     for code in languages:
         pack = _load_language(directory, code, version, urls, numbers, intents, problems)
@@ -299,7 +299,7 @@ def _load_language(
     version: str,
     urls: Mapping[str, str],
     numbers: Mapping[str, Any],
-    intents: IntentRules,
+    intents: Lexicon,
     problems: list[str],
 ) -> ContentPack | None:
     folder = directory / code
@@ -385,46 +385,78 @@ def _zones(raw: object, where: str, problems: list[str]) -> tuple[str, ...]:
     return tuple(zones) or COMMON_ZONES
 
 
-INTENTS_DIR = "intents"
+CONCEPTS_DIR = "concepts"
+RULES_FILE = "rules.toml"
 
 
-def intent_languages(directory: Path) -> tuple[str, ...]:
-    """The languages with free-text patterns: one file each in ``intents/``."""
-    return tuple(sorted(path.stem for path in (directory / INTENTS_DIR).glob("*.toml")))
+def concept_languages(directory: Path) -> tuple[str, ...]:
+    """The languages with free-text concepts: one file each in ``concepts/``."""
+    return tuple(
+        sorted(
+            path.stem
+            for path in (directory / CONCEPTS_DIR).glob("*.toml")
+            if path.name != RULES_FILE
+        )
+    )
 
 
-def _intents(directory: Path, problems: list[str]) -> IntentRules:
-    """The free-text patterns, one file per language in the same shape; all are used for
-    every patient, whatever language they chose (people mix languages when frightened)."""
-    parts: list[IntentRules] = []
-    languages = intent_languages(directory.parent)
+def _concepts(directory: Path, problems: list[str]) -> Lexicon:
+    """The free-text concepts: ``rules.toml`` (the concepts and the rules, shared) and one
+    word file per language; every language's words are used for every patient, whatever
+    language they chose (people mix languages when frightened)."""
+    rules = _read_toml(directory / RULES_FILE, problems, f"{CONCEPTS_DIR}/{RULES_FILE}")
+    declared = rules.get("concepts", {})
+    if not isinstance(declared, dict) or not declared:
+        problems.append(f"{CONCEPTS_DIR}/{RULES_FILE}: [concepts] must declare the concepts")
+        declared = {}
+    raw_rules = rules.get("rule", [])
+    if not isinstance(raw_rules, list) or not all(isinstance(r, dict) for r in raw_rules):
+        problems.append(f"{CONCEPTS_DIR}/{RULES_FILE}: each [[rule]] must be a table")
+        raw_rules = []
+    many = rules.get("many", 4)
+    if not isinstance(many, int | float) or isinstance(many, bool) or many < 2:
+        problems.append(f"{CONCEPTS_DIR}/{RULES_FILE}: many must be a number of 2 or more")
+        many = 4
+    parts: list[LanguageWords] = []
+    languages = concept_languages(directory.parent)
     if not languages:
-        problems.append(f"{INTENTS_DIR}/: no pattern files")
+        problems.append(f"{CONCEPTS_DIR}/: no word files")
     for language in languages:
-        name = f"{INTENTS_DIR}/{language}.toml"
+        name = f"{CONCEPTS_DIR}/{language}.toml"
         raw = _read_toml(directory / f"{language}.toml", problems, name)
         if not raw:
             continue
         if raw.get("language") != language:
             problems.append(f"{name}: language must be {language!r}")
-        rules: list[tuple[str, list[str]]] = []
-        for number, table in enumerate(raw.get("rule", []), start=1):
-            patterns = table.get("all") if isinstance(table, dict) else None
-            if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-                problems.append(f"{name}: rule {number} needs a list `all` of patterns")
-                continue
-            rules.append((str(table.get("category", "")), patterns))
-        try:
-            parts.append(
-                compile_rules(
-                    rules,
-                    [str(p) for p in raw.get("neutral", [])],
-                    [str(p) for p in raw.get("questions", [])],
-                )
-            )
-        except ValueError as error:
-            problems.append(f"{name}: {error}")
-    return IntentRules.merge(parts)
+        for key in set(raw) - {"language", "words", "context", "numbers", "translit"}:
+            problems.append(f"{name}: {key} is not a section of a word file")
+        tables = {}
+        for section in ("words", "context"):
+            table = raw.get(section, {})
+            if not isinstance(table, dict) or not all(
+                isinstance(v, list) and all(isinstance(w, str) for w in v) for v in table.values()
+            ):
+                problems.append(f"{name}: [{section}] must map names to lists of words")
+                table = {}
+            tables[section] = table
+        numbers = raw.get("numbers", {})
+        if not isinstance(numbers, dict) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in numbers.values()
+        ):
+            problems.append(f"{name}: [numbers] must map words to numbers")
+            numbers = {}
+        translit = raw.get("translit", {})
+        if not isinstance(translit, dict) or not all(isinstance(v, str) for v in translit.values()):
+            problems.append(f"{name}: [translit] must map Latin letters to letters")
+            translit = {}
+        parts.append(LanguageWords(language, tables["words"], tables["context"], numbers, translit))
+    try:
+        return compile_lexicon(
+            {str(k): str(v) for k, v in declared.items()}, raw_rules, parts, float(many)
+        )
+    except ValueError as error:
+        problems.append(f"{CONCEPTS_DIR}/: {error}")
+        return compile_lexicon({}, [], [])
 
 
 def _read_toml(path: Path, problems: list[str], name: str | None = None) -> dict[str, Any]:

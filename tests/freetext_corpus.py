@@ -1,8 +1,14 @@
-"""The free-text corpus (``tests/data/freetext_corpus.toml``): load, classify, report.
+"""The free-text tuning corpus (``tests/data/freetext_corpus.toml``): load, understand, report.
 
-``python -m tests.freetext_corpus`` prints recall per language and kind, and the false alarms
-on everyday messages. The test that replays the corpus through the Bot API stand-in is
-``tests/test_freetext_corpus.py``.
+``python -m tests.freetext_corpus`` prints, per language and list, how many messages are read
+as their list says, and every one that is not. The lists:
+- ``emergency``, ``ran_out``, ``wants_to_stop``: that meaning;
+- ``question_<topic>``: a question, with that fact topic first;
+- ``forgot_dose``, ``took_it``, ``pause_reminders``, ``thanks``: that request;
+- ``everyday``: anything but an alarm (not an emergency, ran out or wants to stop).
+
+The test that replays the corpus through the Bot API stand-in is
+``tests/test_freetext_corpus.py``; the figures of ``tests/freetext_eval.py`` cover it too.
 """
 
 from __future__ import annotations
@@ -12,16 +18,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.content import load_pack
-from bot.domain.redflags import Intent, IntentRules, classify
+from bot.content import TOPICS, load_pack
+from bot.domain.lexicon import Lexicon
+from bot.domain.understanding import Meaning, Reading, understand
 
 CORPUS = Path(__file__).resolve().parent / "data" / "freetext_corpus.toml"
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "bot" / "pack"
-EXPECTED: dict[str, Intent] = {
-    "emergency": Intent.EMERGENCY,
-    "ran_out": Intent.RAN_OUT,
-    "wants_to_stop": Intent.WANTS_TO_STOP,
-    "everyday": Intent.OTHER,
+ALARMS = frozenset({Meaning.EMERGENCY, Meaning.RAN_OUT, Meaning.WANTS_TO_STOP})
+EXPECTED: dict[str, Meaning | None] = {
+    "emergency": Meaning.EMERGENCY,
+    "ran_out": Meaning.RAN_OUT,
+    "wants_to_stop": Meaning.WANTS_TO_STOP,
+    "forgot_dose": Meaning.FORGOT_DOSE,
+    "took_it": Meaning.TOOK_IT,
+    "pause_reminders": Meaning.PAUSE_REMINDERS,
+    "thanks": Meaning.THANKS,
+    "everyday": None,  # anything but an alarm
+    **{f"question_{topic}": Meaning.QUESTION for topic in TOPICS},
 }
 
 
@@ -32,8 +45,19 @@ class Sample:
     text: str
 
     @property
-    def expected(self) -> Intent:
+    def expected(self) -> Meaning | None:
         return EXPECTED[self.kind]
+
+    @property
+    def topic(self) -> str | None:
+        return self.kind.removeprefix("question_") if self.kind.startswith("question_") else None
+
+    def right(self, reading: Reading) -> bool:
+        if self.expected is None:
+            return reading.meaning not in ALARMS
+        if self.topic is not None:
+            return reading.meaning is Meaning.QUESTION and reading.topic == self.topic
+        return reading.meaning is self.expected
 
 
 def samples() -> list[Sample]:
@@ -58,31 +82,34 @@ class Figure:
         share = 100.0 * self.right / self.total if self.total else 100.0
         if self.kind == "everyday":
             alarms = self.total - self.right
-            return f"{self.language}  {self.kind:<14} false alarms {alarms}/{self.total}"
-        return f"{self.language}  {self.kind:<14} recall {self.right}/{self.total} ({share:.1f} %)"
+            return f"{self.language}  {self.kind:<24} false alarms {alarms}/{self.total}"
+        return f"{self.language}  {self.kind:<24} right {self.right}/{self.total} ({share:.1f} %)"
 
 
-def figures(outcomes: Iterable[tuple[Sample, Intent]]) -> list[Figure]:
-    """Right answers per language and kind; ``outcomes`` pairs a sample with what it got."""
+def figures(outcomes: Iterable[tuple[Sample, bool]]) -> list[Figure]:
+    """Right answers per language and list; ``outcomes`` pairs a sample with whether it was."""
     counts: dict[tuple[str, str], list[int]] = {}
-    for sample, got in outcomes:
-        right, total = counts.setdefault((sample.language, sample.kind), [0, 0])
-        counts[(sample.language, sample.kind)] = [right + (got is sample.expected), total + 1]
+    for sample, right in outcomes:
+        done, total = counts.setdefault((sample.language, sample.kind), [0, 0])
+        counts[(sample.language, sample.kind)] = [done + right, total + 1]
     return [Figure(lang, kind, right, total) for (lang, kind), (right, total) in counts.items()]
 
 
-def classify_all(rules: IntentRules) -> list[tuple[Sample, Intent]]:
-    return [(sample, classify(sample.text, rules).intent) for sample in samples()]
+def read_all(lexicon: Lexicon) -> list[tuple[Sample, Reading]]:
+    return [(sample, understand(sample.text, lexicon)) for sample in samples()]
 
 
 def main() -> None:
-    outcomes = classify_all(load_pack(CONTENT_DIR).intents)
+    outcomes = read_all(load_pack(CONTENT_DIR).intents)
     print(f"{len(outcomes)} messages in {CORPUS.name}")
-    for figure in figures(outcomes):
+    for figure in figures((sample, sample.right(got)) for sample, got in outcomes):
         print(figure.line())
     for sample, got in outcomes:
-        if got is not sample.expected:
-            print(f"  wrong: [{sample.language} {sample.kind}] {sample.text!r} -> {got.label}")
+        if not sample.right(got):
+            print(
+                f"  wrong: [{sample.language} {sample.kind}] {sample.text!r}"
+                f" -> {got.meaning.value} {got.topic or ''}"
+            )
 
 
 if __name__ == "__main__":

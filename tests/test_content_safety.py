@@ -245,9 +245,9 @@ def test_regions_have_the_right_numbers(regions: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("pattern", FORBIDDEN_PATTERNS)
 def test_no_forbidden_wording(pattern: str) -> None:
-    # The free-text patterns (intents/) may name what patients say; the bot never says it.
+    # The free-text concepts (concepts/) may name what patients say; the bot never says it.
     files = sorted(CONTENT_DIR.glob("*.toml")) + sorted(CONTENT_DIR.glob("*/*.toml"))
-    files = [path for path in files if path.parent.name != "intents"]
+    files = [path for path in files if path.parent.name != "concepts"]
     assert files, "no content files found"
     regex = re.compile(pattern, re.IGNORECASE)
     for path in files:
@@ -299,26 +299,46 @@ def test_regions_have_their_urgent_and_crisis_lines(regions: dict[str, Any]) -> 
         assert regions[key]["crisis"] == ""  # not verified: the emergency number instead
 
 
-def test_a_pack_with_a_broken_pattern_or_category_is_refused(tmp_path: Path) -> None:
+def test_a_pack_with_an_unknown_concept_or_category_is_refused(tmp_path: Path) -> None:
     import shutil
 
     from bot.content import ContentError, load_pack
 
     pack = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, pack)
-    english = pack / "intents" / "en.toml"
+    english = pack / "concepts" / "en.toml"
     english.write_text(
-        english.read_text(encoding="utf-8")
-        + "\n[[rule]]\ncategory = \"sneezing\"\nall = ['''sneez''']\n"
-        + "\n[[rule]]\ncategory = \"seizure\"\nall = ['''(unclosed''']\n",
+        english.read_text(encoding="utf-8").replace(
+            "[words]\n", '[words]\nsneezing = ["sneeze", "achoo"]\n', 1
+        ),
         encoding="utf-8",
     )
-    (pack / "intents" / "ru.toml").write_text("language = 'ru'\n[[rule]\n", encoding="utf-8")
+    (pack / "concepts" / "ru.toml").write_text("language = 'ru'\n[words\n", encoding="utf-8")
     with pytest.raises(ContentError) as refused:
         load_pack(pack)
     problems = " | ".join(refused.value.problems)
-    assert "intents/en.toml: unknown category 'sneezing'" in problems
-    assert "intents/ru.toml: not valid TOML" in problems
+    assert "en: unknown concept 'sneezing'" in problems
+    assert "concepts/ru.toml: not valid TOML" in problems
+
+    shutil.rmtree(pack)
+    shutil.copytree(CONTENT_DIR, pack)
+    rules = pack / "concepts" / "rules.toml"
+    rules.write_text(
+        rules.read_text(encoding="utf-8")
+        + '\n[[rule]]\ncategory = "sneezing"\nall = ["breath"]\n'
+        + '\n[[rule]]\ncategory = "seizure"\nall = ["sneeze"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ContentError) as refused:
+        load_pack(pack)
+    assert "unknown category 'sneezing'" in " | ".join(refused.value.problems)
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace('category = "sneezing"', 'category = "seizure"'),
+        encoding="utf-8",
+    )
+    with pytest.raises(ContentError) as refused:
+        load_pack(pack)
+    assert "unknown concept 'sneeze'" in " | ".join(refused.value.problems)
 
 
 # Fact sheet 2.14: no sourced rule for going back on baclofen after days without it (the
@@ -341,7 +361,9 @@ _TAPER_EXAMPLE = re.compile(r"(?:<code>|`|^ {4})/taper ([^<`\n]+)", re.MULTILINE
 
 def _taper_examples() -> list[tuple[str, str]]:
     """(where, arguments) of every /taper example in the pack (every language) and the README."""
-    files = [path for path in sorted(CONTENT_DIR.glob("*/*.toml")) if path.parent.name != "intents"]
+    files = [
+        path for path in sorted(CONTENT_DIR.glob("*/*.toml")) if path.parent.name != "concepts"
+    ]
     found = []
     for path in [*files, README]:
         where = str(path.relative_to(CONTENT_DIR.parent.parent))

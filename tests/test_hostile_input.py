@@ -22,8 +22,8 @@ from bot.domain.plans import (
     parse_standard_command,
     parse_taper_command,
 )
-from bot.domain.redflags import Intent, classify
 from bot.domain.timezones import TimezoneError, parse_timezone
+from bot.domain.understanding import Meaning, understand
 from bot.handlers.schedule import plan_error_text
 from bot.storage.db import Database
 from bot.storage.privacy import PrivacyStore
@@ -103,11 +103,13 @@ RULES = load_pack(CONTENT_DIR).intents
 WISHES_TO_STOP = ("I want to stop baclofen", "can I quit my meds", "coming off baclofen")
 
 
+# On lines of its own: the words around a phrase in its own sentence are its context ("no
+# seizure", "can baclofen cause a seizure?"), which may rightly lower it.
 @given(ODD_TEXT, st.sampled_from(EMERGENCIES), ODD_TEXT)
 def test_an_emergency_is_recognised_whatever_surrounds_it(
     before: str, phrase: str, after: str
 ) -> None:
-    assert classify(f"{before} {phrase} {after}", RULES).intent is Intent.EMERGENCY
+    assert understand(f"{before}\n{phrase}\n{after}", RULES).meaning is Meaning.EMERGENCY
 
 
 @given(ODD_TEXT, st.sampled_from(WISHES_TO_STOP), ODD_TEXT)
@@ -116,16 +118,16 @@ def test_a_wish_to_stop_is_recognised_whatever_surrounds_it(
 ) -> None:
     # Whatever surrounds it, the answer is one of the do-not-stop-suddenly answers ("can I
     # quit my meds yesterday" reads as already stopped, which says the same and more).
-    assert classify(f"{before} {phrase} {after}", RULES).intent in (
-        Intent.WANTS_TO_STOP,
-        Intent.RAN_OUT,
-        Intent.EMERGENCY,
+    assert understand(f"{before}\n{phrase}\n{after}", RULES).meaning in (
+        Meaning.WANTS_TO_STOP,
+        Meaning.RAN_OUT,
+        Meaning.EMERGENCY,
     )
 
 
 @given(st.text(max_size=5000))
-def test_classify_answers_for_any_text(text: str) -> None:
-    assert classify(text, RULES).intent in Intent
+def test_understand_answers_for_any_text(text: str) -> None:
+    assert understand(text, RULES).meaning in Meaning
 
 
 @given(st.lists(PLANNISH | ODD_TEXT | HUGE, max_size=8))

@@ -1,23 +1,23 @@
-"""Recognising free text that needs an emergency answer, the ran-out answer or the
-do-not-stop guidance.
+"""The red-flag categories, the old intents, the text normalisation, and ``classify``: the
+shape the handlers used before ``bot.domain.understanding`` (kept until they move to
+``understand``; it is a thin view of a ``Reading``).
 
-The patterns are data (``bot/pack/intents/<language>.toml``, one file per language in the same
-shape); this module normalises the text, matches it, and decides which answer wins. Every
-language's patterns are tried on every message: a patient may write in either.
-
-Deliberately broad: a false alarm costs the user one extra line with an emergency number, a
-missed alarm could cost far more. Negations ("no seizure") still match on purpose. Only
-everyday phrases that the patterns would otherwise catch ("too much coffee", "fit in a pill
-box") are kept out, by precise patterns and a few "neutral" phrases blanked before matching.
+The recognition itself is ``bot.domain.understanding`` with the concepts of
+``bot/pack/concepts/`` (compiled by ``bot.domain.lexicon``). Deliberately broad: a false alarm
+costs the user one extra line with an emergency number, a missed alarm could cost far more.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.domain.lexicon import Lexicon
 
 
 class Intent(IntEnum):
@@ -73,37 +73,6 @@ CATEGORIES: Mapping[Category, CategoryInfo] = {
     Category.RAN_OUT: CategoryInfo(Intent.RAN_OUT, "withdrawal"),
     Category.WANTS_TO_STOP: CategoryInfo(Intent.WANTS_TO_STOP, "withdrawal"),
 }
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Matches when every one of ``patterns`` is found in the normalised text."""
-
-    category: Category
-    patterns: tuple[re.Pattern[str], ...]
-
-    def matches(self, text: str) -> bool:
-        return all(pattern.search(text) for pattern in self.patterns)
-
-
-@dataclass(frozen=True)
-class IntentRules:
-    """The compiled patterns of every language in the pack."""
-
-    rules: tuple[Rule, ...]
-    neutral: tuple[re.Pattern[str], ...]  # everyday phrases blanked before matching
-    questions: tuple[re.Pattern[str], ...]  # how a question starts, per language
-
-    @classmethod
-    def merge(cls, parts: Iterable[IntentRules]) -> IntentRules:
-        rules: list[Rule] = []
-        neutral: list[re.Pattern[str]] = []
-        questions: list[re.Pattern[str]] = []
-        for part in parts:
-            rules.extend(part.rules)
-            neutral.extend(part.neutral)
-            questions.extend(part.questions)
-        return cls(tuple(rules), tuple(neutral), tuple(questions))
 
 
 @dataclass(frozen=True)
@@ -165,48 +134,17 @@ def normalise(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(forms))
 
 
-def classify(text: str, rules: IntentRules) -> Recognised:
-    """The most urgent intent any rule finds in any form of ``text``."""
-    matched: set[Category] = set()
-    question = False
-    for form in normalise(text):
-        for pattern in rules.neutral:
-            form = pattern.sub(" ", form)
-        question = question or any(pattern.search(form) for pattern in rules.questions)
-        matched.update(rule.category for rule in rules.rules if rule.matches(form))
-    if not matched:
-        return NOTHING
-    intent = min(CATEGORIES[category].intent for category in matched)
-    winning = frozenset(c for c in matched if CATEGORIES[c].intent is intent)
-    return Recognised(intent, winning, is_question=question)
+def classify(text: str, lexicon: Lexicon) -> Recognised:
+    """The reading of ``text`` as the old intents: an emergency, ran out, wants to stop, or
+    other (questions, requests and the rest). For the handlers until they use ``understand``."""
+    from bot.domain.understanding import Meaning, understand  # it imports this module
 
-
-def compile_rules(
-    raw_rules: Sequence[tuple[str, Sequence[str]]],
-    neutral: Sequence[str],
-    questions: Sequence[str],
-) -> IntentRules:
-    """Build rules from data; raise ``ValueError`` naming the first bad category or pattern."""
-    rules: list[Rule] = []
-    for category, patterns in raw_rules:
-        try:
-            known = Category(category)
-        except ValueError:
-            raise ValueError(f"unknown category {category!r}") from None
-        if not patterns:
-            raise ValueError(f"{category}: a rule needs at least one pattern")
-        rules.append(Rule(known, tuple(_compile(pattern) for pattern in patterns)))
-    return IntentRules(
-        tuple(rules),
-        tuple(_compile(pattern) for pattern in neutral),
-        tuple(_compile(pattern) for pattern in questions),
-    )
-
-
-def _compile(pattern: str) -> re.Pattern[str]:
-    if not pattern.strip():
-        raise ValueError("empty pattern")
-    try:
-        return re.compile(pattern)
-    except re.error as error:
-        raise ValueError(f"pattern {pattern!r}: {error}") from None
+    reading = understand(text, lexicon)
+    intent = {
+        Meaning.EMERGENCY: Intent.EMERGENCY,
+        Meaning.RAN_OUT: Intent.RAN_OUT,
+        Meaning.WANTS_TO_STOP: Intent.WANTS_TO_STOP,
+    }.get(reading.meaning, Intent.OTHER)
+    if intent is Intent.OTHER:
+        return Recognised(Intent.OTHER, frozenset(), is_question=reading.is_question)
+    return Recognised(intent, reading.categories, is_question=reading.is_question)

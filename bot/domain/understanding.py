@@ -1,18 +1,44 @@
 """What a patient's free text means: an emergency, a stop or ran-out message, a question with
 its fact topic, an everyday request, thanks, or "not sure" (ask back with buttons).
 
-Pure: no Telegram, no database. The caller passes the text and the compiled lexicon.
+Pure: no Telegram, no database. The caller passes the text and the compiled lexicon
+(``bot.domain.lexicon``, built from ``bot/pack/concepts/`` by the pack loader).
 
-PROVISIONAL: this first version wraps the phrase patterns of ``bot.domain.redflags``; the
-interface (``Meaning``, ``Reading``, ``understand``) is what the handlers use.
+How (docs/content-pack.md, "concepts/"):
+1. the text is normalised (``redflags.normalise``) and cut into sentences, clauses and tokens;
+2. each token is looked up as itself, its lemmas (Russian, pymorphy3), its transliteration
+   (Russian typed in Latin letters, when the sentence reads as such) and, for an unknown word
+   of six letters or more, the vocabulary words one edit away (rapidfuzz): the concepts found,
+   one-word entries, prefixes and phrases;
+3. a rule fires when its concepts meet within a window of tokens or one sentence;
+4. each firing is put in context as ConText / NegEx do: negated ("no seizures so far"), a
+   general question ("can baclofen cause seizures?"), history ("years ago"), or not a person
+   here now ("the dog"); only these lower an alarm, and never a self-harm rule by "another";
+5. the most urgent unlowered result wins: an emergency, ran out, wants to stop, a request, a
+   question with its best topic, thanks, unsure, nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise, product
 
-from bot.domain.redflags import Category, Intent, IntentRules, classify
+from bot.domain.lexicon import (
+    CLAUSE_END,
+    HISTORY_SCOPE,
+    LINE_BREAK,
+    NEGATION_SCOPE,
+    SENTENCE_END,
+    Context,
+    Lexicon,
+    Request,
+    Rule,
+    Scope,
+    tokenise,
+)
+from bot.domain.redflags import CATEGORIES, Category, Intent, normalise
 
 
 class Meaning(StrEnum):
@@ -30,27 +56,426 @@ class Meaning(StrEnum):
     OTHER = "other"  # nothing recognised
 
 
+_URGENCY = {meaning: rank for rank, meaning in enumerate(Meaning)}
+
+
 @dataclass(frozen=True)
 class Reading:
     meaning: Meaning
     categories: frozenset[Category] = frozenset()  # the emergency / stop categories found
     topic: str | None = None  # the fact topic that answers it (questions, and alarms)
     is_question: bool = False
+    # Alarm categories that were found but lowered by their context: negated, a general
+    # question, history, or not about a person here now.
+    lowered: frozenset[Category] = frozenset()
 
 
-_INTENTS = {
-    Intent.EMERGENCY: Meaning.EMERGENCY,
-    Intent.RAN_OUT: Meaning.RAN_OUT,
-    Intent.WANTS_TO_STOP: Meaning.WANTS_TO_STOP,
-    Intent.OTHER: Meaning.OTHER,
+# ------------------------------------------------------------------ tokens in their places
+
+
+@dataclass
+class Token:
+    text: str
+    index: int  # among the words of the form (punctuation left out)
+    sentence: int
+    clause: int
+    keys: frozenset[str]
+    latin: bool
+    surfaces: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Hit:
+    concept: str
+    start: int  # word indexes, inclusive
+    end: int
+    sentence: int
+    clause: int
+
+
+@dataclass
+class Text:
+    """One normalised form, analysed."""
+
+    tokens: list[Token]
+    hits: list[Hit]
+    by_concept: dict[str, list[Hit]]
+    questions: set[int]  # sentences that are questions
+    words: int = 0
+    _by_unit: dict[tuple[str, Scope, int], list[Hit]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for hit in self.hits:
+            self._by_unit.setdefault((hit.concept, Scope.SENTENCE, hit.sentence), []).append(hit)
+            self._by_unit.setdefault((hit.concept, Scope.CLAUSE, hit.clause), []).append(hit)
+
+    def find(self, concept: str, unit: Scope, unit_id: int) -> list[Hit]:
+        if unit is Scope.MESSAGE:
+            return self.by_concept.get(concept, [])
+        return self._by_unit.get((concept, unit, unit_id), [])
+
+
+_LATIN_WORD = frozenset("abcdefghijklmnopqrstuvwxyz'")
+
+
+def analyse(form: str, lexicon: Lexicon) -> Text:
+    tokens: list[Token] = []
+    sentence = clause = 0
+    questions: set[int] = set()
+    for raw in tokenise(form):
+        if raw in SENTENCE_END:
+            if raw == "?" and tokens and tokens[-1].sentence == sentence:
+                questions.add(sentence)
+            if tokens and tokens[-1].sentence == sentence:
+                sentence += 1
+                clause += 1
+            continue
+        if raw in CLAUSE_END:
+            if tokens and tokens[-1].clause == clause:
+                clause += 1
+            continue
+        latin = set(raw) <= _LATIN_WORD
+        tokens.append(
+            Token(raw, len(tokens), sentence, clause, lexicon.keys(raw), latin, frozenset({raw}))
+        )
+    _transliterate(tokens, lexicon)
+    hits: list[Hit] = []
+    for token in tokens:
+        for concept in lexicon.concepts_of(token.keys, token.surfaces):
+            hits.append(Hit(concept, token.index, token.index, token.sentence, token.clause))
+        value = _number(token.text) if token.text[0].isdigit() else lexicon.number(token.keys)
+        if value is not None:
+            hits.append(Hit("number", token.index, token.index, token.sentence, token.clause))
+            if value >= 2:
+                hits.append(
+                    Hit("number_two", token.index, token.index, token.sentence, token.clause)
+                )
+            if value >= lexicon.many:
+                hits.append(
+                    Hit("number_many", token.index, token.index, token.sentence, token.clause)
+                )
+        hits.extend(_phrases(tokens, token, lexicon))
+    by_concept: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_concept.setdefault(hit.concept, []).append(hit)
+    for sentence_id in {token.sentence for token in tokens}:
+        first = next(token for token in tokens if token.sentence == sentence_id)
+        if any(
+            hit.start == first.index for hit in by_concept.get(Context.QUESTION_START, ())
+        ) or any(hit.sentence == sentence_id for hit in by_concept.get(Context.QUESTION_ANY, ())):
+            questions.add(sentence_id)
+    return Text(tokens, hits, by_concept, questions, len(tokens))
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _transliterate(tokens: list[Token], lexicon: Lexicon) -> None:
+    """Read a sentence's Latin words as the transliterated language (Russian typed in Latin
+    letters) when more of its words are found that way than as written."""
+    if not lexicon.translit:
+        return
+    sentences: dict[int, list[Token]] = {}
+    for token in tokens:
+        if token.latin:
+            sentences.setdefault(token.sentence, []).append(token)
+    for latin in sentences.values():
+        read_as_is = read_across = 0
+        for token in latin:
+            if len(token.text) < 3:
+                continue
+            read_as_is += lexicon._known(token.keys)
+            read_across += lexicon._known(lexicon.translit_keys_of(token.text))
+        if read_across and read_across >= read_as_is:
+            for token in latin:
+                token.keys = token.keys | lexicon.translit_keys_of(token.text)
+                token.surfaces = token.surfaces | frozenset(lexicon.translit_surfaces(token.text))
+
+
+def _phrases(tokens: Sequence[Token], token: Token, lexicon: Lexicon) -> Iterator[Hit]:
+    seen: set[int] = set()
+    candidates = [phrase for key in token.keys for phrase in lexicon.phrases.get(key, ())]
+    for key in token.keys:
+        candidates.extend(
+            phrase
+            for prefix, phrase in lexicon.prefix_phrases.get(key[:3], ())
+            if key.startswith(prefix)
+        )
+    for phrase in candidates:
+        if id(phrase) in seen:
+            continue
+        seen.add(id(phrase))
+        end = token.index + len(phrase.specs) - 1
+        if end >= len(tokens) or tokens[end].clause != token.clause:
+            continue
+        if all(
+            spec.matches(tokens[token.index + offset].keys, tokens[token.index + offset].surfaces)
+            for offset, spec in enumerate(phrase.specs)
+        ):
+            yield Hit(phrase.concept, token.index, end, token.sentence, token.clause)
+
+
+# ------------------------------------------------------------------ rules in context
+
+
+@dataclass(frozen=True)
+class Fired:
+    rule: Rule
+    lowered: str | None  # None, or "negation", "question", "history", "other"
+    sentence: int
+
+
+def _units(rule: Rule, text: Text) -> list[tuple[Scope, int]]:
+    """The sentences (clauses) where the rule's first concept is found, or the message."""
+    if rule.scope is Scope.MESSAGE:
+        return [(Scope.MESSAGE, 0)]
+    found: set[int] = set()
+    for concept in rule.all[0]:
+        for hit in text.by_concept.get(concept, ()):
+            found.add(hit.clause if rule.scope is Scope.CLAUSE else hit.sentence)
+    return [(rule.scope, unit) for unit in sorted(found)]
+
+
+def _present(text: Text, concepts: frozenset[str], unit: Scope, unit_id: int) -> list[Hit]:
+    found: list[Hit] = []
+    for concept in concepts:
+        found.extend(text.find(concept, unit, unit_id))
+    return found
+
+
+def evaluate(rule: Rule, text: Text) -> Fired | None:
+    if rule.max_words is not None and text.words > rule.max_words:
+        return None
+    best: Fired | None = None
+    for unit, unit_id in _units(rule, text):
+        options = [_present(text, item, unit, unit_id) for item in rule.all]
+        if not all(options):
+            continue
+        if not all(_present(text, item, unit, unit_id) for item in rule.with_):
+            continue
+        for combination in _combinations(options):
+            if _overlap(combination):
+                continue  # concepts meet in different words
+            if rule.window is not None:
+                span = max(h.end for h in combination) - min(h.start for h in combination) + 1
+                if span > rule.window:
+                    continue
+            if rule.ordered and any(a.start > b.start for a, b in pairwise(combination)):
+                continue
+            if rule.none and _blocked(rule, text, combination):
+                continue
+            lowered = _lowered(rule, text, combination)
+            fired = Fired(rule, lowered, combination[0].sentence)
+            if lowered is None:
+                return fired
+            best = best or fired
+    return best
+
+
+def _overlap(hits: Sequence[Hit]) -> bool:
+    spans = sorted((hit.start, hit.end) for hit in hits)
+    return any(b_start <= a_end for (_, a_end), (b_start, _) in pairwise(spans))
+
+
+def _combinations(options: list[list[Hit]]) -> Iterator[tuple[Hit, ...]]:
+    limited = [hits[:6] for hits in options]
+    yield from product(*limited)
+
+
+def _blocked(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
+    """A concept of ``none`` near the match (``none_window`` tokens either side, in its
+    clauses), or anywhere in its sentence or message when ``none_scope`` says so."""
+    if rule.none_scope is Scope.MESSAGE:
+        return bool(_present(text, rule.none, Scope.MESSAGE, 0))
+    if rule.none_scope is Scope.SENTENCE:
+        return any(
+            _present(text, rule.none, Scope.SENTENCE, s) for s in {h.sentence for h in match}
+        )
+    if any(h.concept in _MEDICINE for h in match):
+        return False  # "coming off baclofen": what is stopped is named
+    start = min(h.start for h in match)
+    end = max(h.end for h in match)
+    clauses = {h.clause for h in match}
+    medicine = [h for h in text.hits if h.concept in _MEDICINE]
+    for clause in clauses:
+        for hit in _present(text, rule.none, Scope.CLAUSE, clause):
+            if not start - rule.none_window <= hit.start <= end + rule.none_window:
+                continue
+            # "took too many pills (of my) ...": the medicine named first is what was meant.
+            if any(end < m.start < hit.start or hit.end < m.end < start for m in medicine):
+                continue
+            return True
+    return False
+
+
+_MEDICINE = frozenset({"drug", "pills"})
+
+
+def _covered(match: Sequence[Hit]) -> set[int]:
+    return {i for hit in match for i in range(hit.start, hit.end + 1)}
+
+
+def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
+    """Why the context lowers this match, if it does (ConText: trigger, direction, scope)."""
+    covered = _covered(match)
+    start, end = min(covered), max(covered)
+    sentence = match[0].sentence
+    first_clause = text.tokens[start].clause
+    last_clause = text.tokens[end].clause
+
+    def triggers(context: Context, overlapping: bool = False) -> list[Hit]:
+        """The trigger's hits in the sentence; outside the match unless ``overlapping`` ("if I
+        forget" asks about the forgetting it contains; "not breathing" is not negated)."""
+        return [
+            hit
+            for hit in text.by_concept.get(context, ())
+            if hit.sentence == sentence
+            and (overlapping or not covered & set(range(hit.start, hit.end + 1)))
+        ]
+
+    def terminated(low: int, high: int) -> bool:
+        return any(low < hit.start < high for hit in triggers(Context.TERMINATOR))
+
+    now = bool(triggers(Context.NOW))
+    if "negation" in rule.lowered_by:
+        own_negation = any(
+            hit.start in covered for hit in text.by_concept.get(Context.NEGATION, ())
+        )
+        if not own_negation:
+            for hit in triggers(Context.NEGATION):
+                if (
+                    hit.end < start
+                    and hit.clause == first_clause
+                    and start - hit.end <= NEGATION_SCOPE
+                    and not terminated(hit.end, start)
+                ):
+                    return "negation"
+            for hit in triggers(Context.NEGATION_AFTER):
+                if (
+                    hit.start > end
+                    and hit.clause == last_clause
+                    and hit.start - end <= NEGATION_SCOPE
+                    and not terminated(end, hit.start)
+                ):
+                    return "negation"
+    if (
+        "question" in rule.lowered_by
+        and sentence in text.questions
+        and not now
+        and triggers(Context.HYPOTHETICAL, overlapping=True)
+    ):
+        return "question"
+    if "history" in rule.lowered_by and not now:
+        for hit in triggers(Context.HISTORY):
+            if abs(hit.start - start) <= HISTORY_SCOPE and not terminated(
+                min(hit.end, end), max(hit.start, start)
+            ):
+                return "history"
+    if (
+        "other" in rule.lowered_by
+        and triggers(Context.OTHER)
+        and not text.find("person", Scope.SENTENCE, sentence)
+    ):
+        return "other"
+    return None
+
+
+# ------------------------------------------------------------------ the answer
+
+
+_REQUESTS = (Request.PAUSE_REMINDERS, Request.FORGOT_DOSE, Request.TOOK_IT)
+_MEANING_OF = {
+    Request.PAUSE_REMINDERS: Meaning.PAUSE_REMINDERS,
+    Request.FORGOT_DOSE: Meaning.FORGOT_DOSE,
+    Request.TOOK_IT: Meaning.TOOK_IT,
 }
 
 
-def understand(text: str, rules: IntentRules) -> Reading:
-    recognised = classify(text, rules)
-    return Reading(
-        _INTENTS[recognised.intent],
-        recognised.categories,
-        recognised.topic,
-        recognised.is_question,
-    )
+def understand(text: str, lexicon: Lexicon) -> Reading:
+    """The most urgent reading of any normalised form of ``text``."""
+    best: Reading | None = None
+    for form in normalise(text.replace("\n", f" {LINE_BREAK} ")):
+        reading = _read(analyse(form, lexicon), lexicon)
+        if best is None or _URGENCY[reading.meaning] < _URGENCY[best.meaning]:
+            best = reading
+    return best or Reading(Meaning.OTHER)
+
+
+def _read(text: Text, lexicon: Lexicon) -> Reading:
+    if not text.tokens:
+        return Reading(Meaning.OTHER)
+    fired = [found for rule in lexicon.rules if (found := evaluate(rule, text)) is not None]
+    up = [f for f in fired if f.lowered is None]
+    categories = {f.rule.category for f in up if f.rule.category is not None}
+    lowered = {
+        f.rule.category for f in fired if f.lowered is not None and f.rule.category is not None
+    } - categories
+    question = bool(text.questions)
+    asked = {
+        f.rule.category for f in fired if f.lowered == "question" and f.rule.category is not None
+    } - categories
+    topic = _best_topic(fired, asked)
+    alarms = frozenset(c for c in categories if CATEGORIES[c].intent is Intent.EMERGENCY)
+    lowered_alarms = frozenset(c for c in lowered if CATEGORIES[c].intent is Intent.EMERGENCY)
+
+    def reading(
+        meaning: Meaning, found: frozenset[Category] = frozenset(), about: str | None = topic
+    ) -> Reading:
+        return Reading(meaning, found, about, question, lowered_alarms)
+
+    if alarms:
+        return reading(Meaning.EMERGENCY, alarms, about=_category_topic(alarms))
+    if Category.RAN_OUT in categories:
+        return reading(Meaning.RAN_OUT, frozenset({Category.RAN_OUT}), about="withdrawal")
+    if Category.WANTS_TO_STOP in categories:
+        return reading(
+            Meaning.WANTS_TO_STOP, frozenset({Category.WANTS_TO_STOP}), about="withdrawal"
+        )
+    requests = {f.rule.request for f in up if f.rule.request is not None}
+    for request in _REQUESTS:
+        if request in requests:
+            return reading(_MEANING_OF[request])
+    if topic is not None and (question or asked):
+        return reading(Meaning.QUESTION)
+    statements = {f.rule.topic for f in fired if f.rule.topic is not None and f.rule.statement}
+    if topic is not None and topic in statements:
+        return reading(Meaning.QUESTION)
+    if Request.THANKS in requests:
+        return reading(Meaning.THANKS, about=None)
+    unsure = Request.UNSURE in requests or any(f.lowered == "other" for f in fired)
+    if question and topic is None and unsure:
+        return reading(Meaning.QUESTION, about=None)
+    if unsure:
+        return reading(Meaning.UNSURE, about=None)
+    return reading(Meaning.OTHER, about=None)
+
+
+def _category_topic(categories: frozenset[Category]) -> str | None:
+    for category in Category:
+        if category in categories:
+            return CATEGORIES[category].topic
+    return None
+
+
+def _best_topic(fired: Sequence[Fired], asked: set[Category]) -> str | None:
+    """The topic most rules point at; an alarm lowered to a question counts double; ties go
+    to the topic whose rule comes first in rules.toml (the more specific ones come first)."""
+    scores: dict[str, float] = {}
+    first: dict[str, int] = {}
+    for found in fired:
+        topic = found.rule.topic
+        if topic is None:
+            continue
+        scores[topic] = scores.get(topic, 0.0) + 1.0
+        first[topic] = min(first.get(topic, found.rule.number), found.rule.number)
+    for category in asked:
+        topic = CATEGORIES[category].topic
+        scores[topic] = scores.get(topic, 0.0) + 2.0
+        first.setdefault(topic, 0)
+    if not scores:
+        return None
+    return max(scores, key=lambda topic: (scores[topic], -first[topic]))
