@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from bot.content import ContentLibrary, ContentPack
-from bot.domain.redflags import Category, IntentRules
+from bot.domain.lexicon import Lexicon
+from bot.domain.redflags import Category
 from bot.domain.understanding import Meaning, Reading
 from bot.handlers import freetext
 from bot.storage.doses import Status
@@ -32,7 +33,7 @@ def at(hour: int, minute: int = 0) -> datetime:
 def reads_as(monkeypatch: pytest.MonkeyPatch, reading: Reading) -> None:
     """Every free text now means ``reading`` (a stand-in for the engine being rebuilt)."""
 
-    def understand(text: str, rules: IntentRules) -> Reading:
+    def understand(text: str, rules: Lexicon) -> Reading:
         return reading
 
     monkeypatch.setattr(freetext, "understand", understand)
