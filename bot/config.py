@@ -259,3 +259,5 @@ def configure_logging(level: str, log_format: LogFormat = "plain") -> None:
     # httpx logs every request URL, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # pymorphy3 logs where its dictionaries live each time it loads them: noise, not events.
+    logging.getLogger("pymorphy3").setLevel(logging.WARNING)

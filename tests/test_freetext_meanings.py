@@ -313,7 +313,7 @@ async def test_the_meanings_of_today_through_the_real_engine(bot: RunningBot) ->
     assert "act today" in ran_out
     [stop] = await bot.say(USER, "I want to stop baclofen")
     assert "do not stop baclofen suddenly" in stop
-    [other] = await bot.say(USER, "the weather is nice")
+    [other] = await bot.say(USER, "purple bicycle on the roof")
     assert "I did not understand that" in other
 
 
