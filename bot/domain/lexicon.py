@@ -283,6 +283,8 @@ def transliterations(token: str, table: tuple[tuple[str, str], ...]) -> tuple[st
     if _LATIN.search(base):
         return ()
     variants = [base]
+    if "и" in base:
+        variants.append(base.replace("и", "ы"))  # "sin" is сын as often as син
     if base.endswith("ы"):
         variants.append(base[:-1] + "й")
     if base.endswith("ыа"):
@@ -462,7 +464,9 @@ def _specs(text: str, where: str, concept: str) -> tuple[Spec, ...]:
             continue
         for word in tokenise(chunk):
             if word not in SENTENCE_END and word not in CLAUSE_END:
-                specs.append(Spec(main_lemma(word) if _CYRILLIC.search(word) else forms(word)))
+                # A Russian word means its lemma too; an English one itself (the text's
+                # "pills" is also read as "pill", but the list's "news" is not "new").
+                specs.append(Spec(main_lemma(word)))
     if not specs:
         raise ValueError(f"{where}: {concept}: empty entry {text!r}")
     return tuple(specs)

@@ -340,7 +340,8 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
     def terminated(low: int, high: int) -> bool:
         return any(low < hit.start < high for hit in triggers(Context.TERMINATOR))
 
-    now = bool(triggers(Context.NOW))
+    clauses = {text.tokens[i].clause for i in covered}
+    now = any(hit.clause in clauses for hit in triggers(Context.NOW))
     if "negation" in rule.lowered_by:
         own_negation = any(
             hit.start in covered for hit in text.by_concept.get(Context.NEGATION, ())
