@@ -199,6 +199,15 @@ def _transliterate(tokens: list[Token], lexicon: Lexicon) -> None:
 def _phrases(tokens: Sequence[Token], token: Token, lexicon: Lexicon) -> Iterator[Hit]:
     seen: set[int] = set()
     candidates = [phrase for key in token.keys for phrase in lexicon.phrases.get(key, ())]
+    following = tokens[token.index + 1] if token.index + 1 < len(tokens) else None
+    if following is not None:
+        seconds = following.keys | following.surfaces
+        candidates.extend(
+            phrase
+            for key in token.keys | token.surfaces
+            for second in seconds
+            for phrase in lexicon.phrases.get(f"{key} {second}", ())
+        )
     for key in token.keys:
         candidates.extend(
             phrase
@@ -414,7 +423,16 @@ def understand(text: str, lexicon: Lexicon) -> Reading:
 def _read(text: Text, lexicon: Lexicon) -> Reading:
     if not text.tokens:
         return Reading(Meaning.OTHER)
-    fired = [found for rule in lexicon.rules if (found := evaluate(rule, text)) is not None]
+    present = text.by_concept.keys()
+    candidates = sorted(
+        {i for concept in present for i in lexicon.rules_by_concept.get(concept, ())}
+    )
+    fired = [
+        found
+        for rule in (lexicon.rules[i] for i in candidates)
+        if all(not item.isdisjoint(present) for item in rule.all)
+        and (found := evaluate(rule, text)) is not None
+    ]
     up = [f for f in fired if f.lowered is None]
     categories = {f.rule.category for f in up if f.rule.category is not None}
     lowered = {
