@@ -191,7 +191,15 @@ async def test_any_free_text_gets_an_answer(patient: RunningBot, text: str) -> N
     [reply] = await patient.say(USER, text[:4096])
     # Every answer leaves a way to help: /help, the emergency line, the stop guidance, the
     # question line, or a dose answer (issue 20's meanings).
-    answers = ("/help", "may be an emergency", "do not stop", "emergency", "/missed", "/pause")
+    answers = (
+        "/help",
+        "may be an emergency",
+        "do not stop",
+        "emergency",
+        "If this is happening now",
+        "/missed",
+        "/pause",
+    )
     assert any(part in reply for part in answers), reply[:300]
 
 

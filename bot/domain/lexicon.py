@@ -118,11 +118,14 @@ class Lexicon:
     single: Mapping[str, frozenset[str]]  # a form or lemma -> the concepts of one-word entries
     exact: Mapping[str, frozenset[str]]  # a word as written -> the concepts of "=word" entries
     prefixes: Mapping[str, tuple[tuple[str, str], ...]]  # first 3 letters -> (prefix, concept)
-    phrases: Mapping[str, tuple[Phrase, ...]]  # a form of the first token -> phrases
+    # "first second" (forms of the first two words), or the first word alone when the second
+    # is a prefix -> the phrases that start so
+    phrases: Mapping[str, tuple[Phrase, ...]]
     prefix_phrases: Mapping[str, tuple[tuple[str, Phrase], ...]]  # first 3 letters -> phrases
     numbers: Mapping[str, float]
     many: float
     rules: tuple[Rule, ...]
+    rules_by_concept: Mapping[str, tuple[int, ...]]  # a concept -> rules it may start
     fuzzy: FuzzyIndex
     stems: FuzzyIndex  # the prefixes ("hallucinat*") of six letters or more
     stem_lengths: tuple[int, ...]
@@ -283,6 +286,8 @@ def transliterations(token: str, table: tuple[tuple[str, str], ...]) -> tuple[st
     if _LATIN.search(base):
         return ()
     variants = [base]
+    if "и" in base:
+        variants.append(base.replace("и", "ы"))  # "sin" is сын as often as син
     if base.endswith("ы"):
         variants.append(base[:-1] + "й")
     if base.endswith("ыа"):
@@ -408,6 +413,12 @@ def compile_lexicon(
             elif first.prefix:
                 phrase = Phrase(concept, specs)
                 prefix_phrases.setdefault(first.prefix[:3], []).append((first.prefix, phrase))
+            elif not specs[1].prefix:
+                # By its first two words: a message's common words ("i", "no") start many.
+                phrase = Phrase(concept, specs)
+                for key in first.keys:
+                    for second in specs[1].keys:
+                        phrases.setdefault(f"{key} {second}", []).append(phrase)
             else:
                 phrase = Phrase(concept, specs)
                 for key in first.keys:
@@ -435,6 +446,7 @@ def compile_lexicon(
         numbers=numbers,
         many=many,
         rules=rules,
+        rules_by_concept=_rules_by_concept(rules),
         fuzzy=FuzzyIndex(vocabulary),
         stems=FuzzyIndex(stems),
         stem_lengths=tuple(sorted({len(stem) for stem in stems})),
@@ -444,6 +456,15 @@ def compile_lexicon(
         vocabulary=frozenset(vocabulary),
         languages=tuple(part.language for part in languages),
     )
+
+
+def _rules_by_concept(rules: Sequence[Rule]) -> dict[str, tuple[int, ...]]:
+    """The rules each concept can set off: those whose first item names it (positions)."""
+    found: dict[str, list[int]] = {}
+    for position, rule in enumerate(rules):
+        for concept in rule.all[0]:
+            found.setdefault(concept, []).append(position)
+    return {concept: tuple(positions) for concept, positions in found.items()}
 
 
 def _specs(text: str, where: str, concept: str) -> tuple[Spec, ...]:
@@ -462,7 +483,9 @@ def _specs(text: str, where: str, concept: str) -> tuple[Spec, ...]:
             continue
         for word in tokenise(chunk):
             if word not in SENTENCE_END and word not in CLAUSE_END:
-                specs.append(Spec(main_lemma(word) if _CYRILLIC.search(word) else forms(word)))
+                # A Russian word means its lemma too; an English one itself (the text's
+                # "pills" is also read as "pill", but the list's "news" is not "new").
+                specs.append(Spec(main_lemma(word)))
     if not specs:
         raise ValueError(f"{where}: {concept}: empty entry {text!r}")
     return tuple(specs)

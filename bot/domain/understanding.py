@@ -199,6 +199,15 @@ def _transliterate(tokens: list[Token], lexicon: Lexicon) -> None:
 def _phrases(tokens: Sequence[Token], token: Token, lexicon: Lexicon) -> Iterator[Hit]:
     seen: set[int] = set()
     candidates = [phrase for key in token.keys for phrase in lexicon.phrases.get(key, ())]
+    following = tokens[token.index + 1] if token.index + 1 < len(tokens) else None
+    if following is not None:
+        seconds = following.keys | following.surfaces
+        candidates.extend(
+            phrase
+            for key in token.keys | token.surfaces
+            for second in seconds
+            for phrase in lexicon.phrases.get(f"{key} {second}", ())
+        )
     for key in token.keys:
         candidates.extend(
             phrase
@@ -315,6 +324,10 @@ def _blocked(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
 _MEDICINE = frozenset({"drug", "pills"})
 
 
+def _inside(hit: Hit, covered: set[int]) -> bool:
+    return all(i in covered for i in range(hit.start, hit.end + 1))
+
+
 def _covered(match: Sequence[Hit]) -> set[int]:
     return {i for hit in match for i in range(hit.start, hit.end + 1)}
 
@@ -340,16 +353,18 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
     def terminated(low: int, high: int) -> bool:
         return any(low < hit.start < high for hit in triggers(Context.TERMINATOR))
 
-    now = bool(triggers(Context.NOW))
+    clauses = {text.tokens[i].clause for i in covered}
+    now = any(hit.clause in clauses for hit in triggers(Context.NOW))
     if "negation" in rule.lowered_by:
-        own_negation = any(
-            hit.start in covered for hit in text.by_concept.get(Context.NEGATION, ())
-        )
+        negations = [h for h in text.by_concept.get(Context.NEGATION, ()) if h.sentence == sentence]
+        # "not breathing": the negation is the sign itself, not a word about it.
+        own_negation = any(_inside(hit, covered) for hit in negations)
         if not own_negation:
-            for hit in triggers(Context.NEGATION):
+            for hit in negations:
                 if (
-                    hit.end < start
-                    and hit.clause == first_clause
+                    hit.start < start  # "I don't want to stop": it may end inside the match
+                    and not _inside(hit, covered)
+                    and text.tokens[hit.start].clause == first_clause
                     and start - hit.end <= NEGATION_SCOPE
                     and not terminated(hit.end, start)
                 ):
@@ -408,7 +423,16 @@ def understand(text: str, lexicon: Lexicon) -> Reading:
 def _read(text: Text, lexicon: Lexicon) -> Reading:
     if not text.tokens:
         return Reading(Meaning.OTHER)
-    fired = [found for rule in lexicon.rules if (found := evaluate(rule, text)) is not None]
+    present = text.by_concept.keys()
+    candidates = sorted(
+        {i for concept in present for i in lexicon.rules_by_concept.get(concept, ())}
+    )
+    fired = [
+        found
+        for rule in (lexicon.rules[i] for i in candidates)
+        if all(not item.isdisjoint(present) for item in rule.all)
+        and (found := evaluate(rule, text)) is not None
+    ]
     up = [f for f in fired if f.lowered is None]
     categories = {f.rule.category for f in up if f.rule.category is not None}
     lowered = {
@@ -418,7 +442,7 @@ def _read(text: Text, lexicon: Lexicon) -> Reading:
     asked = {
         f.rule.category for f in fired if f.lowered == "question" and f.rule.category is not None
     } - categories
-    topic = _best_topic(fired, asked)
+    topic = _best_topic(fired, asked, text)
     alarms = frozenset(c for c in categories if CATEGORIES[c].intent is Intent.EMERGENCY)
     lowered_alarms = frozenset(c for c in lowered if CATEGORIES[c].intent is Intent.EMERGENCY)
 
@@ -461,16 +485,18 @@ def _category_topic(categories: frozenset[Category]) -> str | None:
     return None
 
 
-def _best_topic(fired: Sequence[Fired], asked: set[Category]) -> str | None:
-    """The topic most rules point at; an alarm lowered to a question counts double; ties go
-    to the topic whose rule comes first in rules.toml (the more specific ones come first)."""
+def _best_topic(fired: Sequence[Fired], asked: set[Category], text: Text) -> str | None:
+    """The topic whose words are found most often (each firing rule counts its concepts'
+    hits in the message); an alarm lowered to a question counts two; ties go to the topic
+    whose rule comes first in rules.toml (the more specific ones come first)."""
     scores: dict[str, float] = {}
     first: dict[str, int] = {}
     for found in fired:
         topic = found.rule.topic
         if topic is None:
             continue
-        scores[topic] = scores.get(topic, 0.0) + 1.0
+        hits = sum(len(text.by_concept.get(c, ())) for item in found.rule.all for c in item)
+        scores[topic] = scores.get(topic, 0.0) + max(1.0, hits / len(found.rule.all))
         first[topic] = min(first.get(topic, found.rule.number), found.rule.number)
     for category in asked:
         topic = CATEGORIES[category].topic
