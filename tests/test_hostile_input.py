@@ -188,7 +188,9 @@ async def test_any_command_argument_gets_one_clear_answer(
 @given(text=(ODD_TEXT | HUGE).filter(lambda text: text.strip() and not text.startswith("/")))
 async def test_any_free_text_gets_an_answer(patient: RunningBot, text: str) -> None:
     patient.clock.advance(timedelta(seconds=1))
-    [reply] = await patient.say(USER, text[:4096])
+    # The first answer is the one that matters (an alarm that is also a question is followed
+    # by its fact topic).
+    reply = (await patient.say(USER, text[:4096]))[0]
     # Every answer leaves a way to help: /help, the emergency line, the stop guidance, the
     # question line, or a dose answer (issue 20's meanings).
     answers = (
@@ -196,11 +198,13 @@ async def test_any_free_text_gets_an_answer(patient: RunningBot, text: str) -> N
         "may be an emergency",
         "do not stop",
         "emergency",
-        "If this is happening now",
+        "if this is happening now",
         "/missed",
+        "/today",
         "/pause",
+        "as taken",
     )
-    assert any(part in reply for part in answers), reply[:300]
+    assert any(part in reply.lower() for part in answers), reply[:300]
 
 
 async def test_very_long_messages_and_odd_unicode_are_answered(patient: RunningBot) -> None:
