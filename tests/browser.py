@@ -106,9 +106,14 @@ class Page:
                     .filter(e => e.textContent.includes({json.dumps(text)}) && !e.disabled);
                 const e = all[all.length - 1];
                 if (!e) return null;
-                e.scrollIntoView({{block: "center"}});
+                e.scrollIntoView({{block: "center", behavior: "instant"}});
                 const r = e.getBoundingClientRect();
-                return [r.x + r.width / 2, r.y + r.height / 2];
+                const x = r.x + r.width / 2, y = r.y + r.height / 2;
+                // A list that is being drawn again (the menu, when the commands of the chat's
+                // language arrive) may put another element there: wait until it is this one.
+                const hit = document.elementFromPoint(x, y);
+                if (!hit || !(hit === e || e.contains(hit))) return null;
+                return [x, y];
             }})()"""
         )
         x, y = found

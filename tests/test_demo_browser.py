@@ -171,6 +171,9 @@ async def test_a_russian_speaking_patient_gets_russian(page: Page, tmp_path: Pat
     """Olga's Telegram is in Russian: the menu, the welcome, the buttons and the reminder."""
     shots = shots_folder(tmp_path)
     await page.click("#users li", "Olga")
+    # Olga's chat, with her Russian command menu, is drawn when her state arrives: wait for it,
+    # or the menu opened now is the previous chat's and is drawn again under the pointer.
+    await page.wait_for("document.getElementById('chat-sub').textContent.includes('Olga')")
     await page.click("#menu-button")
     await page.click("#menu button", "/start")
     await last_bot_text(page, "а не медицинские советы")
