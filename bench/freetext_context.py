@@ -34,7 +34,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.freetext_load import PACK, percentile, rss_mb
+from bench.freetext_load import PACK, percentile
+from bench.memory import rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTEXT_CATEGORIES = {

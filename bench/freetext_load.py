@@ -19,22 +19,11 @@ import time
 import tomllib
 from pathlib import Path
 
+from bench.memory import rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "freetext_corpus.toml"
 PACK = ROOT / "bot" / "pack"
-
-
-def rss_mb() -> float:
-    """Resident memory of this process now (Linux /proc; peak RSS elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def corpus_messages() -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.memory import rss_mb
 from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,11 +65,7 @@ class BotProcess:
 
     def rss_mb(self) -> float:
         assert self.process is not None
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
+        return rss_mb(self.process.pid)
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:

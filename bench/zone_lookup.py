@@ -20,9 +20,10 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from bench.memory import rss_mb
 
 # (place, latitude, longitude, the zone the bot must set there)
 PLACES: tuple[tuple[str, float, float, str], ...] = (
@@ -52,25 +53,12 @@ PLACES: tuple[tuple[str, float, float, str], ...] = (
 LIBRARIES = ("tzfpy", "timezonefinder")
 
 
-def _rss_mb() -> float:
-    """Resident memory of this process now (Linux /proc; peak RSS elsewhere)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _child(library: str, rounds: int, in_bot: bool) -> dict[str, object]:
     """Runs in a fresh interpreter: import, first lookup, then the places ``rounds`` times.
     ``in_bot``: after importing the bot first (numpy is then already loaded, by matplotlib)."""
     if in_bot:
         import bot.app  # noqa: F401
-    rss_start = _rss_mb()
+    rss_start = rss_mb()
     started = time.perf_counter()
     lookup: Callable[[float, float], str | None]
     if library == "tzfpy":
@@ -88,11 +76,11 @@ def _child(library: str, rounds: int, in_bot: bool) -> dict[str, object]:
 
         data = _version("timezonefinder-data")
     import_s = time.perf_counter() - started
-    rss_imported = _rss_mb()
+    rss_imported = rss_mb()
     started = time.perf_counter()
     lookup(PLACES[0][1], PLACES[0][2])
     first_s = time.perf_counter() - started
-    rss_first = _rss_mb()
+    rss_first = rss_mb()
     answers = {name: lookup(lat, lng) for name, lat, lng, _ in PLACES}
     started = time.perf_counter()
     for _ in range(rounds):

@@ -294,12 +294,12 @@ class ReminderService:
                 # A later dose time has passed, the plan changed, or the dose was never
                 # reminded: this one is simply missed; the later one speaks (or already did).
                 await self._doses.record_missed_notice(event.event_id, None, now)
-                if not due.plan_active:
-                    pass  # replaced with its plan: not a dose that passed unreminded
-                elif event.attempts == 0:
-                    self._earlier_missed_down[event.user_id] += 1
-                else:
-                    self._earlier_missed[event.user_id] += 1
+                # A row replaced with its plan is no dose that passed unreminded: not counted.
+                if due.plan_active:
+                    passed = (
+                        self._earlier_missed_down if event.attempts == 0 else self._earlier_missed
+                    )
+                    passed[event.user_id] += 1
                 log.info("dose_missed_silently event=%d user=%d", event.event_id, event.user_id)
                 return
             if advice.action is not MissedAction.TAKE_NOW:
