@@ -38,6 +38,7 @@ from bot.callbacks import (
     CheckInButton,
     ConsentButton,
     DoseButton,
+    DoseMoreButton,
     EraseButton,
     FactButton,
     HoldButton,
@@ -47,6 +48,8 @@ from bot.callbacks import (
     RegionButton,
     ReportButton,
     ScheduleButton,
+    SimpleModeButton,
+    UndoButton,
     ZoneButton,
 )
 from bot.clock import Clock, SystemClock
@@ -69,6 +72,7 @@ from bot.handlers import (
     privacy,
     report,
     schedule,
+    simple,
 )
 from bot.metrics import Metrics, MetricsServer
 from bot.services.admin import AdminService
@@ -85,6 +89,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
+from bot.services.simple_mode import SimpleModeService
 from bot.services.transport import BotApiRequest
 from bot.services.zones import Zones
 from bot.storage.admin import AdminStore
@@ -181,6 +186,7 @@ def register_handlers(application: BotApplication) -> None:
         "mydata": privacy.mydata_command,
         "deleteme": privacy.deleteme_command,
         "caregiver": caregivers.caregiver_command,
+        "simple": simple.simple_command,
     }
     for name, callback in command_handlers.items():
         application.add_handler(CommandHandler(name, callback))
@@ -198,6 +204,9 @@ def register_handlers(application: BotApplication) -> None:
         FactButton.pattern(): facts.topic_pressed,
         AskButton.pattern(): freetext.ask_pressed,
         DoseButton.pattern(): doses.dose_pressed,
+        DoseMoreButton.pattern(): doses.more_pressed,
+        UndoButton.pattern(): doses.undo_pressed,
+        SimpleModeButton.pattern(): simple.simple_pressed,
         CheckInButton.pattern(): checkins.checkin_pressed,
         HoldButton.pattern(): checkins.hold_pressed,
         ReportButton.pattern(): report.report_pressed,
@@ -358,6 +367,7 @@ def _build_services(
             bot=application.bot,
             wake_dispatcher=reminders.kick,
         ),
+        simple_mode=SimpleModeService(users),
     )
 
 

@@ -90,6 +90,35 @@ class DoseButton(CallbackData):
         _one_of(self.answer, DOSE_ANSWERS, "answer")
 
 
+@dataclass(frozen=True)
+class DoseMoreButton(CallbackData):
+    """Simple mode's "More" under a reminder: ``dmore:<event id>`` shows Skip and Snooze."""
+
+    prefix: ClassVar[str] = "dmore"
+    event_id: int
+
+
+@dataclass(frozen=True)
+class UndoButton(CallbackData):
+    """Undo a mis-tapped Taken or Skip: ``undo:<event id>:<answer id>``. The answer id names
+    the press it takes back (``dose_answers``), so an old Undo cannot take back a later one."""
+
+    prefix: ClassVar[str] = "undo"
+    event_id: int
+    answer_id: int
+
+
+@dataclass(frozen=True)
+class SimpleModeButton(CallbackData):
+    """Simple mode on or off: ``simple:on`` / ``simple:off`` (/simple, later a /settings row)."""
+
+    prefix: ClassVar[str] = "simple"
+    choice: str
+
+    def __post_init__(self) -> None:
+        _one_of(self.choice, ("on", "off"), "choice")
+
+
 CHECKIN_QUESTIONS = ("stiffness", "drowsiness", "dizziness", "weakness", "nausea", "note")
 
 

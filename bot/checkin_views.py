@@ -68,13 +68,22 @@ def _scores(pack: ContentPack, checkin: CheckIn) -> dict[str, object]:
     }
 
 
+def stiffness_only(checkin: CheckIn) -> bool:
+    """A check-in of simple mode: the stiffness score, no side effect asked (not "none")."""
+    return checkin.stiffness is not None and not checkin.side_effects
+
+
 def checkin_done(
     pack: ContentPack, checkin: CheckIn, *, increase_ahead: bool
 ) -> tuple[Html, InlineKeyboardMarkup | None]:
     """The summary, advice for strong side effects, and the hold offer before an increase."""
-    parts: list[str] = [
-        pack.text("checkin.recorded", step=checkin.step_number, **_scores(pack, checkin))
-    ]
+    if stiffness_only(checkin):
+        recorded = pack.text(
+            "checkin.recorded_stiffness", step=checkin.step_number, stiffness=checkin.stiffness
+        )
+    else:
+        recorded = pack.text("checkin.recorded", step=checkin.step_number, **_scores(pack, checkin))
+    parts: list[str] = [recorded]
     if checkin.note:
         parts.append(pack.text("checkin.note_kept"))
     strong = [
@@ -138,7 +147,12 @@ def progress_view(pack: ContentPack, plan: Plan, steps: list[StepProgress], zone
             lines.append(pack.text("progress.no_checkin"))
         for checkin in item.checkins:
             date = pack.day(checkin.created_at.astimezone(zone).date())
-            lines.append(pack.text("progress.checkin", date=date, **_scores(pack, checkin)))
+            if stiffness_only(checkin):
+                lines.append(
+                    pack.text("progress.checkin_stiffness", date=date, stiffness=checkin.stiffness)
+                )
+            else:
+                lines.append(pack.text("progress.checkin", date=date, **_scores(pack, checkin)))
             if checkin.note:
                 lines.append(pack.text("progress.checkin_note", note=checkin.note))
         for hold in item.holds:

@@ -17,7 +17,15 @@ from bot.content import ContentPack
 from bot.domain.calendar import event_uid, sequence
 from bot.domain.checkins import Severity, SideEffect
 from bot.domain.plans import Plan, Step, format_mg
-from bot.domain.report import CheckInRecord, Period, PlanRecord, Report, ReportRow, staircase
+from bot.domain.report import (
+    CheckInRecord,
+    Period,
+    PlanRecord,
+    Report,
+    ReportRow,
+    UndoneRecord,
+    staircase,
+)
 from bot.domain.schedule import DoseSlot
 from bot.reports.specs import (
     CalendarEvent,
@@ -79,12 +87,34 @@ def _severity(pack: ContentPack, checkin: CheckInRecord, effect: SideEffect) -> 
 
 
 def _checkin_cell(pack: ContentPack, checkin: CheckInRecord) -> str:
+    if checkin.stiffness is not None and not checkin.side_effects:
+        # Simple mode asks only the stiffness score: side effects were not asked, not "none".
+        return _text(
+            pack,
+            "report.checkin_cell_stiffness",
+            date=_short_day(checkin.local_date),
+            stiffness=checkin.stiffness,
+        )
     return _text(
         pack,
         "report.checkin_cell",
         date=_short_day(checkin.local_date),
         stiffness=checkin.stiffness if checkin.stiffness is not None else "-",
         **{effect.value: _severity(pack, checkin, effect) for effect in SideEffect},
+    )
+
+
+def _undone_line(pack: ContentPack, item: UndoneRecord) -> str:
+    """ "10 mg due at 08:00: recorded as taken at 08:02, undone at 08:04" (times local; the
+    undo's date only when it is another day, which the 5-minute window makes rare)."""
+    return _text(
+        pack,
+        f"report.undone_{item.status}",
+        date=_short_day(item.local_date),
+        mg=format_mg(item.mg),
+        due=item.due_local.strftime("%H:%M"),
+        answered=item.answered_local.strftime("%H:%M"),
+        undone=item.undone_local.strftime("%H:%M"),
     )
 
 
@@ -152,7 +182,10 @@ def report_csv_table(pack: ContentPack, report: Report) -> TableSpec:
                 plain(doses_text(pack, Step(row.doses, 1))),
                 format_mg(row.daily_mg),
                 *(cell.replace("\n", "; ") for cell in cells[3:]),
-                "; ".join(item.note for item in row.checkins if item.note),
+                "; ".join(
+                    [item.note for item in row.checkins if item.note]
+                    + [_undone_line(pack, item) for item in row.undone]
+                ),
             )
         )
     return TableSpec(header, tuple(rows))
@@ -230,6 +263,11 @@ def report_pdf_spec(
         for item in row.checkins
         if item.note
     )
+    corrections = tuple(
+        _text(pack, "report.undone_line", step=_step_cell(pack, row), line=_undone_line(pack, item))
+        for row in report.rows
+        for item in row.undone
+    )
     return PdfSpec(
         title=_text(pack, "report.title"),
         facts=tuple(facts),
@@ -245,6 +283,8 @@ def report_pdf_spec(
         footer=_text(pack, "report.footer"),
         author=_text(pack, "report.author"),
         made_at=made_at,
+        corrections_heading=_text(pack, "report.undone_heading"),
+        corrections=corrections,
     )
 
 

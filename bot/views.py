@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
-from bot.callbacks import DOSE_ANSWERS, DoseButton
+from bot.callbacks import DOSE_ANSWERS, DoseButton, DoseMoreButton, SimpleModeButton, UndoButton
 from bot.content import ContentPack, Html
 from bot.domain.missed import MissedAction, MissedAdvice, Record
 from bot.domain.plans import Plan, Step, format_mg, step_change
@@ -130,12 +130,28 @@ def skip_line(pack: ContentPack, coming: NextDose, zone: ZoneInfo, today: date) 
     return pack.text("next_dose.skip", time=at, taken=local_when(pack, taken, zone, today))
 
 
-def dose_keyboard(pack: ContentPack, event_id: int) -> InlineKeyboardMarkup:
-    labels = {
+def _dose_labels(pack: ContentPack) -> dict[str, str]:
+    return {
         "taken": pack.text("reminder.button_taken"),
         "skip": pack.text("reminder.button_skip"),
         "snooze": pack.text("reminder.button_snooze"),
     }
+
+
+def dose_keyboard(
+    pack: ContentPack, event_id: int, *, simple: bool = False
+) -> InlineKeyboardMarkup:
+    """Taken / Skip / Snooze in one row; in simple mode one large Taken button (a row of its
+    own fills the width) and "More" under it, which shows Skip and Snooze."""
+    labels = _dose_labels(pack)
+    if simple:
+        taken = InlineKeyboardButton(
+            pack.text("simple.button_taken"), callback_data=DoseButton(event_id, "taken").pack()
+        )
+        more = InlineKeyboardButton(
+            pack.text("simple.button_more"), callback_data=DoseMoreButton(event_id).pack()
+        )
+        return InlineKeyboardMarkup([[taken], [more]])
     return InlineKeyboardMarkup(
         [
             [
@@ -146,6 +162,36 @@ def dose_keyboard(pack: ContentPack, event_id: int) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def more_keyboard(pack: ContentPack, event_id: int) -> InlineKeyboardMarkup:
+    """Simple mode after "More": the large Taken button stays first, Skip and Snooze below."""
+    labels = _dose_labels(pack)
+    taken = InlineKeyboardButton(
+        pack.text("simple.button_taken"), callback_data=DoseButton(event_id, "taken").pack()
+    )
+    rest = [
+        InlineKeyboardButton(labels[answer], callback_data=DoseButton(event_id, answer).pack())
+        for answer in ("skip", "snooze")
+    ]
+    return InlineKeyboardMarkup([[taken], rest])
+
+
+def undo_keyboard(pack: ContentPack, event_id: int, answer_id: int) -> InlineKeyboardMarkup:
+    """Under a confirmed Taken or Skip: Undo, for a mis-tap (bot.domain.undo.UNDO_WINDOW)."""
+    button = InlineKeyboardButton(
+        pack.text("undo.button"), callback_data=UndoButton(event_id, answer_id).pack()
+    )
+    return InlineKeyboardMarkup([[button]])
+
+
+def simple_mode_keyboard(pack: ContentPack, on: bool) -> InlineKeyboardMarkup:
+    """The one toggle: turn simple mode off when it is on, on when it is off."""
+    choice = "off" if on else "on"
+    button = InlineKeyboardButton(
+        pack.text(f"simple.button_{choice}"), callback_data=SimpleModeButton(choice).pack()
+    )
+    return InlineKeyboardMarkup([[button]])
 
 
 def dose_time(event: DoseEvent, zone: ZoneInfo) -> str:
@@ -389,6 +435,8 @@ def reminder_message(
     parts: list[str] = []
     if event.resend_as_repeat:
         parts.append(pack.text("reminder.repeat"))
+    if due.simple:
+        return _simple_reminder(pack, due, zone, today, parts, late, earlier, several)
     body = [dose_line(pack, due, zone)]
     tablets = tablets_line(pack, due)
     if tablets:
@@ -408,6 +456,34 @@ def reminder_message(
             parts.append(pack.text("reminder.late", due=due_text, next=next_text))
     if follow_up_at is not None:
         parts.append(pack.text("reminder.follow_up_at", time=local_hhmm(follow_up_at, zone)))
+    parts.extend(earlier.lines(pack))
+    if several is not None:
+        parts.append(several)
+    return Html("\n\n".join(parts))
+
+
+def _simple_reminder(
+    pack: ContentPack,
+    due: DueEvent,
+    zone: ZoneInfo,
+    today: date,
+    parts: list[str],
+    late: MissedAdvice | None,
+    earlier: EarlierMissed,
+    several: Html | None,
+) -> Html:
+    """Simple mode: "💊 10 mg now", and only what changes what to do: a repeat ("if you
+    already took it, do not take it again", already in ``parts``), a late dose ("if you have
+    not taken it yet"), a step change, doses passed over, several missed in a row."""
+    event = due.event
+    line = pack.text("simple.dose", mg=format_mg(event.mg))
+    tablets = tablets_line(pack, due)
+    parts.append(f"{line}\n{tablets}" if tablets else line)
+    if late is not None:
+        parts.append(pack.text("simple.late", due=local_when(pack, event.due_at, zone, today)))
+    notice = step_notice(pack, due)
+    if notice:
+        parts.append(notice)
     parts.extend(earlier.lines(pack))
     if several is not None:
         parts.append(several)

@@ -42,6 +42,13 @@ async def advance_until_messages(
     return bot.messages(user)[before:]
 
 
+def only_undo(message: dict[str, Any]) -> bool:
+    """The message has no dose button left, only Undo (a confirmed Taken or Skip)."""
+    markup = message.get("reply_markup") or {}
+    data = [button["callback_data"] for row in markup.get("inline_keyboard", []) for button in row]
+    return len(data) == 1 and data[0].startswith("undo:")
+
+
 def dose_data(message: dict[str, Any], answer: str) -> str:
     for row in message["reply_markup"]["inline_keyboard"]:
         for button in row:

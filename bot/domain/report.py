@@ -58,6 +58,22 @@ class CheckInRecord:
 
 
 @dataclass(frozen=True)
+class UndoneRecord:
+    """A Taken or Skip the patient undid (a mis-tap): kept so the report shows it happened.
+    The dose itself counts as whatever is recorded now."""
+
+    plan_id: int
+    step_number: int
+    local_date: date  # the dose's local date
+    due_local: time  # the dose's local time, as the patient saw it
+    mg: Decimal
+    status: str  # "taken" or "skipped": what was recorded and then undone
+    answered_local: datetime  # local, aware
+    undone_local: datetime  # local, aware
+    is_maintenance: bool = False
+
+
+@dataclass(frozen=True)
 class HoldRecord:
     plan_id: int
     step_number: int
@@ -81,6 +97,7 @@ class ReportRow:
     not_reminded: int  # due while reminders were paused, not answered
     checkins: tuple[CheckInRecord, ...]
     holds: tuple[HoldRecord, ...]
+    undone: tuple[UndoneRecord, ...] = ()  # answers undone at this step, oldest first
 
     @property
     def due(self) -> int:
@@ -144,8 +161,10 @@ def build_report(
     *,
     today: date,
     now: datetime,
+    undone: Iterable[UndoneRecord] = (),
 ) -> Report:
     """The rows of ``period``: one per step (and one for maintenance) that overlaps it."""
+    corrections = list(undone)
     first_day, last_day = period_bounds(period, plans, today)
     chosen = [plans[-1]] if period is Period.PLAN and plans else list(plans)
     due = [dose for dose in doses if dose.due_utc <= now and dose.status != "cancelled"]
@@ -157,7 +176,16 @@ def build_report(
             first, last = max(span_first, first_day), min(span_last, last_day)
             if first <= last:
                 rows.append(
-                    _row(record, number, maintenance, (first, last), due, notes, chosen_holds)
+                    _row(
+                        record,
+                        number,
+                        maintenance,
+                        (first, last),
+                        due,
+                        notes,
+                        chosen_holds,
+                        corrections,
+                    )
                 )
     with_rows = {row.plan_id for row in rows}
     return Report(
@@ -184,6 +212,7 @@ def _row(
     due: Sequence[DoseRecord],
     checkins: Sequence[CheckInRecord],
     holds: Sequence[HoldRecord],
+    undone: Sequence[UndoneRecord] = (),
 ) -> ReportRow:
     first, last = window
 
@@ -218,6 +247,12 @@ def _row(
             item
             for item in holds
             if not maintenance and inside(item.plan_id, item.step_number, item.local_date)
+        ),
+        undone=tuple(
+            item
+            for item in undone
+            if inside(item.plan_id, item.step_number, item.local_date)
+            and item.is_maintenance == maintenance
         ),
     )
 

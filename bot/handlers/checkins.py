@@ -92,6 +92,10 @@ async def checkin_pressed(update: Update, context: BotContext) -> None:
         await edit_query_message(query, pack.text("checkin.expired"))
         return
     event("checkin_answered", update, checkin=checkin.checkin_id, question=button.question)
+    if button.question == "stiffness" and await services.simple_mode.is_on(owner):
+        # Simple mode asks only the stiffness score: the check-in is done.
+        await _finish(update, context, updated, note=None, edit=True)
+        return
     if updated.stiffness is not None and updated.unanswered() is None:
         _user_data(context)[NOTE_PENDING] = updated.checkin_id  # a typed message is the note
     text, markup = checkin_question(pack, updated)

@@ -1,19 +1,29 @@
-"""Taken / Skip / Snooze presses on reminders (and on /missed answers)."""
+"""Taken / Skip / Snooze presses on reminders (and on /missed answers), simple mode's "More",
+and Undo for a mis-tapped Taken or Skip."""
 
 from __future__ import annotations
 
 import contextlib
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
-from bot.callbacks import DoseButton
+from bot.callbacks import DoseButton, DoseMoreButton, UndoButton
 from bot.content import Html
 from bot.context import BotContext
-from bot.domain.missed import SEVERAL_MISSED
+from bot.domain.missed import SEVERAL_MISSED, MissedAction
 from bot.domain.plans import format_mg
-from bot.handlers.common import event, user_id
-from bot.views import local_when, next_dose_text
+from bot.handlers.common import drop_buttons, event, user_id
+from bot.storage.doses import ANSWERABLE_STATUSES, UndoOutcome
+from bot.views import (
+    dose_keyboard,
+    local_when,
+    missed_advice_text,
+    more_keyboard,
+    next_dose_text,
+    skip_line,
+    undo_keyboard,
+)
 
 
 async def dose_pressed(update: Update, context: BotContext) -> None:
@@ -45,6 +55,7 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
     event("dose_answered", update, event=button.event_id, answer=button.answer)
     await query.answer()
     user = await services.users.get(owner)
+    simple = bool(user and user.simple_mode)
     zone = services.zones.zone_for(user.timezone if user else None)
     at = services.clock.now()
     if button.answer == "snooze":
@@ -52,16 +63,19 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
         at = recorded.next_action_at
     today = services.clock.now().astimezone(zone).date()
     note = pack.text(
-        f"reminder.recorded_{button.answer}",
+        f"simple.recorded_{button.answer}" if simple else f"reminder.recorded_{button.answer}",
         mg=format_mg(recorded.mg),
         due=local_when(context.pack, recorded.due_at, zone, today),
         time=local_when(context.pack, at, zone, today),
     )
     if button.answer == "taken" and not (user and user.reminders_paused):
         # "Recorded as taken" also says when the next dose is, and whether to skip it: a dose
-        # recorded late may put the next dose time less than 2 hours after it.
+        # recorded late may put the next dose time less than 2 hours after it. Simple mode
+        # leaves out the next time, never the "skip it".
         coming = await services.missed.next_dose(owner, zone, services.clock.now())
-        if coming is not None:
+        if coming is not None and simple and not coming.check.offers:
+            note = Html(f"{note}\n{skip_line(pack, coming, zone, today)}")
+        elif coming is not None and not simple:
             after = next_dose_text(pack, "missed.next", "next", coming, zone, today)
             note = Html(f"{note}\n{after}")
     if button.answer == "skip":
@@ -73,8 +87,12 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
                 emergency_line=pack.emergency_line(user.region if user else None),
             )
             note = Html(f"{note}\n\n{several}")
-    # The message now says what was recorded, and its buttons are gone.
-    await query.edit_message_text(note, reply_markup=None)
+    # The message now says what was recorded; its dose buttons are gone, and a Taken or Skip
+    # can be undone for a few minutes (a mis-tap).
+    markup = None
+    if recorded.answer_id is not None:
+        markup = undo_keyboard(pack, recorded.event_id, recorded.answer_id)
+    await query.edit_message_text(note, reply_markup=markup)
     if from_missed and message.chat is not None:
         # The reminder of a dose answered from /missed must not offer Taken any more.
         for message_id in reminder_messages:
@@ -84,3 +102,100 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
                 await context.bot.edit_message_reply_markup(
                     message.chat.id, message_id, reply_markup=None
                 )
+
+
+async def more_pressed(update: Update, context: BotContext) -> None:
+    """Simple mode's "More": the same reminder message shows Skip and Snooze too (an edit of
+    its keyboard, no new message), while the dose is still open to an answer."""
+    query = update.callback_query
+    assert query is not None
+    pack = context.pack
+    button = DoseMoreButton.unpack(query.data)
+    message = query.message
+    dose = None
+    if button is not None and message is not None:
+        dose = await context.services.doses.get_event(button.event_id, user_id(update))
+    if (
+        dose is None
+        or message is None
+        or message.message_id not in (dose.message_id, dose.followup_message_id)
+        or dose.status not in ANSWERABLE_STATUSES
+    ):
+        event("dose_more_refused", update)
+        await query.answer(pack.text("errors.stale_button"))
+        return
+    await query.answer()
+    event("dose_more", update, event=dose.event_id)
+    await query.edit_message_reply_markup(more_keyboard(pack, dose.event_id))
+
+
+async def undo_pressed(update: Update, context: BotContext) -> None:
+    """Undo a Taken or Skip pressed by mistake, within the Undo window. The confirmation is
+    edited back into what may be done about the dose now, asked of the dose-safety check as
+    /missed asks it: an Undo after a late Taken must not offer a dose close to the next one."""
+    query = update.callback_query
+    assert query is not None
+    services = context.services
+    pack = context.pack
+    button = UndoButton.unpack(query.data)
+    if button is None or query.message is None:
+        await query.answer(pack.text("errors.stale_button"))
+        return
+    owner = user_id(update)
+    undo = await services.plans.undo(owner, button.event_id, button.answer_id)
+    if undo.outcome is UndoOutcome.TOO_LATE:
+        event("dose_undo_too_late", update, event=button.event_id)
+        await query.answer(pack.text("undo.too_late"), show_alert=True)
+        await drop_buttons(query)
+        return
+    if undo.outcome is not UndoOutcome.UNDONE or undo.event is None:
+        event("dose_undo_refused", update, event=button.event_id)
+        await query.answer(pack.text("errors.stale_button"))
+        await drop_buttons(query)
+        return
+    event("dose_undone", update, event=button.event_id)
+    await query.answer()
+    dose = undo.event
+    user = await services.users.get(owner)
+    simple = bool(user and user.simple_mode)
+    zone = services.zones.zone_for(user.timezone if user else None)
+    now = services.clock.now()
+    today = now.astimezone(zone).date()
+    due = local_when(pack, dose.due_at, zone, today)
+    parts = [pack.text(f"undo.done_{undo.status}", mg=format_mg(dose.mg), due=due)]
+    markup = None
+    advice = await services.missed.advice(owner, zone, now)
+    if user is not None and user.reminders_paused:
+        parts.append(pack.text("undo.paused"))
+    elif advice is not None and advice.dose is not None and advice.dose.event_id == dose.event_id:
+        if advice.action is MissedAction.TAKE_NOW:
+            # Open again, and the check still offers it: the reminder's own buttons (a /missed
+            # answer offers Taken and Skip only, as /missed does).
+            if query.message.message_id in (dose.message_id, dose.followup_message_id):
+                markup = dose_keyboard(pack, dose.event_id, simple=simple)
+            else:
+                markup = InlineKeyboardMarkup(
+                    [
+                        [
+                            InlineKeyboardButton(
+                                pack.text(f"reminder.button_{answer}"),
+                                callback_data=DoseButton(dose.event_id, answer).pack(),
+                            )
+                            for answer in ("taken", "skip")
+                        ]
+                    ]
+                )
+        parts.append(
+            missed_advice_text(
+                pack,
+                advice,
+                format_mg(dose.mg),
+                zone,
+                today,
+                pack.emergency_line(user.region if user else None),
+            )
+        )
+    else:
+        # A later dose time has passed, or the plan changed: this dose is not taken now.
+        parts.append(pack.text("undo.not_now"))
+    await query.edit_message_text(Html("\n\n".join(parts)), reply_markup=markup)

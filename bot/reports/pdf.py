@@ -79,6 +79,12 @@ def report_pdf(spec: PdfSpec) -> bytes:
         for note in spec.notes:
             pdf.multi_cell(width, 4.2, note, new_x="LMARGIN", new_y="NEXT")
 
+    if spec.corrections:
+        _heading(pdf, spec.corrections_heading)
+        pdf.set_font(_FONT, "", 8)
+        for line in spec.corrections:
+            pdf.multi_cell(width, 4.2, line, new_x="LMARGIN", new_y="NEXT")
+
     pdf.ln(3)
     pdf.set_font(_FONT, "", 7.5)
     pdf.multi_cell(width, 4, spec.footer, new_x="LMARGIN", new_y="NEXT")

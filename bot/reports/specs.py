@@ -63,6 +63,9 @@ class PdfSpec:
     footer: str
     author: str  # the PDF's producer metadata (never the patient)
     made_at: datetime
+    corrections_heading: str = ""
+    # Answers the patient undone (a mis-tap): "recorded as taken at 08:02, undone at 08:04".
+    corrections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from bot.clock import Clock
 from bot.domain.plans import Plan
 from bot.domain.safety import ON_TIME
 from bot.domain.schedule import DoseSlot, local_to_utc, slots_between, step_on
+from bot.domain.undo import undo_since
 from bot.services.zones import Zones
-from bot.storage.doses import DoseEvent, DoseStore, Status, StoredPlan
+from bot.storage.doses import DoseEvent, DoseStore, Status, StoredPlan, Undo, UndoOutcome
 from bot.storage.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,20 @@ class PlanService:
         log.info("reminders_resumed user=%d", user_id)
         unreminded = await self._doses.not_reminded_since_pause(user_id, now)
         return await self.regenerate(user_id), unreminded
+
+    async def undo(self, user_id: int, event_id: int, answer_id: int) -> Undo:
+        """Take back a mis-tapped Taken or Skip within the Undo window (``bot.domain.undo``):
+        the dose row is as it was before the press, and the dispatcher is woken for what it
+        has due again (its reminder, snooze or follow-up, through the dose-safety check)."""
+        now = self._clock.now()
+        undo = await self._doses.undo_answer(
+            answer_id, event_id, user_id, now, since=undo_since(now)
+        )
+        log.info("dose_answer_undo event=%d user=%d outcome=%s", event_id, user_id, undo.outcome)
+        if undo.outcome is UndoOutcome.UNDONE:
+            assert undo.event is not None
+            self._changed(undo.event.next_action_at or now)
+        return undo
 
     async def answer(self, user_id: int, event_id: int, answer: str) -> DoseEvent | None:
         """Record Taken / Skip / Snooze on the user's own open dose; None if not allowed."""

@@ -317,7 +317,8 @@ class ReminderService:
             earlier=self._take_earlier(event.user_id),
             several=await self._several_missed_warning(due, now),
         )
-        outcome = await self._send(event.user_id, text, dose_keyboard(pack, event.event_id))
+        keyboard = dose_keyboard(pack, event.event_id, simple=due.simple)
+        outcome = await self._send(event.user_id, text, keyboard)
         if outcome.message_id is None:
             await self._after_failure(due, outcome)
             return
@@ -451,9 +452,12 @@ class ReminderService:
             log.info("follow_up_dropped_unsafe event=%d user=%d", event.event_id, event.user_id)
             return
         text = pack.text(
-            "reminder.follow_up", mg=format_mg(event.mg), due=local_hhmm(event.due_at, zone)
+            "simple.follow_up" if due.simple else "reminder.follow_up",
+            mg=format_mg(event.mg),
+            due=local_hhmm(event.due_at, zone),
         )
-        outcome = await self._send(event.user_id, text, dose_keyboard(pack, event.event_id))
+        keyboard = dose_keyboard(pack, event.event_id, simple=due.simple)
+        outcome = await self._send(event.user_id, text, keyboard)
         if outcome.message_id is not None:
             await self._doses.record_follow_up_sent(
                 event.event_id, outcome.message_id, self._clock.now()

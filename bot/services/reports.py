@@ -31,6 +31,7 @@ from bot.domain.report import (
     Period,
     PlanRecord,
     Report,
+    UndoneRecord,
     build_report,
     period_bounds,
 )
@@ -157,10 +158,26 @@ class ReportService:
                         hold.chosen_at.astimezone(zone).date(),
                     )
                 )
+        undone = [
+            UndoneRecord(
+                plan_id=item.plan_id,
+                step_number=item.step_number,
+                local_date=item.local_date,
+                due_local=item.local_time,
+                mg=item.mg,
+                status=item.status.value,
+                answered_local=item.answered_at.astimezone(zone),
+                undone_local=item.undone_at.astimezone(zone),
+                is_maintenance=item.is_maintenance,
+            )
+            for item in await self._doses.undone_answers(user_id, since, now + timedelta(seconds=1))
+        ]
         active = [record for record in plans if record.ended_on is None]
         # "This plan" is the active one; with none (never the case today) the latest one.
         ordered = [record for record in plans if record.ended_on is not None] + active
-        return build_report(period, ordered, doses, checkins, holds, today=today, now=now)
+        return build_report(
+            period, ordered, doses, checkins, holds, today=today, now=now, undone=undone
+        )
 
     async def calendar_doses(self, stored: StoredPlan, zone: ZoneInfo) -> CalendarDoses:
         """The planned doses from now for ``CALENDAR_DAYS`` days (fewer if a taper ends), and

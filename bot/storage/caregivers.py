@@ -162,12 +162,26 @@ async def plan_alerts(
 
 
 async def answered(
-    tx: Transaction, event_id: int, now: datetime, snoozed_until: datetime | None
+    tx: Transaction,
+    event_id: int,
+    now: datetime,
+    snoozed_until: datetime | None,
+    answer_id: int | None = None,
 ) -> None:
     """The patient answered the dose: Taken or Skip ends its pending alerts. A Snooze moves
     them to the same delay after the snoozed reminder comes again (it gets no second
-    follow-up), never earlier than they were due."""
+    follow-up), never earlier than they were due.
+
+    With ``answer_id`` (a Taken or Skip in ``dose_answers``), the alerts it ends are noted
+    with when each was due, so an Undo can make them pending again (:func:`answer_undone`)."""
     if snoozed_until is None:
+        if answer_id is not None:
+            await tx.execute(
+                "INSERT INTO dose_answer_alerts (answer_id, alert_id, next_action_at)"
+                " SELECT ?, alert_id, next_action_at FROM caregiver_alerts"
+                " WHERE event_id = ? AND kind = 'unanswered' AND state = 'pending'",
+                (answer_id, event_id),
+            )
         await tx.execute(
             "UPDATE caregiver_alerts SET state = 'done', outcome = 'answered',"
             " next_action_at = NULL, finished_at = ?"
@@ -182,6 +196,21 @@ async def answered(
         " WHERE caregivers.link_id = caregiver_alerts.link_id))"
         " WHERE event_id = ? AND kind = 'unanswered' AND state = 'pending'",
         (to_unix(snoozed_until), to_unix(snoozed_until), event_id),
+    )
+
+
+async def answer_undone(tx: Transaction, answer_id: int) -> int:
+    """An Undo of the answer ``answer_id``: the alerts it ended are pending again, due when
+    they were (a time already passed makes them due now; what they say is decided then, by the
+    dose-safety check). Alerts that finished some other way since are left alone."""
+    return await tx.execute(
+        "UPDATE caregiver_alerts SET state = 'pending', outcome = NULL, finished_at = NULL,"
+        " next_action_at = (SELECT dose_answer_alerts.next_action_at FROM dose_answer_alerts"
+        "  WHERE dose_answer_alerts.answer_id = ?"
+        "  AND dose_answer_alerts.alert_id = caregiver_alerts.alert_id)"
+        " WHERE alert_id IN (SELECT alert_id FROM dose_answer_alerts WHERE answer_id = ?)"
+        " AND state = 'done' AND outcome = 'answered'",
+        (answer_id, answer_id),
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
@@ -135,6 +135,9 @@ class DoseEvent:
     message_id: int | None
     followup_message_id: int | None
     answered_at: datetime | None
+    # Set on the row :meth:`DoseStore.answer` returns for a Taken or Skip: its audit row, the
+    # one an Undo names (``dose_answers``).
+    answer_id: int | None = None
 
     @property
     def action(self) -> Action:
@@ -158,6 +161,7 @@ class DueEvent:
     plan_active: bool = True  # its plan has not been replaced
     last_intake_at: datetime | None = None  # the patient's latest recorded Taken (2 days)
     next_due_at: datetime | None = None  # the patient's next dose row after this one
+    simple: bool = False  # the patient chose simple mode: short words, one large button
 
 
 def _event(row: Row) -> DoseEvent:
@@ -203,6 +207,7 @@ def _due(row: Row) -> DueEvent:
         plan_active=bool(row["plan_active"]),
         last_intake_at=_maybe(row["last_intake_at"]),
         next_due_at=_maybe(row["next_due_at"]),
+        simple=bool(row["simple_mode"]),
     )
 
 
@@ -289,7 +294,7 @@ async def _cancel_future(tx: Transaction, user_id: int, now: datetime) -> None:
 DUE_SCAN_SQL = (
     "SELECT dose_events.*, plans.kind AS plan_kind,"  # noqa: S608 - statuses from the enum
     " plans.ends_after_last_step AS plan_ends, plans.steps AS plan_steps,"
-    " users.timezone, users.region, users.tablet_mg, users.tablet_scored,"
+    " users.timezone, users.region, users.tablet_mg, users.tablet_scored, users.simple_mode,"
     " EXISTS (SELECT 1 FROM caregivers WHERE caregivers.patient_id = dose_events.user_id)"
     " AS has_caregivers,"
     " plans.superseded_at IS NULL AS plan_active,"
@@ -750,8 +755,17 @@ class DoseStore:
         now: datetime,
         snooze_until: datetime | None = None,
     ) -> DoseEvent | None:
-        """Record the user's answer if the event is theirs and still open to one."""
+        """Record the user's answer if the event is theirs and still open to one.
+
+        A Taken or Skip also writes its audit row (``dose_answers``) with the row as it was
+        just before, in the same transaction: what an Undo puts back (:meth:`undo_answer`)."""
+        answer_id: int | None = None
         async with self._db.transaction() as tx:
+            before = await tx.fetch_one(
+                "SELECT status, next_action_at, answered_at FROM dose_events"
+                " WHERE event_id = ? AND user_id = ?",
+                (event_id, user_id),
+            )
             changed = await tx.execute(
                 "UPDATE dose_events SET status = ?, answered_at = ?, next_action_at = ?"  # noqa: S608
                 f" WHERE event_id = ? AND user_id = ? AND due_at <= ?"
@@ -766,14 +780,107 @@ class DoseStore:
                 ),
             )
             if changed:
-                await caregiver_alerts.answered(tx, event_id, now, snooze_until)
+                if status in _UNDOABLE and before is not None:
+                    answer_id = await _note_answer(tx, event_id, user_id, status, now, before)
+                await caregiver_alerts.answered(tx, event_id, now, snooze_until, answer_id)
             row = await tx.fetch_one(
                 "SELECT * FROM dose_events WHERE event_id = ? AND user_id = ?",
                 (event_id, user_id),
             )
         if row is None or not changed:
             return None
-        return _event(row)
+        return replace(_event(row), answer_id=answer_id)
+
+    async def undo_answer(
+        self, answer_id: int, event_id: int, user_id: int, now: datetime, *, since: datetime
+    ) -> Undo:
+        """The Undo transition: ``taken`` / ``skipped`` -> the state before the press.
+
+        Allowed for the user's own latest answer of the dose, recorded at or after ``since``
+        (the Undo window, a rule of ``bot.domain.undo``), while the row still holds it. The
+        row gets back its status, its next action (the reminder, snooze or follow-up then due;
+        an instant already passed is due at once, and the dispatcher's checks decide what it
+        may say), and its earlier ``answered_at``; the caregiver alerts the answer ended are
+        pending again. A row claimed by the dispatcher when it was answered, and released
+        since, is due again as a reminder. The audit row stays, with ``undone_at``.
+        """
+        async with self._db.transaction() as tx:
+            answer = await tx.fetch_one(
+                "SELECT * FROM dose_answers WHERE answer_id = ? AND event_id = ? AND user_id = ?",
+                (answer_id, event_id, user_id),
+            )
+            if answer is None or answer["undone_at"] is not None:
+                return Undo(UndoOutcome.STALE)
+            latest = await tx.fetch_one(
+                "SELECT MAX(answer_id) FROM dose_answers WHERE event_id = ?", (event_id,)
+            )
+            row = await tx.fetch_one("SELECT * FROM dose_events WHERE event_id = ?", (event_id,))
+            if (
+                row is None
+                or (latest is not None and latest[0] != answer_id)
+                or row["status"] != answer["status"]
+                or row["answered_at"] != answer["answered_at"]
+            ):
+                return Undo(UndoOutcome.STALE)  # answered again, or changed since
+            if answer["answered_at"] < to_unix(since):
+                return Undo(UndoOutcome.TOO_LATE, answered_at=from_unix(answer["answered_at"]))
+            status = answer["prev_status"]
+            next_action = answer["prev_next_action_at"]
+            if status == Status.SENDING.value and row["claimed_at"] is None:
+                # The send it was claimed for has finished meanwhile (and recorded nothing,
+                # the row being answered): the reminder is due again.
+                status, next_action = Status.SCHEDULED.value, to_unix(now)
+            await tx.execute(
+                "UPDATE dose_events SET status = ?, next_action_at = ?, answered_at = ?"
+                " WHERE event_id = ?",
+                (status, next_action, answer["prev_answered_at"], event_id),
+            )
+            await tx.execute(
+                "UPDATE dose_answers SET undone_at = ? WHERE answer_id = ?",
+                (to_unix(now), answer_id),
+            )
+            await caregiver_alerts.answer_undone(tx, answer_id)
+            restored = await tx.fetch_one(
+                "SELECT * FROM dose_events WHERE event_id = ?", (event_id,)
+            )
+        assert restored is not None
+        return Undo(
+            UndoOutcome.UNDONE,
+            event=_event(restored),
+            answered_at=from_unix(answer["answered_at"]),
+            status=Status(answer["status"]),
+        )
+
+    async def undone_answers(
+        self, user_id: int, start: datetime, end: datetime
+    ) -> list[UndoneAnswer]:
+        """The answers undone for doses due in [start, end), oldest first (the report)."""
+        rows = await self._db.fetch_all(
+            "SELECT dose_answers.*, dose_events.due_at, dose_events.step_number,"
+            " dose_events.plan_id, dose_events.mg, dose_events.local_date,"
+            " dose_events.local_time, dose_events.is_maintenance FROM dose_answers"
+            " JOIN dose_events USING (event_id)"
+            " WHERE dose_answers.user_id = ? AND dose_answers.undone_at IS NOT NULL"
+            " AND dose_events.due_at >= ? AND dose_events.due_at < ?"
+            " ORDER BY dose_events.due_at, dose_answers.answer_id",
+            (user_id, to_unix(start), to_unix(end)),
+        )
+        return [
+            UndoneAnswer(
+                event_id=row["event_id"],
+                plan_id=row["plan_id"],
+                step_number=row["step_number"],
+                is_maintenance=bool(row["is_maintenance"]),
+                due_at=from_unix(row["due_at"]),
+                local_date=date.fromisoformat(row["local_date"]),
+                local_time=time.fromisoformat(row["local_time"]),
+                mg=Decimal(row["mg"]),
+                status=Status(row["status"]),
+                answered_at=from_unix(row["answered_at"]),
+                undone_at=from_unix(row["undone_at"]),
+            )
+            for row in rows
+        ]
 
     async def get_event(self, event_id: int, user_id: int) -> DoseEvent | None:
         row = await self._db.fetch_one(
@@ -806,6 +913,60 @@ class DoseStore:
             (user_id, to_unix(now), limit),
         )
         return [_event(row) for row in rows]
+
+
+# Answers an Undo can take back (a Snooze is answered again by the reminder it brings).
+_UNDOABLE = (Status.TAKEN, Status.SKIPPED)
+
+
+async def _note_answer(
+    tx: Transaction, event_id: int, user_id: int, status: Status, now: datetime, before: Row
+) -> int:
+    """The audit row of a Taken or Skip, with the dose row as it was before the answer."""
+    return await tx.insert(
+        "INSERT INTO dose_answers (event_id, user_id, status, answered_at, prev_status,"
+        " prev_next_action_at, prev_answered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            event_id,
+            user_id,
+            status.value,
+            to_unix(now),
+            before["status"],
+            before["next_action_at"],
+            before["answered_at"],
+        ),
+    )
+
+
+class UndoOutcome(StrEnum):
+    UNDONE = "undone"
+    TOO_LATE = "too_late"  # outside the Undo window: nothing changed
+    STALE = "stale"  # not this user's, already undone, or answered again since
+
+
+@dataclass(frozen=True)
+class Undo:
+    outcome: UndoOutcome
+    event: DoseEvent | None = None  # UNDONE: the row as it is again
+    answered_at: datetime | None = None  # when the answer being undone was recorded
+    status: Status | None = None  # UNDONE: what was undone (taken or skipped)
+
+
+@dataclass(frozen=True)
+class UndoneAnswer:
+    """A Taken or Skip that was undone, for the report's audit trail."""
+
+    event_id: int
+    plan_id: int
+    step_number: int
+    is_maintenance: bool
+    due_at: datetime
+    local_date: date
+    local_time: time
+    mg: Decimal
+    status: Status
+    answered_at: datetime
+    undone_at: datetime
 
 
 def _unix_or_none(instant: datetime | None) -> int | None:

@@ -66,6 +66,12 @@ EXPORT_ALSO: tuple[tuple[str, str], ...] = (
         "SELECT kind, start_date, steps, ends_after_last_step, high_dose_confirmed, created_at"
         " FROM pending_plans WHERE user_id = ?",
     ),
+    # Each Taken or Skip press and whether it was undone (issue 22: the audit trail of Undo).
+    (
+        "dose_answers",
+        "SELECT event_id, status, answered_at, undone_at FROM dose_answers WHERE user_id = ?"
+        " ORDER BY answer_id",
+    ),
     (
         "holds",
         "SELECT plan_id, step_number, extra_days, chosen_by, chosen_at FROM holds"

@@ -23,6 +23,7 @@ class User:
     created_at: int
     tablet_mg: Decimal | None = None  # the strength the pharmacy supplies, if given
     tablet_scored: bool = False
+    simple_mode: bool = False  # short reminders, one large Taken button (issue 22)
 
     @property
     def has_consented(self) -> bool:
@@ -42,6 +43,7 @@ def _user(row: Row) -> User:
         created_at=row["created_at"],
         tablet_mg=Decimal(row["tablet_mg"]) if row["tablet_mg"] else None,
         tablet_scored=bool(row["tablet_scored"]),
+        simple_mode=bool(row["simple_mode"]),
     )
 
 
@@ -98,6 +100,13 @@ class UserStore:
         await self._db.execute(
             "UPDATE users SET announcements = ? WHERE user_id = ?", (int(enabled), user_id)
         )
+
+    async def set_simple_mode(self, user_id: int, on: bool) -> bool:
+        """False when there is no such user (nothing is stored before consent)."""
+        changed = await self._db.execute(
+            "UPDATE users SET simple_mode = ? WHERE user_id = ?", (int(on), user_id)
+        )
+        return changed > 0
 
     async def mark_reachable(self, user_id: int) -> None:
         await self._db.execute(
