@@ -5,9 +5,12 @@ Application against the Bot API stand-in with a real SQLite file and the fake cl
 random plan in a random zone, then plays a random story: time passes (reminders, follow-ups,
 snoozes, late and early answers), the patient presses Taken / Skip / Snooze on any message
 that still has buttons, asks /missed and /today, corrects the time zone, replaces the plan
-(from today or a later day), pauses and resumes.
+(from today or a later day), pauses and resumes, turns simple mode on and off (Skip and Snooze
+then sit behind "More"), and presses Undo on a confirmed Taken or Skip, within the 5 minutes
+or after them (issue 22).
 
-Every message sent with a Taken button invites a dose. For each one, at the moment it left:
+Every message sent with a Taken button invites a dose, and so does a confirmation that an
+Undo edits back into a Taken button. For each one, at the moment it left:
 - no intake was recorded (Taken, any plan) less than 2 hours before;
 - the current plan's next dose time was not less than 2 hours away;
 - the dose is the current plan's, and the mg it names is the current plan's amount for it.
@@ -116,6 +119,10 @@ def actions() -> st.SearchStrategy[list[Action]]:
         st.tuples(st.just("plan"), st.one_of(plan_specs(), plan_specs(later=True))),
         st.tuples(st.just("pause")),
         st.tuples(st.just("resume")),
+        st.tuples(st.just("simple"), st.booleans()),
+        st.tuples(st.just("undo"), st.integers()),
+        # A mis-tap noticed at once: Taken, then Undo within the 5 minutes.
+        st.tuples(st.just("taken_then_undo"), st.integers(), st.integers(0, 7)),
     )
     long = st.integers(120, 14 * 60)
     wait = st.one_of(long, long, long, st.integers(25, 35), st.integers(0, 20))
@@ -157,13 +164,80 @@ class Story:
 
     async def press(self, message: dict[str, Any], data: str) -> None:
         edits = len(self.api.calls_of("editMessageText"))
+        markups = len(self.api.calls_of("editMessageReplyMarkup"))
         query = self.api.press_button(USER, message["message_id"], data)
         [answer] = await self.api.wait_for(
             "answerCallbackQuery", lambda call: call.params.get("callback_query_id") == query
         )
-        if "text" not in answer.params:  # accepted: the message is edited
+        if data.startswith("dmore:"):  # "More" edits the keyboard only
+            if "text" not in answer.params:
+                await self.api.wait_for(
+                    "editMessageReplyMarkup", lambda call: True, count=markups + 1
+                )
+        elif "text" not in answer.params:  # accepted: the message is edited
             await self.api.wait_for("editMessageText", lambda call: True, count=edits + 1)
         await self.settle()
+        if data.startswith("undo:"):
+            await self.inspect_edited(message["message_id"])
+
+    async def inspect_edited(self, message_id: int) -> None:
+        """An Undo edits the confirmation back into what may be done now: if that is a Taken
+        button, it invites the dose as a new reminder would, and is checked the same way."""
+        edited = next(m for m in self.api.messages_to(USER) if m["message_id"] == message_id)
+        self.check_invitation(edited, self.clock.now(), await self.why_unsafe_of(edited))
+
+    async def why_unsafe_of(self, message: dict[str, Any]) -> list[str]:
+        taken = [data for data in _buttons(message).values() if data.endswith(":taken")]
+        if not taken:
+            return []
+        self.invitations += 1
+        event_id = int(taken[0].split(":")[1])
+        return list(await self.why_unsafe(message["text"], event_id, self.clock.now()))
+
+    def check_invitation(self, message: dict[str, Any], now: datetime, problems: list[str]) -> None:
+        for problem in problems:
+            self.violations.append(f"{now:%d %H:%M} {problem}: {message['text'][:160]}")
+
+    async def press_answer(self, answer: str, index: int) -> dict[str, Any] | None:
+        """Press ``answer`` on one of the messages that still have dose buttons (in simple
+        mode Skip and Snooze come after "More"); the pressed message, or None."""
+        open_ones = [
+            message
+            for message in self.api.messages_to(USER)
+            if any(data.startswith("dose:") for data in _buttons(message).values())
+        ]
+        if not open_ones:
+            return None
+        message = open_ones[index % len(open_ones)]
+        data = [d for d in _buttons(message).values() if d.endswith(f":{answer}")]
+        more = [d for d in _buttons(message).values() if d.startswith("dmore:")]
+        if not data and more:
+            await self.press(message, more[0])
+            message = next(
+                m for m in self.api.messages_to(USER) if m["message_id"] == message["message_id"]
+            )
+            data = [d for d in _buttons(message).values() if d.endswith(f":{answer}")]
+        if not data:
+            return None
+        await self.press(message, data[0])
+        return message
+
+    async def press_undo_on(self, message_id: int) -> None:
+        message = next(m for m in self.api.messages_to(USER) if m["message_id"] == message_id)
+        data = [d for d in _buttons(message).values() if d.startswith("undo:")]
+        if data:
+            await self.press(message, data[0])
+
+    async def press_undo(self, index: int) -> None:
+        undoable = [
+            message
+            for message in self.api.messages_to(USER)
+            if any(data.startswith("undo:") for data in _buttons(message).values())
+        ]
+        if undoable:
+            message = undoable[index % len(undoable)]
+            [data] = [d for d in _buttons(message).values() if d.startswith("undo:")]
+            await self.press(message, data)
 
     async def press_for_reply(self, message: dict[str, Any], data: str) -> None:
         before = len(self.api.calls_of("sendMessage"))
@@ -229,12 +303,7 @@ class Story:
         now = self.clock.now()
         await self.inspect_alerts(now)
         for message in self.texts_since():
-            taken = [data for data in _buttons(message).values() if data.endswith(":taken")]
-            if taken:
-                self.invitations += 1
-                event_id = int(taken[0].split(":")[1])
-                for problem in await self.why_unsafe(message["text"], event_id, now):
-                    self.violations.append(f"{now:%d %H:%M} {problem}: {message['text'][:160]}")
+            self.check_invitation(message, now, await self.why_unsafe_of(message))
 
     async def why_unsafe(self, text: str, event_id: int, now: datetime) -> Iterator[str]:
         doses = self.services.doses
@@ -265,17 +334,17 @@ class Story:
                 await self.settle()
             kind = action[0]
             if kind == "press":
-                open_ones = [
-                    message
-                    for message in self.api.messages_to(USER)
-                    if any(data.startswith("dose:") for data in _buttons(message).values())
-                ]
-                if not open_ones:
-                    continue
-                message = open_ones[action[2] % len(open_ones)]
-                data = [d for d in _buttons(message).values() if d.endswith(f":{action[1]}")]
-                if data:
-                    await self.press(message, data[0])
+                await self.press_answer(action[1], action[2])
+            elif kind == "undo":
+                await self.press_undo(action[1])
+            elif kind == "taken_then_undo":
+                pressed = await self.press_answer("taken", action[1])
+                if pressed is not None:
+                    self.clock.advance(timedelta(minutes=action[2]))
+                    await self.settle()
+                    await self.press_undo_on(pressed["message_id"])
+            elif kind == "simple":
+                await self.say("/simple on" if action[1] else "/simple off")
             elif kind == "missed":
                 await self.say("/missed")
             elif kind == "today":
@@ -366,6 +435,42 @@ def test_the_story_of_a_late_intake_is_safe() -> None:
     runner = asyncio.run(run_story(_LIBRARY, "UTC", spec, story))
     assert runner.invitations >= 1
     assert not runner.violations, runner.violations
+
+
+# A mis-tap on a late answer: the 14:00 dose taken at 19:45, undone a minute later, when the
+# 20:00 dose is 14 minutes away. The dose is open again, but may not be offered.
+_LATE_UNDO = (
+    PlanSpec((14 * 60, 20 * 60), ((10, 3),)),
+    [
+        (5 * 60, ("nothing",)),
+        (30, ("nothing",)),
+        (5 * 60 + 15, ("taken_then_undo", 0, 1)),
+        (20, ("nothing",)),
+    ],
+)
+
+
+def test_the_story_of_an_undo_near_the_next_dose_is_safe() -> None:
+    spec, story = _LATE_UNDO
+    runner = asyncio.run(run_story(_LIBRARY, "UTC", spec, story))
+    assert runner.invitations >= 2  # the 14:00 reminder and the 20:00 one
+    assert not runner.violations, runner.violations
+
+
+def test_the_undo_property_fails_without_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the check removed, the Undo at 19:46 edits the confirmation back into a Taken
+    button 14 minutes before the next dose: the oracle must see it (it reads edits too)."""
+
+    def always_offer(*_args: object, **_kwargs: object) -> Check:
+        return Check(Verdict.OFFER)
+
+    monkeypatch.setattr(safety, "check", always_offer)
+    monkeypatch.setattr("bot.domain.missed.check", always_offer)
+    spec, story = _LATE_UNDO
+    runner = asyncio.run(run_story(_LIBRARY, "UTC", spec, story))
+    assert any(
+        "next planned dose" in problem and "Undone" in problem for problem in runner.violations
+    ), runner.violations
 
 
 def test_the_property_fails_without_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
