@@ -61,6 +61,21 @@ def answered(status: Status) -> Step_:
     return step
 
 
+async def _undo(doses: DoseStore, event_id: int, at: datetime) -> None:
+    [answer_id] = await doses._db.fetch_one(  # type: ignore[misc]
+        "SELECT MAX(answer_id) FROM dose_answers WHERE event_id = ?", (event_id,)
+    )
+    await doses.undo_answer(answer_id, event_id, USER, at, since=at - timedelta(minutes=5))
+
+
+async def undone(doses: DoseStore, event_id: int) -> None:
+    await _undo(doses, event_id, NOW + timedelta(minutes=4))
+
+
+async def undone_too_late(doses: DoseStore, event_id: int) -> None:
+    await _undo(doses, event_id, NOW + timedelta(minutes=6))
+
+
 async def pause(doses: DoseStore, _: int) -> None:
     await doses.set_paused(USER, True, NOW - timedelta(minutes=1))
 
@@ -103,6 +118,27 @@ LIFE: list[tuple[str, list[Step_], Status]] = [
         [claim, missed_notice, answered(Status.SKIPPED)],
         Status.SKIPPED,
     ),
+    (
+        "Taken undone: open, follow-up as before",
+        [claim, leave, sent, answered(Status.TAKEN), undone],
+        Status.SENT,
+    ),
+    ("Skip undone", [claim, leave, sent, answered(Status.SKIPPED), undone], Status.SENT),
+    (
+        "Taken undone too late",
+        [claim, leave, sent, answered(Status.TAKEN), undone_too_late],
+        Status.TAKEN,
+    ),
+    (
+        "/missed Skip undone: missed again",
+        [claim, missed_notice, answered(Status.SKIPPED), undone],
+        Status.MISSED,
+    ),
+    (
+        "Taken during its send, undone: due again",
+        [claim, leave, answered(Status.TAKEN), undone],
+        Status.SCHEDULED,
+    ),
     ("the user blocked the bot", [unreachable], Status.CANCELLED),
     ("the plan was replaced", [replaced], Status.CANCELLED),
 ]
@@ -136,6 +172,13 @@ async def test_the_life_of_a_dose_row(
         # Whatever happened, a row no longer claimed has no claim left behind.
         if expected is not Status.SENDING:
             assert after.claimed_at is None
+        if steps[-1] is undone:
+            assert after.answered_at is None  # no answer recorded any more
+            if expected is Status.SENT:
+                assert after.next_action_at == NOW + timedelta(minutes=30)  # the follow-up
+            if expected is Status.SCHEDULED:
+                assert after.claimed_at is None and after.resend_as_repeat
+                assert after.next_action_at == NOW + timedelta(minutes=4)
     finally:
         await database.close()
 

@@ -801,8 +801,8 @@ class DoseStore:
         row gets back its status, its next action (the reminder, snooze or follow-up then due;
         an instant already passed is due at once, and the dispatcher's checks decide what it
         may say), and its earlier ``answered_at``; the caregiver alerts the answer ended are
-        pending again. A row claimed by the dispatcher when it was answered, and released
-        since, is due again as a reminder. The audit row stays, with ``undone_at``.
+        pending again. A row answered while its reminder was being sent is due again at once,
+        as a possible repeat. The audit row stays, with ``undone_at``.
         """
         async with self._db.transaction() as tx:
             answer = await tx.fetch_one(
@@ -826,14 +826,23 @@ class DoseStore:
                 return Undo(UndoOutcome.TOO_LATE, answered_at=from_unix(answer["answered_at"]))
             status = answer["prev_status"]
             next_action = answer["prev_next_action_at"]
-            if status == Status.SENDING.value and row["claimed_at"] is None:
-                # The send it was claimed for has finished meanwhile (and recorded nothing,
-                # the row being answered): the reminder is due again.
-                status, next_action = Status.SCHEDULED.value, to_unix(now)
+            claimed = row["claimed_at"]
+            repeat = row["resend_as_repeat"]
+            if status == Status.SENDING.value:
+                # Answered while its reminder was being sent: that send recorded nothing (the
+                # row was answered), and may or may not have arrived. The reminder is due
+                # again now, worded as a possible repeat ("if you already took this dose, do
+                # not take it again"); the dispatcher's checks decide what it may say.
+                status, next_action, claimed, repeat = (
+                    Status.SCHEDULED.value,
+                    to_unix(now),
+                    None,
+                    1,
+                )
             await tx.execute(
-                "UPDATE dose_events SET status = ?, next_action_at = ?, answered_at = ?"
-                " WHERE event_id = ?",
-                (status, next_action, answer["prev_answered_at"], event_id),
+                "UPDATE dose_events SET status = ?, next_action_at = ?, answered_at = ?,"
+                " claimed_at = ?, resend_as_repeat = ? WHERE event_id = ?",
+                (status, next_action, answer["prev_answered_at"], claimed, repeat, event_id),
             )
             await tx.execute(
                 "UPDATE dose_answers SET undone_at = ? WHERE answer_id = ?",
