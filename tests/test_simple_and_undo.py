@@ -18,6 +18,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pypdf import PdfReader
+
 from bot.content import ContentLibrary
 from bot.domain.missed import MissedAction
 from bot.storage.doses import Status
@@ -86,6 +88,8 @@ async def onboard_russian(bot: RunningBot) -> None:
 
 async def test_simple_mode_in_english_reminder_more_snooze(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="Europe/London")
+    [usage] = await bot.say(USER, "/simple maybe")
+    assert "<code>/simple on</code>" in usage  # bad input: an example, nothing stored
     assert "Simple mode is on" in await simple_on(bot, USER)
     user = await bot.services.users.get(USER)
     assert user is not None and user.simple_mode  # stored per patient
@@ -235,9 +239,10 @@ async def test_undo_of_a_mis_tapped_taken_opens_the_dose_again(bot: RunningBot) 
     assert [tuple(row) for row in rows_] == [
         ("taken", int(at(12, 2).timestamp()), int(at(12, 4).timestamp()))
     ]
-    # The same Undo again changes nothing.
+    # The same Undo again (a double tap) changes nothing, and leaves the dose buttons.
     await bot.press(USER, edited["message_id"], rows(edited)[0][0][1])
     assert (await _event(bot)).status is Status.SENT
+    assert len(rows(current(bot, edited))[0]) == 3
 
 
 async def test_an_undo_after_six_minutes_is_refused(bot: RunningBot) -> None:
@@ -344,27 +349,17 @@ async def test_the_report_shows_an_undone_taken(bot: RunningBot) -> None:
     note = row[header.index("Notes")]
     assert "10 mg due at 12:00: recorded as taken at 12:02, undone at 12:04" in note, note
     # The PDF lists it under its own heading.
-    spec_report = await bot.services.reports.report(
-        USER, bot.services.zones.zone_for("Europe/London"), _period_all()
-    )
-    from bot.report_views import report_pdf_spec
-
-    spec = report_pdf_spec(
-        bot.pack,
-        spec_report,
-        bot.services.zones.zone_for("Europe/London"),
-        name=None,
-        made_at=bot.clock.now(),
-    )
-    assert spec.corrections == (
-        "Step 1 of 1: 11.01, 10 mg due at 12:00: recorded as taken at 12:02, undone at 12:04",
-    )
-
-
-def _period_all() -> Any:
-    from bot.domain.report import Period
-
-    return Period("all")
+    before = len(bot.api.calls_of("sendDocument"))
+    await bot.say(USER, "/report")
+    choice = bot.last_message(USER)
+    await bot.press(USER, choice["message_id"], bot.buttons(choice)["Everything"])
+    [call] = (await bot.api.wait_for("sendDocument", count=before + 1, timeout=60))[before:]
+    reader = PdfReader(io.BytesIO(call.params["document"]["content"]))
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+    assert "Answers the patient undid (a mis-tap)" in text
+    assert (
+        "Step 1 of 1: 11.01, 10 mg due at 12:00: recorded as taken at 12:02, undone at 12:04"
+    ) in text, text
 
 
 def test_undo_button_fits_telegram() -> None:

@@ -149,9 +149,10 @@ async def undo_pressed(update: Update, context: BotContext) -> None:
         await drop_buttons(query)
         return
     if undo.outcome is not UndoOutcome.UNDONE or undo.event is None:
+        # Already undone (a double tap: the message may show the dose buttons again by now,
+        # so they stay), answered again since, or not this user's.
         event("dose_undo_refused", update, event=button.event_id)
         await query.answer(pack.text("errors.stale_button"))
-        await drop_buttons(query)
         return
     event("dose_undone", update, event=button.event_id)
     await query.answer()
