@@ -232,7 +232,7 @@ def test_the_parity_check_refuses_a_translation_that_says_less(tmp_path: Path) -
     text = messages.read_text(encoding="utf-8")
     text = text.replace('button_taken = "✅ Принято"\n', "")
     text = text.replace("Время {value} указано дважды", "Время указано дважды")
-    text = text.replace("«{value}» — такой часовой пояс", "«{zone}» — такой часовой пояс")
+    text = text.replace("«{value}» — такой город", "«{zone}» — такой город")
     messages.write_text(text, encoding="utf-8")
     topics = pack / "ru" / "topics.toml"
     topics.write_text(

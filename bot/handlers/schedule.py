@@ -35,7 +35,7 @@ from bot.domain.plans import (
     prescriber_checks,
 )
 from bot.domain.schedule import step_on
-from bot.domain.tablets import unmakeable_doses
+from bot.domain.tablets import is_scored_mark, unmakeable_doses
 from bot.handlers.common import (
     chunked,
     command_args,
@@ -666,8 +666,8 @@ async def tablets_command(update: Update, context: BotContext) -> None:
         return
     pack = context.pack
     args = [arg.lower() for arg in command_args(_text(update))]
-    scored = args[1:] == ["scored"]
-    if not args or len(args) > 2 or (len(args) == 2 and not scored):
+    scored = is_scored_mark(args[1:])
+    if not args or (len(args) > 1 and not scored):
         await reply(update, pack.text("tablets.usage"))
         return
     try:
