@@ -174,7 +174,9 @@ def report_chart_spec(pack: ContentPack, report: Report) -> ChartSpec:
     )
 
 
-def _plan_lines(pack: ContentPack, records: Sequence[PlanRecord], zone: ZoneInfo) -> list[str]:
+def _plan_lines(
+    pack: ContentPack, records: Sequence[PlanRecord], zone: ZoneInfo, today: date
+) -> list[str]:
     lines: list[str] = []
     for record in records:
         if len(records) > 1:
@@ -184,7 +186,7 @@ def _plan_lines(pack: ContentPack, records: Sequence[PlanRecord], zone: ZoneInfo
                 params["end"] = _day(record.ended_on)
             lines.append(_text(pack, key, **params))
         # /plan's own lines: the report shows the plan exactly as the patient saw it.
-        lines.extend(plain(plan_summary(pack, record.plan, zone)).splitlines()[1:])
+        lines.extend(plain(plan_summary(pack, record.plan, zone, today)).splitlines()[1:])
     return lines
 
 
@@ -234,7 +236,7 @@ def report_pdf_spec(
         title=_text(pack, "report.title"),
         facts=tuple(facts),
         plan_heading=_text(pack, "report.plan_heading"),
-        plan_lines=tuple(_plan_lines(pack, report.plans, zone)),
+        plan_lines=tuple(_plan_lines(pack, report.plans, zone, made_at.astimezone(zone).date())),
         table_heading=_text(pack, "report.table_heading"),
         table=report_table(pack, report),
         empty_table=_text(pack, "report.no_rows"),
