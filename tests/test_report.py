@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.tz import tzical
 from icalendar import Calendar
 from pypdf import PdfReader
 
@@ -23,6 +24,8 @@ from bot.domain.report import Period
 from bot.emulator.api import image_size
 from bot.report_views import report_chart_spec
 from bot.reports.charts import report_chart
+from bot.reports.ical import doses_calendar
+from bot.reports.specs import CalendarEvent, CalendarSpec
 from tests.conftest import RunningBot
 from tests.reminder_helpers import advance_until_messages, dose_data, press_and_wait_edit, save_plan
 
@@ -315,11 +318,69 @@ async def test_calendar_matches_the_plan_across_a_clock_change(bot: RunningBot) 
     # 08:00 in Berlin is 07:00 UTC before the change and 06:00 UTC after it.
     assert mornings[date(2026, 3, 28)].astimezone(UTC).hour == 7
     assert mornings[date(2026, 3, 30)].astimezone(UTC).hour == 6
+    # A second parser reads the file's own VTIMEZONE the same way: the change at 01:00 UTC.
+    written = tzical(io.StringIO(call.params["document"]["content"].decode())).get("Europe/Berlin")
+    for instant, hours in (
+        (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), 1),
+        (datetime(2026, 3, 29, 1, tzinfo=UTC), 2),
+    ):
+        assert instant.astimezone(written).utcoffset() == timedelta(hours=hours)
+    for event in events:
+        local = event.decoded("dtstart")
+        assert local.replace(tzinfo=written).astimezone(UTC) == local.astimezone(UTC)
     assert len(events) == 89 * 3 + 1  # 90 days from 25 March 10:00 local, three a day
     assert {event.decoded("dtstamp") for event in events} == {datetime(2026, 3, 25, 9, tzinfo=UTC)}
     first = min(events, key=lambda event: event.decoded("dtstart"))
     assert first.decoded("dtstart") == datetime(2026, 3, 26, 8, tzinfo=BERLIN)
     assert str(USER) not in call.params["document"]["content"].decode()
+
+
+# Each zone's two changes of 2027, in UTC.
+CHANGES = {
+    "Europe/Berlin": (datetime(2027, 3, 28, 1, tzinfo=UTC), datetime(2027, 10, 31, 1, tzinfo=UTC)),
+    "America/New_York": (
+        datetime(2027, 3, 14, 7, tzinfo=UTC),
+        datetime(2027, 11, 7, 6, tzinfo=UTC),
+    ),
+}
+
+
+@pytest.mark.parametrize("zone", CHANGES)
+def test_the_calendar_zone_changes_when_the_zone_does(zone: str) -> None:
+    """Issue 23: icalendar's add_missing_timezones() put Berlin's spring change at 02:00 UTC
+    (DTSTART:20270328T030000 with TZOFFSETFROM:+0100). A second parser (python-dateutil's
+    tzical) reads the written VTIMEZONE: the offsets around both changes are the zone's."""
+    changes = CHANGES[zone]
+    instants = [datetime(2027, 1, 4, 8, tzinfo=UTC), datetime(2027, 12, 20, 20, tzinfo=UTC)]
+    instants += [change + timedelta(hours=hours) for change in changes for hours in (-3, 3)]
+    events = tuple(
+        CalendarEvent(uid=f"dose-{n}", start_utc=at, minutes=15, title="dose", description="-")
+        for n, at in enumerate(sorted(instants))
+    )
+    spec = CalendarSpec(
+        name="doses",
+        zone=zone,
+        events=events,
+        product="-//test//EN",
+        made_at=datetime(2027, 1, 1, tzinfo=UTC),
+        sequence=1,
+    )
+    content = doses_calendar(spec).decode()
+    written, real = tzical(io.StringIO(content)).get(zone), ZoneInfo(zone)
+    for change in changes:
+        for minutes in (-61, -1, 0, 1, 59, 61):
+            instant = change + timedelta(minutes=minutes)
+            assert instant.astimezone(written).utcoffset() == instant.astimezone(real).utcoffset()
+        assert (change - timedelta(seconds=1)).astimezone(written).utcoffset() != (
+            change.astimezone(written).utcoffset()
+        )
+    by_uid = {
+        str(event["uid"]): event.decoded("dtstart")
+        for event in Calendar.from_ical(content).walk("VEVENT")
+    }
+    for item in events:
+        local = by_uid[item.uid].replace(tzinfo=None)
+        assert local.replace(tzinfo=written).astimezone(UTC) == item.start_utc
 
 
 async def _calendar_file(bot: RunningBot) -> tuple[Calendar, bytes]:
