@@ -283,11 +283,11 @@ async def test_calendar_matches_the_plan_across_a_clock_change(bot: RunningBot) 
 
     # What /plan says: per step, its dates, its mg and its times.
     # "Step 1, 26 to 28 March (3 days)", "Step 3, 1 to 3 April", "30 March to 1 April".
-    def day(number: str, month: str) -> date:
+    def on(number: str, month: str) -> date:
         return date(2026, list(month_name).index(month), int(number))
 
     steps = [
-        (day(first, first_month or last_month), day(last, last_month), mg, times.split(", "))
+        (on(first, first_month or last_month), on(last, last_month), mg, times.split(", "))
         for first, first_month, last, last_month, mg, times in re.findall(
             r"Step \d, (\d{1,2})(?: (\w+))? to (\d{1,2}) (\w+) \(\d+ days\): "
             r"(\d+) mg three times a day \(([\d:, ]+)\)",
