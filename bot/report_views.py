@@ -106,7 +106,8 @@ def _row_cells(pack: ContentPack, row: ReportRow) -> tuple[str, ...]:
     )
 
 
-def _header(pack: ContentPack) -> tuple[str, ...]:
+def table_header(pack: ContentPack) -> tuple[str, ...]:
+    """The PDF table's column headings in the pack's language."""
     return tuple(
         _text(pack, f"report.col_{name}")
         for name in (
@@ -124,7 +125,7 @@ def _header(pack: ContentPack) -> tuple[str, ...]:
 
 
 def report_table(pack: ContentPack, report: Report) -> TableSpec:
-    return TableSpec(_header(pack), tuple(_row_cells(pack, row) for row in report.rows))
+    return TableSpec(table_header(pack), tuple(_row_cells(pack, row) for row in report.rows))
 
 
 def report_csv_table(pack: ContentPack, report: Report) -> TableSpec:
@@ -132,12 +133,12 @@ def report_csv_table(pack: ContentPack, report: Report) -> TableSpec:
     starts = {record.plan_id: record.plan.start for record in report.plans}
     header = (
         _text(pack, "report.csv_plan_start"),
-        *_header(pack)[:1],
+        *table_header(pack)[:1],
         _text(pack, "report.csv_first_day"),
         _text(pack, "report.csv_last_day"),
-        _header(pack)[2],
+        table_header(pack)[2],
         _text(pack, "report.csv_daily_mg"),
-        *_header(pack)[3:],
+        *table_header(pack)[3:],
         _text(pack, "report.csv_notes"),
     )
     rows = []
