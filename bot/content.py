@@ -123,6 +123,8 @@ def _number(value: object) -> float:
 # Jan"), with the year, with a time; a date in a sentence ("12 January"), with the year, and
 # the start of a range that shares the end's month ("12" of "12 to 14 January").
 DATE_PATTERNS = ("day", "day_year", "day_time", "date", "date_year", "range_start")
+# The three added for issue 23 have defaults, so a clinic's pack written before them loads.
+_DATE_DEFAULTS = {"date": "d MMMM", "date_year": "d MMMM y", "range_start": "d"}
 
 
 @dataclass(frozen=True)
@@ -361,7 +363,7 @@ def _language(code: str, raw: Mapping[str, Any], problems: list[str]) -> Languag
     dates = raw.get("dates", {})
     patterns: dict[str, str] = {}
     for name in DATE_PATTERNS:
-        pattern = dates.get(name) if isinstance(dates, dict) else None
+        pattern = dates.get(name, _DATE_DEFAULTS.get(name)) if isinstance(dates, dict) else None
         if not isinstance(pattern, str) or not pattern.strip():
             problems.append(f"{where}: dates.{name} is missing")
             continue

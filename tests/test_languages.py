@@ -322,6 +322,22 @@ def test_a_start_date_reads_as_a_sentence_says_it(library: ContentLibrary) -> No
     assert russian.long_date(date(2027, 1, 5), TODAY) == "5 января 2027"
 
 
+def test_a_pack_written_before_the_sentence_dates_still_loads(tmp_path: Path) -> None:
+    """A clinic's language.toml without `date`, `date_year`, `range_start` gets the defaults."""
+    pack = tmp_path / "pack"
+    shutil.copytree(CONTENT_DIR, pack)
+    for code in ("en", "ru"):
+        language = pack / code / "language.toml"
+        kept = [
+            line
+            for line in language.read_text(encoding="utf-8").splitlines(keepends=True)
+            if not line.startswith(("date =", "date_year =", "range_start ="))
+        ]
+        language.write_text("".join(kept), encoding="utf-8")
+    russian = load_library(pack).get("ru")
+    assert russian.date_range(date(2026, 12, 4), date(2026, 12, 6), TODAY) == ("4", "6 декабря")
+
+
 def test_telegram_language_codes_fall_back_to_english(library: ContentLibrary) -> None:
     assert library.match("ru") == "ru"
     assert library.match("ru-RU") == "ru"
