@@ -127,12 +127,13 @@ async def test_every_plan_example_of_the_russian_pack_works(
 
 
 async def test_every_tablets_and_timezone_example_of_the_russian_pack_works(
-    bot: RunningBot, russian: ContentPack
+    bot: RunningBot, russian: ContentPack, library: ContentLibrary
 ) -> None:
     for example in examples(russian, "tablets"):
         [reply] = await bot.say(USER, example)
         assert reply.startswith("Сохранено: таблетки по"), (example, reply)
-    for example in examples(russian, "timezone"):
+    # The English examples too ("/timezone New York"): a city is a city in any chat.
+    for example in examples(russian, "timezone") + examples(library.get("en"), "timezone"):
         [reply] = await bot.say(USER, example)
         assert reply.startswith("Часовой пояс установлен"), (example, reply)
 
@@ -170,3 +171,16 @@ def test_a_city_key_ignores_case_yo_hyphens_and_the_city_prefix() -> None:
     for bad in ("", "Москве", "x" * 300, "Europe/Atlantis"):
         with pytest.raises(TimezoneError):
             parse_timezone(bad)
+
+
+def test_the_city_on_each_zone_button_can_be_typed(library: ContentLibrary) -> None:
+    """What a zone button says («Лондон», "Sydney") is what a patient may type instead; a
+    name Babel also gives an old alias (Europe/Belfast) goes to the zone tzdata lists."""
+    for code in library.languages:
+        pack = library.get(code)
+        for zone in pack.language.zones:
+            if zone == "UTC":
+                continue
+            assert city_zone(pack.zone_city(zone)) == zone, (code, zone)
+    assert city_zone("London") == city_zone("Лондон") == "Europe/London"
+    assert city_zone("Sydney") == "Australia/Sydney"

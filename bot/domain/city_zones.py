@@ -7,7 +7,8 @@ A patient knows their city, not "Asia/Yekaterinburg". Two sources, the first win
   Yekaterinburg time, Ижевск on Samara's, Кемерово on Novokuznetsk's), the capitals of the
   CIS and of Europe, and the cities that Babel names for more than one IANA zone;
 - the city Babel (CLDR) gives each IANA zone in Russian and in English ("Берлин",
-  "Нью-Йорк", "New York"), where the name belongs to one zone only.
+  "Нью-Йорк", "New York"); a name Babel gives to a zone and its old aliases ("London":
+  Europe/London, Europe/Belfast) goes to the zone tzdata's zone.tab lists.
 
 A name is compared in lower case, with е for ё and hyphens as spaces ("санкт петербург").
 Nominative only: «Москве» is not read (a declined name would need a dictionary).
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from importlib import resources
 from zoneinfo import available_timezones
 
 # Russia, west to east: federal-subject capitals and large cities, by zone.
@@ -210,10 +212,27 @@ def _cities() -> dict[str, str]:
     babel: dict[str, set[str]] = {}
     for name, zone in _babel_names(known):
         babel.setdefault(city_key(name), set()).add(zone)
+    listed = _listed_zones()
     for key, zones in babel.items():
-        if len(zones) == 1 and key not in cities:  # a name of several zones is left to the table
-            cities[key] = next(iter(zones))
+        if key in cities:
+            continue
+        # "London" is Europe/London and its old alias Europe/Belfast: keep the zone that
+        # tzdata's zone.tab lists (one name per zone of a country), or leave the name out.
+        chosen = zones if len(zones) == 1 else zones & listed
+        if len(chosen) == 1:
+            cities[key] = next(iter(chosen))
     return cities
+
+
+def _listed_zones() -> set[str]:
+    """The zones of tzdata's zone.tab (the ``tzdata`` package: a dependency of the bot)."""
+    try:
+        table = resources.files("tzdata").joinpath("zoneinfo", "zone.tab")
+        lines = table.read_text(encoding="utf-8").splitlines()
+    except (ModuleNotFoundError, OSError):
+        return set()
+    fields = (line.split("\t") for line in lines if line and not line.startswith("#"))
+    return {columns[2] for columns in fields if len(columns) > 2}
 
 
 def _babel_names(known: set[str]) -> list[tuple[str, str]]:
