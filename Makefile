@@ -28,8 +28,9 @@ screenshots: $(STAMP)
 # tests/test_report.py (needs pdftoppm, from poppler-utils, to draw the PDF page).
 report-samples: $(STAMP)
 	REPORT_SAMPLES=docs $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_report.py \
-		-k "holds_every_step or plan_picture"
+		-k "holds_every_step or plan_picture or russian_report_reads"
 	pdftoppm -png -r 90 -f 1 -l 1 -singlefile docs/report-sample.pdf docs/report-page
+	pdftoppm -png -r 90 -f 1 -l 1 -singlefile docs/report-sample-ru.pdf docs/report-page-ru
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests bench

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -117,7 +118,9 @@ def hold_days_keyboard(pack: ContentPack, checkin: CheckIn) -> InlineKeyboardMar
     return InlineKeyboardMarkup([days[:4], days[4:], [carry_on]])
 
 
-def progress_view(pack: ContentPack, plan: Plan, steps: list[StepProgress], zone: ZoneInfo) -> Html:
+def progress_view(
+    pack: ContentPack, plan: Plan, steps: list[StepProgress], zone: ZoneInfo, today: date
+) -> Html:
     lines: list[str] = [pack.text("progress.header", kind=pack.text(f"plan.kind_{plan.kind}"))]
     for item in steps:
         step = plan.steps[item.number - 1]
@@ -126,7 +129,7 @@ def progress_view(pack: ContentPack, plan: Plan, steps: list[StepProgress], zone
             pack.text(
                 "progress.step",
                 step=item.number,
-                dates=step_dates(pack, item.start, step.days),
+                dates=step_dates(pack, item.start, step.days, today),
                 doses=doses_text(pack, step),
             )
         )

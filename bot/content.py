@@ -119,12 +119,20 @@ def _number(value: object) -> float:
         return 1.5  # not a plain number: CLDR's "other" (fraction) form reads right
 
 
+# The Babel patterns of each language.toml [dates]: a short day with its weekday ("Mon 12
+# Jan"), with the year, with a time; a date in a sentence ("12 January"), with the year, and
+# the start of a range that shares the end's month ("12" of "12 to 14 January").
+DATE_PATTERNS = ("day", "day_year", "day_time", "date", "date_year", "range_start")
+# The three added for issue 23 have defaults, so a clinic's pack written before them loads.
+_DATE_DEFAULTS = {"date": "d MMMM", "date_year": "d MMMM y", "range_start": "d"}
+
+
 @dataclass(frozen=True)
 class Language:
     code: str  # the folder name, stored per user
     name: str  # in the language itself, for the switch ("Русский")
     locale: Locale
-    dates: Mapping[str, str]  # Babel patterns: day, day_year, day_time
+    dates: Mapping[str, str]  # Babel patterns: DATE_PATTERNS
     zones: tuple[str, ...] = COMMON_ZONES  # IANA names offered as buttons, in this order
 
 
@@ -161,6 +169,25 @@ class ContentPack:
 
     def day_year(self, day: date) -> str:
         return format_date(day, self.language.dates["day_year"], locale=self.language.locale)
+
+    def long_date(self, day: date, today: date) -> str:
+        """A date as a sentence says it: "16 December" / «16 декабря», with the year only when
+        it is not this year ("16 December 2027")."""
+        key = "date" if day.year == today.year else "date_year"
+        return format_date(day, self.language.dates[key], locale=self.language.locale)
+
+    def date_range(self, start: date, end: date, today: date) -> tuple[str, str]:
+        """The two ends of a span, each saying only what the other does not: «с 4 по 6
+        декабря», «с 30 ноября по 2 декабря», «с 30 декабря 2026 по 2 января 2027» (the
+        language's text puts the words around them: "4 to 6 December")."""
+        if start.year != end.year:
+            key = "date_year"
+        elif start.month != end.month:
+            key = "date"
+        else:
+            key = "range_start"
+        first = format_date(start, self.language.dates[key], locale=self.language.locale)
+        return first, self.long_date(end, today)
 
     def zone_city(self, zone: str) -> str:
         """A time zone's city in this language, for buttons ("Москва" for Europe/Moscow)."""
@@ -335,8 +362,8 @@ def _language(code: str, raw: Mapping[str, Any], problems: list[str]) -> Languag
         return None
     dates = raw.get("dates", {})
     patterns: dict[str, str] = {}
-    for name in ("day", "day_year", "day_time"):
-        pattern = dates.get(name) if isinstance(dates, dict) else None
+    for name in DATE_PATTERNS:
+        pattern = dates.get(name, _DATE_DEFAULTS.get(name)) if isinstance(dates, dict) else None
         if not isinstance(pattern, str) or not pattern.strip():
             problems.append(f"{where}: dates.{name} is missing")
             continue
@@ -347,7 +374,7 @@ def _language(code: str, raw: Mapping[str, Any], problems: list[str]) -> Languag
             continue
         patterns[name] = pattern
     # TOML puts every key below [dates] into that table: a `zones` list there would be lost.
-    strays = set(dates) - {"day", "day_year", "day_time"} if isinstance(dates, dict) else set()
+    strays = set(dates) - set(DATE_PATTERNS) if isinstance(dates, dict) else set()
     for name in sorted(strays):
         problems.append(f"{where}: dates.{name} is not a date pattern (is it below [dates]?)")
     zones = _zones(raw.get("zones", list(COMMON_ZONES)), where, problems)

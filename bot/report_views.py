@@ -136,7 +136,8 @@ def _row_cells(pack: ContentPack, row: ReportRow) -> tuple[str, ...]:
     )
 
 
-def _header(pack: ContentPack) -> tuple[str, ...]:
+def table_header(pack: ContentPack) -> tuple[str, ...]:
+    """The PDF table's column headings in the pack's language."""
     return tuple(
         _text(pack, f"report.col_{name}")
         for name in (
@@ -154,7 +155,7 @@ def _header(pack: ContentPack) -> tuple[str, ...]:
 
 
 def report_table(pack: ContentPack, report: Report) -> TableSpec:
-    return TableSpec(_header(pack), tuple(_row_cells(pack, row) for row in report.rows))
+    return TableSpec(table_header(pack), tuple(_row_cells(pack, row) for row in report.rows))
 
 
 def report_csv_table(pack: ContentPack, report: Report) -> TableSpec:
@@ -162,12 +163,12 @@ def report_csv_table(pack: ContentPack, report: Report) -> TableSpec:
     starts = {record.plan_id: record.plan.start for record in report.plans}
     header = (
         _text(pack, "report.csv_plan_start"),
-        *_header(pack)[:1],
+        *table_header(pack)[:1],
         _text(pack, "report.csv_first_day"),
         _text(pack, "report.csv_last_day"),
-        _header(pack)[2],
+        table_header(pack)[2],
         _text(pack, "report.csv_daily_mg"),
-        *_header(pack)[3:],
+        *table_header(pack)[3:],
         _text(pack, "report.csv_notes"),
     )
     rows = []
@@ -207,7 +208,9 @@ def report_chart_spec(pack: ContentPack, report: Report) -> ChartSpec:
     )
 
 
-def _plan_lines(pack: ContentPack, records: Sequence[PlanRecord], zone: ZoneInfo) -> list[str]:
+def _plan_lines(
+    pack: ContentPack, records: Sequence[PlanRecord], zone: ZoneInfo, today: date
+) -> list[str]:
     lines: list[str] = []
     for record in records:
         if len(records) > 1:
@@ -217,7 +220,7 @@ def _plan_lines(pack: ContentPack, records: Sequence[PlanRecord], zone: ZoneInfo
                 params["end"] = _day(record.ended_on)
             lines.append(_text(pack, key, **params))
         # /plan's own lines: the report shows the plan exactly as the patient saw it.
-        lines.extend(plain(plan_summary(pack, record.plan, zone)).splitlines()[1:])
+        lines.extend(plain(plan_summary(pack, record.plan, zone, today)).splitlines()[1:])
     return lines
 
 
@@ -272,7 +275,7 @@ def report_pdf_spec(
         title=_text(pack, "report.title"),
         facts=tuple(facts),
         plan_heading=_text(pack, "report.plan_heading"),
-        plan_lines=tuple(_plan_lines(pack, report.plans, zone)),
+        plan_lines=tuple(_plan_lines(pack, report.plans, zone, made_at.astimezone(zone).date())),
         table_heading=_text(pack, "report.table_heading"),
         table=report_table(pack, report),
         empty_table=_text(pack, "report.no_rows"),

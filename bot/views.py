@@ -295,19 +295,25 @@ def step_notice(pack: ContentPack, due: DueEvent) -> Html | None:
     return Html("\n\n".join(lines)) if lines else None
 
 
-def step_dates(pack: ContentPack, start: date, days: int) -> Html:
-    """``Mon 12 Jan 2026 to Wed 14 Jan 2026 (3 days)``; a one-day step is one day."""
+def step_dates(pack: ContentPack, start: date, days: int, today: date) -> Html:
+    """``12 to 14 January (3 days)`` (the year only when it is not this year); a one-day
+    step is one day."""
     if days == 1:
-        return pack.text("plan.dates_one", day=pack.day_year(start))
-    end = start + timedelta(days=days - 1)
-    return pack.text(
-        "plan.dates_range", start=pack.day_year(start), end=pack.day_year(end), days=days
-    )
+        return pack.text("plan.dates_one", day=pack.long_date(start, today))
+    first, last = pack.date_range(start, start + timedelta(days=days - 1), today)
+    return pack.text("plan.dates_range", start=first, end=last, days=days)
 
 
 def plan_summary(
-    pack: ContentPack, plan: Plan, zone: ZoneInfo, *, high_dose_confirmed: bool = False
+    pack: ContentPack,
+    plan: Plan,
+    zone: ZoneInfo,
+    today: date,
+    *,
+    high_dose_confirmed: bool = False,
 ) -> Html:
+    """The plan step by step; ``today`` (in the patient's zone) decides which dates need
+    their year."""
     lines = [pack.text("plan.header", kind=pack.text(f"plan.kind_{plan.kind}"), timezone=zone.key)]
     day = plan.start
     for number, step in enumerate(plan.steps, start=1):
@@ -315,7 +321,7 @@ def plan_summary(
             pack.text(
                 "plan.step",
                 step=number,
-                dates=step_dates(pack, day, step.days),
+                dates=step_dates(pack, day, step.days, today),
                 doses=doses_text(pack, step),
                 daily=format_mg(step.daily_mg),
             )
@@ -323,12 +329,14 @@ def plan_summary(
         day += timedelta(days=step.days)
     last = plan.steps[-1]
     if plan.ends_after_last_step:
-        lines.append(pack.text("plan.taper_stops", end=pack.day_year(day - timedelta(days=1))))
+        lines.append(
+            pack.text("plan.taper_stops", end=pack.long_date(day - timedelta(days=1), today))
+        )
     else:
         lines.append(
             pack.text(
                 "plan.maintenance",
-                start=pack.day_year(day),
+                start=pack.long_date(day, today),
                 doses=doses_text(pack, last),
                 daily=format_mg(last.daily_mg),
             )
@@ -339,7 +347,7 @@ def plan_summary(
 
 
 def today_view(pack: ContentPack, events: list[DoseEvent], day: date) -> Html:
-    lines = [pack.text("today.header", date=pack.day_year(day))]
+    lines = [pack.text("today.header", date=pack.long_date(day, day))]
     if not events:
         lines.append(pack.text("today.empty"))
     for event in events:

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.content import ContentPack, load_pack, visible_length
+from bot.domain.city_zones import city_zone
 from bot.domain.flood import FloodGuard, FloodPolicy
 from bot.domain.plans import (
     PlanError,
@@ -72,13 +73,13 @@ def _button_data(text: str) -> str:
 
 
 @given(ODD_TEXT)
-def test_parse_timezone_accepts_iana_names_only(text: str) -> None:
+def test_parse_timezone_accepts_iana_names_and_cities_only(text: str) -> None:
     try:
         zone = parse_timezone(text)
     except TimezoneError:
         return
     assert zone.key in available_timezones()
-    assert zone.key.lower() == text.strip().lower()
+    assert zone.key.lower() == text.strip().lower() or city_zone(text.strip()) == zone.key
 
 
 @given(st.sampled_from(sorted(available_timezones())), st.data())
@@ -217,7 +218,7 @@ async def test_very_long_messages_and_odd_unicode_are_answered(patient: RunningB
         [reply] = await patient.say(USER, text)
         assert "/help" in reply
     [zone] = await patient.say(USER, ("/timezone " + "Europe/Berlin" * 400)[:4096])
-    assert "is not a time zone I know" in zone
+    assert "is not a city or time zone I know" in zone
     [step] = await patient.say(USER, "/schedule custom today 08:00 " + "9" * 4000)
     assert "is not a step" in step
     assert visible_length(step) < 400

@@ -232,7 +232,7 @@ def test_the_parity_check_refuses_a_translation_that_says_less(tmp_path: Path) -
     text = messages.read_text(encoding="utf-8")
     text = text.replace('button_taken = "✅ Принято"\n', "")
     text = text.replace("Время {value} указано дважды", "Время указано дважды")
-    text = text.replace("«{value}» — такой часовой пояс", "«{zone}» — такой часовой пояс")
+    text = text.replace("«{value}» — такой город", "«{zone}» — такой город")
     messages.write_text(text, encoding="utf-8")
     topics = pack / "ru" / "topics.toml"
     topics.write_text(
@@ -275,6 +275,67 @@ def test_russian_plural_forms_and_dates(library: ContentLibrary) -> None:
     ]
     assert russian.day(date(2026, 1, 12)) == "пн, 12 янв."
     assert library.get("en").day(date(2026, 1, 12)) == "Mon 12 Jan"
+
+
+TODAY = date(2026, 12, 2)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "russian", "english"),
+    [
+        (date(2026, 12, 4), date(2026, 12, 6), "с 4 по 6 декабря", "4 to 6 December"),
+        (
+            date(2026, 11, 30),
+            date(2026, 12, 2),
+            "с 30 ноября по 2 декабря",
+            "30 November to 2 December",
+        ),
+        (
+            date(2026, 12, 30),
+            date(2027, 1, 2),
+            "с 30 декабря 2026 по 2 января 2027",
+            "30 December 2026 to 2 January 2027",
+        ),
+        (date(2027, 3, 1), date(2027, 3, 3), "с 1 по 3 марта 2027", "1 to 3 March 2027"),
+    ],
+)
+def test_a_date_range_reads_as_a_sentence_says_it(
+    library: ContentLibrary, start: date, end: date, russian: str, english: str
+) -> None:
+    """Issue 23: «с 4 по 6 декабря», not «с пт, 4 дек. 2026 по вс, 6 дек. 2026»; the year
+    only when it is not this year."""
+    days = (end - start).days + 1
+    for code, expected in (("ru", russian), ("en", english)):
+        pack = library.get(code)
+        first, last = pack.date_range(start, end, TODAY)
+        text = pack.text("plan.dates_range", start=first, end=last, days=days)
+        assert text.startswith(f"{expected} ("), (code, text)
+
+
+def test_a_start_date_reads_as_a_sentence_says_it(library: ContentLibrary) -> None:
+    russian, english = library.get("ru"), library.get("en")
+    start = date(2026, 12, 16)
+    assert russian.text(
+        "plan.maintenance", start=russian.long_date(start, TODAY), doses="…", daily="5"
+    ).startswith("С 16 декабря:")
+    assert english.long_date(start, TODAY) == "16 December"
+    assert russian.long_date(date(2027, 1, 5), TODAY) == "5 января 2027"
+
+
+def test_a_pack_written_before_the_sentence_dates_still_loads(tmp_path: Path) -> None:
+    """A clinic's language.toml without `date`, `date_year`, `range_start` gets the defaults."""
+    pack = tmp_path / "pack"
+    shutil.copytree(CONTENT_DIR, pack)
+    for code in ("en", "ru"):
+        language = pack / code / "language.toml"
+        kept = [
+            line
+            for line in language.read_text(encoding="utf-8").splitlines(keepends=True)
+            if not line.startswith(("date =", "date_year =", "range_start ="))
+        ]
+        language.write_text("".join(kept), encoding="utf-8")
+    russian = load_library(pack).get("ru")
+    assert russian.date_range(date(2026, 12, 4), date(2026, 12, 6), TODAY) == ("4", "6 декабря")
 
 
 def test_telegram_language_codes_fall_back_to_english(library: ContentLibrary) -> None:

@@ -8,24 +8,31 @@ import csv
 import io
 import os
 import re
+from calendar import month_name
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.tz import tzical
 from icalendar import Calendar
 from pypdf import PdfReader
 
-from bot.content import ContentLibrary
+from bot.content import ContentLibrary, ContentPack
 from bot.domain.report import Period
 from bot.emulator.api import image_size
-from bot.report_views import report_chart_spec
+from bot.report_views import report_chart_spec, table_header
 from bot.reports.charts import report_chart
+from bot.reports.ical import doses_calendar
+from bot.reports.pdf import broken_header_words
+from bot.reports.specs import CalendarEvent, CalendarSpec
 from tests.conftest import RunningBot
 from tests.reminder_helpers import advance_until_messages, dose_data, press_and_wait_edit, save_plan
 
 USER = 8013
+DOSE = ("mg", "time", "day", "step", "steps")
+TAG = re.compile(r"<[^>]+>")
 BERLIN = ZoneInfo("Europe/Berlin")
 
 # The plan: 08:00 and 20:00 from Mon 12 Jan 2026 (the fake clock starts on Sun 11 Jan),
@@ -62,23 +69,52 @@ def current(bot: RunningBot, message_id: int) -> dict[str, Any]:
     return next(m for m in bot.api.messages_to(USER) if m["message_id"] == message_id)
 
 
-async def answer_checkin(bot: RunningBot, checkin: dict[str, Any], step: int) -> None:
+NOTES = {"ru": "клонит в сон после обеда"}  # the patient's own words, in their language
+SEVERITY = {
+    "none": "checkin.severity_0",
+    "mild": "checkin.severity_1",
+    "strong": "checkin.severity_2",
+}
+
+
+async def answer_checkin(
+    bot: RunningBot, checkin: dict[str, Any], step: int, pack: ContentPack
+) -> None:
     stiffness, effects, note = CHECKINS[step]
     await press_and_wait_edit(bot, USER, checkin, bot.buttons(checkin)[stiffness])
     for label in effects:
         message = current(bot, checkin["message_id"])
-        await press_and_wait_edit(bot, USER, message, bot.buttons(message)[label])
+        button = bot.buttons(message)[pack.text(SEVERITY[label])]
+        await press_and_wait_edit(bot, USER, message, button)
     if note is None:
         message = current(bot, checkin["message_id"])
-        await press_and_wait_edit(bot, USER, message, bot.buttons(message)["Skip"])
+        skip = bot.buttons(message)[pack.text("checkin.button_skip_note")]
+        await press_and_wait_edit(bot, USER, message, skip)
     else:
-        [done] = await bot.say(USER, note)
-        assert "recorded" in done
+        [done] = await bot.say(USER, NOTES.get(pack.language.code, note))
+        recorded = pack.text("checkin.recorded", **dict.fromkeys(RECORDED, "\x00"))
+        assert TAG.sub("", done).startswith(TAG.sub("", recorded.split("\x00")[0]))
 
 
-async def run_titration(bot: RunningBot) -> None:
+RECORDED = ("step", "stiffness", "drowsiness", "dizziness", "weakness", "nausea")
+
+
+async def run_titration(bot: RunningBot, pack: ContentPack | None = None) -> None:
+    """The scripted titration, in English or (``pack``) in the patient's language."""
+    pack = pack or bot.pack
+    if pack.language.code != "en":
+        bot.api.send_text(USER, "/start", language_code=pack.language.code)
+        await bot.next_messages(USER, 0, 1)
     await bot.onboard(USER, zone="Europe/Berlin", region="uk")
-    await save_plan(bot, USER, "/schedule custom tomorrow 08:00,20:00 5x3 10x3 15x3 20x3")
+    if pack.language.code == "en":
+        await save_plan(bot, USER, "/schedule custom tomorrow 08:00,20:00 5x3 10x3 15x3 20x3")
+    else:  # as a Russian keyboard types it
+        await bot.say(USER, "/schedule custom завтра 08:00,20:00 5х3 10х3 15х3 20х3")
+        await bot.press(USER, bot.last_message(USER)["message_id"], "plan:save", replies=1)
+    # The words each reminder and each check-in start with, in the patient's language.
+    dose = TAG.sub("", pack.text("reminder.dose", **dict.fromkeys(DOSE, "\x00"))).split("\x00")[0]
+    intro = pack.text("checkin.intro_before_increase", next_doses="\x00")
+    checkin_intro = TAG.sub("", intro).strip().splitlines()[0]
     follow_up_pending = False
     for index, answer in enumerate(SCRIPT):
         step, last_of_step = index // 6 + 1, index % 6 == 5
@@ -88,14 +124,14 @@ async def run_titration(bot: RunningBot) -> None:
         expect = 2 if last_of_step and step in CHECKINS else 1
         messages = await advance_until_messages(bot, USER, dose_instant(index), count=expect)
         reminder = messages[0]
-        assert "Time for your dose" in reminder["text"], reminder["text"]
+        assert TAG.sub("", reminder["text"]).startswith(dose), reminder["text"]
         if answer is None:
             follow_up_pending = True
         else:
             await press_and_wait_edit(bot, USER, reminder, dose_data(reminder, answer))
         if expect == 2:
-            assert "Check-in before your next step" in messages[1]["text"]
-            await answer_checkin(bot, messages[1], step)
+            assert checkin_intro in TAG.sub("", messages[1]["text"])
+            await answer_checkin(bot, messages[1], step, pack)
     bot.clock.set(dose_instant(len(SCRIPT) - 1) + timedelta(minutes=10))
 
 
@@ -143,7 +179,7 @@ async def test_report_pdf_holds_every_step_with_its_counts_and_check_ins(
     assert 1 <= pages <= 2
     assert "Period: this plan, 12.01.2026 to 23.01.2026" in text
     assert "The plan as prescribed" in text
-    assert "Step 1, Mon 12 Jan 2026 to Wed 14 Jan 2026 (3 days)" in text
+    assert "Step 1, 12 to 14 January (3 days)" in text
     expected_rows = [
         "1 of 4 12.01.2026 – 14.01.2026 5 mg twice a day (08:00, 20:00); 10 mg a day 5 1 0 0 "
         "14.01: stiffness 7/10; drowsiness none, dizziness none, weakness none, nausea none -",
@@ -186,6 +222,28 @@ async def test_report_pdf_holds_every_step_with_its_counts_and_check_ins(
         ["4 of 4", "2026-01-21", "2026-01-23", "6", "0", "0", "0"],
     ]
     assert rows[3][-1] == "sleepy after lunch"
+
+
+@pytest.mark.parametrize("code", ["en", "ru"])
+def test_no_header_word_is_broken_across_lines(library: ContentLibrary, code: str) -> None:
+    """Issue 23: «Приня то», «Пропу стить»: every word of every column heading fits its
+    column, measured with the PDF's own font."""
+    assert broken_header_words(table_header(library.get(code))) == []
+
+
+async def test_the_russian_report_reads_whole(bot: RunningBot, library: ContentLibrary) -> None:
+    """The scripted titration in Russian: its PDF (docs/report-sample-ru.pdf with
+    REPORT_SAMPLES) prints each heading in whole words and the rows in Russian."""
+    russian = library.get("ru")
+    await run_titration(bot, russian)
+    _, call = await request_file(bot, "/report", russian.text("report.button_plan"), "sendDocument")
+    content = call.params["document"]["content"]
+    save_sample("report-sample-ru.pdf", content)
+    pages, text = pdf_text(content)
+    assert 1 <= pages <= 2
+    assert " ".join(table_header(russian)) in text, text
+    assert "Этап 1, с 12 по 14 января (3 дня)" in text
+    assert "Report" not in text and "Step" not in text
 
 
 async def test_a_typed_name_is_printed_and_the_last_four_weeks(bot: RunningBot) -> None:
@@ -278,15 +336,14 @@ async def test_calendar_matches_the_plan_across_a_clock_change(bot: RunningBot) 
     events = calendar.walk("VEVENT")
 
     # What /plan says: per step, its dates, its mg and its times.
+    # "Step 1, 26 to 28 March (3 days)", "Step 3, 1 to 3 April", "30 March to 1 April".
+    def on(number: str, month: str) -> date:
+        return date(2026, list(month_name).index(month), int(number))
+
     steps = [
-        (
-            datetime.strptime(first, "%a %d %b %Y").replace(tzinfo=BERLIN).date(),
-            datetime.strptime(last, "%a %d %b %Y").replace(tzinfo=BERLIN).date(),
-            mg,
-            times.split(", "),
-        )
-        for first, last, mg, times in re.findall(
-            r"Step \d, (\w{3} \d{1,2} \w{3} \d{4}) to (\w{3} \d{1,2} \w{3} \d{4}) \(\d+ days\): "
+        (on(first, first_month or last_month), on(last, last_month), mg, times.split(", "))
+        for first, first_month, last, last_month, mg, times in re.findall(
+            r"Step \d, (\d{1,2})(?: (\w+))? to (\d{1,2}) (\w+) \(\d+ days\): "
             r"(\d+) mg three times a day \(([\d:, ]+)\)",
             plan,
         )
@@ -315,11 +372,69 @@ async def test_calendar_matches_the_plan_across_a_clock_change(bot: RunningBot) 
     # 08:00 in Berlin is 07:00 UTC before the change and 06:00 UTC after it.
     assert mornings[date(2026, 3, 28)].astimezone(UTC).hour == 7
     assert mornings[date(2026, 3, 30)].astimezone(UTC).hour == 6
+    # A second parser reads the file's own VTIMEZONE the same way: the change at 01:00 UTC.
+    written = tzical(io.StringIO(call.params["document"]["content"].decode())).get("Europe/Berlin")
+    for instant, hours in (
+        (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), 1),
+        (datetime(2026, 3, 29, 1, tzinfo=UTC), 2),
+    ):
+        assert instant.astimezone(written).utcoffset() == timedelta(hours=hours)
+    for event in events:
+        local = event.decoded("dtstart")
+        assert local.replace(tzinfo=written).astimezone(UTC) == local.astimezone(UTC)
     assert len(events) == 89 * 3 + 1  # 90 days from 25 March 10:00 local, three a day
     assert {event.decoded("dtstamp") for event in events} == {datetime(2026, 3, 25, 9, tzinfo=UTC)}
     first = min(events, key=lambda event: event.decoded("dtstart"))
     assert first.decoded("dtstart") == datetime(2026, 3, 26, 8, tzinfo=BERLIN)
     assert str(USER) not in call.params["document"]["content"].decode()
+
+
+# Each zone's two changes of 2027, in UTC.
+CHANGES = {
+    "Europe/Berlin": (datetime(2027, 3, 28, 1, tzinfo=UTC), datetime(2027, 10, 31, 1, tzinfo=UTC)),
+    "America/New_York": (
+        datetime(2027, 3, 14, 7, tzinfo=UTC),
+        datetime(2027, 11, 7, 6, tzinfo=UTC),
+    ),
+}
+
+
+@pytest.mark.parametrize("zone", CHANGES)
+def test_the_calendar_zone_changes_when_the_zone_does(zone: str) -> None:
+    """Issue 23: icalendar's add_missing_timezones() put Berlin's spring change at 02:00 UTC
+    (DTSTART:20270328T030000 with TZOFFSETFROM:+0100). A second parser (python-dateutil's
+    tzical) reads the written VTIMEZONE: the offsets around both changes are the zone's."""
+    changes = CHANGES[zone]
+    instants = [datetime(2027, 1, 4, 8, tzinfo=UTC), datetime(2027, 12, 20, 20, tzinfo=UTC)]
+    instants += [change + timedelta(hours=hours) for change in changes for hours in (-3, 3)]
+    events = tuple(
+        CalendarEvent(uid=f"dose-{n}", start_utc=at, minutes=15, title="dose", description="-")
+        for n, at in enumerate(sorted(instants))
+    )
+    spec = CalendarSpec(
+        name="doses",
+        zone=zone,
+        events=events,
+        product="-//test//EN",
+        made_at=datetime(2027, 1, 1, tzinfo=UTC),
+        sequence=1,
+    )
+    content = doses_calendar(spec).decode()
+    written, real = tzical(io.StringIO(content)).get(zone), ZoneInfo(zone)
+    for change in changes:
+        for minutes in (-61, -1, 0, 1, 59, 61):
+            instant = change + timedelta(minutes=minutes)
+            assert instant.astimezone(written).utcoffset() == instant.astimezone(real).utcoffset()
+        assert (change - timedelta(seconds=1)).astimezone(written).utcoffset() != (
+            change.astimezone(written).utcoffset()
+        )
+    by_uid = {
+        str(event["uid"]): event.decoded("dtstart")
+        for event in Calendar.from_ical(content).walk("VEVENT")
+    }
+    for item in events:
+        local = by_uid[item.uid].replace(tzinfo=None)
+        assert local.replace(tzinfo=written).astimezone(UTC) == item.start_utc
 
 
 async def _calendar_file(bot: RunningBot) -> tuple[Calendar, bytes]:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 
 from bot.domain.plans import Plan
 
 _HALF = "½"
+# What follows the strength in ``/tablets 10 scored``: the word on a Russian keyboard too
+# («/tablets 10 с риской»), so neither language is told to switch layouts.
+_SCORED_MARKS = (("scored",), ("с", "риской"), ("риской",))
+
+
+def is_scored_mark(words: Sequence[str]) -> bool:
+    """``["scored"]`` or ``["с", "риской"]`` (any case, е for ё): the tablets can be halved."""
+    return tuple(word.lower().replace("ё", "е") for word in words) in _SCORED_MARKS
 
 
 def tablets_for(dose_mg: Decimal, strength_mg: Decimal, scored: bool) -> Fraction | None:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.domain.city_zones import city_zone
+
 # The zone buttons of a language whose language.toml lists no `zones` of its own (bot/content.py);
 # anything else is typed as an IANA name or shared as a location.
 COMMON_ZONES: tuple[str, ...] = (
@@ -34,11 +36,15 @@ def _canonical_names() -> dict[str, str]:
 
 
 def parse_timezone(text: str) -> ZoneInfo:
-    """Accept an IANA name in any letter case (``europe/berlin``); reject everything else."""
+    """Accept an IANA name in any letter case (``europe/berlin``) or a city by its name in
+    Russian or English (``Москва``, ``Уфа``, ``New York``: ``bot/domain/city_zones.py``);
+    reject everything else."""
     candidate = text.strip()
-    if not candidate or len(candidate) > 64 or not _NAME.match(candidate):
+    if not candidate or len(candidate) > 64:
         raise TimezoneError(text)
-    name = _canonical_names().get(candidate.lower())
+    name = _canonical_names().get(candidate.lower()) if _NAME.match(candidate) else None
+    if name is None:
+        name = city_zone(candidate)
     if name is None:
         raise TimezoneError(text)
     try:

@@ -55,7 +55,8 @@ async def progress_command(update: Update, context: BotContext) -> None:
         return
     stored, steps = found
     event("progress_shown", update, steps=len(steps))
-    await reply(update, progress_view(context.pack, stored.plan, steps, zone))
+    today = services.zones.today(zone)
+    await reply(update, progress_view(context.pack, stored.plan, steps, zone, today))
 
 
 async def checkin_pressed(update: Update, context: BotContext) -> None:
@@ -183,11 +184,13 @@ async def hold_pressed(update: Update, context: BotContext) -> None:
     await services.plans.regenerate(owner)
     event("step_held", update, checkin=checkin.checkin_id, days=int(button.days))
     next_start = stored.plan.step_start(checkin.step_number + 1)
+    patient = await services.users.get(owner)
+    today = services.zones.today(services.zones.zone_for(patient.timezone if patient else None))
     text = pack.text(
         "checkin.held",
         step=checkin.step_number,
         days=int(button.days),
-        next_start=pack.day_year(next_start),
+        next_start=pack.long_date(next_start, today),
     )
     await edit_query_message(query, text)
 

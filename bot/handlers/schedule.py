@@ -35,7 +35,7 @@ from bot.domain.plans import (
     prescriber_checks,
 )
 from bot.domain.schedule import step_on
-from bot.domain.tablets import unmakeable_doses
+from bot.domain.tablets import is_scored_mark, unmakeable_doses
 from bot.handlers.common import (
     chunked,
     command_args,
@@ -392,9 +392,9 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
     needs_confirmation = bool(checks)
     pending = PendingPlan(plan, needs_confirmation)
     _user_data(context)[PENDING] = pending  # before the summary is sent: no press can beat it
-    text = pack.text("schedule.summary", plan=plan_summary(pack, plan, zone))
+    text = pack.text("schedule.summary", plan=plan_summary(pack, plan, zone, today))
     if plan.start > today and on_today is not None:
-        waits = pack.text("schedule.waits_note", start=pack.day_year(plan.start))
+        waits = pack.text("schedule.waits_note", start=pack.long_date(plan.start, today))
         text = Html(f"{text}\n\n{waits}")
     if user is not None and user.tablet_mg is not None:
         unmakeable = unmakeable_doses(plan, user.tablet_mg, user.tablet_scored)
@@ -457,7 +457,9 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
             user,
             "schedule.saved_waiting",
             "next",
-            start=context.pack.day_year(pending.plan.start),
+            start=context.pack.long_date(
+                pending.plan.start, services.zones.today(services.zones.zone_for(user.timezone))
+            ),
         )
         return
     await _reply_with_next_dose(update, context, user, "schedule.saved", "first")
@@ -510,12 +512,14 @@ async def plan_command(update: Update, context: BotContext) -> None:
         await reply(update, context.pack.text("schedule.no_plan"))
         return
     zone = services.zones.zone_for(user.timezone)
+    today = services.zones.today(zone)
     await reply(
         update,
         plan_summary(
             context.pack,
             stored.plan,
             zone,
+            today,
             high_dose_confirmed=stored.high_dose_confirmed_at is not None,
         ),
     )
@@ -526,9 +530,13 @@ async def plan_command(update: Update, context: BotContext) -> None:
             update,
             pack.text(
                 "plan.waiting",
-                start=pack.day_year(waiting.plan.start),
+                start=pack.long_date(waiting.plan.start, today),
                 plan=plan_summary(
-                    pack, waiting.plan, zone, high_dose_confirmed=waiting.high_dose_confirmed
+                    pack,
+                    waiting.plan,
+                    zone,
+                    today,
+                    high_dose_confirmed=waiting.high_dose_confirmed,
                 ),
             ),
         )
@@ -558,10 +566,10 @@ async def today_command(update: Update, context: BotContext) -> None:
     pack = context.pack
     lines = [today_view(pack, todays, today)]
     if stored is not None and stored.plan.start > today:
-        lines.append(pack.text("today.plan_starts", start=pack.day_year(stored.plan.start)))
+        lines.append(pack.text("today.plan_starts", start=pack.long_date(stored.plan.start, today)))
     waiting = await services.doses.waiting_plan(user.user_id)
     if waiting is not None:
-        lines.append(pack.text("today.plan_waits", start=pack.day_year(waiting.plan.start)))
+        lines.append(pack.text("today.plan_waits", start=pack.long_date(waiting.plan.start, today)))
     if not user.reminders_paused:
         coming = await services.missed.next_dose(user.user_id, zone, now)
         if coming is not None and not coming.check.offers:
@@ -666,8 +674,8 @@ async def tablets_command(update: Update, context: BotContext) -> None:
         return
     pack = context.pack
     args = [arg.lower() for arg in command_args(_text(update))]
-    scored = args[1:] == ["scored"]
-    if not args or len(args) > 2 or (len(args) == 2 and not scored):
+    scored = is_scored_mark(args[1:])
+    if not args or (len(args) > 1 and not scored):
         await reply(update, pack.text("tablets.usage"))
         return
     try:

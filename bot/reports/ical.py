@@ -20,16 +20,28 @@ event cover by saying that the bot's reminders are the plan. PUBLISH formally li
 ORGANIZER; there is none (the bot has no address, and an organizer turns the file into an
 invitation in some apps). Every dose says ``STATUS:CONFIRMED``, so a time cancelled in one
 file and back in a later plan shows again.
+
+The VTIMEZONE is written here from the zone's own transitions (zoneinfo), not by icalendar's
+``add_missing_timezones()``: icalendar 7.3 writes each observance's DTSTART as the first wall
+time *after* the change, and RFC 5545 (3.6.5, and its America/New_York examples) reads
+DTSTART as the local time *before* it, in TZOFFSETFROM. Across an autumn change the two
+happen to agree (03:00 CEST is 02:00 CET's first instant), but at the spring change Berlin's
+``DTSTART:20270328T030000`` with ``TZOFFSETFROM:+0100`` means 02:00 UTC, an hour after the
+real change at 01:00 UTC (``DTSTART:20270328T020000``): a calendar that follows the file
+shows that hour's doses an hour off. ``tests/test_report.py`` reads the file back with a
+second parser (python-dateutil's ``tzical``).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
 from bot.reports.specs import CalendarSpec
+
+_STEP = timedelta(hours=1)  # zones change on the hour or half hour; each change is bisected
 
 
 def doses_calendar(spec: CalendarSpec) -> bytes:
@@ -54,8 +66,65 @@ def doses_calendar(spec: CalendarSpec) -> bytes:
         event.add("description", item.description)
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
-    if spec.events:  # the zone's rules for the span of the events, not since 1970
+    events = calendar.walk("VEVENT")
+    tzid = events[0]["DTSTART"].params.get("TZID") if events else None
+    if tzid:  # the zone's rules for the span of the events, not since 1970 (UTC has none)
         first = spec.events[0].start_utc.date() - timedelta(days=2)
         last = spec.events[-1].start_utc.date() + timedelta(days=2)
-        calendar.add_missing_timezones(first_date=first, last_date=last)
+        calendar.subcomponents.insert(0, vtimezone(str(tzid), first, last))
     return bytes(calendar.to_ical())
+
+
+def vtimezone(name: str, first: date, last: date) -> Timezone:
+    """The zone's VTIMEZONE from ``first`` to ``last`` (UTC days): one observance from the
+    start of ``first``, then one per change, each starting at the local time before the change
+    (RFC 5545 3.6.5: DTSTART is read in TZOFFSETFROM)."""
+    zone = ZoneInfo(name)
+    begin = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+    timezone = Timezone()
+    timezone.add("TZID", name)
+    offset = _offset(zone, begin)
+    timezone.add_component(_observance(zone, begin, offset, offset))
+    instant = begin
+    while instant < end:
+        later = min(instant + _STEP, end)
+        after = _offset(zone, later)
+        if after != offset:
+            change = _change(zone, instant, later, offset)
+            timezone.add_component(_observance(zone, change, offset, after))
+            offset = after
+        instant = later
+    return timezone
+
+
+def _offset(zone: ZoneInfo, instant: datetime) -> timedelta:
+    offset = instant.astimezone(zone).utcoffset()
+    assert offset is not None  # a ZoneInfo always has one
+    return offset
+
+
+def _change(zone: ZoneInfo, before: datetime, after: datetime, offset: timedelta) -> datetime:
+    """The first second in (before, after] whose offset is no longer ``offset``."""
+    while after - before > timedelta(seconds=1):
+        middle = before + (after - before) / 2
+        middle = middle.replace(microsecond=0)
+        if _offset(zone, middle) == offset:
+            before = middle
+        else:
+            after = middle
+    return after
+
+
+def _observance(
+    zone: ZoneInfo, onset: datetime, offset_from: timedelta, offset_to: timedelta
+) -> TimezoneStandard | TimezoneDaylight:
+    local = onset.astimezone(zone)
+    daylight = bool(local.dst())
+    observance = TimezoneDaylight() if daylight else TimezoneStandard()
+    # The onset as a wall clock still on the old offset: 02:00 for Berlin's spring change.
+    observance.add("DTSTART", (onset + offset_from).replace(tzinfo=None))
+    observance.add("TZOFFSETFROM", offset_from)
+    observance.add("TZOFFSETTO", offset_to)
+    observance.add("TZNAME", local.tzname() or "")
+    return observance

@@ -1,12 +1,13 @@
 """The prescriber report as an A4 PDF (fpdf2), usually one page, two for a long history.
 
-fpdf2 is pure Python and embeds a subset of a TrueType font, so the same code prints Russian
-later: the font is matplotlib's DejaVu Sans, which has Cyrillic and is installed with it.
+fpdf2 is pure Python and embeds a subset of a TrueType font: matplotlib's DejaVu Sans, which
+has Cyrillic and is installed with it, prints every language of the pack.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -19,17 +20,16 @@ from bot.reports.specs import PdfSpec
 _FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 _FONT = "DejaVu"
 _MARGIN = 12  # mm
-# Relative column widths: step, dates, mg per time, taken, skipped, missed, not reminded,
-# check-ins, holds.
-_COLUMNS = (10, 22, 25, 11, 12, 11, 16, 45, 16)
+# Column widths in mm across the 186 mm between the margins: step, dates, mg per time, taken,
+# skipped, missed, not reminded, check-ins, holds. Wide enough that no header word of either
+# language is broken across lines («Без напоминания» is the widest; tests/test_report.py
+# measures every header of every language against these).
+_COLUMNS = (12, 22, 26, 15, 19, 15, 22, 40, 15)
+_TABLE_FONT_SIZE = 7
 
 
 def report_pdf(spec: PdfSpec) -> bytes:
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
-    pdf.set_auto_page_break(auto=True, margin=_MARGIN)
-    pdf.add_font(_FONT, "", str(_FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font(_FONT, "B", str(_FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf = _document()
     pdf.set_title(spec.title)
     pdf.set_creator(spec.author)
     pdf.set_producer(spec.author)
@@ -50,7 +50,7 @@ def report_pdf(spec: PdfSpec) -> bytes:
 
     _heading(pdf, spec.table_heading)
     if spec.table.rows:
-        pdf.set_font(_FONT, "", 7)
+        pdf.set_font(_FONT, "", _TABLE_FONT_SIZE)
         with pdf.table(
             col_widths=_COLUMNS,
             headings_style=FontFace(emphasis="BOLD", fill_color=(225, 232, 242)),
@@ -89,6 +89,29 @@ def report_pdf(spec: PdfSpec) -> bytes:
     pdf.set_font(_FONT, "", 7.5)
     pdf.multi_cell(width, 4, spec.footer, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def _document() -> FPDF:
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=_MARGIN)
+    pdf.add_font(_FONT, "", str(_FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font(_FONT, "B", str(_FONT_DIR / "DejaVuSans-Bold.ttf"))
+    return pdf
+
+
+def broken_header_words(header: Sequence[str]) -> list[str]:
+    """The words of the table's header row wider than their column's text width: fpdf2
+    breaks such a word inside itself («Приня то»). The column, less the cell margins on both
+    sides and the border line, is what a line of the cell may hold."""
+    pdf = _document()
+    pdf.set_font(_FONT, "B", _TABLE_FONT_SIZE)
+    scale = pdf.epw / sum(_COLUMNS)
+    broken: list[str] = []
+    for text, column in zip(header, _COLUMNS, strict=True):
+        room = column * scale - 2 * pdf.c_margin - pdf.line_width
+        broken.extend(word for word in text.split() if pdf.get_string_width(word) > room)
+    return broken
 
 
 def _heading(pdf: FPDF, text: str) -> None:
