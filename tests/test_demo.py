@@ -7,6 +7,7 @@ folder; the page's requests are made with an HTTP client. The browser tests driv
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -176,6 +177,91 @@ async def test_time_machine_to_the_first_dose_sends_the_reminder(client: DemoCli
     assert answer["clock"]["local"].endswith("14:00")
 
 
+CARER = demo.USERS[1].user_id  # Ben helps Anna
+
+
+async def link_ben_as_caregiver(client: DemoClient) -> None:
+    """Anna's invite link, opened and accepted by Ben; alerts 30 min after a follow-up."""
+    state = await client.say("/caregiver")
+    match = re.search(r"start=(cg_[A-Za-z0-9_-]+)", state["messages"][-1]["text"])
+    assert match, state["messages"][-1]["text"]
+    await client.say(f"/start {match.group(1)}", user=CARER)
+    await client.press("Accept", user=CARER)
+    await client.until(lambda s: "is now your caregiver" in s["messages"][-1]["text"])
+    state = await client.say("/caregiver delay 30")
+    assert "30 min after its follow-up" in state["messages"][-1]["text"]
+
+
+def bot_lines(state: dict[str, Any]) -> list[tuple[str, str]]:
+    """(time on the bot's clock, text) of each bot message, in the order they came."""
+    return [(m["time"], m["text"]) for m in state["messages"] if m["from_bot"]]
+
+
+def first_at(lines: list[tuple[str, str]], needle: str) -> str:
+    return next(time for time, text in lines if needle in text)
+
+
+async def test_a_day_jumped_at_once_sends_every_event_on_the_way_in_order(
+    client: DemoClient,
+) -> None:
+    """Issue 23: "+1 day" used to jump past the follow-ups (more than 10 minutes late, so the
+    bot rightly dropped them). Now the clock stops at each due instant on its way: reminders,
+    follow-ups, a missed-dose notice and the caregiver's alerts all come, each at its time."""
+    await onboard(client)
+    await client.until(lambda s: "All set" in s["messages"][-1]["text"])
+    await client.say("/schedule custom tomorrow 06:45,10:00,12:15 5x10")
+    await client.press("Save plan")
+    await client.until(lambda s: "Saved" in s["messages"][-1]["text"])
+    await link_ben_as_caregiver(client)
+    before = len(bot_lines(await client.state()))
+    status, answer = await client.post("clock", user=PATIENT, action="day")
+    assert status == 200
+    anna = bot_lines(await client.state())
+    reminders = [time for time, text in anna if "Time for your dose" in text]
+    assert reminders[:3] == ["06:45", "10:00", "12:15"]
+    # The 06:45 dose's follow-up came at 07:15 (the next dose 2 h 45 min away) ...
+    assert first_at(anna, "Did you take your <b>5 mg</b> dose due at 06:45") == "07:15"
+    # ... the 10:00 one's became "skip it": the next dose was then 105 minutes away.
+    assert first_at(anna, "You missed the <b>5 mg</b> dose due at 10:00") == "10:30"
+    # Ben's chat shows his own clock (he chose no zone: UTC, an hour behind Berlin).
+    ben = bot_lines(await client.state(user=CARER))
+    assert first_at(ben, "dose due at 06:45</b>") == "06:45"  # 07:45 in Berlin
+    assert "I sent them the reminder and asked again." in first_at_text(ben, "due at 06:45")
+    assert first_at(ben, "<b>Anna has two doses in a row") == "10:00"  # 11:00 in Berlin
+    # Tomorrow's messages, each stamped when it came: in the order of the clock.
+    times = [time for time, _ in anna[before:]]
+    assert times == sorted(times) and times[0] == "06:45", times
+    assert answer["stops"] >= 9
+
+
+def first_at_text(lines: list[tuple[str, str]], needle: str) -> str:
+    return next(text for _, text in lines if needle in text)
+
+
+async def test_next_event_stops_at_each_thing_the_bot_has_due(client: DemoClient) -> None:
+    status, answer = await client.post("clock", user=PATIENT, action="next_event")
+    assert (status, answer["problem"]) == (
+        409,
+        "Nothing is due: set a plan with /schedule, or move on with +1 day.",
+    )
+    await onboard(client)
+    await client.say("/schedule standard tomorrow 08:00 14:00 20:00 target=20")
+    await client.press("Save plan")
+    await client.until(lambda s: "Saved" in s["messages"][-1]["text"])
+    _, answer = await client.post("clock", user=PATIENT, action="next_event")
+    assert answer["clock"]["local"].endswith("08:00")
+    state = await client.until(lambda s: "Time for your dose" in s["messages"][-1]["text"])
+    assert "I will ask again at 08:30" in state["messages"][-1]["text"]
+    _, answer = await client.post("clock", user=PATIENT, action="next_event")
+    assert answer["clock"]["local"].endswith("08:30")
+    state = await client.until(lambda s: "Did you take" in s["messages"][-1]["text"])
+    assert state["messages"][-1]["time"] == "08:30"
+    # "Next dose" from here passes nothing due on its way: straight to 14:00.
+    _, answer = await client.post("clock", user=PATIENT, action="next_dose")
+    assert answer["clock"]["local"].endswith("14:00")
+    assert answer["stops"] == 1
+
+
 async def test_time_machine_hour_day_date_and_never_backward(client: DemoClient) -> None:
     start = (await client.state())["clock"]["date"]
     _, after_day = await client.post("clock", user=PATIENT, action="day")
@@ -257,7 +343,21 @@ async def test_photos_the_bot_sends_show_and_download(tmp_path: Path) -> None:
     async def utc(user_id: int) -> ZoneInfo:
         return ZoneInfo("UTC")
 
-    chat = DemoChat(api, clock, demo.USERS, next_dose=no_dose, user_zone=utc)
+    async def nothing_due() -> datetime | None:
+        return None
+
+    async def no_pass() -> None:
+        return None
+
+    chat = DemoChat(
+        api,
+        clock,
+        demo.USERS,
+        next_dose=no_dose,
+        user_zone=utc,
+        next_event=nothing_due,
+        dispatch=no_pass,
+    )
     await chat.start("127.0.0.1", 0)
     picture = PNG_1x1
     try:

@@ -214,10 +214,14 @@ function toggleMenu(show) {
 
 async function jump(action, extra = {}) {
   $("tm-problem").textContent = "";
+  $("tm-stops").textContent = "";
   const result = await post("/api/clock", { action, ...extra });
   if (!result.ok) { $("tm-problem").textContent = result.problem || "That did not work."; return; }
   renderClock(result.clock);
   $("tm-date").value = result.clock.date;
+  $("tm-stops").textContent = result.stops > 1
+    ? `${result.stops} moments with something due on the way: each was sent in turn.`
+    : "";
 }
 
 $("composer").addEventListener("submit", (event) => {
