@@ -187,7 +187,14 @@ async function poll() {
   }
 }
 
+function toggleSidebar(show) {
+  const open = show === undefined ? !document.body.classList.contains("sidebar-open") : show;
+  document.body.classList.toggle("sidebar-open", open);
+  $("chats-button").setAttribute("aria-expanded", String(open));
+}
+
 function switchUser(userId) {
+  toggleSidebar(false);  // on a phone: back to the chat that was picked
   if (poller) poller.abort();
   currentUser = userId;
   version = -1;
@@ -231,6 +238,8 @@ $("composer").addEventListener("submit", (event) => {
   input.value = "";
 });
 $("menu-button").addEventListener("click", () => toggleMenu());
+$("chats-button").addEventListener("click", () => toggleSidebar());
+$("scrim").addEventListener("click", () => toggleSidebar(false));
 $("location-button").addEventListener("click", async () => {
   // Telegram's 📎 → Location; here typed in (the browser's own position is not asked for).
   const typed = prompt("Share a location: latitude, longitude", "52.52, 13.40");
