@@ -26,7 +26,8 @@ from bot.content import ContentLibrary
 from bot.emulator import demo
 from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 from bot.emulator.web import DemoChat
-from tests.conftest import process_env, start_process
+from tests.conftest import RunningBot, process_env, start_process
+from tests.reminder_helpers import advance_until_messages, save_plan
 
 PATIENT = demo.USERS[0].user_id
 
@@ -388,3 +389,19 @@ def test_each_start_drops_only_the_demo_database(tmp_path: Path) -> None:
         (tmp_path / name).write_text("the last demo")
     demo.fresh_database(tmp_path)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["bot.sqlite3"]
+
+
+async def test_the_next_due_instant_includes_a_waiting_plans_start(bot: RunningBot) -> None:
+    """The time machine stops where the dispatcher has work; a plan saved to start on a later
+    day begins at its first local midnight, before that day's first dose."""
+    user = 7007
+    await bot.onboard(user, zone="UTC")  # the clock starts at 09:00 UTC on 11 Jan 2026
+    await save_plan(bot, user, "/schedule custom today 10:00 20x365")
+    saved = await save_plan(bot, user, "/taper 2026-01-12 10:00=15 x7, 10:00=10 x7 stop")
+    assert "starts on" in saved
+    ten = datetime(2026, 1, 11, 10, tzinfo=UTC)
+    assert await bot.services.reminders.next_due_at() == ten
+    await advance_until_messages(bot, user, ten)
+    await advance_until_messages(bot, user, ten + timedelta(minutes=30))  # its follow-up
+    # Next: the taper's first midnight (not tomorrow's 10:00 dose).
+    assert await bot.services.reminders.next_due_at() == datetime(2026, 1, 12, tzinfo=UTC)
