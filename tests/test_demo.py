@@ -23,7 +23,7 @@ from telegram import Bot
 
 from bot.clock import ShiftedClock
 from bot.content import ContentLibrary
-from bot.emulator import demo
+from bot.emulator import demo, web
 from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 from bot.emulator.web import DemoChat
 from tests.conftest import RunningBot, process_env, start_process
@@ -405,3 +405,54 @@ async def test_the_next_due_instant_includes_a_waiting_plans_start(bot: RunningB
     await advance_until_messages(bot, user, ten + timedelta(minutes=30))  # its follow-up
     # Next: the taper's first midnight (not tomorrow's 10:00 dose).
     assert await bot.services.reminders.next_due_at() == datetime(2026, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("every", [timedelta(minutes=1), None])
+async def test_a_jump_stops_a_bounded_number_of_times_and_ends_at_its_target(
+    every: timedelta | None,
+) -> None:
+    """Something due every minute (or a row stuck "due" at an instant already passed): the
+    jump still ends, at its target, after at most MAX_STOPS passes."""
+    api = FakeBotAPI()
+    await api.start()
+    clock = ShiftedClock()
+    passes: list[datetime] = []
+
+    async def no_dose(user_id: int, after: datetime) -> datetime | None:
+        return None
+
+    async def utc(user_id: int) -> ZoneInfo:
+        return ZoneInfo("UTC")
+
+    stuck_at = clock.now()
+
+    async def always_due() -> datetime | None:
+        return stuck_at if every is None else clock.now() + every
+
+    async def dispatch() -> None:
+        passes.append(clock.now())
+
+    chat = DemoChat(
+        api,
+        clock,
+        demo.USERS,
+        next_dose=no_dose,
+        user_zone=utc,
+        next_event=always_due,
+        dispatch=dispatch,
+    )
+    await chat.start("127.0.0.1", 0)
+    try:
+        target = clock.now() + timedelta(days=1)
+        async with ClientSession() as session:
+            body = {"user": PATIENT, "action": "day"}
+            async with session.post(f"{chat.url}api/clock", json=body) as response:
+                answer = await response.json()
+        assert answer["ok"]
+        assert answer["stops"] == (web.MAX_STOPS if every else 4)
+        assert len(passes) == answer["stops"] + 1  # and one at the target
+        assert passes == sorted(passes)
+        assert clock.now() >= target
+    finally:
+        await chat.close()
+        await api.close()
