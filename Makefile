@@ -20,7 +20,8 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m bot demo
 
-# Re-take the demo screenshots in docs/ (needs chromium; README.md, "Run it, test it").
+# Re-take the demo screenshots in docs/ (needs chromium and fonts-noto-color-emoji; README.md,
+# "Run it, test it").
 screenshots: $(STAMP)
 	DEMO_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_demo_browser.py
 

@@ -28,7 +28,15 @@ def alert_text(pack: ContentPack, alert: DueAlert, said: Said, zone: ZoneInfo) -
     params: dict[str, object] = {"patient": patient}
     if said not in PLAN_NOTICES.values():
         params.update(due=local_hhmm(alert.dose_due_at, zone), timezone=zone.key)
-    parts = [pack.text(f"caregiver.alert_{_NEXT_SOON.get(said, said).value}", **params)]
+    first = pack.text(f"caregiver.alert_{_NEXT_SOON.get(said, said).value}", **params)
+    if _NEXT_SOON.get(said, said) is Said.UNANSWERED:
+        # Only what the dose row records as sent: after a downtime the follow-up may have
+        # been dropped as too late, and the caregiver must not be told it was asked.
+        sent = (
+            "caregiver.alert_sent_both" if alert.follow_up_sent else "caregiver.alert_sent_reminder"
+        )
+        first = Html(f"{first} {pack.text(sent)}")
+    parts: list[str] = [first]
     if said in _NEXT_SOON:
         parts.append(pack.text("caregiver.alert_next_soon", patient=patient))
     head = "\n".join(parts)

@@ -460,6 +460,8 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "caregiver.patient_erased": _keys("patient"),
     "caregiver.caregiver_erased": _keys("name"),
     "caregiver.alert_unanswered": _keys("due", "patient", "timezone"),
+    "caregiver.alert_sent_both": NONE,
+    "caregiver.alert_sent_reminder": NONE,
     "caregiver.alert_two_missed": _keys("due", "patient", "timezone"),
     "caregiver.alert_taper_step": _keys("patient"),
     "caregiver.alert_taper_end": _keys("patient"),

@@ -141,6 +141,8 @@ async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts
     )
     assert "Do not give an extra dose" in alert["text"] and "999" in alert["text"]
     assert "mg" not in alert["text"]
+    # Both the reminder and its follow-up went out: the alert says so.
+    assert "</b> I sent them the reminder and asked again." in alert["text"]
 
     # The second unanswered dose in a row is said as such.
     await advance_until_messages(bot, PATIENT, EVENING)
@@ -355,6 +357,10 @@ async def test_taper_steps_are_told_and_alerts_survive_a_restart(
     again: RunningBot = await start_bot()
     [late] = await again.next_messages(CARER, before, 1)
     assert "is still unanswered" in late
+    # The follow-up fell due while the bot was down and was dropped as too late: the alert
+    # must not claim it was asked (issue 23).
+    assert "I sent them the reminder; there was no second question." in late, late
+    assert "asked again" not in late
     # Day 2: the next step starts, and the caregiver hears of it (never the dose).
     [step] = await advance_until_messages(again, CARER, NOON + timedelta(days=1))
     assert "step of Pat's taper starts today" in step["text"] and "mg" not in step["text"]
@@ -464,6 +470,7 @@ async def test_a_russian_caregiver_of_an_english_patient_reads_russian(
         "caregiver.alert_unanswered", patient="Pat", due="12:00", timezone="Europe/Berlin"
     )
     assert alert["text"].startswith(expected), alert["text"]
+    assert "Напоминание и повторный вопрос уже отправлены." in alert["text"]
     assert "мг" not in alert["text"] and "mg" not in alert["text"]
 
 

@@ -7,6 +7,7 @@ folder; the page's requests are made with an HTTP client. The browser tests driv
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -22,10 +23,11 @@ from telegram import Bot
 
 from bot.clock import ShiftedClock
 from bot.content import ContentLibrary
-from bot.emulator import demo
+from bot.emulator import demo, web
 from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 from bot.emulator.web import DemoChat
-from tests.conftest import process_env, start_process
+from tests.conftest import RunningBot, process_env, start_process
+from tests.reminder_helpers import advance_until_messages, save_plan
 
 PATIENT = demo.USERS[0].user_id
 
@@ -176,6 +178,91 @@ async def test_time_machine_to_the_first_dose_sends_the_reminder(client: DemoCli
     assert answer["clock"]["local"].endswith("14:00")
 
 
+CARER = demo.USERS[1].user_id  # Ben helps Anna
+
+
+async def link_ben_as_caregiver(client: DemoClient) -> None:
+    """Anna's invite link, opened and accepted by Ben; alerts 30 min after a follow-up."""
+    state = await client.say("/caregiver")
+    match = re.search(r"start=(cg_[A-Za-z0-9_-]+)", state["messages"][-1]["text"])
+    assert match, state["messages"][-1]["text"]
+    await client.say(f"/start {match.group(1)}", user=CARER)
+    await client.press("Accept", user=CARER)
+    await client.until(lambda s: "is now your caregiver" in s["messages"][-1]["text"])
+    state = await client.say("/caregiver delay 30")
+    assert "30 min after its follow-up" in state["messages"][-1]["text"]
+
+
+def bot_lines(state: dict[str, Any]) -> list[tuple[str, str]]:
+    """(time on the bot's clock, text) of each bot message, in the order they came."""
+    return [(m["time"], m["text"]) for m in state["messages"] if m["from_bot"]]
+
+
+def first_at(lines: list[tuple[str, str]], needle: str) -> str:
+    return next(time for time, text in lines if needle in text)
+
+
+async def test_a_day_jumped_at_once_sends_every_event_on_the_way_in_order(
+    client: DemoClient,
+) -> None:
+    """Issue 23: "+1 day" used to jump past the follow-ups (more than 10 minutes late, so the
+    bot rightly dropped them). Now the clock stops at each due instant on its way: reminders,
+    follow-ups, a missed-dose notice and the caregiver's alerts all come, each at its time."""
+    await onboard(client)
+    await client.until(lambda s: "All set" in s["messages"][-1]["text"])
+    await client.say("/schedule custom tomorrow 06:45,10:00,12:15 5x10")
+    await client.press("Save plan")
+    await client.until(lambda s: "Saved" in s["messages"][-1]["text"])
+    await link_ben_as_caregiver(client)
+    before = len(bot_lines(await client.state()))
+    status, answer = await client.post("clock", user=PATIENT, action="day")
+    assert status == 200
+    anna = bot_lines(await client.state())
+    reminders = [time for time, text in anna if "Time for your dose" in text]
+    assert reminders[:3] == ["06:45", "10:00", "12:15"]
+    # The 06:45 dose's follow-up came at 07:15 (the next dose 2 h 45 min away) ...
+    assert first_at(anna, "Did you take your <b>5 mg</b> dose due at 06:45") == "07:15"
+    # ... the 10:00 one's became "skip it": the next dose was then 105 minutes away.
+    assert first_at(anna, "You missed the <b>5 mg</b> dose due at 10:00") == "10:30"
+    # Ben's chat shows his own clock (he chose no zone: UTC, an hour behind Berlin).
+    ben = bot_lines(await client.state(user=CARER))
+    assert first_at(ben, "dose due at 06:45</b>") == "06:45"  # 07:45 in Berlin
+    assert "I sent them the reminder and asked again." in first_at_text(ben, "due at 06:45")
+    assert first_at(ben, "<b>Anna has two doses in a row") == "10:00"  # 11:00 in Berlin
+    # Tomorrow's messages, each stamped when it came: in the order of the clock.
+    times = [time for time, _ in anna[before:]]
+    assert times == sorted(times) and times[0] == "06:45", times
+    assert answer["stops"] >= 9
+
+
+def first_at_text(lines: list[tuple[str, str]], needle: str) -> str:
+    return next(text for _, text in lines if needle in text)
+
+
+async def test_next_event_stops_at_each_thing_the_bot_has_due(client: DemoClient) -> None:
+    status, answer = await client.post("clock", user=PATIENT, action="next_event")
+    assert (status, answer["problem"]) == (
+        409,
+        "Nothing is due: set a plan with /schedule, or move on with +1 day.",
+    )
+    await onboard(client)
+    await client.say("/schedule standard tomorrow 08:00 14:00 20:00 target=20")
+    await client.press("Save plan")
+    await client.until(lambda s: "Saved" in s["messages"][-1]["text"])
+    _, answer = await client.post("clock", user=PATIENT, action="next_event")
+    assert answer["clock"]["local"].endswith("08:00")
+    state = await client.until(lambda s: "Time for your dose" in s["messages"][-1]["text"])
+    assert "I will ask again at 08:30" in state["messages"][-1]["text"]
+    _, answer = await client.post("clock", user=PATIENT, action="next_event")
+    assert answer["clock"]["local"].endswith("08:30")
+    state = await client.until(lambda s: "Did you take" in s["messages"][-1]["text"])
+    assert state["messages"][-1]["time"] == "08:30"
+    # "Next dose" from here passes nothing due on its way: straight to 14:00.
+    _, answer = await client.post("clock", user=PATIENT, action="next_dose")
+    assert answer["clock"]["local"].endswith("14:00")
+    assert answer["stops"] == 1
+
+
 async def test_time_machine_hour_day_date_and_never_backward(client: DemoClient) -> None:
     start = (await client.state())["clock"]["date"]
     _, after_day = await client.post("clock", user=PATIENT, action="day")
@@ -257,7 +344,21 @@ async def test_photos_the_bot_sends_show_and_download(tmp_path: Path) -> None:
     async def utc(user_id: int) -> ZoneInfo:
         return ZoneInfo("UTC")
 
-    chat = DemoChat(api, clock, demo.USERS, next_dose=no_dose, user_zone=utc)
+    async def nothing_due() -> datetime | None:
+        return None
+
+    async def no_pass() -> None:
+        return None
+
+    chat = DemoChat(
+        api,
+        clock,
+        demo.USERS,
+        next_dose=no_dose,
+        user_zone=utc,
+        next_event=nothing_due,
+        dispatch=no_pass,
+    )
     await chat.start("127.0.0.1", 0)
     picture = PNG_1x1
     try:
@@ -288,3 +389,70 @@ def test_each_start_drops_only_the_demo_database(tmp_path: Path) -> None:
         (tmp_path / name).write_text("the last demo")
     demo.fresh_database(tmp_path)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["bot.sqlite3"]
+
+
+async def test_the_next_due_instant_includes_a_waiting_plans_start(bot: RunningBot) -> None:
+    """The time machine stops where the dispatcher has work; a plan saved to start on a later
+    day begins at its first local midnight, before that day's first dose."""
+    user = 7007
+    await bot.onboard(user, zone="UTC")  # the clock starts at 09:00 UTC on 11 Jan 2026
+    await save_plan(bot, user, "/schedule custom today 10:00 20x365")
+    saved = await save_plan(bot, user, "/taper 2026-01-12 10:00=15 x7, 10:00=10 x7 stop")
+    assert "starts on" in saved
+    ten = datetime(2026, 1, 11, 10, tzinfo=UTC)
+    assert await bot.services.reminders.next_due_at() == ten
+    await advance_until_messages(bot, user, ten)
+    await advance_until_messages(bot, user, ten + timedelta(minutes=30))  # its follow-up
+    # Next: the taper's first midnight (not tomorrow's 10:00 dose).
+    assert await bot.services.reminders.next_due_at() == datetime(2026, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("every", [timedelta(minutes=1), None])
+async def test_a_jump_stops_a_bounded_number_of_times_and_ends_at_its_target(
+    every: timedelta | None,
+) -> None:
+    """Something due every minute (or a row stuck "due" at an instant already passed): the
+    jump still ends, at its target, after at most MAX_STOPS passes."""
+    api = FakeBotAPI()
+    await api.start()
+    clock = ShiftedClock()
+    passes: list[datetime] = []
+
+    async def no_dose(user_id: int, after: datetime) -> datetime | None:
+        return None
+
+    async def utc(user_id: int) -> ZoneInfo:
+        return ZoneInfo("UTC")
+
+    stuck_at = clock.now()
+
+    async def always_due() -> datetime | None:
+        return stuck_at if every is None else clock.now() + every
+
+    async def dispatch() -> None:
+        passes.append(clock.now())
+
+    chat = DemoChat(
+        api,
+        clock,
+        demo.USERS,
+        next_dose=no_dose,
+        user_zone=utc,
+        next_event=always_due,
+        dispatch=dispatch,
+    )
+    await chat.start("127.0.0.1", 0)
+    try:
+        target = clock.now() + timedelta(days=1)
+        async with ClientSession() as session:
+            body = {"user": PATIENT, "action": "day"}
+            async with session.post(f"{chat.url}api/clock", json=body) as response:
+                answer = await response.json()
+        assert answer["ok"]
+        assert answer["stops"] == (web.MAX_STOPS if every else 4)
+        assert len(passes) == answer["stops"] + 1  # and one at the target
+        assert passes == sorted(passes)
+        assert clock.now() >= target
+    finally:
+        await chat.close()
+        await api.close()

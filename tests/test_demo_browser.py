@@ -189,3 +189,131 @@ async def test_a_russian_speaking_patient_gets_russian(page: Page, tmp_path: Pat
     reminder = await last_bot_text(page, "Время принять дозу")
     assert "5 мг" in reminder
     await screenshot(page, shots / "demo-reminder-ru.png")
+
+
+async def onboard_in_page(page: Page, zone: str = "Berlin") -> None:
+    await page.type_and_send("/start")
+    await page.click(".keyboard button", "I agree")
+    await page.click(".keyboard button", zone)
+    await page.click(".keyboard button", "United Kingdom")
+    await last_bot_text(page, "Emergency number (United Kingdom)")
+
+
+async def next_event(page: Page, local: str) -> None:
+    """Press "Next event"; wait until the clock shows ``local`` (HH:MM)."""
+    await page.click("#tm-event")
+    await page.wait_for(
+        f"document.getElementById('clock-local').innerText.endsWith({json.dumps(local)})"
+    )
+
+
+async def test_time_machine_shows_follow_up_missed_notice_and_caregiver_alert(
+    page: Page, tmp_path: Path
+) -> None:
+    """Issue 23: step by step with "Next event", as a real clock passes: the follow-up of an
+    unanswered dose, its caregiver's alert, and the "skip it" notice of a dose whose next one
+    is near, each at its own time (none dropped as late)."""
+    shots = shots_folder(tmp_path)
+    await onboard_in_page(page)
+    await page.type_and_send("/schedule custom tomorrow 06:45,10:00,12:15 5x10")
+    await page.click(".keyboard button", "Save plan")
+    await last_bot_text(page, "Saved. Your first reminder")
+    # Ben becomes Anna's caregiver through her invite link; alerts 30 min after a follow-up.
+    await page.type_and_send("/caregiver")
+    invite = await last_bot_text(page, "start=cg_")
+    match = re.search(r"start=(cg_[A-Za-z0-9_-]+)", invite)
+    assert match, invite
+    await page.click("#users li", "Ben")
+    await page.wait_for("document.getElementById('chat-sub').textContent.includes('Ben')")
+    await page.type_and_send(f"/start {match.group(1)}")
+    await page.click(".keyboard button", "Accept")
+    await last_bot_text(page, "you are now Anna's caregiver")
+    await page.click("#users li", "Anna")
+    await page.wait_for("document.getElementById('chat-sub').textContent.includes('Anna')")
+    await page.type_and_send("/caregiver delay 30")
+    await last_bot_text(page, "30 min after its follow-up")
+
+    await next_event(page, "06:45")
+    reminder = await last_bot_text(page, "Time for your dose")
+    assert "I will ask again at 07:15" in reminder
+    await next_event(page, "07:15")
+    follow_up = await last_bot_text(page, "Did you take your 5 mg dose due at 06:45?")
+    assert "record it.\n07:15" in follow_up, follow_up  # its time on the bot's clock
+    await next_event(page, "07:45")  # the caregiver's alert: in Ben's chat, not Anna's
+    await next_event(page, "10:00")
+    await last_bot_text(page, "Time for your dose: 5 mg at 10:00")
+    await next_event(page, "10:30")
+    notice = await last_bot_text(page, "You missed the 5 mg dose due at 10:00")
+    assert "skip the missed dose" in notice and notice.rstrip().endswith("\n10:30"), notice
+    await next_event(page, "11:00")  # the second alert: two doses in a row
+
+    anna = await page.evaluate(BOT_TEXT)
+    order = [
+        next(i for i, text in enumerate(anna) if needle in text)
+        for needle in ("ask again at 07:15", "dose due at 06:45?", "You missed the 5 mg")
+    ]
+    assert order == sorted(order), anna
+    await page.click("#users li", "Ben")
+    await page.wait_for("document.getElementById('chat-sub').textContent.includes('Ben')")
+    second = await last_bot_text(page, "Anna has two doses in a row")
+    assert "skip the missed one" in second
+    alerts = [text for text in await page.evaluate(BOT_TEXT) if "is still unanswered." in text]
+    assert len(alerts) == 1 and "Anna's dose due at 06:45" in alerts[0], alerts
+    assert "I sent them the reminder and asked again." in alerts[0]
+    await screenshot(page, shots / "demo-caregiver-alert.png")
+
+
+@pytest.fixture
+async def phone(tmp_path: Path, demo_url: str) -> AsyncIterator[Page]:
+    """The demo at a phone's width (390 × 844 CSS pixels)."""
+    async with open_browser(tmp_path / "profile", width=PHONE_WIDTH, height=844) as phone_page:
+        await phone_page.goto(demo_url)
+        await phone_page.wait_for("document.querySelectorAll('#users li').length === 4")
+        yield phone_page
+
+
+PHONE_WIDTH = 390
+
+
+async def test_at_phone_width_the_chat_takes_the_screen(phone: Page, tmp_path: Path) -> None:
+    """Issue 23: at 390 px the chat list squeezed the chat to a letter or two per line. Now
+    the list and the time machine fold into a menu, and the messages use the width."""
+    shots = shots_folder(tmp_path)
+    # The chat list is folded away: nothing of it is under the chat.
+    hidden = "document.getElementById('sidebar').getBoundingClientRect().right <= 0"
+    assert await phone.evaluate(hidden)
+    await onboard_in_page(phone)
+    await phone.type_and_send("/schedule standard tomorrow 08:00 14:00 20:00 target=20")
+    await phone.click(".keyboard button", "Save plan")
+    await last_bot_text(phone, "Saved. Your first reminder")
+    await phone.click("#chats-button")
+    await phone.click("#tm-next")
+    await phone.wait_for("document.getElementById('clock-local').innerText.endsWith('08:00')")
+    # A tap beside the menu, on the dimmed chat, closes it.
+    for kind in ("mousePressed", "mouseReleased"):
+        await phone.call(
+            "Input.dispatchMouseEvent",
+            type=kind,
+            x=PHONE_WIDTH - 20,
+            y=400,
+            button="left",
+            clickCount=1,
+        )
+    await phone.wait_for(hidden)
+    await last_bot_text(phone, "Time for your dose")
+    widths = await phone.evaluate(
+        "[...document.querySelectorAll('.message.bot .bubble')]"
+        ".map(b => b.getBoundingClientRect().width)"
+    )
+    # Long messages fill the row as Telegram's do (not a narrow column of a few letters).
+    assert max(widths) >= 0.7 * PHONE_WIDTH, widths
+    overflow = await phone.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, overflow
+    await screenshot(phone, shots / "demo-phone.png")
+    # Picking another chat from the menu closes it again.
+    await phone.click("#chats-button")
+    await phone.click("#users li", "Ben")
+    await phone.wait_for(hidden)
+    await phone.wait_for("document.getElementById('chat-sub').textContent.includes('Ben')")

@@ -2,8 +2,9 @@
 
 No token and no network: the bot talks to the emulator (``bot.emulator.api``) exactly as it
 talks to Telegram, and the page (``bot.emulator.web``) plays the patients and the admin. The
-bot's clock is a :class:`ShiftedClock`, so the page's time machine moves it forward and the
-reminder service (which listens to clock jumps) sends what fell due, as it would in real life.
+bot's clock is a :class:`ShiftedClock`, so the page's time machine moves it forward: to each
+instant on the way at which the reminder service has work, in turn, letting it send what is due
+there, as it would in real life (so follow-ups and caregiver alerts are never skipped over).
 Each start is a fresh demo: the chats live in memory, so the database under ``data/demo/``
 starts empty too.
 """
@@ -101,7 +102,21 @@ async def run_demo(
         user = await services().users.get(user_id)
         return services().zones.zone_for(None if user is None else user.timezone)
 
-    chat = DemoChat(api, clock, USERS, next_dose=next_dose, user_zone=user_zone)
+    async def next_event() -> datetime | None:
+        return await services().reminders.next_due_at()
+
+    async def dispatch() -> None:
+        await services().reminders.run_due()
+
+    chat = DemoChat(
+        api,
+        clock,
+        USERS,
+        next_dose=next_dose,
+        user_zone=user_zone,
+        next_event=next_event,
+        dispatch=dispatch,
+    )
     try:
         try:
             await chat.start(HOST, port)

@@ -8,7 +8,8 @@ emulator), and every answer is read back from the emulator's record of the chat.
     POST /api/send   {"user", "text"}               a message from that user
     POST /api/press  {"user", "message_id", "data"} an inline button pressed
     POST /api/location {"user", "latitude", "longitude"} a shared location
-    POST /api/clock  {"user", "action", "date"}     the time machine: next_dose, hour, day, date
+    POST /api/clock  {"user", "action", "date"}     the time machine: next_event, next_dose,
+                                                    hour, day, date
     GET  /api/file/FILE_ID                          a document or photo the bot sent
 """
 
@@ -49,6 +50,14 @@ class DemoUser:
 # The next due dose of a user after an instant, and a user's time zone (None: not chosen yet).
 NextDose = Callable[[int, datetime], Awaitable[datetime | None]]
 UserZone = Callable[[int], Awaitable[ZoneInfo]]
+# The next instant the bot's dispatcher has work (any user), and one dispatcher pass, awaited
+# until it has sent what was due.
+NextEvent = Callable[[], Awaitable[datetime | None]]
+Dispatch = Callable[[], Awaitable[None]]
+
+# A jump stops at most this many times on its way; the rest of the way is one jump, which the
+# bot treats as a downtime (the missed-dose rule). Keeps a jump of years to a few seconds.
+MAX_STOPS = 300
 
 
 class DemoChat:
@@ -62,12 +71,17 @@ class DemoChat:
         *,
         next_dose: NextDose,
         user_zone: UserZone,
+        next_event: NextEvent,
+        dispatch: Dispatch,
     ) -> None:
         self._api = api
         self._clock = clock
         self._users = {user.user_id: user for user in users}
         self._next_dose = next_dose
         self._user_zone = user_zone
+        self._next_event = next_event
+        self._dispatch = dispatch
+        self._travelling = asyncio.Lock()  # one jump at a time, even from two tabs
         self._runner: web.AppRunner | None = None
         self.url = ""
         # Callback queries pressed in the page, and the short answers ("toasts") the bot gave.
@@ -218,21 +232,38 @@ class DemoChat:
     async def _clock_jump(self, request: web.Request) -> web.Response:
         body = await _json(request)
         user = self._user(body.get("user"))
+        async with self._travelling:
+            target = await self._target(user, body)
+            if isinstance(target, web.Response):
+                return target
+            stops = await self._travel(target)
+        log.info("demo_clock_moved action=%s stops=%d", body.get("action"), stops)
+        return web.json_response({"ok": True, "stops": stops, **await self._snapshot(user)})
+
+    async def _target(self, user: DemoUser, body: JSONDict) -> datetime | web.Response:
+        """Where the time machine is asked to go (or why it cannot)."""
         action = body.get("action")
         now = self._clock.now()
         if action == "hour":
-            self._clock.advance(timedelta(hours=1))
-        elif action == "day":
-            self._clock.advance(timedelta(days=1))
-        elif action == "next_dose":
+            return now + timedelta(hours=1)
+        if action == "day":
+            return now + timedelta(days=1)
+        if action == "next_event":
+            due = await self._next_event()
+            if due is None:
+                return _problem(
+                    "Nothing is due: set a plan with /schedule, or move on with +1 day."
+                )
+            return max(due, now)
+        if action == "next_dose":
             due = await self._next_dose(user.user_id, now)
             if due is None:
                 return _problem(
                     "No dose is planned in the next days: set a plan with /schedule, or move "
                     "on with +1 day."
                 )
-            self._clock.advance_to(due)
-        elif action == "date":
+            return due
+        if action == "date":
             zone = await self._user_zone(user.user_id)
             try:
                 day = date.fromisoformat(str(body.get("date")))
@@ -243,11 +274,39 @@ class DemoChat:
             target = datetime.combine(day, time(local_now.hour, local_now.minute), zone)
             if target <= now:
                 return _problem("The time machine only goes forward.")
-            self._clock.advance_to(target)
-        else:
-            raise _bad_request("unknown action")
-        log.info("demo_clock_moved action=%s", action)
-        return web.json_response({"ok": True, **await self._snapshot(user)})
+            return target
+        raise _bad_request("unknown action")
+
+    async def _travel(self, target: datetime) -> int:
+        """Move the clock to ``target`` as a real clock would pass: to each instant on the
+        way at which the dispatcher has work (a reminder, a follow-up, a missed-dose notice,
+        a caregiver alert, a plan's start), one after the other, letting it send what is due
+        there before going on. The bot's own rules (a follow-up more than 10 minutes late is
+        dropped) stay as they are: nothing it sends is late. Returns the stops made."""
+        stops = 0
+        stuck = 0
+        last: datetime | None = None
+        while stops < MAX_STOPS:
+            due = await self._next_event()
+            if due is None or due > target:
+                break
+            if last is not None and due <= last:
+                # A pass left something due at an instant already passed (a row it could not
+                # act on): never loop on it; give up stopping after a few tries.
+                stuck += 1
+                if stuck > 3:
+                    break
+            else:
+                stuck = 0
+            last = max(due, self._clock.now())
+            self._clock.advance_to(due)
+            await self._dispatch()
+            self._stamp()  # its messages appeared at this instant, not at the next stop
+            stops += 1
+        self._clock.advance_to(target)
+        await self._dispatch()
+        self._stamp()
+        return stops
 
     async def _file(self, request: web.Request) -> web.Response:
         stored = self._api.files.get(request.match_info["file_id"])

@@ -139,6 +139,16 @@ class PlanService:
             log.info("plan_started_waiting user=%d kind=%s", waiting.user_id, waiting.plan.kind)
             self._changed()
 
+    async def next_start_at(self) -> datetime | None:
+        """The first local midnight at which a plan waiting to start begins (None: none
+        waits); :meth:`start_waiting` switches it in the first pass from then on."""
+        starts: list[datetime] = []
+        for waiting in await self._doses.waiting_to_start(date.max):
+            user = await self._users.get(waiting.user_id)
+            zone = self._zones.zone_for(user.timezone if user else None)
+            starts.append(local_to_utc(waiting.plan.start, time(0), zone))
+        return min(starts, default=None)
+
     async def regenerate(self, user_id: int) -> datetime | None:
         """Rebuild the coming doses of the active plan (time zone changed, a hold, resumed);
         the first reminder's instant, or None if there is none (or reminders are paused)."""

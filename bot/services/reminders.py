@@ -197,6 +197,13 @@ class ReminderService:
             self._unreachable.clear()
             await self._arm_next()
 
+    async def next_due_at(self) -> datetime | None:
+        """The next instant at which a pass has something to do: a reminder, follow-up or
+        retry, a caregiver alert, or a waiting plan's start. The demo's time machine stops
+        at each one on its way, as a real clock would pass through them."""
+        found = (await self._next_action_at(), await self._plans.next_start_at())
+        return min((at for at in found if at is not None), default=None)
+
     async def _next_action_at(self) -> datetime | None:
         next_at = await self._doses.next_action_at()
         if self._alerts is None:

@@ -75,6 +75,9 @@ class DueAlert:
     timezone: str | None
     region: str | None
     caregiver_unreachable: bool
+    # The follow-up ("did you take it?") reached the patient; False when it was dropped
+    # (too late after a downtime, or unsafe) or has not gone out.
+    follow_up_sent: bool = False
 
 
 def _link(row: Row) -> Link:
@@ -102,6 +105,7 @@ def _due(row: Row) -> DueAlert:
         timezone=row["timezone"],
         region=row["region"],
         caregiver_unreachable=row["caregiver_unreachable_at"] is not None,
+        follow_up_sent=bool(row["follow_up_sent"]),
     )
 
 
@@ -219,6 +223,8 @@ async def answer_undone(tx: Transaction, answer_id: int) -> int:
 DUE_ALERTS_SQL = (
     "SELECT caregiver_alerts.*, caregivers.patient_id, caregivers.caregiver_id,"
     " caregivers.patient_name, dose_events.due_at AS dose_due_at,"
+    # What the patient was actually sent about the dose: an alert says only that.
+    " dose_events.followup_message_id IS NOT NULL AS follow_up_sent,"
     " patient.timezone, patient.region, carer.unreachable_at AS caregiver_unreachable_at"
     " FROM caregiver_alerts JOIN caregivers USING (link_id)"
     " JOIN dose_events USING (event_id)"

@@ -187,7 +187,14 @@ async function poll() {
   }
 }
 
+function toggleSidebar(show) {
+  const open = show === undefined ? !document.body.classList.contains("sidebar-open") : show;
+  document.body.classList.toggle("sidebar-open", open);
+  $("chats-button").setAttribute("aria-expanded", String(open));
+}
+
 function switchUser(userId) {
+  toggleSidebar(false);  // on a phone: back to the chat that was picked
   if (poller) poller.abort();
   currentUser = userId;
   version = -1;
@@ -214,10 +221,14 @@ function toggleMenu(show) {
 
 async function jump(action, extra = {}) {
   $("tm-problem").textContent = "";
+  $("tm-stops").textContent = "";
   const result = await post("/api/clock", { action, ...extra });
   if (!result.ok) { $("tm-problem").textContent = result.problem || "That did not work."; return; }
   renderClock(result.clock);
   $("tm-date").value = result.clock.date;
+  $("tm-stops").textContent = result.stops > 1
+    ? `${result.stops} moments with something due on the way: each was sent in turn.`
+    : "";
 }
 
 $("composer").addEventListener("submit", (event) => {
@@ -227,6 +238,8 @@ $("composer").addEventListener("submit", (event) => {
   input.value = "";
 });
 $("menu-button").addEventListener("click", () => toggleMenu());
+$("chats-button").addEventListener("click", () => toggleSidebar());
+$("scrim").addEventListener("click", () => toggleSidebar(false));
 $("location-button").addEventListener("click", async () => {
   // Telegram's 📎 → Location; here typed in (the browser's own position is not asked for).
   const typed = prompt("Share a location: latitude, longitude", "52.52, 13.40");
