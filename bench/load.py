@@ -155,7 +155,7 @@ async def _patient(api: FakeBotAPI, watcher: _Watcher, user: int, latencies: lis
         (lambda: api.send_text(user, "/start"), 1),
         (lambda: api.press_button(user, last_id(), "consent:yes"), 1),
         (lambda: api.send_text(user, "/timezone Europe/Berlin"), 2),
-        (lambda: api.press_button(user, last_id(), "region:uk"), 1),
+        (lambda: api.press_button(user, last_id(), "region:uk"), 2),  # and the repeats question
         (lambda: api.send_text(user, "/schedule custom today 23:59 10x5"), 1),
         (lambda: api.press_button(user, last_id(), "plan:save"), 1),
     ]

@@ -165,10 +165,12 @@ class Story:
             await self.api.wait_for("editMessageText", lambda call: True, count=edits + 1)
         await self.settle()
 
-    async def press_for_reply(self, message: dict[str, Any], data: str) -> None:
+    async def press_for_reply(
+        self, message: dict[str, Any], data: str, *, replies: int = 1
+    ) -> None:
         before = len(self.api.calls_of("sendMessage"))
         self.api.press_button(USER, message["message_id"], data)
-        await self.api.wait_for("sendMessage", lambda call: True, count=before + 1)
+        await self.api.wait_for("sendMessage", lambda call: True, count=before + replies)
         await self.settle()
 
     async def save_plan(self, spec: PlanSpec) -> None:
@@ -322,7 +324,7 @@ async def run_story(
             await runner.say("/start")
             await runner.press_for_reply(api.messages_to(USER)[-1], "consent:yes")
             await runner.say(f"/timezone {zone}")
-            await runner.press_for_reply(api.messages_to(USER)[-1], "region:uk")
+            await runner.press_for_reply(api.messages_to(USER)[-1], "region:uk", replies=2)
             await runner.save_plan(first)
             if caregiver_delay is not None:
                 await runner.link_caregiver(caregiver_delay)

@@ -68,7 +68,7 @@ async def _onboard_and_schedule(bot: RunningBot, user: int) -> str:
     before = bot.sent_count(user)
     bot.api.send_text(user, "/timezone Europe/Berlin")
     await _reply(bot, user, before, 2)
-    await _press(bot, user, "region:uk", 1)
+    await _press(bot, user, "region:uk", 2)  # "All set", then how reminders repeat
     before = bot.sent_count(user)
     bot.api.send_text(user, "/schedule custom today 22:00 10x5")
     [summary] = await _reply(bot, user, before)

@@ -29,7 +29,9 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
         return
     owner = user_id(update)
     dose = await services.doses.get_event(button.event_id, owner)
-    reminder_messages = (dose.message_id, dose.followup_message_id) if dose else ()
+    reminder_messages = (
+        (dose.message_id, dose.followup_message_id, dose.repeat_message_id) if dose else ()
+    )
     on_its_message = message.message_id in reminder_messages
     # /missed answers live on a message of their own; they may record Taken or Skip only.
     from_missed = dose is not None and not on_its_message and button.answer != "snooze"

@@ -23,6 +23,7 @@ class User:
     created_at: int
     tablet_mg: Decimal | None = None  # the strength the pharmacy supplies, if given
     tablet_scored: bool = False
+    repeat_minutes: int = 0  # how an unanswered reminder repeats (bot.domain.repeats)
 
     @property
     def has_consented(self) -> bool:
@@ -42,6 +43,7 @@ def _user(row: Row) -> User:
         created_at=row["created_at"],
         tablet_mg=Decimal(row["tablet_mg"]) if row["tablet_mg"] else None,
         tablet_scored=bool(row["tablet_scored"]),
+        repeat_minutes=row["reminder_repeat_minutes"],
     )
 
 
@@ -97,6 +99,13 @@ class UserStore:
     async def set_announcements(self, user_id: int, enabled: bool) -> None:
         await self._db.execute(
             "UPDATE users SET announcements = ? WHERE user_id = ?", (int(enabled), user_id)
+        )
+
+    async def set_repeat_minutes(self, user_id: int, minutes: int) -> None:
+        """How unanswered reminders repeat from now on (the column checks the choice). A run
+        under way follows it from its next repeat."""
+        await self._db.execute(
+            "UPDATE users SET reminder_repeat_minutes = ? WHERE user_id = ?", (minutes, user_id)
         )
 
     async def mark_reachable(self, user_id: int) -> None:
