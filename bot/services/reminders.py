@@ -550,7 +550,9 @@ class ReminderService:
             try:
                 await self._bot.delete_message(chat_id, message_id)
                 return
-            except TelegramError:
+            except TelegramError as error:
+                if "not found" in str(error).lower():
+                    return  # the patient deleted it: nothing left to take back
                 log.info("reminder_delete_failed chat=%d", chat_id)
             with contextlib.suppress(TelegramError):
                 await self._bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
