@@ -16,7 +16,9 @@ PATIENT_COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("doses", ("today", "missed", "checkin", "progress", "report")),
     ("facts", ("facts", *(topic for topic in TOPICS if topic not in ("missed", "emergency")))),
     ("data", ("mydata", "deleteme")),
-    ("settings", (
+    (
+        "settings",
+        (
             "settings",
             "start",
             "language",
@@ -24,7 +26,8 @@ PATIENT_COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "announcements",
             "caregiver",
             "help",
-        ),),
+        ),
+    ),
 )
 PATIENT_COMMANDS: tuple[str, ...] = tuple(
     command for _, commands in PATIENT_COMMAND_GROUPS for command in commands

@@ -90,7 +90,7 @@ async def seed_repeats_due(
 ) -> datetime:
     """Each user repeats reminders every ``every_minutes`` and has a 10 mg dose (once a day, at
     the time it fell due) reminded ``sent_ago`` before ``now`` and not answered: its next
-    repeat is due at ``now``. Its reminder's message id (1) is not in the stand-in's chat,
+    repeat is due at ``now``. Its reminder's message id (999999) is not in the stand-in's chat,
     so the repeat cannot delete it and falls back to removing its buttons. Returns ``now``."""
     now = now or datetime.now(UTC).replace(microsecond=0)
     due = (now - sent_ago).replace(second=0)
@@ -126,7 +126,7 @@ async def seed_repeats_due(
                 high_dose_confirmed=False,
             )
         await database.execute(
-            "UPDATE dose_events SET status = 'sent', message_id = 1, attempts = 1,"  # noqa: S608
+            "UPDATE dose_events SET status = 'sent', message_id = 999999, attempts = 1,"  # noqa: S608
             " sent_at = ?, next_action_at = ? WHERE status = 'scheduled'"
             f" AND user_id IN ({','.join('?' * len(users))})",
             (int((now - sent_ago).timestamp()), int(now.timestamp()), *users),

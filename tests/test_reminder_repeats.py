@@ -199,7 +199,9 @@ async def test_repeats_in_russian(bot: RunningBot) -> None:
     [summary] = await bot.say(USER, "/schedule custom today 14:00,22:00 10x5")
     assert "план" in summary.lower()
     buttons = bot.buttons(bot.last_message(USER))
-    await bot.press(USER, bot.last_message(USER)["message_id"], buttons["Сохранить план"], replies=1)
+    await bot.press(
+        USER, bot.last_message(USER)["message_id"], buttons["Сохранить план"], replies=1
+    )
     due = DAY.replace(hour=11)  # 14:00 in Moscow
     [reminder] = await _at(bot, USER, due)
     assert "14:15" in reminder
@@ -280,7 +282,9 @@ async def test_settings_is_in_help_and_the_command_menu(bot: RunningBot) -> None
     [help_text] = await bot.say(USER, "/help")
     assert "/settings" in help_text
     assert "settings" in [command["command"] for command in bot.api.commands_for()]
-    assert "settings" in [command["command"] for command in bot.api.commands_for(language_code="ru")]
+    assert "settings" in [
+        command["command"] for command in bot.api.commands_for(language_code="ru")
+    ]
 
 
 async def test_settings_buttons_refuse_strangers_and_forged_data(bot: RunningBot) -> None:

@@ -31,9 +31,7 @@ def _display_name(update: Update) -> str:
     return f"{name} (@{person.username})" if person.username else name
 
 
-async def caregiver_command(
-    update: Update, context: BotContext, *, typed: bool = True
-) -> None:
+async def caregiver_command(update: Update, context: BotContext, *, typed: bool = True) -> None:
     """/caregiver (``typed``: its arguments are read), or its row of /settings."""
     services = context.services
     pack = context.pack

@@ -13,7 +13,7 @@ from bot.handlers.common import edit_query_message, event, keyboard, reply, user
 
 
 def repeat_label(pack: ContentPack, minutes: int) -> Html:
-    """"Once, with one follow-up" or "Every 10 minutes until answered"."""
+    """ "Once, with one follow-up" or "Every 10 minutes until answered"."""
     if minutes == ONCE:
         return pack.text("repeats.once")
     return pack.text("repeats.every", minutes=minutes)

@@ -171,4 +171,6 @@ async def announcements_pressed(update: Update, context: BotContext) -> None:
     enabled = button.choice == "on"
     await context.services.users.set_announcements(user.user_id, enabled)
     event("announcements_set", update, enabled=enabled)
-    await edit_query_message(query, pack.text("announcements.on" if enabled else "announcements.off"))
+    await edit_query_message(
+        query, pack.text("announcements.on" if enabled else "announcements.off")
+    )

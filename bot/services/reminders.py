@@ -498,7 +498,8 @@ class ReminderService:
         advice = await self._missed.advice(event.user_id, zone, now)
         action = (
             advice.action
-            if advice is not None and advice.dose is not None
+            if advice is not None
+            and advice.dose is not None
             and advice.dose.event_id == event.event_id
             else None
         )
