@@ -15,7 +15,7 @@ import re
 from dataclasses import MISSING, dataclass, fields
 from typing import ClassVar, Literal, Self, get_args, get_type_hints
 
-from bot.domain.repeats import REPEAT_CHOICES
+from bot.domain.repeats import REPEAT_CHOICES, valid_choice
 
 CALLBACK_DATA_MAX_BYTES = 64
 _MAX_INT_DIGITS = 18
@@ -295,7 +295,7 @@ class RepeatButton(CallbackData):
     minutes: int
 
     def __post_init__(self) -> None:
-        if self.minutes not in REPEAT_CHOICES:
+        if not valid_choice(self.minutes):
             raise ValueError(f"repeats are one of {REPEAT_CHOICES} minutes")
 
 

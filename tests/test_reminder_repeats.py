@@ -297,3 +297,22 @@ async def test_settings_buttons_refuse_strangers_and_forged_data(bot: RunningBot
     assert bot.sent_count(USER) == before
     user = await bot.services.users.get(USER)
     assert user is not None and user.repeat_minutes == 0 and user.announcements
+
+
+async def test_a_run_ends_four_hours_after_the_dose_time(bot: RunningBot) -> None:
+    """The next dose is 14 hours away: no skip window to stop the run, so it ends 4 hours
+    after the dose time, the last repeat saying so; the dose stays answerable."""
+    await bot.onboard(USER, zone="UTC")
+    await _choose_repeats(bot, USER, 30)
+    await save_plan(bot, USER, "/schedule custom today 10:00,23:30 10x5")
+    due = DAY.replace(hour=10)
+    await _at(bot, USER, due)
+    for half_hours in range(1, 8):
+        [repeat] = await _at(bot, USER, due + timedelta(minutes=30 * half_hours))
+        assert "Next reminder at" in repeat
+    [last] = await _at(bot, USER, due + timedelta(hours=4))
+    assert "This is the last reminder about this dose" in last
+    for minutes in range(270, 600, 30):
+        await _at(bot, USER, due + timedelta(minutes=minutes), count=0)
+    [live] = _live(bot, USER)
+    assert "recorded as taken" in (await tap(bot, USER, live, "taken"))["text"]

@@ -30,13 +30,6 @@ def valid_choice(minutes: int) -> bool:
     return minutes in REPEAT_CHOICES
 
 
-def first_action_after(sent_at: datetime, repeat_minutes: int) -> datetime:
-    """When to act again on a reminder just sent: its follow-up, or its first repeat."""
-    if repeat_minutes == ONCE:
-        return sent_at + FOLLOW_UP_AFTER
-    return sent_at + timedelta(minutes=repeat_minutes)
-
-
 def next_repeat(due_at: datetime, sent_at: datetime, repeat_minutes: int) -> datetime | None:
     """When the repeat after one sent at ``sent_at`` is due; None when the run is over (the
     dose was due more than ``REPEAT_FOR`` before it, or the patient chose "once")."""

@@ -27,7 +27,12 @@ from bot.content import Html
 from bot.domain.checkins import asks_before_increase
 from bot.domain.missed import SEVERAL_MISSED, MissedAction, MissedAdvice, Record, missed_in_a_row
 from bot.domain.plans import format_mg
-from bot.domain.repeats import FOLLOW_UP_AFTER, ONCE, first_action_after, next_repeat
+from bot.domain.repeats import (
+    FOLLOW_UP_AFTER,
+    ONCE,
+    REPEAT_FOR,
+    next_repeat,
+)
 from bot.domain.safety import SAFE_GAP
 from bot.metrics import Metrics
 from bot.services.budget import Priority, sending_as
@@ -319,17 +324,19 @@ class ReminderService:
             late = advice if is_late else None
         first_send = event.followup_message_id is None and event.status is not Status.SNOOZED
         # "Once" asks again only after the first reminder; repeats follow every reminder of
-        # the dose, a snoozed one too, until it is answered.
+        # the dose, a snoozed one too, until it is answered (or the run's end).
         repeats = due.repeat_minutes != ONCE
+        if repeats:
+            ask_again = next_repeat(event.due_at, now, due.repeat_minutes)
+        else:
+            ask_again = now + FOLLOW_UP_AFTER if first_send else None
         text = reminder_message(
             pack,
             due,
             zone,
             now,
             late=late,
-            follow_up_at=first_action_after(now, due.repeat_minutes)
-            if first_send or repeats
-            else None,
+            follow_up_at=ask_again,
             earlier=self._take_earlier(event.user_id),
             several=await self._several_missed_warning(due, now),
         )
@@ -343,7 +350,9 @@ class ReminderService:
             event.event_id,
             outcome.message_id,
             sent_at,
-            first_action_after(sent_at, due.repeat_minutes),
+            next_repeat(event.due_at, sent_at, due.repeat_minutes)
+            if repeats
+            else sent_at + FOLLOW_UP_AFTER,
             caregivers=due.has_caregivers,
             # A caregiver is told at the same time whatever the patient's repeats.
             caregiver_base=sent_at + FOLLOW_UP_AFTER,
@@ -492,6 +501,11 @@ class ReminderService:
         """
         event = due.event
         now = self._clock.now()
+        if now - event.due_at > REPEAT_FOR:
+            # Overdue past the run's end (the bot was down): the run is over, quietly.
+            await self._doses.record_follow_up_dropped(event.event_id, now)
+            log.info("repeat_dropped_late event=%d user=%d", event.event_id, event.user_id)
+            return
         zone = self._zones.zone_for(due.timezone)
         pack = self._languages.pack(event.user_id)
         # A repeat offers the dose again: the one check, exactly as for any reminder.
