@@ -195,7 +195,7 @@ async def measure_onboarding(patients: int, folder: Path) -> OnboardingResult:
     return OnboardingResult(
         patients=patients,
         saved=sum(saved),
-        replies=_figures(latencies, patients * 7),
+        replies=_figures(latencies, patients * 8),  # 8 replies each (see _patient)
         all_done_s=all_done,
         retry_after_429=api.retry_after_count,
         handler_retry_after=_handler_retry_after(log),
