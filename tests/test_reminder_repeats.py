@@ -316,3 +316,50 @@ async def test_a_run_ends_four_hours_after_the_dose_time(bot: RunningBot) -> Non
         await _at(bot, USER, due + timedelta(minutes=minutes), count=0)
     [live] = _live(bot, USER)
     assert "recorded as taken" in (await tap(bot, USER, live, "taken"))["text"]
+
+
+async def test_repeats_survive_a_restart_without_a_duplicate(start_bot: Any) -> None:
+    bot: RunningBot = await start_bot()
+    await bot.onboard(USER, zone="UTC")
+    await _choose_repeats(bot, USER, 10)
+    await save_plan(bot, USER, "/schedule custom today 10:00,16:00 10x5")
+    due = DAY.replace(hour=10)
+    await _at(bot, USER, due)
+    await _at(bot, USER, due + timedelta(minutes=10))
+    await bot.shutdown()
+    bot = await start_bot()  # the same database, the same clock
+    await _at(bot, USER, due + timedelta(minutes=15), count=0)
+    [repeat] = await _at(bot, USER, due + timedelta(minutes=20))
+    assert "Next reminder at 10:30" in repeat
+    [live] = _live(bot, USER)  # the first process's repeat was replaced by this one
+    assert live["text"] == repeat
+    assert len([text for text in _sends(bot, USER) if REPEAT in text]) == 2
+
+
+async def test_a_repeat_answered_on_its_way_is_taken_back(bot: RunningBot) -> None:
+    """Taken pressed on the reminder while its repeat is in flight: the answer stands, the
+    pressed message keeps what it recorded, and the repeat (which offers the dose) goes."""
+    await bot.onboard(USER, zone="UTC")
+    await _choose_repeats(bot, USER, 10)
+    await save_plan(bot, USER, "/schedule custom today 10:00,16:00 10x5")
+    due = DAY.replace(hour=10)
+    await _at(bot, USER, due)
+    [reminder] = _live(bot, USER)
+    before = len(_sends(bot, USER))
+    bot.api.answer_delay["sendMessage"] = 1.0  # the repeat reaches Telegram, the answer waits
+    bot.clock.set(due + timedelta(minutes=10))
+    await bot.api.wait_for_requests("sendMessage", count=bot.api.received["sendMessage"] + 1)
+    edited = await tap(bot, USER, reminder, "taken")
+    assert "recorded as taken" in edited["text"]
+    await bot.api.wait_for(
+        "sendMessage",
+        lambda call: call.params.get("chat_id") == USER and call.status == 200,
+        count=before + 1,
+    )
+    await bot.services.reminders.run_due()
+    bot.api.answer_delay.clear()
+    assert REPEAT in _sends(bot, USER)[-1]
+    assert _live(bot, USER) == []  # the repeat was deleted
+    assert [m["text"] for m in bot.api.messages_to(USER)][-1] == edited["text"]
+    event = await _event(bot, USER, due)
+    assert (event.status, event.repeat_message_id) == (Status.TAKEN, None)

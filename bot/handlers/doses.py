@@ -5,14 +5,14 @@ from __future__ import annotations
 import contextlib
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.callbacks import DoseButton
 from bot.content import Html
 from bot.context import BotContext
 from bot.domain.missed import SEVERAL_MISSED
 from bot.domain.plans import format_mg
-from bot.handlers.common import event, user_id
+from bot.handlers.common import event, reply, user_id
 from bot.views import local_when, next_dose_text
 
 
@@ -76,7 +76,13 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
             )
             note = Html(f"{note}\n\n{several}")
     # The message now says what was recorded, and its buttons are gone.
-    await query.edit_message_text(note, reply_markup=None)
+    try:
+        await query.edit_message_text(note, reply_markup=None)
+    except BadRequest as error:
+        if "not found" not in str(error).lower():
+            raise
+        # Pressed just as a repeat replaced (deleted) this reminder: say it in a new message.
+        await reply(update, note)
     if from_missed and message.chat is not None:
         # The reminder of a dose answered from /missed must not offer Taken any more.
         for message_id in reminder_messages:
