@@ -67,6 +67,38 @@ def prepare(path: Path, reminders: int, due: int) -> None:
     connection.close()
 
 
+def prepare_repeats(path: Path, patients: int, due: int) -> None:
+    """``patients`` users who chose repeats every 10 minutes, each with a dose whose reminder
+    went out 10 minutes before ``due`` (unix seconds) and has no answer: its first repeat is
+    due at ``due``. The reminder's message is not in the stand-in's chat (the repeat's delete
+    finds nothing to take back)."""
+    asyncio.run(_migrate(path))
+    dose_at = (due - 600) // 60 * 60  # on the minute, as a plan's dose time is
+    day = datetime.fromtimestamp(dose_at, UTC).date().isoformat()
+    at = datetime.fromtimestamp(dose_at, UTC).strftime("%H:%M")
+    connection = sqlite3.connect(path)
+    with connection:
+        for user_id in range(1, patients + 1):
+            connection.execute(
+                "INSERT INTO users (user_id, timezone, consented_at, created_at,"
+                " reminder_repeat_minutes) VALUES (?, 'UTC', ?, ?, 10)",
+                (user_id, dose_at, dose_at),
+            )
+            plan_id = connection.execute(
+                "INSERT INTO plans (user_id, kind, start_date, times, steps, ends_after_last_step,"
+                " materialized_until, created_at) VALUES (?, 'custom', ?, ?, ?, 0, ?, ?)",
+                (user_id, day, at, f"{at}=10 x30", due + 48 * 3600, dose_at - 60),
+            ).lastrowid
+            connection.execute(
+                "INSERT INTO dose_events (user_id, plan_id, due_at, local_date, local_time, mg,"
+                " step_number, step_count, day_number, is_step_start, is_maintenance,"
+                " is_last_step_dose, status, next_action_at, sent_at, message_id, attempts)"
+                " VALUES (?, ?, ?, ?, ?, '10', 1, 1, 1, 0, 0, 0, 'sent', ?, ?, 999999, 1)",
+                (user_id, plan_id, dose_at, day, at, due, dose_at),
+            )
+    connection.close()
+
+
 async def measure(path: Path, reminders: int, due: int, module: str) -> BurstResult:
     api = FakeBotAPI(global_rate=30, per_chat_rate=1)
     await api.start()

@@ -6,9 +6,15 @@ second overall, 1 a second per chat, 429 past them), the bot a real process on t
 - ``burst``: R reminders fall due at once while P patients a second, for D seconds, press
   Taken on a reminder they received or send a command. With ``paid`` on, the bot sends the
   reminders beyond the free rate with allow_paid_broadcast.
+- ``repeats``: R patients who chose repeats every 10 minutes, each with a reminder sent 10
+  minutes ago and not answered: their repeats fall due at once. Half of them answer (Taken on
+  the repeat, as soon as the chat's own limit allows) while P other patients a second send a
+  command for D seconds. Each patient must get one repeat (none lost, none twice); the
+  answered ones' runs end, the others' next repeat is planned 10 minutes on.
 
     python -m bench.load onboarding [--patients 1000]
     python -m bench.load burst [--reminders 10000] [--rate 30] [--seconds 60] [--paid]
+    python -m bench.load repeats [--reminders 10000] [--rate 15] [--seconds 60]
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -24,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.burst import REMINDER_MARK, prepare, reminder_deliveries
+from bench.burst import REMINDER_MARK, prepare, prepare_repeats, reminder_deliveries
 from bench.harness import BotProcess, pin_this_process_elsewhere
 from bot.emulator.api import ApiCall, FakeBotAPI
 
@@ -83,8 +91,9 @@ def _figures(latencies: list[float], offered: int) -> ReplyFigures:
 class _Watcher:
     """Answers "when did the bot's next message in this chat arrive?" cheaply."""
 
-    def __init__(self, api: FakeBotAPI) -> None:
+    def __init__(self, api: FakeBotAPI, mark: str = REMINDER_MARK) -> None:
         self._api = api
+        self._mark = mark  # what a reminder (or a repeat) says
         self._seen = 0
         self.by_chat: dict[int, list[ApiCall]] = {}
         self.reminded: deque[tuple[int, float]] = deque()  # reminder recipients, in order
@@ -106,7 +115,7 @@ class _Watcher:
                     event = self._chat_events.get(chat)
                     if event is not None:
                         event.set()
-                    if REMINDER_MARK in str(call.params.get("text", "")):
+                    if self._mark in str(call.params.get("text", "")):
                         self.reminded.append((chat, call.at))
         self._seen = len(calls)
 
@@ -155,7 +164,7 @@ async def _patient(api: FakeBotAPI, watcher: _Watcher, user: int, latencies: lis
         (lambda: api.send_text(user, "/start"), 1),
         (lambda: api.press_button(user, last_id(), "consent:yes"), 1),
         (lambda: api.send_text(user, "/timezone Europe/Berlin"), 2),
-        (lambda: api.press_button(user, last_id(), "region:uk"), 1),
+        (lambda: api.press_button(user, last_id(), "region:uk"), 2),  # and the repeats question
         (lambda: api.send_text(user, "/schedule custom today 23:59 10x5"), 1),
         (lambda: api.press_button(user, last_id(), "plan:save"), 1),
     ]
@@ -186,7 +195,7 @@ async def measure_onboarding(patients: int, folder: Path) -> OnboardingResult:
     return OnboardingResult(
         patients=patients,
         saved=sum(saved),
-        replies=_figures(latencies, patients * 7),
+        replies=_figures(latencies, patients * 8),  # 8 replies each (see _patient)
         all_done_s=all_done,
         retry_after_429=api.retry_after_count,
         handler_retry_after=_handler_retry_after(log),
@@ -302,6 +311,155 @@ async def _interact(
         latencies.append(found[0].at - started)
 
 
+# ---------------------------------------------------------------------- repeats with replies
+
+
+@dataclass(frozen=True)
+class RepeatBurstResult:
+    patients: int
+    answered: int  # patients who pressed Taken on their repeat
+    replies: ReplyFigures  # the presses' edits and the commands' replies
+    drain_s: float
+    floor_s: float
+    lost: int  # patients who got no repeat
+    duplicated: int  # repeats beyond one per patient
+    runs_ended: int  # answered doses with nothing more planned
+    runs_going_on: int  # unanswered doses with their next repeat planned ~10 minutes on
+    retry_after_429: int
+    handler_retry_after: int
+
+
+async def measure_repeat_burst(
+    patients: int, rate: float, seconds: float, folder: Path, due: int
+) -> RepeatBurstResult:
+    path = folder / "repeats-load.sqlite3"
+    api = FakeBotAPI(global_rate=FREE_RATE, per_chat_rate=1)
+    await api.start()
+    log = folder / "bot.log"
+    bot = BotProcess(api, path, log_path=log)
+    latencies: list[float] = []
+    offered = 0
+    pending: list[asyncio.Task[None]] = []
+    try:
+        await bot.start()
+        watcher = _Watcher(api, REPEAT_MARK)
+        follower = asyncio.create_task(watcher.follow())
+        due_mono = due + time.monotonic() - time.time()
+        await asyncio.sleep(max(0.0, due_mono + 1.0 - time.monotonic()))
+        started = time.monotonic()
+        deadline = started + 3 * patients / FREE_RATE + 120
+        index = 0
+        # Until every repeat is out: half the recipients answer theirs, and `rate` other
+        # patients a second (for `seconds`) send a command.
+        while time.monotonic() < deadline:
+            for chat, target in _repeat_targets(api, watcher):
+                offered += 1
+                pending.append(
+                    asyncio.create_task(_interact(api, watcher, 0, (chat, target), latencies))
+                )
+            while index < rate * min(seconds, time.monotonic() - started):
+                offered += 1
+                pending.append(asyncio.create_task(_interact(api, watcher, index, None, latencies)))
+                index += 1
+            if len(_repeat_deliveries(api)) >= patients and index >= rate * seconds:
+                break
+            await asyncio.sleep(0.05)
+        while watcher.reminded:  # the last recipients' answers
+            for chat, target in _repeat_targets(api, watcher):
+                offered += 1
+                pending.append(
+                    asyncio.create_task(_interact(api, watcher, 0, (chat, target), latencies))
+                )
+            await asyncio.sleep(0.2)
+        await asyncio.gather(*pending)
+        follower.cancel()
+        await asyncio.sleep(2.0)  # anything sent twice would show up now
+    finally:
+        await bot.stop()
+        await api.close()
+    deliveries = _repeat_deliveries(api)
+    by_chat: dict[int, list[float]] = {}
+    for chat, at in deliveries:
+        by_chat.setdefault(chat, []).append(at)
+    # Sent twice: a repeat within 9 minutes of the chat's one before (a slow run may reach a
+    # patient's next repeat, 10 minutes on: that one is no duplicate).
+    twice = sum(
+        1
+        for times in by_chat.values()
+        for before, after in itertools.pairwise(times)
+        if after - before < 540
+    )
+    firsts = [times[0] for times in by_chat.values()]
+    drain = max(firsts, default=float("nan")) - due_mono
+    reply_messages = sum(
+        1
+        for call in api.calls
+        if call.status == 200
+        and call.method in ("sendMessage", "editMessageText")
+        and REPEAT_MARK not in str(call.params.get("text", ""))
+        and call.at <= due_mono + drain
+    )
+    connection = sqlite3.connect(path)
+    with connection:
+        ended = connection.execute(
+            "SELECT COUNT(*) FROM dose_events WHERE status = 'taken' AND next_action_at IS NULL"
+        ).fetchone()[0]
+        going_on = connection.execute(
+            "SELECT COUNT(*) FROM dose_events WHERE status = 'sent'"
+            " AND next_action_at BETWEEN ? AND ?",
+            (due + 9 * 60, int(time.time()) + 11 * 60),
+        ).fetchone()[0]
+    connection.close()
+    return RepeatBurstResult(
+        patients=patients,
+        answered=ended,
+        replies=_figures(latencies, offered),
+        drain_s=drain,
+        floor_s=(patients + reply_messages) / FREE_RATE,
+        lost=patients - len(by_chat),
+        duplicated=twice,
+        runs_ended=ended,
+        runs_going_on=going_on,
+        retry_after_429=api.retry_after_count,
+        handler_retry_after=_handler_retry_after(log),
+    )
+
+
+REPEAT_MARK = "has no answer yet"
+
+
+def _repeat_deliveries(api: FakeBotAPI) -> list[tuple[int, float]]:
+    return [
+        (int(call.params["chat_id"]), call.at)
+        for call in api.calls
+        if call.method == "sendMessage"
+        and call.status == 200
+        and REPEAT_MARK in str(call.params.get("text", ""))
+    ]
+
+
+def _repeat_targets(api: FakeBotAPI, watcher: _Watcher) -> list[tuple[int, str]]:
+    """Every second repeat recipient (even chat ids) whose repeat came over a second ago (the
+    chat's own limit): their Taken button, as ``message_id|callback_data``."""
+    watcher.refresh()
+    now = time.monotonic()
+    targets = []
+    while watcher.reminded and watcher.reminded[0][1] <= now - 1.5:
+        chat, _ = watcher.reminded.popleft()
+        if chat % 2:
+            continue
+        messages = api.messages_to(chat)
+        if not messages or not messages[-1]["reply_markup"]:
+            continue
+        for row in messages[-1]["reply_markup"]["inline_keyboard"]:
+            for button in row:
+                if button["callback_data"].endswith(":taken"):
+                    targets.append(
+                        (chat, f"{messages[-1]['message_id']}|{button['callback_data']}")
+                    )
+    return targets
+
+
 # ---------------------------------------------------------------------- entry points
 
 
@@ -319,6 +477,14 @@ def run_burst(reminders: int, rate: float, seconds: float, paid: bool) -> BurstL
         return asyncio.run(measure_burst(reminders, rate, seconds, paid, Path(folder), due))
 
 
+def run_repeat_burst(patients: int, rate: float, seconds: float) -> RepeatBurstResult:
+    pin_this_process_elsewhere()
+    with tempfile.TemporaryDirectory() as folder:
+        due = int(time.time()) + LEAD_SECONDS
+        prepare_repeats(Path(folder) / "repeats-load.sqlite3", patients, due)
+        return asyncio.run(measure_repeat_burst(patients, rate, seconds, Path(folder), due))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -329,9 +495,15 @@ def main() -> None:
     burst.add_argument("--rate", type=float, default=30.0)
     burst.add_argument("--seconds", type=float, default=60.0)
     burst.add_argument("--paid", action="store_true")
+    repeats = commands.add_parser("repeats")
+    repeats.add_argument("--reminders", type=int, default=10_000)
+    repeats.add_argument("--rate", type=float, default=15.0)
+    repeats.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
     if args.command == "onboarding":
         print(run_onboarding(args.patients))
+    elif args.command == "repeats":
+        print(run_repeat_burst(args.reminders, args.rate, args.seconds))
     else:
         print(run_burst(args.reminders, args.rate, args.seconds, args.paid))
 

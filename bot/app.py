@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import (
+    AnnouncementsButton,
     AskButton,
     CaregiverButton,
     CheckInButton,
@@ -46,8 +47,10 @@ from bot.callbacks import (
     LanguageButton,
     PlanButton,
     RegionButton,
+    RepeatButton,
     ReportButton,
     ScheduleButton,
+    SettingsButton,
     SimpleModeButton,
     UndoButton,
     ZoneButton,
@@ -70,10 +73,12 @@ from bot.handlers import (
     observe,
     onboarding,
     privacy,
+    repeats,
     report,
     schedule,
     simple,
 )
+from bot.handlers import settings as settings_page
 from bot.metrics import Metrics, MetricsServer
 from bot.services.admin import AdminService
 from bot.services.audience import Audience
@@ -187,6 +192,7 @@ def register_handlers(application: BotApplication) -> None:
         "deleteme": privacy.deleteme_command,
         "caregiver": caregivers.caregiver_command,
         "simple": simple.simple_command,
+        "settings": settings_page.settings_command,
     }
     for name, callback in command_handlers.items():
         application.add_handler(CommandHandler(name, callback))
@@ -215,6 +221,9 @@ def register_handlers(application: BotApplication) -> None:
         EraseButton.pattern(): privacy.erase_pressed,
         CaregiverButton.pattern(): caregivers.caregiver_pressed,
         InviteButton.pattern(): caregivers.invite_pressed,
+        SettingsButton.pattern(): settings_page.settings_pressed,
+        RepeatButton.pattern(): repeats.repeat_pressed,
+        AnnouncementsButton.pattern(): settings_page.announcements_pressed,
     }
     callbacks.update(admin.CALLBACKS)
     for pattern, callback in callbacks.items():

@@ -15,6 +15,8 @@ import re
 from dataclasses import MISSING, dataclass, fields
 from typing import ClassVar, Literal, Self, get_args, get_type_hints
 
+from bot.domain.repeats import REPEAT_CHOICES, valid_choice
+
 CALLBACK_DATA_MAX_BYTES = 64
 _MAX_INT_DIGITS = 18
 
@@ -299,3 +301,39 @@ class ReportButton(CallbackData):
     def __post_init__(self) -> None:
         _one_of(self.format, REPORT_FORMATS, "format")
         _one_of(self.period, REPORT_PERIODS, "period")
+
+
+@dataclass(frozen=True)
+class SettingsButton(CallbackData):
+    """A row of /settings: ``set:<row key>`` opens that setting's own flow (the handler checks
+    the key against its table of rows)."""
+
+    prefix: ClassVar[str] = "set"
+    key: str
+
+    def __post_init__(self) -> None:
+        if re.fullmatch(r"[a-z_]{1,24}", self.key) is None:
+            raise ValueError("a settings row is a short lower-case key")
+
+
+@dataclass(frozen=True)
+class RepeatButton(CallbackData):
+    """How unanswered reminders repeat: ``rep:<minutes>``, 0 for once with one follow-up."""
+
+    prefix: ClassVar[str] = "rep"
+    minutes: int
+
+    def __post_init__(self) -> None:
+        if not valid_choice(self.minutes):
+            raise ValueError(f"repeats are one of {REPEAT_CHOICES} minutes")
+
+
+@dataclass(frozen=True)
+class AnnouncementsButton(CallbackData):
+    """Clinic news on or off: ``ann:on`` / ``ann:off`` (dose reminders are never affected)."""
+
+    prefix: ClassVar[str] = "ann"
+    choice: str
+
+    def __post_init__(self) -> None:
+        _one_of(self.choice, ("on", "off"), "choice")

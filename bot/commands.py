@@ -16,7 +16,19 @@ PATIENT_COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("doses", ("today", "missed", "checkin", "progress", "report")),
     ("facts", ("facts", *(topic for topic in TOPICS if topic not in ("missed", "emergency")))),
     ("data", ("mydata", "deleteme")),
-    ("settings", ("start", "language", "timezone", "simple", "announcements", "caregiver", "help")),
+    (
+        "settings",
+        (
+            "settings",
+            "start",
+            "language",
+            "timezone",
+            "simple",
+            "announcements",
+            "caregiver",
+            "help",
+        ),
+    ),
 )
 PATIENT_COMMANDS: tuple[str, ...] = tuple(
     command for _, commands in PATIENT_COMMAND_GROUPS for command in commands

@@ -526,3 +526,22 @@ def missed_notice(
         parts.append(missed_advice_text(pack, advice, format_mg(event.mg), zone, today, emergency))
     parts.extend(earlier.lines(pack))
     return Html("\n\n".join(parts))
+
+
+def repeat_message(
+    pack: ContentPack, due: DueEvent, zone: ZoneInfo, following: datetime | None
+) -> Html:
+    """A repeat of an unanswered reminder: the dose, its time, and when the next repeat comes
+    (``following``; None: this is the last one). Sent only when the dose-safety check offers
+    the dose now."""
+    event = due.event
+    parts: list[str] = []
+    if event.resend_as_repeat:  # an earlier try may have arrived
+        parts.append(pack.text("reminder.repeat"))
+    mg = format_mg(event.mg)
+    at = dose_time(event, zone)
+    if following is None:
+        parts.append(pack.text("repeats.last", mg=mg, due=at))
+    else:
+        parts.append(pack.text("repeats.again", mg=mg, due=at, time=local_hhmm(following, zone)))
+    return Html("\n\n".join(parts))

@@ -169,7 +169,8 @@ class RunningBot:
         await self.press(user_id, welcome["message_id"], "consent:yes", replies=1)
         await self.say(user_id, f"/timezone {zone}", replies=2)
         ask_region = self.last_message(user_id)
-        await self.press(user_id, ask_region["message_id"], f"region:{region}", replies=1)
+        # "All set", then the last question: how reminders repeat (left at "once" here).
+        await self.press(user_id, ask_region["message_id"], f"region:{region}", replies=2)
 
 
 StartBot = Callable[..., Any]

@@ -80,6 +80,62 @@ async def seed_due_doses(
     return now
 
 
+async def seed_repeats_due(
+    path: Path,
+    users: Iterable[int],
+    now: datetime | None = None,
+    *,
+    every_minutes: int = 10,
+    sent_ago: timedelta = timedelta(minutes=10),
+) -> datetime:
+    """Each user repeats reminders every ``every_minutes`` and has a 10 mg dose (once a day, at
+    the time it fell due) reminded ``sent_ago`` before ``now`` and not answered: its next
+    repeat is due at ``now``. Its reminder's message id (999999) is not in the stand-in's chat,
+    so the repeat cannot delete it and falls back to removing its buttons. Returns ``now``."""
+    now = now or datetime.now(UTC).replace(microsecond=0)
+    due = (now - sent_ago).replace(second=0)
+    slot = DoseSlot(
+        due_utc=due,
+        local_date=due.date(),
+        local_time=due.time(),
+        mg=Decimal(10),
+        step_number=1,
+        step_count=1,
+        day_number=1,
+        step_day=1,
+        is_step_start=True,
+        is_maintenance=False,
+        is_last_step_dose=False,
+    )
+    # Once a day at the dose's own time: the next dose is a day away, far from the skip window.
+    plan = Plan("custom", due.date(), (Step.same_at([due.time()], Decimal(10), 30),), False)
+    users = list(users)
+    database = await Database.open(path)
+    try:
+        user_store, doses = UserStore(database), DoseStore(database)
+        for user_id in users:
+            await user_store.record_consent(user_id, now)
+            await user_store.set_timezone(user_id, "UTC")
+            await user_store.set_repeat_minutes(user_id, every_minutes)
+            await doses.replace_plan(
+                user_id,
+                plan,
+                [slot],
+                now=due - timedelta(minutes=1),
+                materialized_until=now + timedelta(hours=48),
+                high_dose_confirmed=False,
+            )
+        await database.execute(
+            "UPDATE dose_events SET status = 'sent', message_id = 999999, attempts = 1,"  # noqa: S608
+            " sent_at = ?, next_action_at = ? WHERE status = 'scheduled'"
+            f" AND user_id IN ({','.join('?' * len(users))})",
+            (int((now - sent_ago).timestamp()), int(now.timestamp()), *users),
+        )
+    finally:
+        await database.close()
+    return now
+
+
 # A slow titration that fills three months: 5 mg to 25 mg three times a day, 10 days a step.
 THREE_MONTH_STEPS = tuple(
     Step.same_at([time(8), time(14), time(20)], Decimal(mg), 10)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from bot.callbacks import (
     ASK_CHOICES,
     CALLBACK_DATA_MAX_BYTES,
+    AnnouncementsButton,
     AskButton,
     CallbackData,
     CaregiverButton,
@@ -22,9 +23,13 @@ from bot.callbacks import (
     InviteButton,
     PlanButton,
     RegionButton,
+    RepeatButton,
     ScheduleButton,
+    SettingsButton,
     ZoneButton,
 )
+from bot.domain.repeats import REPEAT_CHOICES
+from bot.handlers.settings import ROWS
 
 IDS = st.integers(min_value=0, max_value=10**18 - 1)
 BUTTONS = st.one_of(
@@ -54,6 +59,9 @@ BUTTONS = st.one_of(
         st.sampled_from(["yes", "no"]),
         st.text("abcXYZ019_-", min_size=20, max_size=56),
     ),
+    st.builds(SettingsButton, st.sampled_from([row.key for row in ROWS])),
+    st.builds(RepeatButton, st.sampled_from(REPEAT_CHOICES)),
+    st.builds(AnnouncementsButton, st.sampled_from(["on", "off"])),
 )
 
 
@@ -87,6 +95,13 @@ def test_every_button_round_trips_within_64_bytes(button: CallbackData) -> None:
         (AskButton, "ask:panic"),
         (AskButton, "ask:"),
         (AskButton, "ask:unwell:now"),
+        (SettingsButton, "set:"),
+        (SettingsButton, "set:Language"),
+        (SettingsButton, "set:" + "a" * 25),
+        (RepeatButton, "rep:7"),
+        (RepeatButton, "rep:-10"),
+        (RepeatButton, "rep:ten"),
+        (AnnouncementsButton, "ann:maybe"),
         (DoseButton, None),
         (DoseButton, ""),
     ],

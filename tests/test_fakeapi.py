@@ -391,7 +391,13 @@ async def test_html_validation_and_delete(api: FakeBotAPI) -> None:
         assert await bot.delete_message(1, ok.message_id)
         with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
             await bot.delete_message(1, ok.message_id)
-    assert api.messages_to(1) == []
+        assert api.messages_to(1) == []
+        # Only messages sent less than 48 hours ago can be deleted (Bot API deleteMessage).
+        old = await bot.send_message(1, "from the day before yesterday")
+        api._chat_messages[1][old.message_id]["date"] -= 48 * 3600
+        with pytest.raises(BadRequest, match=r"(?i)message can't be deleted"):
+            await bot.delete_message(1, old.message_id)
+    assert [m["message_id"] for m in api.messages_to(1)] == [old.message_id]
 
 
 async def test_wait_for(api: FakeBotAPI) -> None:

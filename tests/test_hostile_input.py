@@ -446,7 +446,9 @@ async def test_hostile_corpus_leaves_the_database_whole_and_others_untouched(
         bot.api.send_text(ATTACKER, text)
     buttons = [_button_data(line) for line in CORPUS]
     buttons += [dose_data(reminder, "taken"), dose_data(reminder, "skip")]
-    own = bot.last_message(ATTACKER)["message_id"]  # forged data on a real message of the bot
+    # Forged data on a real message of the bot: "All set", before the repeats question (a
+    # message with buttons of its own, which two forged presses at once would race to drop).
+    own = bot.messages(ATTACKER)[-2]["message_id"]
     queries = [bot.api.press_button(ATTACKER, own, data) for data in buttons]
     queries.append(
         bot.api.press_button(ATTACKER, reminder["message_id"], buttons[-1], chat_id=USER)

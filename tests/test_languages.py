@@ -104,8 +104,11 @@ async def patient_journey(
     assert asked == pack.text("onboarding.ask_timezone")
     await say(bot, user, "/timezone Europe/Berlin", replies=2)
     region = "ru" if pack.language.code == "ru" else "uk"
-    [done] = await press(bot, user, bot.last_message(user), f"region:{region}")
+    [done, repeats] = await bot.press(
+        user, bot.last_message(user)["message_id"], f"region:{region}", replies=2
+    )
     assert pack.region(region).emergency in done
+    assert repeats == pack.text("repeats.ask_first", current=pack.text("repeats.once"))
     for topic in TOPICS:
         [shown] = await say(bot, user, f"/{topic}")
         assert pack.topics[topic].title in shown["text"]

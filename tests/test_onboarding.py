@@ -53,8 +53,11 @@ async def test_full_onboarding_by_buttons(bot: RunningBot) -> None:
     assert "Asia/Kolkata" in zone_set
     assert "14:30" in zone_set
     assert "emergency" in ask_region
-    [done] = await bot.press(USER, bot.last_message(USER)["message_id"], "region:us", replies=1)
+    [done, repeats] = await bot.press(
+        USER, bot.last_message(USER)["message_id"], "region:us", replies=2
+    )
     assert "911" in done
+    assert "how should it come back?" in repeats
     user = await bot.services.users.get(USER)
     assert user is not None
     assert (user.timezone, user.region) == ("Asia/Kolkata", "us")

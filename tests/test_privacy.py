@@ -107,6 +107,7 @@ async def test_mydata_sends_everything_as_json_and_the_dose_log_as_csv(bot: Runn
         "tablet_scored": 1,
         "caregiver_delay_minutes": 60,
         "simple_mode": 0,
+        "reminder_repeat_minutes": 0,  # once, with one follow-up
     }
     [plan] = data["plans"]
     assert (plan["kind"], plan["times"], plan["steps"]) == (

@@ -16,7 +16,7 @@ import pytest
 from bot.emulator.api import ApiCall, FakeBotAPI
 from tests.conftest import bot_env, start_process
 from tests.reminder_helpers import reminder_texts
-from tests.seed import seed_due_doses
+from tests.seed import seed_due_doses, seed_repeats_due
 
 USERS = range(7001, 7021)
 
@@ -120,6 +120,61 @@ async def test_sigterm_mid_burst_finishes_sends_in_flight_and_releases_the_rest(
         texts = reminder_texts(api, user)
         assert len(texts) == 1, f"user {user} got {len(texts)} reminders"
         assert not any("Repeat" in text for text in texts)
+
+
+@pytest.mark.process
+async def test_sigkill_with_repeats_in_flight_sends_no_repeat_twice(
+    tmp_path: Path, api: FakeBotAPI
+) -> None:
+    """Patients who chose repeats every 10 minutes, each with a repeat due now: SIGKILL while
+    the repeats are in flight (Telegram has them, the bot has not heard back), restart. A
+    repeat that may have arrived is never sent again; the run goes on one interval later."""
+    database = tmp_path / "bot.sqlite3"
+    now = await seed_repeats_due(database, USERS)
+    api.answer_delay["sendMessage"] = 2.0
+    first = await _start(api, database, tmp_path)
+    try:
+        await api.wait_for_requests("sendMessage", count=len(USERS), timeout=20)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+
+    api.answer_delay.clear()
+    restarted_at = time.monotonic()  # the killed process's calls are answered late: skip them
+    second = await _start(api, database, tmp_path)
+    try:
+        await api.wait_for("getMe", count=2, timeout=20)  # its signal handlers are installed
+        await asyncio.sleep(1.5)  # anything due after the restart would go out now
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.wait(), timeout=20) == 0
+    delivered = 0
+    for user in USERS:
+        # What the chat holds (the stand-in keeps a message whose answer never reached the
+        # killed process; a request cut off on its way holds none), and what the second
+        # process sent: nothing, since a repeat that may have arrived is not sent again.
+        repeats = [
+            message
+            for message in api.messages_to(user)
+            if "has no answer yet" in (message["text"] or "")
+        ]
+        assert len(repeats) <= 1, f"user {user} has {len(repeats)} repeats"
+        delivered += len(repeats)
+        assert not [
+            call for call in api.calls_of("sendMessage") if _to(user, after=restarted_at)(call)
+        ], f"user {user} got a message after the restart"
+    assert delivered >= 1
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT status, claimed_at, next_action_at FROM dose_events"
+        ).fetchall()
+    connection.close()
+    assert len(rows) == len(USERS)
+    for status, claimed_at, next_action_at in rows:
+        # Still unanswered, not claimed, the next repeat about 10 minutes after the claim.
+        assert (status, claimed_at) == ("sent", None)
+        assert next_action_at is not None
+        assert 9 * 60 <= next_action_at - int(now.timestamp()) <= 11 * 60
 
 
 def _to(user: int, *, after: float | None = None) -> Callable[[ApiCall], bool]:

@@ -16,7 +16,7 @@ from telegram.error import RetryAfter
 from bot.emulator.api import FakeBotAPI
 from bot.services.budget import Priority, ReplyGivenUp, SendBudget, sending_as
 from tests.conftest import START, RunningBot
-from tests.seed import seed_due_doses
+from tests.seed import seed_due_doses, seed_repeats_due
 
 PATIENTS = range(20_001, 20_101)  # 100 at once (the benchmark runs 1,000)
 LIMITS_ON = {"SEND_RATE_PER_CHAT": "1"}
@@ -68,7 +68,7 @@ async def _onboard_and_schedule(bot: RunningBot, user: int) -> str:
     before = bot.sent_count(user)
     bot.api.send_text(user, "/timezone Europe/Berlin")
     await _reply(bot, user, before, 2)
-    await _press(bot, user, "region:uk", 1)
+    await _press(bot, user, "region:uk", 2)  # "All set", then how reminders repeat
     before = bot.sent_count(user)
     bot.api.send_text(user, "/schedule custom today 22:00 10x5")
     [summary] = await _reply(bot, user, before)
@@ -143,6 +143,43 @@ async def test_a_reply_goes_before_a_reminder_burst(
     )
     assert bot.api.retry_after_count == 0
     assert bot.api.paid_messages == 0  # paid broadcasting is off by default
+    assert _failures(caplog) == []
+
+
+async def test_repeats_wait_behind_a_reply(
+    start_bot: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Repeats are dose messages in the one budget: a reply goes before a burst of them, and
+    each patient gets their repeat once."""
+    caplog.set_level(logging.WARNING)
+    burst = range(31_001, 31_241)  # 240 repeats due at once: 8 s of the whole budget
+    await seed_repeats_due(tmp_path / "bot.sqlite3", burst, now=START)
+    bot: RunningBot = await start_bot(**LIMITS_ON)
+    await bot.api.wait_for_requests("sendMessage", count=40, timeout=30)
+    user = PATIENTS[0]
+    bot.api.send_text(user, "/help")
+    await _reply(bot, user, 0)
+
+    def repeats() -> list[int]:
+        return [
+            call.params["chat_id"]
+            for call in bot.api.calls_of("sendMessage")
+            if call.params["chat_id"] in burst
+            and call.status == 200
+            and "has no answer yet" in call.params["text"]
+        ]
+
+    # The reply took the next free slot: far fewer repeats went first than were waiting.
+    assert len(repeats()) < len(burst) // 2
+    await bot.api.wait_for(
+        "sendMessage",
+        lambda call: call.params["chat_id"] in burst and call.status == 200,
+        count=len(burst),
+        timeout=60,
+    )
+    await bot.services.reminders.run_due()
+    assert sorted(repeats()) == list(burst)  # every one, none twice
+    assert bot.api.retry_after_count == 0
     assert _failures(caplog) == []
 
 

@@ -84,6 +84,8 @@ _MAX_TEXT = 4096
 _MAX_CAPTION = 1024
 _FIRST_UPDATE_ID = 100_001
 
+_DELETE_WITHIN = 48 * 3600  # seconds: older messages cannot be deleted (Bot API deleteMessage)
+
 _BLOCKED_DESCRIPTION = "Forbidden: bot was blocked by the user"
 
 PAID_BROADCAST_RATE = 1000.0  # messages a second with allow_paid_broadcast
@@ -1094,6 +1096,9 @@ class FakeBotAPI:
         messages = self._chat_messages.get(chat_id, {})
         if not isinstance(message_id, int) or message_id not in messages:
             raise _bad_request("message to delete not found")
+        # Bot API: "A message can only be deleted if it was sent less than 48 hours ago."
+        if _now() - int(messages[message_id].get("date", _now())) >= _DELETE_WITHIN:
+            raise _bad_request("message can't be deleted")
         del messages[message_id]
         self._bot_messages.get(chat_id, {}).pop(message_id, None)
         return True

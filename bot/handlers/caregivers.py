@@ -31,7 +31,8 @@ def _display_name(update: Update) -> str:
     return f"{name} (@{person.username})" if person.username else name
 
 
-async def caregiver_command(update: Update, context: BotContext) -> None:
+async def caregiver_command(update: Update, context: BotContext, *, typed: bool = True) -> None:
+    """/caregiver (``typed``: its arguments are read), or its row of /settings."""
     services = context.services
     pack = context.pack
     me = user_id(update)
@@ -46,7 +47,8 @@ async def caregiver_command(update: Update, context: BotContext) -> None:
     if not patient and not patients:
         await reply(update, pack.text("onboarding.need_consent"))
         return
-    args = command_args(update.effective_message.text if update.effective_message else None)
+    message = update.effective_message
+    args = command_args(message.text if message and typed else None)
     if args:
         if not patient or args[0].lower() != "delay" or len(args) < 2:
             await reply(update, pack.text("caregiver.usage"))

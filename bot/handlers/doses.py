@@ -6,14 +6,14 @@ from __future__ import annotations
 import contextlib
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.callbacks import DoseButton, DoseMoreButton, UndoButton
 from bot.content import Html
 from bot.context import BotContext
 from bot.domain.missed import SEVERAL_MISSED, MissedAction
 from bot.domain.plans import format_mg
-from bot.handlers.common import drop_buttons, event, user_id
+from bot.handlers.common import drop_buttons, event, reply, user_id
 from bot.storage.doses import ANSWERABLE_STATUSES, UndoOutcome
 from bot.views import (
     dose_keyboard,
@@ -39,7 +39,9 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
         return
     owner = user_id(update)
     dose = await services.doses.get_event(button.event_id, owner)
-    reminder_messages = (dose.message_id, dose.followup_message_id) if dose else ()
+    reminder_messages = (
+        (dose.message_id, dose.followup_message_id, dose.repeat_message_id) if dose else ()
+    )
     on_its_message = message.message_id in reminder_messages
     # /missed answers live on a message of their own; they may record Taken or Skip only.
     from_missed = dose is not None and not on_its_message and button.answer != "snooze"
@@ -92,7 +94,13 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
     markup = None
     if recorded.answer_id is not None:
         markup = undo_keyboard(pack, recorded.event_id, recorded.answer_id)
-    await query.edit_message_text(note, reply_markup=markup)
+    try:
+        await query.edit_message_text(note, reply_markup=markup)
+    except BadRequest as error:
+        if "not found" not in str(error).lower():
+            raise
+        # Pressed just as a repeat replaced (deleted) this reminder: say it in a new message.
+        await reply(update, note, markup)
     if from_missed and message.chat is not None:
         # The reminder of a dose answered from /missed must not offer Taken any more.
         for message_id in reminder_messages:

@@ -14,7 +14,7 @@ from bot.content import ContentPack, Html
 from bot.context import BotContext, Services
 from bot.domain.caregivers import invite_token
 from bot.domain.timezones import TimezoneError, parse_timezone, zone_at
-from bot.handlers import caregivers
+from bot.handlers import caregivers, repeats
 from bot.handlers.common import (
     chunked,
     command_args,
@@ -177,7 +177,7 @@ async def timezone_command(update: Update, context: BotContext) -> None:
         return
     args = command_args(update.effective_message.text if update.effective_message else None)
     if not args:
-        await reply(update, pack.text("timezone.usage"), _zone_keyboard(context.pack))
+        await ask_timezone(update, context)
         return
     try:
         zone = parse_timezone(" ".join(args))
@@ -186,6 +186,16 @@ async def timezone_command(update: Update, context: BotContext) -> None:
         await reply(update, pack.text("timezone.invalid", value=shorten(" ".join(args), 64)))
         return
     await _apply_zone(update, context, user, zone, key="timezone.set")
+
+
+async def ask_timezone(update: Update, context: BotContext) -> None:
+    """How to set the time zone, with the language's zone buttons (also from /settings)."""
+    await reply(update, context.pack.text("timezone.usage"), _zone_keyboard(context.pack))
+
+
+async def ask_region(update: Update, context: BotContext) -> None:
+    """The region buttons (also from /settings); a press sets it (``region_pressed``)."""
+    await reply(update, context.pack.text("onboarding.ask_region"), _region_keyboard(context))
 
 
 async def location_shared(update: Update, context: BotContext) -> None:
@@ -273,6 +283,9 @@ async def region_pressed(update: Update, context: BotContext) -> None:
     # The end of onboarding (and a region changed later) brings the help button: a plain
     # message, unlike the welcome, time-zone and region questions with their inline buttons.
     await reply(update, text, help_keyboard(pack))
+    if user.region is None:
+        # The last question of onboarding: how reminders repeat ("once" until answered).
+        await repeats.ask_repeats(update, context, first=True)
 
 
 async def help_command(update: Update, context: BotContext) -> None:

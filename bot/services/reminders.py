@@ -27,6 +27,12 @@ from bot.content import Html
 from bot.domain.checkins import asks_before_increase
 from bot.domain.missed import SEVERAL_MISSED, MissedAction, MissedAdvice, Record, missed_in_a_row
 from bot.domain.plans import format_mg
+from bot.domain.repeats import (
+    FOLLOW_UP_AFTER,
+    ONCE,
+    REPEAT_FOR,
+    next_repeat,
+)
 from bot.domain.safety import SAFE_GAP
 from bot.metrics import Metrics
 from bot.services.budget import Priority, sending_as
@@ -39,11 +45,19 @@ from bot.services.send_errors import SendFailure
 from bot.services.send_errors import classify as classify_send_error
 from bot.services.zones import Zones
 from bot.storage.doses import Action, DoseStore, DueEvent, Status
-from bot.views import EarlierMissed, dose_keyboard, local_hhmm, missed_notice, reminder_message
+from bot.views import (
+    EarlierMissed,
+    dose_keyboard,
+    local_hhmm,
+    missed_notice,
+    reminder_message,
+    repeat_message,
+)
 
 log = logging.getLogger(__name__)
 
-FOLLOW_UP_AFTER = timedelta(minutes=30)
+# A repeat held up in the send budget (a burst) is followed by the next one no sooner than this.
+MIN_REPEAT_GAP = timedelta(minutes=5)
 SWEEP_EVERY = timedelta(seconds=60)
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 8
@@ -241,7 +255,9 @@ class ReminderService:
             try:
                 leave = partial(self._mark_in_flight, event_id)
                 with sending_as(Priority.REMINDER, on_leave=leave):
-                    if due.action is Action.FOLLOW_UP:
+                    if due.action is Action.FOLLOW_UP and due.repeat_minutes != ONCE:
+                        await self._send_repeat(due)
+                    elif due.action is Action.FOLLOW_UP:
                         await self._send_follow_up(due)
                     else:
                         await self._send_reminder_telling_undelivered(due)
@@ -314,13 +330,20 @@ class ReminderService:
                 return
             late = advice if is_late else None
         first_send = event.followup_message_id is None and event.status is not Status.SNOOZED
+        # "Once" asks again only after the first reminder; repeats follow every reminder of
+        # the dose, a snoozed one too, until it is answered (or the run's end).
+        repeats = due.repeat_minutes != ONCE
+        if repeats:
+            ask_again = next_repeat(event.due_at, now, due.repeat_minutes)
+        else:
+            ask_again = now + FOLLOW_UP_AFTER if first_send else None
         text = reminder_message(
             pack,
             due,
             zone,
             now,
             late=late,
-            follow_up_at=now + FOLLOW_UP_AFTER if first_send else None,
+            follow_up_at=ask_again,
             earlier=self._take_earlier(event.user_id),
             several=await self._several_missed_warning(due, now),
         )
@@ -335,8 +358,12 @@ class ReminderService:
             event.event_id,
             outcome.message_id,
             sent_at,
-            sent_at + FOLLOW_UP_AFTER,
+            next_repeat(event.due_at, sent_at, due.repeat_minutes)
+            if repeats
+            else sent_at + FOLLOW_UP_AFTER,
             caregivers=due.has_caregivers,
+            # A caregiver is told at the same time whatever the patient's repeats.
+            caregiver_base=sent_at + FOLLOW_UP_AFTER,
         )
         lateness = (sent_at - event.due_at).total_seconds()
         self._metrics.reminder_delivered(lateness)
@@ -354,7 +381,7 @@ class ReminderService:
 
     async def _send_missed_notice(
         self, due: DueEvent, advice: MissedAdvice, zone: ZoneInfo, now: datetime
-    ) -> None:
+    ) -> bool:
         """The dose must not be taken now (the next one is near, or a dose was recorded as
         taken under 2 hours ago): say so, without buttons, and record it as missed."""
         event = due.event
@@ -372,8 +399,9 @@ class ReminderService:
                 advice.action.value,
             )
             self._metrics.dose_message_delivered("missed_notice")
-        else:
-            await self._after_failure(due, outcome)
+            return True
+        await self._after_failure(due, outcome)
+        return False
 
     async def _ask_checkin(self, due: DueEvent) -> None:
         """The evening before an increase: how is the patient doing at this step? Best effort:
@@ -473,6 +501,87 @@ class ReminderService:
             self._metrics.dose_message_delivered("follow_up")
         else:
             await self._after_failure(due, outcome)
+
+    async def _send_repeat(self, due: DueEvent) -> None:
+        """The next repeat of an unanswered reminder (the patient chose repeats).
+
+        A repeat is sent as a new message and the one before it is deleted: a new message
+        notifies (the point of a repeat is to be noticed), an edit of the old one would not,
+        and deleting it leaves one live reminder with buttons, so the chat does not fill with
+        copies. (A message the bot cannot delete, or already gone, loses its buttons instead.)
+        """
+        event = due.event
+        now = self._clock.now()
+        if now - event.due_at > REPEAT_FOR:
+            # Overdue past the run's end (the bot was down): the run is over, quietly.
+            await self._doses.record_follow_up_dropped(event.event_id, now)
+            log.info("repeat_dropped_late event=%d user=%d", event.event_id, event.user_id)
+            return
+        zone = self._zones.zone_for(due.timezone)
+        pack = self._languages.pack(event.user_id)
+        # A repeat offers the dose again: the one check, exactly as for any reminder.
+        advice = await self._missed.advice(event.user_id, zone, now)
+        action = (
+            advice.action
+            if advice is not None
+            and advice.dose is not None
+            and advice.dose.event_id == event.event_id
+            else None
+        )
+        if action is MissedAction.SKIP:
+            # The next dose is under 2 hours away: the last repeat says to skip this one
+            # (fact sheet 2.6), the dose is missed, and its reminder loses its buttons.
+            assert advice is not None
+            if await self._send_missed_notice(due, advice, zone, now):
+                await self._retire(event.user_id, event.live_message_id)
+            return
+        if action is not MissedAction.TAKE_NOW:
+            # Answered from elsewhere, a dose recorded as taken since, a later dose time or
+            # a new plan: a repeat now could invite a second dose. The run ends.
+            await self._doses.record_follow_up_dropped(event.event_id, now)
+            log.info("repeat_dropped_unsafe event=%d user=%d", event.event_id, event.user_id)
+            return
+        following = next_repeat(event.due_at, now, due.repeat_minutes)
+        text = repeat_message(pack, due, zone, following)
+        outcome = await self._send(event.user_id, text, dose_keyboard(pack, event.event_id))
+        if outcome.message_id is None:
+            await self._after_failure(due, outcome)
+            return
+        sent_at = self._clock.now()
+        if following is not None:
+            following = max(following, sent_at + MIN_REPEAT_GAP)
+        if await self._doses.record_repeat_sent(
+            event.event_id, outcome.message_id, sent_at, following
+        ):
+            await self._retire(event.user_id, event.live_message_id)
+        else:
+            # Answered while the repeat was on its way: the answered message stays as the
+            # press edited it, and the repeat, which would offer the dose again, goes.
+            await self._retire(event.user_id, outcome.message_id)
+        log.info(
+            "repeat_sent event=%d user=%d number=%d last=%d",
+            event.event_id,
+            event.user_id,
+            event.repeats_sent + 1,
+            int(following is None),
+        )
+        self._metrics.dose_message_delivered("repeat")
+
+    async def _retire(self, chat_id: int, message_id: int | None) -> None:
+        """Take a reminder's buttons out of the chat: delete it, else remove its keyboard.
+        Best effort: a reminder the patient deleted, or already without buttons, is fine."""
+        if message_id is None:
+            return
+        with sending_as(Priority.REMINDER):
+            try:
+                await self._bot.delete_message(chat_id, message_id)
+                return
+            except TelegramError as error:
+                if "not found" in str(error).lower():
+                    return  # the patient deleted it: nothing left to take back
+                log.info("reminder_delete_failed chat=%d", chat_id)
+            with contextlib.suppress(TelegramError):
+                await self._bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
 
     async def _send(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None

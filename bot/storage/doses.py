@@ -138,6 +138,14 @@ class DoseEvent:
     # Set on the row :meth:`DoseStore.answer` returns for a Taken or Skip: its audit row, the
     # one an Undo names (``dose_answers``).
     answer_id: int | None = None
+    repeat_message_id: int | None = None  # the latest repeat: the dose's one live reminder
+    repeats_sent: int = 0
+
+    @property
+    def live_message_id(self) -> int | None:
+        """The message that carries the dose's buttons now: the latest repeat, else the
+        reminder (a follow-up of "once" is a second message beside it, not a repeat)."""
+        return self.repeat_message_id or self.message_id
 
     @property
     def action(self) -> Action:
@@ -162,6 +170,7 @@ class DueEvent:
     last_intake_at: datetime | None = None  # the patient's latest recorded Taken (2 days)
     next_due_at: datetime | None = None  # the patient's next dose row after this one
     simple: bool = False  # the patient chose simple mode: short words, one large button
+    repeat_minutes: int = 0  # the patient's choice: 0 once (one follow-up), else the interval
 
 
 def _event(row: Row) -> DoseEvent:
@@ -188,6 +197,8 @@ def _event(row: Row) -> DoseEvent:
         message_id=row["message_id"],
         followup_message_id=row["followup_message_id"],
         answered_at=_maybe(row["answered_at"]),
+        repeat_message_id=row["repeat_message_id"],
+        repeats_sent=row["repeats_sent"],
     )
 
 
@@ -208,6 +219,7 @@ def _due(row: Row) -> DueEvent:
         last_intake_at=_maybe(row["last_intake_at"]),
         next_due_at=_maybe(row["next_due_at"]),
         simple=bool(row["simple_mode"]),
+        repeat_minutes=row["repeat_minutes"],
     )
 
 
@@ -295,6 +307,7 @@ DUE_SCAN_SQL = (
     "SELECT dose_events.*, plans.kind AS plan_kind,"  # noqa: S608 - statuses from the enum
     " plans.ends_after_last_step AS plan_ends, plans.steps AS plan_steps,"
     " users.timezone, users.region, users.tablet_mg, users.tablet_scored, users.simple_mode,"
+    " users.reminder_repeat_minutes AS repeat_minutes,"
     " EXISTS (SELECT 1 FROM caregivers WHERE caregivers.patient_id = dose_events.user_id)"
     " AS has_caregivers,"
     " plans.superseded_at IS NULL AS plan_active,"
@@ -602,7 +615,8 @@ class DoseStore:
     async def recover_claims(self, now: datetime) -> int:
         """After a crash: reminders whose request had left are re-sent as possible repeats;
         those still waiting for a send slot go out as ordinary reminders. Follow-ups that had
-        left are dropped (one is enough); the others are due again."""
+        left are dropped (one is enough), repeats that had left are followed by the next one
+        a repeat interval later (never sent again); the others are due again."""
         now_unix = to_unix(now)
         async with self._db.transaction() as tx:
             repeats = await tx.execute(
@@ -617,6 +631,17 @@ class DoseStore:
                 " next_action_at = ?"
                 " WHERE claimed_at IS NOT NULL AND status = 'sending'",
                 (now_unix,),
+            )
+            # A repeat that had left may have arrived: it is not sent again; the run goes on
+            # with the repeat after it, one interval after the claim (a copy that did arrive
+            # keeps working buttons for Taken and Skip; it is not deleted, its id unknown).
+            await tx.execute(
+                "UPDATE dose_events SET claimed_at = NULL, next_action_at = claimed_at + 60 *"
+                " (SELECT reminder_repeat_minutes FROM users"
+                "  WHERE users.user_id = dose_events.user_id)"
+                " WHERE claimed_at IS NOT NULL AND status = 'sent' AND in_flight_at IS NOT NULL"
+                " AND (SELECT reminder_repeat_minutes FROM users"
+                "  WHERE users.user_id = dose_events.user_id) > 0",
             )
             await tx.execute(
                 "UPDATE dose_events SET followup_sent_at = claimed_at, claimed_at = NULL"
@@ -690,14 +715,22 @@ class DoseStore:
         follow_up_at: datetime | None,
         *,
         caregivers: bool = False,
+        caregiver_base: datetime | None = None,
     ) -> None:
-        """The reminder got through. With ``caregivers`` (the due scan saw a link), their
-        alerts about it are planned in the same transaction; without, one statement, as the
-        burst path has always been (a link made since the claim waits for the next dose)."""
+        """The reminder got through. ``follow_up_at``: its follow-up, or its first repeat.
+
+        With ``caregivers`` (the due scan saw a link), their alerts about it are planned in
+        the same transaction, counted from ``caregiver_base`` (the follow-up instant of
+        "once", whatever the patient's repeats; default ``follow_up_at``); without, one
+        statement, as the burst path has always been (a link made since the claim waits for
+        the next dose). The reminder is the dose's live message again (a snoozed dose's new
+        reminder replaces its last repeat)."""
         sql = (
             "UPDATE dose_events SET status = 'sent', message_id = ?, sent_at = ?,"
             " claimed_at = NULL, resend_as_repeat = 0, attempts = attempts + 1,"
-            # One follow-up per dose, even when the user snoozed after an earlier one.
+            " repeat_message_id = NULL,"
+            # One follow-up per dose, even when the user snoozed after an earlier one. (A
+            # run of repeats leaves followup_sent_at unset: a snoozed dose repeats again.)
             " next_action_at = CASE WHEN followup_sent_at IS NULL THEN ? END"
             " WHERE event_id = ? AND status = 'sending'"
         )
@@ -707,7 +740,46 @@ class DoseStore:
             return
         async with self._db.transaction() as tx:
             if await tx.execute(sql, params):
-                await caregiver_alerts.plan_alerts(tx, event_id, follow_up_at, now)
+                await caregiver_alerts.plan_alerts(
+                    tx, event_id, caregiver_base or follow_up_at, now
+                )
+
+    async def record_repeat_sent(
+        self, event_id: int, message_id: int, now: datetime, next_repeat: datetime | None
+    ) -> bool:
+        """A repeat got through. True if the dose is still unanswered: the repeat is then its
+        live message, and the next repeat is due at ``next_repeat`` (None: the run is over).
+        False if the patient answered while it was on its way: the row keeps that answer
+        (and a snooze its instant), and the caller takes the repeat back."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
+                "SELECT status FROM dose_events WHERE event_id = ? AND claimed_at IS NOT NULL",
+                (event_id,),
+            )
+            if row is None:
+                return False
+            if row["status"] != Status.SENT.value:
+                await tx.execute(
+                    "UPDATE dose_events SET claimed_at = NULL, repeats_sent = repeats_sent + 1"
+                    " WHERE event_id = ?",
+                    (event_id,),
+                )
+                return False
+            await tx.execute(
+                "UPDATE dose_events SET repeat_message_id = ?, repeats_sent = repeats_sent + 1,"
+                " claimed_at = NULL, next_action_at = ?, resend_as_repeat = 0,"
+                # The run is over: like a follow-up sent, nothing more (a snooze starts anew).
+                " followup_sent_at = CASE WHEN ? IS NULL THEN ? ELSE followup_sent_at END"
+                " WHERE event_id = ?",
+                (
+                    message_id,
+                    _unix_or_none(next_repeat),
+                    _unix_or_none(next_repeat),
+                    to_unix(now),
+                    event_id,
+                ),
+            )
+        return True
 
     async def record_missed_notice(
         self, event_id: int, message_id: int | None, now: datetime

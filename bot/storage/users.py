@@ -24,6 +24,7 @@ class User:
     tablet_mg: Decimal | None = None  # the strength the pharmacy supplies, if given
     tablet_scored: bool = False
     simple_mode: bool = False  # short reminders, one large Taken button (issue 22)
+    repeat_minutes: int = 0  # how an unanswered reminder repeats (bot.domain.repeats)
 
     @property
     def has_consented(self) -> bool:
@@ -44,6 +45,7 @@ def _user(row: Row) -> User:
         tablet_mg=Decimal(row["tablet_mg"]) if row["tablet_mg"] else None,
         tablet_scored=bool(row["tablet_scored"]),
         simple_mode=bool(row["simple_mode"]),
+        repeat_minutes=row["reminder_repeat_minutes"],
     )
 
 
@@ -107,6 +109,13 @@ class UserStore:
             "UPDATE users SET simple_mode = ? WHERE user_id = ?", (int(on), user_id)
         )
         return changed > 0
+
+    async def set_repeat_minutes(self, user_id: int, minutes: int) -> None:
+        """How unanswered reminders repeat from now on (the column checks the choice). A run
+        under way follows it from its next repeat."""
+        await self._db.execute(
+            "UPDATE users SET reminder_repeat_minutes = ? WHERE user_id = ?", (minutes, user_id)
+        )
 
     async def mark_reachable(self, user_id: int) -> None:
         await self._db.execute(

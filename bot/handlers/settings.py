@@ -1,0 +1,189 @@
+"""/settings: every setting in one place, one row each, and a button to change it.
+
+The page is built from ``ROWS``, one entry per setting: its key (the row's button is
+``set:<key>``, its texts ``settings.label_<key>`` and ``settings.button_<key>``), how to say its
+current value, and what its button opens: the setting's own command or flow, so there is one
+way to change each thing. A new setting (simple mode, supply) is one more entry here and its
+two texts in each language of the pack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.callbacks import AnnouncementsButton, SettingsButton
+from bot.content import ContentPack, Html
+from bot.context import BotContext
+from bot.handlers import caregivers, onboarding, repeats
+from bot.handlers.common import edit_query_message, event, keyboard, reply, user_id
+from bot.storage.users import User
+from bot.views import simple_mode_keyboard
+
+
+async def _language(context: BotContext, user: User) -> str:
+    return context.pack.language.name
+
+
+async def _timezone(context: BotContext, user: User) -> str:
+    return user.timezone or context.services.settings.default_timezone.key
+
+
+async def _region(context: BotContext, user: User) -> str:
+    if user.region is None:
+        return context.pack.text("settings.not_set")
+    return context.pack.region(user.region).name
+
+
+async def _repeats(context: BotContext, user: User) -> str:
+    return repeats.repeat_label(context.pack, user.repeat_minutes)
+
+
+async def _simple(context: BotContext, user: User) -> str:
+    return context.pack.text("settings.on" if user.simple_mode else "settings.off")
+
+
+async def _caregiver(context: BotContext, user: User) -> str:
+    links = await context.services.caregivers.caregivers_of(user.user_id)
+    if not links:
+        return context.pack.text("settings.caregiver_none")
+    return ", ".join(link.caregiver_name for link in links)
+
+
+async def _announcements(context: BotContext, user: User) -> str:
+    return context.pack.text("settings.on" if user.announcements else "settings.off")
+
+
+async def _open_language(update: Update, context: BotContext, user: User) -> None:
+    await onboarding.language_command(update, context)
+
+
+async def _open_timezone(update: Update, context: BotContext, user: User) -> None:
+    await onboarding.ask_timezone(update, context)
+
+
+async def _open_region(update: Update, context: BotContext, user: User) -> None:
+    await onboarding.ask_region(update, context)
+
+
+async def _open_repeats(update: Update, context: BotContext, user: User) -> None:
+    await repeats.ask_repeats(update, context)
+
+
+async def _open_simple(update: Update, context: BotContext, user: User) -> None:
+    """What /simple shows: the state and the button that switches it."""
+    on = user.simple_mode
+    state = context.pack.text(f"simple.state_{'on' if on else 'off'}")
+    await reply(update, state, simple_mode_keyboard(context.pack, on))
+
+
+async def _open_caregiver(update: Update, context: BotContext, user: User) -> None:
+    await caregivers.caregiver_command(update, context, typed=False)
+
+
+async def _open_announcements(update: Update, context: BotContext, user: User) -> None:
+    """What /announcements on|off does, as two buttons."""
+    pack = context.pack
+    now = pack.text("settings.on" if user.announcements else "settings.off")
+    await reply(
+        update,
+        pack.text("settings.announcements_choose", current=now),
+        keyboard(
+            [
+                [
+                    (pack.text("settings.button_on"), AnnouncementsButton("on").pack()),
+                    (pack.text("settings.button_off"), AnnouncementsButton("off").pack()),
+                ]
+            ]
+        ),
+    )
+
+
+Value = Callable[[BotContext, User], Awaitable[str]]
+Opener = Callable[[Update, BotContext, User], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SettingRow:
+    key: str  # set:<key>; texts settings.label_<key> and settings.button_<key>
+    value: Value  # the current value, in the patient's language
+    open: Opener  # what its button opens: the setting's own command or flow
+
+
+ROWS: tuple[SettingRow, ...] = (
+    SettingRow("language", _language, _open_language),
+    SettingRow("timezone", _timezone, _open_timezone),
+    SettingRow("region", _region, _open_region),
+    SettingRow("repeats", _repeats, _open_repeats),
+    SettingRow("simple", _simple, _open_simple),
+    SettingRow("caregiver", _caregiver, _open_caregiver),
+    SettingRow("announcements", _announcements, _open_announcements),
+)
+_BY_KEY = {row.key: row for row in ROWS}
+
+
+async def settings_page(context: BotContext, user: User) -> tuple[Html, InlineKeyboardMarkup]:
+    """The page: one line per row with its current value, one button per row."""
+    pack: ContentPack = context.pack
+    lines = [pack.text("settings.header")]
+    for row in ROWS:
+        lines.append(
+            pack.text(
+                "settings.line",
+                label=pack.text(f"settings.label_{row.key}"),
+                value=await row.value(context, user),
+            )
+        )
+    buttons = [
+        [(str(pack.text(f"settings.button_{row.key}")), SettingsButton(row.key).pack())]
+        for row in ROWS
+    ]
+    return Html("\n".join(lines)), keyboard(buttons)
+
+
+async def settings_command(update: Update, context: BotContext) -> None:
+    user = await onboarding.consented_user(update, context)
+    if user is None:
+        return
+    text, markup = await settings_page(context, user)
+    event("settings_shown", update)
+    await reply(update, text, markup)
+
+
+async def settings_pressed(update: Update, context: BotContext) -> None:
+    """A row's button: open that setting's own flow (the page stays as it is)."""
+    query = update.callback_query
+    assert query is not None
+    button = SettingsButton.unpack(query.data)
+    row = _BY_KEY.get(button.key) if button else None
+    if row is None:
+        await query.answer(context.pack.text("errors.stale_button"))
+        return
+    user = await context.services.users.get(user_id(update))
+    if user is None or not user.has_consented:
+        await query.answer(context.pack.text("errors.stale_button"))
+        return
+    await query.answer()
+    event("settings_opened", update, row=row.key)
+    await row.open(update, context, user)
+
+
+async def announcements_pressed(update: Update, context: BotContext) -> None:
+    """On or Off under the announcements row: as ``/announcements on|off``."""
+    query = update.callback_query
+    assert query is not None
+    pack = context.pack
+    button = AnnouncementsButton.unpack(query.data)
+    user = await context.services.users.get(user_id(update))
+    if button is None or user is None or not user.has_consented:
+        await query.answer(pack.text("errors.stale_button"))
+        return
+    await query.answer()
+    enabled = button.choice == "on"
+    await context.services.users.set_announcements(user.user_id, enabled)
+    event("announcements_set", update, enabled=enabled)
+    await edit_query_message(
+        query, pack.text("announcements.on" if enabled else "announcements.off")
+    )
