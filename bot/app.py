@@ -47,6 +47,7 @@ from bot.callbacks import (
     RegionButton,
     ReportButton,
     ScheduleButton,
+    TravelButton,
     ZoneButton,
 )
 from bot.clock import Clock, SystemClock
@@ -69,6 +70,7 @@ from bot.handlers import (
     privacy,
     report,
     schedule,
+    travel,
 )
 from bot.metrics import Metrics, MetricsServer
 from bot.services.admin import AdminService
@@ -86,6 +88,7 @@ from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
 from bot.services.transport import BotApiRequest
+from bot.services.travel import TravelService
 from bot.services.zones import Zones
 from bot.storage.admin import AdminStore
 from bot.storage.broadcasts import BroadcastStore
@@ -206,6 +209,7 @@ def register_handlers(application: BotApplication) -> None:
         EraseButton.pattern(): privacy.erase_pressed,
         CaregiverButton.pattern(): caregivers.caregiver_pressed,
         InviteButton.pattern(): caregivers.invite_pressed,
+        TravelButton.pattern(): travel.travel_pressed,
     }
     callbacks.update(admin.CALLBACKS)
     for pattern, callback in callbacks.items():
@@ -358,6 +362,7 @@ def _build_services(
             bot=application.bot,
             wake_dispatcher=reminders.kick,
         ),
+        travel=TravelService(dose_store, users, zones, plans, clock),
     )
 
 

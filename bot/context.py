@@ -26,6 +26,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
+from bot.services.travel import TravelService
 from bot.services.zones import Zones
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
@@ -56,6 +57,7 @@ class Services:
     outbox: OutboxWorker
     metrics: Metrics
     caregivers: CaregiverService
+    travel: TravelService
 
 
 SERVICES_KEY = "services"

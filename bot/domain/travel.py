@@ -34,7 +34,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -79,9 +79,7 @@ def _offset(zone: tzinfo, instant: datetime) -> timedelta:
     return offset
 
 
-def plan_moves(
-    plan: Plan, home: ZoneInfo, local: ZoneInfo, start: datetime
-) -> tuple[Move, ...]:
+def plan_moves(plan: Plan, home: ZoneInfo, local: ZoneInfo, start: datetime) -> tuple[Move, ...]:
     """The moves of a gradual change that begins at ``start``: at most :data:`MAX_STEP` of
     moves per plan day (counted on the dose clock), each in a gap between two doses.
 
@@ -154,9 +152,9 @@ def plan_moves(
                     left -= step
             yesterday = moved
         for index, change in sorted(chosen):
-            low = dues[index - 1] if index > 0 else previous
-            assert low is not None
-            at = max(start, low + _MINUTE)
+            before_it = dues[index - 1] if index > 0 else previous
+            assert before_it is not None
+            at = max(start, before_it + _MINUTE)
             # Every move also moves the doses after it (this day's and the next days').
             for later in range(index, len(dues)):
                 dues[later] -= change
