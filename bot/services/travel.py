@@ -56,9 +56,13 @@ class TravelService:
         return shown.key != local.key or isinstance(current, TravelZone)
 
     def home(self, user: User) -> ZoneInfo:
-        """The zone the doses follow now (for a patient already keeping home times: home)."""
+        """The zone a new trip starts from: home for a patient keeping home times; the local
+        zone of a gradual change (a change made before it ended starts from its end: the
+        dose-safety check then names any dose that comes too soon, as at once)."""
         current = self._zones.zone_for(user.timezone)
-        return current.home if isinstance(current, TravelZone) else current
+        if isinstance(current, TravelZone):
+            return current.home if current.choice is Choice.HOME else current.local
+        return current
 
     async def preview(self, user: User, local: ZoneInfo, choice: Choice) -> Preview | None:
         """The next doses if the patient chose ``choice`` now; None without a plan."""
