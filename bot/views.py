@@ -317,15 +317,22 @@ def plan_summary(
     return Html("\n".join(lines))
 
 
-def today_view(pack: ContentPack, events: list[DoseEvent], day: date) -> Html:
+def today_view(
+    pack: ContentPack, events: list[DoseEvent], day: date, zone: ZoneInfo | None = None
+) -> Html:
+    """The plan day's doses by their planned times; on a trip, by the local clock (and the
+    home clock beside it while keeping home times)."""
     lines = [pack.text("today.header", date=pack.day_year(day))]
     if not events:
         lines.append(pack.text("today.empty"))
     for event in events:
+        at = event.local_time.strftime("%H:%M")
+        if isinstance(zone, TravelZone):
+            at = both_clocks(pack, event.due_at, zone, local_hhmm(event.due_at, zone))
         lines.append(
             pack.text(
                 "today.line",
-                time=event.local_time.strftime("%H:%M"),
+                time=at,
                 mg=format_mg(event.mg),
                 status=pack.text(f"today.status_{event.status.value}"),
             )

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
+from bot.callbacks import TRAVEL_CHOICES, TravelButton
 from bot.domain.safety import SAFE_GAP
 from bot.domain.travel import TravelZone
 from tests.conftest import RunningBot
@@ -35,9 +36,10 @@ async def take_every_dose(bot: RunningBot, until: datetime) -> list[tuple[dateti
     sent: list[tuple[datetime, str]] = []
     last_intake: datetime | None = None
     while True:
-        [coming] = await bot.services.doses.coming_doses(USER, bot.clock.now(), 1) or [None]
-        if coming is None or coming.due_at > until:
+        found = await bot.services.doses.coming_doses(USER, bot.clock.now(), 1)
+        if not found or found[0].due_at > until:
             return sent
+        coming = found[0]
         before = bot.sent_count(USER)
         bot.clock.set(coming.due_at)
         await bot.next_messages(USER, before, 1)
@@ -129,6 +131,9 @@ async def test_keep_home_times_shows_both_clocks(bot: RunningBot) -> None:
     # The dose instants stay where they were in UTC.
     rows = await bot.services.doses.coming_doses(USER, LANDED, 6)
     assert [row.due_at for row in rows][:4] == [row.due_at for row in home_rows]
+    [today] = await bot.say(USER, "/today")
+    assert "17:30 local (20:00 home)" not in today  # 20:00 Moscow was 12:00 in New York
+    assert "12:00 local (20:00 home)  10 mg: ✅ taken" in today
     sent = await take_every_dose(bot, LANDED + timedelta(days=2))
     assert "<b>10 mg</b> at 00:00 local (08:00 home)" in sent[0][1]
     assert len(home_rows) == 4  # the rows planned 48 hours ahead
@@ -140,9 +145,7 @@ async def test_cancel_changes_nothing(bot: RunningBot) -> None:
     before_rows = await bot.services.doses.coming_doses(USER, LANDED, 6)
     await bot.say(USER, "/timezone America/New_York")
     question = bot.last_message(USER)
-    await bot.press(
-        USER, question["message_id"], "trv:choose:gradual:America/New_York", replies=1
-    )
+    await bot.press(USER, question["message_id"], "trv:choose:gradual:America/New_York", replies=1)
     shown = bot.last_message(USER)
     [cancelled] = await bot.press(USER, shown["message_id"], "trv:cancel", replies=1)
     assert cancelled == bot.pack.text("travel.cancelled")
@@ -186,13 +189,21 @@ async def test_a_stale_or_forged_travel_button_changes_nothing(bot: RunningBot) 
     await moscow_patient(bot)
     message = bot.last_message(USER)
     for data in ("trv:save:gradual:Mars/Base", "trv:save:teleport:America/New_York", "trv:x"):
-        query = bot.api.press_button(USER, message["message_id"], data)
-        [answer] = await bot.api.wait_for(
-            "answerCallbackQuery", lambda call, q=query: call.params.get("callback_query_id") == q
-        )
+        before = len(bot.api.calls_of("answerCallbackQuery"))
+        bot.api.press_button(USER, message["message_id"], data)
+        await bot.api.wait_for("answerCallbackQuery", lambda call: True, count=before + 1)
+        answer = bot.api.calls_of("answerCallbackQuery")[-1]
         assert answer.params.get("text") == bot.pack.text("errors.stale_button")
     user = await bot.services.users.get(USER)
     assert user is not None and user.timezone == "Europe/Moscow"
     zone = bot.services.zones.zone_for(user.timezone)
     assert not isinstance(zone, TravelZone)
 
+
+def test_every_zone_fits_a_travel_button() -> None:
+    """callback_data is at most 64 bytes: the longest IANA name with the longest choice."""
+    for name in available_timezones():
+        for choice in TRAVEL_CHOICES:
+            for action in ("choose", "save"):
+                data = TravelButton(action, choice, name).pack()
+                assert TravelButton.unpack(data) == TravelButton(action, choice, name)

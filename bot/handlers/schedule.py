@@ -556,7 +556,7 @@ async def today_command(update: Update, context: BotContext) -> None:
         if item.local_date == today and (item.plan_id == plan_id or item.status is Status.TAKEN)
     ]
     pack = context.pack
-    lines = [today_view(pack, todays, today)]
+    lines = [today_view(pack, todays, today, zone)]
     if stored is not None and stored.plan.start > today:
         lines.append(pack.text("today.plan_starts", start=pack.day_year(stored.plan.start)))
     waiting = await services.doses.waiting_plan(user.user_id)
