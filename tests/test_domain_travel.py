@@ -209,3 +209,58 @@ def test_new_york_to_moscow_moves_earlier_without_a_dose_now() -> None:
 def test_parse_zone_refuses_what_is_not_a_zone(text: str) -> None:
     with pytest.raises(ValueError, match="not a zone"):
         parse_zone(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    times=plans(),
+    home=zones,
+    middle=zones,
+    local=zones,
+    start=starts,
+    after=st.integers(1, 5 * 24 * 60),
+    new_times=st.one_of(st.none(), plans()),
+)
+def test_a_change_under_way_goes_on_from_where_it_moved_the_doses(
+    times: list[time],
+    home: ZoneInfo,
+    middle: ZoneInfo,
+    local: ZoneInfo,
+    start: datetime,
+    after: int,
+    new_times: list[time] | None,
+) -> None:
+    """Another destination (or a new plan) before the first change ended: nothing before the
+    second change moves, no two doses come closer than either plan's spacing (and MIN_GAP),
+    and it ends on the last zone's local times."""
+    plan = plan_of(times)
+    first = travel_zone(plan, home, middle, start, Choice.GRADUAL)
+    second_start = start + timedelta(minutes=after)
+    second_plan = plan_of(new_times) if new_times is not None else plan
+    zone = travel_zone(second_plan, first, local, second_start, Choice.GRADUAL)
+    before = [
+        slot.due_utc for slot in slots_between(plan, first, start - timedelta(days=2), second_start)
+    ]
+    again = [
+        slot.due_utc for slot in slots_between(plan, zone, start - timedelta(days=2), second_start)
+    ]
+    if new_times is None:
+        assert again == before  # the past stays as it was
+    moved = slots(second_plan, zone, second_start)
+    floor = min(window(min_gap(times)), window(min_gap(new_times or times)))
+    ends = zone.ends if isinstance(zone, TravelZone) else second_start
+    for earlier, later in pairwise(moved):
+        if later.due_utc < second_start or (ends is not None and earlier.due_utc >= ends):
+            continue
+        if earlier.due_utc < second_start and new_times is not None:
+            continue  # the old plan's last dose: the check guards a new plan's first gap
+        assert later.due_utc - earlier.due_utc >= floor, (earlier, later)
+    if isinstance(zone, TravelZone):
+        assert zone.ends is not None
+        local_slots = {
+            (slot.local_date, slot.local_time): slot.due_utc
+            for slot in slots(second_plan, local, second_start, 2)
+        }
+        for slot in moved:
+            if slot.due_utc >= zone.ends:
+                assert slot.due_utc == local_slots[(slot.local_date, slot.local_time)]

@@ -207,3 +207,26 @@ def test_every_zone_fits_a_travel_button() -> None:
             for action in ("choose", "save"):
                 data = TravelButton(action, choice, name).pack()
                 assert TravelButton.unpack(data) == TravelButton(action, choice, name)
+
+
+async def test_a_new_plan_on_the_way_goes_on_moving_gradually(bot: RunningBot) -> None:
+    await moscow_patient(bot)
+    await move_zone(bot, USER, "America/New_York", "gradual")
+    sent = await take_every_dose(bot, LANDED + timedelta(days=1, hours=12))
+    assert new_york(sent[-1][0]) == "12 14:00"  # 2 hours on the way to New York times
+    await save_plan(bot, USER, "/schedule custom today 09:00,15:00,21:00 10x30")
+    user = await bot.services.users.get(USER)
+    assert user is not None
+    zone = bot.services.zones.zone_for(user.timezone)
+    assert isinstance(zone, TravelZone) and zone.ends is not None
+    # Its doses go on from where the trip had moved them (not back to Moscow times), at most
+    # 2 hours further a day, and end on the new plan's times in New York.
+    later = await take_every_dose(bot, bot.clock.now() + timedelta(days=5))
+    assert [new_york(at) for at, _ in later] == [
+        "12 17:00",  # 21:00 in Moscow, 4 hours later, as the trip had got to
+        "13 07:00", "13 13:00", "13 19:00",  # 6 hours
+        "14 09:00", "14 15:00", "14 21:00",  # 8 hours: New York times
+        "15 09:00", "15 15:00", "15 21:00",
+        "16 09:00", "16 15:00", "16 21:00",
+        "17 09:00",
+    ]  # fmt: skip

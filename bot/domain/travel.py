@@ -48,6 +48,7 @@ MIN_GAP = SAFE_GAP + ON_TIME  # a gap shortened by a move stays at least this lo
 MAX_DAYS = 16  # 26 hours (+14 -> -12) at 2 hours a day is 13 days; a little room
 _MINUTE = timedelta(minutes=1)
 _NOT_NOW = timedelta(minutes=30)
+_SETTLED = timedelta(days=2)  # further back than the missed-dose rule and the check look
 _PROBE = timedelta(hours=27)  # wider than any UTC offset plus a shift
 _SEPARATOR = "|"
 
@@ -79,9 +80,17 @@ def _offset(zone: tzinfo, instant: datetime) -> timedelta:
     return offset
 
 
-def plan_moves(plan: Plan, home: ZoneInfo, local: ZoneInfo, start: datetime) -> tuple[Move, ...]:
+def plan_moves(
+    plan: Plan,
+    home: ZoneInfo,
+    local: ZoneInfo,
+    start: datetime,
+    prior: Sequence[Move] = (),
+) -> tuple[Move, ...]:
     """The moves of a gradual change that begins at ``start``: at most :data:`MAX_STEP` of
     moves per plan day (counted on the dose clock), each in a gap between two doses.
+    ``prior`` are the moves of a change under way (all before ``start``): the new one goes on
+    from where they left the doses (another destination, or a new plan on the way).
 
     A move later goes into the gap before the first dose of a day (the day starts later); a
     move earlier goes into the gaps with room, the one before the day's first dose first, then
@@ -89,11 +98,12 @@ def plan_moves(plan: Plan, home: ZoneInfo, local: ZoneInfo, start: datetime) -> 
     plan that has not started or has ended) takes the rest of the change at once.
     """
     start = _utc(start)
-    moves: list[Move] = []
-    shift = timedelta(0)
-    before = slots_between(plan, home, start - timedelta(days=2), start)
+    moves: list[Move] = [move for move in prior if move.at < start and move.shift is not None]
+    shift = moves[-1].shift if moves and moves[-1].shift is not None else timedelta(0)
+    so_far: ZoneInfo = TravelZone.make(home, local, Choice.GRADUAL, start, moves) if moves else home
+    before = slots_between(plan, so_far, start - timedelta(days=2), start)
     previous = before[-1].due_utc if before else None
-    day = start.astimezone(home).date()
+    day = start.astimezone(so_far).date()
     if before:
         day = max(day, before[-1].local_date)
 
@@ -117,7 +127,9 @@ def plan_moves(plan: Plan, home: ZoneInfo, local: ZoneInfo, start: datetime) -> 
             if due >= start and earlier is not None:
                 gaps.append((index, earlier, due))
             earlier = due
-        remaining = _offset(local, dues[0]) - clock._at(dues[0])
+        # How far the clock still has to go, read where it applies: not before the start.
+        probe = next((due for due in dues if due >= start), start)
+        remaining = _offset(local, probe) - clock._at(probe)
         if remaining == timedelta(0):
             return last(max(start, (previous or start) + _MINUTE))
         if not gaps and previous is None:
@@ -273,11 +285,16 @@ class TravelZone(ZoneInfo):
 
 
 def travel_zone(
-    plan: Plan | None, home: ZoneInfo, local: ZoneInfo, start: datetime, choice: Choice
+    plan: Plan | None, current: ZoneInfo, local: ZoneInfo, start: datetime, choice: Choice
 ) -> ZoneInfo:
-    """The dose clock from ``start`` for the patient's choice (the local zone for "at once",
-    or a gradual change without a plan to measure gaps from)."""
-    home = home.home if isinstance(home, TravelZone) else home
+    """The dose clock from ``start`` for the patient's choice, from the clock they follow now
+    (``current``: a plain zone, or the travel zone of a trip already under way).
+
+    "At once" (or a gradual change without a plan to measure gaps from) is the local zone.
+    From home times the trip starts at home; a gradual change under way goes on from where
+    it has moved the doses; one that has ended starts from its local zone.
+    """
+    home, prior = _starting_point(current, start)
     if choice is Choice.AT_ONCE or (choice is Choice.GRADUAL and plan is None):
         return local
     if choice is Choice.HOME:
@@ -285,10 +302,40 @@ def travel_zone(
             return local
         return TravelZone.make(home, local, Choice.HOME, start)
     assert plan is not None
-    moves = plan_moves(plan, home, local, start)
-    if _offset(home, start) == _offset(local, start) and moves[0].shift is None:
+    moves = plan_moves(plan, home, local, start, prior)
+    if not prior and _offset(home, start) == _offset(local, start) and moves[0].shift is None:
         return local  # the same clock: nothing to move
     return TravelZone.make(home, local, Choice.GRADUAL, start, moves)
+
+
+def _starting_point(current: ZoneInfo, start: datetime) -> tuple[ZoneInfo, tuple[Move, ...]]:
+    """The home zone and the moves so far of a new change that starts at ``start``."""
+    start = _utc(start)
+    if not isinstance(current, TravelZone):
+        return current, ()
+    if current.choice is Choice.HOME:
+        return current.home, ()
+    ends = current.ends
+    if ends is not None and ends <= start - _SETTLED:
+        return current.local, ()  # long enough ago: the days looked back on are all local
+    # The moves so far; one that made the clock local says by how much, from home.
+    prior = []
+    for move in current.moves:
+        if move.at >= start:
+            break
+        shift = move.shift
+        if shift is None:
+            shift = _offset(current.local, move.at) - _offset(current.home, move.at)
+        prior.append(Move(move.at, shift))
+    return current.home, tuple(prior)
+
+
+def following(current: ZoneInfo, now: datetime) -> ZoneInfo:
+    """The zone whose times the doses follow now, to name it: home while keeping home times,
+    the local zone once a gradual change is under way or over."""
+    if isinstance(current, TravelZone):
+        return current.home if current.choice is Choice.HOME else current.local
+    return current
 
 
 def doses_across(

@@ -448,6 +448,9 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
         return
     high_dose = pending.plan.needs_high_dose_confirmation()
     saved = await services.plans.save(user.user_id, pending.plan, high_dose_confirmed=high_dose)
+    if saved is Saved.NOW:
+        # On a trip moving gradually: the moves go on in the new plan's gaps.
+        await services.travel.replan(user.user_id)
     event("plan_saved", update, kind=pending.plan.kind, confirmed=int(pending.needs_confirmation))
     if saved is Saved.WAITS:
         # The plan starts on a later day: the current reminders go on until then.

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.domain.safety import Check, check_ahead
 from bot.domain.schedule import DoseSlot, slots_between
-from bot.domain.travel import Choice, TravelZone, spec, travel_zone
+from bot.domain.travel import Choice, TravelZone, following, spec, travel_zone
 from bot.services.plans import PlanService
 from bot.services.zones import Zones
 from bot.storage.doses import DoseStore, Status
@@ -56,13 +56,8 @@ class TravelService:
         return shown.key != local.key or isinstance(current, TravelZone)
 
     def home(self, user: User) -> ZoneInfo:
-        """The zone a new trip starts from: home for a patient keeping home times; the local
-        zone of a gradual change (a change made before it ended starts from its end: the
-        dose-safety check then names any dose that comes too soon, as at once)."""
-        current = self._zones.zone_for(user.timezone)
-        if isinstance(current, TravelZone):
-            return current.home if current.choice is Choice.HOME else current.local
-        return current
+        """The zone the doses follow now, to name it in the question."""
+        return following(self._zones.zone_for(user.timezone), self._clock.now())
 
     async def preview(self, user: User, local: ZoneInfo, choice: Choice) -> Preview | None:
         """The next doses if the patient chose ``choice`` now; None without a plan."""
@@ -70,7 +65,7 @@ class TravelService:
         if stored is None:
             return None
         now = self._clock.now()
-        zone = travel_zone(stored.plan, self.home(user), local, now, choice)
+        zone = travel_zone(stored.plan, self._zones.zone_for(user.timezone), local, now, choice)
         history = await self._doses.recent_doses(user.user_id, now, _HISTORY)
         # A dose time that already has a row (answered or reminded) gets no new one.
         known = {
@@ -99,12 +94,30 @@ class TravelService:
         )
         return Preview(zone, doses, first)
 
+    async def replan(self, user_id: int) -> None:
+        """A new plan saved during a gradual change: the change goes on from where it has
+        moved the doses, its moves placed in the new plan's gaps (then the rows follow)."""
+        user = await self._users.get(user_id)
+        stored = await self._doses.active_plan(user_id)
+        if user is None or stored is None:
+            return
+        current = self._zones.zone_for(user.timezone)
+        now = self._clock.now()
+        if not isinstance(current, TravelZone) or current.choice is not Choice.GRADUAL:
+            return
+        if current.ends is not None and current.ends <= now:
+            return
+        zone = travel_zone(stored.plan, current, current.local, now, Choice.GRADUAL)
+        await self._users.set_timezone(user_id, spec(zone))
+        await self._plans.regenerate(user_id)
+        log.info("travel_replanned user=%d", user_id)
+
     async def save(self, user: User, local: ZoneInfo, choice: Choice) -> ZoneInfo:
         """Make the chosen clock the patient's from now: the coming dose rows follow it."""
         stored = await self._doses.active_plan(user.user_id)
         now = self._clock.now()
         plan = stored.plan if stored is not None else None
-        zone = travel_zone(plan, self.home(user), local, now, choice)
+        zone = travel_zone(plan, self._zones.zone_for(user.timezone), local, now, choice)
         await self._users.set_timezone(user.user_id, spec(zone))
         await self._plans.regenerate(user.user_id)
         log.info("travel_saved user=%d choice=%s", user.user_id, choice.value)
