@@ -239,13 +239,15 @@ def test_a_change_under_way_goes_on_from_where_it_moved_the_doses(
     second_plan = plan_of(new_times) if new_times is not None else plan
     zone = travel_zone(second_plan, first, local, second_start, Choice.GRADUAL)
     before = [
-        slot.due_utc for slot in slots_between(plan, first, start - timedelta(days=2), second_start)
+        slot.due_utc
+        for slot in slots_between(plan, first, second_start - timedelta(days=2), second_start)
     ]
     again = [
-        slot.due_utc for slot in slots_between(plan, zone, start - timedelta(days=2), second_start)
+        slot.due_utc
+        for slot in slots_between(plan, zone, second_start - timedelta(days=2), second_start)
     ]
     if new_times is None:
-        assert again == before  # the past stays as it was
+        assert again == before  # the past the rules look back on stays as it was
     moved = slots(second_plan, zone, second_start)
     floor = min(window(min_gap(times)), window(min_gap(new_times or times)))
     ends = zone.ends if isinstance(zone, TravelZone) else second_start
@@ -263,4 +265,10 @@ def test_a_change_under_way_goes_on_from_where_it_moved_the_doses(
         }
         for slot in moved:
             if slot.due_utc >= zone.ends:
-                assert slot.due_utc == local_slots[(slot.local_date, slot.local_time)]
+                expected = local_slots[(slot.local_date, slot.local_time)]
+                # A new plan's dose time that had already passed by the local clock when the
+                # change ended comes as it ends (its gap kept), not in the past.
+                late = new_times is not None and expected < zone.ends <= slot.due_utc < (
+                    zone.ends + timedelta(hours=1)
+                )
+                assert slot.due_utc == expected or late, (slot, expected, zone.ends)
