@@ -52,6 +52,7 @@ from bot.callbacks import (
     ScheduleButton,
     SettingsButton,
     SimpleModeButton,
+    TravelButton,
     UndoButton,
     ZoneButton,
 )
@@ -77,6 +78,7 @@ from bot.handlers import (
     report,
     schedule,
     simple,
+    travel,
 )
 from bot.handlers import settings as settings_page
 from bot.metrics import Metrics, MetricsServer
@@ -96,6 +98,7 @@ from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
 from bot.services.simple_mode import SimpleModeService
 from bot.services.transport import BotApiRequest
+from bot.services.travel import TravelService
 from bot.services.zones import Zones
 from bot.storage.admin import AdminStore
 from bot.storage.broadcasts import BroadcastStore
@@ -224,6 +227,7 @@ def register_handlers(application: BotApplication) -> None:
         SettingsButton.pattern(): settings_page.settings_pressed,
         RepeatButton.pattern(): repeats.repeat_pressed,
         AnnouncementsButton.pattern(): settings_page.announcements_pressed,
+        TravelButton.pattern(): travel.travel_pressed,
     }
     callbacks.update(admin.CALLBACKS)
     for pattern, callback in callbacks.items():
@@ -377,6 +381,7 @@ def _build_services(
             wake_dispatcher=reminders.kick,
         ),
         simple_mode=SimpleModeService(users),
+        travel=TravelService(dose_store, users, zones, plans, clock),
     )
 
 

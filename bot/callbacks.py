@@ -337,3 +337,28 @@ class AnnouncementsButton(CallbackData):
 
     def __post_init__(self) -> None:
         _one_of(self.choice, ("on", "off"), "choice")
+
+
+TRAVEL_ACTIONS = ("where", "choose", "save", "cancel")
+TRAVEL_CHOICES = ("home", "gradual", "at_once")
+
+
+@dataclass(frozen=True)
+class TravelButton(CallbackData):
+    """A trip across time zones: ``trv:where`` ("I am travelling": asks where),
+    ``trv:choose:<choice>:<zone>`` (shows the next doses), ``trv:save:<choice>:<zone>``,
+    ``trv:cancel``. The zone is an IANA name (the handler checks it exists)."""
+
+    prefix: ClassVar[str] = "trv"
+    action: str
+    choice: str = ""
+    zone: str = ""
+
+    def __post_init__(self) -> None:
+        _one_of(self.action, TRAVEL_ACTIONS, "action")
+        if self.action in ("choose", "save"):
+            _one_of(self.choice, TRAVEL_CHOICES, "choice")
+            if not self.zone:
+                raise ValueError("a travel choice names its zone")
+        elif self.choice or self.zone:
+            raise ValueError("only a choice carries a zone")

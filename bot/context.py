@@ -27,6 +27,7 @@ from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
 from bot.services.simple_mode import SimpleModeService
+from bot.services.travel import TravelService
 from bot.services.zones import Zones
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
@@ -58,6 +59,7 @@ class Services:
     metrics: Metrics
     caregivers: CaregiverService
     simple_mode: SimpleModeService
+    travel: TravelService
 
 
 SERVICES_KEY = "services"

@@ -35,7 +35,7 @@ from bot.reports.specs import (
     StairSpec,
     TableSpec,
 )
-from bot.views import doses_text, plan_summary
+from bot.views import doses_text, plan_summary, wall
 
 _TAG = re.compile(r"<[^>]+>")
 CALENDAR_PRODUCT = "-//Baclofen companion bot//Dose calendar//EN"
@@ -338,7 +338,7 @@ def calendar_spec(
     events = []
     for slot in slots:
         mg = format_mg(slot.mg)
-        local = slot.due_utc.astimezone(zone)
+        local = wall(slot.due_utc, zone)  # a travelling patient's local clock
         if slot.is_maintenance:
             title = _text(pack, "calendar.event_maintenance", mg=mg)
         else:
@@ -373,7 +373,7 @@ def calendar_spec(
                 description=_text(
                     pack,
                     "calendar.event_cancelled_description",
-                    time=slot.due_utc.astimezone(zone).strftime("%H:%M"),
+                    time=wall(slot.due_utc, zone).strftime("%H:%M"),
                 ),
                 cancelled=True,
             )

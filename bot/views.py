@@ -15,23 +15,44 @@ from bot.domain.missed import MissedAction, MissedAdvice, Record
 from bot.domain.plans import Plan, Step, format_mg, step_change
 from bot.domain.redflags import Category
 from bot.domain.tablets import format_tablets, tablets_for
+from bot.domain.travel import Choice, TravelZone
 from bot.services.missed import NextDose
 from bot.storage.doses import DoseEvent, DueEvent, Status
 
 
+def wall(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The clock the patient reads: a travelling patient's local clock, not the dose clock
+    their travel zone runs on (bot.domain.travel)."""
+    if isinstance(zone, TravelZone):
+        return zone.wall(instant)
+    return instant.astimezone(zone)
+
+
 def local_hhmm(instant: datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).strftime("%H:%M")
+    return wall(instant, zone).strftime("%H:%M")
 
 
 def local_when(
     pack: ContentPack, instant: datetime, zone: ZoneInfo, today: date | None = None
 ) -> str:
     """``08:00`` today, else ``Tue 12 Jan 08:00`` in the pack's language: a time not from today
-    carries its date."""
-    local = instant.astimezone(zone)
+    carries its date. A patient keeping home times abroad reads both clocks."""
+    local = wall(instant, zone)
     if today is not None and local.date() == today:
-        return local.strftime("%H:%M")
-    return pack.day_time(local)
+        text = local.strftime("%H:%M")
+    else:
+        text = pack.day_time(local)
+    return both_clocks(pack, instant, zone, text)
+
+
+def both_clocks(pack: ContentPack, instant: datetime, zone: ZoneInfo, local: str) -> str:
+    """``14:00 local (08:00 home)`` while the patient keeps home times, else ``local``."""
+    if not isinstance(zone, TravelZone) or zone.choice is not Choice.HOME:
+        return local
+    home = zone.home_wall(instant).strftime("%H:%M")
+    if home == local[-5:]:
+        return local
+    return str(pack.text("travel.both_clocks", local=local, home=home))
 
 
 def missed_advice_text(
@@ -203,7 +224,7 @@ def dose_time(event: DoseEvent, zone: ZoneInfo) -> str:
 def dose_line(pack: ContentPack, due: DueEvent, zone: ZoneInfo) -> Html:
     event = due.event
     mg = format_mg(event.mg)
-    at = dose_time(event, zone)
+    at = both_clocks(pack, event.due_at, zone, dose_time(event, zone))
     if event.is_maintenance:
         line = pack.text("reminder.dose_maintenance", mg=mg, time=at)
     else:
@@ -217,7 +238,11 @@ def dose_line(pack: ContentPack, due: DueEvent, zone: ZoneInfo) -> Html:
             time=at,
         )
     planned = event.local_time.strftime("%H:%M")
-    if planned != at:
+    if isinstance(zone, TravelZone):
+        if zone.choice is Choice.GRADUAL and zone.ends is not None and event.due_at < zone.ends:
+            moving = pack.text("travel.moving", planned=planned, time=at)
+            line = Html(f"{line}\n{moving}")
+    elif planned != at:
         moved = pack.text("reminder.moved_by_clock_change", planned=planned, time=at)
         line = Html(f"{line}\n{moved}")
     return line
@@ -346,15 +371,22 @@ def plan_summary(
     return Html("\n".join(lines))
 
 
-def today_view(pack: ContentPack, events: list[DoseEvent], day: date) -> Html:
+def today_view(
+    pack: ContentPack, events: list[DoseEvent], day: date, zone: ZoneInfo | None = None
+) -> Html:
+    """The plan day's doses by their planned times; on a trip, by the local clock (and the
+    home clock beside it while keeping home times)."""
     lines = [pack.text("today.header", date=pack.long_date(day, day))]
     if not events:
         lines.append(pack.text("today.empty"))
     for event in events:
+        at = event.local_time.strftime("%H:%M")
+        if isinstance(zone, TravelZone):
+            at = both_clocks(pack, event.due_at, zone, local_hhmm(event.due_at, zone))
         lines.append(
             pack.text(
                 "today.line",
-                time=event.local_time.strftime("%H:%M"),
+                time=at,
                 mg=format_mg(event.mg),
                 status=pack.text(f"today.status_{event.status.value}"),
             )

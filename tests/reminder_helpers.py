@@ -94,3 +94,19 @@ def reminder_texts(api: FakeBotAPI, user_id: int) -> list[str]:
         for message in api.messages_to(user_id)
         if "Time for your dose" in (message["text"] or "")
     ]
+
+
+async def move_zone(
+    bot: RunningBot, user: int, zone: str, choice: str = "at_once"
+) -> tuple[str, str, str]:
+    """``/timezone <zone>`` with a plan: the choice asked, the preview of ``choice`` and the
+    reply to Save; returns the three texts."""
+    [asked] = await bot.say(user, f"/timezone {zone}")
+    question = bot.last_message(user)
+    assert f"trv:choose:{choice}:{zone}" in bot.buttons(question).values(), asked
+    [preview] = await bot.press(
+        user, question["message_id"], f"trv:choose:{choice}:{zone}", replies=1
+    )
+    shown = bot.last_message(user)
+    [saved] = await bot.press(user, shown["message_id"], f"trv:save:{choice}:{zone}", replies=1)
+    return asked, preview, saved

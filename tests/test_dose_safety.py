@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import RunningBot
-from tests.reminder_helpers import advance_until_messages, save_plan, tap
+from tests.reminder_helpers import advance_until_messages, move_zone, save_plan, tap
 
 USER = 7007
 DAY = datetime(2026, 1, 11, tzinfo=UTC)  # the conftest clock starts at 09:00 UTC on this day
@@ -81,7 +81,7 @@ async def test_zone_corrected_after_a_dose_names_the_dose_to_skip(bot: RunningBo
     [one] = await advance_until_messages(bot, USER, at(10))  # 13:00 Moscow
     await tap(bot, USER, one, "taken")
     bot.clock.set(at(10, 5))  # 16:05 in Omsk
-    [moved] = await bot.say(USER, "/timezone Asia/Omsk")
+    *_, moved = await move_zone(bot, USER, "Asia/Omsk")
     assert "Your next dose: <b>21:00</b>" in moved
     assert "Your next dose time, 17:00, comes less than 2 hours after" in moved
     [notice] = await advance_until_messages(bot, USER, at(11))  # 17:00 in Omsk
@@ -99,7 +99,7 @@ async def test_zone_change_names_the_dose_that_will_be_reminded(bot: RunningBot)
     [one] = await advance_until_messages(bot, USER, at(10))
     await tap(bot, USER, one, "taken")
     bot.clock.set(at(10, 30))  # 12:30 in Kaliningrad
-    [moved] = await bot.say(USER, "/timezone Europe/Kaliningrad")
+    *_, moved = await move_zone(bot, USER, "Europe/Kaliningrad")
     assert "Your next dose: <b>17:00</b>" in moved
     assert "13:00" not in moved
     [reminder] = await advance_until_messages(bot, USER, at(15))  # 17:00 in Kaliningrad

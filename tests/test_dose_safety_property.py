@@ -4,11 +4,12 @@ A property test over the whole system, not one command: each example starts the 
 Application against the Bot API stand-in with a real SQLite file and the fake clock, saves a
 random plan in a random zone, then plays a random story: time passes (reminders, follow-ups,
 snoozes, late and early answers), the patient presses Taken / Skip / Snooze on any message
-that still has buttons, asks /missed and /today, corrects the time zone, replaces the plan
-(from today or a later day), pauses and resumes, turns simple mode on and off (Skip and Snooze
-then sit behind "More"), presses Undo on a confirmed Taken or Skip, within the 5 minutes or
-after them, and chooses how reminders repeat (once, or every 10, 15 or 30 minutes until
-answered: issue 22).
+that still has buttons, asks /missed and /today, changes the time zone (a trip: keeping home
+times, moving gradually or at once, or cancelling at the preview), replaces the plan (from
+today or a later day), pauses and resumes, turns simple mode on and off (Skip and Snooze then
+sit behind "More"), presses Undo on a confirmed Taken or Skip, within the 5 minutes or after
+them, and chooses how reminders repeat (once, or every 10, 15 or 30 minutes until answered:
+issue 22).
 
 Every message sent with a Taken button invites a dose, and so does a confirmation that an
 Undo edits back into a Taken button. For each one, at the moment it left:
@@ -117,7 +118,11 @@ def actions() -> st.SearchStrategy[list[Action]]:
         st.tuples(st.just("press"), st.just("taken"), st.integers()),
         st.tuples(st.just("missed")),
         st.tuples(st.just("today")),
-        st.tuples(st.just("zone"), st.sampled_from(ZONES)),
+        st.tuples(
+            st.just("zone"),
+            st.sampled_from(ZONES),
+            st.sampled_from(["at_once", "gradual", "home", "cancel"]),
+        ),
         st.tuples(st.just("plan"), st.one_of(plan_specs(), plan_specs(later=True))),
         st.tuples(st.just("pause")),
         st.tuples(st.just("resume")),
@@ -267,6 +272,20 @@ class Story:
         await self.press_for_reply(page, "set:repeats")
         await self.press(self.api.messages_to(USER)[-1], f"rep:{minutes}")
 
+    async def change_zone(self, zone: str, choice: str) -> None:
+        """/timezone; with a plan the bot asks how the doses move: choose, then Save (or
+        Cancel at the preview)."""
+        await self.say(f"/timezone {zone}")
+        question = self.api.messages_to(USER)[-1]
+        pick = "at_once" if choice == "cancel" else choice
+        data = _buttons(question).get(f"trv:choose:{pick}:{zone}")
+        if data is None:  # no plan, or nothing to move: the zone was set
+            return
+        await self.press_for_reply(question, data)
+        preview = self.api.messages_to(USER)[-1]
+        decision = "trv:cancel" if choice == "cancel" else f"trv:save:{pick}:{zone}"
+        await self.press_for_reply(preview, decision)
+
     async def zone(self) -> ZoneInfo:
         user = await self.services.users.get(USER)
         return self.services.zones.zone_for(user.timezone if user else None)
@@ -363,7 +382,7 @@ class Story:
             elif kind == "today":
                 await self.say("/today")
             elif kind == "zone":
-                await self.say(f"/timezone {action[1]}")
+                await self.change_zone(action[1], action[2])
             elif kind == "plan":
                 await self.save_plan(action[1])
             elif kind == "pause":

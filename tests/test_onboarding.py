@@ -195,19 +195,23 @@ async def test_a_russian_patient_picks_from_the_russian_zones(
     user = await bot.services.users.get(USER)
     assert user is not None
     assert user.timezone == "Asia/Omsk"
-    # /timezone without a name offers the same nine.
+    # /timezone without a name offers the same nine, and "I am travelling".
     [usage] = await bot.say(USER, "/timezone")
     assert usage == russian.text("timezone.usage")
-    assert rows(bot.last_message(USER)) == RUSSIAN_BUTTONS
+    assert rows(bot.last_message(USER)) == [
+        *RUSSIAN_BUTTONS,
+        [(russian.text("travel.button"), "trv:where")],
+    ]
 
 
 async def test_an_english_patient_keeps_the_common_zones(bot: RunningBot) -> None:
     await bot.onboard(USER)
     await bot.say(USER, "/timezone")
     assert [data for row in rows(bot.last_message(USER)) for _, data in row] == [
-        f"tz:{zone}" for zone in COMMON_ZONES
+        *(f"tz:{zone}" for zone in COMMON_ZONES),
+        "trv:where",
     ]
-    assert [len(row) for row in rows(bot.last_message(USER))] == [3, 3, 3]
+    assert [len(row) for row in rows(bot.last_message(USER))] == [3, 3, 3, 1]
 
 
 async def test_help_lists_every_command_of_the_menu_and_every_handler(bot: RunningBot) -> None:

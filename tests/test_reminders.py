@@ -11,7 +11,14 @@ from bot.domain.checkins import asks_before_increase
 from bot.domain.plans import parse_standard_command
 from bot.domain.schedule import slots_between
 from tests.conftest import RunningBot
-from tests.reminder_helpers import advance_until_messages, dose_data, only_undo, save_plan, tap
+from tests.reminder_helpers import (
+    advance_until_messages,
+    dose_data,
+    move_zone,
+    only_undo,
+    save_plan,
+    tap,
+)
 
 USER = 3003
 OTHER = 3004
@@ -240,7 +247,7 @@ async def test_plan_change_keeps_history_and_replaces_future(bot: RunningBot) ->
 async def test_timezone_change_moves_future_doses(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="UTC")
     await save_plan(bot, USER, "/schedule custom tomorrow 08:00 10x3")
-    await bot.say(USER, "/timezone Asia/Kolkata")
+    await move_zone(bot, USER, "Asia/Kolkata")
     # 08:00 in Kolkata on 2026-01-12 is 02:30 UTC.
     before = bot.sent_count(USER)
     bot.clock.set(datetime(2026, 1, 12, 2, 29, tzinfo=UTC))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.conftest import RunningBot
-from tests.reminder_helpers import advance_until_messages, save_plan, tap
+from tests.reminder_helpers import advance_until_messages, move_zone, save_plan, tap
 
 USER = 9090
 
@@ -43,6 +43,6 @@ async def test_a_dose_in_the_spring_gap_has_one_time_everywhere(bot: RunningBot)
 async def test_a_new_time_zone_keeps_clock_times_and_names_the_next_dose(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="UTC")
     await save_plan(bot, USER, "/schedule custom tomorrow 08:00 10x3")
-    [answer] = await bot.say(USER, "/timezone Asia/Kolkata")
+    *_, answer = await move_zone(bot, USER, "Asia/Kolkata")
     assert "Your dose times stay the same clock times, now in <b>Asia/Kolkata</b>" in answer
     assert "Your next dose: <b>Mon 12 Jan 08:00</b>." in answer

@@ -14,7 +14,8 @@ from bot.content import ContentPack, Html
 from bot.context import BotContext, Services
 from bot.domain.caregivers import invite_token
 from bot.domain.timezones import TimezoneError, parse_timezone, zone_at
-from bot.handlers import caregivers, repeats
+from bot.domain.travel import local_name
+from bot.handlers import caregivers, repeats, travel
 from bot.handlers.common import (
     chunked,
     command_args,
@@ -189,8 +190,11 @@ async def timezone_command(update: Update, context: BotContext) -> None:
 
 
 async def ask_timezone(update: Update, context: BotContext) -> None:
-    """How to set the time zone, with the language's zone buttons (also from /settings)."""
-    await reply(update, context.pack.text("timezone.usage"), _zone_keyboard(context.pack))
+    """How to set the time zone, with the language's zone buttons (also from /settings). "I am
+    travelling" under the zones: the question of how the doses move comes with the zone
+    chosen, whichever way it is given."""
+    markup = keyboard([*_zone_buttons(context.pack), travel.travelling_row(context.pack)])
+    await reply(update, context.pack.text("timezone.usage"), markup)
 
 
 async def ask_region(update: Update, context: BotContext) -> None:
@@ -222,6 +226,11 @@ async def _apply_zone(
 ) -> None:
     services = context.services
     pack = context.pack
+    if await services.travel.asks(user, zone):
+        # A plan's doses would move: the patient chooses how (home times, gradually, at
+        # once) and sees the next doses before anything is saved.
+        await travel.ask_choice(update, context, user, zone.key)
+        return
     await services.users.set_timezone(user.user_id, zone.key)
     await services.plans.regenerate(user.user_id)
     event("timezone_set", update)
@@ -328,7 +337,7 @@ async def consented_user(update: Update, context: BotContext) -> User | None:
 
 
 def _zone_name(user: User, services: Services) -> str:
-    return user.timezone or services.settings.default_timezone.key
+    return local_name(user.timezone) if user.timezone else services.settings.default_timezone.key
 
 
 def _zone_buttons(pack: ContentPack) -> list[list[tuple[str, str]]]:

@@ -448,6 +448,9 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
         return
     high_dose = pending.plan.needs_high_dose_confirmation()
     saved = await services.plans.save(user.user_id, pending.plan, high_dose_confirmed=high_dose)
+    if saved is Saved.NOW:
+        # On a trip moving gradually: the moves go on in the new plan's gaps.
+        await services.travel.replan(user.user_id)
     event("plan_saved", update, kind=pending.plan.kind, confirmed=int(pending.needs_confirmation))
     if saved is Saved.WAITS:
         # The plan starts on a later day: the current reminders go on until then.
@@ -564,7 +567,7 @@ async def today_command(update: Update, context: BotContext) -> None:
         if item.local_date == today and (item.plan_id == plan_id or item.status is Status.TAKEN)
     ]
     pack = context.pack
-    lines = [today_view(pack, todays, today)]
+    lines = [today_view(pack, todays, today, zone)]
     if stored is not None and stored.plan.start > today:
         lines.append(pack.text("today.plan_starts", start=pack.long_date(stored.plan.start, today)))
     waiting = await services.doses.waiting_plan(user.user_id)

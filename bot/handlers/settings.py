@@ -28,7 +28,8 @@ async def _language(context: BotContext, user: User) -> str:
 
 
 async def _timezone(context: BotContext, user: User) -> str:
-    return user.timezone or context.services.settings.default_timezone.key
+    # A trip is stored as its spec (bot/domain/travel.py); the page names the local zone.
+    return context.services.zones.zone_for(user.timezone).key
 
 
 async def _region(context: BotContext, user: User) -> str:

@@ -1,4 +1,7 @@
-"""The user's time zone, with the configured default for users who have not chosen one."""
+"""The user's time zone, with the configured default for users who have not chosen one.
+
+A patient who travels has a travel zone stored instead of a plain name (its spec, see
+``bot.domain.travel``): the dose clock of their trip, named like the zone they are in."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.domain.timezones import TimezoneError, parse_timezone
+from bot.domain.travel import is_spec, parse_zone
 
 
 class Zones:
@@ -18,6 +22,11 @@ class Zones:
         """The named zone; the default when none is stored or the stored name is unknown."""
         if not name:
             return self._default
+        if is_spec(name):
+            try:
+                return parse_zone(name)
+            except ValueError:
+                return self._default
         try:
             return parse_timezone(name)
         except TimezoneError:
