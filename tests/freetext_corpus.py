@@ -1,7 +1,8 @@
 """The free-text tuning corpus (``tests/data/freetext_corpus.toml``): load, understand, report.
 
-``python -m tests.freetext_corpus`` prints, per language and list, how many messages are read
-as their list says, and every one that is not. The lists:
+``python -m tests.freetext_corpus [FILE]`` prints, per language and list, how many messages are
+read as their list says, and every one that is not (FILE: another file in the same format, such
+as a new batch of tuning messages before it joins the corpus; never a held-out set). The lists:
 - ``emergency``, ``ran_out``, ``wants_to_stop``: that meaning;
 - ``question_<topic>``: a question, with that fact topic first;
 - ``forgot_dose``, ``took_it``, ``pause_reminders``, ``thanks``: that request;
@@ -13,6 +14,7 @@ The test that replays the corpus through the Bot API stand-in is
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -60,8 +62,8 @@ class Sample:
         return reading.meaning is self.expected
 
 
-def samples() -> list[Sample]:
-    with CORPUS.open("rb") as handle:
+def samples(path: Path = CORPUS) -> list[Sample]:
+    with path.open("rb") as handle:
         raw = tomllib.load(handle)
     return [
         Sample(language, kind, text)
@@ -95,13 +97,16 @@ def figures(outcomes: Iterable[tuple[Sample, bool]]) -> list[Figure]:
     return [Figure(lang, kind, right, total) for (lang, kind), (right, total) in counts.items()]
 
 
-def read_all(lexicon: Lexicon) -> list[tuple[Sample, Reading]]:
-    return [(sample, understand(sample.text, lexicon)) for sample in samples()]
+def read_all(lexicon: Lexicon, path: Path = CORPUS) -> list[tuple[Sample, Reading]]:
+    return [(sample, understand(sample.text, lexicon)) for sample in samples(path)]
 
 
 def main() -> None:
-    outcomes = read_all(load_pack(CONTENT_DIR).intents)
-    print(f"{len(outcomes)} messages in {CORPUS.name}")
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS
+    if "heldout" in path.name:
+        sys.exit("A held-out set is measured, never read: python -m tests.freetext_eval")
+    outcomes = read_all(load_pack(CONTENT_DIR).intents, path)
+    print(f"{len(outcomes)} messages in {path.name}")
     for figure in figures((sample, sample.right(got)) for sample, got in outcomes):
         print(figure.line())
     for sample, got in outcomes:
