@@ -10,8 +10,8 @@
 The held-out sets (``tests/data/freetext_heldout*.toml``) were written by people who never saw
 the patterns, each measured first before anything was changed for it. They are only ever
 measured, in aggregate: this script prints no held-out message, so nobody tunes to them. The
-tuning corpus is ``tests/data/freetext_corpus.toml``; ``--batch FILE`` measures a new batch of
-tuning messages (same format) before it joins the corpus.
+tuning corpus is ``tests/data/freetext_corpus*.toml`` (one file per batch); ``--batch FILE``
+measures a new batch of tuning messages (same format) before it joins the corpus.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ HELD_OUT_SETS = {
     "held-out": HELD_OUT,
     "held-out 2": ROOT / "data" / "freetext_heldout2.toml",  # set 2, written 2026-12-02
 }
-TUNING = ROOT / "data" / "freetext_corpus.toml"
+TUNING = tuple(sorted((ROOT / "data").glob("freetext_corpus*.toml")))
 
 # What the bot answered, in the terms of the labels.
 EMERGENCY = "emergency"
@@ -64,10 +64,18 @@ def held_out(path: Path = HELD_OUT) -> list[Labelled]:
     ]
 
 
-def tuning(path: Path = TUNING) -> list[Labelled]:
-    """The tuning corpus: lists per language and kind; a question list is ``question_<topic>``."""
-    with path.open("rb") as handle:
-        raw = tomllib.load(handle)
+def tuning(*paths: Path) -> list[Labelled]:
+    """The tuning corpus (every batch, or these files): lists per language and kind; a question
+    list is ``question_<topic>``."""
+    found: list[Labelled] = []
+    for path in paths or TUNING:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+        found.extend(_labelled(raw))
+    return found
+
+
+def _labelled(raw: dict[str, dict[str, list[str]]]) -> list[Labelled]:
     found: list[Labelled] = []
     for language, kinds in raw.items():
         for kind, texts in kinds.items():
