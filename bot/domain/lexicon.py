@@ -265,6 +265,9 @@ def forms(token: str) -> frozenset[str]:
     return frozenset(found)
 
 
+_SOFT_L = re.compile("л(?=[бвгджзкмнпстфхцчшщ])")
+
+
 @lru_cache(maxsize=16_384)
 def transliterations(token: str, table: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     """Cyrillic readings of a Latin ``token``: the table applied longest match first, then
@@ -296,6 +299,8 @@ def transliterations(token: str, table: tuple[tuple[str, str], ...]) -> tuple[st
         variants.append(base + "ь")
     if "'" in base:
         variants.append(base.replace("'", "ь"))
+    if _SOFT_L.search(base):
+        variants.append(_SOFT_L.sub("ль", base))  # "bolshe", "skolko": the soft sign left out
     return tuple(dict.fromkeys(variants))
 
 

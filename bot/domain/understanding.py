@@ -381,7 +381,11 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
         "question" in rule.lowered_by
         and sentence in text.questions
         and not now
-        and triggers(Context.HYPOTHETICAL, overlapping=True)
+        and any(
+            # "maybe it's nothing, but he won't wake": a terminator ends the trigger's scope
+            not terminated(min(hit.end, end), max(hit.start, start))
+            for hit in triggers(Context.HYPOTHETICAL, overlapping=True)
+        )
     ):
         return "question"
     if "history" in rule.lowered_by and not now:
