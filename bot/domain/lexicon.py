@@ -271,7 +271,8 @@ _SOFT_L = re.compile("л(?=[бвгджзкмнпстфхцчшщ])")
 @lru_cache(maxsize=16_384)
 def transliterations(token: str, table: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     """Cyrillic readings of a Latin ``token``: the table applied longest match first, then
-    variants for the ambiguous letters (y as ы or й, a soft sign after a final consonant)."""
+    variants for the ambiguous letters (y as ы or й, a soft sign after a final consonant or
+    after л before a consonant: "bolshe" is больше)."""
     if not table or not _LATIN.search(token):
         return ()
     out: list[str] = []
