@@ -197,6 +197,9 @@ def test_a_terminator_ends_the_scope_of_a_general_question_word() -> None:
     text = "может ерунда, но муж не просыпается и дышит как-то редко, это нормально?"
     assert Category.CONSCIOUSNESS in alarm(text)
     assert read("может ли баклофен вызвать судороги?").meaning is Meaning.QUESTION
+    # A general question word after the match reaches back only within its clause.
+    assert Category.OVERDOSE in alarm("муж выпил 10 таблеток, что делать при передозировке?")
+    assert read("как понять, что выпил слишком много?").meaning is Meaning.QUESTION
 
 
 def test_a_pet_that_swallowed_tablets_is_an_emergency_unless_they_are_its_own() -> None:

@@ -382,8 +382,11 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
         and sentence in text.questions
         and not now
         and any(
-            # "maybe it's nothing, but he won't wake": a terminator ends the trigger's scope
+            # "maybe it's nothing, but he won't wake": a terminator ends the trigger's scope;
+            # "he took 10, what to do if it's an overdose?": a trigger after the match lowers
+            # it only in its own clause
             not terminated(min(hit.end, end), max(hit.start, start))
+            and (hit.start < start or hit.clause in clauses)
             for hit in triggers(Context.HYPOTHETICAL, overlapping=True)
         )
     ):
