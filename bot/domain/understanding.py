@@ -309,11 +309,19 @@ def _blocked(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
     start = min(h.start for h in match)
     end = max(h.end for h in match)
     clauses = {h.clause for h in match}
-    medicine = [h for h in text.hits if h.concept in _MEDICINE]
+    # "of my" stands for the pills in "took 10 of my ..."; it names no medicine here.
+    medicine = [
+        h for h in text.hits if h.concept in _MEDICINE and text.tokens[h.start].text != "of"
+    ]
+    if any(start <= m.start and m.end <= end for m in medicine):
+        return False  # "lost my pills on the train": the medicine is named in the match
+    covered = _covered(match)
     for clause in clauses:
         for hit in _present(text, rule.none, Scope.CLAUSE, clause):
             if not start - rule.none_window <= hit.start <= end + rule.none_window:
                 continue
+            if _inside(hit, covered):
+                continue  # "thinking about stopping": a word of the match itself blocks nothing
             # "took too many pills (of my) ...": the medicine named first is what was meant.
             if any(end < m.start < hit.start or hit.end < m.end < start for m in medicine):
                 continue
@@ -355,6 +363,14 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
 
     clauses = {text.tokens[i].clause for i in covered}
     now = any(hit.clause in clauses for hit in triggers(Context.NOW))
+    # A message-wide rule's concepts may sit in different sentences ("had a temperature last
+    # week ... I never missed a tablet"): each is put in context on its own, as ConText does.
+    if (
+        "negation" in rule.lowered_by
+        and rule.scope is Scope.MESSAGE
+        and any(_negated_alone(hit, text) for hit in match)
+    ):
+        return "negation"
     if "negation" in rule.lowered_by:
         negations = [h for h in text.by_concept.get(Context.NEGATION, ()) if h.sentence == sentence]
         # "not breathing": the negation is the sign itself, not a word about it.
@@ -397,6 +413,22 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
     ):
         return "other"
     return None
+
+
+def _negated_alone(hit: Hit, text: Text) -> bool:
+    """A negation just before this one hit, in its clause, with no terminator between."""
+    for negation in text.by_concept.get(Context.NEGATION, ()):
+        if (
+            negation.clause == hit.clause
+            and negation.end < hit.start
+            and hit.start - negation.end <= NEGATION_SCOPE
+            and not any(
+                negation.end < t.start < hit.start
+                for t in text.by_concept.get(Context.TERMINATOR, ())
+            )
+        ):
+            return True
+    return False
 
 
 # ------------------------------------------------------------------ the answer
@@ -485,6 +517,11 @@ def _category_topic(categories: frozenset[Category]) -> str | None:
     return None
 
 
+_WITHDRAWAL_SIGNS = frozenset(
+    {Category.HALLUCINATION, Category.FEVER_RIGIDITY, Category.SEIZURE, Category.WITHDRAWAL}
+)
+
+
 def _best_topic(fired: Sequence[Fired], asked: set[Category], text: Text) -> str | None:
     """The topic whose words are found most often (each firing rule counts its concepts'
     hits in the message); an alarm lowered to a question counts two; ties go to the topic
@@ -498,8 +535,11 @@ def _best_topic(fired: Sequence[Fired], asked: set[Category], text: Text) -> str
         hits = sum(len(text.by_concept.get(c, ())) for item in found.rule.all for c in item)
         scores[topic] = scores.get(topic, 0.0) + max(1.0, hits / len(found.rule.all))
         first[topic] = min(first.get(topic, found.rule.number), found.rule.number)
+    stopping = "withdrawal" in scores
     for category in asked:
         topic = CATEGORIES[category].topic
+        if stopping and category in _WITHDRAWAL_SIGNS:
+            topic = "withdrawal"  # "can stopping it cause hallucinations?" asks about withdrawal
         scores[topic] = scores.get(topic, 0.0) + 2.0
         first.setdefault(topic, 0)
     if not scores:
