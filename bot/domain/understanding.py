@@ -402,6 +402,10 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
         return "question"
     if "history" in rule.lowered_by and not now:
         for hit in triggers(Context.HISTORY):
+            # In the match's own clauses: "I'm boiling, I quit my tablets last week" dates the
+            # stopping, not the fever.
+            if hit.clause not in clauses:
+                continue
             if abs(hit.start - start) <= HISTORY_SCOPE and not terminated(
                 min(hit.end, end), max(hit.start, start)
             ):
