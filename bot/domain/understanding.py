@@ -82,6 +82,7 @@ class Token:
     keys: frozenset[str]
     latin: bool
     surfaces: frozenset[str] = frozenset()
+    position: int = 0  # among all the tokens of the form, punctuation included
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
     tokens: list[Token] = []
     sentence = clause = 0
     questions: set[int] = set()
-    for raw in tokenise(form):
+    raw_tokens = tokenise(form)
+    for position, raw in enumerate(raw_tokens):
         if raw in SENTENCE_END:
             if raw == "?" and tokens and tokens[-1].sentence == sentence:
                 questions.add(sentence)
@@ -136,7 +138,10 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
             continue
         latin = set(raw) <= _LATIN_WORD
         tokens.append(
-            Token(raw, len(tokens), sentence, clause, lexicon.keys(raw), latin, frozenset({raw}))
+            Token(
+                raw, len(tokens), sentence, clause, lexicon.keys(raw), latin, frozenset({raw}),
+                position,
+            )
         )
     _transliterate(tokens, lexicon)
     hits: list[Hit] = []
@@ -144,7 +149,7 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
         for concept in lexicon.concepts_of(token.keys, token.surfaces):
             hits.append(Hit(concept, token.index, token.index, token.sentence, token.clause))
         value = _number(token.text) if token.text[0].isdigit() else lexicon.number(token.keys)
-        if value is not None:
+        if value is not None and not _clock_time(tokens, raw_tokens, token):
             hits.append(Hit("number", token.index, token.index, token.sentence, token.clause))
             if value >= 2:
                 hits.append(
@@ -165,6 +170,21 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
         ) or any(hit.sentence == sentence_id for hit in by_concept.get(Context.QUESTION_ANY, ())):
             questions.add(sentence_id)
     return Text(tokens, hits, by_concept, questions, len(tokens))
+
+
+_BEFORE_TIME = frozenset({"at", "around", "в", "около"})
+_AFTER_TIME = frozenset({"am", "pm", "o'clock", "oclock", "утра", "вечера", "ночи", "дня", "часов"})
+
+
+def _clock_time(tokens: Sequence[Token], raw: Sequence[str], token: Token) -> bool:
+    """A number that is a time of day ("at 7", "8 pm", "10:30", "в 8 утра") counts nothing."""
+    if not token.text[0].isdigit():
+        return False
+    after = tokens[token.index + 1].text if token.index + 1 < len(tokens) else ""
+    before = tokens[token.index - 1].text if token.index else ""
+    if after in _AFTER_TIME or token.position + 1 < len(raw) and raw[token.position + 1] == ":":
+        return True
+    return before in _BEFORE_TIME and not after.startswith("раз")
 
 
 def _number(text: str) -> float | None:
