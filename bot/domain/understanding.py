@@ -333,8 +333,10 @@ def _blocked(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
     medicine = [
         h for h in text.hits if h.concept in _MEDICINE and text.tokens[h.start].text != "of"
     ]
-    if any(start <= m.start and m.end <= end for m in medicine):
-        return False  # "lost my pills on the train": the medicine is named in the match
+    if any(
+        h.start <= m.start and m.end <= h.end and h.end > h.start for h in match for m in medicine
+    ):
+        return False  # "lost my pills on the train": the phrase matched names the medicine
     covered = _covered(match)
     for clause in clauses:
         for hit in _present(text, rule.none, Scope.CLAUSE, clause):
