@@ -41,6 +41,9 @@ EXPECTED: dict[str, Meaning | None] = {
     "pause_reminders": Meaning.PAUSE_REMINDERS,
     "thanks": Meaning.THANKS,
     "everyday": None,  # anything but an alarm
+    # Ask back with the buttons: a pet that swallowed tablets is no patient's emergency answer
+    # (it is about people), but it must not be read as an intake or pass in silence.
+    "unsure": Meaning.UNSURE,
     **{f"question_{topic}": Meaning.QUESTION for topic in TOPICS},
 }
 

@@ -82,6 +82,7 @@ class Token:
     keys: frozenset[str]
     latin: bool
     surfaces: frozenset[str] = frozenset()
+    position: int = 0  # among all the tokens of the form, punctuation included
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
     tokens: list[Token] = []
     sentence = clause = 0
     questions: set[int] = set()
-    for raw in tokenise(form):
+    raw_tokens = tokenise(form)
+    for position, raw in enumerate(raw_tokens):
         if raw in SENTENCE_END:
             if raw == "?" and tokens and tokens[-1].sentence == sentence:
                 questions.add(sentence)
@@ -136,7 +138,10 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
             continue
         latin = set(raw) <= _LATIN_WORD
         tokens.append(
-            Token(raw, len(tokens), sentence, clause, lexicon.keys(raw), latin, frozenset({raw}))
+            Token(
+                raw, len(tokens), sentence, clause, lexicon.keys(raw), latin, frozenset({raw}),
+                position,
+            )
         )
     _transliterate(tokens, lexicon)
     hits: list[Hit] = []
@@ -144,7 +149,7 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
         for concept in lexicon.concepts_of(token.keys, token.surfaces):
             hits.append(Hit(concept, token.index, token.index, token.sentence, token.clause))
         value = _number(token.text) if token.text[0].isdigit() else lexicon.number(token.keys)
-        if value is not None:
+        if value is not None and not _clock_time(tokens, raw_tokens, token):
             hits.append(Hit("number", token.index, token.index, token.sentence, token.clause))
             if value >= 2:
                 hits.append(
@@ -165,6 +170,21 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
         ) or any(hit.sentence == sentence_id for hit in by_concept.get(Context.QUESTION_ANY, ())):
             questions.add(sentence_id)
     return Text(tokens, hits, by_concept, questions, len(tokens))
+
+
+_BEFORE_TIME = frozenset({"at", "around", "в", "около"})
+_AFTER_TIME = frozenset({"am", "pm", "o'clock", "oclock", "утра", "вечера", "ночи", "дня", "часов"})
+
+
+def _clock_time(tokens: Sequence[Token], raw: Sequence[str], token: Token) -> bool:
+    """A number that is a time of day ("at 7", "8 pm", "10:30", "в 8 утра") counts nothing."""
+    if not token.text[0].isdigit():
+        return False
+    after = tokens[token.index + 1].text if token.index + 1 < len(tokens) else ""
+    before = tokens[token.index - 1].text if token.index else ""
+    if after in _AFTER_TIME or token.position + 1 < len(raw) and raw[token.position + 1] == ":":
+        return True
+    return before in _BEFORE_TIME and not after.startswith("раз")
 
 
 def _number(text: str) -> float | None:
@@ -309,11 +329,21 @@ def _blocked(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
     start = min(h.start for h in match)
     end = max(h.end for h in match)
     clauses = {h.clause for h in match}
-    medicine = [h for h in text.hits if h.concept in _MEDICINE]
+    # "of my" stands for the pills in "took 10 of my ..."; it names no medicine here.
+    medicine = [
+        h for h in text.hits if h.concept in _MEDICINE and text.tokens[h.start].text != "of"
+    ]
+    if any(
+        h.start <= m.start and m.end <= h.end and h.end > h.start for h in match for m in medicine
+    ):
+        return False  # "lost my pills on the train": the phrase matched names the medicine
+    covered = _covered(match)
     for clause in clauses:
         for hit in _present(text, rule.none, Scope.CLAUSE, clause):
             if not start - rule.none_window <= hit.start <= end + rule.none_window:
                 continue
+            if _inside(hit, covered):
+                continue  # "thinking about stopping": a word of the match itself blocks nothing
             # "took too many pills (of my) ...": the medicine named first is what was meant.
             if any(end < m.start < hit.start or hit.end < m.end < start for m in medicine):
                 continue
@@ -355,6 +385,14 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
 
     clauses = {text.tokens[i].clause for i in covered}
     now = any(hit.clause in clauses for hit in triggers(Context.NOW))
+    # A message-wide rule's concepts may sit in different sentences ("had a temperature last
+    # week ... I never missed a tablet"): each is put in context on its own, as ConText does.
+    if (
+        "negation" in rule.lowered_by
+        and rule.scope is Scope.MESSAGE
+        and any(_negated_alone(hit, text) for hit in match)
+    ):
+        return "negation"
     if "negation" in rule.lowered_by:
         negations = [h for h in text.by_concept.get(Context.NEGATION, ()) if h.sentence == sentence]
         # "not breathing": the negation is the sign itself, not a word about it.
@@ -393,6 +431,10 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
         return "question"
     if "history" in rule.lowered_by and not now:
         for hit in triggers(Context.HISTORY):
+            # In the match's own clauses: "I'm boiling, I quit my tablets last week" dates the
+            # stopping, not the fever.
+            if hit.clause not in clauses:
+                continue
             if abs(hit.start - start) <= HISTORY_SCOPE and not terminated(
                 min(hit.end, end), max(hit.start, start)
             ):
@@ -404,6 +446,22 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
     ):
         return "other"
     return None
+
+
+def _negated_alone(hit: Hit, text: Text) -> bool:
+    """A negation just before this one hit, in its clause, with no terminator between."""
+    for negation in text.by_concept.get(Context.NEGATION, ()):
+        if (
+            negation.clause == hit.clause
+            and negation.end < hit.start
+            and hit.start - negation.end <= NEGATION_SCOPE
+            and not any(
+                negation.end < t.start < hit.start
+                for t in text.by_concept.get(Context.TERMINATOR, ())
+            )
+        ):
+            return True
+    return False
 
 
 # ------------------------------------------------------------------ the answer
@@ -492,6 +550,11 @@ def _category_topic(categories: frozenset[Category]) -> str | None:
     return None
 
 
+_WITHDRAWAL_SIGNS = frozenset(
+    {Category.HALLUCINATION, Category.FEVER_RIGIDITY, Category.SEIZURE, Category.WITHDRAWAL}
+)
+
+
 def _best_topic(fired: Sequence[Fired], asked: set[Category], text: Text) -> str | None:
     """The topic whose words are found most often (each firing rule counts its concepts'
     hits in the message); an alarm lowered to a question counts two; ties go to the topic
@@ -505,8 +568,11 @@ def _best_topic(fired: Sequence[Fired], asked: set[Category], text: Text) -> str
         hits = sum(len(text.by_concept.get(c, ())) for item in found.rule.all for c in item)
         scores[topic] = scores.get(topic, 0.0) + max(1.0, hits / len(found.rule.all))
         first[topic] = min(first.get(topic, found.rule.number), found.rule.number)
+    stopping = "withdrawal" in scores
     for category in asked:
         topic = CATEGORIES[category].topic
+        if stopping and category in _WITHDRAWAL_SIGNS:
+            topic = "withdrawal"  # "can stopping it cause hallucinations?" asks about withdrawal
         scores[topic] = scores.get(topic, 0.0) + 2.0
         first.setdefault(topic, 0)
     if not scores:
