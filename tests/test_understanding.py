@@ -274,6 +274,8 @@ def test_russian_typed_in_latin_letters_is_transliterated() -> None:
     }
     assert "закончились" in transliterations("zakonchilis", LEXICON.translit)
     assert "больше" in transliterations("bolshe", LEXICON.translit)  # the soft sign left out
+    assert "пищит" in transliterations("piwit", LEXICON.translit)  # w for щ (or ш)
+    assert "машину" in transliterations("mawinu", LEXICON.translit)
     assert Category.SELF_HARM in alarm("ne hochu bolshe zhit")
     assert Category.BREATHING in alarm("ne mogu dyshat")
     assert Category.BREATHING in alarm("muzh ne dyshit pomogite")

@@ -139,7 +139,13 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
         latin = set(raw) <= _LATIN_WORD
         tokens.append(
             Token(
-                raw, len(tokens), sentence, clause, lexicon.keys(raw), latin, frozenset({raw}),
+                raw,
+                len(tokens),
+                sentence,
+                clause,
+                lexicon.keys(raw),
+                latin,
+                frozenset({raw}),
                 position,
             )
         )
@@ -182,7 +188,7 @@ def _clock_time(tokens: Sequence[Token], raw: Sequence[str], token: Token) -> bo
         return False
     after = tokens[token.index + 1].text if token.index + 1 < len(tokens) else ""
     before = tokens[token.index - 1].text if token.index else ""
-    if after in _AFTER_TIME or token.position + 1 < len(raw) and raw[token.position + 1] == ":":
+    if after in _AFTER_TIME or (token.position + 1 < len(raw) and raw[token.position + 1] == ":"):
         return True
     return before in _BEFORE_TIME and not after.startswith("раз")
 
