@@ -238,7 +238,7 @@ def test_a_question_gets_its_best_topic() -> None:
         "what is the half life of baclofen": "halflife",
         "is baclofen ok with kidney disease?": "warnings",
         "what should I do if I miss a dose?": "missed",
-        "можно ли водить машину на баклофене?": "sideeffects",
+        "можно ли водить машину на баклофене?": "warnings",
         "какая максимальная доза баклофена?": "dosage",
     }
     for text, topic in cases.items():
