@@ -339,10 +339,11 @@ def _blocked(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
     medicine = [
         h for h in text.hits if h.concept in _MEDICINE and text.tokens[h.start].text != "of"
     ]
-    if any(
-        h.start <= m.start and m.end <= h.end and h.end > h.start for h in match for m in medicine
-    ):
-        return False  # "lost my pills on the train": the phrase matched names the medicine
+    # "lost my pills on the train": the phrase matched names the medicine, and a word after it
+    # names no other thing; right after it, it does ("пол пачки печенья", half a pack of biscuits).
+    shields = [
+        h for h in match for m in medicine if h.start <= m.start and m.end <= h.end > h.start
+    ]
     covered = _covered(match)
     for clause in clauses:
         for hit in _present(text, rule.none, Scope.CLAUSE, clause):
@@ -350,6 +351,8 @@ def _blocked(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
                 continue
             if _inside(hit, covered):
                 continue  # "thinking about stopping": a word of the match itself blocks nothing
+            if shields and all(hit.start != shield.end + 1 for shield in shields):
+                continue
             # "took too many pills (of my) ...": the medicine named first is what was meant.
             if any(end < m.start < hit.start or hit.end < m.end < start for m in medicine):
                 continue
@@ -401,8 +404,24 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
         return "negation"
     if "negation" in rule.lowered_by:
         negations = [h for h in text.by_concept.get(Context.NEGATION, ()) if h.sentence == sentence]
+        # "не" is the concept "not" in Russian ("не дышит"); between a rule's other concepts it
+        # is a negation of them ("грудь не болит").
+        uses_not = any("not" in item for item in rule.all)
+        between = negations + (
+            [] if uses_not else [h for h in text.by_concept.get("not", ()) if h.sentence == sentence]
+        )
+        if rule.category is None or rule.scope is Scope.MESSAGE:
+            between = []  # a request, or concepts told apart in different sentences
         # "not breathing": the negation is the sign itself, not a word about it.
         own_negation = any(_inside(hit, covered) for hit in negations)
+        # "грудь не болит", "chest does not hurt": a negation between the concepts negates them.
+        if any(
+            start < hit.start
+            and hit.end < end
+            and not covered & set(range(hit.start, hit.end + 1))
+            for hit in between
+        ):
+            return "negation"
         if not own_negation:
             for hit in negations:
                 if (
