@@ -407,18 +407,15 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
         # "не" is the concept "not" in Russian ("не дышит"); between a rule's other concepts it
         # is a negation of them ("грудь не болит").
         uses_not = any("not" in item for item in rule.all)
-        between = negations + (
-            [] if uses_not else [h for h in text.by_concept.get("not", ()) if h.sentence == sentence]
-        )
+        nots = [] if uses_not else text.by_concept.get("not", ())
+        between = negations + [h for h in nots if h.sentence == sentence]
         if rule.category is None or rule.scope is Scope.MESSAGE:
             between = []  # a request, or concepts told apart in different sentences
         # "not breathing": the negation is the sign itself, not a word about it.
         own_negation = any(_inside(hit, covered) for hit in negations)
         # "грудь не болит", "chest does not hurt": a negation between the concepts negates them.
         if any(
-            start < hit.start
-            and hit.end < end
-            and not covered & set(range(hit.start, hit.end + 1))
+            start < hit.start and hit.end < end and not covered & set(range(hit.start, hit.end + 1))
             for hit in between
         ):
             return "negation"
