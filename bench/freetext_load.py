@@ -5,7 +5,7 @@
 Pinned to one core. Prints: the resident memory of the process before the content pack (and
 with it the concept lexicon: pymorphy3's Russian dictionaries, the lemmas of the vocabulary,
 the fuzzy index) is loaded and after, the load time, and the time ``understand`` takes per
-message over both languages of the tuning corpus (``tests/data/freetext_corpus.toml``): the
+message over both languages of the tuning corpus (``tests/data/freetext_corpus*.toml``): the
 first pass (every word new to the token cache, as after a start) and the passes after it.
 Tests never assert on these timings; the target is under 5 ms p99 per message on one core.
 """
@@ -22,14 +22,18 @@ from pathlib import Path
 from bench.memory import rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "tests" / "data" / "freetext_corpus.toml"
+CORPUS = tuple(sorted((ROOT / "tests" / "data").glob("freetext_corpus*.toml")))
 PACK = ROOT / "bot" / "pack"
 
 
 def corpus_messages() -> dict[str, list[str]]:
-    with CORPUS.open("rb") as handle:
-        raw = tomllib.load(handle)
-    return {lang: [t for texts in kinds.values() for t in texts] for lang, kinds in raw.items()}
+    found: dict[str, list[str]] = {}
+    for path in CORPUS:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+        for lang, kinds in raw.items():
+            found.setdefault(lang, []).extend(t for texts in kinds.values() for t in texts)
+    return found
 
 
 def percentile(values: list[float], share: float) -> float:

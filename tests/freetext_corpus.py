@@ -1,7 +1,11 @@
-"""The free-text tuning corpus (``tests/data/freetext_corpus.toml``): load, understand, report.
+"""The free-text tuning corpus (``tests/data/freetext_corpus*.toml``): load, understand, report.
 
-``python -m tests.freetext_corpus`` prints, per language and list, how many messages are read
-as their list says, and every one that is not. The lists:
+The corpus grows in files, one per batch (``freetext_corpus.toml``, ``freetext_corpus_2.toml``,
+...), each with the same lists, so a batch can be measured on its own before it joins.
+
+``python -m tests.freetext_corpus [FILE]`` prints, per language and list, how many messages are
+read as their list says, and every one that is not (FILE: another file in the same format, such
+as a new batch of tuning messages before it joins the corpus; never a held-out set). The lists:
 - ``emergency``, ``ran_out``, ``wants_to_stop``: that meaning;
 - ``question_<topic>``: a question, with that fact topic first;
 - ``forgot_dose``, ``took_it``, ``pause_reminders``, ``thanks``: that request;
@@ -13,6 +17,7 @@ The test that replays the corpus through the Bot API stand-in is
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +27,9 @@ from bot.content import TOPICS, load_pack
 from bot.domain.lexicon import Lexicon
 from bot.domain.understanding import Meaning, Reading, understand
 
-CORPUS = Path(__file__).resolve().parent / "data" / "freetext_corpus.toml"
+DATA = Path(__file__).resolve().parent / "data"
+CORPUS = DATA / "freetext_corpus.toml"  # the first batch; every batch is in CORPUS_FILES
+CORPUS_FILES = tuple(sorted(DATA.glob("freetext_corpus*.toml")))
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "bot" / "pack"
 ALARMS = frozenset({Meaning.EMERGENCY, Meaning.RAN_OUT, Meaning.WANTS_TO_STOP})
 EXPECTED: dict[str, Meaning | None] = {
@@ -34,6 +41,9 @@ EXPECTED: dict[str, Meaning | None] = {
     "pause_reminders": Meaning.PAUSE_REMINDERS,
     "thanks": Meaning.THANKS,
     "everyday": None,  # anything but an alarm
+    # Ask back with the buttons: a pet that swallowed tablets is no patient's emergency answer
+    # (it is about people), but it must not be read as an intake or pass in silence.
+    "unsure": Meaning.UNSURE,
     **{f"question_{topic}": Meaning.QUESTION for topic in TOPICS},
 }
 
@@ -60,15 +70,19 @@ class Sample:
         return reading.meaning is self.expected
 
 
-def samples() -> list[Sample]:
-    with CORPUS.open("rb") as handle:
-        raw = tomllib.load(handle)
-    return [
-        Sample(language, kind, text)
-        for language, kinds in raw.items()
-        for kind, texts in kinds.items()
-        for text in texts
-    ]
+def samples(*paths: Path) -> list[Sample]:
+    """The messages of these files (by default the whole corpus, every batch)."""
+    found: list[Sample] = []
+    for path in paths or CORPUS_FILES:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+        found.extend(
+            Sample(language, kind, text)
+            for language, kinds in raw.items()
+            for kind, texts in kinds.items()
+            for text in texts
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -95,13 +109,16 @@ def figures(outcomes: Iterable[tuple[Sample, bool]]) -> list[Figure]:
     return [Figure(lang, kind, right, total) for (lang, kind), (right, total) in counts.items()]
 
 
-def read_all(lexicon: Lexicon) -> list[tuple[Sample, Reading]]:
-    return [(sample, understand(sample.text, lexicon)) for sample in samples()]
+def read_all(lexicon: Lexicon, *paths: Path) -> list[tuple[Sample, Reading]]:
+    return [(sample, understand(sample.text, lexicon)) for sample in samples(*paths)]
 
 
 def main() -> None:
-    outcomes = read_all(load_pack(CONTENT_DIR).intents)
-    print(f"{len(outcomes)} messages in {CORPUS.name}")
+    paths = tuple(Path(arg) for arg in sys.argv[1:]) or CORPUS_FILES
+    if any("heldout" in path.name for path in paths):
+        sys.exit("A held-out set is measured, never read: python -m tests.freetext_eval")
+    outcomes = read_all(load_pack(CONTENT_DIR).intents, *paths)
+    print(f"{len(outcomes)} messages in {', '.join(path.name for path in paths)}")
     for figure in figures((sample, sample.right(got)) for sample, got in outcomes):
         print(figure.line())
     for sample, got in outcomes:

@@ -7,9 +7,11 @@
 - questions answered first (not with the emergency answer) and with the right topic;
 - how many messages of each corpus land on the ask-back buttons.
 
-The held-out set (``tests/data/freetext_heldout.toml``) was written by someone who never saw
-the patterns. It is only ever measured, in aggregate: this script prints no held-out message,
-so nobody tunes to it. The tuning corpus is ``tests/data/freetext_corpus.toml``.
+The held-out sets (``tests/data/freetext_heldout*.toml``) were written by people who never saw
+the patterns, each measured first before anything was changed for it. They are only ever
+measured, in aggregate: this script prints no held-out message, so nobody tunes to them. The
+tuning corpus is ``tests/data/freetext_corpus*.toml`` (one file per batch); ``--batch FILE``
+measures a new batch of tuning messages (same format) before it joins the corpus.
 """
 
 from __future__ import annotations
@@ -22,8 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-HELD_OUT = ROOT / "data" / "freetext_heldout.toml"
-TUNING = ROOT / "data" / "freetext_corpus.toml"
+HELD_OUT = ROOT / "data" / "freetext_heldout.toml"  # set 1, written 2026-12-01
+HELD_OUT_SETS = {
+    "held-out": HELD_OUT,
+    "held-out 2": ROOT / "data" / "freetext_heldout2.toml",  # set 2, written 2026-12-02
+}
+TUNING = tuple(sorted((ROOT / "data").glob("freetext_corpus*.toml")))
 
 # What the bot answered, in the terms of the labels.
 EMERGENCY = "emergency"
@@ -48,8 +54,8 @@ class Answer:
     topic: str | None = None  # the fact topic shown first (or after the alarm)
 
 
-def held_out() -> list[Labelled]:
-    with HELD_OUT.open("rb") as handle:
+def held_out(path: Path = HELD_OUT) -> list[Labelled]:
+    with path.open("rb") as handle:
         raw = tomllib.load(handle)
     return [
         Labelled(language, entry["label"], entry["text"], entry.get("topic"))
@@ -58,10 +64,18 @@ def held_out() -> list[Labelled]:
     ]
 
 
-def tuning() -> list[Labelled]:
-    """The tuning corpus: lists per language and kind; a question list is ``question_<topic>``."""
-    with TUNING.open("rb") as handle:
-        raw = tomllib.load(handle)
+def tuning(*paths: Path) -> list[Labelled]:
+    """The tuning corpus (every batch, or these files): lists per language and kind; a question
+    list is ``question_<topic>``."""
+    found: list[Labelled] = []
+    for path in paths or TUNING:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+        found.extend(_labelled(raw))
+    return found
+
+
+def _labelled(raw: dict[str, dict[str, list[str]]]) -> list[Labelled]:
     found: list[Labelled] = []
     for language, kinds in raw.items():
         for kind, texts in kinds.items():
@@ -175,11 +189,16 @@ def current_understanding() -> Understand:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tuning-only", action="store_true", help="skip the held-out set")
+    parser.add_argument("--tuning-only", action="store_true", help="skip the held-out sets")
+    parser.add_argument("--batch", type=Path, help="also measure this new batch of tuning messages")
     arguments = parser.parse_args()
     corpora = {"tuning": tuning()}
+    if arguments.batch is not None:
+        corpora["batch"] = tuning(arguments.batch)
     if not arguments.tuning_only:
-        corpora["held-out"] = held_out()
+        corpora.update(
+            (name, held_out(path)) for name, path in HELD_OUT_SETS.items() if path.exists()
+        )
     for line in report(current_understanding(), corpora):
         print(line)
 

@@ -192,6 +192,29 @@ def test_a_question_about_what_is_happening_now_stays_an_alarm() -> None:
     assert read("my son swallowed 5 pills what do I do?").is_question
 
 
+def test_a_terminator_ends_the_scope_of_a_general_question_word() -> None:
+    # «может» ("maybe it's nothing") before «но» does not make what follows a general question.
+    text = "может ерунда, но муж не просыпается и дышит как-то редко, это нормально?"
+    assert Category.CONSCIOUSNESS in alarm(text)
+    assert read("может ли баклофен вызвать судороги?").meaning is Meaning.QUESTION
+    # A general question word after the match reaches back only within its clause.
+    assert Category.OVERDOSE in alarm("муж выпил 10 таблеток, что делать при передозировке?")
+    assert read("как понять, что выпил слишком много?").meaning is Meaning.QUESTION
+
+
+def test_a_pet_that_swallowed_tablets_asks_back_in_russian_too() -> None:
+    for text in ("собака сгрызла блистер с таблетками!!", "sobaka s'ela baklofen chto delat"):
+        assert read(text).meaning is Meaning.UNSURE, text
+    assert read("собака сгрызла тапок").meaning is Meaning.OTHER
+
+
+def test_a_supply_that_is_refused_or_nearly_gone_is_ran_out() -> None:
+    for text in ("рецепт не продлили", "по льготе в этом месяце не дают", "осталось две таблетки"):
+        assert read(text).meaning is Meaning.RAN_OUT, text
+    for text in ("рецепт продлили, всё в порядке", "осталось 30 таблеток", "аптеку перенесли"):
+        assert read(text).meaning is not Meaning.RAN_OUT, text
+
+
 def test_history_lowers_an_alarm_unless_it_is_happening_again() -> None:
     assert read("I had a seizure years ago, long before baclofen").meaning is not (
         Meaning.EMERGENCY
@@ -215,7 +238,7 @@ def test_a_question_gets_its_best_topic() -> None:
         "what is the half life of baclofen": "halflife",
         "is baclofen ok with kidney disease?": "warnings",
         "what should I do if I miss a dose?": "missed",
-        "можно ли водить машину на баклофене?": "sideeffects",
+        "можно ли водить машину на баклофене?": "warnings",
         "какая максимальная доза баклофена?": "dosage",
     }
     for text, topic in cases.items():
@@ -250,6 +273,10 @@ def test_russian_typed_in_latin_letters_is_transliterated() -> None:
         for lemma in lemmas(variant)
     }
     assert "закончились" in transliterations("zakonchilis", LEXICON.translit)
+    assert "больше" in transliterations("bolshe", LEXICON.translit)  # the soft sign left out
+    assert "пищит" in transliterations("piwit", LEXICON.translit)  # w for щ (or ш)
+    assert "машину" in transliterations("mawinu", LEXICON.translit)
+    assert Category.SELF_HARM in alarm("ne hochu bolshe zhit")
     assert Category.BREATHING in alarm("ne mogu dyshat")
     assert Category.BREATHING in alarm("muzh ne dyshit pomogite")
     assert read("tabletki zakonchilis").meaning is Meaning.RAN_OUT

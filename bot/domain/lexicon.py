@@ -265,10 +265,14 @@ def forms(token: str) -> frozenset[str]:
     return frozenset(found)
 
 
+_SOFT_L = re.compile("л(?=[бвгджзкмнпстфхцчшщ])")
+
+
 @lru_cache(maxsize=16_384)
 def transliterations(token: str, table: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     """Cyrillic readings of a Latin ``token``: the table applied longest match first, then
-    variants for the ambiguous letters (y as ы or й, a soft sign after a final consonant)."""
+    variants for the ambiguous letters (y as ы or й, a soft sign after a final consonant or
+    after л before a consonant: "bolshe" is больше; w as ш or щ: "piwit" is пищит)."""
     if not table or not _LATIN.search(token):
         return ()
     out: list[str] = []
@@ -296,6 +300,11 @@ def transliterations(token: str, table: tuple[tuple[str, str], ...]) -> tuple[st
         variants.append(base + "ь")
     if "'" in base:
         variants.append(base.replace("'", "ь"))
+    if _SOFT_L.search(base):
+        variants.append(_SOFT_L.sub("ль", base))  # "bolshe", "skolko": the soft sign left out
+    if "w" in token:  # "piwit", "mawinu": w for ш or щ as often as for в
+        for letters in ("sh", "shch"):
+            variants.extend(transliterations(token.replace("w", letters), table))
     return tuple(dict.fromkeys(variants))
 
 

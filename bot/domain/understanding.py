@@ -82,6 +82,7 @@ class Token:
     keys: frozenset[str]
     latin: bool
     surfaces: frozenset[str] = frozenset()
+    position: int = 0  # among all the tokens of the form, punctuation included
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
     tokens: list[Token] = []
     sentence = clause = 0
     questions: set[int] = set()
-    for raw in tokenise(form):
+    raw_tokens = tokenise(form)
+    for position, raw in enumerate(raw_tokens):
         if raw in SENTENCE_END:
             if raw == "?" and tokens and tokens[-1].sentence == sentence:
                 questions.add(sentence)
@@ -136,7 +138,16 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
             continue
         latin = set(raw) <= _LATIN_WORD
         tokens.append(
-            Token(raw, len(tokens), sentence, clause, lexicon.keys(raw), latin, frozenset({raw}))
+            Token(
+                raw,
+                len(tokens),
+                sentence,
+                clause,
+                lexicon.keys(raw),
+                latin,
+                frozenset({raw}),
+                position,
+            )
         )
     _transliterate(tokens, lexicon)
     hits: list[Hit] = []
@@ -144,7 +155,7 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
         for concept in lexicon.concepts_of(token.keys, token.surfaces):
             hits.append(Hit(concept, token.index, token.index, token.sentence, token.clause))
         value = _number(token.text) if token.text[0].isdigit() else lexicon.number(token.keys)
-        if value is not None:
+        if value is not None and not _clock_time(tokens, raw_tokens, token):
             hits.append(Hit("number", token.index, token.index, token.sentence, token.clause))
             if value >= 2:
                 hits.append(
@@ -165,6 +176,21 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
         ) or any(hit.sentence == sentence_id for hit in by_concept.get(Context.QUESTION_ANY, ())):
             questions.add(sentence_id)
     return Text(tokens, hits, by_concept, questions, len(tokens))
+
+
+_BEFORE_TIME = frozenset({"at", "around", "в", "около"})
+_AFTER_TIME = frozenset({"am", "pm", "o'clock", "oclock", "утра", "вечера", "ночи", "дня", "часов"})
+
+
+def _clock_time(tokens: Sequence[Token], raw: Sequence[str], token: Token) -> bool:
+    """A number that is a time of day ("at 7", "8 pm", "10:30", "в 8 утра") counts nothing."""
+    if not token.text[0].isdigit():
+        return False
+    after = tokens[token.index + 1].text if token.index + 1 < len(tokens) else ""
+    before = tokens[token.index - 1].text if token.index else ""
+    if after in _AFTER_TIME or (token.position + 1 < len(raw) and raw[token.position + 1] == ":"):
+        return True
+    return before in _BEFORE_TIME and not after.startswith("раз")
 
 
 def _number(text: str) -> float | None:
@@ -309,10 +335,23 @@ def _blocked(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
     start = min(h.start for h in match)
     end = max(h.end for h in match)
     clauses = {h.clause for h in match}
-    medicine = [h for h in text.hits if h.concept in _MEDICINE]
+    # "of my" stands for the pills in "took 10 of my ..."; it names no medicine here.
+    medicine = [
+        h for h in text.hits if h.concept in _MEDICINE and text.tokens[h.start].text != "of"
+    ]
+    # "lost my pills on the train": the phrase matched names the medicine, and a word after it
+    # names no other thing; right after it, it does ("пол пачки печенья", half a pack of biscuits).
+    shields = [
+        h for h in match for m in medicine if h.start <= m.start and m.end <= h.end > h.start
+    ]
+    covered = _covered(match)
     for clause in clauses:
         for hit in _present(text, rule.none, Scope.CLAUSE, clause):
             if not start - rule.none_window <= hit.start <= end + rule.none_window:
+                continue
+            if _inside(hit, covered):
+                continue  # "thinking about stopping": a word of the match itself blocks nothing
+            if shields and all(hit.start != shield.end + 1 for shield in shields):
                 continue
             # "took too many pills (of my) ...": the medicine named first is what was meant.
             if any(end < m.start < hit.start or hit.end < m.end < start for m in medicine):
@@ -355,10 +394,31 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
 
     clauses = {text.tokens[i].clause for i in covered}
     now = any(hit.clause in clauses for hit in triggers(Context.NOW))
+    # A message-wide rule's concepts may sit in different sentences ("had a temperature last
+    # week ... I never missed a tablet"): each is put in context on its own, as ConText does.
+    if (
+        "negation" in rule.lowered_by
+        and rule.scope is Scope.MESSAGE
+        and any(_negated_alone(hit, text) for hit in match)
+    ):
+        return "negation"
     if "negation" in rule.lowered_by:
         negations = [h for h in text.by_concept.get(Context.NEGATION, ()) if h.sentence == sentence]
+        # "не" is the concept "not" in Russian ("не дышит"); between a rule's other concepts it
+        # is a negation of them ("грудь не болит").
+        uses_not = any("not" in item for item in rule.all)
+        nots = [] if uses_not else text.by_concept.get("not", ())
+        between = negations + [h for h in nots if h.sentence == sentence]
+        if rule.category is None or rule.scope is Scope.MESSAGE:
+            between = []  # a request, or concepts told apart in different sentences
         # "not breathing": the negation is the sign itself, not a word about it.
         own_negation = any(_inside(hit, covered) for hit in negations)
+        # "грудь не болит", "chest does not hurt": a negation between the concepts negates them.
+        if any(
+            start < hit.start and hit.end < end and not covered & set(range(hit.start, hit.end + 1))
+            for hit in between
+        ):
+            return "negation"
         if not own_negation:
             for hit in negations:
                 if (
@@ -381,11 +441,22 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
         "question" in rule.lowered_by
         and sentence in text.questions
         and not now
-        and triggers(Context.HYPOTHETICAL, overlapping=True)
+        and any(
+            # "maybe it's nothing, but he won't wake": a terminator ends the trigger's scope;
+            # "he took 10, what to do if it's an overdose?": a trigger after the match lowers
+            # it only in its own clause
+            not terminated(min(hit.end, end), max(hit.start, start))
+            and (hit.start < start or hit.clause in clauses)
+            for hit in triggers(Context.HYPOTHETICAL, overlapping=True)
+        )
     ):
         return "question"
     if "history" in rule.lowered_by and not now:
         for hit in triggers(Context.HISTORY):
+            # In the match's own clauses: "I'm boiling, I quit my tablets last week" dates the
+            # stopping, not the fever.
+            if hit.clause not in clauses:
+                continue
             if abs(hit.start - start) <= HISTORY_SCOPE and not terminated(
                 min(hit.end, end), max(hit.start, start)
             ):
@@ -397,6 +468,22 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
     ):
         return "other"
     return None
+
+
+def _negated_alone(hit: Hit, text: Text) -> bool:
+    """A negation just before this one hit, in its clause, with no terminator between."""
+    for negation in text.by_concept.get(Context.NEGATION, ()):
+        if (
+            negation.clause == hit.clause
+            and negation.end < hit.start
+            and hit.start - negation.end <= NEGATION_SCOPE
+            and not any(
+                negation.end < t.start < hit.start
+                for t in text.by_concept.get(Context.TERMINATOR, ())
+            )
+        ):
+            return True
+    return False
 
 
 # ------------------------------------------------------------------ the answer
@@ -485,6 +572,11 @@ def _category_topic(categories: frozenset[Category]) -> str | None:
     return None
 
 
+_WITHDRAWAL_SIGNS = frozenset(
+    {Category.HALLUCINATION, Category.FEVER_RIGIDITY, Category.SEIZURE, Category.WITHDRAWAL}
+)
+
+
 def _best_topic(fired: Sequence[Fired], asked: set[Category], text: Text) -> str | None:
     """The topic whose words are found most often (each firing rule counts its concepts'
     hits in the message); an alarm lowered to a question counts two; ties go to the topic
@@ -498,8 +590,11 @@ def _best_topic(fired: Sequence[Fired], asked: set[Category], text: Text) -> str
         hits = sum(len(text.by_concept.get(c, ())) for item in found.rule.all for c in item)
         scores[topic] = scores.get(topic, 0.0) + max(1.0, hits / len(found.rule.all))
         first[topic] = min(first.get(topic, found.rule.number), found.rule.number)
+    stopping = "withdrawal" in scores
     for category in asked:
         topic = CATEGORIES[category].topic
+        if stopping and category in _WITHDRAWAL_SIGNS:
+            topic = "withdrawal"  # "can stopping it cause hallucinations?" asks about withdrawal
         scores[topic] = scores.get(topic, 0.0) + 2.0
         first.setdefault(topic, 0)
     if not scores:
