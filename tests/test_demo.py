@@ -172,7 +172,8 @@ async def test_time_machine_to_the_first_dose_sends_the_reminder(client: DemoCli
     edited = next(message for message in state["messages"] if message["id"] == reminder["id"])
     assert "recorded as taken" in edited["text"]
     assert edited["edited"]
-    assert edited["buttons"] == []
+    # The dose buttons are gone; only the Undo for a mis-tap stays (5 minutes).
+    assert [[button["text"] for button in row] for row in edited["buttons"]] == [["↩️ Undo"]]
     # At a dose time, the next dose is the one after it.
     _, answer = await client.post("clock", user=PATIENT, action="next_dose")
     assert answer["clock"]["local"].endswith("14:00")

@@ -31,7 +31,7 @@ async def onboard_in_russian(bot: RunningBot, russian: ContentPack) -> None:
     consent = bot.buttons(welcome)[russian.text("onboarding.consent_button")]
     await bot.press(USER, welcome["message_id"], consent, replies=1)
     await bot.say(USER, "/timezone Europe/Berlin", replies=2)
-    await bot.press(USER, bot.last_message(USER)["message_id"], "region:ru", replies=1)
+    await bot.press(USER, bot.last_message(USER)["message_id"], "region:ru", replies=2)
 
 
 @pytest.fixture
