@@ -72,12 +72,12 @@ def test_the_build_declares_every_package_it_ships(built: Built) -> None:
     assert "absent from the `packages` configuration" not in built.log
 
 
-def test_the_wheel_holds_every_data_file_and_no_bytecode(built: Built) -> None:
+def test_the_wheel_holds_every_file_of_bot_and_no_bytecode(built: Built) -> None:
     names = set(zipfile.ZipFile(built.wheel).namelist())
     shipped = {
         path.relative_to(ROOT).as_posix()
         for path in (ROOT / "bot").rglob("*")
-        if path.is_file() and path.suffix not in {".py", ".pyc"} and "__pycache__" not in path.parts
+        if path.is_file() and "__pycache__" not in path.parts
     }
     assert {
         "bot/pack/pack.toml",
@@ -86,6 +86,7 @@ def test_the_wheel_holds_every_data_file_and_no_bytecode(built: Built) -> None:
         "bot/pack/ru/messages.toml",
         "bot/storage/migrations/0001_users.sql",
         "bot/emulator/static/index.html",
+        "bot/storage/db.py",
     } <= shipped
     assert shipped <= names, sorted(shipped - names)
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
