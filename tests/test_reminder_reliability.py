@@ -131,7 +131,7 @@ async def test_blocked_user_is_marked_unreachable_and_paused(start_bot: Any) -> 
     assert len(bot.api.calls_of("sendMessage")) == sent_403  # nothing more is attempted
     # They unblock and press Restart (/start): reminders come back from now on.
     bot.api.blocked.discard(USER)
-    await bot.say(USER, "/start")
+    await bot.say(USER, "/start", replies=2)  # welcome back, then the settings buttons
     user = await bot.services.users.get(USER)
     assert user is not None
     assert user.unreachable_at is None
