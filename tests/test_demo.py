@@ -10,7 +10,7 @@ import asyncio
 import socket
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,7 +85,11 @@ class DemoClient:
 @pytest.fixture
 async def client(tmp_path: Path, library: ContentLibrary) -> AsyncIterator[DemoClient]:
     data_dir = tmp_path / "data" / "demo"
-    settings = demo.demo_settings("http://127.0.0.1", data_dir)
+    # As in the other in-process tests (tests/conftest.py), no per-chat pace: the demo's own
+    # stand-in enforces none, and a second between messages to one chat made these tests wait
+    # 25 s in all. The pace is tested in tests/test_send_budget.py; the browser tests run the
+    # demo as it ships.
+    settings = replace(demo.demo_settings("http://127.0.0.1", data_dir), send_rate_per_chat=1000.0)
     stop = asyncio.Event()
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
