@@ -50,9 +50,10 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(BIN)/python -m pytest -q
 
-# The fast lane for local work: no lint, no process or browser tests, stop at the first failure.
+# The fast lane for local work: no lint, no process or browser tests, none of the tests that
+# take real seconds by design (the `slow` marker in pyproject.toml), stop at the first failure.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -x -m "not process"
+	$(BIN)/python -m pytest -q -x -m "not process and not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
