@@ -209,7 +209,8 @@ async def test_mydata_documents_download_from_the_page(client: DemoClient) -> No
 async def test_a_shared_location_sets_the_time_zone(client: DemoClient) -> None:
     await client.say("/start")
     await client.press("I agree")
-    before = await client.state()
+    # The question of the time zone follows the consent: the shared location comes after it.
+    before = await client.until(lambda s: "time zone" in s["messages"][-1]["text"])
     status, _ = await client.post("location", user=PATIENT, latitude=40.42, longitude=-3.70)
     assert status == 200
     state = await client.until(lambda s: "Europe/Madrid" in str(s["messages"]))
