@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import signal
@@ -109,10 +110,14 @@ def installed(built: Built) -> Path:
         text=True,
     ).stdout.strip()
     Path(purelib, "borrowed_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    # Without PYTHONPATH: a checkout on it that holds an editable install's egg-info (make test
+    # leaves one) looks to pip like this version installed already, and it would skip the wheel.
+    outside = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
     subprocess.run(
         [*pip, "--python", str(python), "install", "--no-deps", "--no-index", str(wheel)],
         check=True,
         timeout=300,
+        env=outside,
     )
     return python
 
