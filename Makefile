@@ -5,19 +5,28 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The demo needs only the bot and aiohttp (the `demo` extra), not the dev tools: a fresh clone's
+# first `make demo` installs that much and no more. The dev install covers it too.
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: run demo screenshots report-samples test test-fast lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,demo]'
+	touch $(STAMP) $(DEMO_STAMP)
+
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	touch $(DEMO_STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m bot
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/python -m bot demo
 
 # Re-take the demo screenshots in docs/ (needs chromium and fonts-noto-color-emoji; README.md,
@@ -43,9 +52,10 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(BIN)/python -m pytest -q
 
-# The fast lane for local work: no lint, no process or browser tests, stop at the first failure.
+# The fast lane for local work: no lint, no process or browser tests, none of the tests that
+# take real seconds by design (the `slow` marker in pyproject.toml), stop at the first failure.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -x -m "not process"
+	$(BIN)/python -m pytest -q -x -m "not process and not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -78,9 +78,11 @@ def make_settings(api: FakeBotAPI, tmp_path: Path, **overrides: str) -> Settings
         "ADMIN_IDS": str(ADMIN_ID),
         "CONTENT_DIR": str(CONTENT_DIR),
         "DEFAULT_TIMEZONE": "UTC",
-        # The stand-in enforces no per-chat limit unless a test turns it on; conversations in
-        # one chat then need not wait a second between messages. Tests of the limits set it.
+        # The stand-in enforces no limits unless a test turns them on; conversations in one
+        # chat then need not wait a second between messages, nor a long run of messages (a
+        # corpus, many patients) 1/30 s each. Tests of the limits set both to Telegram's.
         "SEND_RATE_PER_CHAT": "1000",
+        "SEND_RATE": "10000",
     }
     environ.update(overrides)
     return load_settings(environ=environ, dotenv_path=None)

@@ -13,7 +13,7 @@ from bot.domain.plans import Plan, Step
 from bot.emulator.api import FakeBotAPI
 from bot.services.outbox import BATCH_SIZE
 from tests.admin_helpers import add_users, press_control, preview, received, wait_for_summary
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, StartBot
 
 RECIPIENTS = range(10_001, 10_301)  # 300
 BLOCKED = set(range(10_001, 10_301, 30))  # 10 of them blocked the bot
@@ -29,6 +29,13 @@ async def api() -> AsyncIterator[FakeBotAPI]:
     await server.close()
 
 
+@pytest.fixture
+async def bot(start_bot: StartBot) -> RunningBot:
+    """The bot at Telegram's overall rate (the other tests lift it, tests/conftest.py)."""
+    started: RunningBot = await start_bot(SEND_RATE="30")
+    return started
+
+
 def _broadcast_sends(api: FakeBotAPI) -> list[int]:
     """Recipients of broadcast sendMessage calls that Telegram accepted, in order."""
     return [
@@ -38,6 +45,7 @@ def _broadcast_sends(api: FakeBotAPI) -> list[int]:
     ]
 
 
+@pytest.mark.slow
 async def test_300_recipients_each_get_it_once_within_the_rate_limit(bot: RunningBot) -> None:
     await add_users(bot, RECIPIENTS)
     bot.api.blocked.update(BLOCKED)
@@ -66,6 +74,7 @@ async def test_300_recipients_each_get_it_once_within_the_rate_limit(bot: Runnin
     assert sample("bot_broadcast_remaining") == 0
 
 
+@pytest.mark.slow
 async def test_reminders_due_during_a_broadcast_go_first(bot: RunningBot) -> None:
     """Sixty doses fall due mid-broadcast: the broadcast stands aside until they are all out."""
     await add_users(bot, [*AUDIENCE, *PATIENTS])
@@ -110,6 +119,7 @@ async def test_reminders_due_during_a_broadcast_go_first(bot: RunningBot) -> Non
     assert set(Counter(_broadcast_sends(bot.api)).values()) == {1}
 
 
+@pytest.mark.slow
 async def test_a_rate_limit_pause_does_not_turn_into_a_burst(bot: RunningBot) -> None:
     """After a 429 every request waits; those held up must not then go out all at once."""
     await add_users(bot, AUDIENCE)

@@ -11,7 +11,7 @@ import re
 import socket
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,11 @@ class DemoClient:
 @pytest.fixture
 async def client(tmp_path: Path, library: ContentLibrary) -> AsyncIterator[DemoClient]:
     data_dir = tmp_path / "data" / "demo"
-    settings = demo.demo_settings("http://127.0.0.1", data_dir)
+    # As in the other in-process tests (tests/conftest.py), no per-chat pace: the demo's own
+    # stand-in enforces none, and a second between messages to one chat made these tests wait
+    # 25 s in all. The pace is tested in tests/test_send_budget.py; the browser tests run the
+    # demo as it ships.
+    settings = replace(demo.demo_settings("http://127.0.0.1", data_dir), send_rate_per_chat=1000.0)
     stop = asyncio.Event()
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
@@ -293,7 +297,8 @@ async def test_mydata_documents_download_from_the_page(client: DemoClient) -> No
 async def test_a_shared_location_sets_the_time_zone(client: DemoClient) -> None:
     await client.say("/start")
     await client.press("I agree")
-    before = await client.state()
+    # The question of the time zone follows the consent: the shared location comes after it.
+    before = await client.until(lambda s: "time zone" in s["messages"][-1]["text"])
     status, _ = await client.post("location", user=PATIENT, latitude=40.42, longitude=-3.70)
     assert status == 200
     state = await client.until(lambda s: "Europe/Madrid" in str(s["messages"]))

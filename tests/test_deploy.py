@@ -7,9 +7,12 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 import pytest
+from setuptools import find_namespace_packages
 
 from bot.config import load_settings, read_dotenv
 from bot.emulator.api import TEST_TOKEN
@@ -39,16 +42,31 @@ def test_systemd_units_verify_cleanly(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
 
 
-def test_the_image_installs_every_package_of_the_bot() -> None:
-    """``pip install .`` in the Dockerfile ships only the packages pyproject.toml lists."""
-    listed = set(
-        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+def test_the_image_installs_every_file_of_the_bot() -> None:
+    """``pip install .`` in the Dockerfile ships what setuptools finds and the package data
+    patterns match: every folder of bot/ must be found and every file in it matched (a new
+    kind of data file, say .json, needs its pattern in pyproject.toml)."""
+    setuptools = pyproject()["tool"]["setuptools"]
+    find = setuptools["packages"]["find"]
+    found = set(
+        find_namespace_packages(where=str(ROOT), include=find["include"], exclude=find["exclude"])
     )
-    found = {
-        ".".join(init.parent.relative_to(ROOT).parts)
-        for init in (ROOT / "bot").rglob("__init__.py")
-    }
-    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+    [patterns] = setuptools["package-data"].values()
+    files = [
+        path
+        for path in (ROOT / "bot").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+    assert files
+    for path in files:
+        package = ".".join(path.parent.relative_to(ROOT).parts)
+        assert package in found, f"setuptools does not find the package {package}"
+        shipped = path.suffix == ".py" or any(fnmatch(path.name, p) for p in patterns)
+        assert shipped, f"no package-data pattern in pyproject.toml matches {path}"
+
+
+def pyproject() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
 def test_dockerfile_copies_what_exists_and_checks_health_with_the_bot() -> None:

@@ -443,6 +443,7 @@ async def run_story(
 _LIBRARY = load_library(CONTENT_DIR)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,

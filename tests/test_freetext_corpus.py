@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from bot.content import ContentLibrary, ContentPack
 from bot.domain.understanding import Meaning
 from tests.conftest import RunningBot
@@ -52,6 +54,7 @@ def test_every_message_is_read_as_written(bot: RunningBot) -> None:
     assert not wrong, f"{report}\n{wrong}"
 
 
+@pytest.mark.slow
 async def test_the_corpus_through_the_stand_in(bot: RunningBot, library: ContentLibrary) -> None:
     """One new user per message (so flood control never steps in), whose Telegram speaks the
     message's language: no region, so the emergency line is "your local emergency number" in

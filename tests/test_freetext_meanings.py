@@ -306,6 +306,32 @@ async def test_thanks_gets_a_short_reply_with_the_help_button(
     assert bot.last_message(USER)["reply_markup"]["keyboard"] == [[{"text": "🆘 Help now"}]]
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("thanks", "en"),
+        ("Thank you!", "en"),
+        ("ok", "en"),
+        ("OK 👍", "en"),
+        ("спасибо", "ru"),
+        ("Спасибо большое!", "ru"),
+        ("ок", "ru"),
+        ("ok", "ru"),
+    ],
+)
+async def test_thanks_and_ok_get_the_short_reply_through_the_real_engine(
+    bot: RunningBot, library: ContentLibrary, text: str, language: str
+) -> None:
+    # Issue 23: these used to get "I did not understand" with the emergency number.
+    pack = library.get(language)
+    bot.api.send_text(USER, text, language_code=language)
+    [answer] = await bot.next_messages(USER, 0, 1)
+    assert answer == pack.text("freetext.thanks")
+    assert bot.last_message(USER)["reply_markup"]["keyboard"] == [
+        [{"text": pack.text("emergency.button")}]
+    ]
+
+
 # ----------------------------------------------------------------- the engine of today
 
 

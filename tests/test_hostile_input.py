@@ -388,7 +388,7 @@ async def test_forged_and_replayed_buttons_reach_no_one_elses_data(
     # A press replayed on a message whose buttons are already gone is harmless.
     ask_region = await bot.say(ATTACKER, "/timezone UTC")
     assert ask_region
-    await bot.say(ATTACKER, "/start")
+    await bot.say(ATTACKER, "/start", replies=2)  # welcome back, then the settings buttons
     settings_message = bot.last_message(ATTACKER)["message_id"]
     for _ in range(2):
         await press_as(bot, ATTACKER, ATTACKER, settings_message, "region:us")

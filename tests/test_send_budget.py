@@ -19,7 +19,7 @@ from tests.conftest import START, RunningBot
 from tests.seed import seed_due_doses, seed_repeats_due
 
 PATIENTS = range(20_001, 20_101)  # 100 at once (the benchmark runs 1,000)
-LIMITS_ON = {"SEND_RATE_PER_CHAT": "1"}
+LIMITS_ON = {"SEND_RATE": "30", "SEND_RATE_PER_CHAT": "1"}  # Telegram's limits
 REPLY_TIMEOUT = 120.0  # seconds; every reply must come, however long the queue
 
 
@@ -77,6 +77,7 @@ async def _onboard_and_schedule(bot: RunningBot, user: int) -> str:
     return saved
 
 
+@pytest.mark.slow
 async def test_many_patients_onboarding_at_once_all_get_every_reply(
     start_bot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -101,6 +102,7 @@ async def test_many_patients_onboarding_at_once_all_get_every_reply(
     assert all(call.status == 200 and "parse_mode" not in call.params for call in edits)
 
 
+@pytest.mark.slow
 async def test_a_reply_is_retried_through_429s_until_delivered(
     start_bot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -117,6 +119,7 @@ async def test_a_reply_is_retried_through_429s_until_delivered(
     assert _failures(caplog) == []
 
 
+@pytest.mark.slow
 async def test_a_reply_goes_before_a_reminder_burst(
     start_bot: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -213,6 +216,7 @@ async def test_paid_broadcasting_carries_reminders_beyond_the_free_rate(
 # ---------------------------------------------------------------------- the queue itself
 
 
+@pytest.mark.slow
 async def test_strict_priority_and_per_chat_spacing() -> None:
     budget = SendBudget(rate=2, per_chat_interval=0.3)
     order: list[str] = []
