@@ -17,7 +17,16 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import broadcast_rate, burst, interactive, load, reminder_latency, report_load, scale
+from bench import (
+    broadcast_rate,
+    burst,
+    interactive,
+    load,
+    machine,
+    reminder_latency,
+    report_load,
+    scale,
+)
 from bench.datagen import generate
 from bench.harness import pin_this_process_elsewhere
 
@@ -164,6 +173,12 @@ def _interactive_rows(seconds: float) -> list[tuple[str, str, str, str]]:
             f"{result.latency_p50_ms:.1f} / {result.latency_p99_ms:.1f} ms",
             "",
         ),
+        (
+            "interactive: bot CPU per update",
+            "≤ 1.5 ms",
+            f"{result.cpu_ms_per_update:.2f} ms",
+            "",
+        ),
     ]
 
 
@@ -270,12 +285,12 @@ def _table(rows: list[tuple[str, str, str, str]]) -> str:
 
 
 def _report(table: str, quick: bool) -> str:
-    cpu = _cpu_model()
+    cpu = machine.describe()
     return (
         "# Benchmarks\n\n"
         f"Run with `make bench` on {datetime.now(UTC):%Y-%m-%d} "
         f"({'quick sizes' if quick else 'full sizes'}): {cpu}, "
-        f"{_cores()} cores, Python {platform.python_version()}, {platform.system()}.\n"
+        f"Python {platform.python_version()}, {platform.system()}.\n"
         "The bot runs as a real process pinned to one core, against the Bot API stand-in "
         "(bot/emulator/api.py) on the other; the burst stand-in enforces about 30 messages a "
         "second overall and 1 a second per chat. The baseline (bench/baseline_bot.py) keeps "
@@ -288,22 +303,6 @@ def _report(table: str, quick: bool) -> str:
         "repeats fall due at once; every second patient presses Taken on theirs.\n\n"
         f"{table}\n"
     )
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.machine import cpu_seconds
 from bench.memory import rss_mb
 from bot.emulator.api import TEST_TOKEN, FakeBotAPI
 
@@ -66,6 +67,11 @@ class BotProcess:
     def rss_mb(self) -> float:
         assert self.process is not None
         return rss_mb(self.process.pid)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the bot process has used so far (user + system)."""
+        assert self.process is not None
+        return cpu_seconds(self.process.pid)
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bench.datagen import generate
 from bench.harness import BotProcess, pin_this_process_elsewhere
+from bench.machine import describe
 from bot.content import TOPICS
 from bot.emulator.api import FakeBotAPI
 
@@ -35,6 +36,7 @@ class InteractiveResult:
     answered: int
     latency_p50_ms: float
     latency_p99_ms: float
+    cpu_ms_per_update: float  # the bot process's CPU time over the run, per update answered
 
 
 async def measure(path: Path, users: int, rate: float, seconds: float) -> InteractiveResult:
@@ -47,6 +49,7 @@ async def measure(path: Path, users: int, rate: float, seconds: float) -> Intera
     offered: dict[int, float] = {}
     try:
         await bot.start()
+        cpu_before = bot.cpu_seconds()
         total = int(rate * seconds)
         started = time.monotonic()
         for index in range(total):
@@ -61,6 +64,7 @@ async def measure(path: Path, users: int, rate: float, seconds: float) -> Intera
             if len(_replies(api)) >= total:
                 break
             await asyncio.sleep(0.2)
+        cpu_used = bot.cpu_seconds() - cpu_before
     finally:
         await bot.stop()
         await api.close()
@@ -74,6 +78,7 @@ async def measure(path: Path, users: int, rate: float, seconds: float) -> Intera
         answered=len(replies),
         latency_p50_ms=statistics.median(latencies) * 1000,
         latency_p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        cpu_ms_per_update=cpu_used * 1000 / max(len(replies), 1),
     )
 
 
@@ -106,7 +111,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
-    print(run(args.rate, args.seconds))
+    print(f"machine: {describe()}")
+    result = run(args.rate, args.seconds)
+    print(
+        f"{result.handled_per_s:.0f} updates/s handled of {result.offered_per_s:.0f} offered,"
+        f" p50 / p99 {result.latency_p50_ms:.1f} / {result.latency_p99_ms:.1f} ms,"
+        f" bot CPU {result.cpu_ms_per_update:.2f} ms per update"
+        f" ({result.answered}/{result.updates} answered)"
+    )
 
 
 if __name__ == "__main__":
