@@ -65,8 +65,10 @@ class ShiftedClock:
     database would then hold answers recorded "in the future".
     """
 
-    def __init__(self) -> None:
-        self._offset = timedelta(0)
+    def __init__(self, start: datetime | None = None) -> None:
+        # ``start`` sets where the demo's time begins (tests pin it, so what "+1 day" reaches
+        # does not depend on the hour they run at); by default it is the real time.
+        self._offset = timedelta(0) if start is None else _require_utc(start) - datetime.now(UTC)
         self._listeners: list[Callable[[], None]] = []
 
     def now(self) -> datetime:

@@ -30,6 +30,9 @@ from tests.conftest import RunningBot, process_env, start_process
 from tests.reminder_helpers import advance_until_messages, save_plan
 
 PATIENT = demo.USERS[0].user_id
+# Where the demo's clock starts in these tests: a winter noon (Berlin is UTC+1), so what
+# "+1 day" passes through does not depend on the hour the suite runs at.
+DEMO_START = datetime(2027, 1, 12, 12, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -96,7 +99,13 @@ async def client(tmp_path: Path, library: ContentLibrary) -> AsyncIterator[DemoC
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
         demo.run_demo(
-            settings, library, port=0, data_dir=data_dir, stop=stop, announce=ready.set_result
+            settings,
+            library,
+            port=0,
+            data_dir=data_dir,
+            stop=stop,
+            announce=ready.set_result,
+            clock=ShiftedClock(start=DEMO_START),
         )
     )
     try:
@@ -129,6 +138,8 @@ def test_shifted_clock_runs_with_real_time_and_only_jumps_forward() -> None:
     before = clock.now()
     clock.advance_to(before - timedelta(hours=5))  # already past: no jump back
     assert clock.now() >= before
+    pinned = ShiftedClock(start=DEMO_START)  # starts where it is told, then runs on
+    assert timedelta(0) <= pinned.now() - DEMO_START < timedelta(seconds=1)
 
 
 async def test_page_and_its_files_are_served(client: DemoClient) -> None:

@@ -78,11 +78,13 @@ async def run_demo(
     data_dir: Path,
     stop: asyncio.Event,
     announce: Callable[[str], None],
+    clock: ShiftedClock | None = None,
 ) -> None:
-    """Serve the demo until ``stop`` is set; ``announce`` gets the page's address once ready."""
+    """Serve the demo until ``stop`` is set; ``announce`` gets the page's address once ready.
+    ``clock`` defaults to real time (tests pass one that starts at a fixed instant)."""
     api = FakeBotAPI()
     await api.start()
-    clock = ShiftedClock()
+    clock = clock or ShiftedClock()
     settings = replace(settings, telegram_api_base_url=api.url)
     application = build_application(settings, pack, clock)
 
