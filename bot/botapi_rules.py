@@ -13,6 +13,7 @@ functions (no network, no Telegram library).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -166,8 +167,12 @@ _HTML_ENTITY_RE = re.compile(r"&(?:#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
 _HTML_TAG_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
 
+@functools.lru_cache(maxsize=4096)
 def html_to_plain(text: str) -> str:
-    """Validate Telegram HTML like the Bot API does and return the visible text."""
+    """Validate Telegram HTML like the Bot API does and return the visible text.
+
+    Cached: a burst sends the same few texts thousands of times, and the stand-in checked each
+    one again (a refused text raises, and raising is not cached)."""
     plain: list[str] = []
     stack: list[str] = []
     i = 0
