@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # Days before the refill date on which the patient is reminded, at REMIND_AT local time.
@@ -35,7 +35,7 @@ def local_instant(day: date, zone: ZoneInfo) -> datetime:
     wall time that does not exist that day is read with fold=0, i.e. after the gap)."""
     local = datetime.combine(day, REMIND_AT, tzinfo=zone)
     # Round-trip through UTC normalises a time in a spring-forward gap.
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 @dataclass(frozen=True)

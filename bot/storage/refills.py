@@ -50,7 +50,10 @@ def _pump(row: Row | None) -> Pump:
     )
 
 
-_OPEN = "status IN ('pending', 'sending')"
+_CANCEL_OPEN = (
+    "UPDATE refill_reminders SET status = 'cancelled'"
+    " WHERE user_id = ? AND status IN ('pending', 'sending') AND kind != 'cg_alarm'"
+)
 
 
 class RefillStore:
@@ -72,11 +75,7 @@ class RefillStore:
                 "UPDATE users SET pump_mode = ? WHERE user_id = ?", (int(on), user_id)
             )
             if not on:
-                await tx.execute(
-                    f"UPDATE refill_reminders SET status = 'cancelled'"
-                    f" WHERE user_id = ? AND {_OPEN} AND kind != 'cg_alarm'",
-                    (user_id,),
-                )
+                await tx.execute(_CANCEL_OPEN, (user_id,))
         return changed > 0
 
     async def set_refill(self, user_id: int, refill_on: date, planned: Sequence[Planned]) -> None:
@@ -87,11 +86,7 @@ class RefillStore:
                 "UPDATE users SET pump_mode = 1, pump_refill_on = ? WHERE user_id = ?",
                 (refill_on.isoformat(), user_id),
             )
-            await tx.execute(
-                f"UPDATE refill_reminders SET status = 'cancelled'"
-                f" WHERE user_id = ? AND {_OPEN} AND kind != 'cg_alarm'",
-                (user_id,),
-            )
+            await tx.execute(_CANCEL_OPEN, (user_id,))
             await tx.executemany(
                 "INSERT INTO refill_reminders (user_id, kind, refill_on, due_at, status)"
                 " VALUES (?, ?, ?, ?, 'pending')",
@@ -112,11 +107,7 @@ class RefillStore:
                 (user_id, refill_on.isoformat()),
             )
             if changed:
-                await tx.execute(
-                    f"UPDATE refill_reminders SET status = 'cancelled'"
-                    f" WHERE user_id = ? AND {_OPEN} AND kind != 'cg_alarm'",
-                    (user_id,),
-                )
+                await tx.execute(_CANCEL_OPEN, (user_id,))
         return changed > 0
 
     async def set_alarm_date(self, user_id: int, alarm_on: date | None) -> None:

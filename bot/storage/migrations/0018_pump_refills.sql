@@ -1,10 +1,12 @@
 -- Issue 21 (pump part): pump mode for intrathecal (ITB) users and their refill reminders.
 -- The refill date is the one the clinic gave (fact sheet 2.13: the clinic sets it from the
--- pump readout; the bot never works one out). Local dates as YYYY-MM-DD.
+-- pump readout, and the bot never works one out). Local dates as YYYY-MM-DD.
 ALTER TABLE users ADD COLUMN pump_mode INTEGER NOT NULL DEFAULT 0 CHECK (pump_mode IN (0, 1));
-ALTER TABLE users ADD COLUMN pump_refill_on TEXT;     -- the next refill date the clinic gave
-ALTER TABLE users ADD COLUMN pump_alarm_on TEXT;      -- the low-reservoir alarm date (printout)
-ALTER TABLE users ADD COLUMN pump_clinic_phone TEXT;  -- as the patient typed it
+-- The next refill date the clinic gave, the low-reservoir alarm date from the clinic's
+-- printout (optional), and the clinic's phone number as the patient typed it (optional).
+ALTER TABLE users ADD COLUMN pump_refill_on TEXT;
+ALTER TABLE users ADD COLUMN pump_alarm_on TEXT;
+ALTER TABLE users ADD COLUMN pump_clinic_phone TEXT;
 
 -- The schedule of refill reminders and the caregiver alerts about the pump: one row per
 -- message, due at due_at (UTC seconds). kind: 'd14', 'd7', 'd3', 'd1', 'd0' (days before the
