@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import RunningBot
+from tests.reminder_helpers import save_plan
 from tests.test_caregivers import CARER, PATIENT, link_caregiver
+from tests.test_report import pdf_text
 
 USER = PATIENT
 SET_UP_AT = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -170,3 +172,33 @@ async def test_no_caregiver_alert_when_refill_done(bot: RunningBot) -> None:
     bot.clock.set(datetime(2027, 3, 7, 9, 0, tzinfo=UTC))
     await bot.services.reminders.run_due()
     assert bot.sent_count(CARER) == before, bot.messages(CARER)[before:]
+
+
+async def test_plan_shows_the_next_refill(bot: RunningBot) -> None:
+    await pump_user(bot, "Europe/Berlin")
+    [before] = await bot.say(USER, "/plan")
+    assert "no refill date yet" in before, before
+    await bot.say(USER, "/pump refill 2027-04-05")
+    [alone] = await bot.say(USER, "/plan")
+    assert "Next pump refill: <b>" in alone and "5 April" in alone, alone
+    # With back-up tablets the clinic prescribed: the plan, then the refill date.
+    await save_plan(bot, USER, "/schedule custom today 20:00 5x3")
+    [both] = await bot.say(USER, "/plan", replies=1)
+    assert "Next pump refill: <b>" in both and "5 April" in both, both
+    await bot.say(USER, "/pump off")
+    [without] = await bot.say(USER, "/plan")
+    assert "pump refill" not in without, without
+
+
+async def test_report_shows_the_next_refill(bot: RunningBot) -> None:
+    await pump_user(bot, "Europe/Berlin")
+    await bot.say(USER, "/pump refill 2027-04-05")
+    await save_plan(bot, USER, "/schedule custom today 20:00 5x3")
+    bot.clock.set(SET_UP_AT + timedelta(days=3))
+    before = len(bot.api.calls_of("sendDocument"))
+    await bot.say(USER, "/report")
+    choice = bot.last_message(USER)
+    await bot.press(USER, choice["message_id"], bot.buttons(choice)["Last 4 weeks"])
+    [call] = (await bot.api.wait_for("sendDocument", count=before + 1, timeout=60))[before:]
+    _, text = pdf_text(call.params["document"]["content"])
+    assert "Next pump refill: 5 April" in text, text
