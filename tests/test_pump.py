@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import RunningBot
+from tests.privacy_helpers import json_document
 from tests.reminder_helpers import save_plan
 from tests.test_caregivers import CARER, PATIENT, link_caregiver
 from tests.test_report import pdf_text
@@ -202,3 +203,15 @@ async def test_report_shows_the_next_refill(bot: RunningBot) -> None:
     [call] = (await bot.api.wait_for("sendDocument", count=before + 1, timeout=60))[before:]
     _, text = pdf_text(call.params["document"]["content"])
     assert "Next pump refill: 5 April" in text, text
+
+
+async def test_mydata_holds_the_pump_and_its_reminders(bot: RunningBot) -> None:
+    await pump_user(bot, "Europe/Berlin")
+    await bot.say(USER, "/pump refill 2027-04-05")
+    bot.api.send_text(USER, "/mydata")
+    await bot.api.wait_for("sendDocument", lambda call: call.params.get("chat_id") == USER)
+    data = json_document(bot, USER)
+    assert data["settings"]["pump_mode"] == 1
+    assert data["settings"]["pump_refill_on"] == "2027-04-05"
+    kinds = [row["kind"] for row in data["refill_reminders"]]
+    assert kinds == ["d14", "d7", "d3", "d1", "d0", "cg_missed"], data["refill_reminders"]
