@@ -46,6 +46,8 @@ from bot.callbacks import (
     InviteButton,
     LanguageButton,
     PlanButton,
+    PumpButton,
+    RefillDoneButton,
     RegionButton,
     RepeatButton,
     ReportButton,
@@ -74,6 +76,7 @@ from bot.handlers import (
     observe,
     onboarding,
     privacy,
+    pump,
     repeats,
     report,
     schedule,
@@ -93,6 +96,7 @@ from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
 from bot.services.plans import PlanService
 from bot.services.privacy import PrivacyService
+from bot.services.refills import PumpService, RefillSender
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
@@ -107,6 +111,7 @@ from bot.storage.checkins import CheckInStore
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
 from bot.storage.privacy import PrivacyStore
+from bot.storage.refills import RefillStore
 from bot.storage.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -196,6 +201,7 @@ def register_handlers(application: BotApplication) -> None:
         "caregiver": caregivers.caregiver_command,
         "simple": simple.simple_command,
         "settings": settings_page.settings_command,
+        "pump": pump.pump_command,
     }
     for name, callback in command_handlers.items():
         application.add_handler(CommandHandler(name, callback))
@@ -228,6 +234,8 @@ def register_handlers(application: BotApplication) -> None:
         RepeatButton.pattern(): repeats.repeat_pressed,
         AnnouncementsButton.pattern(): settings_page.announcements_pressed,
         TravelButton.pattern(): travel.travel_pressed,
+        PumpButton.pattern(): pump.pump_pressed,
+        RefillDoneButton.pattern(): pump.refill_done_pressed,
     }
     callbacks.update(admin.CALLBACKS)
     for pattern, callback in callbacks.items():
@@ -293,6 +301,7 @@ def _build_services(
     assert application.job_queue is not None
     caregiver_store = CaregiverStore(db)
     admin_store = AdminStore(db)
+    refill_store = RefillStore(db)
     caregiver_alerts = CaregiverAlerts(
         store=caregiver_store,
         doses=dose_store,
@@ -314,6 +323,15 @@ def _build_services(
         job_queue=application.job_queue,
         metrics=metrics,
         caregiver_alerts=caregiver_alerts,
+        refills=RefillSender(
+            store=refill_store,
+            caregivers=caregiver_store,
+            zones=zones,
+            languages=languages,
+            clock=clock,
+            bot=application.bot,
+            metrics=metrics,
+        ),
     )
     privacy_store = PrivacyStore(db)
     broadcast_store = BroadcastStore(db)
@@ -382,6 +400,13 @@ def _build_services(
         ),
         simple_mode=SimpleModeService(users),
         travel=TravelService(dose_store, users, zones, plans, clock),
+        pump=PumpService(
+            store=refill_store,
+            users=users,
+            zones=zones,
+            clock=clock,
+            wake_dispatcher=reminders.kick,
+        ),
     )
 
 

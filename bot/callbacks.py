@@ -362,3 +362,26 @@ class TravelButton(CallbackData):
                 raise ValueError("a travel choice names its zone")
         elif self.choice or self.zone:
             raise ValueError("only a choice carries a zone")
+
+
+@dataclass(frozen=True)
+class PumpButton(CallbackData):
+    """Pump mode on or off: ``pump:on`` / ``pump:off`` (/pump, issue 21)."""
+
+    prefix: ClassVar[str] = "pump"
+    choice: str
+
+    def __post_init__(self) -> None:
+        _one_of(self.choice, ("on", "off"), "choice")
+
+
+@dataclass(frozen=True)
+class RefillDoneButton(CallbackData):
+    """ "Refill done" for the refill of a date: ``pumprf:2027-04-05`` (issue 21)."""
+
+    prefix: ClassVar[str] = "pumprf"
+    refill_on: str
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.refill_on):
+            raise ValueError("a refill date is YYYY-MM-DD")

@@ -23,6 +23,7 @@ from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
 from bot.services.plans import PlanService
 from bot.services.privacy import PrivacyService
+from bot.services.refills import PumpService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
@@ -60,6 +61,7 @@ class Services:
     caregivers: CaregiverService
     simple_mode: SimpleModeService
     travel: TravelService
+    pump: PumpService
 
 
 SERVICES_KEY = "services"

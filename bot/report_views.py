@@ -231,6 +231,7 @@ def report_pdf_spec(
     *,
     name: str | None,
     made_at: datetime,
+    pump_line: str | None = None,
 ) -> PdfSpec:
     kinds = sorted({_text(pack, f"plan.kind_{record.plan.kind}") for record in report.plans})
     facts = [
@@ -254,6 +255,8 @@ def report_pdf_spec(
             timezone=zone.key,
         )
     )
+    if pump_line:  # issue 21: the next pump refill date the clinic gave
+        facts.append(plain(pump_line))
     notes = tuple(
         _text(
             pack,

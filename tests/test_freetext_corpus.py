@@ -16,7 +16,8 @@ from tests.freetext_corpus import ALARMS, figures, read_all, samples
 
 FIRST_USER = 710_000
 ANSWERS = {
-    Meaning.EMERGENCY: ("redflag.first", "redflag.self_harm"),
+    # A pump alarm alone is answered with what the alarm means (issue 21, fact sheet 2.13).
+    Meaning.EMERGENCY: ("redflag.first", "redflag.self_harm", "pump.alarms"),
     Meaning.RAN_OUT: ("stop.ran_out",),
     Meaning.WANTS_TO_STOP: ("stop.guidance",),
 }
@@ -77,7 +78,10 @@ async def test_the_corpus_through_the_stand_in(bot: RunningBot, library: Content
         )
         if got is Meaning.EMERGENCY:
             unknown = pack.text("emergency.unknown_region")
-            assert unknown in replies[0].split("\n")[0], replies[0]
+            pump_alarm = replies[0].startswith(openings(pack)[Meaning.EMERGENCY][2])
+            # The pump-alarm answer says the line after what the alarm means (2.13).
+            where = replies[0] if pump_alarm else replies[0].split("\n")[0]
+            assert unknown in where, replies[0]
         expected = sample.expected if sample.expected in ALARMS else None
         if got is not expected:
             wrong.append((sample.text, got))

@@ -108,6 +108,11 @@ async def test_mydata_sends_everything_as_json_and_the_dose_log_as_csv(bot: Runn
         "caregiver_delay_minutes": 60,
         "simple_mode": 0,
         "reminder_repeat_minutes": 0,  # once, with one follow-up
+        # Issue 21: pump mode, off.
+        "pump_mode": 0,
+        "pump_refill_on": None,
+        "pump_alarm_on": None,
+        "pump_clinic_phone": None,
     }
     [plan] = data["plans"]
     assert (plan["kind"], plan["times"], plan["steps"]) == (

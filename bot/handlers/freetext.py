@@ -9,10 +9,12 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop
 
+from bot import pump_views
 from bot.callbacks import AskButton, DoseButton
 from bot.content import ContentLibrary, ContentPack, Html
 from bot.context import BotContext, Services
 from bot.domain.plans import format_mg
+from bot.domain.redflags import Category
 from bot.domain.understanding import Meaning, Reading, understand
 from bot.handlers.checkins import take_note
 from bot.handlers.common import drop_buttons, event, keyboard, reply
@@ -25,6 +27,7 @@ from bot.handlers.schedule import (
     today_command,
 )
 from bot.storage.doses import ANSWERABLE_STATUSES, DoseEvent
+from bot.storage.refills import Pump
 from bot.views import HELP_BUTTON_MARK, emergency_reply, help_keyboard, local_when
 
 
@@ -93,7 +96,9 @@ async def free_text(update: Update, context: BotContext) -> None:
     )
     region = await _region(update, context)
     meaning = reading.meaning
-    if meaning is Meaning.EMERGENCY:
+    if meaning is Meaning.EMERGENCY and Category.PUMP in reading.categories:
+        await _pump_alarm(update, context, reading, region)
+    elif meaning is Meaning.EMERGENCY:
         await reply(update, emergency_reply(pack, reading.categories, region), help_keyboard(pack))
     elif meaning is Meaning.RAN_OUT:
         await reply(update, pack.text("stop.ran_out", emergency_line=pack.emergency_line(region)))
@@ -106,6 +111,29 @@ async def free_text(update: Update, context: BotContext) -> None:
 
 
 Answer = Callable[[Update, BotContext, Reading, str | None], Awaitable[None]]
+
+
+async def _pump_alarm(
+    update: Update, context: BotContext, reading: Reading, region: str | None
+) -> None:
+    """A pump alarm (issue 21, fact sheet 2.13): what each alarm means and what to do; when
+    the message also names another red flag (withdrawal or overdose signs), the emergency
+    answer comes first. A patient's caregivers are told."""
+    pack = context.pack
+    services = context.services
+    patient = update.effective_user.id if update.effective_user else None
+    pump = await services.pump.pump(patient) if patient is not None else None
+    guidance = pump_views.alarm_answer(pack, pump or Pump(False, None, None, None), region)
+    others = set(reading.categories) - {Category.PUMP}
+    text = (
+        Html(f"{emergency_reply(pack, reading.categories, region)}\n\n{guidance}")
+        if others
+        else guidance
+    )
+    event("pump_alarm_answered", update, emergency_first=int(bool(others)))
+    await reply(update, text, help_keyboard(pack))
+    if patient is not None and await services.caregivers.caregivers_of(patient):
+        await services.pump.alarm_written(patient, has_caregivers=True)
 
 
 async def _question(

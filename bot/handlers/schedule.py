@@ -10,6 +10,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 
+from bot import pump_views
 from bot.callbacks import DoseButton, PlanButton, ScheduleButton
 from bot.content import ContentPack, Html
 from bot.context import BotContext
@@ -511,21 +512,22 @@ async def plan_command(update: Update, context: BotContext) -> None:
         return
     services = context.services
     stored = await services.doses.active_plan(user.user_id)
-    if stored is None:
-        await reply(update, context.pack.text("schedule.no_plan"))
-        return
     zone = services.zones.zone_for(user.timezone)
     today = services.zones.today(zone)
-    await reply(
-        update,
-        plan_summary(
-            context.pack,
-            stored.plan,
-            zone,
-            today,
-            high_dose_confirmed=stored.high_dose_confirmed_at is not None,
-        ),
+    # Issue 21: a pump user's next refill date, under the plan (or alone).
+    pump = pump_views.plan_line(context.pack, await services.pump.pump(user.user_id), today)
+    if stored is None:
+        text = context.pack.text("schedule.no_plan")
+        await reply(update, Html(f"{text}\n\n{pump}") if pump else text)
+        return
+    summary = plan_summary(
+        context.pack,
+        stored.plan,
+        zone,
+        today,
+        high_dose_confirmed=stored.high_dose_confirmed_at is not None,
     )
+    await reply(update, Html(f"{summary}\n\n{pump}") if pump else summary)
     waiting = await services.doses.waiting_plan(user.user_id)
     if waiting is not None:
         pack = context.pack

@@ -41,6 +41,7 @@ from bot.services.checkins import CheckInService
 from bot.services.languages import Languages
 from bot.services.missed import MissedDoses, past_dose
 from bot.services.plans import LATE_AFTER, PlanService
+from bot.services.refills import RefillSender
 from bot.services.send_errors import SendFailure
 from bot.services.send_errors import classify as classify_send_error
 from bot.services.zones import Zones
@@ -86,8 +87,11 @@ class ReminderService:
         job_queue: JobQueue,  # type: ignore[type-arg]
         metrics: Metrics | None = None,
         caregiver_alerts: CaregiverAlerts | None = None,
+        refills: RefillSender | None = None,
     ) -> None:
         self._doses = doses
+        # Pump refill reminders (issue 21): rows with a due instant, sent in the same passes.
+        self._refills = refills
         # Caregivers' alerts are rows with a due instant too: the same passes send them.
         self._alerts = caregiver_alerts
         self._missed = missed
@@ -119,6 +123,8 @@ class ReminderService:
             log.warning("reminder_claims_recovered count=%d", recovered)
         if self._alerts is not None and (alerts := await self._alerts.recover_claims()):
             log.warning("caregiver_alert_claims_recovered count=%d", alerts)
+        if self._refills is not None and (refills := await self._refills.recover_claims()):
+            log.warning("refill_reminder_claims_recovered count=%d", refills)
         self._sweep_job = self._job_queue.run_repeating(
             self._on_timer, interval=SWEEP_EVERY, first=SWEEP_EVERY, name="dose-sweep"
         )
@@ -206,6 +212,8 @@ class ReminderService:
                 if self._alerts is not None and not self._stopping:
                     # A retry it asks for is a due instant in its table: _arm_next sees it.
                     await self._alerts.run_due(lambda: self._stopping)
+                if self._refills is not None and not self._stopping:
+                    await self._refills.run_due(lambda: self._stopping)
             self._earlier_missed.clear()
             self._earlier_missed_down.clear()
             self._unreachable.clear()
@@ -219,11 +227,12 @@ class ReminderService:
         return min((at for at in found if at is not None), default=None)
 
     async def _next_action_at(self) -> datetime | None:
-        next_at = await self._doses.next_action_at()
-        if self._alerts is None:
-            return next_at
-        alert_at = await self._alerts.next_action_at()
-        return min((at for at in (next_at, alert_at) if at is not None), default=None)
+        found = [await self._doses.next_action_at()]
+        if self._alerts is not None:
+            found.append(await self._alerts.next_action_at())
+        if self._refills is not None:
+            found.append(await self._refills.next_action_at())
+        return min((at for at in found if at is not None), default=None)
 
     async def _arm_next(self) -> None:
         next_at = await self._next_action_at()

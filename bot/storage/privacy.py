@@ -77,6 +77,12 @@ EXPORT_ALSO: tuple[tuple[str, str], ...] = (
         "SELECT plan_id, step_number, extra_days, chosen_by, chosen_at FROM holds"
         " WHERE user_id = ? ORDER BY hold_id",
     ),
+    # Pump refill reminders and pump caregiver alerts (issue 21); the pump columns are in users.
+    (
+        "refill_reminders",
+        "SELECT kind, refill_on, due_at, status, sent_at FROM refill_reminders"
+        " WHERE user_id = ? ORDER BY reminder_id",
+    ),
 )
 
 # A dose event is history once nothing is left to do with it (no reminder, follow-up or send
@@ -180,6 +186,11 @@ class PrivacyStore:
             "DELETE FROM caregiver_alerts WHERE state = 'done' AND finished_at < ?", (cutoff,)
         )
         await self._db.execute("DELETE FROM caregiver_invites WHERE expires_at < ?", (cutoff,))
+        await self._db.execute(  # issue 21: refill reminders whose life is over
+            "DELETE FROM refill_reminders WHERE status IN ('sent', 'cancelled', 'failed')"
+            " AND due_at < ?",
+            (cutoff,),
+        )
         plans = await self._db.execute(
             "DELETE FROM plans WHERE superseded_at IS NOT NULL AND superseded_at < ?"
             " AND NOT EXISTS (SELECT 1 FROM dose_events WHERE dose_events.plan_id = plans.plan_id)",
