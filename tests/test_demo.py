@@ -248,7 +248,9 @@ async def test_a_day_jumped_at_once_sends_every_event_on_the_way_in_order(
     # Tomorrow's messages, each stamped when it came: in the order of the clock.
     times = [time for time, _ in anna[before:]]
     assert times == sorted(times) and times[0] == "06:45", times
-    assert answer["stops"] >= 9
+    # At least one stop per instant at which something came (a pass that leaves work due
+    # may add a stop more, so the exact count depends on timing: not asserted).
+    assert answer["stops"] >= len(set(times)), (answer["stops"], times)
 
 
 def first_at_text(lines: list[tuple[str, str]], needle: str) -> str:
