@@ -602,5 +602,5 @@ def _best_topic(fired: Sequence[Fired], asked: set[Category], text: Text) -> str
     if "emergency" in scores:
         # "who do I call if someone takes too many?": whom to call is what is asked, whatever
         # the trouble asked about.
-        scores["emergency"] += 2.0
+        return "emergency"
     return max(scores, key=lambda topic: (scores[topic], -first[topic]))
