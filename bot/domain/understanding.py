@@ -599,4 +599,8 @@ def _best_topic(fired: Sequence[Fired], asked: set[Category], text: Text) -> str
         first.setdefault(topic, 0)
     if not scores:
         return None
+    if "emergency" in scores:
+        # "who do I call if someone takes too many?": whom to call is what is asked, whatever
+        # the trouble asked about.
+        return "emergency"
     return max(scores, key=lambda topic: (scores[topic], -first[topic]))
