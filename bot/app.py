@@ -52,6 +52,7 @@ from bot.callbacks import (
     ScheduleButton,
     SettingsButton,
     SimpleModeButton,
+    SupplyButton,
     TravelButton,
     UndoButton,
     ZoneButton,
@@ -81,6 +82,7 @@ from bot.handlers import (
     travel,
 )
 from bot.handlers import settings as settings_page
+from bot.handlers import supply as supply_handlers
 from bot.metrics import Metrics, MetricsServer
 from bot.services.admin import AdminService
 from bot.services.audience import Audience
@@ -97,6 +99,7 @@ from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
 from bot.services.simple_mode import SimpleModeService
+from bot.services.supply_refills import SupplyRefills
 from bot.services.transport import BotApiRequest
 from bot.services.travel import TravelService
 from bot.services.zones import Zones
@@ -107,6 +110,7 @@ from bot.storage.checkins import CheckInStore
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
 from bot.storage.privacy import PrivacyStore
+from bot.storage.supply import SupplyStore
 from bot.storage.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -196,6 +200,7 @@ def register_handlers(application: BotApplication) -> None:
         "caregiver": caregivers.caregiver_command,
         "simple": simple.simple_command,
         "settings": settings_page.settings_command,
+        "supply": supply_handlers.supply_command,
     }
     for name, callback in command_handlers.items():
         application.add_handler(CommandHandler(name, callback))
@@ -228,6 +233,7 @@ def register_handlers(application: BotApplication) -> None:
         RepeatButton.pattern(): repeats.repeat_pressed,
         AnnouncementsButton.pattern(): settings_page.announcements_pressed,
         TravelButton.pattern(): travel.travel_pressed,
+        SupplyButton.pattern(): supply_handlers.supply_pressed,
     }
     callbacks.update(admin.CALLBACKS)
     for pattern, callback in callbacks.items():
@@ -302,6 +308,16 @@ def _build_services(
         bot=application.bot,
         metrics=metrics,
     )
+    supply = SupplyRefills(
+        store=SupplyStore(db),
+        doses=dose_store,
+        users=users,
+        caregivers=caregiver_store,
+        zones=zones,
+        languages=languages,
+        clock=clock,
+        bot=application.bot,
+    )
     reminders = ReminderService(
         doses=dose_store,
         missed=missed,
@@ -314,6 +330,7 @@ def _build_services(
         job_queue=application.job_queue,
         metrics=metrics,
         caregiver_alerts=caregiver_alerts,
+        supply_refills=supply,
     )
     privacy_store = PrivacyStore(db)
     broadcast_store = BroadcastStore(db)
@@ -382,6 +399,7 @@ def _build_services(
         ),
         simple_mode=SimpleModeService(users),
         travel=TravelService(dose_store, users, zones, plans, clock),
+        supply=supply,
     )
 
 

@@ -27,6 +27,7 @@ from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
 from bot.services.simple_mode import SimpleModeService
+from bot.services.supply_refills import SupplyRefills
 from bot.services.travel import TravelService
 from bot.services.zones import Zones
 from bot.storage.db import Database
@@ -60,6 +61,7 @@ class Services:
     caregivers: CaregiverService
     simple_mode: SimpleModeService
     travel: TravelService
+    supply: SupplyRefills
 
 
 SERVICES_KEY = "services"

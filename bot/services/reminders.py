@@ -43,6 +43,7 @@ from bot.services.missed import MissedDoses, past_dose
 from bot.services.plans import LATE_AFTER, PlanService
 from bot.services.send_errors import SendFailure
 from bot.services.send_errors import classify as classify_send_error
+from bot.services.supply_refills import SupplyRefills
 from bot.services.zones import Zones
 from bot.storage.doses import Action, DoseStore, DueEvent, Status
 from bot.views import (
@@ -86,7 +87,10 @@ class ReminderService:
         job_queue: JobQueue,  # type: ignore[type-arg]
         metrics: Metrics | None = None,
         caregiver_alerts: CaregiverAlerts | None = None,
+        supply_refills: SupplyRefills | None = None,
     ) -> None:
+        # Refill reminders (issue 21): at 10:00 local on their days, in the same passes.
+        self._refills = supply_refills
         self._doses = doses
         # Caregivers' alerts are rows with a due instant too: the same passes send them.
         self._alerts = caregiver_alerts
@@ -206,6 +210,8 @@ class ReminderService:
                 if self._alerts is not None and not self._stopping:
                     # A retry it asks for is a due instant in its table: _arm_next sees it.
                     await self._alerts.run_due(lambda: self._stopping)
+                if self._refills is not None and not self._stopping:
+                    await self._refills.run_due(lambda: self._stopping)
             self._earlier_missed.clear()
             self._earlier_missed_down.clear()
             self._unreachable.clear()

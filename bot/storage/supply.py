@@ -116,3 +116,10 @@ class SupplyStore:
             (user_id, kind, run_out.isoformat(), to_unix(now)),
         )
         return changed > 0
+
+    async def forget_reminder(self, user_id: int, kind: str, run_out: date) -> None:
+        """A reminder recorded but not delivered: due again at the next pass."""
+        await self._db.execute(
+            "DELETE FROM supply_reminders WHERE user_id = ? AND kind = ? AND run_out_date = ?",
+            (user_id, kind, run_out.isoformat()),
+        )
