@@ -54,6 +54,7 @@ from bot.callbacks import (
     ScheduleButton,
     SettingsButton,
     SimpleModeButton,
+    SupplyButton,
     TravelButton,
     UndoButton,
     ZoneButton,
@@ -84,6 +85,7 @@ from bot.handlers import (
     travel,
 )
 from bot.handlers import settings as settings_page
+from bot.handlers import supply as supply_handlers
 from bot.metrics import Metrics, MetricsServer
 from bot.services.admin import AdminService
 from bot.services.audience import Audience
@@ -101,6 +103,7 @@ from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
 from bot.services.simple_mode import SimpleModeService
+from bot.services.supply_refills import SupplyRefills
 from bot.services.transport import BotApiRequest
 from bot.services.travel import TravelService
 from bot.services.zones import Zones
@@ -112,6 +115,7 @@ from bot.storage.db import Database
 from bot.storage.doses import DoseStore
 from bot.storage.privacy import PrivacyStore
 from bot.storage.refills import RefillStore
+from bot.storage.supply import SupplyStore
 from bot.storage.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -202,6 +206,7 @@ def register_handlers(application: BotApplication) -> None:
         "simple": simple.simple_command,
         "settings": settings_page.settings_command,
         "pump": pump.pump_command,
+        "supply": supply_handlers.supply_command,
     }
     for name, callback in command_handlers.items():
         application.add_handler(CommandHandler(name, callback))
@@ -236,6 +241,7 @@ def register_handlers(application: BotApplication) -> None:
         TravelButton.pattern(): travel.travel_pressed,
         PumpButton.pattern(): pump.pump_pressed,
         RefillDoneButton.pattern(): pump.refill_done_pressed,
+        SupplyButton.pattern(): supply_handlers.supply_pressed,
     }
     callbacks.update(admin.CALLBACKS)
     for pattern, callback in callbacks.items():
@@ -311,6 +317,16 @@ def _build_services(
         bot=application.bot,
         metrics=metrics,
     )
+    supply = SupplyRefills(
+        store=SupplyStore(db),
+        doses=dose_store,
+        users=users,
+        caregivers=caregiver_store,
+        zones=zones,
+        languages=languages,
+        clock=clock,
+        bot=application.bot,
+    )
     reminders = ReminderService(
         doses=dose_store,
         missed=missed,
@@ -332,6 +348,7 @@ def _build_services(
             bot=application.bot,
             metrics=metrics,
         ),
+        supply_refills=supply,
     )
     privacy_store = PrivacyStore(db)
     broadcast_store = BroadcastStore(db)
@@ -407,6 +424,7 @@ def _build_services(
             clock=clock,
             wake_dispatcher=reminders.kick,
         ),
+        supply=supply,
     )
 
 

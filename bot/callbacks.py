@@ -385,3 +385,25 @@ class RefillDoneButton(CallbackData):
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.refill_on):
             raise ValueError("a refill date is YYYY-MM-DD")
+
+
+SUPPLY_ACTIONS = ("form", "str", "sc", "ord", "ref", "cnt", "new", "show")
+
+
+@dataclass(frozen=True)
+class SupplyButton(CallbackData):
+    """/supply (issue 21): ``sup:form:tablet|liquid``, ``sup:str:tablet:<mg>`` or
+    ``sup:str:liquid:<mg per 5 mL>|-`` (strength unknown), ``sup:sc:<mg>:1|0`` (scored?),
+    ``sup:ord`` (I ordered), ``sup:ref`` (I got a refill), ``sup:cnt`` (recount), ``sup:new``
+    (change the product), ``sup:show``."""
+
+    prefix: ClassVar[str] = "sup"
+    action: str
+    value: str = ""
+
+    def __post_init__(self) -> None:
+        _one_of(self.action, SUPPLY_ACTIONS, "action")
+        if self.action in ("form", "str", "sc") and not self.value:
+            raise ValueError("this supply button carries a value")
+        if len(self.value) > 24:
+            raise ValueError("supply value too long")

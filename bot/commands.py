@@ -12,7 +12,10 @@ from bot.content import TOPICS, ContentPack
 # /emergency leads, so the menu shows it near the top in every language.
 PATIENT_COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("urgent", ("emergency",)),
-    ("plan", ("schedule", "plan", "calendar", "taper", "pause", "resume", "tablets", "pump")),
+    (
+        "plan",
+        ("schedule", "plan", "calendar", "taper", "pause", "resume", "tablets", "supply", "pump"),
+    ),
     ("doses", ("today", "missed", "checkin", "progress", "report")),
     ("facts", ("facts", *(topic for topic in TOPICS if topic not in ("missed", "emergency")))),
     ("data", ("mydata", "deleteme")),

@@ -28,6 +28,7 @@ from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
 from bot.services.simple_mode import SimpleModeService
+from bot.services.supply_refills import SupplyRefills
 from bot.services.travel import TravelService
 from bot.services.zones import Zones
 from bot.storage.db import Database
@@ -62,6 +63,7 @@ class Services:
     simple_mode: SimpleModeService
     travel: TravelService
     pump: PumpService
+    supply: SupplyRefills
 
 
 SERVICES_KEY = "services"

@@ -28,6 +28,7 @@ from bot.handlers.schedule import (
 )
 from bot.storage.doses import ANSWERABLE_STATUSES, DoseEvent
 from bot.storage.refills import Pump
+from bot.supply_views import my_supply_keyboard
 from bot.views import HELP_BUTTON_MARK, emergency_reply, help_keyboard, local_when
 
 
@@ -101,7 +102,11 @@ async def free_text(update: Update, context: BotContext) -> None:
     elif meaning is Meaning.EMERGENCY:
         await reply(update, emergency_reply(pack, reading.categories, region), help_keyboard(pack))
     elif meaning is Meaning.RAN_OUT:
-        await reply(update, pack.text("stop.ran_out", emergency_line=pack.emergency_line(region)))
+        await reply(
+            update,
+            pack.text("stop.ran_out", emergency_line=pack.emergency_line(region)),
+            my_supply_keyboard(pack),  # issue 21: "📦 My supply" leads to /supply
+        )
     elif meaning is Meaning.WANTS_TO_STOP:
         await reply(update, pack.text("stop.guidance"))
     else:

@@ -54,6 +54,7 @@ from bot.messages import MESSAGES
 from bot.services.plans import Saved
 from bot.storage.doses import Status
 from bot.storage.users import User
+from bot.supply_views import plan_line as supply_plan_line
 from bot.views import (
     doses_text,
     missed_advice_text,
@@ -527,7 +528,10 @@ async def plan_command(update: Update, context: BotContext) -> None:
         today,
         high_dose_confirmed=stored.high_dose_confirmed_at is not None,
     )
-    await reply(update, Html(f"{summary}\n\n{pump}") if pump else summary)
+    # Under the plan: a pump user's next refill, and the day the tablet supply runs out.
+    pump_part = f"\n\n{pump}" if pump else ""
+    supply_part = await _supply_line(context, user.user_id)
+    await reply(update, Html(f"{summary}{pump_part}{supply_part}"))
     waiting = await services.doses.waiting_plan(user.user_id)
     if waiting is not None:
         pack = context.pack
@@ -746,3 +750,12 @@ def _take_pending_plan(context: BotContext, message_id: int | None) -> PendingPl
 def _guide(context: BotContext) -> dict[str, str]:
     guide: dict[str, str] = _user_data(context).setdefault(GUIDE, {})
     return guide
+
+
+async def _supply_line(context: BotContext, user_id: int) -> str:
+    """Issue 21: the day the supply runs out, one line under the plan (empty without one)."""
+    state = await context.services.supply.state(user_id)
+    if state is None:
+        return ""
+    line = supply_plan_line(context.pack, state.projection, state.today)
+    return "" if line is None else f"\n\n{line}"

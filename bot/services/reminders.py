@@ -44,6 +44,7 @@ from bot.services.plans import LATE_AFTER, PlanService
 from bot.services.refills import RefillSender
 from bot.services.send_errors import SendFailure
 from bot.services.send_errors import classify as classify_send_error
+from bot.services.supply_refills import SupplyRefills
 from bot.services.zones import Zones
 from bot.storage.doses import Action, DoseStore, DueEvent, Status
 from bot.views import (
@@ -88,7 +89,11 @@ class ReminderService:
         metrics: Metrics | None = None,
         caregiver_alerts: CaregiverAlerts | None = None,
         refills: RefillSender | None = None,
+        supply_refills: SupplyRefills | None = None,
     ) -> None:
+        # Tablet supply refill reminders (issue 21): at 10:00 local on their days, sent in
+        # the same passes (the minute sweep starts one after 10:00).
+        self._supply = supply_refills
         self._doses = doses
         # Pump refill reminders (issue 21): rows with a due instant, sent in the same passes.
         self._refills = refills
@@ -214,6 +219,8 @@ class ReminderService:
                     await self._alerts.run_due(lambda: self._stopping)
                 if self._refills is not None and not self._stopping:
                     await self._refills.run_due(lambda: self._stopping)
+                if self._supply is not None and not self._stopping:
+                    await self._supply.run_due(lambda: self._stopping)
             self._earlier_missed.clear()
             self._earlier_missed_down.clear()
             self._unreachable.clear()

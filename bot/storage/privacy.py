@@ -83,6 +83,17 @@ EXPORT_ALSO: tuple[tuple[str, str], ...] = (
         "SELECT kind, refill_on, due_at, status, sent_at FROM refill_reminders"
         " WHERE user_id = ? ORDER BY reminder_id",
     ),
+    # The tablet or liquid supply and the supply reminders sent (issue 21).
+    (
+        "supply",
+        "SELECT form, strength_mg, scored, mg_per_ml, on_hand, lead_days, counted_at,"
+        " refill_ordered_at, updated_at FROM supplies WHERE user_id = ?",
+    ),
+    (
+        "supply_reminders",
+        "SELECT kind, run_out_date, sent_at FROM supply_reminders WHERE user_id = ?"
+        " ORDER BY sent_at",
+    ),
 )
 
 # A dose event is history once nothing is left to do with it (no reminder, follow-up or send

@@ -1,0 +1,151 @@
+"""/supply: what the patient has on hand, and when it runs out on their plan (issue 21).
+
+``/supply`` shows the count and the run-out day (or asks for the product with buttons);
+``/supply 40`` saves the count of a product just chosen, or recounts; ``/supply +60`` adds a
+refill. The product chosen with the buttons waits in ``user_data`` until its count is typed,
+so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from telegram import Update
+
+from bot.callbacks import SupplyButton
+from bot.context import BotContext
+from bot.domain.supply import Product, count_units
+from bot.handlers.common import command_args, event, reply, user_id
+from bot.handlers.onboarding import consented_user
+from bot.supply_views import (
+    ask_count,
+    form_keyboard,
+    scored_keyboard,
+    status_keyboard,
+    status_text,
+    strength_keyboard,
+)
+
+PENDING = "supply_product"  # user_data: the product chosen, waiting for its count
+
+
+def _user_data(context: BotContext) -> dict[Any, Any]:
+    data = context.user_data
+    assert data is not None
+    return data
+
+
+def _amount(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+async def supply_command(update: Update, context: BotContext) -> None:
+    user = await consented_user(update, context)
+    if user is None:
+        return
+    pack = context.pack
+    service = context.services.supply
+    args = command_args(update.effective_message.text)  # type: ignore[union-attr]
+    if not args:
+        await _show(update, context)
+        return
+    if len(args) != 1:
+        await reply(update, pack.text("supply.bad_count"))
+        return
+    text = args[0]
+    adding = text.startswith("+")
+    amount = _amount(text[1:] if adding else text)
+    pending: Product | None = _user_data(context).get(PENDING)
+    state = await service.state(user.user_id)
+    product = pending if pending is not None and not adding else None
+    if product is None and state is not None:
+        product = state.supply.product
+    if amount is None or product is None:
+        key = "supply.bad_count" if product is not None else "supply.intro"
+        markup = None if product is not None else form_keyboard(pack)
+        await reply(update, pack.text(key), markup)
+        return
+    try:
+        units = count_units(amount, product)
+    except ValueError:
+        await reply(update, pack.text(f"supply.bad_count_{product.form}"))
+        return
+    if adding:
+        await service.refill(user.user_id, units)
+        event("supply_refill", update)
+    elif pending is not None:
+        await service.save(user.user_id, product, units)
+        _user_data(context).pop(PENDING, None)
+        event("supply_saved", update, form=product.form)
+    else:
+        await service.recount(user.user_id, units)
+        event("supply_recount", update)
+    await _show(update, context)
+
+
+async def _show(update: Update, context: BotContext) -> None:
+    pack = context.pack
+    state = await context.services.supply.state(user_id(update))
+    if state is None:
+        await reply(update, pack.text("supply.intro"), form_keyboard(pack))
+        return
+    text = status_text(pack, state.supply.product, state.projection, state.today)
+    await reply(update, text, status_keyboard(pack))
+
+
+async def supply_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    pack = context.pack
+    button = SupplyButton.unpack(query.data)
+    if button is None:
+        await query.answer(pack.text("errors.stale_button"))
+        return
+    user = await context.services.users.get(user_id(update))
+    if user is None or not user.has_consented:
+        await query.answer(pack.text("onboarding.need_consent"))
+        return
+    await query.answer()
+    service = context.services.supply
+    action, value = button.action, button.value
+    if action in ("show",):
+        await _show(update, context)
+    elif action == "new":
+        await reply(update, pack.text("supply.ask_form"), form_keyboard(pack))
+    elif action == "form" and value in ("tablet", "liquid"):
+        await reply(
+            update, pack.text(f"supply.ask_strength_{value}"), strength_keyboard(pack, value)
+        )
+    elif action == "str" and value.startswith("tablet:"):
+        mg = value.partition(":")[2]
+        if _amount(mg) is None:
+            return
+        await reply(update, pack.text("supply.ask_scored"), scored_keyboard(pack, mg))
+    elif action == "str" and value.startswith("liquid:"):
+        per_5 = _amount(value.partition(":")[2])
+        product = Product("liquid", mg_per_ml=None if per_5 is None else per_5 / 5)
+        _user_data(context)[PENDING] = product
+        await reply(update, ask_count(pack, product))
+    elif action == "sc":
+        mg, _, scored = value.partition(":")
+        strength = _amount(mg)
+        if strength is None or strength <= 0:
+            return
+        product = Product("tablet", strength, scored=scored == "1")
+        _user_data(context)[PENDING] = product
+        await reply(update, ask_count(pack, product))
+    elif action == "ord":
+        if await service.mark_ordered(user.user_id):
+            event("supply_ordered", update)
+            await reply(update, pack.text("supply.ordered"))
+        else:
+            await reply(update, pack.text("supply.intro"), form_keyboard(pack))
+    elif action == "ref":
+        await reply(update, pack.text("supply.ask_refill"))
+    elif action == "cnt":
+        await reply(update, pack.text("supply.ask_recount"))

@@ -1,0 +1,199 @@
+"""Supply on hand and refill reminders (issue 21, supply part; fact sheet 2.14).
+
+The projection is worked out when it is needed, from the count, the dose rows since it (their
+answers) and the active plan's doses from now on (``bot.domain.supply.project``). The refill
+reminders are sent by the dispatcher's passes (``ReminderService.run_due`` calls
+:meth:`SupplyRefills.run_due`), at 10:00 local on their days; ``supply_reminders`` records each
+one sent, so a restart never sends it twice and a refill that moves the date makes new ones due.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from math import floor
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import TelegramError
+
+from bot.clock import Clock
+from bot.content import ContentPack
+from bot.domain.schedule import slots_between
+from bot.domain.supply import (
+    HORIZON_DAYS,
+    DoseUse,
+    Product,
+    Projection,
+    ReminderKind,
+    Use,
+    project,
+    reminders_due,
+)
+from bot.services.languages import Languages
+from bot.services.zones import Zones
+from bot.storage.caregivers import CaregiverStore
+from bot.storage.doses import DoseStore, Status
+from bot.storage.supply import Supply, SupplyStore
+from bot.storage.users import UserStore
+from bot.supply_views import reminder_keyboard
+
+log = logging.getLogger(__name__)
+
+REMINDER_AT = time(10, 0)  # local
+_NOT_USED = (Status.SKIPPED, Status.PAUSED, Status.CANCELLED)
+
+
+@dataclass(frozen=True)
+class SupplyState:
+    supply: Supply
+    projection: Projection | None  # None: no active plan
+    today: date  # in the patient's zone
+
+
+class SupplyRefills:
+    def __init__(
+        self,
+        *,
+        store: SupplyStore,
+        doses: DoseStore,
+        users: UserStore,
+        caregivers: CaregiverStore,
+        zones: Zones,
+        languages: Languages,
+        clock: Clock,
+        bot: Bot,
+    ) -> None:
+        self._store = store
+        self._doses = doses
+        self._users = users
+        self._caregivers = caregivers
+        self._zones = zones
+        self._languages = languages
+        self._clock = clock
+        self._bot = bot
+
+    # ------------------------------------------------------------ the count
+
+    async def state(self, user_id: int) -> SupplyState | None:
+        supply = await self._store.get(user_id)
+        if supply is None:
+            return None
+        now = self._clock.now()
+        user = await self._users.get(user_id)
+        zone = self._zones.zone_for(user.timezone if user else None)
+        today = now.astimezone(zone).date()
+        stored = await self._doses.active_plan(user_id)
+        if stored is None:
+            return SupplyState(supply, None, today)
+        rows = await self._doses.events_between(user_id, supply.counted_at, now)
+        used = [
+            DoseUse(row.local_date, row.mg, Use.NOT_USED if row.status in _NOT_USED else Use.USED)
+            for row in rows
+        ]
+        # Future rows the patient paused do not take from the count; every other planned dose
+        # from now on does (the plan itself says them, beyond the rows made so far).
+        ahead = await self._doses.events_between(user_id, now, now + timedelta(days=3))
+        paused = {row.due_at for row in ahead if row.status in _NOT_USED}
+        slots = slots_between(stored.plan, zone, now, now + timedelta(days=HORIZON_DAYS))
+        planned = [
+            DoseUse(slot.local_date, slot.mg, Use.NOT_USED if slot.due_utc in paused else Use.USED)
+            for slot in slots
+        ]
+        projection = project(
+            supply.product,
+            supply.on_hand,
+            used,
+            planned,
+            lead_days=supply.lead_days,
+            plan_ends=stored.plan.ends_after_last_step,
+        )
+        return SupplyState(supply, projection, today)
+
+    async def save(self, user_id: int, product: Product, on_hand: int) -> None:
+        await self._store.save(user_id, product, on_hand, self._clock.now(), None)
+
+    async def recount(self, user_id: int, on_hand: int) -> bool:
+        return await self._store.recount(user_id, on_hand, self._clock.now())
+
+    async def refill(self, user_id: int, added: int) -> bool:
+        """Add a refill to what is left now (as the count says); ends "I ordered"."""
+        state = await self.state(user_id)
+        if state is None:
+            return False
+        left = state.supply.on_hand
+        if state.projection is not None and state.projection.ok:
+            left = floor(state.projection.left_units)
+        return await self._store.refill(user_id, left, added, self._clock.now())
+
+    async def mark_ordered(self, user_id: int) -> bool:
+        return await self._store.mark_ordered(user_id, self._clock.now())
+
+    # ------------------------------------------------------------ reminders
+
+    async def run_due(self, stopping: Callable[[], bool]) -> None:
+        """Send the refill reminders of today that are due (10:00 local) and not yet sent."""
+        for user_id in await self._store.users():
+            if stopping():
+                return
+            try:
+                await self._remind(user_id)
+            except TelegramError:
+                log.warning("supply_reminder_failed user=%d", user_id)
+
+    async def _remind(self, user_id: int) -> None:
+        user = await self._users.get(user_id)
+        if user is None or not user.has_consented or user.unreachable_at is not None:
+            return
+        zone = self._zones.zone_for(user.timezone)
+        local = self._clock.now().astimezone(zone)
+        if local.time() < REMINDER_AT:
+            return
+        state = await self.state(user_id)
+        if state is None or state.projection is None or state.projection.run_out is None:
+            return
+        run_out = state.projection.run_out
+        ordered = state.supply.refill_ordered_at is not None
+        for kind in reminders_due(state.projection, local.date(), ordered):
+            now = self._clock.now()
+            if not await self._store.record_reminder(user_id, kind.value, run_out, now):
+                continue  # sent already
+            pack = self._languages.pack(user_id)
+            text = pack.text(
+                f"supply.remind_{kind.value}",
+                run_out=pack.long_date(run_out, local.date()),
+                emergency_line=pack.emergency_line(user.region),
+            )
+            try:
+                await self._bot.send_message(user_id, text, reply_markup=self._buttons(pack))
+            except TelegramError:
+                # Not sent: the next pass tries again.
+                await self._store.forget_reminder(user_id, kind.value, run_out)
+                raise
+            log.info("supply_reminder_sent user=%d kind=%s", user_id, kind.value)
+            if kind is ReminderKind.LAST_DAY:
+                await self._tell_caregivers(user_id, run_out)
+
+    async def _tell_caregivers(self, patient_id: int, run_out: date) -> None:
+        for link in await self._caregivers.links_of_patient(patient_id):
+            carer = await self._users.get(link.caregiver_id)
+            if carer is None or carer.unreachable_at is not None:
+                continue
+            pack = self._languages.pack(link.caregiver_id)
+            zone = self._zones.zone_for(carer.timezone)
+            today = self._clock.now().astimezone(zone).date()
+            text = pack.text(
+                "supply.caregiver_last_day",
+                name=link.patient_name,
+                run_out=pack.long_date(run_out, today),
+            )
+            try:
+                await self._bot.send_message(link.caregiver_id, text)
+            except TelegramError:
+                log.warning("supply_caregiver_failed caregiver=%d", link.caregiver_id)
+                continue
+            log.info("supply_caregiver_told patient=%d caregiver=%d", patient_id, link.caregiver_id)
+
+    def _buttons(self, pack: ContentPack) -> InlineKeyboardMarkup:
+        return reminder_keyboard(pack)
