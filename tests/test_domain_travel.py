@@ -272,3 +272,18 @@ def test_a_change_under_way_goes_on_from_where_it_moved_the_doses(
                     zone.ends + timedelta(hours=1)
                 )
                 assert slot.due_utc == expected or late, (slot, expected, zone.ends)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect, found by Hypothesis 2026-12-03: a gradual move placed on a home "
+    "spring-forward night puts two doses set 2 h apart 1 h 59 min apart (doses 00:02 and "
+    "02:02, Berlin to Kiritimati from 28 March 2026); strict, so the fix flips it",
+)
+def test_gradual_change_on_a_spring_forward_night_keeps_two_hours() -> None:
+    test_gradual_change_keeps_spacing_and_every_dose_and_ends_on_local_times.hypothesis.inner_test(  # type: ignore[attr-defined]
+        times=[time(0, 2), time(2, 2)],
+        home=ZoneInfo("Europe/Berlin"),
+        local=ZoneInfo("Pacific/Kiritimati"),
+        start=datetime(2026, 3, 28, 0, 0, tzinfo=UTC),
+    )
