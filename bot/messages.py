@@ -678,4 +678,5 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "supply.remind_last_day": _keys("emergency_line", "run_out"),
     "supply.caregiver_last_day": _keys("name", "run_out"),
     "supply.plan_line": _keys("run_out"),
+    "supply.report_line": _keys("run_out"),
 }

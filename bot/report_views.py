@@ -232,6 +232,7 @@ def report_pdf_spec(
     name: str | None,
     made_at: datetime,
     pump_line: str | None = None,
+    supply_line: str | None = None,
 ) -> PdfSpec:
     kinds = sorted({_text(pack, f"plan.kind_{record.plan.kind}") for record in report.plans})
     facts = [
@@ -257,6 +258,8 @@ def report_pdf_spec(
     )
     if pump_line:  # issue 21: the next pump refill date the clinic gave
         facts.append(plain(pump_line))
+    if supply_line:  # issue 21: the day the tablet or liquid supply runs out, as /plan says
+        facts.append(plain(supply_line))
     notes = tuple(
         _text(
             pack,

@@ -149,3 +149,10 @@ def plan_line(pack: ContentPack, projection: Projection | None, today: date) -> 
     if projection is None or projection.run_out is None:
         return None
     return pack.text("supply.plan_line", run_out=pack.long_date(projection.run_out, today))
+
+
+def report_line(pack: ContentPack, projection: Projection | None, today: date) -> Html | None:
+    """The same day, in the prescriber's report (worded for the prescriber, no command)."""
+    if projection is None or projection.run_out is None:
+        return None
+    return pack.text("supply.report_line", run_out=pack.long_date(projection.run_out, today))

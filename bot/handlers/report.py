@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from bot import pump_views
+from bot import pump_views, supply_views
 from bot.callbacks import REPORT_PERIODS, ReportButton
 from bot.context import BotContext
 from bot.domain.report import MAX_NAME, Period, ReportArgsError, parse_report_args
@@ -97,7 +97,21 @@ async def report_pressed(update: Update, context: BotContext) -> None:
             pump = pump_views.plan_line(
                 pack, await services.pump.pump(user.user_id), now.astimezone(zone).date()
             )
-            spec = report_pdf_spec(pack, report, zone, name=name, made_at=now, pump_line=pump)
+            supply = await services.supply.state(user.user_id)
+            supply_line = (
+                None
+                if supply is None
+                else supply_views.report_line(pack, supply.projection, supply.today)
+            )
+            spec = report_pdf_spec(
+                pack,
+                report,
+                zone,
+                name=name,
+                made_at=now,
+                pump_line=pump,
+                supply_line=supply_line,
+            )
             content = await services.reports.render(work.report_pdf, spec)
             filename = f"baclofen-report-{stamp}.pdf"
     except Exception as error:  # any failure of the worker: the patient is told, the bot goes on
