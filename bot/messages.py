@@ -679,4 +679,6 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "supply.caregiver_last_day": _keys("name", "run_out"),
     "supply.plan_line": _keys("run_out"),
     "supply.report_line": _keys("run_out"),
+    "supply.lead_set": _keys("days"),
+    "supply.bad_lead": NONE,
 }

@@ -190,3 +190,42 @@ async def test_report_shows_the_run_out_day(bot: RunningBot) -> None:
     [call] = (await bot.api.wait_for("sendDocument", count=before + 1, timeout=60))[before:]
     _, text = pdf_text(call.params["document"]["content"])
     assert "as the patient recorded it, lasts on this plan until 22 January" in text, text
+
+
+async def test_lead_time_moves_the_order_day(bot: RunningBot) -> None:
+    await bot.onboard(PATIENT, zone="Europe/Berlin", region="uk")
+    await save_plan(bot, PATIENT, "/schedule standard tomorrow 08:00 14:00 20:00 target=20")
+    status = await set_up_tablets(bot, PATIENT)
+    assert "Order by 12 January" in status and "<code>/supply lead 7</code>" in status, status
+    refusals = ("/supply lead", "/supply lead 31", "/supply lead -1", "/supply lead x")
+    for typed in (*refusals, "/supply lead 7 8", "/supply lead ٧"):
+        [refused] = await bot.say(PATIENT, typed)
+        assert "for example: <code>/supply lead 7</code>" in refused, (typed, refused)
+        assert "Nothing was changed" in refused
+    row = await bot.services.db.fetch_one(
+        "SELECT lead_days FROM supplies WHERE user_id = ?", (PATIENT,)
+    )
+    assert row is not None and row["lead_days"] == 10
+    # 7 days before the run-out day (22 January): the order day is 15 January.
+    saved, moved = await bot.say(PATIENT, "/supply lead 7", replies=2)
+    assert "order 7 days before" in saved, saved
+    assert "lasts until <b>22 January</b>" in moved and "Order by 15 January" in moved, moved
+    # The order reminder comes on the new day (plan day 4), not on day 1.
+    seen: dict[int, list[str]] = {}
+    for day in range(1, 5):
+        before = len(supply_messages(bot, PATIENT))
+        await day_at_ten(bot, day)
+        seen[day] = supply_messages(bot, PATIENT)[before:]
+    assert [d for d, texts in seen.items() if texts] == [4], seen
+    assert "Time to order your baclofen" in seen[4][0]
+    # A new product ("Change product") keeps the lead time the patient set.
+    await bot.say(PATIENT, "/supply")
+    for data in ("sup:new", "sup:form:tablet", "sup:str:tablet:5", "sup:sc:5:0"):
+        message = bot.last_message(PATIENT)
+        await bot.press(PATIENT, message["message_id"], data, replies=1)
+    [changed] = await bot.say(PATIENT, "/supply 30")
+    assert "5 mg tablets, about 30 left now" in changed, changed
+    row = await bot.services.db.fetch_one(
+        "SELECT lead_days FROM supplies WHERE user_id = ?", (PATIENT,)
+    )
+    assert row is not None and row["lead_days"] == 7

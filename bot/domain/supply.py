@@ -28,7 +28,7 @@ Form = Literal["tablet", "liquid"]
 # 2.14 [GP-REPEAT]: order 7-10 days before running out, allow 2-3 working days. The default is
 # the early end, so the order goes in with the most room for a slow pharmacy.
 DEFAULT_LEAD_DAYS = 10
-MAX_LEAD_DAYS = 60
+MAX_LEAD_DAYS = 30  # "/supply lead N" takes 0..30 days
 # How far the projection looks ahead; a supply that outlasts it is "more than" this.
 HORIZON_DAYS = 400
 # A typed count above this is refused as a typo.
@@ -198,3 +198,12 @@ def reminders_due(projection: Projection, today: date, ordered: bool) -> list[Re
     if today == projection.run_out:
         kinds.append(ReminderKind.LAST_DAY)
     return kinds
+
+
+def parse_lead_days(text: str) -> int | None:
+    """The days of "/supply lead N": a whole number from 0 to MAX_LEAD_DAYS, else None."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    days = int(text)
+    return days if days <= MAX_LEAD_DAYS else None

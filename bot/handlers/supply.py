@@ -2,8 +2,8 @@
 
 ``/supply`` shows the count and the run-out day (or asks for the product with buttons);
 ``/supply 40`` saves the count of a product just chosen, or recounts; ``/supply +60`` adds a
-refill. The product chosen with the buttons waits in ``user_data`` until its count is typed,
-so nothing is half-written.
+refill; ``/supply lead 7`` sets how many days before running out to order. The product chosen
+with the buttons waits in ``user_data`` until its count is typed, so nothing is half-written.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from telegram import Update
 
 from bot.callbacks import SupplyButton
 from bot.context import BotContext
-from bot.domain.supply import Product, count_units
+from bot.domain.supply import Product, count_units, parse_lead_days
 from bot.handlers.common import command_args, event, reply, user_id
 from bot.handlers.onboarding import consented_user
 from bot.supply_views import (
@@ -54,6 +54,9 @@ async def supply_command(update: Update, context: BotContext) -> None:
     if not args:
         await _show(update, context)
         return
+    if args[0].lower() == "lead":
+        await _set_lead(update, context, user.user_id, args[1:])
+        return
     if len(args) != 1:
         await reply(update, pack.text("supply.bad_count"))
         return
@@ -85,6 +88,21 @@ async def supply_command(update: Update, context: BotContext) -> None:
     else:
         await service.recount(user.user_id, units)
         event("supply_recount", update)
+    await _show(update, context)
+
+
+async def _set_lead(update: Update, context: BotContext, user_id: int, args: list[str]) -> None:
+    """``/supply lead 7``: order this many days before running out (fact sheet 2.14)."""
+    pack = context.pack
+    days = parse_lead_days(args[0]) if len(args) == 1 else None
+    if days is None:
+        await reply(update, pack.text("supply.bad_lead"))
+        return
+    if not await context.services.supply.set_lead(user_id, days):
+        await reply(update, pack.text("supply.intro"), form_keyboard(pack))
+        return
+    event("supply_lead_set", update, days=days)
+    await reply(update, pack.text("supply.lead_set", days=days))
     await _show(update, context)
 
 

@@ -23,6 +23,7 @@ from bot.content import ContentPack
 from bot.domain.schedule import slots_between
 from bot.domain.supply import (
     HORIZON_DAYS,
+    MAX_LEAD_DAYS,
     DoseUse,
     Product,
     Projection,
@@ -112,7 +113,15 @@ class SupplyRefills:
         return SupplyState(supply, projection, today)
 
     async def save(self, user_id: int, product: Product, on_hand: int) -> None:
-        await self._store.save(user_id, product, on_hand, self._clock.now(), None)
+        """A new product and count; a lead time the patient set is kept."""
+        existing = await self._store.get(user_id)
+        lead = None if existing is None else existing.lead_days
+        await self._store.save(user_id, product, on_hand, self._clock.now(), lead)
+
+    async def set_lead(self, user_id: int, lead_days: int) -> bool:
+        if not 0 <= lead_days <= MAX_LEAD_DAYS:
+            raise ValueError("lead days out of range")
+        return await self._store.set_lead(user_id, lead_days, self._clock.now())
 
     async def recount(self, user_id: int, on_hand: int) -> bool:
         return await self._store.recount(user_id, on_hand, self._clock.now())

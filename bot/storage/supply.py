@@ -97,6 +97,14 @@ class SupplyStore:
         )
         return changed > 0
 
+    async def set_lead(self, user_id: int, lead_days: int, now: datetime) -> bool:
+        """How many days before running out to order; False if the patient has no supply."""
+        changed = await self._db.execute(
+            "UPDATE supplies SET lead_days = ?, updated_at = ? WHERE user_id = ?",
+            (lead_days, to_unix(now), user_id),
+        )
+        return changed > 0
+
     async def mark_ordered(self, user_id: int, now: datetime) -> bool:
         changed = await self._db.execute(
             "UPDATE supplies SET refill_ordered_at = ?, updated_at = ? WHERE user_id = ?",
