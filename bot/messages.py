@@ -681,4 +681,5 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "supply.report_line": _keys("run_out"),
     "supply.lead_set": _keys("days"),
     "supply.bad_lead": NONE,
+    "supply.after_plan": NONE,
 }

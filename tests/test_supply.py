@@ -229,3 +229,13 @@ async def test_lead_time_moves_the_order_day(bot: RunningBot) -> None:
         "SELECT lead_days FROM supplies WHERE user_id = ?", (PATIENT,)
     )
     assert row is not None and row["lead_days"] == 7
+
+
+async def test_saved_plan_points_to_supply_until_one_is_recorded(bot: RunningBot) -> None:
+    await bot.onboard(PATIENT, zone="Europe/Berlin", region="uk")
+    hint = "I will remind you to order in time: /supply"
+    saved = await save_plan(bot, PATIENT, "/schedule custom tomorrow 08:00,20:00 10x5")
+    assert "Saved" in saved and hint in saved, saved
+    await set_up_tablets(bot, PATIENT)
+    again = await save_plan(bot, PATIENT, "/schedule standard tomorrow 08:00 14:00 20:00 target=20")
+    assert "Saved" in again and hint not in again, again

@@ -454,6 +454,8 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
         # On a trip moving gradually: the moves go on in the new plan's gaps.
         await services.travel.replan(user.user_id)
     event("plan_saved", update, kind=pending.plan.kind, confirmed=int(pending.needs_confirmation))
+    # Issue 21: no supply recorded yet: one line pointing to /supply.
+    hint = await _supply_hint(context, user.user_id)
     if saved is Saved.WAITS:
         # The plan starts on a later day: the current reminders go on until then.
         await _reply_with_next_dose(
@@ -462,12 +464,13 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
             user,
             "schedule.saved_waiting",
             "next",
+            extra=hint,
             start=context.pack.long_date(
                 pending.plan.start, services.zones.today(services.zones.zone_for(user.timezone))
             ),
         )
         return
-    await _reply_with_next_dose(update, context, user, "schedule.saved", "first")
+    await _reply_with_next_dose(update, context, user, "schedule.saved", "first", extra=hint)
 
 
 def _check_text(
@@ -759,3 +762,10 @@ async def _supply_line(context: BotContext, user_id: int) -> str:
         return ""
     line = supply_plan_line(context.pack, state.projection, state.today)
     return "" if line is None else f"\n\n{line}"
+
+
+async def _supply_hint(context: BotContext, user_id: int) -> Html | None:
+    """Issue 21: under "Saved", a pointer to /supply for a patient with no supply recorded."""
+    if await context.services.supply.state(user_id) is not None:
+        return None
+    return context.pack.text("supply.after_plan")
