@@ -449,13 +449,14 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
         await reply(update, pack.text("schedule.expired"))
         return
     high_dose = pending.plan.needs_high_dose_confirmation()
+    # Issue 21: no supply recorded yet: one line under "Saved" pointing to /supply. Asked
+    # before the save, so the confirmation follows the save as quickly as before.
+    hint = await _supply_hint(context, user.user_id)
     saved = await services.plans.save(user.user_id, pending.plan, high_dose_confirmed=high_dose)
     if saved is Saved.NOW:
         # On a trip moving gradually: the moves go on in the new plan's gaps.
         await services.travel.replan(user.user_id)
     event("plan_saved", update, kind=pending.plan.kind, confirmed=int(pending.needs_confirmation))
-    # Issue 21: no supply recorded yet: one line pointing to /supply.
-    hint = await _supply_hint(context, user.user_id)
     if saved is Saved.WAITS:
         # The plan starts on a later day: the current reminders go on until then.
         await _reply_with_next_dose(
@@ -766,6 +767,6 @@ async def _supply_line(context: BotContext, user_id: int) -> str:
 
 async def _supply_hint(context: BotContext, user_id: int) -> Html | None:
     """Issue 21: under "Saved", a pointer to /supply for a patient with no supply recorded."""
-    if await context.services.supply.state(user_id) is not None:
+    if await context.services.supply.has_supply(user_id):
         return None
     return context.pack.text("supply.after_plan")

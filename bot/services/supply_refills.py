@@ -112,6 +112,9 @@ class SupplyRefills:
         )
         return SupplyState(supply, projection, today)
 
+    async def has_supply(self, user_id: int) -> bool:
+        return await self._store.get(user_id) is not None
+
     async def save(self, user_id: int, product: Product, on_hand: int) -> None:
         """A new product and count; a lead time the patient set is kept."""
         existing = await self._store.get(user_id)
