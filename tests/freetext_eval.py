@@ -30,6 +30,7 @@ HELD_OUT_SETS = {
     "held-out 2": ROOT / "data" / "freetext_heldout2.toml",  # set 2, written 2026-12-02
     "held-out 3": ROOT / "data" / "freetext_heldout3.toml",  # set 3, written 2026-12-03
     "held-out 4": ROOT / "data" / "freetext_heldout4.toml",  # set 4, written 2026-12-03
+    "held-out 5": ROOT / "data" / "freetext_heldout5.toml",  # set 5, written 2026-12-03
 }
 TUNING = tuple(sorted((ROOT / "data").glob("freetext_corpus*.toml")))
 
