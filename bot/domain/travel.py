@@ -175,7 +175,12 @@ def plan_moves(
                 return last(at)  # the rest of the way: from here on the local zone itself
             remaining -= change
             moves.append(Move(at, shift))
-        previous = dues[-1]
+        # Where the day's last dose really falls on the clock with today's moves: a dose time
+        # that sat in a daylight-saving gap before the moves may not after them, so the
+        # shifted estimate in ``dues`` can be off by the gap (and a next move placed "after
+        # it" would land before it and push it nearer the dose before).
+        moved_clock = TravelZone.make(home, local, Choice.GRADUAL, start, moves)
+        previous = local_to_utc(day, found[1].doses[-1].at, moved_clock)
         day += timedelta(days=1)
     return last(max(start, (previous or start) + _MINUTE))  # pragma: no cover
 
