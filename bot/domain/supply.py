@@ -142,23 +142,13 @@ def project(
     """
     if product.form == "liquid" and product.mg_per_ml is None:
         return Projection(refusal=Refusal.NO_LIQUID_STRENGTH)
-    left = Fraction(on_hand_units)
-    for dose in used:
-        if dose.use is Use.NOT_USED:
-            continue
-        need = units_per_dose(dose.mg, product)
-        if need is None:
-            return Projection(refusal=Refusal.UNMAKEABLE, unmakeable_mg=dose.mg)
-        left -= need
-    left = max(left, Fraction(0))
-    needs: list[tuple[date, Fraction]] = []
-    for dose in planned:
-        if dose.use is Use.NOT_USED:
-            continue
-        need = units_per_dose(dose.mg, product)
-        if need is None:
-            return Projection(refusal=Refusal.UNMAKEABLE, unmakeable_mg=dose.mg)
-        needs.append((dose.local_date, need))
+    spent = _needs(used, product)
+    needs = _needs(planned, product)
+    if isinstance(spent, Decimal):
+        return Projection(refusal=Refusal.UNMAKEABLE, unmakeable_mg=spent)
+    if isinstance(needs, Decimal):
+        return Projection(refusal=Refusal.UNMAKEABLE, unmakeable_mg=needs)
+    left = max(Fraction(on_hand_units) - sum((need for _, need in spent), Fraction(0)), Fraction(0))
     remaining = left
     day_index = 0
     while day_index < len(needs):
@@ -174,6 +164,20 @@ def project(
             )
         remaining -= day_need
     return Projection(left_units=left, covers_plan=plan_ends)
+
+
+def _needs(doses: Iterable[DoseUse], product: Product) -> list[tuple[date, Fraction]] | Decimal:
+    """(local date, units) of each dose that uses the supply, in order; or the first dose
+    amount the product cannot make (whole or half tablets only)."""
+    needs: list[tuple[date, Fraction]] = []
+    for dose in doses:
+        if dose.use is Use.NOT_USED:
+            continue
+        need = units_per_dose(dose.mg, product)
+        if need is None:
+            return dose.mg
+        needs.append((dose.local_date, need))
+    return needs
 
 
 class ReminderKind(StrEnum):
