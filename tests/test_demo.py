@@ -123,6 +123,9 @@ async def onboard(client: DemoClient) -> None:
     await client.press("I agree")
     await client.press("Berlin")  # the zone button names the city
     await client.press("United Kingdom")
+    # Onboarding ends with two messages ("All set", then the follow-up choice); wait for both
+    # so that a test's next "the newest message says ..." is not raced by the second.
+    await client.until(lambda s: "One more choice" in s["messages"][-1]["text"])
 
 
 def test_shifted_clock_runs_with_real_time_and_only_jumps_forward() -> None:
@@ -225,7 +228,6 @@ async def test_a_day_jumped_at_once_sends_every_event_on_the_way_in_order(
     bot rightly dropped them). Now the clock stops at each due instant on its way: reminders,
     follow-ups, a missed-dose notice and the caregiver's alerts all come, each at its time."""
     await onboard(client)
-    await client.until(lambda s: "All set" in s["messages"][-1]["text"])
     await client.say("/schedule custom tomorrow 06:45,10:00,12:15 5x10")
     await client.press("Save plan")
     await client.until(lambda s: "Saved" in s["messages"][-1]["text"])
