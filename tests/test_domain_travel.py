@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 
 from bot.domain.plans import Plan, Step
 from bot.domain.safety import window
-from bot.domain.schedule import DoseSlot, slots_between
+from bot.domain.schedule import DoseSlot, local_to_utc, slots_between
 from bot.domain.travel import (
     MAX_STEP,
     MIN_GAP,
     Choice,
+    Move,
     TravelZone,
     parse_zone,
     settled,
@@ -287,16 +288,37 @@ def test_gradual_change_on_a_spring_forward_night_keeps_two_hours() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect, found by Hypothesis 2026-12-03 (fails on the rule before the fix "
-    "above too): a gradual change New York to Berlin from 6 March 2026 moves a dose before "
-    "the change starts; strict, so the fix flips it",
-)
-def test_gradual_change_new_york_to_berlin_in_march_leaves_earlier_doses() -> None:
+def test_gradual_change_new_york_to_berlin_over_the_american_clock_change() -> None:
+    """Found by Hypothesis: New York to Berlin from 6 March 2026. On 8 March the 06:03 dose of
+    the moving clock falls in New York's spring-forward gap (it is taken at the gap's end,
+    07:00 UTC) and the last move comes a minute later. The gap's end was searched for as "the
+    instant with the offset after the change", which held only in that one minute, so the dose
+    was read at 07:03 UTC: after the move, on the wrong side of the end of the change. The
+    search now looks for the first instant whose wall time is past the dose time."""
     test_gradual_change_keeps_spacing_and_every_dose_and_ends_on_local_times.hypothesis.inner_test(  # type: ignore[attr-defined]
         times=[time(0, 0), time(0, 43), time(2, 53), time(6, 3)],
         home=ZoneInfo("America/New_York"),
         local=ZoneInfo("Europe/Berlin"),
         start=datetime(2026, 3, 6, 5, 0, tzinfo=UTC),
+    )
+
+
+def test_a_wall_time_between_two_close_clock_changes_goes_to_the_end_of_its_own_gap() -> None:
+    """New York springs forward at 07:00 UTC on 8 March 2026 (the dose clock, 4 hours ahead of
+    it, from 06:00 to 07:00); a move to Berlin a minute later jumps it again (07:01 -> 08:01).
+    06:03 lies in the first gap: it is taken at that gap's end, 07:00 UTC, not after the move."""
+    new_york, berlin = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
+    started = datetime(2026, 3, 6, 5, 0, tzinfo=UTC)
+    zone = TravelZone.make(
+        new_york,
+        berlin,
+        Choice.GRADUAL,
+        started,
+        (Move(started, timedelta(hours=4)), Move(datetime(2026, 3, 8, 7, 1, tzinfo=UTC), None)),
+    )
+    assert local_to_utc(date(2026, 3, 8), time(6, 3), zone) == datetime(
+        2026, 3, 8, 7, 0, tzinfo=UTC
+    )
+    assert local_to_utc(date(2026, 3, 8), time(7, 30), zone) == datetime(
+        2026, 3, 8, 7, 1, tzinfo=UTC
     )

@@ -43,12 +43,16 @@ def _end_of_gap(wall: datetime, zone: ZoneInfo) -> datetime:
     if before is None or after is None:  # pragma: no cover - a ZoneInfo always has an offset
         raise ValueError("zone without a UTC offset")
     naive = wall.replace(tzinfo=None)
-    # lo is read with the offset in force before the transition, hi with the one after it.
+    # lo is read with the offset in force before the transition, hi with the one after it:
+    # lo's wall time is before ``naive``, hi's after it. Search for the first instant whose
+    # wall time is past ``naive`` (monotone across a gap), not for the offset after it: two
+    # changes close together (a daylight-saving change and a travel move a minute later)
+    # have three offsets, and "offset == after" holds only in the minute between them.
     lo = int((naive - after).replace(tzinfo=UTC).timestamp())
     hi = int((naive - before).replace(tzinfo=UTC).timestamp())
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if datetime.fromtimestamp(mid, UTC).astimezone(zone).utcoffset() == after:
+        if datetime.fromtimestamp(mid, UTC).astimezone(zone).replace(tzinfo=None) > naive:
             hi = mid
         else:
             lo = mid
