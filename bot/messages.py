@@ -385,6 +385,7 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "picture.doses_mixed": _keys("mg"),
     "picture.continues": NONE,
     "picture.today": NONE,
+    "picture.runs_out": _keys("date"),
     "picture.caption": NONE,
     # /calendar
     "calendar.name": NONE,

@@ -305,7 +305,10 @@ def _short_doses(pack: ContentPack, step: Step) -> str:
     return _text(pack, "picture.doses_mixed", mg=amounts)
 
 
-def plan_picture_spec(pack: ContentPack, plan: Plan, today: date) -> StairSpec:
+def plan_picture_spec(
+    pack: ContentPack, plan: Plan, today: date, runs_out: date | None = None
+) -> StairSpec:
+    """The /plan picture; ``runs_out``: the last day the recorded supply covers (issue 21)."""
     stairs = staircase(plan)
     return StairSpec(
         starts=tuple(item.first_day for item in stairs),
@@ -326,6 +329,10 @@ def plan_picture_spec(pack: ContentPack, plan: Plan, today: date) -> StairSpec:
         today_label=_text(pack, "picture.today"),
         title=_text(pack, "picture.title", kind=_text(pack, f"plan.kind_{plan.kind}")),
         dose_axis=_text(pack, "picture.dose_axis"),
+        runs_out=runs_out,
+        runs_out_label=""
+        if runs_out is None
+        else _text(pack, "picture.runs_out", date=pack.long_date(runs_out, today)),
     )
 
 

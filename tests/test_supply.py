@@ -9,9 +9,11 @@ a refill moves the date; the caregiver is told on the last day, the date only.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
+from bot.content import ContentPack
+from bot.report_views import plan_picture_spec
 from tests.conftest import START, RunningBot
 from tests.privacy_helpers import json_document
 from tests.reminder_helpers import save_plan
@@ -239,3 +241,22 @@ async def test_saved_plan_points_to_supply_until_one_is_recorded(bot: RunningBot
     await set_up_tablets(bot, PATIENT)
     again = await save_plan(bot, PATIENT, "/schedule standard tomorrow 08:00 14:00 20:00 target=20")
     assert "Saved" in again and hint not in again, again
+
+
+async def test_plan_picture_marks_the_day_the_supply_runs_out(
+    bot: RunningBot, pack: ContentPack
+) -> None:
+    """Issue 21: the run-out day on the /plan picture too, as a marker (same plan, same day:
+    the picture changes only by it)."""
+    await bot.onboard(PATIENT, zone="Europe/Berlin", region="uk")
+    await save_plan(bot, PATIENT, "/schedule standard tomorrow 08:00 14:00 20:00 target=20")
+    await bot.say(PATIENT, "/plan")
+    [before] = await bot.api.wait_for("sendPhoto", timeout=60)
+    await set_up_tablets(bot, PATIENT)
+    await bot.say(PATIENT, "/plan")
+    [_, after] = await bot.api.wait_for("sendPhoto", count=2, timeout=60)
+    assert after.params["photo"]["content"] != before.params["photo"]["content"]
+    stored = await bot.services.doses.active_plan(PATIENT)
+    assert stored is not None
+    spec = plan_picture_spec(pack, stored.plan, START.date(), date(2026, 1, 22))
+    assert (spec.runs_out, spec.runs_out_label) == (date(2026, 1, 22), "supply lasts to 22 January")

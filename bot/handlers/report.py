@@ -143,9 +143,11 @@ async def send_plan_picture(
     chat = update.effective_chat
     if chat is None:
         return
+    supply = await services.supply.state(user.user_id)
+    runs_out = None if supply is None or supply.projection is None else supply.projection.run_out
     try:
         picture = await services.reports.render(
-            work.plan_picture, plan_picture_spec(pack, stored.plan, today)
+            work.plan_picture, plan_picture_spec(pack, stored.plan, today, runs_out)
         )
         await chat.send_photo(picture, caption=pack.text("picture.caption"))
     except (TelegramError, OSError, RuntimeError, ValueError) as error:

@@ -20,6 +20,7 @@ from bot.reports.specs import ChartSpec, StairSpec
 _DOSE_COLOUR = "#1f5fa8"
 _TAKEN_COLOUR = "#7fb77e"
 _STIFFNESS_COLOUR = "#c0392b"
+_SUPPLY_COLOUR = "#b9770e"
 _DPI = 150
 
 
@@ -149,6 +150,22 @@ def plan_picture(spec: StairSpec) -> bytes:
             color=_STIFFNESS_COLOUR,
             ha="left",
             va="bottom",
+            fontsize=8,
+        )
+    if spec.runs_out is not None and _x(spec.starts[0]) <= _x(spec.runs_out) < end:
+        # The end of the last covered day: from the next morning the supply is gone.
+        runs_out = _x(spec.runs_out) + 1.0
+        axes.axvline(runs_out, color=_SUPPLY_COLOUR, linestyle=":", linewidth=2.0)
+        axes.text(
+            runs_out,
+            max(spec.daily_mg) * 1.27,  # above the step labels and the "today" marker
+            f" {spec.runs_out_label} ",
+            color=_SUPPLY_COLOUR,
+            # Left of the line, unless that would run off the picture's left edge.
+            ha="right"
+            if runs_out - _x(spec.starts[0]) > (end - _x(spec.starts[0])) / 3
+            else "left",
+            va="top",
             fontsize=8,
         )
     axes.set_ylim(0, max(spec.daily_mg) * 1.3)

@@ -39,6 +39,9 @@ class StairSpec:
     today_label: str
     title: str
     dose_axis: str
+    # Issue 21: the last day the recorded supply covers, a marker when inside the picture.
+    runs_out: date | None = None
+    runs_out_label: str = ""
 
 
 @dataclass(frozen=True)
