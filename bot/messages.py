@@ -327,6 +327,7 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "report.name_too_long": _keys("max"),
     "report.name_pdf_only": NONE,
     "report.no_plan": NONE,
+    "report.no_plan_pump": _keys("pump"),
     "report.making": _keys("period"),
     "report.caption_pdf": _keys("period"),
     "report.caption_csv": _keys("period"),

@@ -215,3 +215,20 @@ async def test_mydata_holds_the_pump_and_its_reminders(bot: RunningBot) -> None:
     assert data["settings"]["pump_refill_on"] == "2027-04-05"
     kinds = [row["kind"] for row in data["refill_reminders"]]
     assert kinds == ["d14", "d7", "d3", "d1", "d0", "cg_missed"], data["refill_reminders"]
+
+
+async def test_report_without_an_oral_plan_gives_a_pump_user_the_refill_date(
+    bot: RunningBot,
+) -> None:
+    """A pump-only patient is not told to set a tablet plan with /schedule: the report is of
+    oral plans, and the pump is the clinic's; the next refill date instead."""
+    await pump_user(bot, "Europe/Berlin")
+    [no_date] = await bot.say(USER, "/report")
+    assert "no refill date yet" in no_date and "/schedule" not in no_date, no_date
+    await bot.say(USER, "/pump refill 2027-04-05")
+    [answer] = await bot.say(USER, "/report")
+    assert "Next pump refill: <b>" in answer and "5 April" in answer, answer
+    assert "/schedule" not in answer and "looked after by your clinic" in answer
+    await bot.say(USER, "/pump off")
+    [plain] = await bot.say(USER, "/report")
+    assert "Set a plan with /schedule first" in plain

@@ -50,6 +50,13 @@ async def report_command(update: Update, context: BotContext) -> None:
         await reply(update, pack.text(f"report.{error.code}", **params))
         return
     if not await services.reports.has_plans(user.user_id):
+        # A pump-only patient is not sent to /schedule: the pump is the clinic's; the report
+        # is of oral plans. Their next refill date instead (issue 21).
+        today = services.clock.now().astimezone(services.zones.zone_for(user.timezone)).date()
+        pump = pump_views.plan_line(pack, await services.pump.pump(user.user_id), today)
+        if pump is not None:
+            await reply(update, pack.text("report.no_plan_pump", pump=pump))
+            return
         await reply(update, pack.text("report.no_plan"))
         return
     data = _user_data(context)
