@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# The demo needs only the bot and aiohttp (the `demo` extra), not the dev tools: a fresh clone's
-# first `make demo` installs that much and no more. The dev install covers it too.
+# The demo needs only the bot (aiohttp, its web page's server, is the bot's own transport), not
+# the dev tools: a fresh clone's first `make demo` installs that much and no more. The dev install covers it too.
 DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: run demo screenshots report-samples test test-fast lint typecheck bench clean
