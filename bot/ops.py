@@ -13,10 +13,10 @@ from pathlib import Path
 
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
-from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.content import ContentError, load_library
+from bot.services.transport import BotApiRequest
 from bot.storage.maintenance import (
     BackupTargetProblem,
     DatabaseProblem,
@@ -72,8 +72,8 @@ def content_problem(settings: Settings, error: ContentError) -> str:
 
 
 async def _bot_username(settings: Settings) -> str:
-    request = HTTPXRequest(
-        connect_timeout=TOKEN_CHECK_TIMEOUT_SECONDS, read_timeout=TOKEN_CHECK_TIMEOUT_SECONDS
+    request = BotApiRequest(
+        1, connect_timeout=TOKEN_CHECK_TIMEOUT_SECONDS, read_timeout=TOKEN_CHECK_TIMEOUT_SECONDS
     )
     bot = Bot(
         settings.telegram_bot_token,

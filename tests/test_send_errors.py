@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
+import aiohttp
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
@@ -25,12 +25,12 @@ def _caused(error: NetworkError, cause: BaseException) -> NetworkError:
         (RetryAfter(timedelta(seconds=7)), SendFailure.RATE_LIMITED),
         (NetworkError("Bad Gateway"), SendFailure.SERVER_ERROR),
         (TelegramError("Conflict"), SendFailure.SERVER_ERROR),
-        (_caused(TimedOut(), httpx.ReadTimeout("read")), SendFailure.MAY_HAVE_ARRIVED),
+        (_caused(TimedOut(), aiohttp.SocketTimeoutError("read")), SendFailure.MAY_HAVE_ARRIVED),
         (
-            _caused(NetworkError("dropped"), httpx.RemoteProtocolError("gone")),
+            _caused(NetworkError("dropped"), aiohttp.ServerDisconnectedError()),
             SendFailure.MAY_HAVE_ARRIVED,
         ),
-        (_caused(NetworkError("refused"), httpx.ConnectError("no")), SendFailure.NEVER_SENT),
+        (_caused(TimedOut(), aiohttp.ConnectionTimeoutError("pool")), SendFailure.NEVER_SENT),
     ],
 )
 def test_each_failure_has_one_meaning(error: TelegramError, kind: SendFailure) -> None:

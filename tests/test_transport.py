@@ -16,6 +16,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
+from bot.services.send_errors import SendFailure, classify
 from bot.services.transport import BotApiRequest
 
 Seen = list[dict[str, Any]]
@@ -96,13 +97,16 @@ async def test_a_slow_answer_is_timed_out_and_a_refused_connection_a_network_err
     url, _ = server
     request = BotApiRequest(1, read_timeout=0.2)
     try:
-        with pytest.raises(TimedOut):
+        with pytest.raises(TimedOut) as waited:
             await request.do_request(f"{url}/slow", "POST", _data(chat_id=5))
+        # The request left: the message may have arrived (a reminder is marked "Repeat").
+        assert classify(waited.value).kind is SendFailure.MAY_HAVE_ARRIVED
         with socket.socket() as unused:
             unused.bind(("127.0.0.1", 0))
             port = unused.getsockname()[1]
         with pytest.raises(NetworkError) as refused:
             await request.do_request(f"http://127.0.0.1:{port}/getMe", "POST")
         assert not isinstance(refused.value, TimedOut)  # a refusal, not a wait
+        assert classify(refused.value).kind is SendFailure.NEVER_SENT  # nothing left
     finally:
         await request.shutdown()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-import httpx
+import aiohttp
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 
@@ -32,8 +32,11 @@ class SendError:
     retry_after: timedelta | None = None
 
 
-# A connection that was never opened carried nothing.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# A connection that was never opened carried nothing: refused or unresolved
+# (ClientConnectorError), or no connection within the connect and pool wait
+# (ConnectionTimeoutError). A read time-out (SocketTimeoutError) or a dropped connection
+# (ServerDisconnectedError) may have delivered the message.
+_NEVER_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 
 
 def classify(error: TelegramError) -> SendError:
