@@ -31,6 +31,7 @@ from bot.services.simple_mode import SimpleModeService
 from bot.services.supply_refills import SupplyRefills
 from bot.services.travel import TravelService
 from bot.services.zones import Zones
+from bot.session import Session, session_in
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
 from bot.storage.users import UserStore
@@ -104,3 +105,8 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
     def pack(self) -> ContentPack:
         """Every reply to this update is written from this pack."""
         return self.services.content.pack(self.language)
+
+    @property
+    def session(self) -> Session:
+        """The dialogues this user is in the middle of (bot/session.py)."""
+        return session_in(self.user_data)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
 
 from bot.callbacks import CheckInButton, HoldButton
@@ -22,7 +20,6 @@ from bot.handlers.onboarding import consented_user
 from bot.storage.checkins import CheckIn
 from bot.views import emergency_reply
 
-NOTE_PENDING = "checkin_note"  # user_data: the check-in whose note the next message is
 MAX_NOTE = 1000
 
 
@@ -77,7 +74,7 @@ async def checkin_pressed(update: Update, context: BotContext) -> None:
     await query.answer()
     updated: CheckIn | None = None
     if button.question == "note":
-        _user_data(context).pop(NOTE_PENDING, None)
+        context.session.checkin_note = None
         await _finish(update, context, checkin, note=None, edit=True)
         return
     if button.question == "stiffness" and button.value.isdigit():
@@ -98,7 +95,7 @@ async def checkin_pressed(update: Update, context: BotContext) -> None:
         await _finish(update, context, updated, note=None, edit=True)
         return
     if updated.stiffness is not None and updated.unanswered() is None:
-        _user_data(context)[NOTE_PENDING] = updated.checkin_id  # a typed message is the note
+        context.session.checkin_note = updated.checkin_id  # a typed message is the note
     text, markup = checkin_question(pack, updated)
     await edit_query_message(query, text, markup)
 
@@ -106,7 +103,8 @@ async def checkin_pressed(update: Update, context: BotContext) -> None:
 async def take_note(update: Update, context: BotContext) -> bool:
     """A message typed while a check-in waits for its note becomes that note (a red flag in
     it is still answered first). False when no check-in is waiting: ordinary free text."""
-    pending = _user_data(context).pop(NOTE_PENDING, None)
+    session = context.session
+    pending, session.checkin_note = session.checkin_note, None
     message = update.effective_message
     if pending is None or message is None or not message.text:
         return False
@@ -200,9 +198,3 @@ def _current_question(checkin: CheckIn) -> str:
         return "stiffness"
     effect = checkin.unanswered()
     return effect.value if effect is not None else "note"
-
-
-def _user_data(context: BotContext) -> dict[Any, Any]:
-    data = context.user_data
-    assert data is not None
-    return data

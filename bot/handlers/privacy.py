@@ -7,25 +7,16 @@ nonce, and it expires: a replayed, forged or forwarded press erases nothing.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from telegram import Update
 
 from bot.callbacks import EraseButton
 from bot.context import BotContext
 from bot.handlers.common import event, keyboard, reply, user_id
+from bot.session import PendingErasure
 
 ERASE_VALID_FOR = timedelta(minutes=5)
-_PENDING = "pending_erasure"
-
-
-@dataclass
-class PendingErasure:
-    nonce: str
-    expires_at: datetime
-    message_id: int | None = None  # known once the offer is sent
 
 
 async def mydata_command(update: Update, context: BotContext) -> None:
@@ -52,12 +43,12 @@ async def deleteme_command(update: Update, context: BotContext) -> None:
         # No profile; anything else that still names them (e.g. an audit row) loses the id.
         await services.privacy.erase(owner)
         services.languages.forget(owner)
-        _user_data(context).clear()
+        context.session.end_all()
         await reply(update, pack.text("privacy.nothing_stored"))
         return
     # Stored before the offer is sent, so that no press can arrive before it.
     pending = PendingErasure(secrets.token_hex(8), services.clock.now() + ERASE_VALID_FOR)
-    _user_data(context)[_PENDING] = pending
+    context.session.erasure = pending
     buttons = [
         (pack.text("privacy.erase_button"), EraseButton("yes", pending.nonce).pack()),
         (pack.text("privacy.keep_button"), EraseButton("no", pending.nonce).pack()),
@@ -92,7 +83,7 @@ async def erase_pressed(update: Update, context: BotContext) -> None:
     links = await services.caregivers.links_either_way(me)
     await services.privacy.erase(me)
     services.languages.forget(me)
-    _user_data(context).clear()  # a plan waiting to be saved, a half-done guide
+    context.session.end_all()  # a plan waiting to be saved, a half-done guide
     event("data_erased", update, caregiver_links=len(links))
     await query.edit_message_text(pack.text("privacy.erased"), reply_markup=None)
     # The other side of each link must not go on believing they would be told of a missed
@@ -114,20 +105,15 @@ def _take_decision(update: Update, context: BotContext) -> tuple[bool, PendingEr
     query = update.callback_query
     assert query is not None
     button = EraseButton.unpack(query.data)
-    pending = _user_data(context).get(_PENDING)
+    session = context.session
+    pending = session.erasure
     if (
         button is None
         or query.message is None
-        or not isinstance(pending, PendingErasure)
+        or pending is None
         or not secrets.compare_digest(button.nonce, pending.nonce)
         or pending.message_id not in (None, query.message.message_id)
     ):
         return None
-    del _user_data(context)[_PENDING]
+    session.erasure = None
     return button.choice == "yes", pending
-
-
-def _user_data(context: BotContext) -> dict[Any, Any]:
-    data = context.user_data
-    assert data is not None
-    return data

@@ -5,7 +5,6 @@ handlers only gather, word and send."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatAction
@@ -30,9 +29,6 @@ from bot.storage.doses import StoredPlan
 from bot.storage.users import User
 
 log = logging.getLogger(__name__)
-
-# user_data: the name typed with /report, kept (in memory only) until a period is chosen.
-REPORT_NAME = "report_name"
 
 
 async def report_command(update: Update, context: BotContext) -> None:
@@ -59,10 +55,8 @@ async def report_command(update: Update, context: BotContext) -> None:
             return
         await reply(update, pack.text("report.no_plan"))
         return
-    data = _user_data(context)
-    data.pop(REPORT_NAME, None)
+    context.session.report_name = name or None
     if name:
-        data[REPORT_NAME] = name
         text = pack.text("report.choose_named", name=name)
     else:
         text = pack.text("report.choose_csv" if fmt == "csv" else "report.choose")
@@ -86,7 +80,10 @@ async def report_pressed(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     period = Period(button.period)
-    name = _user_data(context).pop(REPORT_NAME, None) if button.format == "pdf" else None
+    session = context.session
+    name, session.report_name = session.report_name, None
+    if button.format != "pdf":
+        name = None
     # The buttons go first: once this edit lands, no tap on them can ask for another file.
     await edit_query_message(query, pack.text("report.making", period=period_name(pack, period)))
     chat = update.effective_chat
@@ -199,9 +196,3 @@ async def calendar_command(update: Update, context: BotContext) -> None:
     event(
         "calendar_sent", update, events=len(slots), cancelled=len(doses.dropped), days=CALENDAR_DAYS
     )
-
-
-def _user_data(context: BotContext) -> dict[Any, Any]:
-    data = context.user_data
-    assert data is not None
-    return data

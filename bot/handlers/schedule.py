@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from itertools import pairwise
-from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 
@@ -18,12 +16,10 @@ from bot.domain.missed import MissedAction, MissedAdvice
 from bot.domain.plans import (
     MAX_STEPS,
     STANDARD_STEP_MG,
-    Dose,
     Plan,
     PlanCheck,
     PlanError,
     PlanKind,
-    Step,
     big_drop,
     close_times,
     format_mg,
@@ -32,7 +28,6 @@ from bot.domain.plans import (
     parse_standard_command,
     parse_start,
     parse_taper_command,
-    parse_time,
     prescriber_checks,
 )
 from bot.domain.schedule import step_on
@@ -52,6 +47,7 @@ from bot.handlers.onboarding import consented_user
 from bot.handlers.report import send_plan_picture
 from bot.messages import MESSAGES
 from bot.services.plans import Saved
+from bot.session import DoseGuide, PendingPlan, ScheduleGuide
 from bot.storage.doses import Status
 from bot.storage.users import User
 from bot.supply_views import plan_line as supply_plan_line
@@ -64,9 +60,6 @@ from bot.views import (
     today_view,
 )
 
-GUIDE = "schedule_guide"
-DOSE_GUIDE = "dose_guide"
-PENDING = "pending_plan"
 TIME_PRESETS = ("08:00,14:00,20:00", "07:00,13:00,19:00", "09:00,15:00,21:00", "08:00,16:00,23:00")
 # The guided "different doses at different times" path: the dose times of the whole plan (a
 # step may leave some out), then the mg at each time and the days, step by step.
@@ -82,32 +75,6 @@ STEP_DAY_CHOICES = (1, 2, 3, 4, 5, 7, 10, 14)
 DOSE_GUIDE_STEPS = frozenset(
     {"doses", "dstart", "dtimes", "dmg", "ddays", "dnext", "ddone", "dend"}
 )
-
-
-@dataclass
-class DoseGuide:
-    """The plan being built by buttons: ``steps`` done so far and the ``current`` one."""
-
-    start: str  # "today" or "tomorrow"
-    times: list[str] = field(default_factory=list)
-    steps: list[tuple[dict[str, str], int]] = field(default_factory=list)
-    current: dict[str, str] = field(default_factory=dict)  # time -> mg ("0": no dose)
-
-    def next_time(self) -> str | None:
-        return next((at for at in self.times if at not in self.current), None)
-
-    def step_of(self, doses: dict[str, str], days: int) -> Step:
-        chosen = [
-            Dose(parse_time(at), parse_mg(mg)) for at, mg in sorted(doses.items()) if mg != "0"
-        ]
-        return Step(tuple(chosen), days)
-
-
-@dataclass
-class PendingPlan:
-    plan: Plan
-    needs_confirmation: bool
-    message_id: int | None = None  # its summary, once sent: only those buttons can save it
 
 
 # ----------------------------------------------------------------- /schedule
@@ -193,27 +160,28 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
     if user is None:
         return
     pack = context.pack
-    guide = _guide(context)
+    session = context.session
+    guide = session.schedule_guide or ScheduleGuide()
     button = ScheduleButton.unpack(query.data)
     step, value = (button.step, [button.value] if button.value else []) if button else ("", [])
     await drop_buttons(query)
     if step == "custom":
         await reply(update, pack.text("schedule.custom_help"))
     elif step == "standard":
-        guide.clear()
+        session.schedule_guide = ScheduleGuide()
         await reply(update, pack.text("schedule.ask_start"), _start_keyboard(pack, "start"))
     elif step in DOSE_GUIDE_STEPS:
         await _dose_guide_pressed(update, context, step, value[0] if value else "")
         return
     elif step == "start" and value and value[0] in ("today", "tomorrow"):
-        guide["start"] = value[0]
+        session.schedule_guide = ScheduleGuide(start=value[0])
         presets = [
             (preset.replace(",", " "), ScheduleButton("times", str(preset)).pack())
             for preset in TIME_PRESETS
         ]
         await reply(update, pack.text("schedule.ask_times"), keyboard(chunked(presets, 1)))
-    elif step == "times" and value and value[0] in TIME_PRESETS and "start" in guide:
-        guide["times"] = value[0]
+    elif step == "times" and value and value[0] in TIME_PRESETS and guide.start is not None:
+        session.schedule_guide = ScheduleGuide(guide.start, value[0])
         targets = [
             (
                 pack.text("schedule.target_button", mg=format_mg(mg)),
@@ -222,16 +190,16 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
             for mg in STANDARD_STEP_MG
         ]
         await reply(update, pack.text("schedule.ask_target"), keyboard(chunked(targets, 4)))
-    elif step == "target" and value and "times" in guide:
+    elif step == "target" and value and guide.start is not None and guide.times is not None:
         zones = context.services.zones
         today = zones.today(zones.zone_for(user.timezone))
-        args = [guide["start"], guide["times"], f"target={value[0]}"]
+        args = [guide.start, guide.times, f"target={value[0]}"]
         try:
             plan = parse_standard_command(args, today)
         except PlanError as error:
             await reply(update, plan_error_text(pack, error, usage="schedule.usage"))
             return
-        guide.clear()
+        session.schedule_guide = None
         await _offer(update, context, plan)
     else:
         await reply(update, pack.text("schedule.expired"))
@@ -240,20 +208,20 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
 async def _dose_guide_pressed(update: Update, context: BotContext, step: str, value: str) -> None:
     """One tap of the "different doses at different times" path; each answer asks the next."""
     pack = context.pack
-    data = _user_data(context)
-    guide = data.get(DOSE_GUIDE)
+    session = context.session
+    guide = session.dose_guide
     if step == "doses":
         await reply(update, pack.text("schedule.ask_start"), _start_keyboard(pack, "dstart"))
         return
     if step == "dstart" and value in ("today", "tomorrow"):
-        data[DOSE_GUIDE] = DoseGuide(start=value)
+        session.dose_guide = DoseGuide(start=value)
         presets = [
             (preset.replace(",", " "), ScheduleButton("dtimes", str(index)).pack())
             for index, preset in enumerate(DOSE_TIME_PRESETS)
         ]
         await reply(update, pack.text("schedule.ask_dose_times"), keyboard(chunked(presets, 1)))
         return
-    if not isinstance(guide, DoseGuide):
+    if guide is None:
         await reply(update, pack.text("schedule.expired"))
         return
     if step == "dtimes" and value.isdigit() and int(value) < len(DOSE_TIME_PRESETS):
@@ -343,7 +311,7 @@ async def _offer_guided(
         steps=tuple(guide.step_of(doses, days) for doses, days in guide.steps),
         ends_after_last_step=ends,
     )
-    _user_data(context).pop(DOSE_GUIDE, None)
+    context.session.dose_guide = None
     await _offer(update, context, plan)
 
 
@@ -393,7 +361,7 @@ async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
     checks = prescriber_checks(plan, current_daily)
     needs_confirmation = bool(checks)
     pending = PendingPlan(plan, needs_confirmation)
-    _user_data(context)[PENDING] = pending  # before the summary is sent: no press can beat it
+    context.session.plan_to_save = pending  # before the summary is sent: no press can beat it
     text = pack.text("schedule.summary", plan=plan_summary(pack, plan, zone, today))
     if plan.start > today and on_today is not None:
         waits = pack.text("schedule.waits_note", start=pack.long_date(plan.start, today))
@@ -736,24 +704,14 @@ def _text(update: Update) -> str | None:
     return update.effective_message.text if update.effective_message else None
 
 
-def _user_data(context: BotContext) -> dict[Any, Any]:
-    data = context.user_data
-    assert data is not None
-    return data
-
-
 def _take_pending_plan(context: BotContext, message_id: int | None) -> PendingPlan | None:
     """The plan waiting on this very summary message; an older summary's buttons save nothing."""
-    pending = _user_data(context).get(PENDING)
-    if not isinstance(pending, PendingPlan) or pending.message_id not in (None, message_id):
+    session = context.session
+    pending = session.plan_to_save
+    if pending is None or pending.message_id not in (None, message_id):
         return None
-    del _user_data(context)[PENDING]
+    session.plan_to_save = None
     return pending
-
-
-def _guide(context: BotContext) -> dict[str, str]:
-    guide: dict[str, str] = _user_data(context).setdefault(GUIDE, {})
-    return guide
 
 
 async def _supply_line(context: BotContext, user_id: int) -> str:

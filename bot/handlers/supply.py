@@ -3,13 +3,13 @@
 ``/supply`` shows the count and the run-out day (or asks for the product with buttons);
 ``/supply 40`` saves the count of a product just chosen, or recounts; ``/supply +60`` adds a
 refill; ``/supply lead 7`` sets how many days before running out to order. The product chosen
-with the buttons waits in ``user_data`` until its count is typed, so nothing is half-written.
+with the buttons waits in the session (``context.session.supply_count``) until its count is
+typed, so nothing is half-written.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from telegram import Update
 
@@ -26,14 +26,6 @@ from bot.supply_views import (
     status_text,
     strength_keyboard,
 )
-
-PENDING = "supply_product"  # user_data: the product chosen, waiting for its count
-
-
-def _user_data(context: BotContext) -> dict[Any, Any]:
-    data = context.user_data
-    assert data is not None
-    return data
 
 
 def _amount(text: str) -> Decimal | None:
@@ -63,7 +55,7 @@ async def supply_command(update: Update, context: BotContext) -> None:
     text = args[0]
     adding = text.startswith("+")
     amount = _amount(text[1:] if adding else text)
-    pending: Product | None = _user_data(context).get(PENDING)
+    pending = context.session.supply_count
     state = await service.state(user.user_id)
     product = pending if pending is not None and not adding else None
     if product is None and state is not None:
@@ -83,7 +75,7 @@ async def supply_command(update: Update, context: BotContext) -> None:
         event("supply_refill", update)
     elif pending is not None:
         await service.save(user.user_id, product, units)
-        _user_data(context).pop(PENDING, None)
+        context.session.supply_count = None
         event("supply_saved", update, form=product.form)
     else:
         await service.recount(user.user_id, units)
@@ -147,7 +139,7 @@ async def supply_pressed(update: Update, context: BotContext) -> None:
     elif action == "str" and value.startswith("liquid:"):
         per_5 = _amount(value.partition(":")[2])
         product = Product("liquid", mg_per_ml=None if per_5 is None else per_5 / 5)
-        _user_data(context)[PENDING] = product
+        context.session.supply_count = product
         await reply(update, ask_count(pack, product))
     elif action == "sc":
         mg, _, scored = value.partition(":")
@@ -155,7 +147,7 @@ async def supply_pressed(update: Update, context: BotContext) -> None:
         if strength is None or strength <= 0:
             return
         product = Product("tablet", strength, scored=scored == "1")
-        _user_data(context)[PENDING] = product
+        context.session.supply_count = product
         await reply(update, ask_count(pack, product))
     elif action == "ord":
         if await service.mark_ordered(user.user_id):
