@@ -81,6 +81,7 @@ from bot.handlers import (
     repeats,
     report,
     schedule,
+    schedule_guide,
     simple,
     travel,
 )
@@ -230,7 +231,7 @@ def register_handlers(application: BotApplication) -> None:
         CheckInButton.pattern(): checkins.checkin_pressed,
         HoldButton.pattern(): checkins.hold_pressed,
         ReportButton.pattern(): report.report_pressed,
-        ScheduleButton.pattern(): schedule.guide_pressed,
+        ScheduleButton.pattern(): schedule_guide.guide_pressed,
         PlanButton.pattern(): schedule.plan_decision_pressed,
         EraseButton.pattern(): privacy.erase_pressed,
         CaregiverButton.pattern(): caregivers.caregiver_pressed,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from itertools import pairwise
 
 from telegram import InlineKeyboardMarkup, Update
 
@@ -14,26 +13,21 @@ from bot.content import ContentPack, Html
 from bot.context import BotContext
 from bot.domain.missed import MissedAction, MissedAdvice
 from bot.domain.plans import (
-    MAX_STEPS,
-    STANDARD_STEP_MG,
     Plan,
     PlanCheck,
     PlanError,
-    PlanKind,
     big_drop,
     close_times,
     format_mg,
     parse_custom_command,
     parse_mg,
     parse_standard_command,
-    parse_start,
     parse_taper_command,
     prescriber_checks,
 )
 from bot.domain.schedule import step_on
 from bot.domain.tablets import is_scored_mark, unmakeable_doses
 from bot.handlers.common import (
-    chunked,
     command_args,
     drop_buttons,
     event,
@@ -47,35 +41,17 @@ from bot.handlers.onboarding import consented_user
 from bot.handlers.report import send_plan_picture
 from bot.messages import MESSAGES
 from bot.services.plans import Saved
-from bot.session import DoseGuide, PendingPlan, ScheduleGuide
+from bot.session import PendingPlan
 from bot.storage.doses import Status
 from bot.storage.users import User
 from bot.supply_views import plan_line as supply_plan_line
 from bot.views import (
-    doses_text,
     missed_advice_text,
     next_dose_text,
     plan_summary,
     skip_line,
     today_view,
 )
-
-TIME_PRESETS = ("08:00,14:00,20:00", "07:00,13:00,19:00", "09:00,15:00,21:00", "08:00,16:00,23:00")
-# The guided "different doses at different times" path: the dose times of the whole plan (a
-# step may leave some out), then the mg at each time and the days, step by step.
-DOSE_TIME_PRESETS = (
-    "22:00",
-    "08:00,22:00",
-    "08:00,14:00,22:00",
-    "08:00,14:00,20:00",
-    "08:00,12:00,16:00,20:00",
-)
-DOSE_MG_CHOICES = ("2.5", "5", "7.5", "10", "15", "20")
-STEP_DAY_CHOICES = (1, 2, 3, 4, 5, 7, 10, 14)
-DOSE_GUIDE_STEPS = frozenset(
-    {"doses", "dstart", "dtimes", "dmg", "ddays", "dnext", "ddone", "dend"}
-)
-
 
 # ----------------------------------------------------------------- /schedule
 
@@ -103,7 +79,7 @@ async def schedule_command(update: Update, context: BotContext) -> None:
         event("plan_invalid", update, code=error.code)
         await reply(update, plan_error_text(pack, error, usage="schedule.usage"))
         return
-    await _offer(update, context, plan)
+    await offer_plan(update, context, plan)
 
 
 async def send_schedule_menu(update: Update, context: BotContext) -> None:
@@ -138,7 +114,7 @@ async def taper_command(update: Update, context: BotContext) -> None:
         event("plan_invalid", update, code=error.code)
         await reply(update, plan_error_text(pack, error, usage="taper.usage"))
         return
-    await _offer(update, context, plan)
+    await offer_plan(update, context, plan)
 
 
 def plan_error_text(pack: ContentPack, error: PlanError, *, usage: str) -> Html:
@@ -150,205 +126,7 @@ def plan_error_text(pack: ContentPack, error: PlanError, *, usage: str) -> Html:
     return pack.text(key, **params)
 
 
-async def guide_pressed(update: Update, context: BotContext) -> None:
-    """The guided standard schedule: kind, start, times, target; then the summary."""
-    query = update.callback_query
-    assert query is not None
-    assert query.data is not None
-    user = await consented_user(update, context)
-    await query.answer()
-    if user is None:
-        return
-    pack = context.pack
-    session = context.session
-    guide = session.schedule_guide or ScheduleGuide()
-    button = ScheduleButton.unpack(query.data)
-    step, value = (button.step, [button.value] if button.value else []) if button else ("", [])
-    await drop_buttons(query)
-    if step == "custom":
-        await reply(update, pack.text("schedule.custom_help"))
-    elif step == "standard":
-        session.schedule_guide = ScheduleGuide()
-        await reply(update, pack.text("schedule.ask_start"), _start_keyboard(pack, "start"))
-    elif step in DOSE_GUIDE_STEPS:
-        await _dose_guide_pressed(update, context, step, value[0] if value else "")
-        return
-    elif step == "start" and value and value[0] in ("today", "tomorrow"):
-        session.schedule_guide = ScheduleGuide(start=value[0])
-        presets = [
-            (preset.replace(",", " "), ScheduleButton("times", str(preset)).pack())
-            for preset in TIME_PRESETS
-        ]
-        await reply(update, pack.text("schedule.ask_times"), keyboard(chunked(presets, 1)))
-    elif step == "times" and value and value[0] in TIME_PRESETS and guide.start is not None:
-        session.schedule_guide = ScheduleGuide(guide.start, value[0])
-        targets = [
-            (
-                pack.text("schedule.target_button", mg=format_mg(mg)),
-                ScheduleButton("target", str(mg)).pack(),
-            )
-            for mg in STANDARD_STEP_MG
-        ]
-        await reply(update, pack.text("schedule.ask_target"), keyboard(chunked(targets, 4)))
-    elif step == "target" and value and guide.start is not None and guide.times is not None:
-        zones = context.services.zones
-        today = zones.today(zones.zone_for(user.timezone))
-        args = [guide.start, guide.times, f"target={value[0]}"]
-        try:
-            plan = parse_standard_command(args, today)
-        except PlanError as error:
-            await reply(update, plan_error_text(pack, error, usage="schedule.usage"))
-            return
-        session.schedule_guide = None
-        await _offer(update, context, plan)
-    else:
-        await reply(update, pack.text("schedule.expired"))
-
-
-async def _dose_guide_pressed(update: Update, context: BotContext, step: str, value: str) -> None:
-    """One tap of the "different doses at different times" path; each answer asks the next."""
-    pack = context.pack
-    session = context.session
-    guide = session.dose_guide
-    if step == "doses":
-        await reply(update, pack.text("schedule.ask_start"), _start_keyboard(pack, "dstart"))
-        return
-    if step == "dstart" and value in ("today", "tomorrow"):
-        session.dose_guide = DoseGuide(start=value)
-        presets = [
-            (preset.replace(",", " "), ScheduleButton("dtimes", str(index)).pack())
-            for index, preset in enumerate(DOSE_TIME_PRESETS)
-        ]
-        await reply(update, pack.text("schedule.ask_dose_times"), keyboard(chunked(presets, 1)))
-        return
-    if guide is None:
-        await reply(update, pack.text("schedule.expired"))
-        return
-    if step == "dtimes" and value.isdigit() and int(value) < len(DOSE_TIME_PRESETS):
-        guide.times = DOSE_TIME_PRESETS[int(value)].split(",")
-        await _ask_dose_mg(update, context, guide)
-    elif step == "dmg" and (value == "0" or value in DOSE_MG_CHOICES):
-        at = guide.next_time()
-        if at is None:
-            await reply(update, pack.text("schedule.expired"))
-            return
-        guide.current[at] = value
-        if guide.next_time() is not None:
-            await _ask_dose_mg(update, context, guide)
-        elif all(mg == "0" for mg in guide.current.values()):
-            guide.current = {}
-            number = len(guide.steps) + 1
-            await reply(update, pack.text("schedule.step_needs_a_dose", step=number))
-            await _ask_dose_mg(update, context, guide)
-        else:
-            days = [
-                (
-                    pack.text("schedule.days_button", days=days),
-                    ScheduleButton("ddays", str(days)).pack(),
-                )
-                for days in STEP_DAY_CHOICES
-            ]
-            step_text = doses_text(pack, guide.step_of(guide.current, 1))
-            text = pack.text(
-                "schedule.ask_step_days",
-                summary=_guide_summary(pack, guide),
-                step=len(guide.steps) + 1,
-                doses=step_text,
-            )
-            await reply(update, text, keyboard(chunked(days, 4)))
-    elif step == "ddays" and value.isdigit() and int(value) in STEP_DAY_CHOICES and guide.current:
-        guide.steps.append((guide.current, int(value)))
-        guide.current = {}
-        buttons = [[(pack.text("schedule.button_done"), ScheduleButton("ddone").pack())]]
-        if len(guide.steps) < MAX_STEPS:
-            add = pack.text("schedule.button_add_step", step=len(guide.steps) + 1)
-            buttons.insert(0, [(add, ScheduleButton("dnext").pack())])
-        text = pack.text("schedule.ask_next_step", summary=_guide_summary(pack, guide))
-        await reply(update, text, keyboard(buttons))
-    elif step == "dnext" and guide.steps and not guide.current:
-        await _ask_dose_mg(update, context, guide)
-    elif step == "ddone" and guide.steps:
-        steps = [guide.step_of(doses, days) for doses, days in guide.steps]
-        lowers = all(b.daily_mg <= a.daily_mg for a, b in pairwise(steps)) and any(
-            b.daily_mg < a.daily_mg for a, b in pairwise(steps)
-        )
-        if lowers:
-            # Steps that only go down are a taper: does the prescriber end it at zero?
-            buttons = [
-                [(pack.text("schedule.button_taper_stops"), ScheduleButton("dend", "stop").pack())],
-                [(pack.text("schedule.button_taper_holds"), ScheduleButton("dend", "keep").pack())],
-            ]
-            await reply(update, pack.text("schedule.ask_taper_end"), keyboard(buttons))
-            return
-        await _offer_guided(update, context, guide, kind="custom", ends=False)
-    elif step == "dend" and value in ("stop", "keep") and guide.steps:
-        await _offer_guided(update, context, guide, kind="taper", ends=value == "stop")
-    else:
-        await reply(update, pack.text("schedule.expired"))
-
-
-def _start_keyboard(pack: ContentPack, step: str) -> InlineKeyboardMarkup:
-    """Today / Tomorrow, answering ``step`` of a guided path."""
-    return keyboard(
-        [
-            [
-                (pack.text("schedule.button_today"), ScheduleButton(step, "today").pack()),
-                (pack.text("schedule.button_tomorrow"), ScheduleButton(step, "tomorrow").pack()),
-            ]
-        ]
-    )
-
-
-async def _offer_guided(
-    update: Update, context: BotContext, guide: DoseGuide, *, kind: PlanKind, ends: bool
-) -> None:
-    services = context.services
-    user = await services.users.get(user_id(update))
-    today = services.zones.today(services.zones.zone_for(user.timezone if user else None))
-    plan = Plan(
-        kind=kind,
-        start=parse_start(guide.start, today),
-        steps=tuple(guide.step_of(doses, days) for doses, days in guide.steps),
-        ends_after_last_step=ends,
-    )
-    context.session.dose_guide = None
-    await _offer(update, context, plan)
-
-
-async def _ask_dose_mg(update: Update, context: BotContext, guide: DoseGuide) -> None:
-    pack = context.pack
-    at = guide.next_time()
-    assert at is not None
-    choices = [(pack.text("schedule.button_no_dose"), ScheduleButton("dmg", "0").pack())] + [
-        (pack.text("schedule.mg_button", mg=mg), ScheduleButton("dmg", str(mg)).pack())
-        for mg in DOSE_MG_CHOICES
-    ]
-    text = pack.text(
-        "schedule.ask_dose_mg",
-        summary=_guide_summary(pack, guide),
-        step=len(guide.steps) + 1,
-        time=at,
-    )
-    await reply(update, text, keyboard(chunked(choices, 4)))
-
-
-def _guide_summary(pack: ContentPack, guide: DoseGuide) -> Html:
-    """The running summary above each question; empty before the first step is done."""
-    if not guide.steps:
-        return Html("")
-    lines = [
-        pack.text(
-            "schedule.step_so_far_line",
-            step=number,
-            days=days,
-            doses=doses_text(pack, guide.step_of(doses, days)),
-        )
-        for number, (doses, days) in enumerate(guide.steps, start=1)
-    ]
-    return pack.text("schedule.step_so_far", steps=Html("\n".join(lines)))
-
-
-async def _offer(update: Update, context: BotContext, plan: Plan) -> None:
+async def offer_plan(update: Update, context: BotContext, plan: Plan) -> None:
     """Show the plan as understood and ask to save it (with the high-dose check)."""
     services = context.services
     pack = context.pack
