@@ -68,17 +68,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _demo(port: int, data_dir: Path) -> int:
-    try:  # aiohttp comes with the demo extra; a production install need not have it
-        from bot.emulator import demo
-    except ModuleNotFoundError as error:
-        if error.name != "aiohttp":
-            raise
-        print(
-            "configuration error: the demo needs aiohttp: "
-            "pip install 'baclofen-companion-bot[demo]'",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
+    from bot.emulator import demo  # only the demo needs the emulator and its web page
+
     return demo.main(port=port, data_dir=data_dir)
 
 

@@ -209,6 +209,10 @@ def register_handlers(application: BotApplication) -> None:
         "pump": pump.pump_command,
         "supply": supply_handlers.supply_command,
     }
+    # A caregiver invite link (/start cg_<token>) is the caregivers' own: before /start.
+    application.add_handler(
+        CommandHandler("start", caregivers.invite_link, filters=caregivers.INVITE_LINK)
+    )
     for name, callback in command_handlers.items():
         application.add_handler(CommandHandler(name, callback))
     fact_topics = [topic for topic in TOPICS if topic not in command_handlers]

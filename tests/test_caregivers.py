@@ -221,6 +221,10 @@ async def test_expired_and_reused_links_are_refused(bot: RunningBot) -> None:
     [forged] = await say_as(bot, OTHER, "/start cg_" + "A" * 32, name="Olga")
     assert "not valid" in forged
     assert len(await bot.services.caregivers.caregivers_of(PATIENT)) == 1
+    # A payload that is not a well-formed invite is no invite: ordinary onboarding.
+    [mangled] = await say_as(bot, OTHER + 1, "/start cg_<b>oops</b>", name="Pavel")
+    assert "not valid" not in mangled and "invites you" not in mangled
+    assert mangled == bot.pack.text("onboarding.welcome"), mangled
 
 
 async def test_at_most_three_caregivers_and_a_caregiver_of_several_patients(

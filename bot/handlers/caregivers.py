@@ -3,13 +3,20 @@ the invite link (``/start cg_<token>``) with its Accept / No buttons."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
+from telegram.ext import filters
 
 from bot.callbacks import CaregiverButton, InviteButton
 from bot.caregiver_views import delay_label, overview
 from bot.content import Html
 from bot.context import BotContext
-from bot.domain.caregivers import DelayError, InviteProblem, parse_delay, valid_delay_minutes
+from bot.domain.caregivers import (
+    DelayError,
+    InviteProblem,
+    invite_token,
+    parse_delay,
+    valid_delay_minutes,
+)
 from bot.handlers.common import command_args, drop_buttons, event, keyboard, reply, shorten, user_id
 from bot.views import local_when
 
@@ -94,6 +101,27 @@ async def _set_delay_typed(update: Update, context: BotContext, value: str) -> N
     await context.services.caregivers.set_delay(user_id(update), minutes)
     event("caregiver_delay_set", update, minutes=minutes)
     await reply(update, pack.text("caregiver.delay_set", delay=delay_label(pack, minutes)))
+
+
+class _InviteLink(filters.MessageFilter):
+    """``/start cg_<token>`` with a well-formed token: a caregiver invite link
+    (t.me/<bot>?start=cg_<token>), its own flow, no onboarding. Anything else after /start
+    is onboarding's."""
+
+    def filter(self, message: Message) -> bool:
+        args = command_args(message.text)
+        return bool(args) and invite_token(args[0]) is not None
+
+
+INVITE_LINK = _InviteLink(name="caregiver_invite_link")
+
+
+async def invite_link(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    args = command_args(message.text if message else None)
+    token = invite_token(args[0]) if args else None
+    assert token is not None  # INVITE_LINK let only a well-formed one through
+    await invite_opened(update, context, token)
 
 
 async def invite_opened(update: Update, context: BotContext, token: str) -> None:

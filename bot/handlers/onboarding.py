@@ -12,10 +12,9 @@ from bot.callbacks import ConsentButton, LanguageButton, RegionButton, ZoneButto
 from bot.commands import PATIENT_COMMAND_GROUPS, describe
 from bot.content import ContentPack, Html
 from bot.context import BotContext, Services
-from bot.domain.caregivers import invite_token
 from bot.domain.timezones import TimezoneError, parse_timezone, zone_at
 from bot.domain.travel import local_name
-from bot.handlers import caregivers, repeats, travel
+from bot.handlers import repeats, travel
 from bot.handlers.common import (
     chunked,
     command_args,
@@ -33,12 +32,6 @@ from bot.views import help_keyboard, next_dose_text
 async def start(update: Update, context: BotContext) -> None:
     services = context.services
     pack = context.pack
-    args = command_args(update.effective_message.text if update.effective_message else None)
-    token = invite_token(args[0]) if args else None
-    if token is not None:
-        # A caregiver invite link (t.me/<bot>?start=cg_<token>): its own flow, no onboarding.
-        await caregivers.invite_opened(update, context, token)
-        return
     user = await services.users.get(user_id(update))
     event("start", update, returning=bool(user and user.has_consented))
     if user and not user.has_consented and user.unreachable_at is not None:
