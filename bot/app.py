@@ -13,6 +13,7 @@ import asyncio
 import logging
 import signal
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -221,7 +222,7 @@ def register_handlers(application: BotApplication) -> None:
     for name, guarded in admin.COMMANDS.items():
         application.add_handler(CommandHandler(name, guarded))
 
-    callbacks = {
+    callbacks: dict[Callable[[object], bool] | str, admin.Handler] = {
         ConsentButton.pattern(): onboarding.consent_pressed,
         LanguageButton.pattern(): onboarding.language_pressed,
         ZoneButton.pattern(): onboarding.zone_pressed,
@@ -249,8 +250,8 @@ def register_handlers(application: BotApplication) -> None:
         SupplyButton.pattern(): supply_handlers.supply_pressed,
     }
     callbacks.update(admin.CALLBACKS)
-    for pattern, callback in callbacks.items():
-        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+    for pattern, pressed in callbacks.items():
+        application.add_handler(CallbackQueryHandler(pressed, pattern=pattern))
     application.add_handler(CallbackQueryHandler(_stale_button))
 
     private = filters.ChatType.PRIVATE

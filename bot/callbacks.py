@@ -6,15 +6,17 @@ anything that is not exactly such a button (stale, forged, mangled), and ``patte
 handler's filter. Telegram carries at most 64 bytes of ``callback_data``; ``pack()`` refuses
 more, so an oversized button fails in a test rather than at Telegram.
 
-The admin buttons keep their own table of patterns in ``bot/handlers/admin.py``.
+The admin buttons are here too (:class:`AdminButton`, one handler filter per verb).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
 from typing import ClassVar, Literal, Self, get_args, get_type_hints
 
+from bot.domain.audience import Segment
 from bot.domain.repeats import REPEAT_CHOICES, valid_choice
 
 CALLBACK_DATA_MAX_BYTES = 64
@@ -407,3 +409,39 @@ class SupplyButton(CallbackData):
             raise ValueError("this supply button carries a value")
         if len(self.value) > 24:
             raise ValueError("supply value too long")
+
+
+# An admin's buttons (refused for anyone not in ADMIN_IDS): a broadcast draft's segment, send
+# and discard; a running broadcast's cancel; a content reload's announcement.
+AdminVerb = Literal["seg", "send", "drop", "stop", "announce"]
+ADMIN_VERBS: tuple[AdminVerb, ...] = get_args(AdminVerb)
+BROADCAST_SEGMENTS = tuple(segment.value for segment in Segment)
+
+
+@dataclass(frozen=True)
+class AdminButton(CallbackData):
+    """``adm:seg:<broadcast>:<segment>``, ``adm:send|drop|stop:<broadcast>``,
+    ``adm:announce:<reload>``. :meth:`of` is the handler filter of one verb, so each verb keeps
+    its own audited action."""
+
+    prefix: ClassVar[str] = "adm"
+    verb: str
+    number: int
+    segment: str = ""
+
+    def __post_init__(self) -> None:
+        _one_of(self.verb, ADMIN_VERBS, "verb")
+        if (self.verb == "seg") != bool(self.segment):
+            raise ValueError("only a segment button carries a segment")
+        if self.segment:
+            _one_of(self.segment, BROADCAST_SEGMENTS, "segment")
+
+    @classmethod
+    def of(cls, verb: AdminVerb) -> Callable[[object], bool]:
+        """A CallbackQueryHandler pattern: exactly a well-formed button of ``verb``."""
+
+        def matches(data: object) -> bool:
+            button = cls.unpack(data) if isinstance(data, str) else None
+            return button is not None and button.verb == verb
+
+        return matches

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from bot.callbacks import (
     ASK_CHOICES,
+    BROADCAST_SEGMENTS,
     CALLBACK_DATA_MAX_BYTES,
+    AdminButton,
     AnnouncementsButton,
     AskButton,
     CallbackData,
@@ -62,6 +64,8 @@ BUTTONS = st.one_of(
     st.builds(SettingsButton, st.sampled_from([row.key for row in ROWS])),
     st.builds(RepeatButton, st.sampled_from(REPEAT_CHOICES)),
     st.builds(AnnouncementsButton, st.sampled_from(["on", "off"])),
+    st.builds(AdminButton, st.sampled_from(["send", "drop", "stop", "announce"]), IDS),
+    st.builds(AdminButton, st.just("seg"), IDS, st.sampled_from(BROADCAST_SEGMENTS)),
 )
 
 
@@ -102,6 +106,11 @@ def test_every_button_round_trips_within_64_bytes(button: CallbackData) -> None:
         (RepeatButton, "rep:-10"),
         (RepeatButton, "rep:ten"),
         (AnnouncementsButton, "ann:maybe"),
+        (AdminButton, "adm:seg:12"),  # a segment button without its segment
+        (AdminButton, "adm:seg:12:everyone"),
+        (AdminButton, "adm:send:12:all"),  # only a segment button carries one
+        (AdminButton, "adm:send:x"),
+        (AdminButton, "adm:nuke:12"),
         (DoseButton, None),
         (DoseButton, ""),
     ],
@@ -120,3 +129,9 @@ def test_the_guided_schedule_keeps_its_short_form() -> None:
     assert ScheduleButton.unpack("sched:times:08:00,14:00,20:00") == ScheduleButton(
         "times", "08:00,14:00,20:00"
     )
+
+
+def test_each_admin_verb_has_its_own_filter() -> None:
+    send = AdminButton.of("send")
+    assert send("adm:send:12") and not send("adm:drop:12") and not send("adm:send:1x")
+    assert AdminButton.of("seg")("adm:seg:3:titration") and not send(None)

@@ -14,6 +14,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.admin_views import broadcasts_list, segment_name, summary_text
+from bot.callbacks import AdminButton
 from bot.content import TELEGRAM_TEXT_LIMIT, ContentPack, Html
 from bot.context import BotContext
 from bot.domain.audience import Phase, Segment
@@ -22,7 +23,6 @@ from bot.services.admin import Refused, Reloaded, Stats
 from bot.services.broadcasts import Bodies, BroadcastTooLong, Confirmation, Draft
 from bot.storage.broadcasts import BroadcastStatus
 
-PREFIX = "adm:"
 RECENT_BROADCASTS = 10
 MAX_PROBLEMS_SHOWN = 10
 MAX_PROBLEM_CHARS = 300
@@ -116,13 +116,13 @@ def _control(pack: ContentPack, draft: Draft) -> tuple[Html, InlineKeyboardMarku
             pack.text("broadcast.segment_chosen", segment=segment_name(pack, segment))
             if segment is broadcast.segment
             else segment_name(pack, segment),
-            f"{PREFIX}seg:{number}:{segment.value}",
+            AdminButton("seg", number, segment.value).pack(),
         )
         for segment in Segment
     ]
     decision = [
-        (pack.text("broadcast.button_confirm"), f"{PREFIX}send:{number}"),
-        (pack.text("broadcast.button_cancel"), f"{PREFIX}drop:{number}"),
+        (pack.text("broadcast.button_confirm"), AdminButton("send", number).pack()),
+        (pack.text("broadcast.button_cancel"), AdminButton("drop", number).pack()),
     ]
     return text, keyboard([*chunked(segments, 2), decision])
 
@@ -131,11 +131,12 @@ async def segment_pressed(update: Update, context: BotContext) -> Audited:
     query = update.callback_query
     assert query is not None
     services = context.services
-    number, segment = _callback_args(update)
-    draft = await services.broadcasts.choose_segment(int(number), Segment(segment))
+    button = _button(update)
+    number = button.number
+    draft = await services.broadcasts.choose_segment(number, Segment(button.segment))
     await query.answer()
     if draft is None:
-        await _stale(update, context, int(number))
+        await _stale(update, context, number)
         return Audited("stale", f"broadcast={number}")
     text, markup = _control(context.pack, draft)
     try:
@@ -151,11 +152,11 @@ async def confirm_pressed(update: Update, context: BotContext) -> Audited:
     assert query is not None
     services = context.services
     pack = context.pack
-    [number] = _callback_args(update)
-    result = await services.broadcasts.confirm(int(number))
+    number = _button(update).number
+    result = await services.broadcasts.confirm(number)
     await query.answer()
     if result.outcome is Confirmation.STALE:
-        await _stale(update, context, int(number))
+        await _stale(update, context, number)
         return Audited("stale", f"broadcast={number}")
     assert result.broadcast is not None
     broadcast = result.broadcast
@@ -177,11 +178,11 @@ async def confirm_pressed(update: Update, context: BotContext) -> Audited:
 async def discard_pressed(update: Update, context: BotContext) -> Audited:
     query = update.callback_query
     assert query is not None
-    [number] = _callback_args(update)
-    discarded = await context.services.broadcasts.discard(int(number))
+    number = _button(update).number
+    discarded = await context.services.broadcasts.discard(number)
     await query.answer()
     if not discarded:
-        await _stale(update, context, int(number))
+        await _stale(update, context, number)
         return Audited("stale", f"broadcast={number}")
     await _clear_buttons(update)
     await reply(update, context.pack.text("broadcast.discarded"))
@@ -215,7 +216,7 @@ async def broadcasts_command(update: Update, context: BotContext) -> Audited:
         if progress.broadcast.status is BroadcastStatus.SENDING
     ]
     buttons = [
-        (pack.text("broadcasts.button_cancel", id=number), f"{PREFIX}stop:{number}")
+        (pack.text("broadcasts.button_cancel", id=number), AdminButton("stop", number).pack())
         for number in running
     ]
     await reply(
@@ -230,8 +231,8 @@ async def stop_pressed(update: Update, context: BotContext) -> Audited:
     query = update.callback_query
     assert query is not None
     services = context.services
-    [number] = _callback_args(update)
-    progress = await services.broadcasts.cancel(int(number))
+    number = _button(update).number
+    progress = await services.broadcasts.cancel(number)
     await query.answer()
     if progress is None:
         await reply(update, context.pack.text("broadcast.not_running", id=number))
@@ -321,7 +322,7 @@ def _reloaded_text(reloaded: Reloaded, language: str) -> tuple[Html, InlineKeybo
         lines.append(pack.text("reload.same_version"))
     markup = None
     if reloaded.changed_topics:
-        announce = f"{PREFIX}announce:{reloaded.load.load_id}"
+        announce = AdminButton("announce", reloaded.load.load_id).pack()
         markup = keyboard([[(pack.text("reload.button_announce"), announce)]])
     return Html("\n".join(lines)), markup
 
@@ -331,8 +332,8 @@ async def announce_pressed(update: Update, context: BotContext) -> Audited:
     query = update.callback_query
     assert query is not None
     services = context.services
-    [load_id] = _callback_args(update)
-    topics = await services.admin.topics_to_announce(int(load_id))
+    load_id = _button(update).number
+    topics = await services.admin.topics_to_announce(load_id)
     await query.answer()
     await _clear_buttons(update)
     if topics is None:
@@ -357,24 +358,24 @@ COMMANDS: dict[str, Handler] = {
     "stats": admin_only("stats", stats_command),
     "reload": admin_only("reload", reload_command),
 }
-_SEGMENTS = "|".join(segment.value for segment in Segment)
-CALLBACKS: dict[str, Handler] = {
-    rf"^{PREFIX}seg:\d{{1,18}}:({_SEGMENTS})$": admin_only("broadcast_segment", segment_pressed),
-    rf"^{PREFIX}send:\d{{1,18}}$": admin_only("broadcast_confirm", confirm_pressed),
-    rf"^{PREFIX}drop:\d{{1,18}}$": admin_only("broadcast_discard", discard_pressed),
-    rf"^{PREFIX}stop:\d{{1,18}}$": admin_only("broadcast_cancel", stop_pressed),
-    rf"^{PREFIX}announce:\d{{1,18}}$": admin_only("announce_changes", announce_pressed),
+CALLBACKS: dict[Callable[[object], bool] | str, Handler] = {
+    AdminButton.of("seg"): admin_only("broadcast_segment", segment_pressed),
+    AdminButton.of("send"): admin_only("broadcast_confirm", confirm_pressed),
+    AdminButton.of("drop"): admin_only("broadcast_discard", discard_pressed),
+    AdminButton.of("stop"): admin_only("broadcast_cancel", stop_pressed),
+    AdminButton.of("announce"): admin_only("announce_changes", announce_pressed),
     # Anything else under the admin prefix (forged or from an old version): refused if not an
     # admin, otherwise told it is stale.
-    rf"^{PREFIX}": admin_only("unknown_button", _unknown_button),
+    AdminButton.pattern(): admin_only("unknown_button", _unknown_button),
 }
 
 
-def _callback_args(update: Update) -> list[str]:
-    """The fields after the verb: ``adm:seg:12:all`` -> ``["12", "all"]``."""
+def _button(update: Update) -> AdminButton:
+    """The pressed button (its handler's filter let only a well-formed one through)."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    return query.data.split(":")[2:]
+    button = AdminButton.unpack(query.data if query else None)
+    assert button is not None
+    return button
 
 
 def _text_after_command(update: Update) -> str:
