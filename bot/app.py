@@ -13,7 +13,6 @@ import asyncio
 import logging
 import signal
 import sqlite3
-from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +24,6 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     Defaults,
     MessageHandler,
@@ -34,36 +32,12 @@ from telegram.ext import (
 )
 
 from bot.callbacks import (
-    AnnouncementsButton,
     AskButton,
-    CaregiverButton,
-    CheckInButton,
-    ConsentButton,
-    DoseButton,
-    DoseMoreButton,
-    EraseButton,
-    FactButton,
-    HoldButton,
-    InviteButton,
-    LanguageButton,
-    PlanButton,
-    PumpButton,
-    RefillDoneButton,
-    RegionButton,
-    RepeatButton,
-    ReportButton,
-    ScheduleButton,
-    SettingsButton,
-    SimpleModeButton,
-    SupplyButton,
-    TravelButton,
-    UndoButton,
-    ZoneButton,
 )
 from bot.clock import Clock, SystemClock
 from bot.commands import ADMIN_COMMANDS, PATIENT_COMMANDS, describe
 from bot.config import ConfigError, Settings
-from bot.content import TOPICS, ContentHolder, ContentLibrary, ContentPack
+from bot.content import ContentHolder, ContentLibrary, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.domain.flood import FloodGuard
 from bot.handlers import (
@@ -183,79 +157,32 @@ def register_handlers(application: BotApplication) -> None:
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, freetext.help_button), group=-1
     )
 
-    command_handlers = {
-        "start": onboarding.start,
-        "help": onboarding.help_command,
-        "timezone": onboarding.timezone_command,
-        "language": onboarding.language_command,
-        "announcements": onboarding.announcements_command,
-        "facts": facts.facts_menu,
-        "schedule": schedule.schedule_command,
-        "taper": schedule.taper_command,
-        "plan": schedule.plan_command,
-        "today": schedule.today_command,
-        "missed": schedule.missed_command,  # from the user's own schedule, else the fact topic
-        "pause": schedule.pause_command,
-        "resume": schedule.resume_command,
-        "tablets": schedule.tablets_command,
-        "checkin": checkins.checkin_command,
-        "progress": checkins.progress_command,
-        "report": report.report_command,
-        "calendar": report.calendar_command,
-        "mydata": privacy.mydata_command,
-        "deleteme": privacy.deleteme_command,
-        "caregiver": caregivers.caregiver_command,
-        "simple": simple.simple_command,
-        "settings": settings_page.settings_command,
-        "pump": pump.pump_command,
-        "supply": supply_handlers.supply_command,
-    }
-    # A caregiver invite link (/start cg_<token>) is the caregivers' own: before /start.
-    application.add_handler(
-        CommandHandler("start", caregivers.invite_link, filters=caregivers.INVITE_LINK)
-    )
-    for name, callback in command_handlers.items():
-        application.add_handler(CommandHandler(name, callback))
-    fact_topics = [topic for topic in TOPICS if topic not in command_handlers]
-    application.add_handler(CommandHandler(fact_topics, facts.topic_command))
-    # Admin commands: refused (and audited) for anyone not in ADMIN_IDS.
-    for name, guarded in admin.COMMANDS.items():
-        application.add_handler(CommandHandler(name, guarded))
-
-    callbacks: dict[Callable[[object], bool] | str, admin.Handler] = {
-        ConsentButton.pattern(): onboarding.consent_pressed,
-        LanguageButton.pattern(): onboarding.language_pressed,
-        ZoneButton.pattern(): onboarding.zone_pressed,
-        RegionButton.pattern(): onboarding.region_pressed,
-        FactButton.pattern(): facts.topic_pressed,
-        AskButton.pattern(): freetext.ask_pressed,
-        DoseButton.pattern(): doses.dose_pressed,
-        DoseMoreButton.pattern(): doses.more_pressed,
-        UndoButton.pattern(): doses.undo_pressed,
-        SimpleModeButton.pattern(): simple.simple_pressed,
-        CheckInButton.pattern(): checkins.checkin_pressed,
-        HoldButton.pattern(): checkins.hold_pressed,
-        ReportButton.pattern(): report.report_pressed,
-        ScheduleButton.pattern(): schedule_guide.guide_pressed,
-        PlanButton.pattern(): schedule.plan_decision_pressed,
-        EraseButton.pattern(): privacy.erase_pressed,
-        CaregiverButton.pattern(): caregivers.caregiver_pressed,
-        InviteButton.pattern(): caregivers.invite_pressed,
-        SettingsButton.pattern(): settings_page.settings_pressed,
-        RepeatButton.pattern(): repeats.repeat_pressed,
-        AnnouncementsButton.pattern(): settings_page.announcements_pressed,
-        TravelButton.pattern(): travel.travel_pressed,
-        PumpButton.pattern(): pump.pump_pressed,
-        RefillDoneButton.pattern(): pump.refill_done_pressed,
-        SupplyButton.pattern(): supply_handlers.supply_pressed,
-    }
-    callbacks.update(admin.CALLBACKS)
-    for pattern, pressed in callbacks.items():
-        application.add_handler(CallbackQueryHandler(pressed, pattern=pattern))
+    # Group 0: each feature module's own routes (bot/handlers/routes.py), in this order. A
+    # caregiver invite link (/start cg_<token>) comes before onboarding's /start.
+    for router in (
+        caregivers.routes,
+        onboarding.routes,
+        facts.routes,
+        schedule.routes,
+        schedule_guide.routes,
+        doses.routes,
+        simple.routes,
+        checkins.routes,
+        report.routes,
+        privacy.routes,
+        settings_page.routes,
+        repeats.routes,
+        travel.routes,
+        pump.routes,
+        supply_handlers.routes,
+        admin.routes,
+    ):
+        router.register(application)
+    application.add_handler(CallbackQueryHandler(freetext.ask_pressed, pattern=AskButton.pattern()))
     application.add_handler(CallbackQueryHandler(_stale_button))
 
+    # Free text and the fallbacks last: what no feature route took.
     private = filters.ChatType.PRIVATE
-    application.add_handler(MessageHandler(private & filters.LOCATION, onboarding.location_shared))
     application.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, freetext.free_text)
     )

@@ -14,11 +14,12 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.admin_views import broadcasts_list, segment_name, summary_text
-from bot.callbacks import AdminButton
+from bot.callbacks import AdminButton, AdminVerb
 from bot.content import TELEGRAM_TEXT_LIMIT, ContentPack, Html
 from bot.context import BotContext
 from bot.domain.audience import Phase, Segment
 from bot.handlers.common import chunked, event, keyboard, reply, user_id
+from bot.handlers.routes import Router
 from bot.services.admin import Refused, Reloaded, Stats
 from bot.services.broadcasts import Bodies, BroadcastTooLong, Confirmation, Draft
 from bot.storage.broadcasts import BroadcastStatus
@@ -351,23 +352,27 @@ async def _unknown_button(update: Update, context: BotContext) -> Audited:
 
 # ----------------------------------------------------------------- registration
 
-# Command name -> handler, registered in this order by bot.app.register_handlers.
-COMMANDS: dict[str, Handler] = {
-    "broadcast": admin_only("broadcast", broadcast_command),
-    "broadcasts": admin_only("broadcasts", broadcasts_command),
-    "stats": admin_only("stats", stats_command),
-    "reload": admin_only("reload", reload_command),
-}
-CALLBACKS: dict[Callable[[object], bool] | str, Handler] = {
-    AdminButton.of("seg"): admin_only("broadcast_segment", segment_pressed),
-    AdminButton.of("send"): admin_only("broadcast_confirm", confirm_pressed),
-    AdminButton.of("drop"): admin_only("broadcast_discard", discard_pressed),
-    AdminButton.of("stop"): admin_only("broadcast_cancel", stop_pressed),
-    AdminButton.of("announce"): admin_only("announce_changes", announce_pressed),
-    # Anything else under the admin prefix (forged or from an old version): refused if not an
-    # admin, otherwise told it is stale.
-    AdminButton.pattern(): admin_only("unknown_button", _unknown_button),
-}
+# Every admin command and button is refused (and audited) for anyone not in ADMIN_IDS.
+routes = Router("admin")
+for _name, _handler in (
+    ("broadcast", broadcast_command),
+    ("broadcasts", broadcasts_command),
+    ("stats", stats_command),
+    ("reload", reload_command),
+):
+    routes.command(_name)(admin_only(_name, _handler))
+_VERBS: tuple[tuple[AdminVerb, str, AdminHandler], ...] = (
+    ("seg", "broadcast_segment", segment_pressed),
+    ("send", "broadcast_confirm", confirm_pressed),
+    ("drop", "broadcast_discard", discard_pressed),
+    ("stop", "broadcast_cancel", stop_pressed),
+    ("announce", "announce_changes", announce_pressed),
+)
+for _verb, _action, _pressed in _VERBS:
+    routes.callback(AdminButton.of(_verb))(admin_only(_action, _pressed))
+# Anything else under the admin prefix (forged or from an old version): refused if not an
+# admin, otherwise told it is stale.
+routes.callback(AdminButton.pattern())(admin_only("unknown_button", _unknown_button))
 
 
 def _button(update: Update) -> AdminButton:

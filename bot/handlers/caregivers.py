@@ -18,7 +18,10 @@ from bot.domain.caregivers import (
     valid_delay_minutes,
 )
 from bot.handlers.common import command_args, drop_buttons, event, keyboard, reply, shorten, user_id
+from bot.handlers.routes import Router
 from bot.views import local_when
+
+routes = Router("caregivers")
 
 _PROBLEM_KEYS = {
     InviteProblem.UNKNOWN: "caregiver.invite_unknown",
@@ -38,6 +41,7 @@ def _display_name(update: Update) -> str:
     return f"{name} (@{person.username})" if person.username else name
 
 
+@routes.command("caregiver")
 async def caregiver_command(update: Update, context: BotContext, *, typed: bool = True) -> None:
     """/caregiver (``typed``: its arguments are read), or its row of /settings."""
     services = context.services
@@ -116,6 +120,7 @@ class _InviteLink(filters.MessageFilter):
 INVITE_LINK = _InviteLink(name="caregiver_invite_link")
 
 
+@routes.command("start", filters=INVITE_LINK)
 async def invite_link(update: Update, context: BotContext) -> None:
     message = update.effective_message
     args = command_args(message.text if message else None)
@@ -155,15 +160,12 @@ def _problem_params(problem: InviteProblem, patient_name: str) -> dict[str, obje
     return {}
 
 
-async def invite_pressed(update: Update, context: BotContext) -> None:
+@routes.button(InviteButton)
+async def invite_pressed(update: Update, context: BotContext, button: InviteButton) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
     pack = context.pack
-    button = InviteButton.unpack(query.data)
-    if button is None:
-        await query.answer(pack.text("errors.stale_button"))
-        return
     await query.answer()
     await drop_buttons(query)
     if button.choice == "no":
@@ -197,16 +199,13 @@ async def invite_pressed(update: Update, context: BotContext) -> None:
     )
 
 
-async def caregiver_pressed(update: Update, context: BotContext) -> None:
+@routes.button(CaregiverButton)
+async def caregiver_pressed(update: Update, context: BotContext, button: CaregiverButton) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
     pack = context.pack
-    button = CaregiverButton.unpack(query.data)
     me = user_id(update)
-    if button is None:
-        await query.answer(pack.text("errors.stale_button"))
-        return
     if button.action == "delay":
         stored = await services.users.get(me)
         if stored is None or not stored.has_consented or not valid_delay_minutes(button.number):

@@ -17,12 +17,16 @@ from bot.domain.checkins import MAX_STIFFNESS, Severity, SideEffect
 from bot.domain.redflags import Intent, classify
 from bot.handlers.common import edit_query_message, event, reply, user_id
 from bot.handlers.onboarding import consented_user
+from bot.handlers.routes import Router
 from bot.storage.checkins import CheckIn
 from bot.views import emergency_reply
+
+routes = Router("checkins")
 
 MAX_NOTE = 1000
 
 
+@routes.command("checkin")
 async def checkin_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
@@ -40,6 +44,7 @@ async def checkin_command(update: Update, context: BotContext) -> None:
     await reply(update, text, markup)
 
 
+@routes.command("progress")
 async def progress_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
@@ -56,15 +61,15 @@ async def progress_command(update: Update, context: BotContext) -> None:
     await reply(update, progress_view(context.pack, stored.plan, steps, zone, today))
 
 
-async def checkin_pressed(update: Update, context: BotContext) -> None:
+@routes.button(CheckInButton, stale="checkin.expired")
+async def checkin_pressed(update: Update, context: BotContext, button: CheckInButton) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
     pack = context.pack
     owner = user_id(update)
-    button = CheckInButton.unpack(query.data)
-    checkin = await services.checkins.get(button.checkin_id, owner) if button else None
-    if button is None or checkin is None or checkin.completed_at is not None:
+    checkin = await services.checkins.get(button.checkin_id, owner)
+    if checkin is None or checkin.completed_at is not None:
         await query.answer(pack.text("checkin.expired"))
         return
     if button.question != _current_question(checkin):
@@ -152,15 +157,15 @@ async def _finish(
         await reply(update, text, markup)
 
 
-async def hold_pressed(update: Update, context: BotContext) -> None:
+@routes.button(HoldButton, stale="checkin.expired")
+async def hold_pressed(update: Update, context: BotContext, button: HoldButton) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
     pack = context.pack
     owner = user_id(update)
-    button = HoldButton.unpack(query.data)
-    checkin = await services.checkins.get(button.checkin_id, owner) if button else None
-    if button is None or checkin is None or checkin.completed_at is None:
+    checkin = await services.checkins.get(button.checkin_id, owner)
+    if checkin is None or checkin.completed_at is None:
         await query.answer(pack.text("checkin.expired"))
         return
     await query.answer()

@@ -14,6 +14,7 @@ from bot.context import BotContext
 from bot.domain.missed import SEVERAL_MISSED, MissedAction
 from bot.domain.plans import format_mg
 from bot.handlers.common import drop_buttons, event, reply, user_id
+from bot.handlers.routes import Router
 from bot.storage.doses import ANSWERABLE_STATUSES, UndoOutcome
 from bot.views import (
     dose_keyboard,
@@ -25,16 +26,18 @@ from bot.views import (
     undo_keyboard,
 )
 
+routes = Router("doses")
 
-async def dose_pressed(update: Update, context: BotContext) -> None:
+
+@routes.button(DoseButton)
+async def dose_pressed(update: Update, context: BotContext, button: DoseButton) -> None:
     """Record the answer if the dose is the presser's own and still open; edit the message."""
     query = update.callback_query
     assert query is not None
     services = context.services
     pack = context.pack
-    button = DoseButton.unpack(query.data)
     message = query.message
-    if button is None or message is None:
+    if message is None:
         await query.answer(pack.text("errors.stale_button"))
         return
     owner = user_id(update)
@@ -112,16 +115,16 @@ async def dose_pressed(update: Update, context: BotContext) -> None:
                 )
 
 
-async def more_pressed(update: Update, context: BotContext) -> None:
+@routes.button(DoseMoreButton)
+async def more_pressed(update: Update, context: BotContext, button: DoseMoreButton) -> None:
     """Simple mode's "More": the same reminder message shows Skip and Snooze too (an edit of
     its keyboard, no new message), while the dose is still open to an answer."""
     query = update.callback_query
     assert query is not None
     pack = context.pack
-    button = DoseMoreButton.unpack(query.data)
     message = query.message
     dose = None
-    if button is not None and message is not None:
+    if message is not None:
         dose = await context.services.doses.get_event(button.event_id, user_id(update))
     if (
         dose is None
@@ -137,7 +140,8 @@ async def more_pressed(update: Update, context: BotContext) -> None:
     await query.edit_message_reply_markup(more_keyboard(pack, dose.event_id))
 
 
-async def undo_pressed(update: Update, context: BotContext) -> None:
+@routes.button(UndoButton)
+async def undo_pressed(update: Update, context: BotContext, button: UndoButton) -> None:
     """Undo a Taken or Skip pressed by mistake, within the Undo window. The confirmation is
     edited back into what may be done about the dose now, asked of the dose-safety check as
     /missed asks it: an Undo after a late Taken must not offer a dose close to the next one."""
@@ -145,8 +149,7 @@ async def undo_pressed(update: Update, context: BotContext) -> None:
     assert query is not None
     services = context.services
     pack = context.pack
-    button = UndoButton.unpack(query.data)
-    if button is None or query.message is None:
+    if query.message is None:
         await query.answer(pack.text("errors.stale_button"))
         return
     owner = user_id(update)

@@ -8,9 +8,13 @@ from bot.callbacks import FactButton
 from bot.content import TOPICS
 from bot.context import BotContext
 from bot.handlers.common import chunked, event, keyboard, reply
+from bot.handlers.routes import Router
 from bot.views import help_keyboard
 
+routes = Router("facts")
 
+
+@routes.command("facts")
 async def facts_menu(update: Update, context: BotContext) -> None:
     pack = context.pack
     await reply(update, pack.text("facts.menu"), menu_keyboard(context))
@@ -24,11 +28,16 @@ async def topic_command(update: Update, context: BotContext) -> None:
     await send_topic(update, context, topic)
 
 
-async def topic_pressed(update: Update, context: BotContext) -> None:
+# Each fact topic is a command too; /missed is the schedule's (the patient's own latest dose
+# first, then this topic).
+routes.commands([topic for topic in TOPICS if topic != "missed"], topic_command)
+
+
+@routes.button(FactButton)
+async def topic_pressed(update: Update, context: BotContext, button: FactButton) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None
-    button = FactButton.unpack(query.data)
-    topic = button.topic if button else ""
+    assert query is not None
+    topic = button.topic
     if topic not in TOPICS:
         await query.answer(context.pack.text("errors.stale_button"))
         return

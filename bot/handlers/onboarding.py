@@ -7,6 +7,7 @@ import asyncio
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import filters
 
 from bot.callbacks import ConsentButton, LanguageButton, RegionButton, ZoneButton
 from bot.commands import PATIENT_COMMAND_GROUPS, describe
@@ -25,10 +26,14 @@ from bot.handlers.common import (
     shorten,
     user_id,
 )
+from bot.handlers.routes import Router
 from bot.storage.users import User
 from bot.views import help_keyboard, next_dose_text
 
+routes = Router("onboarding")
 
+
+@routes.command("start")
 async def start(update: Update, context: BotContext) -> None:
     services = context.services
     pack = context.pack
@@ -84,6 +89,7 @@ def _language_buttons(context: BotContext, *, exclude: str | None = None) -> lis
     ]
 
 
+@routes.command("language")
 async def language_command(update: Update, context: BotContext) -> None:
     """/language: the languages the bot speaks, as buttons; works before consent too."""
     pack = context.pack
@@ -94,13 +100,13 @@ async def language_command(update: Update, context: BotContext) -> None:
     )
 
 
-async def language_pressed(update: Update, context: BotContext) -> None:
+@routes.button(LanguageButton)
+async def language_pressed(update: Update, context: BotContext, button: LanguageButton) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
-    button = LanguageButton.unpack(query.data)
     library = services.content.library
-    if button is None or button.language not in library.packs:
+    if button.language not in library.packs:
         await query.answer(context.pack.text("errors.stale_button"))
         return
     await query.answer()
@@ -121,15 +127,12 @@ async def language_pressed(update: Update, context: BotContext) -> None:
     )
 
 
-async def consent_pressed(update: Update, context: BotContext) -> None:
+@routes.button(ConsentButton)
+async def consent_pressed(update: Update, context: BotContext, button: ConsentButton) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
     pack = context.pack
-    button = ConsentButton.unpack(query.data)
-    if button is None:
-        await query.answer(pack.text("errors.stale_button"))
-        return
     await query.answer()
     if button.choice == "no":
         event("consent_declined", update)
@@ -146,6 +149,7 @@ async def consent_pressed(update: Update, context: BotContext) -> None:
     await reply(update, context.pack.text("onboarding.ask_timezone"), _zone_keyboard(context.pack))
 
 
+@routes.callback(ZoneButton.pattern())
 async def zone_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -164,6 +168,7 @@ async def zone_pressed(update: Update, context: BotContext) -> None:
     await _apply_zone(update, context, user, zone, key="timezone.set")
 
 
+@routes.command("timezone")
 async def timezone_command(update: Update, context: BotContext) -> None:
     pack = context.pack
     user = await consented_user(update, context)
@@ -195,6 +200,7 @@ async def ask_region(update: Update, context: BotContext) -> None:
     await reply(update, context.pack.text("onboarding.ask_region"), _region_keyboard(context))
 
 
+@routes.message(filters.ChatType.PRIVATE & filters.LOCATION)
 async def location_shared(update: Update, context: BotContext) -> None:
     pack = context.pack
     user = await consented_user(update, context)
@@ -251,6 +257,7 @@ async def _apply_zone(
         await reply(update, pack.text("onboarding.ask_region"), _region_keyboard(context))
 
 
+@routes.callback(RegionButton.pattern())
 async def region_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -290,6 +297,7 @@ async def region_pressed(update: Update, context: BotContext) -> None:
         await repeats.ask_repeats(update, context, first=True)
 
 
+@routes.command("help")
 async def help_command(update: Update, context: BotContext) -> None:
     """Every patient command, grouped, from the table that also feeds the command menu."""
     pack = context.pack
@@ -304,6 +312,7 @@ async def help_command(update: Update, context: BotContext) -> None:
     )
 
 
+@routes.command("announcements")
 async def announcements_command(update: Update, context: BotContext) -> None:
     services = context.services
     pack = context.pack

@@ -14,11 +14,15 @@ from telegram import Update
 from bot.callbacks import EraseButton
 from bot.context import BotContext
 from bot.handlers.common import event, keyboard, reply, user_id
+from bot.handlers.routes import Router
 from bot.session import PendingErasure
+
+routes = Router("privacy")
 
 ERASE_VALID_FOR = timedelta(minutes=5)
 
 
+@routes.command("mydata")
 async def mydata_command(update: Update, context: BotContext) -> None:
     services = context.services
     pack = context.pack
@@ -35,6 +39,7 @@ async def mydata_command(update: Update, context: BotContext) -> None:
         await chat.send_document(file.content, filename=file.filename, caption=pack.text(caption))
 
 
+@routes.command("deleteme")
 async def deleteme_command(update: Update, context: BotContext) -> None:
     services = context.services
     pack = context.pack
@@ -59,6 +64,7 @@ async def deleteme_command(update: Update, context: BotContext) -> None:
     event("erase_offered", update)
 
 
+@routes.callback(EraseButton.pattern())
 async def erase_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None

@@ -13,11 +13,15 @@ from bot.context import BotContext
 from bot.domain.refills import DateProblem, parse_date, parse_phone
 from bot.handlers.common import command_args, event, reply, user_id
 from bot.handlers.onboarding import consented_user
+from bot.handlers.routes import Router
 from bot.views import local_when
+
+routes = Router("pump")
 
 _CLEAR = ("none", "-", "нет", "clear")
 
 
+@routes.command("pump")
 async def pump_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
@@ -90,14 +94,11 @@ def _reason(problem: DateProblem) -> str:
     return {"format": "invalid", "past": "past", "far": "far"}[problem.reason]
 
 
-async def pump_pressed(update: Update, context: BotContext) -> None:
+@routes.button(PumpButton)
+async def pump_pressed(update: Update, context: BotContext, button: PumpButton) -> None:
     query = update.callback_query
     assert query is not None
     pack = context.pack
-    button = PumpButton.unpack(query.data)
-    if button is None:
-        await query.answer(pack.text("errors.stale_button"))
-        return
     on = button.choice == "on"
     if not await context.services.pump.set_mode(user_id(update), on):
         await query.answer(pack.text("onboarding.need_consent"))
@@ -107,13 +108,15 @@ async def pump_pressed(update: Update, context: BotContext) -> None:
     await reply(update, pack.text("pump.now_on" if on else "pump.now_off"))
 
 
-async def refill_done_pressed(update: Update, context: BotContext) -> None:
+@routes.button(RefillDoneButton)
+async def refill_done_pressed(
+    update: Update, context: BotContext, button: RefillDoneButton
+) -> None:
     query = update.callback_query
     assert query is not None
     pack = context.pack
-    button = RefillDoneButton.unpack(query.data)
     try:
-        day = date.fromisoformat(button.refill_on) if button else None
+        day: date | None = date.fromisoformat(button.refill_on)
     except ValueError:
         day = None
     if day is None:

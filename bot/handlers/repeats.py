@@ -10,6 +10,9 @@ from bot.content import ContentPack, Html
 from bot.context import BotContext
 from bot.domain.repeats import ONCE, REPEAT_CHOICES
 from bot.handlers.common import edit_query_message, event, keyboard, reply, user_id
+from bot.handlers.routes import Router
+
+routes = Router("repeats")
 
 
 def repeat_label(pack: ContentPack, minutes: int) -> Html:
@@ -40,15 +43,12 @@ async def ask_repeats(update: Update, context: BotContext, *, first: bool = Fals
     )
 
 
-async def repeat_pressed(update: Update, context: BotContext) -> None:
+@routes.button(RepeatButton)
+async def repeat_pressed(update: Update, context: BotContext, button: RepeatButton) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
     pack = context.pack
-    button = RepeatButton.unpack(query.data)
-    if button is None:
-        await query.answer(pack.text("errors.stale_button"))
-        return
     user = await services.users.get(user_id(update))
     if user is None or not user.has_consented:
         await query.answer(pack.text("errors.stale_button"))

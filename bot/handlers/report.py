@@ -16,6 +16,7 @@ from bot.context import BotContext
 from bot.domain.report import MAX_NAME, Period, ReportArgsError, parse_report_args
 from bot.handlers.common import command_args, edit_query_message, event, keyboard, reply, user_id
 from bot.handlers.onboarding import consented_user
+from bot.handlers.routes import Router
 from bot.report_views import (
     calendar_spec,
     period_name,
@@ -28,9 +29,12 @@ from bot.services.reports import CALENDAR_DAYS
 from bot.storage.doses import StoredPlan
 from bot.storage.users import User
 
+routes = Router("report")
+
 log = logging.getLogger(__name__)
 
 
+@routes.command("report")
 async def report_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
@@ -68,14 +72,14 @@ async def report_command(update: Update, context: BotContext) -> None:
     await reply(update, text, keyboard([buttons]))
 
 
-async def report_pressed(update: Update, context: BotContext) -> None:
+@routes.button(ReportButton)
+async def report_pressed(update: Update, context: BotContext, button: ReportButton) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
     pack = context.pack
-    button = ReportButton.unpack(query.data)
     user = await services.users.get(user_id(update))
-    if button is None or user is None or user.consented_at is None:
+    if user is None or user.consented_at is None:
         await query.answer(pack.text("errors.stale_button"))
         return
     await query.answer()
@@ -160,6 +164,7 @@ async def send_plan_picture(
     event("plan_picture_sent", update, bytes=len(picture))
 
 
+@routes.command("calendar")
 async def calendar_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:

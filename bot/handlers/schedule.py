@@ -39,6 +39,7 @@ from bot.handlers.common import (
 from bot.handlers.facts import send_topic
 from bot.handlers.onboarding import consented_user
 from bot.handlers.report import send_plan_picture
+from bot.handlers.routes import Router
 from bot.messages import MESSAGES
 from bot.services.plans import Saved
 from bot.session import PendingPlan
@@ -53,9 +54,12 @@ from bot.views import (
     today_view,
 )
 
+routes = Router("schedule")
+
 # ----------------------------------------------------------------- /schedule
 
 
+@routes.command("schedule")
 async def schedule_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
@@ -98,6 +102,7 @@ async def send_schedule_menu(update: Update, context: BotContext) -> None:
     )
 
 
+@routes.command("taper")
 async def taper_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
@@ -169,6 +174,7 @@ async def offer_plan(update: Update, context: BotContext, plan: Plan) -> None:
         pending.message_id = message.message_id
 
 
+@routes.callback(PlanButton.pattern())
 async def plan_decision_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
@@ -257,6 +263,7 @@ def _check_text(
 # ----------------------------------------------------------------- views
 
 
+@routes.command("plan")
 async def plan_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
@@ -302,6 +309,7 @@ async def plan_command(update: Update, context: BotContext) -> None:
     await send_plan_picture(update, context, user, stored)
 
 
+@routes.command("today")
 async def today_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
@@ -336,6 +344,7 @@ async def today_command(update: Update, context: BotContext) -> None:
     await reply(update, Html("\n\n".join(lines)))
 
 
+@routes.command("missed")
 async def missed_command(update: Update, context: BotContext) -> None:
     await send_missed_advice(update, context)
 
@@ -392,6 +401,7 @@ def _missed_buttons(pack: ContentPack, advice: MissedAdvice) -> InlineKeyboardMa
 # ----------------------------------------------------------------- settings
 
 
+@routes.command("pause")
 async def pause_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
@@ -405,6 +415,7 @@ async def pause_command(update: Update, context: BotContext) -> None:
     await reply(update, pack.text("pause.paused"))
 
 
+@routes.command("resume")
 async def resume_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
@@ -427,6 +438,7 @@ async def resume_command(update: Update, context: BotContext) -> None:
     )
 
 
+@routes.command("tablets")
 async def tablets_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:

@@ -32,10 +32,13 @@ from bot.domain.plans import (
 )
 from bot.handlers.common import chunked, drop_buttons, keyboard, reply
 from bot.handlers.onboarding import consented_user
+from bot.handlers.routes import Router
 from bot.handlers.schedule import offer_plan, plan_error_text
 from bot.session import DoseGuide, ScheduleGuide
 from bot.storage.users import User
 from bot.views import doses_text
+
+routes = Router("schedule_guide")
 
 TIME_PRESETS = ("08:00,14:00,20:00", "07:00,13:00,19:00", "09:00,15:00,21:00", "08:00,16:00,23:00")
 DOSE_TIME_PRESETS = (
@@ -54,6 +57,7 @@ _STARTS = ("today", "tomorrow")
 Step = Callable[[Update, BotContext, User, str], Awaitable[bool]]
 
 
+@routes.callback(ScheduleButton.pattern())
 async def guide_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None

@@ -19,8 +19,11 @@ from bot.content import ContentPack, Html
 from bot.context import BotContext
 from bot.handlers import caregivers, onboarding, repeats
 from bot.handlers.common import edit_query_message, event, keyboard, reply, user_id
+from bot.handlers.routes import Router
 from bot.storage.users import User
 from bot.views import simple_mode_keyboard
+
+routes = Router("settings")
 
 
 async def _language(context: BotContext, user: User) -> str:
@@ -144,6 +147,7 @@ async def settings_page(context: BotContext, user: User) -> tuple[Html, InlineKe
     return Html("\n".join(lines)), keyboard(buttons)
 
 
+@routes.command("settings")
 async def settings_command(update: Update, context: BotContext) -> None:
     user = await onboarding.consented_user(update, context)
     if user is None:
@@ -153,12 +157,12 @@ async def settings_command(update: Update, context: BotContext) -> None:
     await reply(update, text, markup)
 
 
-async def settings_pressed(update: Update, context: BotContext) -> None:
+@routes.button(SettingsButton)
+async def settings_pressed(update: Update, context: BotContext, button: SettingsButton) -> None:
     """A row's button: open that setting's own flow (the page stays as it is)."""
     query = update.callback_query
     assert query is not None
-    button = SettingsButton.unpack(query.data)
-    row = _BY_KEY.get(button.key) if button else None
+    row = _BY_KEY.get(button.key)
     if row is None:
         await query.answer(context.pack.text("errors.stale_button"))
         return
@@ -171,14 +175,16 @@ async def settings_pressed(update: Update, context: BotContext) -> None:
     await row.open(update, context, user)
 
 
-async def announcements_pressed(update: Update, context: BotContext) -> None:
+@routes.button(AnnouncementsButton)
+async def announcements_pressed(
+    update: Update, context: BotContext, button: AnnouncementsButton
+) -> None:
     """On or Off under the announcements row: as ``/announcements on|off``."""
     query = update.callback_query
     assert query is not None
     pack = context.pack
-    button = AnnouncementsButton.unpack(query.data)
     user = await context.services.users.get(user_id(update))
-    if button is None or user is None or not user.has_consented:
+    if user is None or not user.has_consented:
         await query.answer(pack.text("errors.stale_button"))
         return
     await query.answer()

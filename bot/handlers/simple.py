@@ -12,9 +12,13 @@ from bot.callbacks import SimpleModeButton
 from bot.context import BotContext
 from bot.handlers.common import command_args, edit_query_message, event, reply, user_id
 from bot.handlers.onboarding import consented_user
+from bot.handlers.routes import Router
 from bot.views import simple_mode_keyboard
 
+routes = Router("simple")
 
+
+@routes.command("simple")
 async def simple_command(update: Update, context: BotContext) -> None:
     """``/simple`` shows the setting with a button to switch it; ``/simple on|off`` sets it."""
     user = await consented_user(update, context)
@@ -37,14 +41,11 @@ async def simple_command(update: Update, context: BotContext) -> None:
     )
 
 
-async def simple_pressed(update: Update, context: BotContext) -> None:
+@routes.button(SimpleModeButton)
+async def simple_pressed(update: Update, context: BotContext, button: SimpleModeButton) -> None:
     query = update.callback_query
     assert query is not None
     pack = context.pack
-    button = SimpleModeButton.unpack(query.data)
-    if button is None:
-        await query.answer(pack.text("errors.stale_button"))
-        return
     on = button.choice == "on"
     if not await context.services.simple_mode.set(user_id(update), on):
         await query.answer(pack.text("onboarding.need_consent"))

@@ -18,6 +18,7 @@ from bot.context import BotContext
 from bot.domain.supply import Product, count_units, parse_lead_days
 from bot.handlers.common import command_args, event, reply, user_id
 from bot.handlers.onboarding import consented_user
+from bot.handlers.routes import Router
 from bot.supply_views import (
     ask_count,
     form_keyboard,
@@ -26,6 +27,8 @@ from bot.supply_views import (
     status_text,
     strength_keyboard,
 )
+
+routes = Router("supply")
 
 
 def _amount(text: str) -> Decimal | None:
@@ -36,6 +39,7 @@ def _amount(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+@routes.command("supply")
 async def supply_command(update: Update, context: BotContext) -> None:
     user = await consented_user(update, context)
     if user is None:
@@ -108,14 +112,11 @@ async def _show(update: Update, context: BotContext) -> None:
     await reply(update, text, status_keyboard(pack))
 
 
-async def supply_pressed(update: Update, context: BotContext) -> None:
+@routes.button(SupplyButton)
+async def supply_pressed(update: Update, context: BotContext, button: SupplyButton) -> None:
     query = update.callback_query
     assert query is not None
     pack = context.pack
-    button = SupplyButton.unpack(query.data)
-    if button is None:
-        await query.answer(pack.text("errors.stale_button"))
-        return
     user = await context.services.users.get(user_id(update))
     if user is None or not user.has_consented:
         await query.answer(pack.text("onboarding.need_consent"))

@@ -15,9 +15,12 @@ from bot.domain.plans import format_mg
 from bot.domain.timezones import TimezoneError, parse_timezone
 from bot.domain.travel import Choice, TravelZone
 from bot.handlers.common import chunked, drop_buttons, event, keyboard, reply, user_id
+from bot.handlers.routes import Router
 from bot.services.travel import Preview
 from bot.storage.users import User
 from bot.views import help_keyboard, local_hhmm, local_when, next_dose_text, wall
+
+routes = Router("travel")
 
 _CHOICES = (Choice.HOME, Choice.GRADUAL, Choice.AT_ONCE)
 
@@ -51,14 +54,14 @@ async def ask_choice(update: Update, context: BotContext, user: User, zone_name:
     await reply(update, text, keyboard([[button] for button in buttons]))
 
 
-async def travel_pressed(update: Update, context: BotContext) -> None:
+@routes.button(TravelButton)
+async def travel_pressed(update: Update, context: BotContext, button: TravelButton) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
     pack = context.pack
-    button = TravelButton.unpack(query.data)
     user = await services.users.get(user_id(update))
-    if button is None or user is None or not user.has_consented:
+    if user is None or not user.has_consented:
         await query.answer(pack.text("errors.stale_button"))
         return
     if button.action == "where":
