@@ -15,7 +15,7 @@ from telegram import InlineKeyboardMarkup
 from bot.callbacks import CaregiverButton
 from bot.content import ContentPack, Html
 from bot.domain.caregivers import DELAY_CHOICES, PLAN_NOTICES, Said
-from bot.handlers.common import chunked, keyboard
+from bot.keyboards import chunked, keyboard
 from bot.storage.caregivers import DueAlert, Link
 from bot.views import local_hhmm
 

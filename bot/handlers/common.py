@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from telegram import (
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     ReplyKeyboardMarkup,
     Update,
 )
 from telegram.error import BadRequest
+
+# The handlers' shorthand for the keyboards (their home is bot/keyboards.py).
+from bot.keyboards import chunked as chunked
+from bot.keyboards import keyboard as keyboard
 
 log = logging.getLogger("bot.events")
 
@@ -23,13 +25,6 @@ def event(name: str, update: Update | None = None, **ids: object) -> None:
     user = update.effective_user.id if update and update.effective_user else None
     details = " ".join(f"{key}={value}" for key, value in ids.items())
     log.info("%s user=%s %s", name, user, details)
-
-
-def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    """Inline keyboard from rows of (label, callback_data)."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
 
 
 async def reply(
@@ -53,10 +48,6 @@ def user_id(update: Update) -> int:
 def command_args(text: str | None) -> list[str]:
     """Arguments after the command word, split on white space."""
     return (text or "").split()[1:]
-
-
-def chunked(items: Sequence[tuple[str, str]], size: int) -> list[list[tuple[str, str]]]:
-    return [list(items[index : index + size]) for index in range(0, len(items), size)]
 
 
 async def drop_buttons(query: CallbackQuery) -> None:
