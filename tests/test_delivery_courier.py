@@ -32,6 +32,7 @@ class ListQueue:
     in_flight: list[int] = field(default_factory=list)
     settled: dict[int, Settled] = field(default_factory=dict)
     claims: int = 0
+    break_settle: set[int] = field(default_factory=set)  # rows whose first SENT record breaks
 
     async def claim(self, now: datetime, limit: int) -> Sequence[Row]:
         self.claims += 1
@@ -43,6 +44,9 @@ class ListQueue:
 
     async def settle(self, item: Row, settled: Settled) -> None:
         assert item.row_id not in self.settled, "settled twice"
+        if settled.outcome is Outcome.SENT and item.row_id in self.break_settle:
+            self.break_settle.discard(item.row_id)
+            raise RuntimeError("the database was busy")
         self.settled[item.row_id] = settled
 
     async def recover(self, now: datetime) -> int:
@@ -191,8 +195,38 @@ async def test_a_bug_in_the_policy_is_a_retry_of_that_row_only(bot: RunningBot) 
     queue = ListQueue([Row(1, 501, broken=True), Row(2, 501)])
     courier, _ = _courier(bot, queue)
     await courier.run(_never)
+    # Broken before its request left: nothing can have arrived, so no possible repeat.
+    assert queue.settled[1].outcome is Outcome.RETRY and not queue.settled[1].possible_repeat
+    assert queue.settled[2].outcome is Outcome.SENT
+
+
+async def test_a_break_after_the_request_left_may_have_delivered(bot: RunningBot) -> None:
+    queue = ListQueue([Row(1, 501), Row(2, 502)], break_settle={1})
+    courier, _ = _courier(bot, queue)
+    await courier.run(_never)
+    # Sent, then recording it broke: retried, marked as a possible repeat...
     assert queue.settled[1].outcome is Outcome.RETRY and queue.settled[1].possible_repeat
     assert queue.settled[2].outcome is Outcome.SENT
+    # ...or, for a queue that never repeats, ended as unknown.
+    from bot.services.send_errors import SendFailure
+
+    never = ListQueue([Row(3, 503)], break_settle={3})
+    failures = {**Rules().failures, SendFailure.MAY_HAVE_ARRIVED: Outcome.UNKNOWN}
+    courier, _ = _courier(bot, never, failures=failures)
+    await courier.run(_never)
+    assert never.settled[3].outcome is Outcome.UNKNOWN
+
+
+async def test_a_failure_may_release_the_row_as_it_was(bot: RunningBot) -> None:
+    from bot.services.send_errors import SendFailure
+
+    bot.api.fail("sendMessage", status=502)
+    queue = ListQueue([Row(1, 501, attempts=3)])
+    failures = {**Rules().failures, SendFailure.SERVER_ERROR: Outcome.RELEASED}
+    courier, _ = _courier(bot, queue, failures=failures)
+    await courier.run(_never)
+    now = bot.clock.now()
+    assert queue.settled[1] == Settled(Outcome.RELEASED, now, retry_at=now)
 
 
 async def test_a_fanout_passes_over_a_blocked_copy(bot: RunningBot) -> None:

@@ -122,6 +122,13 @@ class Rules:
         return min(self.backoff_base * (1 << attempts), self.backoff_cap)
 
 
+@dataclass
+class _Trip:
+    """One attempt at a row: whether its request has left (the budget's ``on_leave`` ran)."""
+
+    left: bool = False
+
+
 class Courier(Generic[Item]):
     """Runs one queue: each call of :meth:`run` sends everything that is due now."""
 
@@ -180,22 +187,28 @@ class Courier(Generic[Item]):
                 now = self._clock.now()
                 await self._settle(item, Settled(Outcome.RELEASED, now, retry_at=now))
                 continue
-            settled = await self._deliver(item)
+            settled = await self.deliver(item)
             if settled.retry_at is not None and settled.outcome is Outcome.RETRY:
                 retries.append(settled.retry_at)
             ended = settled.outcome is Outcome.UNREACHABLE or (
                 self._rules.failure_ends_turn and settled.outcome not in _FINE
             )
 
-    async def _deliver(self, item: Item) -> Settled:
+    async def deliver(self, item: Item) -> Settled:
+        """Send one claimed row and settle it (for a queue that claims at its own pace)."""
+        trip = _Trip()
         try:
-            settled = await self._attempt(item)
+            settled = await self._attempt(item, trip)
             await self._settle(item, settled)
         except Exception:
-            # Never let one row stop the others: whatever broke, it is retried as a possible
-            # repeat (the request may have left before it broke).
+            # Never let one row stop the others. Whatever broke, it counts as a failure of
+            # the send: one that may have arrived if its request had left, else one that
+            # never did (the queue's rules say what each means).
             log.exception("%s_failed %s", self._policy.name, self._policy.ids(item))
-            settled = self._failed(item, None, Outcome.RETRY, possible_repeat=True)
+            kind = SendFailure.MAY_HAVE_ARRIVED if trip.left else SendFailure.NEVER_SENT
+            settled = self._failed(
+                item, None, self._rules.failures[kind], possible_repeat=trip.left
+            )
             await self._settle(item, settled)
         return settled
 
@@ -203,14 +216,14 @@ class Courier(Generic[Item]):
         await self._queue.settle(item, settled)
         await self._policy.settled(item, settled)
 
-    async def _attempt(self, item: Item) -> Settled:
+    async def _attempt(self, item: Item, trip: _Trip) -> Settled:
         composed = await self._policy.compose(item, self._clock.now())
         if isinstance(composed, Drop):
             return Settled(Outcome.DROPPED, self._clock.now(), reason=composed.reason)
         if isinstance(composed, Fanout):
             for letter in composed.letters:
                 try:
-                    await self._send(item, letter)
+                    await self._send(item, letter, None)
                 except TelegramError as raised:
                     log.info(
                         "%s_copy_failed %s chat=%d kind=%s",
@@ -221,7 +234,7 @@ class Courier(Generic[Item]):
                     )
             return Settled(Outcome.SENT, self._clock.now())
         try:
-            message = await self._send(item, composed, mark=True)
+            message = await self._send(item, composed, trip)
         except TelegramError as raised:
             error = classify_send_error(raised)
             self._metrics.send_failed(error.name)
@@ -240,11 +253,16 @@ class Courier(Generic[Item]):
             Outcome.SENT, self._clock.now(), message_id=message.message_id, detail=composed.detail
         )
 
-    async def _send(self, item: Item, letter: Letter, *, mark: bool = False) -> Message:
+    async def _send(self, item: Item, letter: Letter, trip: _Trip | None) -> Message:
+        """Through the send budget; with a ``trip``, the row is marked in flight as its
+        request leaves (a best-effort copy is not)."""
+
         async def leaving() -> None:
             await self._queue.mark_in_flight([item], self._clock.now())
+            assert trip is not None
+            trip.left = True
 
-        with sending_as(self._policy.priority, on_leave=leaving if mark else None):
+        with sending_as(self._policy.priority, on_leave=leaving if trip is not None else None):
             return await self._bot.send_message(
                 letter.chat_id, letter.text, reply_markup=letter.markup
             )
@@ -254,6 +272,8 @@ class Courier(Generic[Item]):
     ) -> Settled:
         """A failed attempt: retried after the backoff (and any retry_after), or given up."""
         now = self._clock.now()
+        if outcome is Outcome.RELEASED:
+            return Settled(outcome, now, retry_at=now)  # due again now, no attempt counted
         if outcome is not Outcome.RETRY:
             return Settled(outcome, now)
         attempts = self._policy.attempts(item)
