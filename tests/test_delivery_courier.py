@@ -42,12 +42,13 @@ class ListQueue:
     async def mark_in_flight(self, items: Sequence[Row], now: datetime) -> None:
         self.in_flight.extend(item.row_id for item in items)
 
-    async def settle(self, item: Row, settled: Settled) -> None:
+    async def settle(self, item: Row, settled: Settled) -> bool:
         assert item.row_id not in self.settled, "settled twice"
         if settled.outcome is Outcome.SENT and item.row_id in self.break_settle:
             self.break_settle.discard(item.row_id)
             raise RuntimeError("the database was busy")
         self.settled[item.row_id] = settled
+        return True
 
     async def recover(self, now: datetime) -> int:
         return 0
@@ -226,7 +227,24 @@ async def test_a_failure_may_release_the_row_as_it_was(bot: RunningBot) -> None:
     courier, _ = _courier(bot, queue, failures=failures)
     await courier.run(_never)
     now = bot.clock.now()
-    assert queue.settled[1] == Settled(Outcome.RELEASED, now, retry_at=now)
+    released = queue.settled[1]
+    assert (released.outcome, released.retry_at) == (Outcome.RELEASED, now)
+    assert released.error is not None and released.error.kind is SendFailure.SERVER_ERROR
+
+
+async def test_a_failure_may_wait_longer_than_the_backoff(bot: RunningBot) -> None:
+    from bot.services.send_errors import SendFailure
+
+    bot.api.fail("sendMessage", status=400, description="Bad Request: odd")
+    queue = ListQueue([Row(1, 501)])
+    failures = {**Rules().failures, SendFailure.REJECTED: Outcome.RETRY}
+    courier, _ = _courier(
+        bot, queue, failures=failures, least_wait={SendFailure.REJECTED: timedelta(minutes=10)}
+    )
+    await courier.run(_never)
+    retried = queue.settled[1]
+    assert retried.outcome is Outcome.RETRY and not retried.possible_repeat  # refused: not sent
+    assert retried.retry_at == bot.clock.now() + timedelta(minutes=10)
 
 
 async def test_a_fanout_passes_over_a_blocked_copy(bot: RunningBot) -> None:

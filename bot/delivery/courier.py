@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
 Item_contra = TypeVar("Item_contra", contravariant=True)
+
+_MAY_HAVE_LEFT = frozenset({SendFailure.SERVER_ERROR, SendFailure.MAY_HAVE_ARRIVED})
 
 # Outcomes that are no failure: the recipient's turn goes on after them.
 _FINE = frozenset({Outcome.SENT, Outcome.DROPPED})
@@ -89,7 +91,8 @@ class Policy(Protocol[Item_contra]):
 
     async def settled(self, item: Item_contra, settled: Settled) -> None:
         """After the queue recorded it: the policy's own side effects (metrics, logs, a user
-        marked unreachable, a caregiver's note)."""
+        marked unreachable, a caregiver's note). An error here is logged, and changes nothing
+        about the row: it is settled."""
         ...
 
 
@@ -112,6 +115,8 @@ class Rules:
     backoff_base: timedelta = timedelta(seconds=15)
     backoff_cap: timedelta = timedelta(seconds=600)
     failures: Mapping[SendFailure, Outcome] = field(default_factory=_retry_all)
+    # The least wait before a retry after this failure (e.g. a 400 retried only after 10 min).
+    least_wait: Mapping[SendFailure, timedelta] = field(default_factory=dict)
     batch_size: int = 200
     # False: one claim per pass (a queue whose claim is a scan of every candidate).
     drain: bool = True
@@ -185,7 +190,8 @@ class Courier(Generic[Item]):
             if ended or stopping():
                 # Claimed, but its request never left: back as it was, for the next pass.
                 now = self._clock.now()
-                await self._settle(item, Settled(Outcome.RELEASED, now, retry_at=now))
+                released = await self._settle(item, Settled(Outcome.RELEASED, now, retry_at=now))
+                await self._after(item, released)
                 continue
             settled = await self.deliver(item)
             if settled.retry_at is not None and settled.outcome is Outcome.RETRY:
@@ -198,23 +204,27 @@ class Courier(Generic[Item]):
         """Send one claimed row and settle it (for a queue that claims at its own pace)."""
         trip = _Trip()
         try:
-            settled = await self._attempt(item, trip)
-            await self._settle(item, settled)
+            settled = await self._settle(item, await self._attempt(item, trip))
         except Exception:
             # Never let one row stop the others. Whatever broke, it counts as a failure of
             # the send: one that may have arrived if its request had left, else one that
             # never did (the queue's rules say what each means).
             log.exception("%s_failed %s", self._policy.name, self._policy.ids(item))
             kind = SendFailure.MAY_HAVE_ARRIVED if trip.left else SendFailure.NEVER_SENT
-            settled = self._failed(
-                item, None, self._rules.failures[kind], possible_repeat=trip.left
-            )
-            await self._settle(item, settled)
+            failed = self._failed(item, None, self._rules.failures[kind], possible_repeat=trip.left)
+            settled = await self._settle(item, failed)
+        await self._after(item, settled)
         return settled
 
-    async def _settle(self, item: Item, settled: Settled) -> None:
-        await self._queue.settle(item, settled)
-        await self._policy.settled(item, settled)
+    async def _settle(self, item: Item, settled: Settled) -> Settled:
+        applied = await self._queue.settle(item, settled)
+        return settled if applied else replace(settled, applied=False)
+
+    async def _after(self, item: Item, settled: Settled) -> None:
+        try:
+            await self._policy.settled(item, settled)
+        except Exception:
+            log.exception("%s_after_failed %s", self._policy.name, self._policy.ids(item))
 
     async def _attempt(self, item: Item, trip: _Trip) -> Settled:
         composed = await self._policy.compose(item, self._clock.now())
@@ -243,12 +253,9 @@ class Courier(Generic[Item]):
                 log.error(
                     "%s_rejected %s kind=%s", self._policy.name, self._policy.ids(item), error.name
                 )
-            return self._failed(
-                item,
-                error,
-                outcome,
-                possible_repeat=error.kind is not SendFailure.NEVER_SENT,
-            )
+            # A 5xx or a time-out may have delivered it; a refusal or a connection never
+            # opened did not.
+            return self._failed(item, error, outcome, possible_repeat=error.kind in _MAY_HAVE_LEFT)
         return Settled(
             Outcome.SENT, self._clock.now(), message_id=message.message_id, detail=composed.detail
         )
@@ -273,17 +280,23 @@ class Courier(Generic[Item]):
         """A failed attempt: retried after the backoff (and any retry_after), or given up."""
         now = self._clock.now()
         if outcome is Outcome.RELEASED:
-            return Settled(outcome, now, retry_at=now)  # due again now, no attempt counted
+            return Settled(outcome, now, retry_at=now, error=error)  # due now, no attempt
         if outcome is not Outcome.RETRY:
-            return Settled(outcome, now)
+            return Settled(outcome, now, error=error)
         attempts = self._policy.attempts(item)
         limit = self._rules.max_attempts
         if limit is not None and attempts + 1 >= limit:
             log.error(
                 "%s_gave_up %s attempts=%d", self._policy.name, self._policy.ids(item), attempts + 1
             )
-            return Settled(Outcome.GAVE_UP, now)
-        wait = error.retry_after if error is not None and error.retry_after else timedelta(0)
-        retry_at = max(now + wait, now + self._rules.backoff(attempts))
+            return Settled(Outcome.GAVE_UP, now, error=error)
+        wait = self._rules.backoff(attempts)
+        if error is not None:
+            wait = max(
+                wait, error.retry_after or wait, self._rules.least_wait.get(error.kind, wait)
+            )
+        retry_at = now + wait
         log.info("%s_retry %s attempt=%d", self._policy.name, self._policy.ids(item), attempts + 1)
-        return Settled(Outcome.RETRY, now, retry_at=retry_at, possible_repeat=possible_repeat)
+        return Settled(
+            Outcome.RETRY, now, retry_at=retry_at, possible_repeat=possible_repeat, error=error
+        )

@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from bot.services.send_errors import SendError
 
 
 class Outcome(StrEnum):
@@ -37,6 +40,10 @@ class Settled:
     possible_repeat: bool = False
     reason: str | None = None  # DROPPED: the policy's word for why (stored by the queue)
     detail: object = None  # SENT: what the policy composed for the queue to record
+    error: SendError | None = None  # a failed send: what Telegram's answer meant
+    # After settle: False when the row had moved on meanwhile (answered while its message was
+    # on its way), so the transition did not apply as planned; the policy may take it back.
+    applied: bool = True
 
 
 Item = TypeVar("Item")
@@ -54,8 +61,9 @@ class Queue(Protocol[Item]):
         arrived (a queue that re-sends everything after a crash may do nothing here)."""
         ...
 
-    async def settle(self, item: Item, settled: Settled) -> None:
-        """The one transition out of "claimed", by outcome."""
+    async def settle(self, item: Item, settled: Settled) -> bool:
+        """The one transition out of "claimed", by outcome; False if the row had moved on
+        meanwhile and the transition did not apply as planned."""
         ...
 
     async def recover(self, now: datetime) -> int:

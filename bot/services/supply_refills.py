@@ -217,10 +217,11 @@ class SupplyRefills:
     async def mark_in_flight(self, items: Sequence[DueSupply], now: datetime) -> None:
         """Nothing to record: the reminder counts as sent from its claim."""
 
-    async def settle(self, item: DueSupply, settled: Settled) -> None:
+    async def settle(self, item: DueSupply, settled: Settled) -> bool:
         if settled.outcome is not Outcome.SENT:
             # Not delivered (or never tried): due again at the next pass.
             await self._store.forget_reminder(item.user_id, item.kind.value, item.run_out)
+        return True
 
     async def recover(self, now: datetime) -> int:
         """Nothing stays claimed: a reminder is recorded as sent when it is claimed."""

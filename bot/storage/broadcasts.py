@@ -360,26 +360,30 @@ class BroadcastStore:
                 claimed.append(OutboxItem(*key, row["attempts"], row["body"]))
         return claimed
 
-    async def settle(self, item: OutboxItem, settled: Settled) -> None:
+    async def settle(self, item: OutboxItem, settled: Settled) -> bool:
         """Out of ``sending``: sent, pending again (a retry counts an attempt; a row released
         as it was does not), or ended without a delivery."""
         outcome = settled.outcome
         if outcome is Outcome.SENT:
             assert settled.message_id is not None
-            await self._record_sent(item, settled.message_id, settled.at)
+            return await self._record_sent(item, settled.message_id, settled.at)
         elif outcome in (Outcome.RETRY, Outcome.RELEASED):
             await self._release(
                 item, settled.retry_at or settled.at, count_attempt=outcome is Outcome.RETRY
             )
         else:
             await self._record_final(item, ending(settled))
+        return True
 
-    async def _record_sent(self, item: OutboxItem, message_id: int, now: datetime) -> None:
-        await self._db.execute(
-            f"UPDATE broadcast_outbox SET status = {_SENT}, message_id = ?, sent_at = ?,"  # noqa: S608
-            " claimed_at = NULL, attempts = attempts + 1"
-            f" WHERE broadcast_id = ? AND user_id = ? AND status = {_SENDING}",
-            (message_id, to_unix(now), item.broadcast_id, item.user_id),
+    async def _record_sent(self, item: OutboxItem, message_id: int, now: datetime) -> bool:
+        return (
+            await self._db.execute(
+                f"UPDATE broadcast_outbox SET status = {_SENT}, message_id = ?, sent_at = ?,"  # noqa: S608
+                " claimed_at = NULL, attempts = attempts + 1"
+                f" WHERE broadcast_id = ? AND user_id = ? AND status = {_SENDING}",
+                (message_id, to_unix(now), item.broadcast_id, item.user_id),
+            )
+            > 0
         )
 
     async def _record_final(self, item: OutboxItem, status: Delivery) -> None:

@@ -396,13 +396,15 @@ class CaregiverStore:
             (to_unix(now), *(item.alert_id for item in items)),
         )
 
-    async def settle(self, item: DueAlert, settled: Settled) -> None:
+    async def settle(self, item: DueAlert, settled: Settled) -> bool:
         """Out of ``sending``: ``done`` with its outcome, or ``pending`` again (a retry, or
         released at a stop: the attempt counts either way, as it always did here)."""
         outcome = settled.outcome
         if outcome is Outcome.SENT:
             assert isinstance(settled.detail, Said) and settled.message_id is not None
-            await self._record_sent(item.alert_id, settled.detail, settled.message_id, settled.at)
+            return await self._record_sent(
+                item.alert_id, settled.detail, settled.message_id, settled.at
+            )
         elif outcome in (Outcome.RETRY, Outcome.RELEASED):
             await self._release(item.alert_id, settled.retry_at or settled.at)
         elif outcome is Outcome.UNREACHABLE:
@@ -414,13 +416,17 @@ class CaregiverStore:
         else:
             ended = AlertOutcome.REJECTED if outcome is Outcome.REJECTED else AlertOutcome.GIVEN_UP
             await self._finish(item.alert_id, ended, settled.at)
+        return True
 
-    async def _record_sent(self, alert_id: int, said: Said, message_id: int, now: datetime) -> None:
-        await self._db.execute(
-            f"UPDATE caregiver_alerts SET state = {_DONE}, outcome = {_SENT}, said = ?,"  # noqa: S608
-            " message_id = ?, sent_at = ?, finished_at = ?, claimed_at = NULL,"
-            f" attempts = attempts + 1 WHERE alert_id = ? AND state = {_SENDING}",
-            (said.value, message_id, to_unix(now), to_unix(now), alert_id),
+    async def _record_sent(self, alert_id: int, said: Said, message_id: int, now: datetime) -> bool:
+        return (
+            await self._db.execute(
+                f"UPDATE caregiver_alerts SET state = {_DONE}, outcome = {_SENT}, said = ?,"  # noqa: S608
+                " message_id = ?, sent_at = ?, finished_at = ?, claimed_at = NULL,"
+                f" attempts = attempts + 1 WHERE alert_id = ? AND state = {_SENDING}",
+                (said.value, message_id, to_unix(now), to_unix(now), alert_id),
+            )
+            > 0
         )
 
     async def _finish(self, alert_id: int, outcome: AlertOutcome, now: datetime) -> None:

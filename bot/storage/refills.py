@@ -200,7 +200,7 @@ class RefillStore:
         """Nothing to record: a claimed refill reminder is sent again after a crash whether or
         not its request left (:meth:`recover`)."""
 
-    async def settle(self, item: DueRefill, settled: Settled) -> None:
+    async def settle(self, item: DueRefill, settled: Settled) -> bool:
         if settled.outcome in (Outcome.RETRY, Outcome.RELEASED):
             # Pending again; the attempt counts either way (as it always did here).
             await self._db.execute(
@@ -212,7 +212,7 @@ class RefillStore:
                     item.reminder_id,
                 ),
             )
-            return
+            return True
         status = (
             RefillStatus(settled.reason)
             if settled.outcome is Outcome.DROPPED and settled.reason
@@ -226,6 +226,7 @@ class RefillStore:
                 item.reminder_id,
             ),
         )
+        return True
 
     async def recover(self, now: datetime) -> int:
         """At start: a row left 'sending' by a crash is sent again (a refill reminder twice
