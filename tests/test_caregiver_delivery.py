@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.storage.caregivers import CaregiverStore
 from tests.conftest import RunningBot
-from tests.reminder_helpers import advance_until_messages
+from tests.reminder_helpers import advance_until_messages, dying_process
 from tests.test_caregivers import (
     CARER,
     FOLLOW_UP,
@@ -28,18 +29,12 @@ async def test_an_alert_in_flight_at_a_crash_is_sent_at_start_once(start_bot: An
     await bot.shutdown()
     due = NOON + FOLLOW_UP + timedelta(hours=1)
     # Killed after the alert was claimed and its request left, before the answer came.
-    from bot.storage.caregivers import CaregiverStore
-    from bot.storage.db import Database
-
-    database = await Database.open(bot.services.settings.database_path)
-    try:
+    async with dying_process(bot) as database:
         store = CaregiverStore(database)
         [claimed] = await store.claim(due, 10)
         await store.mark_in_flight([claimed], due)
         [row] = [dict(r) for r in await database.fetch_all("SELECT * FROM caregiver_alerts")]
         assert row["state"] == "sending" and row["in_flight_at"] is not None
-    finally:
-        await database.close()
     bot.clock.set(due + timedelta(seconds=5))
     bot = await start_bot()
     [alert] = await bot.next_messages(CARER, bot.sent_count(CARER), 1)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.storage.refills import RefillStatus
+from bot.storage.refills import RefillStatus, RefillStore
 from tests.conftest import RunningBot
+from tests.reminder_helpers import dying_process
 from tests.test_pump import USER, pump_user
 
 DUE = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)  # 3 days before 5 March, 10:00 Berlin
@@ -29,15 +30,9 @@ async def test_a_claim_left_by_a_dead_process_is_sent_once_at_start(start_bot: A
     await bot.say(USER, "/pump refill 2027-03-05")
     await bot.shutdown()
     # Killed between claiming the row and recording its send.
-    from bot.storage.db import Database
-    from bot.storage.refills import RefillStore
-
-    database = await Database.open(bot.services.settings.database_path)
-    try:
+    async with dying_process(bot) as database:
         [claimed] = await RefillStore(database).claim(DUE, 10)
         assert claimed.kind == "d3"
-    finally:
-        await database.close()
     bot.clock.set(DUE + timedelta(seconds=5))
     bot = await start_bot()
     [text] = await bot.next_messages(USER, bot.sent_count(USER), 1)

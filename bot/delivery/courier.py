@@ -300,3 +300,21 @@ class Courier(Generic[Item]):
         return Settled(
             Outcome.RETRY, now, retry_at=retry_at, possible_repeat=possible_repeat, error=error
         )
+
+
+class OnCourier(Generic[Item]):
+    """What the dispatcher calls on a queue whose policy runs its own courier (caregiver
+    alerts, refill reminders): set ``_courier`` in ``__init__``."""
+
+    _courier: Courier[Item]
+
+    async def next_action_at(self) -> datetime | None:
+        return await self._courier.next_due_at()
+
+    async def recover_claims(self) -> int:
+        return await self._courier.recover()
+
+    async def run_due(self, stopping: Callable[[], bool]) -> datetime | None:
+        """Send what is due; return the earliest retry instant asked for (None: none; a retry
+        is also a due row, which the dispatcher's next wake-up reads)."""
+        return await self._courier.run(stopping)

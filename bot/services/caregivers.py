@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 from bot.caregiver_views import alert_text
 from bot.clock import Clock
 from bot.content import Html
-from bot.delivery.courier import Courier, Drop, Letter, Rules
+from bot.delivery.courier import Courier, Drop, Letter, OnCourier, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.caregivers import (
     INVITE_VALID_FOR,
@@ -165,7 +165,7 @@ class CaregiverService:
         return True
 
 
-class CaregiverAlerts:
+class CaregiverAlerts(OnCourier[DueAlert]):
     """Sends due caregiver alerts on the delivery engine: this class is the queue's policy
     (what an alert says when it is due, or why it ends unsaid); the courier claims, sends and
     settles each row with one outcome."""
@@ -193,17 +193,6 @@ class CaregiverAlerts:
         self._courier = Courier(
             queue=store, policy=self, rules=RULES, clock=clock, bot=bot, metrics=metrics
         )
-
-    async def next_action_at(self) -> datetime | None:
-        return await self._courier.next_due_at()
-
-    async def recover_claims(self) -> int:
-        return await self._courier.recover()
-
-    async def run_due(self, stopping: Callable[[], bool]) -> datetime | None:
-        """Send what is due; return the earliest retry instant asked for (None: none; a
-        retry is also a due row, which the dispatcher's next wake-up reads)."""
-        return await self._courier.run(stopping)
 
     # ------------------------------------------------------------ the policy
 

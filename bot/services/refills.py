@@ -12,7 +12,7 @@ from telegram import Bot
 
 from bot import pump_views
 from bot.clock import Clock
-from bot.delivery.courier import Courier, Drop, Fanout, Letter, Rules
+from bot.delivery.courier import Courier, Drop, Fanout, Letter, OnCourier, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.refills import reminder_plan
 from bot.metrics import Metrics
@@ -84,7 +84,7 @@ class PumpService:
         log.info("pump_alarm_alert_planned user=%d", user_id)
 
 
-class RefillSender:
+class RefillSender(OnCourier[DueRefill]):
     """Sends due refill reminders (to the patient) and pump alerts (to each caregiver), on
     the delivery engine: this class is the queue's policy (what to say, what is stale)."""
 
@@ -111,15 +111,6 @@ class RefillSender:
         self._courier = Courier(
             queue=store, policy=self, rules=RULES, clock=clock, bot=bot, metrics=metrics
         )
-
-    async def next_action_at(self) -> datetime | None:
-        return await self._courier.next_due_at()
-
-    async def recover_claims(self) -> int:
-        return await self._courier.recover()
-
-    async def run_due(self, stopping: Callable[[], bool]) -> None:
-        await self._courier.run(stopping)
 
     # ------------------------------------------------------------ the policy
 

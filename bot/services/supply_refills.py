@@ -10,7 +10,7 @@ one sent, so a restart never sends it twice and a refill that moves the date mak
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from math import floor
@@ -20,7 +20,7 @@ from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.content import ContentPack
-from bot.delivery.courier import Courier, Letter, Rules
+from bot.delivery.courier import Courier, Letter, OnCourier, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.schedule import slots_between
 from bot.domain.supply import (
@@ -79,7 +79,7 @@ class SupplyState:
     today: date  # in the patient's zone
 
 
-class SupplyRefills:
+class SupplyRefills(OnCourier[DueSupply]):
     """The count, the projection, and the refill reminders: a queue on the delivery engine
     whose rows are computed (what is due today) and whose claim is the record of a send."""
 
@@ -179,10 +179,6 @@ class SupplyRefills:
         return await self._store.mark_ordered(user_id, self._clock.now())
 
     # ------------------------------------------------------------ reminders
-
-    async def run_due(self, stopping: Callable[[], bool]) -> None:
-        """Send the refill reminders of today that are due (10:00 local) and not yet sent."""
-        await self._courier.run(stopping)
 
     # -------------------------- the queue (bot.delivery.queue.Queue): computed, not stored
 
