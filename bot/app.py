@@ -259,6 +259,7 @@ def _build_services(
         languages=languages,
         clock=clock,
         bot=application.bot,
+        metrics=metrics,
     )
     reminders = ReminderService(
         doses=dose_store,

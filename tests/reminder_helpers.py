@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 from bot.emulator.api import FakeBotAPI
+from bot.storage.db import Database
 from tests.conftest import RunningBot
+
+
+@contextlib.asynccontextmanager
+async def dying_process(bot: RunningBot) -> AsyncIterator[Database]:
+    """The stopped bot's database as another process sees it: one that claims rows (and lets
+    their requests leave) and dies before it records anything more."""
+    database = await Database.open(bot.services.settings.database_path)
+    try:
+        yield database
+    finally:
+        await database.close()
 
 
 async def save_plan(bot: RunningBot, user: int, command: str, *, confirm: bool = False) -> str:

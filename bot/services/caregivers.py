@@ -6,15 +6,12 @@ after the dose reminders, under the same send budget (a caregiver alert is a dos
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import secrets
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import datetime
 
 from telegram import Bot
 from telegram.error import TelegramError
@@ -22,6 +19,8 @@ from telegram.error import TelegramError
 from bot.caregiver_views import alert_text
 from bot.clock import Clock
 from bot.content import Html
+from bot.delivery.courier import Courier, Drop, Letter, OnCourier, Rules
+from bot.delivery.queue import Outcome, Settled
 from bot.domain.caregivers import (
     INVITE_VALID_FOR,
     MAX_CAREGIVERS,
@@ -39,8 +38,6 @@ from bot.metrics import Metrics
 from bot.services.budget import Priority, sending_as
 from bot.services.languages import Languages
 from bot.services.missed import past_dose
-from bot.services.send_errors import SendFailure
-from bot.services.send_errors import classify as classify_send_error
 from bot.services.zones import Zones
 from bot.storage.admin import AdminStore
 from bot.storage.caregivers import Accepted, CaregiverStore, DueAlert, Link
@@ -168,14 +165,13 @@ class CaregiverService:
         return True
 
 
-@dataclass(frozen=True)
-class _Sent:
-    retry_at: datetime | None = None  # released for a retry at this instant
-    unreachable: bool = False  # the caregiver blocked the bot: nothing more to them
+class CaregiverAlerts(OnCourier[DueAlert]):
+    """Sends due caregiver alerts on the delivery engine: this class is the queue's policy
+    (what an alert says when it is due, or why it ends unsaid); the courier claims, sends and
+    settles each row with one outcome."""
 
-
-class CaregiverAlerts:
-    """Sends due caregiver alerts: claim before send, then one named outcome per row."""
+    name = "caregiver_alert"
+    priority = Priority.REMINDER  # a caregiver alert is a dose message
 
     def __init__(
         self,
@@ -193,90 +189,61 @@ class CaregiverAlerts:
         self._zones = zones
         self._languages = languages
         self._clock = clock
-        self._bot = bot
         self._metrics = metrics
+        self._courier = Courier(
+            queue=store, policy=self, rules=RULES, clock=clock, bot=bot, metrics=metrics
+        )
 
-    async def next_action_at(self) -> datetime | None:
-        return await self._store.next_action_at()
+    # ------------------------------------------------------------ the policy
 
-    async def recover_claims(self) -> int:
-        return await self._store.recover_claims(self._clock.now())
+    def ids(self, item: DueAlert) -> str:
+        return f"alert={item.alert_id}"
 
-    async def run_due(self, stopping: Callable[[], bool]) -> datetime | None:
-        """Send what is due; return the earliest retry instant asked for (None: none; a
-        retry is also a due row, which the dispatcher's next wake-up reads)."""
-        retry: list[datetime] = []
-        next_at = await self._store.next_action_at()
-        if next_at is None or next_at > self._clock.now():
-            return None  # one index read, no write lock: most passes have no alert due
-        while not stopping() and (
-            batch := await self._store.claim_due(self._clock.now(), BATCH_SIZE)
-        ):
-            by_caregiver: defaultdict[int, list[DueAlert]] = defaultdict(list)
-            for alert in batch:
-                by_caregiver[alert.caregiver_id].append(alert)
-            await asyncio.gather(
-                *(self._deliver(items, stopping, retry) for items in by_caregiver.values())
-            )
-        return min(retry, default=None)
+    def attempts(self, item: DueAlert) -> int:
+        return item.attempts
 
-    async def _deliver(
-        self, items: list[DueAlert], stopping: Callable[[], bool], retry: list[datetime]
-    ) -> None:
-        """One caregiver's alerts in order; after a 403 the rest of them are already ended."""
-        for alert in items:
-            if stopping():
-                await self._store.release(alert.alert_id, self._clock.now())
-                continue
-            try:
-                sent = await self._send(alert)
-            except Exception:
-                log.exception("caregiver_alert_failed alert=%d", alert.alert_id)
-                retry_at = self._clock.now() + _backoff(alert.attempts)
-                await self._store.release(alert.alert_id, retry_at)
-                sent = _Sent(retry_at=retry_at)
-            if sent.retry_at is not None:
-                retry.append(sent.retry_at)
-            if sent.unreachable:
-                return
+    def recipient(self, item: DueAlert) -> int:
+        # One caregiver's alerts in order; after a 403 the rest of them are already ended.
+        return item.caregiver_id
 
-    async def _mark_in_flight(self, alert_id: int) -> None:
-        await self._store.mark_in_flight(alert_id, self._clock.now())
-
-    async def _send(self, alert: DueAlert) -> _Sent:
-        """Claimed: its dose still planned, the check passed (for an unanswered dose), sent."""
-        now = self._clock.now()
-        if alert.caregiver_unreachable:
-            await self._store.finish(alert.alert_id, AlertOutcome.UNREACHABLE, now)
-            return _Sent()
-        doses = await self._doses.recent_doses(alert.patient_id, alert.dose_due_at, _RUN_DOSES)
-        own = next((dose for dose in doses if dose.event_id == alert.event_id), None)
+    async def compose(self, item: DueAlert, now: datetime) -> Letter | Drop:
+        """Its dose still planned, the check passed (for an unanswered dose): its words."""
+        if item.caregiver_unreachable:
+            return Drop(AlertOutcome.UNREACHABLE)
+        doses = await self._doses.recent_doses(item.patient_id, item.dose_due_at, _RUN_DOSES)
+        own = next((dose for dose in doses if dose.event_id == item.event_id), None)
         if own is None:
-            await self._store.finish(alert.alert_id, AlertOutcome.CANCELLED, now)
-            log.info("caregiver_alert_cancelled alert=%d", alert.alert_id)
-            return _Sent()
+            return Drop(AlertOutcome.CANCELLED)
         verdict = (
-            await self._verdict(alert, own, now)
-            if alert.kind is AlertKind.UNANSWERED
+            await self._verdict(item, own, now)
+            if item.kind is AlertKind.UNANSWERED
             else Verdict.OFFER
         )
-        said = what_to_say(alert.kind, [past_dose(dose) for dose in doses], verdict)
+        said = what_to_say(item.kind, [past_dose(dose) for dose in doses], verdict)
         if not isinstance(said, Said):
-            await self._store.finish(alert.alert_id, said, now)
-            log.info("caregiver_alert_dropped alert=%d outcome=%s", alert.alert_id, said.value)
-            return _Sent()
-        pack = self._languages.pack(alert.caregiver_id)  # the caregiver's language
-        text = alert_text(pack, alert, said, self._zones.zone_for(alert.timezone))
-        leave = partial(self._mark_in_flight, alert.alert_id)
-        try:
-            with sending_as(Priority.REMINDER, on_leave=leave):
-                message = await self._bot.send_message(alert.caregiver_id, text)
-        except TelegramError as raised:
-            return await self._after_failure(alert, raised)
-        await self._store.record_sent(alert.alert_id, said, message.message_id, self._clock.now())
-        self._metrics.dose_message_delivered(f"caregiver_{said.value}")
-        log.info("caregiver_alert_sent alert=%d said=%s", alert.alert_id, said.value)
-        return _Sent()
+            return Drop(said)
+        pack = self._languages.pack(item.caregiver_id)  # the caregiver's language
+        text = alert_text(pack, item, said, self._zones.zone_for(item.timezone))
+        return Letter(item.caregiver_id, text, detail=said)
+
+    async def settled(self, item: DueAlert, settled: Settled) -> None:
+        if settled.outcome is Outcome.SENT:
+            said = settled.detail
+            assert isinstance(said, Said)
+            self._metrics.dose_message_delivered(f"caregiver_{said.value}")
+            log.info("caregiver_alert_sent alert=%d said=%s", item.alert_id, said.value)
+        elif settled.outcome is Outcome.DROPPED:
+            if settled.reason == AlertOutcome.CANCELLED:
+                log.info("caregiver_alert_cancelled alert=%d", item.alert_id)
+            elif settled.reason != AlertOutcome.UNREACHABLE:
+                log.info(
+                    "caregiver_alert_dropped alert=%d outcome=%s", item.alert_id, settled.reason
+                )
+        elif settled.outcome is Outcome.UNREACHABLE:
+            # Like any user who blocked the bot (their own doses stop too, if they have any);
+            # the store has ended their other waiting alerts.
+            await self._doses.mark_unreachable(item.caregiver_id, settled.at)
+            log.warning("caregiver_unreachable user=%d", item.caregiver_id)
 
     async def _verdict(self, alert: DueAlert, own: DoseEvent, now: datetime) -> Verdict:
         """The one dose-safety check on the alert's dose now, fed as ``/missed`` is: the
@@ -299,30 +266,7 @@ class CaregiverAlerts:
         zone = self._zones.zone_for(alert.timezone)
         return dose_check(dose, plan, zone, intakes, now).verdict
 
-    async def _after_failure(self, alert: DueAlert, raised: TelegramError) -> _Sent:
-        now = self._clock.now()
-        error = classify_send_error(raised)
-        self._metrics.send_failed(error.name)
-        if error.kind is SendFailure.UNREACHABLE:
-            # Like any user who blocked the bot (their own doses stop too, if they have any).
-            await self._store.finish(alert.alert_id, AlertOutcome.UNREACHABLE, now)
-            await self._doses.mark_unreachable(alert.caregiver_id, now)
-            ended = await self._store.caregiver_unreachable(alert.caregiver_id, now)
-            log.warning("caregiver_unreachable user=%d alerts=%d", alert.caregiver_id, ended)
-            return _Sent(unreachable=True)
-        if error.kind is SendFailure.REJECTED:
-            log.error("caregiver_alert_rejected alert=%d kind=%s", alert.alert_id, error.name)
-            await self._store.finish(alert.alert_id, AlertOutcome.REJECTED, now)
-            return _Sent()
-        if alert.attempts + 1 >= MAX_ATTEMPTS:
-            log.error("caregiver_alert_gave_up alert=%d", alert.alert_id)
-            await self._store.finish(alert.alert_id, AlertOutcome.GIVEN_UP, now)
-            return _Sent()
-        retry_at = max(now + (error.retry_after or timedelta(0)), now + _backoff(alert.attempts))
-        await self._store.release(alert.alert_id, retry_at)
-        log.info("caregiver_alert_retry alert=%d attempt=%d", alert.alert_id, alert.attempts + 1)
-        return _Sent(retry_at=retry_at)
 
-
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(15 * 2**attempts, 600))
+# A 403 ends the caregiver's alerts, a 400 the alert; anything else is retried after 15 s
+# doubling to 10 min (or Telegram's retry_after), up to MAX_ATTEMPTS.
+RULES = Rules(max_attempts=MAX_ATTEMPTS, batch_size=BATCH_SIZE)

@@ -23,20 +23,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.admin_views import summary_text
 from bot.clock import Clock
+from bot.delivery.courier import Courier, Letter, Rules
+from bot.delivery.queue import Outcome, Settled
 from bot.metrics import Metrics
 from bot.services.budget import Priority, sending_as
 from bot.services.languages import Languages
 from bot.services.reminders import ReminderService
 from bot.services.send_errors import SendFailure
-from bot.services.send_errors import classify as classify_send_error
-from bot.storage.broadcasts import BroadcastStore, Delivery, OutboxItem, Progress
+from bot.storage.broadcasts import BroadcastStore, Delivery, OutboxItem, Progress, ending
 from bot.storage.doses import DoseStore
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,32 @@ IDLE_RECHECK = 30.0  # seconds; confirming a broadcast or a clock jump wakes the
 ERROR_PAUSE = 5.0  # seconds, after an unexpected error (e.g. the database was busy)
 STOP_GRACE = 10.0  # seconds to let the worker and messages in flight finish at shutdown
 
-# Failures that prove the request never reached Telegram: safe to send again.
+
+# What a failed send means for an announcement: a 429 the budget passed back is released as it
+# was (due now, no attempt counted); a request that may have arrived is never repeated; a 5xx
+# or a connection never opened is retried, 5 s doubling to 5 min, up to MAX_ATTEMPTS.
+RULES = Rules(
+    max_attempts=MAX_ATTEMPTS,
+    backoff_base=timedelta(seconds=5),
+    backoff_cap=timedelta(seconds=300),
+    failures={
+        SendFailure.UNREACHABLE: Outcome.UNREACHABLE,
+        SendFailure.REJECTED: Outcome.REJECTED,
+        SendFailure.RATE_LIMITED: Outcome.RELEASED,
+        SendFailure.MAY_HAVE_ARRIVED: Outcome.UNKNOWN,
+        SendFailure.SERVER_ERROR: Outcome.RETRY,
+        SendFailure.NEVER_SENT: Outcome.RETRY,
+    },
+)
 
 
 class OutboxWorker:
+    """The broadcast queue's pace (after dose reminders, a few in flight) and its policy; the
+    courier sends each claimed row and settles it."""
+
+    name = "broadcast"
+    priority = Priority.BROADCAST
+
     def __init__(
         self,
         *,
@@ -82,11 +105,19 @@ class OutboxWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._courier = Courier(
+            queue=store,
+            policy=self,
+            rules=RULES,
+            clock=clock,
+            bot=bot,
+            metrics=metrics or Metrics(),
+        )
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        unknown = await self._store.recover_claims()
+        unknown = await self._courier.recover()
         if unknown:
             log.warning("broadcast_claims_unknown count=%d", unknown)
         self._clock.subscribe(self.wake)
@@ -130,11 +161,12 @@ class OutboxWorker:
         launched = 0
         while launched < BATCH_SIZE:
             await self._slots.acquire()
-            # Claimed one at a time; marked in flight when its request leaves (see _send).
-            item = await self._store.claim_next(self._clock.now())
-            if item is None:
+            # Claimed one at a time; marked in flight when its request leaves (the courier).
+            claimed = await self._store.claim(self._clock.now(), 1)
+            if not claimed:
                 self._slots.release()
                 break
+            [item] = claimed
             task = asyncio.create_task(self._deliver(item))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
@@ -144,7 +176,7 @@ class OutboxWorker:
                 self._metrics.broadcast_remaining.set(await self._store.remaining())
             return 0.0
         await self._settle()
-        next_at = await self._store.next_attempt_at()
+        next_at = await self._courier.next_due_at()
         if next_at is None:
             return IDLE_RECHECK
         return min(IDLE_RECHECK, max(0.0, (next_at - self._clock.now()).total_seconds()))
@@ -163,63 +195,43 @@ class OutboxWorker:
 
     async def _deliver(self, item: OutboxItem) -> None:
         try:
-            await self._send(item)
-        except Exception:
-            # The row stays claimed; the next start records it as unknown (never re-sent).
-            log.exception("broadcast_delivery_failed broadcast=%d user=%d", *_ids(item))
+            await self._courier.deliver(item)
         finally:
             self._slots.release()
 
-    async def _send(self, item: OutboxItem) -> None:
-        async def leaving() -> None:
-            await self._store.mark_in_flight(item, self._clock.now())
+    # ------------------------------------------------------------ the policy
 
-        try:
-            with sending_as(Priority.BROADCAST, on_leave=leaving):
-                message = await self._bot.send_message(item.user_id, item.body)
-        except TelegramError as raised:
-            error = classify_send_error(raised)
-            if error.kind is SendFailure.UNREACHABLE:
-                await self._unreachable(item)
-            elif error.kind is SendFailure.REJECTED:
-                log.error("broadcast_rejected broadcast=%d user=%d", *_ids(item))
-                await self._final(item, Delivery.FAILED)
-            elif error.kind is SendFailure.RATE_LIMITED:
-                seconds = error.retry_after.total_seconds() if error.retry_after else 0.0
-                log.warning("broadcast_rate_limited retry_after_s=%.0f", seconds)
-                await self._store.release(item, self._clock.now(), count_attempt=False)
-            elif error.kind is SendFailure.MAY_HAVE_ARRIVED:
-                # Not repeated: an announcement twice is worse than one that may be missing.
-                log.warning("broadcast_outcome_unknown broadcast=%d user=%d", *_ids(item))
-                await self._final(item, Delivery.UNKNOWN)
-            else:
-                await self._retry_later(item, error.name)
-        else:
-            await self._store.record_sent(item, message.message_id, self._clock.now())
+    def ids(self, item: OutboxItem) -> str:
+        return f"broadcast={item.broadcast_id} user={item.user_id}"
+
+    def attempts(self, item: OutboxItem) -> int:
+        return item.attempts
+
+    def recipient(self, item: OutboxItem) -> int:
+        return item.user_id
+
+    async def compose(self, item: OutboxItem, now: datetime) -> Letter:
+        return Letter(item.user_id, item.body)
+
+    async def settled(self, item: OutboxItem, settled: Settled) -> None:
+        outcome = settled.outcome
+        if outcome is Outcome.UNREACHABLE:
+            # The same as for a reminder: the user blocked the bot, so their reminders stop too.
+            await self._doses.mark_unreachable(item.user_id, self._clock.now())
+            log.warning("user_unreachable user=%d", item.user_id)
+        elif outcome is Outcome.UNKNOWN:
+            # Not repeated: an announcement twice is worse than one that may be missing.
+            log.warning("broadcast_outcome_unknown broadcast=%d user=%d", *_ids(item))
+        elif outcome is Outcome.RELEASED:
+            log.warning("broadcast_rate_limited broadcast=%d user=%d", *_ids(item))
+        if outcome is Outcome.SENT:
             self._count(Delivery.SENT)
-
-    async def _final(self, item: OutboxItem, delivery: Delivery) -> None:
-        await self._store.record_final(item, delivery)
-        self._count(delivery)
+        elif outcome not in (Outcome.RETRY, Outcome.RELEASED):
+            self._count(ending(settled))
 
     def _count(self, delivery: Delivery) -> None:
         if self._metrics is not None:
             self._metrics.broadcast_messages.labels(delivery.value).inc()
-
-    async def _unreachable(self, item: OutboxItem) -> None:
-        # The same as for a reminder: the user blocked the bot, so their reminders stop too.
-        await self._doses.mark_unreachable(item.user_id, self._clock.now())
-        await self._final(item, Delivery.UNREACHABLE)
-        log.warning("user_unreachable user=%d", item.user_id)
-
-    async def _retry_later(self, item: OutboxItem, kind: str) -> None:
-        if item.attempts + 1 >= MAX_ATTEMPTS:
-            log.error("broadcast_gave_up broadcast=%d user=%d kind=%s", *_ids(item), kind)
-            await self._final(item, Delivery.FAILED)
-            return
-        backoff = timedelta(seconds=min(5 * 2**item.attempts, 300))
-        await self._store.release(item, self._clock.now() + backoff, count_attempt=True)
-        log.info("broadcast_retry broadcast=%d user=%d kind=%s", *_ids(item), kind)
 
     async def _report(self, progress: Progress) -> None:
         broadcast = progress.broadcast

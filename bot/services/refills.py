@@ -6,22 +6,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from telegram import Bot
-from telegram.error import TelegramError
 
 from bot import pump_views
 from bot.clock import Clock
+from bot.delivery.courier import Courier, Drop, Fanout, Letter, OnCourier, Rules
+from bot.delivery.queue import Outcome, Settled
 from bot.domain.refills import reminder_plan
 from bot.metrics import Metrics
-from bot.services.budget import Priority, sending_as
+from bot.services.budget import Priority
 from bot.services.languages import Languages
-from bot.services.send_errors import SendFailure
-from bot.services.send_errors import classify as classify_send_error
 from bot.services.zones import Zones
 from bot.storage.caregivers import CaregiverStore
-from bot.storage.refills import DueRefill, Pump, RefillStore
+from bot.storage.refills import DueRefill, Pump, RefillStatus, RefillStore
 from bot.storage.users import UserStore
 
 log = logging.getLogger(__name__)
@@ -85,8 +84,12 @@ class PumpService:
         log.info("pump_alarm_alert_planned user=%d", user_id)
 
 
-class RefillSender:
-    """Sends due refill reminders (to the patient) and pump alerts (to each caregiver)."""
+class RefillSender(OnCourier[DueRefill]):
+    """Sends due refill reminders (to the patient) and pump alerts (to each caregiver), on
+    the delivery engine: this class is the queue's policy (what to say, what is stale)."""
+
+    name = "refill_reminder"
+    priority = Priority.REMINDER
 
     def __init__(
         self,
@@ -104,88 +107,51 @@ class RefillSender:
         self._zones = zones
         self._languages = languages
         self._clock = clock
-        self._bot = bot
         self._metrics = metrics
-
-    async def next_action_at(self) -> datetime | None:
-        return await self._store.next_due_at()
-
-    async def recover_claims(self) -> int:
-        return await self._store.recover_claims()
-
-    async def run_due(self, stopping: Callable[[], bool]) -> None:
-        next_at = await self._store.next_due_at()
-        if next_at is None or next_at > self._clock.now():
-            return
-        while not stopping() and (
-            batch := await self._store.claim_due(self._clock.now(), BATCH_SIZE)
-        ):
-            for due in batch:
-                if stopping():
-                    await self._store.release(due.reminder_id, self._clock.now())
-                    continue
-                try:
-                    await self._send(due)
-                except Exception:
-                    log.exception("refill_reminder_failed reminder=%d", due.reminder_id)
-                    await self._retry(due)
-
-    async def _retry(self, due: DueRefill) -> None:
-        now = self._clock.now()
-        if due.attempts + 1 >= MAX_ATTEMPTS:
-            await self._store.finish(due.reminder_id, "failed", now)
-            return
-        await self._store.release(
-            due.reminder_id, now + timedelta(seconds=min(15 * 2**due.attempts, 600))
+        self._courier = Courier(
+            queue=store, policy=self, rules=RULES, clock=clock, bot=bot, metrics=metrics
         )
 
-    async def _send(self, due: DueRefill) -> None:
-        now = self._clock.now()
-        zone = self._zones.zone_for(due.timezone)
-        today = now.astimezone(zone).date()
-        pump = await self._store.pump(due.user_id)
-        if due.kind.startswith("cg_"):
-            await self._send_caregivers(due, today)
-            return
-        if due.unreachable or not pump.on or due.refill_on is None:
-            await self._store.finish(due.reminder_id, "cancelled", now)
-            return
-        pack = self._languages.pack(due.user_id)
-        text, markup = pump_views.reminder(pack, due.kind, due.refill_on, pump, due.region, today)
-        try:
-            with sending_as(Priority.REMINDER):
-                await self._bot.send_message(due.user_id, text, reply_markup=markup)
-        except TelegramError as raised:
-            await self._failed(due, raised)
-            return
-        await self._store.finish(due.reminder_id, "sent", self._clock.now())
-        self._metrics.dose_message_delivered(f"pump_{due.kind}")
-        log.info("refill_reminder_sent reminder=%d kind=%s", due.reminder_id, due.kind)
+    # ------------------------------------------------------------ the policy
 
-    async def _send_caregivers(self, due: DueRefill, today: date) -> None:
-        links = await self._caregivers.links_of_patient(due.user_id)
-        for link in links:
+    def ids(self, item: DueRefill) -> str:
+        return f"reminder={item.reminder_id}"
+
+    def attempts(self, item: DueRefill) -> int:
+        return item.attempts
+
+    def recipient(self, item: DueRefill) -> int:
+        return item.user_id
+
+    async def compose(self, item: DueRefill, now: datetime) -> Letter | Fanout | Drop:
+        zone = self._zones.zone_for(item.timezone)
+        today = now.astimezone(zone).date()
+        pump = await self._store.pump(item.user_id)
+        if item.kind.startswith("cg_"):
+            return await self._caregiver_copies(item, today)
+        if item.unreachable or not pump.on or item.refill_on is None:
+            return Drop(RefillStatus.CANCELLED)
+        pack = self._languages.pack(item.user_id)
+        text, markup = pump_views.reminder(
+            pack, item.kind, item.refill_on, pump, item.region, today
+        )
+        return Letter(item.user_id, text, markup)
+
+    async def _caregiver_copies(self, item: DueRefill, today: date) -> Fanout:
+        letters = []
+        for link in await self._caregivers.links_of_patient(item.user_id):
             pack = self._languages.pack(link.caregiver_id)
             text = pump_views.caregiver_alert(
-                pack, due.kind, link.patient_name, due.refill_on, due.region, today
+                pack, item.kind, link.patient_name, item.refill_on, item.region, today
             )
-            try:
-                with sending_as(Priority.REMINDER):
-                    await self._bot.send_message(link.caregiver_id, text)
-            except TelegramError as raised:
-                log.info(
-                    "pump_caregiver_alert_failed link=%d kind=%s",
-                    link.link_id,
-                    type(raised).__name__,
-                )
-                continue
-            log.info("pump_caregiver_alert_sent link=%d kind=%s", link.link_id, due.kind)
-        await self._store.finish(due.reminder_id, "sent", self._clock.now())
+            letters.append(Letter(link.caregiver_id, text))
+        return Fanout(letters)
 
-    async def _failed(self, due: DueRefill, raised: TelegramError) -> None:
-        error = classify_send_error(raised)
-        self._metrics.send_failed(error.name)
-        if error.kind in (SendFailure.UNREACHABLE, SendFailure.REJECTED):
-            await self._store.finish(due.reminder_id, "failed", self._clock.now())
-            return
-        await self._retry(due)
+    async def settled(self, item: DueRefill, settled: Settled) -> None:
+        if settled.outcome is Outcome.SENT and not item.kind.startswith("cg_"):
+            self._metrics.dose_message_delivered(f"pump_{item.kind}")
+            log.info("refill_reminder_sent reminder=%d kind=%s", item.reminder_id, item.kind)
+
+
+# Refused (403, 400) ends the row as failed; anything else is retried, up to 8 attempts.
+RULES = Rules(max_attempts=MAX_ATTEMPTS, batch_size=BATCH_SIZE)

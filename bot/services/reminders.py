@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections import Counter
 from datetime import datetime, timedelta
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.base import JobLookupError
@@ -24,6 +22,8 @@ from telegram.ext import Job, JobQueue
 from bot.checkin_views import checkin_intro, checkin_question
 from bot.clock import Clock
 from bot.content import Html
+from bot.delivery.courier import Courier, Drop, Letter, Rules
+from bot.delivery.queue import Outcome, Settled
 from bot.domain.checkins import asks_before_increase
 from bot.domain.missed import SEVERAL_MISSED, MissedAction, MissedAdvice, Record, missed_in_a_row
 from bot.domain.plans import format_mg
@@ -38,6 +38,7 @@ from bot.metrics import Metrics
 from bot.services.budget import Priority, sending_as
 from bot.services.caregivers import CaregiverAlerts
 from bot.services.checkins import CheckInService
+from bot.services.dose_queue import DoseDrop, DoseMessage, DoseQueue, DoseSent
 from bot.services.languages import Languages
 from bot.services.missed import MissedDoses, past_dose
 from bot.services.plans import LATE_AFTER, PlanService
@@ -58,22 +59,31 @@ from bot.views import (
 
 log = logging.getLogger(__name__)
 
-# A repeat held up in the send budget (a burst) is followed by the next one no sooner than this.
-MIN_REPEAT_GAP = timedelta(minutes=5)
 SWEEP_EVERY = timedelta(seconds=60)
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 8
 
 
-@dataclass(frozen=True)
-class SendOutcome:
-    message_id: int | None = None
-    retry_at: datetime | None = None
-    outcome_unknown: bool = False
-    unreachable: bool = False
+# What a failed send means for a dose message: a 403 stops the user's reminders; anything else
+# is retried (15 s doubling to 10 min, or Telegram's retry_after; a 400 after 10 min) up to
+# MAX_ATTEMPTS, as a possible repeat when it may have arrived (a 5xx, a time-out).
+RULES = Rules(
+    max_attempts=MAX_ATTEMPTS,
+    batch_size=BATCH_SIZE,
+    failures={
+        **dict.fromkeys(SendFailure, Outcome.RETRY),
+        SendFailure.UNREACHABLE: Outcome.UNREACHABLE,
+    },
+    least_wait={SendFailure.REJECTED: timedelta(minutes=10)},
+)
 
 
 class ReminderService:
+    """The dispatcher (its passes send every queue's due rows) and the dose queue's policy."""
+
+    name = "reminder"
+    priority = Priority.REMINDER
+
     def __init__(
         self,
         *,
@@ -115,8 +125,17 @@ class ReminderService:
         # late: never tried (the bot itself was down) or tried and not delivered.
         self._earlier_missed: Counter[int] = Counter()
         self._earlier_missed_down: Counter[int] = Counter()
-        self._unreachable: set[int] = set()  # users found blocked during the current pass
+        # Reminders of this pass that also tell of earlier ones never delivered: how many.
+        self._telling_undelivered: dict[int, int] = {}
         self._metrics = metrics or Metrics()
+        self._courier = Courier(
+            queue=DoseQueue(doses),
+            policy=self,
+            rules=RULES,
+            clock=clock,
+            bot=bot,
+            metrics=self._metrics,
+        )
         self._stopping = False
         self._pass_task: asyncio.Task[object] | None = None
 
@@ -210,10 +229,9 @@ class ReminderService:
             while self._run_again and not self._stopping:
                 self._run_again = False
                 await self._plans.extend_due()
-                while not self._stopping and (
-                    batch := await self._doses.claim_due(self._clock.now(), BATCH_SIZE)
-                ):
-                    await self._deliver_batch(batch)
+                retry_at = await self._courier.run(lambda: self._stopping)
+                if retry_at is not None:
+                    self._arm((retry_at - self._clock.now()).total_seconds())
                 if self._alerts is not None and not self._stopping:
                     # A retry it asks for is a due instant in its table: _arm_next sees it.
                     await self._alerts.run_due(lambda: self._stopping)
@@ -223,7 +241,7 @@ class ReminderService:
                     await self._supply.run_due(lambda: self._stopping)
             self._earlier_missed.clear()
             self._earlier_missed_down.clear()
-            self._unreachable.clear()
+            self._telling_undelivered.clear()
             await self._arm_next()
 
     async def next_due_at(self) -> datetime | None:
@@ -249,47 +267,103 @@ class ReminderService:
         if delay < SWEEP_EVERY.total_seconds():
             self._arm(delay)
 
-    async def _deliver_batch(self, batch: list[DueEvent]) -> None:
-        """Users in parallel (the rate limiter paces them); one user's doses in order."""
-        by_user: defaultdict[int, list[DueEvent]] = defaultdict(list)
-        for due in batch:
-            by_user[due.event.user_id].append(due)
-        await asyncio.gather(*(self._deliver_user(items) for items in by_user.values()))
+    # ------------------------------------------------------------ the policy (bot.delivery)
 
-    async def _deliver_user(self, items: list[DueEvent]) -> None:
-        for due in items:
-            if self._users_unreachable(due):
-                continue
-            if self._stopping:
-                # Shutting down: this row was claimed but its message never left. Put it back
-                # as it was; the next start sends it, as a first send rather than a repeat.
-                await self._doses.release_unsent(due.event)
-                continue
-            # Every send below goes through the one budget as a dose message; the row is marked
-            # "in flight" only once its request has a slot and is about to leave.
-            event_id = due.event.event_id
-            try:
-                leave = partial(self._mark_in_flight, event_id)
-                with sending_as(Priority.REMINDER, on_leave=leave):
-                    if due.action is Action.FOLLOW_UP and due.repeat_minutes != ONCE:
-                        await self._send_repeat(due)
-                    elif due.action is Action.FOLLOW_UP:
-                        await self._send_follow_up(due)
-                    else:
-                        await self._send_reminder_telling_undelivered(due)
-            except Exception:
-                # Never let one row stop the others; the claim is released for a retry.
-                log.exception("reminder_failed event=%d", due.event.event_id)
-                await self._doses.release_claim(
-                    due.event.event_id,
-                    self._clock.now() + _backoff(due.event.attempts),
-                    outcome_unknown=True,
-                )
+    def ids(self, item: DueEvent) -> str:
+        return f"event={item.event.event_id}"
 
-    async def _mark_in_flight(self, event_id: int) -> None:
-        await self._doses.mark_in_flight(event_id, self._clock.now())
+    def attempts(self, item: DueEvent) -> int:
+        return item.event.attempts
 
-    async def _send_reminder_telling_undelivered(self, due: DueEvent) -> None:
+    def recipient(self, item: DueEvent) -> int:
+        # Users in parallel (the send budget paces them); one user's doses in order.
+        return item.event.user_id
+
+    async def compose(self, item: DueEvent, now: datetime) -> Letter | Drop:
+        if item.action is Action.FOLLOW_UP and item.repeat_minutes != ONCE:
+            return await self._compose_repeat(item, now)
+        if item.action is Action.FOLLOW_UP:
+            return await self._compose_follow_up(item, now)
+        return await self._compose_reminder_telling_undelivered(item, now)
+
+    async def settled(self, item: DueEvent, settled: Settled) -> None:
+        event = item.event
+        undelivered = self._telling_undelivered.pop(event.event_id, 0)
+        if settled.outcome is Outcome.SENT:
+            assert isinstance(settled.detail, DoseSent) and settled.message_id is not None
+            await self._after_sent(item, settled.detail, settled.message_id, settled)
+        elif settled.outcome is Outcome.UNREACHABLE:
+            log.warning("user_unreachable user=%d", event.user_id)
+        elif settled.error is not None:
+            self._log_failure(event.user_id, settled)
+        if undelivered and event.user_id not in self._earlier_missed:
+            if await self._doses.delivered(event.event_id):
+                await self._doses.clear_undelivered(event.user_id)
+                log.info("undelivered_told user=%d count=%d", event.user_id, undelivered)
+            else:  # not sent after all: the next reminder tells them
+                self._earlier_missed.pop(event.user_id, None)
+
+    def _log_failure(self, chat_id: int, settled: Settled) -> None:
+        error = settled.error
+        assert error is not None
+        if error.kind is SendFailure.REJECTED:
+            log.error("reminder_rejected chat=%d kind=%s", chat_id, error.name)
+        elif error.kind is not SendFailure.RATE_LIMITED:
+            # A 5xx, a time-out or a dropped connection: it may have arrived, so the retry is
+            # marked as a possible repeat. Never a silent duplicate. Only a connection that was
+            # never opened is retried as a first send.
+            log.warning("reminder_send_error chat=%d kind=%s", chat_id, error.name)
+
+    async def _after_sent(
+        self, item: DueEvent, sent: DoseSent, message_id: int, settled: Settled
+    ) -> None:
+        event = item.event
+        if sent.message is DoseMessage.REMINDER:
+            lateness = (settled.at - event.due_at).total_seconds()
+            self._metrics.reminder_delivered(lateness)
+            if not event.is_maintenance and asks_before_increase(
+                item.steps, event.step_number, event.day_number, event.local_time
+            ):
+                await self._ask_checkin(item)
+            log.info(
+                "reminder_sent event=%d user=%d lateness_s=%.1f repeat=%d",
+                event.event_id,
+                event.user_id,
+                lateness,
+                int(event.resend_as_repeat),
+            )
+        elif sent.message is DoseMessage.MISSED_NOTICE:
+            log.info(
+                "missed_notice_sent event=%d user=%d action=%s",
+                event.event_id,
+                event.user_id,
+                sent.action.value if sent.action is not None else "",
+            )
+            self._metrics.dose_message_delivered("missed_notice")
+            # A repeat's "skip it": the reminder before it loses its buttons.
+            await self._retire(event.user_id, sent.retire)
+        elif sent.message is DoseMessage.FOLLOW_UP:
+            log.info("follow_up_sent event=%d user=%d", event.event_id, event.user_id)
+            self._metrics.dose_message_delivered("follow_up")
+        else:
+            if settled.applied:
+                await self._retire(event.user_id, event.live_message_id)
+            else:
+                # Answered while the repeat was on its way: the answered message stays as the
+                # press edited it, and the repeat, which would offer the dose again, goes.
+                await self._retire(event.user_id, message_id)
+            log.info(
+                "repeat_sent event=%d user=%d number=%d last=%d",
+                event.event_id,
+                event.user_id,
+                event.repeats_sent + 1,
+                int(sent.following is None),
+            )
+            self._metrics.dose_message_delivered("repeat")
+
+    async def _compose_reminder_telling_undelivered(
+        self, due: DueEvent, now: datetime
+    ) -> Letter | Drop:
         """A reminder; if earlier ones were given up unsent, it also says those doses passed
         (the "earlier doses" line), the first place that can still say so."""
         user = due.event.user_id
@@ -297,24 +371,13 @@ class ReminderService:
         # Already counted in this pass if an earlier dose of theirs passed silently just now.
         if undelivered and user not in self._earlier_missed:
             self._earlier_missed[user] += undelivered
-        await self._send_reminder(due)
-        if undelivered and user not in self._earlier_missed:
-            if await self._doses.delivered(due.event.event_id):
-                await self._doses.clear_undelivered(user)
-                log.info("undelivered_told user=%d count=%d", user, undelivered)
-            else:  # not sent after all: the next reminder tells them
-                self._earlier_missed.pop(user, None)
+        # Once settled, the line is cleared if the message got through (see settled()).
+        self._telling_undelivered[due.event.event_id] = undelivered
+        return await self._compose_reminder(due)
 
-    def _users_unreachable(self, due: DueEvent) -> bool:
-        """A 403 earlier in this batch released the user's claims: send nothing more to them."""
-        if due.event.user_id not in self._unreachable:
-            return False
-        log.info("reminder_skipped_unreachable event=%d", due.event.event_id)
-        return True
-
-    async def _send_reminder(self, due: DueEvent) -> None:
+    async def _compose_reminder(self, due: DueEvent) -> Letter | Drop:
         event = due.event
-        now = self._clock.now()
+        now = self._clock.now()  # after the read above: the instant the reminder is decided
         zone = self._zones.zone_for(due.timezone)
         pack = self._languages.pack(event.user_id)
         is_late = now - event.due_at > LATE_AFTER
@@ -332,7 +395,6 @@ class ReminderService:
             ):
                 # A later dose time has passed, the plan changed, or the dose was never
                 # reminded: this one is simply missed; the later one speaks (or already did).
-                await self._doses.record_missed_notice(event.event_id, None, now)
                 # A row replaced with its plan is no dose that passed unreminded: not counted.
                 if due.plan_active:
                     passed = (
@@ -340,16 +402,14 @@ class ReminderService:
                     )
                     passed[event.user_id] += 1
                 log.info("dose_missed_silently event=%d user=%d", event.event_id, event.user_id)
-                return
+                return Drop(DoseDrop.MISSED)
             if advice.action is not MissedAction.TAKE_NOW:
-                await self._send_missed_notice(due, advice, zone, now)
-                return
+                return self._compose_missed_notice(due, advice, zone, now)
             late = advice if is_late else None
         first_send = event.followup_message_id is None and event.status is not Status.SNOOZED
         # "Once" asks again only after the first reminder; repeats follow every reminder of
         # the dose, a snoozed one too, until it is answered (or the run's end).
-        repeats = due.repeat_minutes != ONCE
-        if repeats:
+        if due.repeat_minutes != ONCE:
             ask_again = next_repeat(event.due_at, now, due.repeat_minutes)
         else:
             ask_again = now + FOLLOW_UP_AFTER if first_send else None
@@ -364,60 +424,23 @@ class ReminderService:
             several=await self._several_missed_warning(due, now),
         )
         keyboard = dose_keyboard(pack, event.event_id, simple=due.simple)
-        outcome = await self._send(event.user_id, text, keyboard)
-        if outcome.message_id is None:
-            await self._after_failure(due, outcome)
-            return
-        # When it left, not when it was claimed: in a burst the pacer may have held it a while.
-        sent_at = self._clock.now()
-        await self._doses.record_reminder_sent(
-            event.event_id,
-            outcome.message_id,
-            sent_at,
-            next_repeat(event.due_at, sent_at, due.repeat_minutes)
-            if repeats
-            else sent_at + FOLLOW_UP_AFTER,
-            caregivers=due.has_caregivers,
-            # A caregiver is told at the same time whatever the patient's repeats.
-            caregiver_base=sent_at + FOLLOW_UP_AFTER,
-        )
-        lateness = (sent_at - event.due_at).total_seconds()
-        self._metrics.reminder_delivered(lateness)
-        if not event.is_maintenance and asks_before_increase(
-            due.steps, event.step_number, event.day_number, event.local_time
-        ):
-            await self._ask_checkin(due)
-        log.info(
-            "reminder_sent event=%d user=%d lateness_s=%.1f repeat=%d",
-            event.event_id,
-            event.user_id,
-            lateness,
-            int(event.resend_as_repeat),
-        )
+        return Letter(event.user_id, text, keyboard, detail=DoseSent(DoseMessage.REMINDER))
 
-    async def _send_missed_notice(
-        self, due: DueEvent, advice: MissedAdvice, zone: ZoneInfo, now: datetime
-    ) -> bool:
+    def _compose_missed_notice(
+        self,
+        due: DueEvent,
+        advice: MissedAdvice,
+        zone: ZoneInfo,
+        now: datetime,
+        retire: int | None = None,
+    ) -> Letter:
         """The dose must not be taken now (the next one is near, or a dose was recorded as
         taken under 2 hours ago): say so, without buttons, and record it as missed."""
         event = due.event
         pack = self._languages.pack(event.user_id)
         text = missed_notice(pack, due, advice, zone, now, self._take_earlier(event.user_id))
-        outcome = await self._send(event.user_id, text, None)
-        if outcome.message_id is not None:
-            await self._doses.record_missed_notice(
-                event.event_id, outcome.message_id, self._clock.now()
-            )
-            log.info(
-                "missed_notice_sent event=%d user=%d action=%s",
-                event.event_id,
-                event.user_id,
-                advice.action.value,
-            )
-            self._metrics.dose_message_delivered("missed_notice")
-            return True
-        await self._after_failure(due, outcome)
-        return False
+        sent = DoseSent(DoseMessage.MISSED_NOTICE, action=advice.action, retire=retire)
+        return Letter(event.user_id, text, detail=sent)
 
     async def _ask_checkin(self, due: DueEvent) -> None:
         """The evening before an increase: how is the patient doing at this step? Best effort:
@@ -433,12 +456,12 @@ class ReminderService:
             return
         pack = self._languages.pack(due.event.user_id)
         text, markup = checkin_question(pack, checkin, checkin_intro(pack, checkin, stored.plan))
-        outcome = await self._send(due.event.user_id, text, markup)
+        delivered = await self._send_best_effort(due.event.user_id, text, markup)
         log.info(
             "checkin_sent checkin=%d user=%d delivered=%d",
             checkin.checkin_id,
             due.event.user_id,
-            int(outcome.message_id is not None),
+            int(delivered),
         )
 
     async def _several_missed_warning(self, due: DueEvent, now: datetime) -> Html | None:
@@ -472,15 +495,13 @@ class ReminderService:
             unreached=self._earlier_missed.pop(user_id, 0),
         )
 
-    async def _send_follow_up(self, due: DueEvent) -> None:
+    async def _compose_follow_up(self, due: DueEvent, now: datetime) -> Letter | Drop:
         event = due.event
-        now = self._clock.now()
         planned = (event.sent_at or now) + FOLLOW_UP_AFTER
         if now - planned > LATE_AFTER:
             # Long overdue (the bot was down): a stale "did you take it?" helps nobody.
-            await self._doses.record_follow_up_dropped(event.event_id, now)
             log.info("follow_up_dropped event=%d user=%d", event.event_id, event.user_id)
-            return
+            return Drop(DoseDrop.FOLLOW_UP_DROPPED)
         zone = self._zones.zone_for(due.timezone)
         pack = self._languages.pack(event.user_id)
         # A follow-up offers the dose again: the same check as any reminder.
@@ -491,34 +512,24 @@ class ReminderService:
             and advice.dose.event_id == (event.event_id)
         ):
             if advice.action is MissedAction.SKIP:
-                await self._send_missed_notice(due, advice, zone, now)
-                return
+                return self._compose_missed_notice(due, advice, zone, now)
             speaks = advice.action is MissedAction.TAKE_NOW
         else:
             speaks = False
         if not speaks:
             # Answered from elsewhere, a dose recorded as taken since, a later dose time, or
             # a new plan: asking "did you take it?" now could invite a second dose.
-            await self._doses.record_follow_up_dropped(event.event_id, now)
             log.info("follow_up_dropped_unsafe event=%d user=%d", event.event_id, event.user_id)
-            return
+            return Drop(DoseDrop.FOLLOW_UP_DROPPED)
         text = pack.text(
             "simple.follow_up" if due.simple else "reminder.follow_up",
             mg=format_mg(event.mg),
             due=local_hhmm(event.due_at, zone),
         )
         keyboard = dose_keyboard(pack, event.event_id, simple=due.simple)
-        outcome = await self._send(event.user_id, text, keyboard)
-        if outcome.message_id is not None:
-            await self._doses.record_follow_up_sent(
-                event.event_id, outcome.message_id, self._clock.now()
-            )
-            log.info("follow_up_sent event=%d user=%d", event.event_id, event.user_id)
-            self._metrics.dose_message_delivered("follow_up")
-        else:
-            await self._after_failure(due, outcome)
+        return Letter(event.user_id, text, keyboard, detail=DoseSent(DoseMessage.FOLLOW_UP))
 
-    async def _send_repeat(self, due: DueEvent) -> None:
+    async def _compose_repeat(self, due: DueEvent, now: datetime) -> Letter | Drop:
         """The next repeat of an unanswered reminder (the patient chose repeats).
 
         A repeat is sent as a new message and the one before it is deleted: a new message
@@ -527,12 +538,10 @@ class ReminderService:
         copies. (A message the bot cannot delete, or already gone, loses its buttons instead.)
         """
         event = due.event
-        now = self._clock.now()
         if now - event.due_at > REPEAT_FOR:
             # Overdue past the run's end (the bot was down): the run is over, quietly.
-            await self._doses.record_follow_up_dropped(event.event_id, now)
             log.info("repeat_dropped_late event=%d user=%d", event.event_id, event.user_id)
-            return
+            return Drop(DoseDrop.FOLLOW_UP_DROPPED)
         zone = self._zones.zone_for(due.timezone)
         pack = self._languages.pack(event.user_id)
         # A repeat offers the dose again: the one check, exactly as for any reminder.
@@ -548,40 +557,16 @@ class ReminderService:
             # The next dose is under 2 hours away: the last repeat says to skip this one
             # (fact sheet 2.6), the dose is missed, and its reminder loses its buttons.
             assert advice is not None
-            if await self._send_missed_notice(due, advice, zone, now):
-                await self._retire(event.user_id, event.live_message_id)
-            return
+            return self._compose_missed_notice(due, advice, zone, now, event.live_message_id)
         if action is not MissedAction.TAKE_NOW:
             # Answered from elsewhere, a dose recorded as taken since, a later dose time or
             # a new plan: a repeat now could invite a second dose. The run ends.
-            await self._doses.record_follow_up_dropped(event.event_id, now)
             log.info("repeat_dropped_unsafe event=%d user=%d", event.event_id, event.user_id)
-            return
+            return Drop(DoseDrop.FOLLOW_UP_DROPPED)
         following = next_repeat(event.due_at, now, due.repeat_minutes)
         text = repeat_message(pack, due, zone, following)
-        outcome = await self._send(event.user_id, text, dose_keyboard(pack, event.event_id))
-        if outcome.message_id is None:
-            await self._after_failure(due, outcome)
-            return
-        sent_at = self._clock.now()
-        if following is not None:
-            following = max(following, sent_at + MIN_REPEAT_GAP)
-        if await self._doses.record_repeat_sent(
-            event.event_id, outcome.message_id, sent_at, following
-        ):
-            await self._retire(event.user_id, event.live_message_id)
-        else:
-            # Answered while the repeat was on its way: the answered message stays as the
-            # press edited it, and the repeat, which would offer the dose again, goes.
-            await self._retire(event.user_id, outcome.message_id)
-        log.info(
-            "repeat_sent event=%d user=%d number=%d last=%d",
-            event.event_id,
-            event.user_id,
-            event.repeats_sent + 1,
-            int(following is None),
-        )
-        self._metrics.dose_message_delivered("repeat")
+        sent = DoseSent(DoseMessage.REPEAT, following=following)
+        return Letter(event.user_id, text, dose_keyboard(pack, event.event_id), detail=sent)
 
     async def _retire(self, chat_id: int, message_id: int | None) -> None:
         """Take a reminder's buttons out of the chat: delete it, else remove its keyboard.
@@ -599,54 +584,19 @@ class ReminderService:
             with contextlib.suppress(TelegramError):
                 await self._bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
 
-    async def _send(
+    async def _send_best_effort(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
-    ) -> SendOutcome:
-        now = self._clock.now()
+    ) -> bool:
+        """A dose message that is no row's own (the check-in before an increase)."""
         try:
-            message = await self._bot.send_message(chat_id, text, reply_markup=markup)
+            with sending_as(Priority.REMINDER):
+                await self._bot.send_message(chat_id, text, reply_markup=markup)
         except TelegramError as raised:
             error = classify_send_error(raised)
             self._metrics.send_failed(error.name)
-            if error.kind is SendFailure.UNREACHABLE:
-                return SendOutcome(unreachable=True)
-            if error.kind is SendFailure.REJECTED:
-                log.error("reminder_rejected chat=%d kind=%s", chat_id, error.name)
-                return SendOutcome(retry_at=now + timedelta(minutes=10))
-            if error.kind is SendFailure.RATE_LIMITED:
-                return SendOutcome(retry_at=now + (error.retry_after or timedelta(0)))
-            # A 5xx, a time-out or a dropped connection: it may have arrived, so the retry is
-            # marked as a possible repeat. Never a silent duplicate. Only a connection that was
-            # never opened is retried as a first send.
             log.warning("reminder_send_error chat=%d kind=%s", chat_id, error.name)
-            unknown = error.kind is not SendFailure.NEVER_SENT
-            return SendOutcome(retry_at=now + timedelta(seconds=15), outcome_unknown=unknown)
-        return SendOutcome(message_id=message.message_id)
-
-    async def _after_failure(self, due: DueEvent, outcome: SendOutcome) -> None:
-        event = due.event
-        now = self._clock.now()
-        if outcome.unreachable:
-            # Also releases this row's claim: no restart re-sends it, nothing more goes out.
-            await self._doses.mark_unreachable(event.user_id, now)
-            self._unreachable.add(event.user_id)
-            log.warning("user_unreachable user=%d", event.user_id)
-            return
-        if event.attempts + 1 >= MAX_ATTEMPTS:
-            log.error("reminder_gave_up event=%d attempts=%d", event.event_id, event.attempts + 1)
-            if due.action is Action.FOLLOW_UP:
-                await self._doses.record_missed_notice(event.event_id, None, now)
-            else:  # the patient got nothing: the next reminder that reaches them says so
-                await self._doses.record_given_up(event.event_id, now)
-            return
-        retry_at = max(outcome.retry_at or now, now + _backoff(event.attempts))
-        await self._doses.release_claim(
-            event.event_id, retry_at, outcome_unknown=outcome.outcome_unknown
-        )
-        log.info("reminder_retry event=%d attempt=%d", event.event_id, event.attempts + 1)
-        delay = (retry_at - now).total_seconds()
-        if delay < SWEEP_EVERY.total_seconds():
-            self._arm(delay)
+            return False
+        return True
 
     def wake(self, instant: datetime | None) -> None:
         """A plan change or an answer made a dose due at ``instant`` (None: now)."""
@@ -683,7 +633,3 @@ def _cancel(job: Job | None) -> None:  # type: ignore[type-arg]
         return
     with contextlib.suppress(JobLookupError):
         job.schedule_removal()
-
-
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(15 * 2**attempts, 600))

@@ -10,9 +10,9 @@ one sent, so a restart never sends it twice and a refill that moves the date mak
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from math import floor
 
 from telegram import Bot, InlineKeyboardMarkup
@@ -20,6 +20,8 @@ from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.content import ContentPack
+from bot.delivery.courier import Courier, Letter, OnCourier, Rules
+from bot.delivery.queue import Outcome, Settled
 from bot.domain.schedule import slots_between
 from bot.domain.supply import (
     HORIZON_DAYS,
@@ -32,7 +34,10 @@ from bot.domain.supply import (
     project,
     reminders_due,
 )
+from bot.metrics import Metrics
+from bot.services.budget import Priority, sending_as
 from bot.services.languages import Languages
+from bot.services.send_errors import SendFailure
 from bot.services.zones import Zones
 from bot.storage.caregivers import CaregiverStore
 from bot.storage.doses import DoseStore, Status
@@ -46,6 +51,27 @@ REMINDER_AT = time(10, 0)  # local
 _NOT_USED = (Status.SKIPPED, Status.PAUSED, Status.CANCELLED)
 
 
+# Any failed send is tried again at the next pass (no attempt limit, nothing to back off from:
+# the minute sweep is the pace); it ends the patient's turn, their other reminders wait too.
+RULES = Rules(
+    max_attempts=None,
+    failures=dict.fromkeys(SendFailure, Outcome.RETRY),
+    drain=False,
+    failure_ends_turn=True,
+)
+
+
+@dataclass(frozen=True)
+class DueSupply:
+    """A refill reminder claimed for sending (recorded in ``supply_reminders``)."""
+
+    user_id: int
+    kind: ReminderKind
+    run_out: date
+    today: date  # the patient's local date at the claim
+    region: str | None
+
+
 @dataclass(frozen=True)
 class SupplyState:
     supply: Supply
@@ -53,7 +79,13 @@ class SupplyState:
     today: date  # in the patient's zone
 
 
-class SupplyRefills:
+class SupplyRefills(OnCourier[DueSupply]):
+    """The count, the projection, and the refill reminders: a queue on the delivery engine
+    whose rows are computed (what is due today) and whose claim is the record of a send."""
+
+    name = "supply_reminder"
+    priority = Priority.REMINDER
+
     def __init__(
         self,
         *,
@@ -65,6 +97,7 @@ class SupplyRefills:
         languages: Languages,
         clock: Clock,
         bot: Bot,
+        metrics: Metrics,
     ) -> None:
         self._store = store
         self._doses = doses
@@ -74,6 +107,9 @@ class SupplyRefills:
         self._languages = languages
         self._clock = clock
         self._bot = bot
+        self._courier = Courier(
+            queue=self, policy=self, rules=RULES, clock=clock, bot=bot, metrics=metrics
+        )
 
     # ------------------------------------------------------------ the count
 
@@ -144,48 +180,79 @@ class SupplyRefills:
 
     # ------------------------------------------------------------ reminders
 
-    async def run_due(self, stopping: Callable[[], bool]) -> None:
-        """Send the refill reminders of today that are due (10:00 local) and not yet sent."""
-        for user_id in await self._store.users():
-            if stopping():
-                return
-            try:
-                await self._remind(user_id)
-            except TelegramError:
-                log.warning("supply_reminder_failed user=%d", user_id)
+    # -------------------------- the queue (bot.delivery.queue.Queue): computed, not stored
 
-    async def _remind(self, user_id: int) -> None:
+    async def claim(self, now: datetime, limit: int) -> list[DueSupply]:
+        """Today's reminders of every patient past 10:00 local, each recorded as sent before
+        it goes (``supply_reminders``: a restart never sends it twice); one scan is a pass."""
+        claimed: list[DueSupply] = []
+        for user_id in await self._store.users():
+            if len(claimed) >= limit:
+                break  # the rest at the next pass (the minute sweep)
+            claimed.extend(await self._due_of(user_id, now))
+        return claimed
+
+    async def _due_of(self, user_id: int, now: datetime) -> list[DueSupply]:
         user = await self._users.get(user_id)
         if user is None or not user.has_consented or user.unreachable_at is not None:
-            return
-        zone = self._zones.zone_for(user.timezone)
-        local = self._clock.now().astimezone(zone)
+            return []
+        local = now.astimezone(self._zones.zone_for(user.timezone))
         if local.time() < REMINDER_AT:
-            return
+            return []
         state = await self.state(user_id)
         if state is None or state.projection is None or state.projection.run_out is None:
-            return
+            return []
         run_out = state.projection.run_out
         ordered = state.supply.refill_ordered_at is not None
+        due = []
         for kind in reminders_due(state.projection, local.date(), ordered):
-            now = self._clock.now()
-            if not await self._store.record_reminder(user_id, kind.value, run_out, now):
-                continue  # sent already
-            pack = self._languages.pack(user_id)
-            text = pack.text(
-                f"supply.remind_{kind.value}",
-                run_out=pack.long_date(run_out, local.date()),
-                emergency_line=pack.emergency_line(user.region),
-            )
-            try:
-                await self._bot.send_message(user_id, text, reply_markup=self._buttons(pack))
-            except TelegramError:
-                # Not sent: the next pass tries again.
-                await self._store.forget_reminder(user_id, kind.value, run_out)
-                raise
-            log.info("supply_reminder_sent user=%d kind=%s", user_id, kind.value)
-            if kind is ReminderKind.LAST_DAY:
-                await self._tell_caregivers(user_id, run_out)
+            if await self._store.record_reminder(user_id, kind.value, run_out, now):
+                due.append(DueSupply(user_id, kind, run_out, local.date(), user.region))
+        return due
+
+    async def mark_in_flight(self, items: Sequence[DueSupply], now: datetime) -> None:
+        """Nothing to record: the reminder counts as sent from its claim."""
+
+    async def settle(self, item: DueSupply, settled: Settled) -> bool:
+        if settled.outcome is not Outcome.SENT:
+            # Not delivered (or never tried): due again at the next pass.
+            await self._store.forget_reminder(item.user_id, item.kind.value, item.run_out)
+        return True
+
+    async def recover(self, now: datetime) -> int:
+        """Nothing stays claimed: a reminder is recorded as sent when it is claimed."""
+        return 0
+
+    async def next_due_at(self) -> datetime | None:
+        """None: 10:00 local is found by the dispatcher's minute sweep."""
+        return None
+
+    # ------------------------------------------------------------ the policy
+
+    def ids(self, item: DueSupply) -> str:
+        return f"user={item.user_id} kind={item.kind.value}"
+
+    def attempts(self, item: DueSupply) -> int:
+        return 0  # never given up: the next pass tries again
+
+    def recipient(self, item: DueSupply) -> int:
+        return item.user_id
+
+    async def compose(self, item: DueSupply, now: datetime) -> Letter:
+        pack = self._languages.pack(item.user_id)
+        text = pack.text(
+            f"supply.remind_{item.kind.value}",
+            run_out=pack.long_date(item.run_out, item.today),
+            emergency_line=pack.emergency_line(item.region),
+        )
+        return Letter(item.user_id, text, self._buttons(pack))
+
+    async def settled(self, item: DueSupply, settled: Settled) -> None:
+        if settled.outcome is not Outcome.SENT:
+            return
+        log.info("supply_reminder_sent user=%d kind=%s", item.user_id, item.kind.value)
+        if item.kind is ReminderKind.LAST_DAY:
+            await self._tell_caregivers(item.user_id, item.run_out)
 
     async def _tell_caregivers(self, patient_id: int, run_out: date) -> None:
         for link in await self._caregivers.links_of_patient(patient_id):
@@ -201,7 +268,8 @@ class SupplyRefills:
                 run_out=pack.long_date(run_out, today),
             )
             try:
-                await self._bot.send_message(link.caregiver_id, text)
+                with sending_as(Priority.REMINDER):
+                    await self._bot.send_message(link.caregiver_id, text)
             except TelegramError:
                 log.warning("supply_caregiver_failed caregiver=%d", link.caregiver_id)
                 continue

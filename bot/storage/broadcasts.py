@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.delivery.queue import Outcome, Settled
 from bot.domain.audience import Segment
 from bot.storage.db import Database, Row
 from bot.storage.doses import from_unix, to_unix
@@ -93,6 +94,55 @@ def _broadcast(row: Row) -> Broadcast:
     )
 
 
+def _literal(status: StrEnum) -> str:
+    return f"'{status.value}'"
+
+
+# The statuses as SQL literals, typed once (in the enums): the broadcast's, then its rows'.
+_B_DRAFT = _literal(BroadcastStatus.DRAFT)
+_B_DISCARDED = _literal(BroadcastStatus.DISCARDED)
+_B_SENDING = _literal(BroadcastStatus.SENDING)
+_B_DONE = _literal(BroadcastStatus.DONE)
+_B_CANCELLED = _literal(BroadcastStatus.CANCELLED)
+_PENDING = _literal(Delivery.PENDING)
+_SENDING = _literal(Delivery.SENDING)
+_SENT = _literal(Delivery.SENT)
+_UNKNOWN = _literal(Delivery.UNKNOWN)
+_SKIPPED = _literal(Delivery.SKIPPED)
+_CANCELLED = _literal(Delivery.CANCELLED)
+
+# How a row that was not delivered ends, by the courier's outcome.
+_ENDS_AS = {
+    Outcome.UNREACHABLE: Delivery.UNREACHABLE,
+    Outcome.UNKNOWN: Delivery.UNKNOWN,
+    Outcome.REJECTED: Delivery.FAILED,
+    Outcome.GAVE_UP: Delivery.FAILED,
+}
+
+
+def ending(settled: Settled) -> Delivery:
+    """The final status of a row settled without a delivery."""
+    if settled.outcome is Outcome.DROPPED and settled.reason:
+        return Delivery(settled.reason)
+    return _ENDS_AS.get(settled.outcome, Delivery.FAILED)
+
+
+_NEXT_DUE_SQL = (
+    "SELECT broadcast_outbox.broadcast_id, broadcast_outbox.user_id,"  # noqa: S608
+    " broadcast_outbox.attempts,"
+    " COALESCE(broadcast_bodies.body, broadcasts.body) AS body,"
+    " users.announcements = 1 AND users.unreachable_at IS NULL AS wanted"
+    " FROM broadcast_outbox"
+    " JOIN broadcasts USING (broadcast_id)"
+    " JOIN users ON users.user_id = broadcast_outbox.user_id"
+    " LEFT JOIN broadcast_bodies ON broadcast_bodies.broadcast_id"
+    " = broadcast_outbox.broadcast_id AND broadcast_bodies.language = users.language"
+    f" WHERE broadcast_outbox.status = {_PENDING}"
+    " AND broadcast_outbox.next_attempt_at <= ?"
+    " ORDER BY broadcast_outbox.next_attempt_at LIMIT 1"
+)
+
+
 class BroadcastStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -110,8 +160,8 @@ class BroadcastStore:
         """A draft with its text in every language (``bodies``: language -> Telegram HTML)."""
         async with self._db.transaction() as tx:
             broadcast_id = await tx.insert(
-                "INSERT INTO broadcasts (created_by, segment, body, status, created_at)"
-                " VALUES (?, ?, ?, 'draft', ?)",
+                "INSERT INTO broadcasts (created_by, segment, body, status, created_at)"  # noqa: S608
+                f" VALUES (?, ?, ?, {_B_DRAFT}, ?)",
                 (created_by, segment.value, bodies[default_language], to_unix(now)),
             )
             for language, body in bodies.items():
@@ -133,15 +183,15 @@ class BroadcastStore:
 
     async def set_segment(self, broadcast_id: int, segment: Segment) -> bool:
         changed = await self._db.execute(
-            "UPDATE broadcasts SET segment = ? WHERE broadcast_id = ? AND status = 'draft'",
+            f"UPDATE broadcasts SET segment = ? WHERE broadcast_id = ? AND status = {_B_DRAFT}",  # noqa: S608
             (segment.value, broadcast_id),
         )
         return changed == 1
 
     async def discard(self, broadcast_id: int, now: datetime) -> bool:
         changed = await self._db.execute(
-            "UPDATE broadcasts SET status = 'discarded', finished_at = ?"
-            " WHERE broadcast_id = ? AND status = 'draft'",
+            f"UPDATE broadcasts SET status = {_B_DISCARDED}, finished_at = ?"  # noqa: S608
+            f" WHERE broadcast_id = ? AND status = {_B_DRAFT}",
             (to_unix(now), broadcast_id),
         )
         return changed == 1
@@ -153,15 +203,15 @@ class BroadcastStore:
         at = to_unix(now)
         async with self._db.transaction() as tx:
             changed = await tx.execute(
-                "UPDATE broadcasts SET status = 'sending', confirmed_at = ?, recipients = ?"
-                " WHERE broadcast_id = ? AND status = 'draft'",
+                f"UPDATE broadcasts SET status = {_B_SENDING}, confirmed_at = ?,"  # noqa: S608
+                f" recipients = ? WHERE broadcast_id = ? AND status = {_B_DRAFT}",
                 (at, len(recipients), broadcast_id),
             )
             if not changed:
                 return None
             await tx.executemany(
-                "INSERT INTO broadcast_outbox (broadcast_id, user_id, status, next_attempt_at)"
-                " VALUES (?, ?, 'pending', ?)",
+                "INSERT INTO broadcast_outbox (broadcast_id, user_id, status, next_attempt_at)"  # noqa: S608
+                f" VALUES (?, ?, {_PENDING}, ?)",
                 ((broadcast_id, user_id, at) for user_id in recipients),
             )
             row = await tx.fetch_one(
@@ -176,15 +226,15 @@ class BroadcastStore:
         """Stop a running broadcast: rows not yet claimed are cancelled; in-flight ones finish."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
-                "UPDATE broadcasts SET status = 'cancelled', finished_at = ?, reported_at = ?"
-                " WHERE broadcast_id = ? AND status = 'sending'",
+                f"UPDATE broadcasts SET status = {_B_CANCELLED}, finished_at = ?,"  # noqa: S608
+                f" reported_at = ? WHERE broadcast_id = ? AND status = {_B_SENDING}",
                 (to_unix(now), to_unix(now), broadcast_id),
             )
             if not changed:
                 return False
             await tx.execute(
-                "UPDATE broadcast_outbox SET status = 'cancelled'"
-                " WHERE broadcast_id = ? AND status = 'pending'",
+                f"UPDATE broadcast_outbox SET status = {_CANCELLED}"  # noqa: S608
+                f" WHERE broadcast_id = ? AND status = {_PENDING}",
                 (broadcast_id,),
             )
         return True
@@ -198,7 +248,8 @@ class BroadcastStore:
     async def recent(self, limit: int) -> list[Progress]:
         """The latest confirmed broadcasts, newest first (drafts are not listed)."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM broadcasts WHERE status IN ('sending', 'done', 'cancelled')"
+            "SELECT * FROM broadcasts"  # noqa: S608
+            f" WHERE status IN ({_B_SENDING}, {_B_DONE}, {_B_CANCELLED})"
             " ORDER BY broadcast_id DESC LIMIT ?",
             (limit,),
         )
@@ -222,17 +273,17 @@ class BroadcastStore:
     async def finish_completed(self, now: datetime) -> None:
         """Mark sending broadcasts with nothing left to send as done."""
         await self._db.execute(
-            "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE status = 'sending'"
-            " AND NOT EXISTS (SELECT 1 FROM broadcast_outbox"
+            f"UPDATE broadcasts SET status = {_B_DONE}, finished_at = ?"  # noqa: S608
+            f" WHERE status = {_B_SENDING} AND NOT EXISTS (SELECT 1 FROM broadcast_outbox"
             " WHERE broadcast_outbox.broadcast_id = broadcasts.broadcast_id"
-            " AND status IN ('pending', 'sending'))",
+            f" AND status IN ({_PENDING}, {_SENDING}))",
             (to_unix(now),),
         )
 
     async def unreported(self) -> list[Progress]:
         """Finished broadcasts whose admin has not been sent the summary yet."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM broadcasts WHERE status = 'done' AND reported_at IS NULL"
+            f"SELECT * FROM broadcasts WHERE status = {_B_DONE} AND reported_at IS NULL"  # noqa: S608
             " ORDER BY broadcast_id"
         )
         return await self._with_counts([_broadcast(row) for row in rows])
@@ -251,98 +302,107 @@ class BroadcastStore:
 
     async def sent_since(self, since: datetime) -> int:
         row = await self._db.fetch_one(
-            "SELECT COUNT(*) FROM broadcast_outbox WHERE status = 'sent' AND sent_at >= ?",
+            f"SELECT COUNT(*) FROM broadcast_outbox WHERE status = {_SENT} AND sent_at >= ?",  # noqa: S608
             (to_unix(since),),
         )
         return int(row[0]) if row else 0
 
-    # ---------------------------------------------------------------- outbox
+    # -------------------------------------- the outbox: a queue (bot.delivery.queue.Queue)
 
-    async def recover_claims(self) -> int:
+    async def recover(self, now: datetime) -> int:
         """After a crash: rows whose request had left may have arrived; never re-send them
         (``unknown``). Rows still waiting for a send slot go back to pending. Returns the
         number of unknown rows."""
         async with self._db.transaction() as tx:
             unknown = await tx.execute(
-                "UPDATE broadcast_outbox SET status = 'unknown', claimed_at = NULL"
-                " WHERE status = 'sending' AND in_flight_at IS NOT NULL"
+                f"UPDATE broadcast_outbox SET status = {_UNKNOWN}, claimed_at = NULL"  # noqa: S608
+                f" WHERE status = {_SENDING} AND in_flight_at IS NOT NULL"
             )
             await tx.execute(
-                "UPDATE broadcast_outbox SET status = 'pending', claimed_at = NULL"
-                " WHERE status = 'sending'"
+                f"UPDATE broadcast_outbox SET status = {_PENDING}, claimed_at = NULL"  # noqa: S608
+                f" WHERE status = {_SENDING}"
             )
         return unknown
 
-    async def mark_in_flight(self, item: OutboxItem, now: datetime) -> None:
-        await self._db.execute(
-            "UPDATE broadcast_outbox SET in_flight_at = ?"
-            " WHERE broadcast_id = ? AND user_id = ? AND status = 'sending'",
-            (to_unix(now), item.broadcast_id, item.user_id),
-        )
+    async def mark_in_flight(self, items: Sequence[OutboxItem], now: datetime) -> None:
+        for item in items:
+            await self._db.execute(
+                "UPDATE broadcast_outbox SET in_flight_at = ?"  # noqa: S608
+                f" WHERE broadcast_id = ? AND user_id = ? AND status = {_SENDING}",
+                (to_unix(now), item.broadcast_id, item.user_id),
+            )
 
-    async def claim_next(self, now: datetime) -> OutboxItem | None:
-        """Claim the next due row, oldest first; None if nothing is due.
+    async def claim(self, now: datetime, limit: int) -> list[OutboxItem]:
+        """Claim the next due rows, oldest first, at most ``limit``.
 
         Recipients who turned announcements off or blocked the bot since the broadcast was
         confirmed are marked skipped on the way, in the same transaction.
         """
+        claimed: list[OutboxItem] = []
         async with self._db.transaction() as tx:
-            while row := await tx.fetch_one(
-                "SELECT broadcast_outbox.broadcast_id, broadcast_outbox.user_id,"
-                " broadcast_outbox.attempts,"
-                " COALESCE(broadcast_bodies.body, broadcasts.body) AS body,"
-                " users.announcements = 1 AND users.unreachable_at IS NULL AS wanted"
-                " FROM broadcast_outbox"
-                " JOIN broadcasts USING (broadcast_id)"
-                " JOIN users ON users.user_id = broadcast_outbox.user_id"
-                " LEFT JOIN broadcast_bodies ON broadcast_bodies.broadcast_id"
-                " = broadcast_outbox.broadcast_id AND broadcast_bodies.language = users.language"
-                " WHERE broadcast_outbox.status = 'pending'"
-                " AND broadcast_outbox.next_attempt_at <= ?"
-                " ORDER BY broadcast_outbox.next_attempt_at LIMIT 1",
-                (to_unix(now),),
+            while len(claimed) < limit and (
+                row := await tx.fetch_one(_NEXT_DUE_SQL, (to_unix(now),))
             ):
                 key = (row["broadcast_id"], row["user_id"])
                 if not row["wanted"]:
                     await tx.execute(
-                        "UPDATE broadcast_outbox SET status = 'skipped'"
+                        f"UPDATE broadcast_outbox SET status = {_SKIPPED}"  # noqa: S608
                         " WHERE broadcast_id = ? AND user_id = ?",
                         key,
                     )
                     continue
                 await tx.execute(
-                    "UPDATE broadcast_outbox SET status = 'sending', claimed_at = ?,"
+                    f"UPDATE broadcast_outbox SET status = {_SENDING}, claimed_at = ?,"  # noqa: S608
                     " in_flight_at = NULL"
                     " WHERE broadcast_id = ? AND user_id = ?",
                     (to_unix(now), *key),
                 )
-                return OutboxItem(*key, row["attempts"], row["body"])
-        return None
+                claimed.append(OutboxItem(*key, row["attempts"], row["body"]))
+        return claimed
 
-    async def record_sent(self, item: OutboxItem, message_id: int, now: datetime) -> None:
-        await self._db.execute(
-            "UPDATE broadcast_outbox SET status = 'sent', message_id = ?, sent_at = ?,"
-            " claimed_at = NULL, attempts = attempts + 1"
-            " WHERE broadcast_id = ? AND user_id = ? AND status = 'sending'",
-            (message_id, to_unix(now), item.broadcast_id, item.user_id),
+    async def settle(self, item: OutboxItem, settled: Settled) -> bool:
+        """Out of ``sending``: sent, pending again (a retry counts an attempt; a row released
+        as it was does not), or ended without a delivery."""
+        outcome = settled.outcome
+        if outcome is Outcome.SENT:
+            assert settled.message_id is not None
+            return await self._record_sent(item, settled.message_id, settled.at)
+        elif outcome in (Outcome.RETRY, Outcome.RELEASED):
+            await self._release(
+                item, settled.retry_at or settled.at, count_attempt=outcome is Outcome.RETRY
+            )
+        else:
+            await self._record_final(item, ending(settled))
+        return True
+
+    async def _record_sent(self, item: OutboxItem, message_id: int, now: datetime) -> bool:
+        return (
+            await self._db.execute(
+                f"UPDATE broadcast_outbox SET status = {_SENT}, message_id = ?, sent_at = ?,"  # noqa: S608
+                " claimed_at = NULL, attempts = attempts + 1"
+                f" WHERE broadcast_id = ? AND user_id = ? AND status = {_SENDING}",
+                (message_id, to_unix(now), item.broadcast_id, item.user_id),
+            )
+            > 0
         )
 
-    async def record_final(self, item: OutboxItem, status: Delivery) -> None:
+    async def _record_final(self, item: OutboxItem, status: Delivery) -> None:
         """The row is finished without a delivery: failed, unreachable or unknown."""
         await self._db.execute(
-            "UPDATE broadcast_outbox SET status = ?, claimed_at = NULL, attempts = attempts + 1"
-            " WHERE broadcast_id = ? AND user_id = ? AND status = 'sending'",
+            "UPDATE broadcast_outbox SET status = ?, claimed_at = NULL,"  # noqa: S608
+            " attempts = attempts + 1"
+            f" WHERE broadcast_id = ? AND user_id = ? AND status = {_SENDING}",
             (status.value, item.broadcast_id, item.user_id),
         )
 
-    async def release(self, item: OutboxItem, retry_at: datetime, *, count_attempt: bool) -> None:
+    async def _release(self, item: OutboxItem, retry_at: datetime, *, count_attempt: bool) -> None:
         """Not delivered, safe to try again at ``retry_at`` (unless cancelled meanwhile)."""
         await self._db.execute(
-            "UPDATE broadcast_outbox SET status = CASE"
-            " WHEN (SELECT status FROM broadcasts WHERE broadcast_id = ?) = 'sending'"
-            " THEN 'pending' ELSE 'cancelled' END,"
+            "UPDATE broadcast_outbox SET status = CASE"  # noqa: S608
+            f" WHEN (SELECT status FROM broadcasts WHERE broadcast_id = ?) = {_B_SENDING}"
+            f" THEN {_PENDING} ELSE {_CANCELLED} END,"
             " claimed_at = NULL, attempts = attempts + ?, next_attempt_at = ?"
-            " WHERE broadcast_id = ? AND user_id = ? AND status = 'sending'",
+            f" WHERE broadcast_id = ? AND user_id = ? AND status = {_SENDING}",
             (
                 item.broadcast_id,
                 int(count_attempt),
@@ -355,13 +415,13 @@ class BroadcastStore:
     async def remaining(self) -> int:
         """Messages of running broadcasts still to send (for the metrics gauge)."""
         row = await self._db.fetch_one(
-            "SELECT COUNT(*) FROM broadcast_outbox WHERE status IN ('pending', 'sending')"
+            f"SELECT COUNT(*) FROM broadcast_outbox WHERE status IN ({_PENDING}, {_SENDING})"  # noqa: S608
         )
         return int(row[0]) if row else 0
 
-    async def next_attempt_at(self) -> datetime | None:
+    async def next_due_at(self) -> datetime | None:
         row = await self._db.fetch_one(
-            "SELECT MIN(next_attempt_at) FROM broadcast_outbox WHERE status = 'pending'"
+            f"SELECT MIN(next_attempt_at) FROM broadcast_outbox WHERE status = {_PENDING}"  # noqa: S608
         )
         return from_unix(row[0]) if row and row[0] is not None else None
 

@@ -9,10 +9,12 @@ A link removed, or either side erased, deletes the link's alerts with it (ON DEL
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from bot.delivery.queue import Outcome, Settled
 from bot.domain.caregivers import (
     AlertKind,
     AlertOutcome,
@@ -39,9 +41,19 @@ MAX_OPEN_INVITES = 3
 
 
 class AlertState(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    DONE = "done"
+    PENDING = "pending"  # waiting for its due instant (``next_action_at``)
+    SENDING = "sending"  # claimed by the courier
+    DONE = "done"  # ended; how: ``outcome`` (an ``AlertOutcome``)
+
+
+# The states and words as SQL literals, typed once (in the enums).
+_PENDING = f"'{AlertState.PENDING}'"
+_SENDING = f"'{AlertState.SENDING}'"
+_DONE = f"'{AlertState.DONE}'"
+_UNANSWERED = f"'{AlertKind.UNANSWERED}'"
+_ANSWERED = f"'{AlertOutcome.ANSWERED}'"
+_UNREACHABLE = f"'{AlertOutcome.UNREACHABLE}'"
+_SENT = f"'{AlertOutcome.SENT}'"
 
 
 @dataclass(frozen=True)
@@ -125,9 +137,9 @@ async def plan_alerts(
     """
     if follow_up_at is not None:
         await tx.execute(
-            "INSERT OR IGNORE INTO caregiver_alerts"
+            "INSERT OR IGNORE INTO caregiver_alerts"  # noqa: S608
             " (link_id, event_id, kind, state, base_at, next_action_at)"
-            " SELECT caregivers.link_id, ?, 'unanswered', 'pending', ?,"
+            f" SELECT caregivers.link_id, ?, {_UNANSWERED}, {_PENDING}, ?,"
             " ? + patient.caregiver_delay_minutes * 60"
             " FROM dose_events"
             " JOIN caregivers ON caregivers.patient_id = dose_events.user_id"
@@ -154,9 +166,9 @@ async def plan_alerts(
     )
     for kind in kinds:
         await tx.execute(
-            "INSERT OR IGNORE INTO caregiver_alerts"
+            "INSERT OR IGNORE INTO caregiver_alerts"  # noqa: S608
             " (link_id, event_id, kind, state, base_at, next_action_at)"
-            " SELECT caregivers.link_id, ?, ?, 'pending', ?, ?"
+            f" SELECT caregivers.link_id, ?, ?, {_PENDING}, ?, ?"
             " FROM dose_events"
             " JOIN caregivers ON caregivers.patient_id = dose_events.user_id"
             " JOIN users AS carer ON carer.user_id = caregivers.caregiver_id"
@@ -181,24 +193,24 @@ async def answered(
     if snoozed_until is None:
         if answer_id is not None:
             await tx.execute(
-                "INSERT INTO dose_answer_alerts (answer_id, alert_id, next_action_at)"
+                "INSERT INTO dose_answer_alerts (answer_id, alert_id, next_action_at)"  # noqa: S608
                 " SELECT ?, alert_id, next_action_at FROM caregiver_alerts"
-                " WHERE event_id = ? AND kind = 'unanswered' AND state = 'pending'",
+                f" WHERE event_id = ? AND kind = {_UNANSWERED} AND state = {_PENDING}",
                 (answer_id, event_id),
             )
         await tx.execute(
-            "UPDATE caregiver_alerts SET state = 'done', outcome = 'answered',"
+            f"UPDATE caregiver_alerts SET state = {_DONE}, outcome = {_ANSWERED},"  # noqa: S608
             " next_action_at = NULL, finished_at = ?"
-            " WHERE event_id = ? AND kind = 'unanswered' AND state = 'pending'",
+            f" WHERE event_id = ? AND kind = {_UNANSWERED} AND state = {_PENDING}",
             (to_unix(now), event_id),
         )
         return
     await tx.execute(
-        "UPDATE caregiver_alerts SET base_at = MAX(base_at, ?),"
+        "UPDATE caregiver_alerts SET base_at = MAX(base_at, ?),"  # noqa: S608
         " next_action_at = MAX(next_action_at, ? + (SELECT caregiver_delay_minutes * 60"
         " FROM users JOIN caregivers ON caregivers.patient_id = users.user_id"
         " WHERE caregivers.link_id = caregiver_alerts.link_id))"
-        " WHERE event_id = ? AND kind = 'unanswered' AND state = 'pending'",
+        f" WHERE event_id = ? AND kind = {_UNANSWERED} AND state = {_PENDING}",
         (to_unix(snoozed_until), to_unix(snoozed_until), event_id),
     )
 
@@ -208,12 +220,12 @@ async def answer_undone(tx: Transaction, answer_id: int) -> int:
     they were (a time already passed makes them due now; what they say is decided then, by the
     dose-safety check). Alerts that finished some other way since are left alone."""
     return await tx.execute(
-        "UPDATE caregiver_alerts SET state = 'pending', outcome = NULL, finished_at = NULL,"
+        f"UPDATE caregiver_alerts SET state = {_PENDING}, outcome = NULL, finished_at = NULL,"  # noqa: S608
         " next_action_at = (SELECT dose_answer_alerts.next_action_at FROM dose_answer_alerts"
         "  WHERE dose_answer_alerts.answer_id = ?"
         "  AND dose_answer_alerts.alert_id = caregiver_alerts.alert_id)"
         " WHERE alert_id IN (SELECT alert_id FROM dose_answer_alerts WHERE answer_id = ?)"
-        " AND state = 'done' AND outcome = 'answered'",
+        f" AND state = {_DONE} AND outcome = {_ANSWERED}",
         (answer_id, answer_id),
     )
 
@@ -221,7 +233,7 @@ async def answer_undone(tx: Transaction, answer_id: int) -> int:
 # ------------------------------------------------------------------------------- the store
 
 DUE_ALERTS_SQL = (
-    "SELECT caregiver_alerts.*, caregivers.patient_id, caregivers.caregiver_id,"
+    "SELECT caregiver_alerts.*, caregivers.patient_id, caregivers.caregiver_id,"  # noqa: S608
     " caregivers.patient_name, dose_events.due_at AS dose_due_at,"
     # What the patient was actually sent about the dose: an alert says only that.
     " dose_events.followup_message_id IS NOT NULL AS follow_up_sent,"
@@ -231,7 +243,7 @@ DUE_ALERTS_SQL = (
     " JOIN users AS patient ON patient.user_id = caregivers.patient_id"
     " JOIN users AS carer ON carer.user_id = caregivers.caregiver_id"
     " WHERE caregiver_alerts.next_action_at IS NOT NULL AND caregiver_alerts.next_action_at <= ?"
-    " AND caregiver_alerts.state = 'pending'"
+    f" AND caregiver_alerts.state = {_PENDING}"
     " ORDER BY caregiver_alerts.next_action_at LIMIT ?"
 )
 
@@ -348,21 +360,21 @@ class CaregiverStore:
                 (minutes, patient_id),
             )
             await tx.execute(
-                "UPDATE caregiver_alerts SET next_action_at = base_at + ?"
-                " WHERE state = 'pending' AND kind = 'unanswered'"
+                "UPDATE caregiver_alerts SET next_action_at = base_at + ?"  # noqa: S608
+                f" WHERE state = {_PENDING} AND kind = {_UNANSWERED}"
                 " AND link_id IN (SELECT link_id FROM caregivers WHERE patient_id = ?)",
                 (minutes * 60, patient_id),
             )
 
-    # ------------------------------------------------------------------------------ alerts
+    # ------------------------------------------ alerts: the queue (bot.delivery.queue.Queue)
 
-    async def next_action_at(self) -> datetime | None:
+    async def next_due_at(self) -> datetime | None:
         row = await self._db.fetch_one(
             "SELECT MIN(next_action_at) FROM caregiver_alerts WHERE next_action_at IS NOT NULL"
         )
         return from_unix(row[0]) if row and row[0] is not None else None
 
-    async def claim_due(self, now: datetime, limit: int) -> list[DueAlert]:
+    async def claim(self, now: datetime, limit: int) -> list[DueAlert]:
         async with self._db.transaction() as tx:
             rows = await tx.fetch_all(DUE_ALERTS_SQL, (to_unix(now), limit))
             if not rows:
@@ -370,57 +382,85 @@ class CaregiverStore:
             ids = [row["alert_id"] for row in rows]
             marks = ",".join("?" * len(ids))
             await tx.execute(
-                "UPDATE caregiver_alerts SET state = 'sending', claimed_at = ?,"  # noqa: S608
+                f"UPDATE caregiver_alerts SET state = {_SENDING}, claimed_at = ?,"  # noqa: S608
                 f" in_flight_at = NULL, next_action_at = NULL WHERE alert_id IN ({marks})",
                 (to_unix(now), *ids),
             )
         return [_due(row) for row in rows]
 
-    async def mark_in_flight(self, alert_id: int, now: datetime) -> None:
+    async def mark_in_flight(self, items: Sequence[DueAlert], now: datetime) -> None:
+        marks = ",".join("?" * len(items))
         await self._db.execute(
-            "UPDATE caregiver_alerts SET in_flight_at = ? WHERE alert_id = ? AND state = 'sending'",
-            (to_unix(now), alert_id),
+            f"UPDATE caregiver_alerts SET in_flight_at = ?"  # noqa: S608
+            f" WHERE alert_id IN ({marks}) AND state = {_SENDING}",
+            (to_unix(now), *(item.alert_id for item in items)),
         )
 
-    async def record_sent(self, alert_id: int, said: Said, message_id: int, now: datetime) -> None:
-        await self._db.execute(
-            "UPDATE caregiver_alerts SET state = 'done', outcome = 'sent', said = ?,"
-            " message_id = ?, sent_at = ?, finished_at = ?, claimed_at = NULL,"
-            " attempts = attempts + 1 WHERE alert_id = ? AND state = 'sending'",
-            (said.value, message_id, to_unix(now), to_unix(now), alert_id),
+    async def settle(self, item: DueAlert, settled: Settled) -> bool:
+        """Out of ``sending``: ``done`` with its outcome, or ``pending`` again (a retry, or
+        released at a stop: the attempt counts either way, as it always did here)."""
+        outcome = settled.outcome
+        if outcome is Outcome.SENT:
+            assert isinstance(settled.detail, Said) and settled.message_id is not None
+            return await self._record_sent(
+                item.alert_id, settled.detail, settled.message_id, settled.at
+            )
+        elif outcome in (Outcome.RETRY, Outcome.RELEASED):
+            await self._release(item.alert_id, settled.retry_at or settled.at)
+        elif outcome is Outcome.UNREACHABLE:
+            # The caregiver blocked the bot: this alert and every other one waiting for them.
+            await self._finish(item.alert_id, AlertOutcome.UNREACHABLE, settled.at)
+            await self.caregiver_unreachable(item.caregiver_id, settled.at)
+        elif outcome is Outcome.DROPPED:
+            await self._finish(item.alert_id, AlertOutcome(settled.reason or ""), settled.at)
+        else:
+            ended = AlertOutcome.REJECTED if outcome is Outcome.REJECTED else AlertOutcome.GIVEN_UP
+            await self._finish(item.alert_id, ended, settled.at)
+        return True
+
+    async def _record_sent(self, alert_id: int, said: Said, message_id: int, now: datetime) -> bool:
+        return (
+            await self._db.execute(
+                f"UPDATE caregiver_alerts SET state = {_DONE}, outcome = {_SENT}, said = ?,"  # noqa: S608
+                " message_id = ?, sent_at = ?, finished_at = ?, claimed_at = NULL,"
+                f" attempts = attempts + 1 WHERE alert_id = ? AND state = {_SENDING}",
+                (said.value, message_id, to_unix(now), to_unix(now), alert_id),
+            )
+            > 0
         )
 
-    async def finish(self, alert_id: int, outcome: AlertOutcome, now: datetime) -> None:
+    async def _finish(self, alert_id: int, outcome: AlertOutcome, now: datetime) -> None:
         await self._db.execute(
-            "UPDATE caregiver_alerts SET state = 'done', outcome = ?, finished_at = ?,"
-            " claimed_at = NULL, next_action_at = NULL WHERE alert_id = ? AND state = 'sending'",
+            f"UPDATE caregiver_alerts SET state = {_DONE}, outcome = ?, finished_at = ?,"  # noqa: S608
+            " claimed_at = NULL, next_action_at = NULL"
+            f" WHERE alert_id = ? AND state = {_SENDING}",
             (outcome.value, to_unix(now), alert_id),
         )
 
-    async def release(self, alert_id: int, retry_at: datetime) -> None:
+    async def _release(self, alert_id: int, retry_at: datetime) -> None:
         await self._db.execute(
-            "UPDATE caregiver_alerts SET state = 'pending', claimed_at = NULL,"
+            f"UPDATE caregiver_alerts SET state = {_PENDING}, claimed_at = NULL,"  # noqa: S608
             " in_flight_at = NULL, attempts = attempts + 1, next_action_at = ?"
-            " WHERE alert_id = ? AND state = 'sending'",
+            f" WHERE alert_id = ? AND state = {_SENDING}",
             (to_unix(retry_at), alert_id),
         )
 
     async def caregiver_unreachable(self, caregiver_id: int, now: datetime) -> int:
         """Every waiting alert to this caregiver ends: nothing more goes to them."""
         return await self._db.execute(
-            "UPDATE caregiver_alerts SET state = 'done', outcome = 'unreachable',"
+            f"UPDATE caregiver_alerts SET state = {_DONE}, outcome = {_UNREACHABLE},"  # noqa: S608
             " finished_at = ?, claimed_at = NULL, next_action_at = NULL"
-            " WHERE state IN ('pending', 'sending')"
+            f" WHERE state IN ({_PENDING}, {_SENDING})"
             " AND link_id IN (SELECT link_id FROM caregivers WHERE caregiver_id = ?)",
             (to_unix(now), caregiver_id),
         )
 
-    async def recover_claims(self, now: datetime) -> int:
+    async def recover(self, now: datetime) -> int:
         """After a crash every claimed alert is due again; one that had left may arrive twice,
         which is harmless (it names its dose time), where a lost one is not."""
         return await self._db.execute(
-            "UPDATE caregiver_alerts SET state = 'pending', claimed_at = NULL,"
-            " in_flight_at = NULL, next_action_at = ? WHERE state = 'sending'",
+            f"UPDATE caregiver_alerts SET state = {_PENDING}, claimed_at = NULL,"  # noqa: S608
+            f" in_flight_at = NULL, next_action_at = ? WHERE state = {_SENDING}",
             (to_unix(now),),
         )
 

@@ -65,6 +65,18 @@ def sql_list(statuses: Iterable[Status]) -> str:
     return ", ".join(f"'{status.value}'" for status in statuses)
 
 
+# Each status as an SQL literal, typed once (in the enum).
+_SCHEDULED = sql_list([Status.SCHEDULED])
+_SENDING = sql_list([Status.SENDING])
+_SENT = sql_list([Status.SENT])
+_SNOOZED = sql_list([Status.SNOOZED])
+_PAUSED = sql_list([Status.PAUSED])
+_TAKEN = sql_list([Status.TAKEN])
+_SKIPPED = sql_list([Status.SKIPPED])
+_MISSED = sql_list([Status.MISSED])
+_CANCELLED = sql_list([Status.CANCELLED])
+
+
 def to_unix(instant: datetime) -> int:
     return int(instant.timestamp())
 
@@ -269,11 +281,11 @@ def _slot_row(user_id: int, plan_id: int, slot: DoseSlot) -> tuple[object, ...]:
 # A new row is 'scheduled' with its reminder due, or 'paused' with none if the user has paused
 # reminders. Read in the same statement, so a /pause racing a plan change cannot slip through.
 _INSERT_EVENT = (
-    "INSERT OR IGNORE INTO dose_events (user_id, plan_id, due_at, local_date, local_time, mg,"
+    "INSERT OR IGNORE INTO dose_events (user_id, plan_id, due_at, local_date, local_time, mg,"  # noqa: S608
     " step_number, step_count, day_number, is_step_start, is_maintenance, is_last_step_dose,"
     " status, next_action_at)"
     " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-    " CASE WHEN users.reminders_paused THEN 'paused' ELSE 'scheduled' END,"
+    f" CASE WHEN users.reminders_paused THEN {_PAUSED} ELSE {_SCHEDULED} END,"
     " CASE WHEN users.reminders_paused THEN NULL ELSE ? END"
     " FROM users WHERE users.user_id = ?"
 )
@@ -281,9 +293,9 @@ _INSERT_EVENT = (
 
 # A dose time of a new plan that passed before the plan was saved: known, never reminded.
 _INSERT_UNREMINDED = (
-    "INSERT OR IGNORE INTO dose_events (user_id, plan_id, due_at, local_date, local_time, mg,"
+    "INSERT OR IGNORE INTO dose_events (user_id, plan_id, due_at, local_date, local_time, mg,"  # noqa: S608
     " step_number, step_count, day_number, is_step_start, is_maintenance, is_last_step_dose,"
-    " status, next_action_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'paused', NULL)"
+    f" status, next_action_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_PAUSED}, NULL)"
 )
 
 
@@ -296,7 +308,7 @@ async def _insert_slots(
 async def _cancel_future(tx: Transaction, user_id: int, now: datetime) -> None:
     """Cancel the user's doses not reminded yet (history stays as it is)."""
     await tx.execute(
-        "UPDATE dose_events SET status = 'cancelled', next_action_at = NULL"  # noqa: S608
+        f"UPDATE dose_events SET status = {_CANCELLED}, next_action_at = NULL"  # noqa: S608
         f" WHERE user_id = ? AND status IN ({sql_list(_FUTURE_STATUSES)}) AND due_at >= ?",
         (user_id, to_unix(now)),
     )
@@ -313,9 +325,9 @@ DUE_SCAN_SQL = (
     " plans.superseded_at IS NULL AS plan_active,"
     # For the dose-safety check's quick path: the latest intake and the next dose row.
     " (SELECT MAX(i.answered_at) FROM dose_events i WHERE i.user_id = dose_events.user_id"
-    "  AND i.status = 'taken' AND i.due_at > dose_events.due_at - 172800) AS last_intake_at,"
+    f"  AND i.status = {_TAKEN} AND i.due_at > dose_events.due_at - 172800) AS last_intake_at,"
     " (SELECT MIN(n.due_at) FROM dose_events n WHERE n.user_id = dose_events.user_id"
-    "  AND n.due_at > dose_events.due_at AND n.status != 'cancelled') AS next_due_at"
+    f"  AND n.due_at > dose_events.due_at AND n.status != {_CANCELLED}) AS next_due_at"
     " FROM dose_events JOIN plans USING (plan_id)"
     " JOIN users ON users.user_id = dose_events.user_id"
     " WHERE dose_events.next_action_at IS NOT NULL AND dose_events.next_action_at <= ?"
@@ -478,8 +490,8 @@ class DoseStore:
     ) -> dict[int, Counter[str]]:
         """Per step: how many doses already due were taken, skipped, and so on."""
         rows = await self._db.fetch_all(
-            "SELECT step_number, status, COUNT(*) FROM dose_events"
-            " WHERE user_id = ? AND plan_id = ? AND due_at <= ? AND status != 'cancelled'"
+            "SELECT step_number, status, COUNT(*) FROM dose_events"  # noqa: S608
+            f" WHERE user_id = ? AND plan_id = ? AND due_at <= ? AND status != {_CANCELLED}"
             " GROUP BY step_number, status",
             (user_id, plan_id, to_unix(now)),
         )
@@ -529,7 +541,7 @@ class DoseStore:
             await _cancel_future(tx, stored.user_id, now)
             # Cancelled rows keep their (date, time) key; free it for the new rows.
             await tx.execute(
-                "DELETE FROM dose_events WHERE plan_id = ? AND status = 'cancelled'"
+                f"DELETE FROM dose_events WHERE plan_id = ? AND status = {_CANCELLED}"  # noqa: S608
                 " AND due_at >= ?",
                 (stored.plan_id, to_unix(now)),
             )
@@ -548,7 +560,7 @@ class DoseStore:
             )
             if paused:
                 await tx.execute(
-                    "UPDATE dose_events SET status = 'paused', next_action_at = NULL"  # noqa: S608
+                    f"UPDATE dose_events SET status = {_PAUSED}, next_action_at = NULL"  # noqa: S608
                     f" WHERE user_id = ? AND status IN ({sql_list(OPEN_STATUSES)})"
                     " AND due_at >= ?",
                     (user_id, to_unix(now)),
@@ -557,9 +569,9 @@ class DoseStore:
     async def not_reminded_since_pause(self, user_id: int, now: datetime) -> int:
         """Doses that fell due during the latest pause (after the last dose not paused)."""
         row = await self._db.fetch_one(
-            "SELECT COUNT(*) FROM dose_events WHERE user_id = ? AND status = 'paused'"
+            f"SELECT COUNT(*) FROM dose_events WHERE user_id = ? AND status = {_PAUSED}"  # noqa: S608
             " AND due_at <= ? AND due_at > COALESCE((SELECT MAX(due_at) FROM dose_events"
-            " WHERE user_id = ? AND due_at <= ? AND status NOT IN ('paused', 'cancelled')), 0)",
+            f" WHERE user_id = ? AND due_at <= ? AND status NOT IN ({_PAUSED}, {_CANCELLED})), 0)",
             (user_id, to_unix(now), user_id, to_unix(now)),
         )
         return int(row[0]) if row else 0
@@ -574,8 +586,8 @@ class DoseStore:
             # The row being sent (and any other claimed one) is released: nothing more goes to
             # this user until they write again, so no restart may re-send it.
             await tx.execute(
-                "UPDATE dose_events SET claimed_at = NULL,"
-                " status = CASE status WHEN 'sending' THEN 'cancelled' ELSE status END"
+                "UPDATE dose_events SET claimed_at = NULL,"  # noqa: S608
+                f" status = CASE status WHEN {_SENDING} THEN {_CANCELLED} ELSE status END"
                 " WHERE user_id = ? AND claimed_at IS NOT NULL",
                 (user_id,),
             )
@@ -605,7 +617,7 @@ class DoseStore:
             await tx.execute(
                 "UPDATE dose_events SET claimed_at = ?, next_action_at = NULL,"  # noqa: S608
                 " in_flight_at = NULL,"
-                f" status = CASE WHEN status IN ({sql_list(OPEN_STATUSES)}) THEN 'sending'"
+                f" status = CASE WHEN status IN ({sql_list(OPEN_STATUSES)}) THEN {_SENDING}"
                 " ELSE status END"
                 f" WHERE event_id IN ({marks})",
                 (to_unix(now), *ids),
@@ -620,36 +632,36 @@ class DoseStore:
         now_unix = to_unix(now)
         async with self._db.transaction() as tx:
             repeats = await tx.execute(
-                "UPDATE dose_events SET status = 'scheduled', claimed_at = NULL,"
+                f"UPDATE dose_events SET status = {_SCHEDULED}, claimed_at = NULL,"  # noqa: S608
                 " resend_as_repeat = 1, next_action_at = ?"
-                " WHERE claimed_at IS NOT NULL AND status = 'sending'"
+                f" WHERE claimed_at IS NOT NULL AND status = {_SENDING}"
                 " AND in_flight_at IS NOT NULL",
                 (now_unix,),
             )
             unsent = await tx.execute(
-                "UPDATE dose_events SET status = 'scheduled', claimed_at = NULL,"
+                f"UPDATE dose_events SET status = {_SCHEDULED}, claimed_at = NULL,"  # noqa: S608
                 " next_action_at = ?"
-                " WHERE claimed_at IS NOT NULL AND status = 'sending'",
+                f" WHERE claimed_at IS NOT NULL AND status = {_SENDING}",
                 (now_unix,),
             )
             # A repeat that had left may have arrived: it is not sent again; the run goes on
             # with the repeat after it, one interval after the claim (a copy that did arrive
             # keeps working buttons for Taken and Skip; it is not deleted, its id unknown).
             await tx.execute(
-                "UPDATE dose_events SET claimed_at = NULL, next_action_at = claimed_at + 60 *"
+                "UPDATE dose_events SET claimed_at = NULL, next_action_at = claimed_at + 60 *"  # noqa: S608
                 " (SELECT reminder_repeat_minutes FROM users"
                 "  WHERE users.user_id = dose_events.user_id)"
-                " WHERE claimed_at IS NOT NULL AND status = 'sent' AND in_flight_at IS NOT NULL"
+                f" WHERE claimed_at IS NOT NULL AND status = {_SENT} AND in_flight_at IS NOT NULL"
                 " AND (SELECT reminder_repeat_minutes FROM users"
                 "  WHERE users.user_id = dose_events.user_id) > 0",
             )
             await tx.execute(
-                "UPDATE dose_events SET followup_sent_at = claimed_at, claimed_at = NULL"
-                " WHERE claimed_at IS NOT NULL AND status = 'sent' AND in_flight_at IS NOT NULL",
+                "UPDATE dose_events SET followup_sent_at = claimed_at, claimed_at = NULL"  # noqa: S608
+                f" WHERE claimed_at IS NOT NULL AND status = {_SENT} AND in_flight_at IS NOT NULL",
             )
             await tx.execute(
-                "UPDATE dose_events SET claimed_at = NULL, next_action_at = ?"
-                " WHERE claimed_at IS NOT NULL AND status = 'sent'",
+                "UPDATE dose_events SET claimed_at = NULL, next_action_at = ?"  # noqa: S608
+                f" WHERE claimed_at IS NOT NULL AND status = {_SENT}",
                 (now_unix,),
             )
         return repeats + unsent
@@ -658,7 +670,7 @@ class DoseStore:
         """The reminder never got through: the dose counts as missed, and the next reminder that
         reaches the patient tells them (see :meth:`undelivered_count`)."""
         await self._db.execute(
-            "UPDATE dose_events SET status = 'missed', claimed_at = NULL, next_action_at = NULL,"
+            f"UPDATE dose_events SET status = {_MISSED}, claimed_at = NULL, next_action_at = NULL,"  # noqa: S608
             " undelivered_at = ? WHERE event_id = ? AND claimed_at IS NOT NULL",
             (to_unix(now), event_id),
         )
@@ -726,13 +738,13 @@ class DoseStore:
         the next dose). The reminder is the dose's live message again (a snoozed dose's new
         reminder replaces its last repeat)."""
         sql = (
-            "UPDATE dose_events SET status = 'sent', message_id = ?, sent_at = ?,"
+            f"UPDATE dose_events SET status = {_SENT}, message_id = ?, sent_at = ?,"  # noqa: S608
             " claimed_at = NULL, resend_as_repeat = 0, attempts = attempts + 1,"
             " repeat_message_id = NULL,"
             # One follow-up per dose, even when the user snoozed after an earlier one. (A
             # run of repeats leaves followup_sent_at unset: a snoozed dose repeats again.)
             " next_action_at = CASE WHEN followup_sent_at IS NULL THEN ? END"
-            " WHERE event_id = ? AND status = 'sending'"
+            f" WHERE event_id = ? AND status = {_SENDING}"
         )
         params = (message_id, to_unix(now), _unix_or_none(follow_up_at), event_id)
         if not caregivers:
@@ -785,7 +797,7 @@ class DoseStore:
         self, event_id: int, message_id: int | None, now: datetime
     ) -> None:
         await self._db.execute(
-            "UPDATE dose_events SET status = 'missed', message_id = COALESCE(?, message_id),"
+            f"UPDATE dose_events SET status = {_MISSED}, message_id = COALESCE(?, message_id),"  # noqa: S608
             " sent_at = COALESCE(sent_at, ?), claimed_at = NULL, next_action_at = NULL"
             " WHERE event_id = ? AND claimed_at IS NOT NULL",
             (message_id, to_unix(now), event_id),
@@ -814,7 +826,7 @@ class DoseStore:
             # A dose answered while its message was in flight needs no retry.
             f" next_action_at = CASE WHEN status IN ({sql_list(_CLAIMED_STATUSES)}) THEN ? END,"
             " resend_as_repeat = MAX(resend_as_repeat, ?),"
-            " status = CASE status WHEN 'sending' THEN 'scheduled' ELSE status END"
+            f" status = CASE status WHEN {_SENDING} THEN {_SCHEDULED} ELSE status END"
             " WHERE event_id = ? AND claimed_at IS NOT NULL",
             (to_unix(retry_at), int(outcome_unknown), event_id),
         )
@@ -971,8 +983,8 @@ class DoseStore:
 
     async def events_between(self, user_id: int, start: datetime, end: datetime) -> list[DoseEvent]:
         rows = await self._db.fetch_all(
-            "SELECT * FROM dose_events WHERE user_id = ? AND due_at >= ? AND due_at < ?"
-            " AND status != 'cancelled' ORDER BY due_at",
+            "SELECT * FROM dose_events WHERE user_id = ? AND due_at >= ? AND due_at < ?"  # noqa: S608
+            f" AND status != {_CANCELLED} ORDER BY due_at",
             (user_id, to_unix(start), to_unix(end)),
         )
         return [_event(row) for row in rows]
@@ -980,7 +992,7 @@ class DoseStore:
     async def coming_doses(self, user_id: int, now: datetime, limit: int) -> list[DoseEvent]:
         """The user's next ``limit`` doses that will be reminded (after ``now``), soonest first."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM dose_events WHERE user_id = ? AND due_at > ? AND status = 'scheduled'"
+            f"SELECT * FROM dose_events WHERE user_id = ? AND due_at > ? AND status = {_SCHEDULED}"  # noqa: S608
             " ORDER BY due_at LIMIT ?",
             (user_id, to_unix(now), limit),
         )
@@ -989,8 +1001,8 @@ class DoseStore:
     async def recent_doses(self, user_id: int, now: datetime, limit: int) -> list[DoseEvent]:
         """The user's latest ``limit`` planned doses already due, newest first (any plan)."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM dose_events WHERE user_id = ? AND due_at <= ?"
-            " AND status != 'cancelled' ORDER BY due_at DESC LIMIT ?",
+            "SELECT * FROM dose_events WHERE user_id = ? AND due_at <= ?"  # noqa: S608
+            f" AND status != {_CANCELLED} ORDER BY due_at DESC LIMIT ?",
             (user_id, to_unix(now), limit),
         )
         return [_event(row) for row in rows]

@@ -6,9 +6,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
+from bot.delivery.queue import Outcome, Settled
 from bot.domain.refills import Planned
 from bot.storage.db import Database, Row
+
+
+class RefillStatus(StrEnum):
+    """A ``refill_reminders`` row's status (its life: docs/architecture.md, the engine)."""
+
+    PENDING = "pending"  # waiting for its due instant
+    SENDING = "sending"  # claimed by the courier
+    SENT = "sent"
+    CANCELLED = "cancelled"  # pump mode off, a new date, the refill done, or unreachable
+    FAILED = "failed"  # refused (403, 400) or given up
+
+
+# The courier's outcome -> the status a settled row ends in (RETRY, RELEASED: pending again).
+_ENDS_AS = {
+    Outcome.SENT: RefillStatus.SENT,
+    Outcome.UNREACHABLE: RefillStatus.FAILED,
+    Outcome.REJECTED: RefillStatus.FAILED,
+    Outcome.UNKNOWN: RefillStatus.FAILED,
+    Outcome.GAVE_UP: RefillStatus.FAILED,
+}
 
 
 @dataclass(frozen=True)
@@ -51,8 +73,9 @@ def _pump(row: Row | None) -> Pump:
 
 
 _CANCEL_OPEN = (
-    "UPDATE refill_reminders SET status = 'cancelled'"
-    " WHERE user_id = ? AND status IN ('pending', 'sending') AND kind != 'cg_alarm'"
+    f"UPDATE refill_reminders SET status = '{RefillStatus.CANCELLED}'"  # noqa: S608
+    f" WHERE user_id = ? AND status IN ('{RefillStatus.PENDING}', '{RefillStatus.SENDING}')"
+    " AND kind != 'cg_alarm'"
 )
 
 
@@ -89,9 +112,15 @@ class RefillStore:
             await tx.execute(_CANCEL_OPEN, (user_id,))
             await tx.executemany(
                 "INSERT INTO refill_reminders (user_id, kind, refill_on, due_at, status)"
-                " VALUES (?, ?, ?, ?, 'pending')",
+                " VALUES (?, ?, ?, ?, ?)",
                 [
-                    (user_id, item.kind, refill_on.isoformat(), _unix(item.due_at))
+                    (
+                        user_id,
+                        item.kind,
+                        refill_on.isoformat(),
+                        _unix(item.due_at),
+                        RefillStatus.PENDING.value,
+                    )
                     for item in planned
                 ],
             )
@@ -125,30 +154,33 @@ class RefillStore:
         """The patient wrote about a pump alarm: the caregivers are told, now."""
         await self._db.execute(
             "INSERT INTO refill_reminders (user_id, kind, due_at, status)"
-            " VALUES (?, 'cg_alarm', ?, 'pending')",
-            (user_id, _unix(now)),
+            " VALUES (?, 'cg_alarm', ?, ?)",
+            (user_id, _unix(now), RefillStatus.PENDING.value),
         )
+
+    # ------------------------------------------------ the queue (bot.delivery.queue.Queue)
 
     async def next_due_at(self) -> datetime | None:
         row = await self._db.fetch_one(
-            "SELECT MIN(due_at) FROM refill_reminders WHERE status = 'pending'"
+            "SELECT MIN(due_at) FROM refill_reminders WHERE status = ?",
+            (RefillStatus.PENDING.value,),
         )
         if row is None or row[0] is None:
             return None
         return datetime.fromtimestamp(row[0], UTC)
 
-    async def claim_due(self, now: datetime, limit: int) -> list[DueRefill]:
+    async def claim(self, now: datetime, limit: int) -> list[DueRefill]:
         async with self._db.transaction() as tx:
             rows = await tx.fetch_all(
                 "SELECT r.reminder_id, r.user_id, r.kind, r.refill_on, r.attempts,"
                 " u.timezone, u.region, u.unreachable_at"
                 " FROM refill_reminders r JOIN users u ON u.user_id = r.user_id"
-                " WHERE r.status = 'pending' AND r.due_at <= ? ORDER BY r.due_at LIMIT ?",
-                (_unix(now), limit),
+                " WHERE r.status = ? AND r.due_at <= ? ORDER BY r.due_at LIMIT ?",
+                (RefillStatus.PENDING.value, _unix(now), limit),
             )
             await tx.executemany(
-                "UPDATE refill_reminders SET status = 'sending' WHERE reminder_id = ?",
-                [(row["reminder_id"],) for row in rows],
+                "UPDATE refill_reminders SET status = ? WHERE reminder_id = ?",
+                [(RefillStatus.SENDING.value, row["reminder_id"]) for row in rows],
             )
         return [
             DueRefill(
@@ -164,24 +196,44 @@ class RefillStore:
             for row in rows
         ]
 
-    async def finish(self, reminder_id: int, status: str, now: datetime) -> None:
+    async def mark_in_flight(self, items: Sequence[DueRefill], now: datetime) -> None:
+        """Nothing to record: a claimed refill reminder is sent again after a crash whether or
+        not its request left (:meth:`recover`)."""
+
+    async def settle(self, item: DueRefill, settled: Settled) -> bool:
+        if settled.outcome in (Outcome.RETRY, Outcome.RELEASED):
+            # Pending again; the attempt counts either way (as it always did here).
+            await self._db.execute(
+                "UPDATE refill_reminders SET status = ?, due_at = ?, attempts = attempts + 1"
+                " WHERE reminder_id = ?",
+                (
+                    RefillStatus.PENDING.value,
+                    _unix(settled.retry_at or settled.at),
+                    item.reminder_id,
+                ),
+            )
+            return True
+        status = (
+            RefillStatus(settled.reason)
+            if settled.outcome is Outcome.DROPPED and settled.reason
+            else _ENDS_AS.get(settled.outcome, RefillStatus.FAILED)
+        )
         await self._db.execute(
             "UPDATE refill_reminders SET status = ?, sent_at = ? WHERE reminder_id = ?",
-            (status, _unix(now) if status == "sent" else None, reminder_id),
+            (
+                status.value,
+                _unix(settled.at) if status is RefillStatus.SENT else None,
+                item.reminder_id,
+            ),
         )
+        return True
 
-    async def release(self, reminder_id: int, retry_at: datetime) -> None:
-        await self._db.execute(
-            "UPDATE refill_reminders SET status = 'pending', due_at = ?, attempts = attempts + 1"
-            " WHERE reminder_id = ?",
-            (_unix(retry_at), reminder_id),
-        )
-
-    async def recover_claims(self) -> int:
+    async def recover(self, now: datetime) -> int:
         """At start: a row left 'sending' by a crash is sent again (a refill reminder twice
         is better than none)."""
         return await self._db.execute(
-            "UPDATE refill_reminders SET status = 'pending' WHERE status = 'sending'"
+            "UPDATE refill_reminders SET status = ? WHERE status = ?",
+            (RefillStatus.PENDING.value, RefillStatus.SENDING.value),
         )
 
     async def reminders_of(self, user_id: int) -> list[tuple[str, datetime, str]]:
