@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.clock import Monotonic
 from bot.domain.plans import Plan, Step
 from bot.emulator.api import FakeBotAPI
 from bot.services.outbox import BATCH_SIZE
@@ -22,8 +23,8 @@ PATIENTS = range(9001, 9061)
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    server = FakeBotAPI(global_rate=30)
+async def api(monotonic: Monotonic) -> AsyncIterator[FakeBotAPI]:
+    server = FakeBotAPI(global_rate=30, clock=monotonic)
     await server.start()
     yield server
     await server.close()

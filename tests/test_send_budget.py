@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
+from bot.clock import Monotonic
 from bot.emulator.api import FakeBotAPI
 from bot.services.budget import Priority, ReplyGivenUp, SendBudget, sending_as
 from tests.conftest import START, RunningBot
@@ -24,8 +25,8 @@ REPLY_TIMEOUT = 120.0  # seconds; every reply must come, however long the queue
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    server = FakeBotAPI(global_rate=30, per_chat_rate=1)
+async def api(monotonic: Monotonic) -> AsyncIterator[FakeBotAPI]:
+    server = FakeBotAPI(global_rate=30, per_chat_rate=1, clock=monotonic)
     await server.start()
     yield server
     await server.close()
@@ -217,8 +218,8 @@ async def test_paid_broadcasting_carries_reminders_beyond_the_free_rate(
 
 
 @pytest.mark.slow
-async def test_strict_priority_and_per_chat_spacing() -> None:
-    budget = SendBudget(rate=2, per_chat_interval=0.3)
+async def test_strict_priority_and_per_chat_spacing(monotonic: Monotonic) -> None:
+    budget = SendBudget(rate=2, per_chat_interval=0.3, clock=monotonic)
     order: list[str] = []
 
     async def send(name: str, chat: int, priority: Priority) -> None:
@@ -247,8 +248,8 @@ async def test_strict_priority_and_per_chat_spacing() -> None:
     assert order[2:] == ["reply-1", "reminder", "reply-2", "broadcast-2", "broadcast-3"]
 
 
-async def test_a_reply_refused_for_too_long_is_given_up_and_counted() -> None:
-    budget = SendBudget(give_up_after=timedelta(seconds=1.5))
+async def test_a_reply_refused_for_too_long_is_given_up_and_counted(monotonic: Monotonic) -> None:
+    budget = SendBudget(give_up_after=timedelta(seconds=1.5), clock=monotonic)
     attempts = 0
 
     async def refused(*_args: Any, **_kwargs: Any) -> bool:
@@ -265,7 +266,7 @@ async def test_a_reply_refused_for_too_long_is_given_up_and_counted() -> None:
     assert budget.metrics.replies_given_up._value.get() == 1
     assert budget.metrics.rate_limited._value.get() == 2
     # A reminder is not given up as a reply: its RetryAfter goes back to the dispatcher.
-    reminder_budget = SendBudget(give_up_after=timedelta(seconds=0.5))
+    reminder_budget = SendBudget(give_up_after=timedelta(seconds=0.5), clock=monotonic)
     with sending_as(Priority.REMINDER), pytest.raises(RetryAfter):
         await reminder_budget.process_request(
             refused, (), {}, "sendMessage", {"chat_id": 2, "text": "x"}, None

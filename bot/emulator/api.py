@@ -20,7 +20,6 @@ import copy
 import itertools
 import json
 import re
-import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Any
 from aiohttp import BodyPartReader, ClientSession, web
 
 from bot import botapi_rules
+from bot.clock import SYSTEM_MONOTONIC, Monotonic
 
 TEST_TOKEN = "123456789:TEST-token-abcdefghijklmnopqrstuvwxyz0123"
 BOT_USER_ID = 123456789  # also the getMe id
@@ -100,7 +100,7 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     status: int
-    at: float
+    at: float  # when it arrived, on the stand-in's monotonic clock (FakeBotAPI.clock)
 
 
 @dataclass
@@ -246,8 +246,12 @@ class FakeBotAPI:
         global_rate: float | None = None,
         per_chat_rate: float | None = None,
         paid_rate: float = PAID_BROADCAST_RATE,
+        clock: Monotonic = SYSTEM_MONOTONIC,
     ) -> None:
         self.token = token
+        # The limits' windows and each call's ``at`` are read on this clock: give it the bot's
+        # send budget's, so that both count the same seconds (tests run it on virtual time).
+        self.clock = clock
         self.global_rate = global_rate
         self.per_chat_rate = per_chat_rate
         # Sends with allow_paid_broadcast ignore global_rate, up to paid_rate a second in all,
@@ -579,7 +583,7 @@ class FakeBotAPI:
     # ------------------------------------------------------------------ HTTP plumbing
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        at = time.monotonic()
+        at = self.clock.monotonic()
         match = _PATH_RE.fullmatch(request.match_info["tail"])
         if match is None:
             return _error_response(_ApiError(404, "Not Found"))
@@ -680,7 +684,7 @@ class FakeBotAPI:
     def _apply_rate_limit(self, method: str, params: JSONDict) -> None:
         if method not in _SENDING_METHODS:
             return
-        now = time.monotonic()
+        now = self.clock.monotonic()
         paid = _truthy(params.get("allow_paid_broadcast"))
         windows: list[tuple[deque[float], float]] = []
         if paid:
