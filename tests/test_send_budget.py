@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -246,6 +247,30 @@ async def test_strict_priority_and_per_chat_spacing(monotonic: Monotonic) -> Non
     # the reminder goes in between.
     assert order[:2] == ["broadcast-0", "broadcast-1"]
     assert order[2:] == ["reply-1", "reminder", "reply-2", "broadcast-2", "broadcast-3"]
+
+
+async def test_slots_are_paced_in_the_clocks_seconds(monotonic: Monotonic) -> None:
+    """On virtual time the budget keeps the same limit, in virtual seconds: never more than
+    ``rate`` requests within one second, while the wait itself is skipped."""
+    budget = SendBudget(rate=5, clock=monotonic)
+    sent_at: list[float] = []
+
+    async def callback(*_args: Any, **_kwargs: Any) -> bool:
+        sent_at.append(monotonic.monotonic())
+        return True
+
+    async def send(chat: int) -> None:
+        await budget.process_request(
+            callback, (), {}, "sendMessage", {"chat_id": chat, "text": "x"}, None
+        )
+
+    started = time.monotonic()
+    await asyncio.gather(*(send(chat) for chat in range(20)))  # four seconds' worth
+    await budget.shutdown()
+    assert len(sent_at) == 20
+    assert all(later - earlier >= 1.0 for earlier, later in zip(sent_at, sent_at[5:], strict=False))
+    assert sent_at[-1] - sent_at[0] >= 3.0
+    assert time.monotonic() - started < 2.0  # skipped, not waited out
 
 
 async def test_a_reply_refused_for_too_long_is_given_up_and_counted(monotonic: Monotonic) -> None:
