@@ -267,7 +267,8 @@ class FakeBotAPI:
         self.profile: dict[str, str] = {}
         self.pushed_updates: list[JSONDict] = []
         # Seconds to wait before answering a method (the message is already "delivered"), to
-        # hold requests in flight, e.g. while a test kills the bot.
+        # hold requests in flight, e.g. while a test kills the bot. Real seconds, not
+        # ``clock``'s: a virtual clock would skip them while the test looks for the request.
         self.answer_delay: dict[str, float] = {}
         # Requests received per method, counted on arrival (``calls`` records them once answered).
         self.received: Counter[str] = Counter()
