@@ -34,7 +34,7 @@ from telegram.ext import (
 from bot.callbacks import (
     AskButton,
 )
-from bot.clock import Clock, SystemClock
+from bot.clock import SYSTEM_MONOTONIC, Clock, Monotonic, SystemClock
 from bot.commands import ADMIN_COMMANDS, PATIENT_COMMANDS, describe
 from bot.config import ConfigError, Settings
 from bot.content import ContentHolder, ContentLibrary, ContentPack
@@ -105,7 +105,10 @@ METRICS_SERVER_KEY = "metrics_server"
 
 
 def build_application(
-    settings: Settings, library: ContentLibrary, clock: Clock | None = None
+    settings: Settings,
+    library: ContentLibrary,
+    clock: Clock | None = None,
+    monotonic: Monotonic = SYSTEM_MONOTONIC,
 ) -> BotApplication:
     context_types = ContextTypes(context=BotContext)
     metrics = Metrics()
@@ -115,6 +118,7 @@ def build_application(
         per_chat_interval=1.0 / settings.send_rate_per_chat,
         paid_broadcast=settings.paid_broadcast,
         metrics=metrics,
+        clock=monotonic,
     )
     application = (
         ApplicationBuilder()

@@ -1,11 +1,15 @@
 """The one place where the current time enters the code.
 
 Everything that needs "now" receives a :class:`Clock`. Production uses :class:`SystemClock`;
-tests use :class:`FakeClock` and move time forward without sleeping.
+tests use :class:`FakeClock` and move time forward without sleeping. Rates and waits (the send
+budget, the Bot API stand-in's limits) read a :class:`Monotonic` instead: production uses
+:data:`SYSTEM_MONOTONIC`, tests a virtual one that skips ahead whenever only time is awaited.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -87,3 +91,43 @@ class ShiftedClock:
     def advance_to(self, instant: datetime) -> None:
         """Jump to ``instant`` (already past: stay where we are)."""
         self.advance(max(timedelta(0), _require_utc(instant) - self.now()))
+
+
+class Monotonic(Protocol):
+    """Seconds that only move forward, for rates and waits (dates come from :class:`Clock`).
+
+    The send budget and the Bot API stand-in's limits read and wait on it, so tests can run
+    Telegram's limits on virtual time (tests/virtual_time.py) instead of waiting them out.
+    """
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary start; never goes back."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time."""
+        ...
+
+    async def wait(self, event: asyncio.Event, timeout: float | None) -> bool:  # noqa: ASYNC109
+        """Wait until ``event`` is set or ``timeout`` seconds passed (None: no limit); return
+        whether it was set. (A parameter, not ``asyncio.timeout``: the seconds are this
+        clock's, which the loop's timers do not know.)"""
+        ...
+
+
+class SystemMonotonic:
+    """Real time: ``time.monotonic`` and the event loop's own timers."""
+
+    # The functions themselves, not wrappers: the budget reads the time on every grant.
+    monotonic = staticmethod(time.monotonic)
+    sleep = staticmethod(asyncio.sleep)
+
+    async def wait(self, event: asyncio.Event, timeout: float | None) -> bool:  # noqa: ASYNC109
+        try:
+            await asyncio.wait_for(event.wait(), timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+SYSTEM_MONOTONIC = SystemMonotonic()

@@ -1,7 +1,10 @@
 """The test harness: the real Application, over HTTP, against a local Bot API stand-in.
 
-Each test gets a fresh stand-in on 127.0.0.1, a real SQLite file in a temporary folder and a
-:class:`FakeClock` that only moves when the test moves it.
+Each test gets a fresh stand-in on 127.0.0.1, a real SQLite file in a temporary folder, a
+:class:`FakeClock` that only moves when the test moves it, and a virtual monotonic clock shared
+by the bot's send budget and the stand-in's rate limits, which skips ahead whenever only time is
+awaited (tests/virtual_time.py): Telegram's limits and retry_after apply in full, in virtual
+seconds. Tests of a separate bot process keep real time (the process cannot share the clock).
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from bot.app import BotApplication, build_application, serve
-from bot.clock import FakeClock
+from bot.clock import SYSTEM_MONOTONIC, FakeClock, Monotonic
 from bot.config import Settings, load_settings
 from bot.content import ContentLibrary, ContentPack, load_library
 from bot.context import SERVICES_KEY, Services
 from bot.emulator.api import TEST_TOKEN, FakeBotAPI
+from tests.virtual_time import VirtualMonotonic, hold_for_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = ROOT / "bot" / "pack"
@@ -65,8 +69,23 @@ def pack(library: ContentLibrary) -> ContentPack:
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    server = FakeBotAPI()
+async def monotonic(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Monotonic]:
+    """The seconds the send budget and the stand-in's limits count: virtual, except in tests of
+    a bot process, whose budget reads the real clock."""
+    if request.node.get_closest_marker("process") is not None:
+        yield SYSTEM_MONOTONIC
+        return
+    clock = VirtualMonotonic()
+    hold_for_threads(clock, monkeypatch)
+    yield clock
+    await clock.close()
+
+
+@pytest.fixture
+async def api(monotonic: Monotonic) -> AsyncIterator[FakeBotAPI]:
+    server = FakeBotAPI(clock=monotonic)
     await server.start()
     yield server
     await server.close()
@@ -187,14 +206,18 @@ StartBot = Callable[..., Any]
 
 @pytest.fixture
 async def start_bot(
-    api: FakeBotAPI, clock: FakeClock, library: ContentLibrary, tmp_path: Path
+    api: FakeBotAPI,
+    clock: FakeClock,
+    monotonic: Monotonic,
+    library: ContentLibrary,
+    tmp_path: Path,
 ) -> AsyncIterator[Callable[..., Any]]:
     """Start the bot (optionally with other settings); every bot started is stopped at the end."""
     running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
     async def start(**overrides: str) -> RunningBot:
         settings = make_settings(api, tmp_path, **overrides)
-        application = build_application(settings, library, clock)
+        application = build_application(settings, library, clock, monotonic)
         stop = asyncio.Event()
         task = asyncio.create_task(serve(application, settings, stop))
         running.append((stop, task))

@@ -6,8 +6,6 @@ from collections.abc import Callable
 from datetime import time, timedelta
 from decimal import Decimal
 
-import pytest
-
 from bot.domain.plans import Plan, Step
 from bot.emulator.api import ApiCall
 from bot.storage.broadcasts import BroadcastStore, Delivery
@@ -153,7 +151,6 @@ async def test_connection_lost_mid_send_is_not_repeated(bot: RunningBot) -> None
     assert len(attempts) == 1  # tried once, never again
 
 
-@pytest.mark.slow
 async def test_too_many_requests_waits_and_delivers_once(bot: RunningBot) -> None:
     await add_users(bot, USERS[:2])
     # More 429s than the application's rate limiter retries: the outbox itself waits and retries.

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.clock import Monotonic
 from bot.domain.plans import Plan, Step
 from bot.emulator.api import FakeBotAPI
 from bot.services.outbox import BATCH_SIZE
@@ -22,8 +23,8 @@ PATIENTS = range(9001, 9061)
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    server = FakeBotAPI(global_rate=30)
+async def api(monotonic: Monotonic) -> AsyncIterator[FakeBotAPI]:
+    server = FakeBotAPI(global_rate=30, clock=monotonic)
     await server.start()
     yield server
     await server.close()
@@ -45,7 +46,6 @@ def _broadcast_sends(api: FakeBotAPI) -> list[int]:
     ]
 
 
-@pytest.mark.slow
 async def test_300_recipients_each_get_it_once_within_the_rate_limit(bot: RunningBot) -> None:
     await add_users(bot, RECIPIENTS)
     bot.api.blocked.update(BLOCKED)
@@ -74,7 +74,6 @@ async def test_300_recipients_each_get_it_once_within_the_rate_limit(bot: Runnin
     assert sample("bot_broadcast_remaining") == 0
 
 
-@pytest.mark.slow
 async def test_reminders_due_during_a_broadcast_go_first(bot: RunningBot) -> None:
     """Sixty doses fall due mid-broadcast: the broadcast stands aside until they are all out."""
     await add_users(bot, [*AUDIENCE, *PATIENTS])
@@ -119,7 +118,6 @@ async def test_reminders_due_during_a_broadcast_go_first(bot: RunningBot) -> Non
     assert set(Counter(_broadcast_sends(bot.api)).values()) == {1}
 
 
-@pytest.mark.slow
 async def test_a_rate_limit_pause_does_not_turn_into_a_burst(bot: RunningBot) -> None:
     """After a 429 every request waits; those held up must not then go out all at once."""
     await add_users(bot, AUDIENCE)

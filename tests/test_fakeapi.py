@@ -29,6 +29,7 @@ from telegram.error import (
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.warnings import PTBUserWarning
 
+from bot.clock import Monotonic
 from bot.emulator.api import BOT_USER_ID, TEST_TOKEN, FakeBotAPI
 
 ApiFactory = Callable[..., Awaitable[FakeBotAPI]]
@@ -288,6 +289,26 @@ async def test_global_rate_limit(api_factory: ApiFactory) -> None:
         assert await bot.send_chat_action(6, "typing")  # not a rate-limited method
     assert api.retry_after_count == 1
     assert [c.status for c in api.calls_of("sendMessage")] == [200] * 5 + [429]
+
+
+async def test_rate_windows_count_seconds_on_the_stand_ins_clock(monotonic: Monotonic) -> None:
+    """The limits follow the clock the stand-in was given (virtual here): a second on it frees
+    the window, however little real time passed."""
+    api = FakeBotAPI(global_rate=2, clock=monotonic)
+    await api.start()
+    async with make_bot(api) as bot:
+        await bot.send_message(1, "one")
+        await bot.send_message(2, "two")
+        with pytest.raises(RetryAfter):
+            await bot.send_message(3, "too fast")
+        started = time.monotonic()
+        await monotonic.sleep(1.0)
+        await bot.send_message(3, "the next second")
+        assert time.monotonic() - started < 0.9  # skipped, not waited out
+    await api.close()
+    calls = api.calls_of("sendMessage")
+    assert [c.status for c in calls] == [200, 200, 429, 200]
+    assert calls[3].at - calls[0].at >= 1.0
 
 
 async def test_per_chat_rate_limit(api_factory: ApiFactory) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -43,7 +42,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_marks_repeats(
     assert delivered_before_kill >= 1
 
     api.answer_delay.clear()
-    restarted_at = time.monotonic()  # the killed process's calls are answered late: skip them
+    restarted_at = api.clock.monotonic()  # the killed process's calls are answered late: skip them
     second = await _start(api, database, tmp_path)
     try:
         # The first process may have delivered every reminder before it died: wait until the
@@ -140,7 +139,7 @@ async def test_sigkill_with_repeats_in_flight_sends_no_repeat_twice(
         await first.wait()
 
     api.answer_delay.clear()
-    restarted_at = time.monotonic()  # the killed process's calls are answered late: skip them
+    restarted_at = api.clock.monotonic()  # the killed process's calls are answered late: skip them
     second = await _start(api, database, tmp_path)
     try:
         await api.wait_for("getMe", count=2, timeout=20)  # its signal handlers are installed

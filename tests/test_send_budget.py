@@ -1,10 +1,12 @@
 """The one outgoing budget, through a stand-in that enforces Telegram's limits (about 30
-messages a second overall, 1 a second per chat, 429 past them)."""
+messages a second overall, 1 a second per chat, 429 past them), both on one virtual monotonic
+clock (tests/virtual_time.py): the limits in full, without waiting out the seconds."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
+from bot.clock import SYSTEM_MONOTONIC, Monotonic
 from bot.emulator.api import FakeBotAPI
 from bot.services.budget import Priority, ReplyGivenUp, SendBudget, sending_as
 from tests.conftest import START, RunningBot
@@ -24,8 +27,8 @@ REPLY_TIMEOUT = 120.0  # seconds; every reply must come, however long the queue
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    server = FakeBotAPI(global_rate=30, per_chat_rate=1)
+async def api(monotonic: Monotonic) -> AsyncIterator[FakeBotAPI]:
+    server = FakeBotAPI(global_rate=30, per_chat_rate=1, clock=monotonic)
     await server.start()
     yield server
     await server.close()
@@ -102,7 +105,6 @@ async def test_many_patients_onboarding_at_once_all_get_every_reply(
     assert all(call.status == 200 and "parse_mode" not in call.params for call in edits)
 
 
-@pytest.mark.slow
 async def test_a_reply_is_retried_through_429s_until_delivered(
     start_bot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -119,7 +121,6 @@ async def test_a_reply_is_retried_through_429s_until_delivered(
     assert _failures(caplog) == []
 
 
-@pytest.mark.slow
 async def test_a_reply_goes_before_a_reminder_burst(
     start_bot: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -216,9 +217,21 @@ async def test_paid_broadcasting_carries_reminders_beyond_the_free_rate(
 # ---------------------------------------------------------------------- the queue itself
 
 
-@pytest.mark.slow
-async def test_strict_priority_and_per_chat_spacing() -> None:
-    budget = SendBudget(rate=2, per_chat_interval=0.3)
+@pytest.mark.parametrize(
+    "real_time",
+    [
+        False,
+        # Once on the clock production runs on, waiting the seconds out: the dispatcher's
+        # timeouts and sleeps are then the event loop's own (SYSTEM_MONOTONIC), which every
+        # other test of the limits replaces.
+        pytest.param(True, marks=pytest.mark.slow),
+    ],
+    ids=["virtual", "real"],
+)
+async def test_strict_priority_and_per_chat_spacing(monotonic: Monotonic, real_time: bool) -> None:
+    clock = SYSTEM_MONOTONIC if real_time else monotonic
+    budget = SendBudget(rate=2, per_chat_interval=0.3, clock=clock)
+    started = time.monotonic()
     order: list[str] = []
 
     async def send(name: str, chat: int, priority: Priority) -> None:
@@ -245,10 +258,36 @@ async def test_strict_priority_and_per_chat_spacing() -> None:
     # the reminder goes in between.
     assert order[:2] == ["broadcast-0", "broadcast-1"]
     assert order[2:] == ["reply-1", "reminder", "reply-2", "broadcast-2", "broadcast-3"]
+    # Seven sends at two a second: three seconds waited out, or skipped.
+    assert (time.monotonic() - started >= 2.0) is real_time
 
 
-async def test_a_reply_refused_for_too_long_is_given_up_and_counted() -> None:
-    budget = SendBudget(give_up_after=timedelta(seconds=1.5))
+async def test_slots_are_paced_in_the_clocks_seconds(monotonic: Monotonic) -> None:
+    """On virtual time the budget keeps the same limit, in virtual seconds: never more than
+    ``rate`` requests within one second, while the wait itself is skipped."""
+    budget = SendBudget(rate=5, clock=monotonic)
+    sent_at: list[float] = []
+
+    async def callback(*_args: Any, **_kwargs: Any) -> bool:
+        sent_at.append(monotonic.monotonic())
+        return True
+
+    async def send(chat: int) -> None:
+        await budget.process_request(
+            callback, (), {}, "sendMessage", {"chat_id": chat, "text": "x"}, None
+        )
+
+    started = time.monotonic()
+    await asyncio.gather(*(send(chat) for chat in range(20)))  # four seconds' worth
+    await budget.shutdown()
+    assert len(sent_at) == 20
+    assert all(later - earlier >= 1.0 for earlier, later in zip(sent_at, sent_at[5:], strict=False))
+    assert sent_at[-1] - sent_at[0] >= 3.0
+    assert time.monotonic() - started < 2.0  # skipped, not waited out
+
+
+async def test_a_reply_refused_for_too_long_is_given_up_and_counted(monotonic: Monotonic) -> None:
+    budget = SendBudget(give_up_after=timedelta(seconds=1.5), clock=monotonic)
     attempts = 0
 
     async def refused(*_args: Any, **_kwargs: Any) -> bool:
@@ -265,7 +304,7 @@ async def test_a_reply_refused_for_too_long_is_given_up_and_counted() -> None:
     assert budget.metrics.replies_given_up._value.get() == 1
     assert budget.metrics.rate_limited._value.get() == 2
     # A reminder is not given up as a reply: its RetryAfter goes back to the dispatcher.
-    reminder_budget = SendBudget(give_up_after=timedelta(seconds=0.5))
+    reminder_budget = SendBudget(give_up_after=timedelta(seconds=0.5), clock=monotonic)
     with sending_as(Priority.REMINDER), pytest.raises(RetryAfter):
         await reminder_budget.process_request(
             refused, (), {}, "sendMessage", {"chat_id": 2, "text": "x"}, None

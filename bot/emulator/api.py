@@ -20,7 +20,6 @@ import copy
 import itertools
 import json
 import re
-import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Any
 from aiohttp import BodyPartReader, ClientSession, web
 
 from bot import botapi_rules
+from bot.clock import SYSTEM_MONOTONIC, Monotonic
 
 TEST_TOKEN = "123456789:TEST-token-abcdefghijklmnopqrstuvwxyz0123"
 BOT_USER_ID = 123456789  # also the getMe id
@@ -100,7 +100,7 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     status: int
-    at: float
+    at: float  # when it arrived, on the stand-in's monotonic clock (FakeBotAPI.clock)
 
 
 @dataclass
@@ -246,8 +246,12 @@ class FakeBotAPI:
         global_rate: float | None = None,
         per_chat_rate: float | None = None,
         paid_rate: float = PAID_BROADCAST_RATE,
+        clock: Monotonic = SYSTEM_MONOTONIC,
     ) -> None:
         self.token = token
+        # The limits' windows and each call's ``at`` are read on this clock: give it the bot's
+        # send budget's, so that both count the same seconds (tests run it on virtual time).
+        self.clock = clock
         self.global_rate = global_rate
         self.per_chat_rate = per_chat_rate
         # Sends with allow_paid_broadcast ignore global_rate, up to paid_rate a second in all,
@@ -263,7 +267,8 @@ class FakeBotAPI:
         self.profile: dict[str, str] = {}
         self.pushed_updates: list[JSONDict] = []
         # Seconds to wait before answering a method (the message is already "delivered"), to
-        # hold requests in flight, e.g. while a test kills the bot.
+        # hold requests in flight, e.g. while a test kills the bot. Real seconds, not
+        # ``clock``'s: a virtual clock would skip them while the test looks for the request.
         self.answer_delay: dict[str, float] = {}
         # Requests received per method, counted on arrival (``calls`` records them once answered).
         self.received: Counter[str] = Counter()
@@ -361,20 +366,32 @@ class FakeBotAPI:
         count: int = 1,
         timeout: float = 5.0,  # noqa: ASYNC109 - the timeout is part of the contract
     ) -> list[ApiCall]:
-        """Return the first ``count`` answered calls of ``method`` matching ``predicate``."""
+        """Return the first ``count`` answered calls of ``method`` matching ``predicate``.
 
-        def matching() -> list[ApiCall]:
-            return [c for c in self.calls if c.method == method and predicate(c)][:count]
+        ``calls`` only grows, so each look reads only the calls recorded since the last one:
+        a hundred waiters re-reading thousands of calls at every answer took most of the CPU
+        of a test of many patients at once."""
+        found: list[ApiCall] = []
+        read = 0
+
+        def enough() -> bool:
+            nonlocal read
+            calls = self.calls
+            while read < len(calls) and len(found) < count:
+                call = calls[read]
+                read += 1
+                if call.method == method and predicate(call):
+                    found.append(call)
+            return len(found) >= count
 
         try:
-            await self._wait_until(lambda: len(matching()) >= count, timeout)
+            await self._wait_until(enough, timeout)
         except TimeoutError:
-            found = matching()
             raise AssertionError(
                 f"timed out after {timeout}s waiting for {count} matching {method} call(s), "
                 f"got {len(found)}; recent calls:\n{self.describe_calls()}"
             ) from None
-        return matching()
+        return found
 
     async def wait_until_polling(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until a getUpdates long poll is waiting for updates."""
@@ -579,7 +596,7 @@ class FakeBotAPI:
     # ------------------------------------------------------------------ HTTP plumbing
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        at = time.monotonic()
+        at = self.clock.monotonic()
         match = _PATH_RE.fullmatch(request.match_info["tail"])
         if match is None:
             return _error_response(_ApiError(404, "Not Found"))
@@ -680,7 +697,7 @@ class FakeBotAPI:
     def _apply_rate_limit(self, method: str, params: JSONDict) -> None:
         if method not in _SENDING_METHODS:
             return
-        now = time.monotonic()
+        now = self.clock.monotonic()
         paid = _truthy(params.get("allow_paid_broadcast"))
         windows: list[tuple[deque[float], float]] = []
         if paid:

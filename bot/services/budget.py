@@ -41,7 +41,6 @@ import contextlib
 import heapq
 import itertools
 import logging
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
@@ -54,6 +53,7 @@ from telegram.error import RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 
 from bot.botapi_rules import COUNTED_METHODS, accepts
+from bot.clock import SYSTEM_MONOTONIC, Monotonic
 from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,10 @@ class SendBudget(BaseRateLimiter[None]):
         paid_rate: float = PAID_RATE,
         give_up_after: timedelta = GIVE_UP_AFTER,
         metrics: Metrics | None = None,
+        clock: Monotonic = SYSTEM_MONOTONIC,
     ) -> None:
+        # Every slot, pause and give-up is timed on this clock (tests run it on virtual time).
+        self._clock = clock
         self._free = _Lane(rate)
         # The paid lane carries what the free one cannot, up to paid_rate in all.
         # It also keeps to a few requests at a time, half the connection pool, so that replies
@@ -204,7 +207,7 @@ class SendBudget(BaseRateLimiter[None]):
                 del data[name]
         outgoing = _outgoing.get() or Outgoing(Priority.REPLY)
         counted = endpoint in COUNTED_METHODS
-        started = time.monotonic()
+        started = self._clock.monotonic()
         attempts = 0
         while True:
             paid = False
@@ -224,7 +227,7 @@ class SendBudget(BaseRateLimiter[None]):
             try:
                 if outgoing.on_leave is not None:
                     await outgoing.on_leave()
-                left = time.monotonic()
+                left = self._clock.monotonic()
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
                 attempts += 1
@@ -238,14 +241,14 @@ class SendBudget(BaseRateLimiter[None]):
                 )
                 if counted:
                     self._pause(seconds)
-                if time.monotonic() + seconds - started > self._give_up_after:
+                if self._clock.monotonic() + seconds - started > self._give_up_after:
                     if outgoing.priority is Priority.REPLY:
                         self.metrics.replies_given_up.inc()
                         log.error("reply_given_up method=%s", endpoint)
                         raise ReplyGivenUp() from None
                     raise
                 if not counted:
-                    await asyncio.sleep(seconds)
+                    await self._clock.sleep(seconds)
             finally:
                 if counted:
                     self._release(data.get("chat_id"), paid, left=left)
@@ -260,7 +263,7 @@ class SendBudget(BaseRateLimiter[None]):
             chat if isinstance(chat, int | str) else None,
             paid_ok and self._paid is not None,
             loop.create_future(),
-            time.monotonic(),
+            self._clock.monotonic(),
         )
         if retry:
             self._queues[priority].appendleft(waiter)
@@ -284,7 +287,7 @@ class SendBudget(BaseRateLimiter[None]):
         """The request was answered (or failed); ``left`` None: it never left."""
         lane = self._paid if paid and self._paid is not None else self._free
         lane.in_flight -= 1
-        now = time.monotonic()
+        now = self._clock.monotonic()
         if left is not None:
             heapq.heappush(lane.held, now + WINDOW)
         if isinstance(chat, int | str):
@@ -295,7 +298,7 @@ class SendBudget(BaseRateLimiter[None]):
         self._wake()
 
     def _pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
         self._wake()
 
     def _wake(self) -> None:
@@ -309,13 +312,12 @@ class SendBudget(BaseRateLimiter[None]):
             wake_at = self._grant()
             if not any(self._queues.values()):
                 break
-            timeout = None if wake_at is None else max(0.0, wake_at - time.monotonic())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=timeout)
+            timeout = None if wake_at is None else max(0.0, wake_at - self._clock.monotonic())
+            await self._clock.wait(self._changed, timeout)
 
     def _grant(self) -> float | None:
         """Hand out every slot that is free now; return when to look again (None: on a change)."""
-        now = time.monotonic()
+        now = self._clock.monotonic()
         if now < self._paused_until:
             return self._paused_until
         self._forget_idle_chats(now)
@@ -393,6 +395,7 @@ class SendBudget(BaseRateLimiter[None]):
         """
         assert self._paid is not None
         ceiling = self._paid.capacity
+        # The loop's own (real) time, not self._clock: this measures how busy the process is.
         loop = asyncio.get_running_loop()
         while True:
             planned = loop.time() + LAG_TICK
