@@ -49,13 +49,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Tests run on every core (pytest-xdist): none depends on another's timing or files.
+WORKERS ?= auto
+
 test: lint typecheck
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(WORKERS)
 
 # The fast lane for local work: no lint, no process or browser tests, none of the tests that
 # take real seconds by design (the `slow` marker in pyproject.toml), stop at the first failure.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -x -m "not process and not slow"
+	$(BIN)/python -m pytest -q -x -n $(WORKERS) -m "not process and not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
