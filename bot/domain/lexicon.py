@@ -55,6 +55,9 @@ class Context(StrEnum):
     TERMINATOR = "terminator"  # "but", "но": ends a trigger's scope
     QUESTION_START = "question_start"  # a question's first word ("can", "можно")
     QUESTION_ANY = "question_any"  # a question word anywhere ("ли")
+    # NegEx's pseudo-triggers: words that contain a trigger but are none ("oh no", "no
+    # wonder", "не только"); a trigger inside one is dropped before matching.
+    PSEUDO = "pseudo"
 
 
 CONTEXTS = tuple(Context)

@@ -166,6 +166,7 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
                     Hit("number_many", token.index, token.index, token.sentence, token.clause)
                 )
         hits.extend(_phrases(tokens, token, lexicon))
+    hits = _without_pseudo(hits)
     by_concept: dict[str, list[Hit]] = {}
     for hit in hits:
         by_concept.setdefault(hit.concept, []).append(hit)
@@ -176,6 +177,25 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
         ) or any(hit.sentence == sentence_id for hit in by_concept.get(Context.QUESTION_ANY, ())):
             questions.add(sentence_id)
     return Text(tokens, hits, by_concept, questions, len(tokens))
+
+
+_TRIGGERS = frozenset(
+    {Context.NEGATION, Context.NEGATION_AFTER, Context.HYPOTHETICAL, Context.HISTORY, Context.NOW}
+)
+
+
+def _without_pseudo(hits: list[Hit]) -> list[Hit]:
+    """Drop the context triggers that sit inside a pseudo-trigger: "oh no I forgot" negates
+    nothing, "nothing for 20 years now" is no "now" (NegEx's pseudo-triggers)."""
+    pseudo = [hit for hit in hits if hit.concept == Context.PSEUDO]
+    if not pseudo:
+        return hits
+    return [
+        hit
+        for hit in hits
+        if hit.concept not in _TRIGGERS
+        or not any(p.start <= hit.start and hit.end <= p.end for p in pseudo)
+    ]
 
 
 _BEFORE_TIME = frozenset({"at", "around", "в", "около"})
@@ -547,6 +567,10 @@ def _read(text: Text, lexicon: Lexicon) -> Reading:
             Meaning.WANTS_TO_STOP, frozenset({Category.WANTS_TO_STOP}), about="withdrawal"
         )
     requests = {f.rule.request for f in up if f.rule.request is not None}
+    if Request.TOOK_IT in requests and topic is not None and question:
+        # "took my morning one 2 hours late, do I push the rest back?": the question is what
+        # is asked; recording the dose is not.
+        requests.discard(Request.TOOK_IT)
     for request in _REQUESTS:
         if request in requests:
             return reading(_MEANING_OF[request])
