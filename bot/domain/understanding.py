@@ -472,10 +472,14 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
     ):
         return "question"
     if "history" in rule.lowered_by and not now:
-        for hit in triggers(Context.HISTORY):
+        for hit in triggers(Context.HISTORY, overlapping=True):
             # In the match's own clauses: "I'm boiling, I quit my tablets last week" dates the
             # stopping, not the fever.
             if hit.clause not in clauses:
+                continue
+            # «раньше болело» dates the pain it runs into; "spasms are back in force" has no
+            # "back in" that starts before the match, so nothing dates it.
+            if covered & set(range(hit.start, hit.end + 1)) and hit.start >= start:
                 continue
             if abs(hit.start - start) <= HISTORY_SCOPE and not terminated(
                 min(hit.end, end), max(hit.start, start)
