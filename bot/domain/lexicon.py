@@ -35,6 +35,9 @@ class Request(StrEnum):
     PAUSE_REMINDERS = "pause_reminders"
     THANKS = "thanks"
     UNSURE = "unsure"  # mentions a sign, an amount, the drug or a person's state
+    # Says only that something is wrong, or asks to be looked at ("help", "is it normal?",
+    # «что скажете»): ask back, even where a greeting or a general question would be read.
+    VAGUE = "vague"
 
 
 class Scope(StrEnum):

@@ -20,6 +20,7 @@ How (docs/content-pack.md, "concepts/"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -513,6 +514,7 @@ def _negated_alone(hit: Hit, text: Text) -> bool:
 # ------------------------------------------------------------------ the answer
 
 
+_QUESTION_MARKS_ONLY = re.compile(r"\s*[?？!¿]*\?[?？!¿\s]*")
 _REQUESTS = (Request.PAUSE_REMINDERS, Request.FORGOT_DOSE, Request.TOOK_IT)
 _MEANING_OF = {
     Request.PAUSE_REMINDERS: Meaning.PAUSE_REMINDERS,
@@ -523,6 +525,8 @@ _MEANING_OF = {
 
 def understand(text: str, lexicon: Lexicon) -> Reading:
     """The most urgent reading of any normalised form of ``text``."""
+    if _QUESTION_MARKS_ONLY.fullmatch(text):
+        return Reading(Meaning.UNSURE, is_question=True)  # "???": something is wrong; ask
     best: Reading | None = None
     for form in normalise(text.replace("\n", f" {LINE_BREAK} ")):
         reading = _read(analyse(form, lexicon), lexicon)
@@ -578,6 +582,8 @@ def _read(text: Text, lexicon: Lexicon) -> Reading:
     for request in _REQUESTS:
         if request in requests:
             return reading(_MEANING_OF[request])
+    if Request.VAGUE in requests and topic is None:
+        return reading(Meaning.UNSURE, about=None)
     if topic is not None and (question or asked):
         return reading(Meaning.QUESTION)
     statements = {f.rule.topic for f in fired if f.rule.topic is not None and f.rule.statement}
