@@ -489,10 +489,25 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
     if (
         "other" in rule.lowered_by
         and triggers(Context.OTHER)
-        and not text.find("person", Scope.SENTENCE, sentence)
+        and not _people_here(text, sentence)
     ):
         return "other"
     return None
+
+
+def _people_here(text: Text, sentence: int) -> list[Hit]:
+    """The people of the sentence, but not those a story is told about ("an article about
+    overdoses in teenagers", «передача про подростков»): they are not here now."""
+    about = [h for h in text.find(_TOLD_ABOUT, Scope.SENTENCE, sentence)]
+    return [
+        person
+        for person in text.find("person", Scope.SENTENCE, sentence)
+        if not any(a.end < person.start <= a.end + _ABOUT_REACH for a in about)
+    ]
+
+
+_TOLD_ABOUT = "told_about"
+_ABOUT_REACH = 3  # "about overdoses in teenagers": the people told about follow closely
 
 
 def _negated_alone(hit: Hit, text: Text) -> bool:
