@@ -171,12 +171,21 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
     by_concept: dict[str, list[Hit]] = {}
     for hit in hits:
         by_concept.setdefault(hit.concept, []).append(hit)
-    for sentence_id in {token.sentence for token in tokens}:
-        first = next(token for token in tokens if token.sentence == sentence_id)
-        if any(
-            hit.start == first.index for hit in by_concept.get(Context.QUESTION_START, ())
-        ) or any(hit.sentence == sentence_id for hit in by_concept.get(Context.QUESTION_ANY, ())):
-            questions.add(sentence_id)
+    # A sentence is a question when one of its clauses opens with a question word ("I'm on
+    # 20 mg, can I drink wine": run-ons put the question after a comma) or it holds a
+    # question phrase anywhere.
+    # After a comma, "if" / «если» opens a condition, not a question («никто не заметит, если
+    # меня не станет»).
+    starts = {b.index for a, b in pairwise(tokens) if a.sentence != b.sentence}
+    conditions = {hit.start for hit in by_concept.get(Context.HYPOTHETICAL, ())}
+    openings = {tokens[0].index} | {b.index for a, b in pairwise(tokens) if a.clause != b.clause}
+    for hit in by_concept.get(Context.QUESTION_START, ()):
+        if hit.start in openings and (
+            hit.start in starts or hit.start == tokens[0].index or hit.start not in conditions
+        ):
+            questions.add(hit.sentence)
+    for hit in by_concept.get(Context.QUESTION_ANY, ()):
+        questions.add(hit.sentence)
     return Text(tokens, hits, by_concept, questions, len(tokens))
 
 
