@@ -51,6 +51,9 @@ class Context(StrEnum):
 
     NEGATION = "negation"  # "no", "never": lowers what follows in its clause
     NEGATION_AFTER = "negation_after"  # "не было", "none": lowers what precedes in its clause
+    # «не» before a noun negates it («не галлюцинации», «это не судороги»); before a verb it is
+    # the sign itself («не дышит»), so only a noun next makes it a negation.
+    NEGATION_NOUN = "negation_noun"
     HYPOTHETICAL = "hypothetical"  # "cause", "side effect", "if": in a question, lowers it
     HISTORY = "history"  # "years ago", "used to": lowers the sentence
     OTHER = "other"  # not a person here now ("dog", "film"): the alarm becomes "unsure"
@@ -236,6 +239,15 @@ def lemmas(word: str) -> frozenset[str]:
         if parse.score >= best * 0.1:
             found.add(parse.normal_form.replace("ё", "е"))
     return frozenset(found)
+
+
+@lru_cache(maxsize=16_384)
+def is_noun(word: str) -> bool:
+    """Whether a Cyrillic ``word`` is most likely a noun (pymorphy3's best parse)."""
+    if not _CYRILLIC.search(word):
+        return False
+    parses = _morph().parse(word)
+    return bool(parses) and parses[0].tag.POS == "NOUN"
 
 
 @lru_cache(maxsize=65_536)

@@ -37,6 +37,7 @@ from bot.domain.lexicon import (
     Request,
     Rule,
     Scope,
+    is_noun,
     tokenise,
 )
 from bot.domain.redflags import CATEGORIES, Category, Intent, normalise
@@ -168,6 +169,14 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
                 )
         hits.extend(_phrases(tokens, token, lexicon))
     hits = _without_pseudo(hits)
+    hits.extend(
+        Hit(Context.NEGATION, hit.start, hit.end, hit.sentence, hit.clause)
+        for hit in hits
+        if hit.concept == Context.NEGATION_NOUN
+        and hit.end + 1 < len(tokens)
+        and tokens[hit.end + 1].clause == hit.clause
+        and is_noun(tokens[hit.end + 1].text)
+    )
     by_concept: dict[str, list[Hit]] = {}
     for hit in hits:
         by_concept.setdefault(hit.concept, []).append(hit)
