@@ -61,6 +61,7 @@ class Context(StrEnum):
     TERMINATOR = "terminator"  # "but", "но": ends a trigger's scope
     QUESTION_START = "question_start"  # a question's first word ("can", "можно")
     QUESTION_ANY = "question_any"  # a question word anywhere ("ли")
+    LEAD = "lead"  # "so", "hi", «а»: may come before a question's first word ("so can I ...")
     # NegEx's pseudo-triggers: words that contain a trigger but are none ("oh no", "no
     # wonder", "не только"); a trigger inside one is dropped before matching.
     PSEUDO = "pseudo"

@@ -185,13 +185,17 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
     # question phrase anywhere.
     # After a comma, "if" / «если» opens a condition, not a question («никто не заметит, если
     # меня не станет»).
-    starts = {b.index for a, b in pairwise(tokens) if a.sentence != b.sentence}
+    starts = {tokens[0].index} | {b.index for a, b in pairwise(tokens) if a.sentence != b.sentence}
     conditions = {hit.start for hit in by_concept.get(Context.HYPOTHETICAL, ())}
-    openings = {tokens[0].index} | {b.index for a, b in pairwise(tokens) if a.clause != b.clause}
+    openings = starts | {b.index for a, b in pairwise(tokens) if a.clause != b.clause}
+    # "so can I ...", «а можно ...»: a lead word moves the opening one word on.
+    for hit in by_concept.get(Context.LEAD, ()):
+        if hit.start in openings:
+            openings.add(hit.end + 1)
+            if hit.start in starts:
+                starts.add(hit.end + 1)
     for hit in by_concept.get(Context.QUESTION_START, ()):
-        if hit.start in openings and (
-            hit.start in starts or hit.start == tokens[0].index or hit.start not in conditions
-        ):
+        if hit.start in openings and (hit.start in starts or hit.start not in conditions):
             questions.add(hit.sentence)
     for hit in by_concept.get(Context.QUESTION_ANY, ()):
         questions.add(hit.sentence)
@@ -608,6 +612,10 @@ def _read(text: Text, lexicon: Lexicon) -> Reading:
             Meaning.WANTS_TO_STOP, frozenset({Category.WANTS_TO_STOP}), about="withdrawal"
         )
     requests = {f.rule.request for f in up if f.rule.request is not None}
+    if Request.FORGOT_DOSE in requests and topic == "missed" and _asks(text, up, Request.FORGOT_DOSE):
+        # «до какого времени можно выпить пропущенную таблетку»: a question that opens with a
+        # question word asks the rule; "I forgot my dose, can I take it now?" tells first.
+        requests.discard(Request.FORGOT_DOSE)
     if Request.TOOK_IT in requests and topic is not None and question:
         # "took my morning one 2 hours late, do I push the rest back?": the question is what
         # is asked; recording the dose is not.
@@ -630,6 +638,21 @@ def _read(text: Text, lexicon: Lexicon) -> Reading:
     if unsure:
         return reading(Meaning.UNSURE, about=None)
     return reading(Meaning.OTHER, about=None)
+
+
+def _asks(text: Text, fired: Sequence[Fired], request: Request) -> bool:
+    """Whether every sentence where ``request`` fired is a question opening with a question
+    word."""
+    sentences = {f.sentence for f in fired if f.rule.request is request}
+    firsts = {s: next(t.index for t in text.tokens if t.sentence == s) for s in sentences}
+    leads = {hit.start: hit.end for hit in text.by_concept.get(Context.LEAD, ())}
+    opening = {
+        s: leads[first] + 1 if first in leads else first for s, first in firsts.items()
+    }
+    starts = {hit.start for hit in text.by_concept.get(Context.QUESTION_START, ())}
+    return bool(sentences) and all(
+        s in text.questions and opening[s] in starts for s in sentences
+    )
 
 
 def _category_topic(categories: frozenset[Category]) -> str | None:
