@@ -113,6 +113,9 @@ class Rule:
     ordered: bool = False
     max_words: int | None = None
     statement: bool = False  # a topic rule that answers a statement too ("I'm pregnant")
+    # Blocked when a noun right next to the match names something the rule's `what` concepts
+    # do not («кончились мандарины»: what ran out is named, and it is no medicine).
+    what: frozenset[str] = frozenset()
     lowered_by: frozenset[str] = frozenset({"negation", "question", "history", "other"})
 
     @property
@@ -535,6 +538,7 @@ _RULE_FIELDS = frozenset(
         "max_words",
         "statement",
         "lowered_by",
+        "what",
         "note",
     }
 )
@@ -619,5 +623,6 @@ def _rule(
         ordered=bool(table.get("ordered", False)),
         max_words=max_words,
         statement=bool(table.get("statement", False)),
+        what=frozenset().union(*items("what")) if table.get("what") else frozenset(),
         lowered_by=frozenset(lowered),
     )

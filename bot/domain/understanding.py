@@ -346,6 +346,8 @@ def evaluate(rule: Rule, text: Text) -> Fired | None:
                 continue
             if rule.none and _blocked(rule, text, combination):
                 continue
+            if rule.what and _names_other(rule, text, combination):
+                continue
             lowered = _lowered(rule, text, combination)
             fired = Fired(rule, lowered, combination[0].sentence)
             if lowered is None:
@@ -404,6 +406,25 @@ def _blocked(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
 
 
 _MEDICINE = frozenset({"drug", "pills"})
+
+
+def _names_other(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
+    """A noun right before or after the match, in its clause, that is none of ``rule.what``:
+    the thing the match is about is named, and it is something else («кончились мандарины»,
+    «зарплата закончилась»)."""
+    start = min(h.start for h in match)
+    end = max(h.end for h in match)
+    clause = text.tokens[start].clause
+    for index in (start - 1, end + 1):
+        if not 0 <= index < len(text.tokens) or text.tokens[index].clause != clause:
+            continue
+        if not is_noun(text.tokens[index].text):
+            continue
+        if not any(
+            h.start <= index <= h.end and h.concept in rule.what for h in text.hits
+        ):
+            return True
+    return False
 
 
 def _inside(hit: Hit, covered: set[int]) -> bool:
