@@ -58,6 +58,9 @@ class Context(StrEnum):
     HISTORY = "history"  # "years ago", "used to": lowers the sentence
     OTHER = "other"  # not a person here now ("dog", "film"): the alarm becomes "unsure"
     NOW = "now"  # "now", "right now", "again", "сейчас": keeps an alarm up (beats history)
+    # "but nothing since", «больше не повторялось»: a sign told as over, later in its sentence
+    # (past a terminator too); lowers a sign as history does, never a taking or self-harm.
+    RESOLVED = "resolved"
     TERMINATOR = "terminator"  # "but", "но": ends a trigger's scope
     QUESTION_START = "question_start"  # a question's first word ("can", "можно")
     QUESTION_ANY = "question_any"  # a question word anywhere ("ли")

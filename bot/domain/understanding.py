@@ -420,9 +420,7 @@ def _names_other(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
             continue
         if not is_noun(text.tokens[index].text):
             continue
-        if not any(
-            h.start <= index <= h.end and h.concept in rule.what for h in text.hits
-        ):
+        if not any(h.start <= index <= h.end and h.concept in rule.what for h in text.hits):
             return True
     return False
 
@@ -529,11 +527,9 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
                 min(hit.end, end), max(hit.start, start)
             ):
                 return "history"
-    if (
-        "other" in rule.lowered_by
-        and triggers(Context.OTHER)
-        and not _people_here(text, sentence)
-    ):
+        if rule.category in _SIGNS and any(hit.start > end for hit in triggers(Context.RESOLVED)):
+            return "history"
+    if "other" in rule.lowered_by and triggers(Context.OTHER) and not _people_here(text, sentence):
         return "other"
     return None
 
@@ -551,6 +547,20 @@ def _people_here(text: Text, sentence: int) -> list[Hit]:
 
 _TOLD_ABOUT = "told_about"
 _ABOUT_REACH = 3  # "about overdoses in teenagers": the people told about follow closely
+
+
+# Signs a later "nothing since" can tell as over; what was taken, and self-harm, stay.
+_SIGNS = frozenset(
+    {
+        Category.BREATHING,
+        Category.CONSCIOUSNESS,
+        Category.CHEST_PAIN,
+        Category.SEIZURE,
+        Category.HALLUCINATION,
+        Category.FEVER_RIGIDITY,
+        Category.ALLERGY,
+    }
+)
 
 
 def _negated_alone(hit: Hit, text: Text) -> bool:
@@ -633,7 +643,11 @@ def _read(text: Text, lexicon: Lexicon) -> Reading:
             Meaning.WANTS_TO_STOP, frozenset({Category.WANTS_TO_STOP}), about="withdrawal"
         )
     requests = {f.rule.request for f in up if f.rule.request is not None}
-    if Request.FORGOT_DOSE in requests and topic == "missed" and _asks(text, up, Request.FORGOT_DOSE):
+    if (
+        Request.FORGOT_DOSE in requests
+        and topic == "missed"
+        and _asks(text, up, Request.FORGOT_DOSE)
+    ):
         # «до какого времени можно выпить пропущенную таблетку»: a question that opens with a
         # question word asks the rule; "I forgot my dose, can I take it now?" tells first.
         requests.discard(Request.FORGOT_DOSE)
@@ -667,13 +681,9 @@ def _asks(text: Text, fired: Sequence[Fired], request: Request) -> bool:
     sentences = {f.sentence for f in fired if f.rule.request is request}
     firsts = {s: next(t.index for t in text.tokens if t.sentence == s) for s in sentences}
     leads = {hit.start: hit.end for hit in text.by_concept.get(Context.LEAD, ())}
-    opening = {
-        s: leads[first] + 1 if first in leads else first for s, first in firsts.items()
-    }
+    opening = {s: leads[first] + 1 if first in leads else first for s, first in firsts.items()}
     starts = {hit.start for hit in text.by_concept.get(Context.QUESTION_START, ())}
-    return bool(sentences) and all(
-        s in text.questions and opening[s] in starts for s in sentences
-    )
+    return bool(sentences) and all(s in text.questions and opening[s] in starts for s in sentences)
 
 
 def _category_topic(categories: frozenset[Category]) -> str | None:
