@@ -423,3 +423,23 @@ def test_people_a_story_is_about_are_not_here() -> None:
 def test_a_question_opening_with_a_question_word_about_a_missed_dose_is_asked() -> None:
     assert read("до какого времени можно выпить пропущенную таблетку").meaning is (Meaning.QUESTION)
     assert read("I forgot my morning dose").meaning is Meaning.FORGOT_DOSE
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning", "topic"),
+    [
+        ("whats the safest way to stop", Meaning.QUESTION, "withdrawal"),
+        ("what if i skip a day", Meaning.QUESTION, "missed"),
+        ("how many tablets is an overdose", Meaning.QUESTION, "overdose"),
+        ("pharmacy cant get baclofen in for another fortnight", Meaning.RAN_OUT, "withdrawal"),
+        ("через сколько перестает действовать", Meaning.QUESTION, "halflife"),
+    ],
+)
+def test_questions_and_supply_said_plainly(text: str, meaning: Meaning, topic: str) -> None:
+    reading = read(text)
+    assert (reading.meaning, reading.topic) == (meaning, topic), reading
+
+
+def test_not_knowing_how_many_were_taken_stays_an_overdose() -> None:
+    assert Category.OVERDOSE in alarm("she took idk how many of her pills?")
+    assert Category.OVERDOSE in alarm("no idea how many he took, what do we do?")

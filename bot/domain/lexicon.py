@@ -119,6 +119,7 @@ class Rule:
     # Blocked when a noun right next to the match names something the rule's `what` concepts
     # do not («кончились мандарины»: what ran out is named, and it is no medicine).
     what: frozenset[str] = frozenset()
+    fallback: bool = False  # a topic rule counted only when no other topic is found
     lowered_by: frozenset[str] = frozenset({"negation", "question", "history", "other"})
 
     @property
@@ -542,6 +543,7 @@ _RULE_FIELDS = frozenset(
         "statement",
         "lowered_by",
         "what",
+        "fallback",
         "note",
     }
 )
@@ -627,5 +629,6 @@ def _rule(
         max_words=max_words,
         statement=bool(table.get("statement", False)),
         what=frozenset().union(*items("what")) if table.get("what") else frozenset(),
+        fallback=bool(table.get("fallback", False)),
         lowered_by=frozenset(lowered),
     )

@@ -704,9 +704,11 @@ def _best_topic(fired: Sequence[Fired], asked: set[Category], text: Text) -> str
     whose rule comes first in rules.toml (the more specific ones come first)."""
     scores: dict[str, float] = {}
     first: dict[str, int] = {}
+    # A fallback rule ("stop" asked about) counts only when no other topic rule fired.
+    specific = any(f.rule.topic is not None and not f.rule.fallback for f in fired)
     for found in fired:
         topic = found.rule.topic
-        if topic is None:
+        if topic is None or (found.rule.fallback and (specific or asked)):
             continue
         hits = sum(len(text.by_concept.get(c, ())) for item in found.rule.all for c in item)
         scores[topic] = scores.get(topic, 0.0) + max(1.0, hits / len(found.rule.all))
