@@ -443,3 +443,8 @@ def test_questions_and_supply_said_plainly(text: str, meaning: Meaning, topic: s
 def test_not_knowing_how_many_were_taken_stays_an_overdose() -> None:
     assert Category.OVERDOSE in alarm("she took idk how many of her pills?")
     assert Category.OVERDOSE in alarm("no idea how many he took, what do we do?")
+
+
+@pytest.mark.parametrize("text", ["👍", "...", "!!", "🙏🙏", "-", ""])
+def test_a_message_with_no_word_is_read_without_failing(text: str) -> None:
+    assert read(text).meaning in (Meaning.OTHER, Meaning.UNSURE)

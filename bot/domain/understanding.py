@@ -185,7 +185,8 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
     # question phrase anywhere.
     # After a comma, "if" / «если» opens a condition, not a question («никто не заметит, если
     # меня не станет»).
-    starts = {tokens[0].index} | {b.index for a, b in pairwise(tokens) if a.sentence != b.sentence}
+    starts = {b.index for a, b in pairwise(tokens) if a.sentence != b.sentence}
+    starts |= {tokens[0].index} if tokens else set()  # "👍", "...": no word at all
     conditions = {hit.start for hit in by_concept.get(Context.HYPOTHETICAL, ())}
     openings = starts | {b.index for a, b in pairwise(tokens) if a.clause != b.clause}
     # "so can I ...", «а можно ...»: a lead word moves the opening one word on.
