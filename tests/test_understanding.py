@@ -343,6 +343,7 @@ def test_a_small_lexicon_compiles_and_reads() -> None:
         ({"sneezing": ["achoo"]}, None, None, "unknown concept 'sneezing'"),
         (None, [{"category": "sneezing", "all": ["breath"]}], None, "unknown category"),
         (None, [{"category": "seizure", "all": ["sneeze"]}], None, "unknown concept 'sneeze'"),
+        (None, [{"category": "seizure", "all": ["breath"], "what": ["sneeze"]}], None, "sneeze"),
         (None, [{"request": "dance", "all": ["breath"]}], None, "unknown request"),
         (None, [{"topic": "weather", "all": ["breath"]}], None, "unknown topic"),
         (None, [{"category": "seizure", "all": []}], None, "at least one concept"),
@@ -363,3 +364,87 @@ def test_the_compiler_refuses_bad_data(
 ) -> None:
     with pytest.raises(ValueError, match=problem):
         _compile(words, rules, context)
+
+
+# ------------------------------------------------------------------ context, batch 7 (issue 20)
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning"),
+    [
+        # NegEx pseudo-triggers: a trigger inside one negates, dates or asks nothing.
+        ("oh no I forgot to give him his evening dose", Meaning.FORGOT_DOSE),
+        ("what if i just quit the baclofen from tomorrow", Meaning.WANTS_TO_STOP),
+        # «не» before a noun negates it; before a verb it is the sign itself.
+        ("не, не галлюцинации, это соседи шумят", Meaning.OTHER),
+        # A vague message asks back, even where a greeting would be read.
+        ("help", Meaning.UNSURE),
+        ("???", Meaning.UNSURE),
+        ("а так и должно быть?", Meaning.UNSURE),
+        # A noun next to "ran out" that names something else.
+        ("в магазине кончились мандарины", Meaning.OTHER),
+        ("у бабули закончился баклофен", Meaning.RAN_OUT),
+        # A question after a comma or a lead word is still a question.
+        ("I'm on 20 mg, can I drink wine tonight", Meaning.QUESTION),
+        ("a mozhno vypit srazu dve esli vchera zabyla", Meaning.QUESTION),
+    ],
+)
+def test_context_reads_batch_7_styles(text: str, meaning: Meaning) -> None:
+    assert read(text).meaning is meaning, read(text)
+
+
+def test_a_verb_after_ne_is_still_the_sign() -> None:
+    assert Category.BREATHING in alarm("он не дышит")
+    assert read("это не судороги, просто дрожь").meaning is not Meaning.EMERGENCY
+
+
+def test_a_sign_told_as_over_is_lowered_but_a_taking_is_not() -> None:
+    assert read("my son had a fit when he was 2 but nothing since").meaning is not (
+        Meaning.EMERGENCY
+    )
+    assert read("у дочки в 2 года были судороги, больше не повторялось").meaning is not (
+        Meaning.EMERGENCY
+    )
+    assert Category.OVERDOSE in alarm("he took 15 tablets, nothing since")
+
+
+def test_a_reported_question_raises_no_alarm() -> None:
+    assert read("the nurse asked if i'd had any hallucinations, i said no").meaning is not (
+        Meaning.EMERGENCY
+    )
+    assert read("врач спросил про галлюцинации, я сказала нет").meaning is not Meaning.EMERGENCY
+
+
+def test_people_a_story_is_about_are_not_here() -> None:
+    assert read("читала статью про передозировки у подростков").meaning is not Meaning.EMERGENCY
+    assert Category.OVERDOSE in alarm("мой сын выпил 20 таблеток, читала что это опасно")
+
+
+def test_a_question_opening_with_a_question_word_about_a_missed_dose_is_asked() -> None:
+    assert read("до какого времени можно выпить пропущенную таблетку").meaning is (Meaning.QUESTION)
+    assert read("I forgot my morning dose").meaning is Meaning.FORGOT_DOSE
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning", "topic"),
+    [
+        ("whats the safest way to stop", Meaning.QUESTION, "withdrawal"),
+        ("what if i skip a day", Meaning.QUESTION, "missed"),
+        ("how many tablets is an overdose", Meaning.QUESTION, "overdose"),
+        ("pharmacy cant get baclofen in for another fortnight", Meaning.RAN_OUT, "withdrawal"),
+        ("через сколько перестает действовать", Meaning.QUESTION, "halflife"),
+    ],
+)
+def test_questions_and_supply_said_plainly(text: str, meaning: Meaning, topic: str) -> None:
+    reading = read(text)
+    assert (reading.meaning, reading.topic) == (meaning, topic), reading
+
+
+def test_not_knowing_how_many_were_taken_stays_an_overdose() -> None:
+    assert Category.OVERDOSE in alarm("she took idk how many of her pills?")
+    assert Category.OVERDOSE in alarm("no idea how many he took, what do we do?")
+
+
+@pytest.mark.parametrize("text", ["👍", "...", "!!", "🙏🙏", "-", ""])
+def test_a_message_with_no_word_is_read_without_failing(text: str) -> None:
+    assert read(text).meaning in (Meaning.OTHER, Meaning.UNSURE)

@@ -35,6 +35,9 @@ class Request(StrEnum):
     PAUSE_REMINDERS = "pause_reminders"
     THANKS = "thanks"
     UNSURE = "unsure"  # mentions a sign, an amount, the drug or a person's state
+    # Says only that something is wrong, or asks to be looked at ("help", "is it normal?",
+    # «что скажете»): ask back, even where a greeting or a general question would be read.
+    VAGUE = "vague"
 
 
 class Scope(StrEnum):
@@ -48,13 +51,23 @@ class Context(StrEnum):
 
     NEGATION = "negation"  # "no", "never": lowers what follows in its clause
     NEGATION_AFTER = "negation_after"  # "не было", "none": lowers what precedes in its clause
+    # «не» before a noun negates it («не галлюцинации», «это не судороги»); before a verb it is
+    # the sign itself («не дышит»), so only a noun next makes it a negation.
+    NEGATION_NOUN = "negation_noun"
     HYPOTHETICAL = "hypothetical"  # "cause", "side effect", "if": in a question, lowers it
     HISTORY = "history"  # "years ago", "used to": lowers the sentence
     OTHER = "other"  # not a person here now ("dog", "film"): the alarm becomes "unsure"
     NOW = "now"  # "now", "right now", "again", "сейчас": keeps an alarm up (beats history)
+    # "but nothing since", «больше не повторялось»: a sign told as over, later in its sentence
+    # (past a terminator too); lowers a sign as history does, never a taking or self-harm.
+    RESOLVED = "resolved"
     TERMINATOR = "terminator"  # "but", "но": ends a trigger's scope
     QUESTION_START = "question_start"  # a question's first word ("can", "можно")
     QUESTION_ANY = "question_any"  # a question word anywhere ("ли")
+    LEAD = "lead"  # "so", "hi", «а»: may come before a question's first word ("so can I ...")
+    # NegEx's pseudo-triggers: words that contain a trigger but are none ("oh no", "no
+    # wonder", "не только"); a trigger inside one is dropped before matching.
+    PSEUDO = "pseudo"
 
 
 CONTEXTS = tuple(Context)
@@ -103,6 +116,10 @@ class Rule:
     ordered: bool = False
     max_words: int | None = None
     statement: bool = False  # a topic rule that answers a statement too ("I'm pregnant")
+    # Blocked when a noun right next to the match names something the rule's `what` concepts
+    # do not («кончились мандарины»: what ran out is named, and it is no medicine).
+    what: frozenset[str] = frozenset()
+    fallback: bool = False  # a topic rule counted only when no other topic is found
     lowered_by: frozenset[str] = frozenset({"negation", "question", "history", "other"})
 
     @property
@@ -230,6 +247,15 @@ def lemmas(word: str) -> frozenset[str]:
         if parse.score >= best * 0.1:
             found.add(parse.normal_form.replace("ё", "е"))
     return frozenset(found)
+
+
+@lru_cache(maxsize=16_384)
+def is_noun(word: str) -> bool:
+    """Whether a Cyrillic ``word`` is most likely a noun (pymorphy3's best parse)."""
+    if not _CYRILLIC.search(word):
+        return False
+    parses = _morph().parse(word)
+    return bool(parses) and parses[0].tag.POS == "NOUN"
 
 
 @lru_cache(maxsize=65_536)
@@ -516,6 +542,8 @@ _RULE_FIELDS = frozenset(
         "max_words",
         "statement",
         "lowered_by",
+        "what",
+        "fallback",
         "note",
     }
 )
@@ -600,5 +628,7 @@ def _rule(
         ordered=bool(table.get("ordered", False)),
         max_words=max_words,
         statement=bool(table.get("statement", False)),
+        what=frozenset().union(*items("what")) if table.get("what") else frozenset(),
+        fallback=bool(table.get("fallback", False)),
         lowered_by=frozenset(lowered),
     )

@@ -117,6 +117,7 @@ _QUOTES = str.maketrans(
 )
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
 _SPACES = re.compile(r"\s+")
+_CH_DIGIT = re.compile("(?<=[a-z])4(?=[a-z])")
 _REPEATS = re.compile(r"(\w)\1{2,}")  # three or more of one letter: "sooo", "heeelp"
 
 
@@ -130,6 +131,9 @@ def normalise(text: str) -> tuple[str, ...]:
     """
     plain = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
     plain = _SPACES.sub(" ", _INVISIBLE.sub("", plain)).strip()
+    # Russian typed in Latin letters writes ч as 4 inside a word ("otklju4i"); a digit between
+    # two letters is never a number.
+    plain = _CH_DIGIT.sub("ch", plain)
     forms = [plain, _REPEATS.sub(r"\1", plain), _REPEATS.sub(r"\1\1", plain)]
     return tuple(dict.fromkeys(forms))
 

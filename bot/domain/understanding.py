@@ -20,6 +20,7 @@ How (docs/content-pack.md, "concepts/"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -36,6 +37,7 @@ from bot.domain.lexicon import (
     Request,
     Rule,
     Scope,
+    is_noun,
     tokenise,
 )
 from bot.domain.redflags import CATEGORIES, Category, Intent, normalise
@@ -166,16 +168,58 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
                     Hit("number_many", token.index, token.index, token.sentence, token.clause)
                 )
         hits.extend(_phrases(tokens, token, lexicon))
+    hits = _without_pseudo(hits)
+    hits.extend(
+        Hit(Context.NEGATION, hit.start, hit.end, hit.sentence, hit.clause)
+        for hit in hits
+        if hit.concept == Context.NEGATION_NOUN
+        and hit.end + 1 < len(tokens)
+        and tokens[hit.end + 1].clause == hit.clause
+        and is_noun(tokens[hit.end + 1].text)
+    )
     by_concept: dict[str, list[Hit]] = {}
     for hit in hits:
         by_concept.setdefault(hit.concept, []).append(hit)
-    for sentence_id in {token.sentence for token in tokens}:
-        first = next(token for token in tokens if token.sentence == sentence_id)
-        if any(
-            hit.start == first.index for hit in by_concept.get(Context.QUESTION_START, ())
-        ) or any(hit.sentence == sentence_id for hit in by_concept.get(Context.QUESTION_ANY, ())):
-            questions.add(sentence_id)
+    # A sentence is a question when one of its clauses opens with a question word ("I'm on
+    # 20 mg, can I drink wine": run-ons put the question after a comma) or it holds a
+    # question phrase anywhere.
+    # After a comma, "if" / «если» opens a condition, not a question («никто не заметит, если
+    # меня не станет»).
+    starts = {b.index for a, b in pairwise(tokens) if a.sentence != b.sentence}
+    starts |= {tokens[0].index} if tokens else set()  # "👍", "...": no word at all
+    conditions = {hit.start for hit in by_concept.get(Context.HYPOTHETICAL, ())}
+    openings = starts | {b.index for a, b in pairwise(tokens) if a.clause != b.clause}
+    # "so can I ...", «а можно ...»: a lead word moves the opening one word on.
+    for hit in by_concept.get(Context.LEAD, ()):
+        if hit.start in openings:
+            openings.add(hit.end + 1)
+            if hit.start in starts:
+                starts.add(hit.end + 1)
+    for hit in by_concept.get(Context.QUESTION_START, ()):
+        if hit.start in openings and (hit.start in starts or hit.start not in conditions):
+            questions.add(hit.sentence)
+    for hit in by_concept.get(Context.QUESTION_ANY, ()):
+        questions.add(hit.sentence)
     return Text(tokens, hits, by_concept, questions, len(tokens))
+
+
+_TRIGGERS = frozenset(
+    {Context.NEGATION, Context.NEGATION_AFTER, Context.HYPOTHETICAL, Context.HISTORY, Context.NOW}
+)
+
+
+def _without_pseudo(hits: list[Hit]) -> list[Hit]:
+    """Drop the context triggers that sit inside a pseudo-trigger: "oh no I forgot" negates
+    nothing, "nothing for 20 years now" is no "now" (NegEx's pseudo-triggers)."""
+    pseudo = [hit for hit in hits if hit.concept == Context.PSEUDO]
+    if not pseudo:
+        return hits
+    return [
+        hit
+        for hit in hits
+        if hit.concept not in _TRIGGERS
+        or not any(p.start <= hit.start and hit.end <= p.end for p in pseudo)
+    ]
 
 
 _BEFORE_TIME = frozenset({"at", "around", "в", "около"})
@@ -303,6 +347,8 @@ def evaluate(rule: Rule, text: Text) -> Fired | None:
                 continue
             if rule.none and _blocked(rule, text, combination):
                 continue
+            if rule.what and _names_other(rule, text, combination):
+                continue
             lowered = _lowered(rule, text, combination)
             fired = Fired(rule, lowered, combination[0].sentence)
             if lowered is None:
@@ -361,6 +407,23 @@ def _blocked(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
 
 
 _MEDICINE = frozenset({"drug", "pills"})
+
+
+def _names_other(rule: Rule, text: Text, match: Sequence[Hit]) -> bool:
+    """A noun right before or after the match, in its clause, that is none of ``rule.what``:
+    the thing the match is about is named, and it is something else («кончились мандарины»,
+    «зарплата закончилась»)."""
+    start = min(h.start for h in match)
+    end = max(h.end for h in match)
+    clause = text.tokens[start].clause
+    for index in (start - 1, end + 1):
+        if not 0 <= index < len(text.tokens) or text.tokens[index].clause != clause:
+            continue
+        if not is_noun(text.tokens[index].text):
+            continue
+        if not any(h.start <= index <= h.end and h.concept in rule.what for h in text.hits):
+            return True
+    return False
 
 
 def _inside(hit: Hit, covered: set[int]) -> bool:
@@ -452,22 +515,53 @@ def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
     ):
         return "question"
     if "history" in rule.lowered_by and not now:
-        for hit in triggers(Context.HISTORY):
+        for hit in triggers(Context.HISTORY, overlapping=True):
             # In the match's own clauses: "I'm boiling, I quit my tablets last week" dates the
             # stopping, not the fever.
             if hit.clause not in clauses:
+                continue
+            # «раньше болело» dates the pain it runs into; "spasms are back in force" has no
+            # "back in" that starts before the match, so nothing dates it.
+            if covered & set(range(hit.start, hit.end + 1)) and hit.start >= start:
                 continue
             if abs(hit.start - start) <= HISTORY_SCOPE and not terminated(
                 min(hit.end, end), max(hit.start, start)
             ):
                 return "history"
-    if (
-        "other" in rule.lowered_by
-        and triggers(Context.OTHER)
-        and not text.find("person", Scope.SENTENCE, sentence)
-    ):
+        if rule.category in _SIGNS and any(hit.start > end for hit in triggers(Context.RESOLVED)):
+            return "history"
+    if "other" in rule.lowered_by and triggers(Context.OTHER) and not _people_here(text, sentence):
         return "other"
     return None
+
+
+def _people_here(text: Text, sentence: int) -> list[Hit]:
+    """The people of the sentence, but not those a story is told about ("an article about
+    overdoses in teenagers", «передача про подростков»): they are not here now."""
+    about = [h for h in text.find(_TOLD_ABOUT, Scope.SENTENCE, sentence)]
+    return [
+        person
+        for person in text.find("person", Scope.SENTENCE, sentence)
+        if not any(a.end < person.start <= a.end + _ABOUT_REACH for a in about)
+    ]
+
+
+_TOLD_ABOUT = "told_about"
+_ABOUT_REACH = 3  # "about overdoses in teenagers": the people told about follow closely
+
+
+# Signs a later "nothing since" can tell as over; what was taken, and self-harm, stay.
+_SIGNS = frozenset(
+    {
+        Category.BREATHING,
+        Category.CONSCIOUSNESS,
+        Category.CHEST_PAIN,
+        Category.SEIZURE,
+        Category.HALLUCINATION,
+        Category.FEVER_RIGIDITY,
+        Category.ALLERGY,
+    }
+)
 
 
 def _negated_alone(hit: Hit, text: Text) -> bool:
@@ -489,6 +583,7 @@ def _negated_alone(hit: Hit, text: Text) -> bool:
 # ------------------------------------------------------------------ the answer
 
 
+_QUESTION_MARKS_ONLY = re.compile(r"\s*[?？!¿]*\?[?？!¿\s]*")
 _REQUESTS = (Request.PAUSE_REMINDERS, Request.FORGOT_DOSE, Request.TOOK_IT)
 _MEANING_OF = {
     Request.PAUSE_REMINDERS: Meaning.PAUSE_REMINDERS,
@@ -499,6 +594,8 @@ _MEANING_OF = {
 
 def understand(text: str, lexicon: Lexicon) -> Reading:
     """The most urgent reading of any normalised form of ``text``."""
+    if _QUESTION_MARKS_ONLY.fullmatch(text):
+        return Reading(Meaning.UNSURE, is_question=True)  # "???": something is wrong; ask
     best: Reading | None = None
     for form in normalise(text.replace("\n", f" {LINE_BREAK} ")):
         reading = _read(analyse(form, lexicon), lexicon)
@@ -547,9 +644,23 @@ def _read(text: Text, lexicon: Lexicon) -> Reading:
             Meaning.WANTS_TO_STOP, frozenset({Category.WANTS_TO_STOP}), about="withdrawal"
         )
     requests = {f.rule.request for f in up if f.rule.request is not None}
+    if (
+        Request.FORGOT_DOSE in requests
+        and topic == "missed"
+        and _asks(text, up, Request.FORGOT_DOSE)
+    ):
+        # «до какого времени можно выпить пропущенную таблетку»: a question that opens with a
+        # question word asks the rule; "I forgot my dose, can I take it now?" tells first.
+        requests.discard(Request.FORGOT_DOSE)
+    if Request.TOOK_IT in requests and topic is not None and question:
+        # "took my morning one 2 hours late, do I push the rest back?": the question is what
+        # is asked; recording the dose is not.
+        requests.discard(Request.TOOK_IT)
     for request in _REQUESTS:
         if request in requests:
             return reading(_MEANING_OF[request])
+    if Request.VAGUE in requests and topic is None:
+        return reading(Meaning.UNSURE, about=None)
     if topic is not None and (question or asked):
         return reading(Meaning.QUESTION)
     statements = {f.rule.topic for f in fired if f.rule.topic is not None and f.rule.statement}
@@ -563,6 +674,17 @@ def _read(text: Text, lexicon: Lexicon) -> Reading:
     if unsure:
         return reading(Meaning.UNSURE, about=None)
     return reading(Meaning.OTHER, about=None)
+
+
+def _asks(text: Text, fired: Sequence[Fired], request: Request) -> bool:
+    """Whether every sentence where ``request`` fired is a question opening with a question
+    word."""
+    sentences = {f.sentence for f in fired if f.rule.request is request}
+    firsts = {s: next(t.index for t in text.tokens if t.sentence == s) for s in sentences}
+    leads = {hit.start: hit.end for hit in text.by_concept.get(Context.LEAD, ())}
+    opening = {s: leads[first] + 1 if first in leads else first for s, first in firsts.items()}
+    starts = {hit.start for hit in text.by_concept.get(Context.QUESTION_START, ())}
+    return bool(sentences) and all(s in text.questions and opening[s] in starts for s in sentences)
 
 
 def _category_topic(categories: frozenset[Category]) -> str | None:
@@ -583,9 +705,11 @@ def _best_topic(fired: Sequence[Fired], asked: set[Category], text: Text) -> str
     whose rule comes first in rules.toml (the more specific ones come first)."""
     scores: dict[str, float] = {}
     first: dict[str, int] = {}
+    # A fallback rule ("stop" asked about) counts only when no other topic rule fired.
+    specific = any(f.rule.topic is not None and not f.rule.fallback for f in fired)
     for found in fired:
         topic = found.rule.topic
-        if topic is None:
+        if topic is None or (found.rule.fallback and (specific or asked)):
             continue
         hits = sum(len(text.by_concept.get(c, ())) for item in found.rule.all for c in item)
         scores[topic] = scores.get(topic, 0.0) + max(1.0, hits / len(found.rule.all))
