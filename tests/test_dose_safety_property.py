@@ -191,8 +191,23 @@ class Story:
 
     async def inspect_edited(self, message_id: int) -> None:
         """An Undo edits the confirmation back into what may be done now: if that is a Taken
-        button, it invites the dose as a new reminder would, and is checked the same way."""
-        edited = next(m for m in self.api.messages_to(USER) if m["message_id"] == message_id)
+        button, it invites the dose as a new reminder would, and is checked the same way.
+
+        Checked as the edit was sent, not as the chat shows it now: with repeats on, a repeat
+        due while the dose was recorded comes at once after the Undo and replaces (deletes)
+        the edited message, yet the patient may have seen and pressed it (the repeat itself is
+        checked as every new message is)."""
+        [*_, edit] = [
+            call
+            for call in self.api.calls_of("editMessageText")
+            if call.params.get("message_id") == message_id
+        ]
+        edited = {
+            "message_id": message_id,
+            "text": edit.params["text"],
+            "reply_markup": edit.params.get("reply_markup"),  # decoded by the stand-in
+        }
+        assert not isinstance(edited["reply_markup"], str)
         self.check_invitation(edited, self.clock.now(), await self.why_unsafe_of(edited))
 
     async def why_unsafe_of(self, message: dict[str, Any]) -> list[str]:
