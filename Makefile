@@ -32,12 +32,12 @@ demo: $(DEMO_STAMP)
 # Re-take the demo screenshots in docs/ (needs chromium and fonts-noto-color-emoji; README.md,
 # "Run it, test it").
 screenshots: $(STAMP)
-	DEMO_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/test_demo_browser.py
+	DEMO_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/browser/test_demo_browser.py
 
 # Re-make the sample report page and /plan picture in docs/ from the scripted titration of
-# tests/test_report.py (needs pdftoppm, from poppler-utils, to draw the PDF page).
+# tests/chat/test_report.py (needs pdftoppm, from poppler-utils, to draw the PDF page).
 report-samples: $(STAMP)
-	REPORT_SAMPLES=docs $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_report.py \
+	REPORT_SAMPLES=docs $(BIN)/python -m pytest -q -p no:cacheprovider tests/chat/test_report.py \
 		-k "holds_every_step or plan_picture or russian_report_reads"
 	pdftoppm -png -r 90 -f 1 -l 1 -singlefile docs/report-sample.pdf docs/report-page
 	pdftoppm -png -r 90 -f 1 -l 1 -singlefile docs/report-sample-ru.pdf docs/report-page-ru
@@ -58,7 +58,7 @@ test: lint typecheck
 # The fast lane for local work: no lint, no process or browser tests, none of the tests that
 # take real seconds by design (the `slow` marker in pyproject.toml), stop at the first failure.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -x -n $(WORKERS) -m "not process and not slow"
+	$(BIN)/python -m pytest -q -x -n $(WORKERS) -m "(unit or chat) and not process and not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

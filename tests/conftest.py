@@ -291,3 +291,14 @@ async def start_process(env: dict[str, str], cwd: Path, *args: str) -> asyncio.s
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+# Tests by kind: the folder a test lives in is its marker (`pytest -m unit`, `-m chat`, ...).
+_KINDS = ("unit", "chat", "process", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        kind = item.path.parent.name
+        if kind in _KINDS:
+            item.add_marker(getattr(pytest.mark, kind))

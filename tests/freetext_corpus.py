@@ -12,7 +12,7 @@ as a new batch of tuning messages before it joins the corpus; never a held-out s
 - ``everyday``: anything but an alarm (not an emergency, ran out or wants to stop).
 
 The test that replays the corpus through the Bot API stand-in is
-``tests/test_freetext_corpus.py``; the figures of ``tests/freetext_eval.py`` cover it too.
+``tests/chat/test_freetext_corpus.py``; the figures of ``tests/freetext_eval.py`` cover it too.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``python -m tests.translation_review`` rewrites the generated part of
 ``docs/translation-review-ru.md`` (everything after the marker line); the part above it is
-written by hand (what we were unsure of, the sign-off). ``tests/test_languages.py`` fails when
+written by hand (what we were unsure of, the sign-off). ``tests/chat/test_languages.py`` fails when
 the document is older than the pack.
 """
 

@@ -28,7 +28,7 @@ DTSTART as the local time *before* it, in TZOFFSETFROM. Across an autumn change 
 happen to agree (03:00 CEST is 02:00 CET's first instant), but at the spring change Berlin's
 ``DTSTART:20270328T030000`` with ``TZOFFSETFROM:+0100`` means 02:00 UTC, an hour after the
 real change at 01:00 UTC (``DTSTART:20270328T020000``): a calendar that follows the file
-shows that hour's doses an hour off. ``tests/test_report.py`` reads the file back with a
+shows that hour's doses an hour off. ``tests/chat/test_report.py`` reads the file back with a
 second parser (python-dateutil's ``tzical``).
 """
 

@@ -22,7 +22,7 @@ _FONT = "DejaVu"
 _MARGIN = 12  # mm
 # Column widths in mm across the 186 mm between the margins: step, dates, mg per time, taken,
 # skipped, missed, not reminded, check-ins, holds. Wide enough that no header word of either
-# language is broken across lines («Без напоминания» is the widest; tests/test_report.py
+# language is broken across lines («Без напоминания» is the widest; tests/chat/test_report.py
 # measures every header of every language against these).
 _COLUMNS = (12, 22, 26, 15, 19, 15, 22, 40, 15)
 _TABLE_FONT_SIZE = 7

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tests.chat.test_caregivers import CARER, PATIENT, link_caregiver
+from tests.chat.test_report import pdf_text
 from tests.conftest import RunningBot
 from tests.privacy_helpers import json_document
 from tests.reminder_helpers import save_plan
-from tests.test_caregivers import CARER, PATIENT, link_caregiver
-from tests.test_report import pdf_text
 
 USER = PATIENT
 SET_UP_AT = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)

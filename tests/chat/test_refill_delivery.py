@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.storage.refills import RefillStatus, RefillStore
+from tests.chat.test_pump import USER, pump_user
 from tests.conftest import RunningBot
 from tests.reminder_helpers import dying_process
-from tests.test_pump import USER, pump_user
 
 DUE = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)  # 3 days before 5 March, 10:00 Berlin
 

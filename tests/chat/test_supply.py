@@ -14,11 +14,11 @@ from typing import Any
 
 from bot.content import ContentPack
 from bot.report_views import plan_picture_spec
+from tests.chat.test_caregivers import CARER, PATIENT, link_caregiver
+from tests.chat.test_report import pdf_text
 from tests.conftest import START, RunningBot
 from tests.privacy_helpers import json_document
 from tests.reminder_helpers import save_plan
-from tests.test_caregivers import CARER, PATIENT, link_caregiver
-from tests.test_report import pdf_text
 
 BOX = "📦"
 # START is 2026-01-11 09:00 UTC = 10:00 in Berlin; the plan starts on 12 January.

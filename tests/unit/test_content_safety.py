@@ -18,8 +18,8 @@ import pytest
 
 from bot.domain.plans import PlanCheck, parse_taper_command, prescriber_checks
 
-CONTENT_DIR = Path(__file__).parent.parent / "bot" / "pack"
-README = Path(__file__).parent.parent / "README.md"
+CONTENT_DIR = Path(__file__).parents[2] / "bot" / "pack"
+README = Path(__file__).parents[2] / "README.md"
 
 REQUIRED_TOPICS = (
     "halflife",

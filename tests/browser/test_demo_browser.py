@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import BROWSER, NO_BROWSER, Page, open_browser
+from tests.chromium import BROWSER, NO_BROWSER, Page, open_browser
 from tests.conftest import ROOT, process_env, start_process
 
 # .ci/run sets REQUIRE_BROWSER: there a missing browser fails the run instead.

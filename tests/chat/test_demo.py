@@ -91,7 +91,7 @@ async def client(tmp_path: Path, library: ContentLibrary) -> AsyncIterator[DemoC
     data_dir = tmp_path / "data" / "demo"
     # As in the other in-process tests (tests/conftest.py), no per-chat pace: the demo's own
     # stand-in enforces none, and a second between messages to one chat made these tests wait
-    # 25 s in all. The pace is tested in tests/test_send_budget.py; the browser tests run the
+    # 25 s in all. The pace is tested in tests/chat/test_send_budget.py; the browser tests run the
     # demo as it ships.
     settings = replace(demo.demo_settings("http://127.0.0.1", data_dir), send_rate_per_chat=1000.0)
     stop = asyncio.Event()

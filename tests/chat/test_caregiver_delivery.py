@@ -7,9 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.storage.caregivers import CaregiverStore
-from tests.conftest import RunningBot
-from tests.reminder_helpers import advance_until_messages, dying_process
-from tests.test_caregivers import (
+from tests.chat.test_caregivers import (
     CARER,
     FOLLOW_UP,
     NOON,
@@ -19,6 +17,8 @@ from tests.test_caregivers import (
     link_caregiver,
     patient_with_plan,
 )
+from tests.conftest import RunningBot
+from tests.reminder_helpers import advance_until_messages, dying_process
 
 
 async def test_an_alert_in_flight_at_a_crash_is_sent_at_start_once(start_bot: Any) -> None:

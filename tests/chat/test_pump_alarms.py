@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.chat.test_caregivers import CARER, PATIENT, link_caregiver
 from tests.conftest import RunningBot
-from tests.test_caregivers import CARER, PATIENT, link_caregiver
 
 USER = 4242
 EN_GUIDANCE = ("a single tone</b>", "a two-tone alarm</b>", "Call your clinic immediately")

@@ -52,7 +52,7 @@ def _decode(line: str) -> str:
 
 CORPUS: list[str] = [
     _decode(line)
-    for line in (Path(__file__).parent / "hostile_inputs.txt").read_text("utf-8").splitlines()
+    for line in (Path(__file__).parents[1] / "hostile_inputs.txt").read_text("utf-8").splitlines()
     if line and not line.startswith("#")
 ]
 ODD_TEXT = st.text(max_size=200) | st.sampled_from(CORPUS)

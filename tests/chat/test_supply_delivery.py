@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from tests.chat.test_caregivers import PATIENT
+from tests.chat.test_supply import TEN_AM, day_at_ten, set_up_tablets, supply_messages
 from tests.conftest import RunningBot
 from tests.reminder_helpers import save_plan
-from tests.test_caregivers import PATIENT
-from tests.test_supply import TEN_AM, day_at_ten, set_up_tablets, supply_messages
 
 
 async def _patient(bot: RunningBot) -> None:

@@ -2,7 +2,7 @@
 
 Each test is one of the sequences that once led a patient towards two doses too close or a
 wrong amount, and asserts the safe answer. The rule is ``bot.domain.safety``; the property
-test over the whole system is ``tests/test_dose_safety_property.py``.
+test over the whole system is ``tests/chat/test_dose_safety_property.py``.
 """
 
 from __future__ import annotations
