@@ -39,6 +39,8 @@ from bot.commands import ADMIN_COMMANDS, PATIENT_COMMANDS, describe
 from bot.config import ConfigError, Settings
 from bot.content import ContentHolder, ContentLibrary, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
+from bot.delivery.budget import SendBudget
+from bot.delivery.transport import BotApiRequest
 from bot.domain.flood import FloodGuard
 from bot.handlers import (
     admin,
@@ -66,7 +68,6 @@ from bot.metrics import Metrics, MetricsServer
 from bot.services.admin import AdminService
 from bot.services.audience import Audience
 from bot.services.broadcasts import BroadcastService
-from bot.services.budget import SendBudget
 from bot.services.caregivers import CaregiverAlerts, CaregiverService
 from bot.services.checkins import CheckInService
 from bot.services.languages import Languages
@@ -80,7 +81,6 @@ from bot.services.reports import ReportService
 from bot.services.retention import RetentionService
 from bot.services.simple_mode import SimpleModeService
 from bot.services.supply_refills import SupplyRefills
-from bot.services.transport import BotApiRequest
 from bot.services.travel import TravelService
 from bot.services.zones import Zones
 from bot.storage.admin import AdminStore
@@ -112,7 +112,7 @@ def build_application(
 ) -> BotApplication:
     context_types = ContextTypes(context=BotContext)
     metrics = Metrics()
-    # The one outgoing budget: every send and edit, replies first (bot/services/budget.py).
+    # The one outgoing budget: every send and edit, replies first (bot/delivery/budget.py).
     budget = SendBudget(
         rate=settings.send_rate,
         per_chat_interval=1.0 / settings.send_rate_per_chat,

@@ -11,11 +11,11 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import ContentHolder, ContentPack
+from bot.delivery.budget import SendBudget
 from bot.domain.flood import FloodGuard
 from bot.metrics import Metrics
 from bot.services.admin import AdminService
 from bot.services.broadcasts import BroadcastService
-from bot.services.budget import SendBudget
 from bot.services.caregivers import CaregiverService
 from bot.services.checkins import CheckInService
 from bot.services.languages import Languages

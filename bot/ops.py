@@ -16,7 +16,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.config import Settings
 from bot.content import ContentError, load_library
-from bot.services.transport import BotApiRequest
+from bot.delivery.transport import BotApiRequest
 from bot.storage.maintenance import (
     BackupTargetProblem,
     DatabaseProblem,

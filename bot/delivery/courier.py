@@ -3,11 +3,11 @@
 It owns what was written once per queue before: the batch loop, grouping by recipient (one
 recipient's rows in order, recipients in parallel, the send budget pacing them), the stop path
 (a claimed row whose request never left is released as it was), what a failed send means
-(``bot.services.send_errors``) and what follows from it: backoff, the attempt limit, and the end
+(``bot.delivery.send_errors``) and what follows from it: backoff, the attempt limit, and the end
 of a recipient's turn after a 403. A queue's policy says only what is due, what to say and what
 is stale; its rules say which failures it retries.
 
-Every send goes through the one send budget (``bot.services.budget``) with the policy's
+Every send goes through the one send budget (``bot.delivery.budget``) with the policy's
 priority; the row is marked in flight from the budget's ``on_leave``, right before its request
 leaves, so that after a crash only requests that really left count as possibly arrived.
 """
@@ -25,11 +25,11 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
 from bot.clock import Clock
+from bot.delivery.budget import Priority, sending_as
 from bot.delivery.queue import Outcome, Queue, Settled
+from bot.delivery.send_errors import SendError, SendFailure
+from bot.delivery.send_errors import classify as classify_send_error
 from bot.metrics import Metrics
-from bot.services.budget import Priority, sending_as
-from bot.services.send_errors import SendError, SendFailure
-from bot.services.send_errors import classify as classify_send_error
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from bot.services.send_errors import SendError
+    from bot.delivery.send_errors import SendError
 
 
 class Outcome(StrEnum):

@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 from bot.caregiver_views import alert_text
 from bot.clock import Clock
 from bot.content import Html
+from bot.delivery.budget import Priority, sending_as
 from bot.delivery.courier import Courier, Drop, Letter, OnCourier, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.caregivers import (
@@ -35,7 +36,6 @@ from bot.domain.caregivers import (
 )
 from bot.domain.safety import Verdict
 from bot.metrics import Metrics
-from bot.services.budget import Priority, sending_as
 from bot.services.languages import Languages
 from bot.services.missed import past_dose
 from bot.services.zones import Zones

@@ -1,7 +1,7 @@
 """Delivers broadcasts from the outbox, paced, after dose reminders, resumable after a restart.
 
 One background task claims outbox rows one by one, at most ``MAX_IN_FLIGHT`` at a time, and
-sends them through the one send budget (``bot.services.budget``) at the lowest priority: replies,
+sends them through the one send budget (``bot.delivery.budget``) at the lowest priority: replies,
 reminders and notices always get a slot first. Before every batch it asks the reminder
 dispatcher whether a dose is being sent or falls due within two seconds; if so it waits:
 reminders go first, with the whole rate limit to themselves.
@@ -30,13 +30,13 @@ from telegram.error import TelegramError
 
 from bot.admin_views import summary_text
 from bot.clock import Clock
+from bot.delivery.budget import Priority, sending_as
 from bot.delivery.courier import Courier, Letter, Rules
 from bot.delivery.queue import Outcome, Settled
+from bot.delivery.send_errors import SendFailure
 from bot.metrics import Metrics
-from bot.services.budget import Priority, sending_as
 from bot.services.languages import Languages
 from bot.services.reminders import ReminderService
-from bot.services.send_errors import SendFailure
 from bot.storage.broadcasts import BroadcastStore, Delivery, OutboxItem, Progress, ending
 from bot.storage.doses import DoseStore
 

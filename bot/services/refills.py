@@ -12,11 +12,11 @@ from telegram import Bot
 
 from bot import pump_views
 from bot.clock import Clock
+from bot.delivery.budget import Priority
 from bot.delivery.courier import Courier, Drop, Fanout, Letter, OnCourier, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.refills import reminder_plan
 from bot.metrics import Metrics
-from bot.services.budget import Priority
 from bot.services.languages import Languages
 from bot.services.zones import Zones
 from bot.storage.caregivers import CaregiverStore

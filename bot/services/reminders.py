@@ -22,8 +22,11 @@ from telegram.ext import Job, JobQueue
 from bot.checkin_views import checkin_intro, checkin_question
 from bot.clock import Clock
 from bot.content import Html
+from bot.delivery.budget import Priority, sending_as
 from bot.delivery.courier import Courier, Drop, Letter, Rules
 from bot.delivery.queue import Outcome, Settled
+from bot.delivery.send_errors import SendFailure
+from bot.delivery.send_errors import classify as classify_send_error
 from bot.domain.checkins import asks_before_increase
 from bot.domain.missed import SEVERAL_MISSED, MissedAction, MissedAdvice, Record, missed_in_a_row
 from bot.domain.plans import format_mg
@@ -35,7 +38,6 @@ from bot.domain.repeats import (
 )
 from bot.domain.safety import SAFE_GAP
 from bot.metrics import Metrics
-from bot.services.budget import Priority, sending_as
 from bot.services.caregivers import CaregiverAlerts
 from bot.services.checkins import CheckInService
 from bot.services.dose_queue import DoseDrop, DoseMessage, DoseQueue, DoseSent
@@ -43,8 +45,6 @@ from bot.services.languages import Languages
 from bot.services.missed import MissedDoses, past_dose
 from bot.services.plans import LATE_AFTER, PlanService
 from bot.services.refills import RefillSender
-from bot.services.send_errors import SendFailure
-from bot.services.send_errors import classify as classify_send_error
 from bot.services.supply_refills import SupplyRefills
 from bot.services.zones import Zones
 from bot.storage.doses import Action, DoseStore, DueEvent, Status

@@ -20,8 +20,10 @@ from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.content import ContentPack
+from bot.delivery.budget import Priority, sending_as
 from bot.delivery.courier import Courier, Letter, OnCourier, Rules
 from bot.delivery.queue import Outcome, Settled
+from bot.delivery.send_errors import SendFailure
 from bot.domain.schedule import slots_between
 from bot.domain.supply import (
     HORIZON_DAYS,
@@ -35,9 +37,7 @@ from bot.domain.supply import (
     reminders_due,
 )
 from bot.metrics import Metrics
-from bot.services.budget import Priority, sending_as
 from bot.services.languages import Languages
-from bot.services.send_errors import SendFailure
 from bot.services.zones import Zones
 from bot.storage.caregivers import CaregiverStore
 from bot.storage.doses import DoseStore, Status

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.delivery.budget import Priority
 from bot.delivery.courier import Courier, Drop, Fanout, Letter, Rules
 from bot.delivery.queue import Outcome, Settled
-from bot.services.budget import Priority
 from tests.conftest import RunningBot
 
 
@@ -160,7 +160,7 @@ async def test_a_400_is_rejected_not_retried(bot: RunningBot) -> None:
 
 
 async def test_a_queue_may_say_what_a_failure_means(bot: RunningBot) -> None:
-    from bot.services.send_errors import SendFailure
+    from bot.delivery.send_errors import SendFailure
 
     bot.api.fail("sendMessage", status=502)
     failures = dict.fromkeys(SendFailure, Outcome.UNKNOWN)
@@ -209,7 +209,7 @@ async def test_a_break_after_the_request_left_may_have_delivered(bot: RunningBot
     assert queue.settled[1].outcome is Outcome.RETRY and queue.settled[1].possible_repeat
     assert queue.settled[2].outcome is Outcome.SENT
     # ...or, for a queue that never repeats, ended as unknown.
-    from bot.services.send_errors import SendFailure
+    from bot.delivery.send_errors import SendFailure
 
     never = ListQueue([Row(3, 503)], break_settle={3})
     failures = {**Rules().failures, SendFailure.MAY_HAVE_ARRIVED: Outcome.UNKNOWN}
@@ -219,7 +219,7 @@ async def test_a_break_after_the_request_left_may_have_delivered(bot: RunningBot
 
 
 async def test_a_failure_may_release_the_row_as_it_was(bot: RunningBot) -> None:
-    from bot.services.send_errors import SendFailure
+    from bot.delivery.send_errors import SendFailure
 
     bot.api.fail("sendMessage", status=502)
     queue = ListQueue([Row(1, 501, attempts=3)])
@@ -233,7 +233,7 @@ async def test_a_failure_may_release_the_row_as_it_was(bot: RunningBot) -> None:
 
 
 async def test_a_failure_may_wait_longer_than_the_backoff(bot: RunningBot) -> None:
-    from bot.services.send_errors import SendFailure
+    from bot.delivery.send_errors import SendFailure
 
     bot.api.fail("sendMessage", status=400, description="Bad Request: odd")
     queue = ListQueue([Row(1, 501)])

@@ -16,8 +16,8 @@ import pytest
 from telegram.error import RetryAfter
 
 from bot.clock import SYSTEM_MONOTONIC, Monotonic
+from bot.delivery.budget import Priority, ReplyGivenUp, SendBudget, sending_as
 from bot.emulator.api import FakeBotAPI
-from bot.services.budget import Priority, ReplyGivenUp, SendBudget, sending_as
 from tests.conftest import START, RunningBot
 from tests.seed import seed_due_doses, seed_repeats_due
 

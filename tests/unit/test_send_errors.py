@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.services.send_errors import SendFailure, classify
+from bot.delivery.send_errors import SendFailure, classify
 
 
 def _caused(error: NetworkError, cause: BaseException) -> NetworkError:

@@ -1,4 +1,4 @@
-"""The Bot API transport (bot/services/transport.py) against a small real HTTP server: JSON
+"""The Bot API transport (bot/delivery/transport.py) against a small real HTTP server: JSON
 bodies for plain calls, multipart for uploads, and PTB's errors for timeouts and refusals."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.services.send_errors import SendFailure, classify
-from bot.services.transport import BotApiRequest
+from bot.delivery.send_errors import SendFailure, classify
+from bot.delivery.transport import BotApiRequest
 
 Seen = list[dict[str, Any]]
 
