@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -11,9 +13,24 @@ from bot.callbacks import CheckInButton, HoldButton
 from bot.content import ContentPack, Html
 from bot.domain.checkins import HOLD_DAYS, MAX_STIFFNESS, Severity, SideEffect
 from bot.domain.plans import Plan
-from bot.services.checkins import StepProgress
-from bot.storage.checkins import CheckIn
+from bot.storage.checkins import CheckIn, Hold
 from bot.views import doses_text, step_dates
+
+
+class StepProgress(Protocol):
+    """What the progress view reads of a step (``bot.services.checkins`` makes it): declared
+    here, so the view depends on no service."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def start(self) -> date: ...
+    @property
+    def counts(self) -> Mapping[str, int]: ...
+    @property
+    def checkins(self) -> Sequence[CheckIn]: ...
+    @property
+    def holds(self) -> Sequence[Hold]: ...
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
@@ -119,7 +136,7 @@ def hold_days_keyboard(pack: ContentPack, checkin: CheckIn) -> InlineKeyboardMar
 
 
 def progress_view(
-    pack: ContentPack, plan: Plan, steps: list[StepProgress], zone: ZoneInfo, today: date
+    pack: ContentPack, plan: Plan, steps: Sequence[StepProgress], zone: ZoneInfo, today: date
 ) -> Html:
     lines: list[str] = [pack.text("progress.header", kind=pack.text(f"plan.kind_{plan.kind}"))]
     for item in steps:

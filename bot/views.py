@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
@@ -14,10 +15,22 @@ from bot.content import ContentPack, Html
 from bot.domain.missed import MissedAction, MissedAdvice, Record
 from bot.domain.plans import Plan, Step, format_mg, step_change
 from bot.domain.redflags import Category
+from bot.domain.safety import Check
 from bot.domain.tablets import format_tablets, tablets_for
 from bot.domain.travel import Choice, TravelZone
-from bot.services.missed import NextDose
 from bot.storage.doses import DoseEvent, DueEvent, Status
+
+
+class NextDose(Protocol):
+    """What the views read of the next dose (``bot.services.missed`` makes it): declared here,
+    so the views depend on no service."""
+
+    @property
+    def event(self) -> DoseEvent: ...
+    @property
+    def check(self) -> Check: ...
+    @property
+    def after(self) -> DoseEvent | None: ...
 
 
 def wall(instant: datetime, zone: ZoneInfo) -> datetime:
