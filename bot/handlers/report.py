@@ -5,6 +5,7 @@ handlers only gather, word and send."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from telegram import Update
 from telegram.constants import ChatAction
@@ -140,9 +141,14 @@ async def report_pressed(update: Update, context: BotContext, button: ReportButt
 
 
 async def send_plan_picture(
-    update: Update, context: BotContext, user: User, stored: StoredPlan
+    update: Update,
+    context: BotContext,
+    user: User,
+    stored: StoredPlan,
+    runs_out: date | None = None,
 ) -> None:
-    """The plan's staircase as a photo under /plan's text. A failure here costs the patient
+    """The plan's staircase as a photo under /plan's text, with the last day the recorded
+    supply covers (``runs_out``, as /plan's text gives it). A failure here costs the patient
     only the picture: the text is already sent."""
     services = context.services
     pack = context.pack
@@ -151,8 +157,6 @@ async def send_plan_picture(
     chat = update.effective_chat
     if chat is None:
         return
-    supply = await services.supply.state(user.user_id)
-    runs_out = None if supply is None or supply.projection is None else supply.projection.run_out
     try:
         picture = await services.reports.render(
             work.plan_picture, plan_picture_spec(pack, stored.plan, today, runs_out)

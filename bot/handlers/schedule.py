@@ -287,7 +287,11 @@ async def plan_command(update: Update, context: BotContext) -> None:
     )
     # Under the plan: a pump user's next refill, and the day the tablet supply runs out.
     pump_part = f"\n\n{pump}" if pump else ""
-    supply_part = await _supply_line(context, user.user_id)
+    # One projection for the line and the picture (it reads the dose history).
+    supply = await services.supply.state(user.user_id)
+    projection = supply.projection if supply is not None else None
+    line = supply_plan_line(context.pack, projection, today) if supply is not None else None
+    supply_part = "" if line is None else f"\n\n{line}"
     await reply(update, Html(f"{summary}{pump_part}{supply_part}"))
     waiting = await services.doses.waiting_plan(user.user_id)
     if waiting is not None:
@@ -306,7 +310,8 @@ async def plan_command(update: Update, context: BotContext) -> None:
                 ),
             ),
         )
-    await send_plan_picture(update, context, user, stored)
+    runs_out = projection.run_out if projection is not None else None
+    await send_plan_picture(update, context, user, stored, runs_out)
 
 
 @routes.command("today")
@@ -502,15 +507,6 @@ def _take_pending_plan(context: BotContext, message_id: int | None) -> PendingPl
         return None
     session.plan_to_save = None
     return pending
-
-
-async def _supply_line(context: BotContext, user_id: int) -> str:
-    """Issue 21: the day the supply runs out, one line under the plan (empty without one)."""
-    state = await context.services.supply.state(user_id)
-    if state is None:
-        return ""
-    line = supply_plan_line(context.pack, state.projection, state.today)
-    return "" if line is None else f"\n\n{line}"
 
 
 async def _supply_hint(context: BotContext, user_id: int) -> Html | None:
