@@ -48,6 +48,7 @@ from bot.supply_views import reminder_keyboard
 log = logging.getLogger(__name__)
 
 REMINDER_AT = time(10, 0)  # local
+SCAN_EVERY = timedelta(minutes=1)  # the most often every patient's supply is projected
 _NOT_USED = (Status.SKIPPED, Status.PAUSED, Status.CANCELLED)
 
 
@@ -107,6 +108,10 @@ class SupplyRefills(OnCourier[DueSupply]):
         self._languages = languages
         self._clock = clock
         self._bot = bot
+        # The last full scan: the scan projects every patient's supply, so it runs at most
+        # once a minute (dispatcher passes come far more often in a burst), and again at the
+        # next pass after a failed send or a change made here.
+        self._scanned_at: datetime | None = None
         self._courier = Courier(
             queue=self, policy=self, rules=RULES, clock=clock, bot=bot, metrics=metrics
         )
@@ -156,14 +161,19 @@ class SupplyRefills(OnCourier[DueSupply]):
         existing = await self._store.get(user_id)
         lead = None if existing is None else existing.lead_days
         await self._store.save(user_id, product, on_hand, self._clock.now(), lead)
+        self._scanned_at = None
 
     async def set_lead(self, user_id: int, lead_days: int) -> bool:
         if not 0 <= lead_days <= MAX_LEAD_DAYS:
             raise ValueError("lead days out of range")
-        return await self._store.set_lead(user_id, lead_days, self._clock.now())
+        changed = await self._store.set_lead(user_id, lead_days, self._clock.now())
+        self._scanned_at = None  # the next pass sees the change
+        return changed
 
     async def recount(self, user_id: int, on_hand: int) -> bool:
-        return await self._store.recount(user_id, on_hand, self._clock.now())
+        changed = await self._store.recount(user_id, on_hand, self._clock.now())
+        self._scanned_at = None  # the next pass sees the change
+        return changed
 
     async def refill(self, user_id: int, added: int) -> bool:
         """Add a refill to what is left now (as the count says); ends "I ordered"."""
@@ -173,10 +183,14 @@ class SupplyRefills(OnCourier[DueSupply]):
         left = state.supply.on_hand
         if state.projection is not None and state.projection.ok:
             left = floor(state.projection.left_units)
-        return await self._store.refill(user_id, left, added, self._clock.now())
+        changed = await self._store.refill(user_id, left, added, self._clock.now())
+        self._scanned_at = None  # the next pass sees the change
+        return changed
 
     async def mark_ordered(self, user_id: int) -> bool:
-        return await self._store.mark_ordered(user_id, self._clock.now())
+        changed = await self._store.mark_ordered(user_id, self._clock.now())
+        self._scanned_at = None  # the next pass sees the change
+        return changed
 
     # ------------------------------------------------------------ reminders
 
@@ -185,10 +199,15 @@ class SupplyRefills(OnCourier[DueSupply]):
     async def claim(self, now: datetime, limit: int) -> list[DueSupply]:
         """Today's reminders of every patient past 10:00 local, each recorded as sent before
         it goes (``supply_reminders``: a restart never sends it twice); one scan is a pass."""
+        last = self._scanned_at
+        if last is not None and timedelta(0) <= now - last < SCAN_EVERY:
+            return []
+        self._scanned_at = now
         claimed: list[DueSupply] = []
         for user_id in await self._store.users():
             if len(claimed) >= limit:
-                break  # the rest at the next pass (the minute sweep)
+                self._scanned_at = None  # the rest at the next pass
+                break
             claimed.extend(await self._due_of(user_id, now))
         return claimed
 
@@ -217,6 +236,7 @@ class SupplyRefills(OnCourier[DueSupply]):
         if settled.outcome is not Outcome.SENT:
             # Not delivered (or never tried): due again at the next pass.
             await self._store.forget_reminder(item.user_id, item.kind.value, item.run_out)
+            self._scanned_at = None
         return True
 
     async def recover(self, now: datetime) -> int:

@@ -46,3 +46,28 @@ async def test_a_sent_reminder_is_not_sent_again_after_a_restart(start_bot: Any)
     await bot.services.reminders.run_due()
     await bot.services.reminders.run_due()
     assert len(supply_messages(bot, PATIENT)) == count
+
+
+async def test_every_supply_is_projected_at_most_once_a_minute(bot: RunningBot) -> None:
+    """Dispatcher passes come many a minute in a burst; the supply scan reads each patient's
+    dose history, so it runs at most once a minute (and at once after a change made here)."""
+    await _patient(bot)
+    service = bot.services.supply
+    projected: list[int] = []
+    real_state = service.state
+
+    async def counting(user_id: int) -> Any:
+        projected.append(user_id)
+        return await real_state(user_id)
+
+    service.state = counting  # type: ignore[method-assign]
+    bot.clock.set(TEN_AM + timedelta(days=1))
+    for _ in range(3):
+        await bot.services.reminders.run_due()
+    assert projected == [PATIENT]  # three passes in one minute: one scan
+    bot.clock.set(TEN_AM + timedelta(days=1, minutes=1))
+    await bot.services.reminders.run_due()
+    assert projected == [PATIENT, PATIENT]
+    await service.recount(PATIENT, 30)  # a change: seen at the next pass, not a minute on
+    await bot.services.reminders.run_due()
+    assert projected == [PATIENT, PATIENT, PATIENT]
