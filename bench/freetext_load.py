@@ -65,7 +65,7 @@ def main() -> None:
     with_morph = rss_mb()
     started = time.perf_counter()
     problems: list[str] = []
-    lexicon = bot.content._concepts(PACK / bot.content.CONCEPTS_DIR, problems)
+    lexicon = bot.content.loader._concepts(PACK / bot.content.CONCEPTS_DIR, problems)
     lexicon_s = time.perf_counter() - started
     with_lexicon = rss_mb()
     assert not problems, problems

@@ -27,17 +27,17 @@ from bot.clock import SystemClock
 from bot.content import load_pack
 from bot.domain.report import Period
 from bot.emulator.api import FakeBotAPI
-from bot.report_views import (
-    calendar_spec,
-    plan_picture_spec,
-    report_csv_table,
-    report_pdf_spec,
-)
 from bot.reports import work
 from bot.services.reports import ReportService
 from bot.storage.checkins import CheckInStore
 from bot.storage.db import Database
 from bot.storage.doses import DoseStore
+from bot.views.report import (
+    calendar_spec,
+    plan_picture_spec,
+    report_csv_table,
+    report_pdf_spec,
+)
 from tests.seed import seed_due_doses, seed_report_history
 
 ROOT = Path(__file__).resolve().parent.parent

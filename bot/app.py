@@ -4,7 +4,7 @@ Where things live:
 - handlers (parse, call a service, reply): ``bot/handlers/``
 - reminders are sent by ``bot/services/reminders.py``; broadcasts by ``bot/services/outbox.py``
 - the missed-dose rule: ``bot/domain/missed.py``
-- every text, per language: ``bot/pack/<language>/*.toml`` (loader: ``bot/content.py``)
+- every text, per language: ``bot/pack/<language>/*.toml`` (loader: ``bot/content/loader.py``)
 """
 
 from __future__ import annotations
@@ -31,11 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import (
-    AskButton,
-)
 from bot.clock import SYSTEM_MONOTONIC, Clock, Monotonic, SystemClock
-from bot.commands import ADMIN_COMMANDS, PATIENT_COMMANDS, describe
 from bot.config import ConfigError, Settings
 from bot.content import ContentHolder, ContentLibrary, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
@@ -93,6 +89,10 @@ from bot.storage.privacy import PrivacyStore
 from bot.storage.refills import RefillStore
 from bot.storage.supply import SupplyStore
 from bot.storage.users import UserStore
+from bot.views.callbacks import (
+    AskButton,
+)
+from bot.views.commands import ADMIN_COMMANDS, PATIENT_COMMANDS, describe
 
 log = logging.getLogger(__name__)
 
@@ -391,7 +391,7 @@ async def _on_shutdown(application: BotApplication) -> None:
 
 
 def menu_commands(pack: ContentPack) -> list[BotCommand]:
-    # The same table and descriptions as /help (bot/commands.py), so the two cannot drift.
+    # The same table and descriptions as /help (bot/views/commands.py), so the two cannot drift.
     # Telegram allows 100 commands; we register fewer than 30.
     return [BotCommand(name, describe(pack, name)) for name in PATIENT_COMMANDS]
 

@@ -23,6 +23,7 @@ from typing import Any
 from rapidfuzz.distance import OSA
 
 from bot.domain.redflags import Category, normalise
+from bot.domain.topics import TOPICS
 
 # ------------------------------------------------------------------ what rules may produce
 
@@ -410,8 +411,6 @@ def compile_lexicon(
 ) -> Lexicon:
     """Build the lexicon; raise ``ValueError`` naming the first unknown concept, category,
     request, topic or field, or an empty entry."""
-    from bot.content import TOPICS  # content imports this module
-
     concepts = frozenset(declared) | frozenset(CONTEXTS) | frozenset(BUILT_IN)
     single: dict[str, set[str]] = {}
     exact: dict[str, set[str]] = {}

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.domain.city_zones import city_zone
 
-# The zone buttons of a language whose language.toml lists no `zones` of its own (bot/content.py);
-# anything else is typed as an IANA name or shared as a location.
+# The zone buttons of a language whose language.toml lists no `zones` of its own
+# (bot/content/loader.py); anything else is typed as an IANA name or shared as a location.
 COMMON_ZONES: tuple[str, ...] = (
     "Europe/London",
     "Europe/Berlin",

@@ -13,8 +13,6 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
-from bot.admin_views import broadcasts_list, segment_name, summary_text
-from bot.callbacks import AdminButton, AdminVerb
 from bot.content import TELEGRAM_TEXT_LIMIT, ContentPack, Html
 from bot.context import BotContext
 from bot.domain.audience import Phase, Segment
@@ -23,6 +21,8 @@ from bot.handlers.routes import Router
 from bot.services.admin import Refused, Reloaded, Stats
 from bot.services.broadcasts import Bodies, BroadcastTooLong, Confirmation, Draft
 from bot.storage.broadcasts import BroadcastStatus
+from bot.views.admin import broadcasts_list, segment_name, summary_text
+from bot.views.callbacks import AdminButton, AdminVerb
 
 RECENT_BROADCASTS = 10
 MAX_PROBLEMS_SHOWN = 10

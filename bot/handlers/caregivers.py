@@ -6,8 +6,6 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import filters
 
-from bot.callbacks import CaregiverButton, InviteButton
-from bot.caregiver_views import delay_label, overview
 from bot.content import Html
 from bot.context import BotContext
 from bot.domain.caregivers import (
@@ -19,7 +17,9 @@ from bot.domain.caregivers import (
 )
 from bot.handlers.common import command_args, drop_buttons, event, keyboard, reply, shorten, user_id
 from bot.handlers.routes import Router
-from bot.views import local_when
+from bot.views.callbacks import CaregiverButton, InviteButton
+from bot.views.caregivers import delay_label, overview
+from bot.views.doses import local_when
 
 routes = Router("caregivers")
 

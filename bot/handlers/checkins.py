@@ -4,14 +4,6 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.callbacks import CheckInButton, HoldButton
-from bot.checkin_views import (
-    checkin_done,
-    checkin_intro,
-    checkin_question,
-    hold_days_keyboard,
-    progress_view,
-)
 from bot.context import BotContext
 from bot.domain.checkins import MAX_STIFFNESS, Severity, SideEffect
 from bot.domain.redflags import Intent, classify
@@ -19,7 +11,15 @@ from bot.handlers.common import edit_query_message, event, reply, user_id
 from bot.handlers.onboarding import consented_user
 from bot.handlers.routes import Router
 from bot.storage.checkins import CheckIn
-from bot.views import emergency_reply
+from bot.views.callbacks import CheckInButton, HoldButton
+from bot.views.checkins import (
+    checkin_done,
+    checkin_intro,
+    checkin_question,
+    hold_days_keyboard,
+    progress_view,
+)
+from bot.views.doses import emergency_reply
 
 routes = Router("checkins")
 

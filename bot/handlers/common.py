@@ -13,9 +13,9 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-# The handlers' shorthand for the keyboards (their home is bot/keyboards.py).
-from bot.keyboards import chunked as chunked
-from bot.keyboards import keyboard as keyboard
+# The handlers' shorthand for the keyboards (their home is bot/views/keyboards.py).
+from bot.views.keyboards import chunked as chunked
+from bot.views.keyboards import keyboard as keyboard
 
 log = logging.getLogger("bot.events")
 

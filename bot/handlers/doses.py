@@ -8,7 +8,6 @@ import contextlib
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 
-from bot.callbacks import DoseButton, DoseMoreButton, UndoButton
 from bot.content import Html
 from bot.context import BotContext
 from bot.domain.missed import SEVERAL_MISSED, MissedAction
@@ -16,7 +15,8 @@ from bot.domain.plans import format_mg
 from bot.handlers.common import drop_buttons, event, reply, user_id
 from bot.handlers.routes import Router
 from bot.storage.doses import ANSWERABLE_STATUSES, UndoOutcome
-from bot.views import (
+from bot.views.callbacks import DoseButton, DoseMoreButton, UndoButton
+from bot.views.doses import (
     dose_keyboard,
     local_when,
     missed_advice_text,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.callbacks import FactButton
 from bot.content import TOPICS
 from bot.context import BotContext
 from bot.handlers.common import chunked, event, keyboard, reply
 from bot.handlers.routes import Router
-from bot.views import help_keyboard
+from bot.views.callbacks import FactButton
+from bot.views.doses import help_keyboard
 
 routes = Router("facts")
 

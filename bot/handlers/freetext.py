@@ -9,8 +9,6 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot import pump_views
-from bot.callbacks import AskButton, DoseButton
 from bot.content import ContentLibrary, ContentPack, Html
 from bot.context import BotContext, Services
 from bot.domain.plans import format_mg
@@ -28,8 +26,10 @@ from bot.handlers.schedule import (
 )
 from bot.storage.doses import ANSWERABLE_STATUSES, DoseEvent
 from bot.storage.refills import Pump
-from bot.supply_views import my_supply_keyboard
-from bot.views import HELP_BUTTON_MARK, emergency_reply, help_keyboard, local_when
+from bot.views import pump as pump_views
+from bot.views.callbacks import AskButton, DoseButton
+from bot.views.doses import HELP_BUTTON_MARK, emergency_reply, help_keyboard, local_when
+from bot.views.supply import my_supply_keyboard
 
 
 async def private_chats_only(update: Update, context: BotContext) -> None:

@@ -9,8 +9,6 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import filters
 
-from bot.callbacks import ConsentButton, LanguageButton, RegionButton, ZoneButton
-from bot.commands import PATIENT_COMMAND_GROUPS, describe
 from bot.content import ContentPack, Html
 from bot.context import BotContext, Services
 from bot.domain.timezones import TimezoneError, parse_timezone, zone_at
@@ -28,7 +26,9 @@ from bot.handlers.common import (
 )
 from bot.handlers.routes import Router
 from bot.storage.users import User
-from bot.views import help_keyboard, next_dose_text
+from bot.views.callbacks import ConsentButton, LanguageButton, RegionButton, ZoneButton
+from bot.views.commands import PATIENT_COMMAND_GROUPS, describe
+from bot.views.doses import help_keyboard, next_dose_text
 
 routes = Router("onboarding")
 

@@ -11,11 +11,11 @@ from datetime import timedelta
 
 from telegram import Update
 
-from bot.callbacks import EraseButton
 from bot.context import BotContext
 from bot.handlers.common import event, keyboard, reply, user_id
 from bot.handlers.routes import Router
 from bot.session import PendingErasure
+from bot.views.callbacks import EraseButton
 
 routes = Router("privacy")
 

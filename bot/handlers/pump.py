@@ -7,14 +7,14 @@ from datetime import date
 
 from telegram import Update
 
-from bot import pump_views
-from bot.callbacks import PumpButton, RefillDoneButton
 from bot.context import BotContext
 from bot.domain.refills import DateProblem, parse_date, parse_phone
 from bot.handlers.common import command_args, event, reply, user_id
 from bot.handlers.onboarding import consented_user
 from bot.handlers.routes import Router
-from bot.views import local_when
+from bot.views import pump as pump_views
+from bot.views.callbacks import PumpButton, RefillDoneButton
+from bot.views.doses import local_when
 
 routes = Router("pump")
 

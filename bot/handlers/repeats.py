@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.callbacks import RepeatButton
 from bot.content import ContentPack, Html
 from bot.context import BotContext
 from bot.domain.repeats import ONCE, REPEAT_CHOICES
 from bot.handlers.common import edit_query_message, event, keyboard, reply, user_id
 from bot.handlers.routes import Router
+from bot.views.callbacks import RepeatButton
 
 routes = Router("repeats")
 

@@ -11,24 +11,25 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
-from bot import pump_views, supply_views
-from bot.callbacks import REPORT_PERIODS, ReportButton
 from bot.context import BotContext
 from bot.domain.report import MAX_NAME, Period, ReportArgsError, parse_report_args
 from bot.handlers.common import command_args, edit_query_message, event, keyboard, reply, user_id
 from bot.handlers.onboarding import consented_user
 from bot.handlers.routes import Router
-from bot.report_views import (
+from bot.reports import work
+from bot.services.reports import CALENDAR_DAYS
+from bot.storage.doses import StoredPlan
+from bot.storage.users import User
+from bot.views import pump as pump_views
+from bot.views import supply as supply_views
+from bot.views.callbacks import REPORT_PERIODS, ReportButton
+from bot.views.report import (
     calendar_spec,
     period_name,
     plan_picture_spec,
     report_csv_table,
     report_pdf_spec,
 )
-from bot.reports import work
-from bot.services.reports import CALENDAR_DAYS
-from bot.storage.doses import StoredPlan
-from bot.storage.users import User
 
 routes = Router("report")
 

@@ -2,7 +2,7 @@
 commands, typed buttons and message handlers on its own :class:`Router`; ``bot/app.py`` only
 includes the routers, in order.
 
-A button route unpacks the typed button (``bot/callbacks.py``) before the handler runs and
+A button route unpacks the typed button (``bot/views/callbacks.py``) before the handler runs and
 answers "this button is no longer active" for anything that is not exactly such a button
 (stale, forged, mangled), so a handler receives the button, never raw ``callback_data``.
 """
@@ -16,8 +16,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
 from telegram.ext.filters import BaseFilter
 
-from bot.callbacks import CallbackData
 from bot.context import BotContext
+from bot.views.callbacks import CallbackData
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 H = TypeVar("H", bound=Handler)  # a decorated handler keeps its own signature

@@ -7,9 +7,8 @@ from decimal import Decimal
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot import pump_views
-from bot.callbacks import DoseButton, PlanButton, ScheduleButton
 from bot.content import ContentPack, Html
+from bot.content.keys import MESSAGES
 from bot.context import BotContext
 from bot.domain.missed import MissedAction, MissedAdvice
 from bot.domain.plans import (
@@ -40,19 +39,20 @@ from bot.handlers.facts import send_topic
 from bot.handlers.onboarding import consented_user
 from bot.handlers.report import send_plan_picture
 from bot.handlers.routes import Router
-from bot.messages import MESSAGES
 from bot.services.plans import Saved
 from bot.session import PendingPlan
 from bot.storage.doses import Status
 from bot.storage.users import User
-from bot.supply_views import plan_line as supply_plan_line
-from bot.views import (
+from bot.views import pump as pump_views
+from bot.views.callbacks import DoseButton, PlanButton, ScheduleButton
+from bot.views.doses import (
     missed_advice_text,
     next_dose_text,
     plan_summary,
     skip_line,
     today_view,
 )
+from bot.views.supply import plan_line as supply_plan_line
 
 routes = Router("schedule")
 
@@ -482,7 +482,7 @@ async def _reply_with_next_dose(
     **params: object,
 ) -> None:
     """``key`` naming the next dose that will be reminded, after the dose-safety check (see
-    :func:`bot.views.next_dose_text`), or ``key_no_dose`` if there is none."""
+    :func:`bot.views.doses.next_dose_text`), or ``key_no_dose`` if there is none."""
     services = context.services
     zone = services.zones.zone_for(user.timezone)
     now = services.clock.now()

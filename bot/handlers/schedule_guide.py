@@ -17,7 +17,6 @@ from itertools import pairwise
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.callbacks import ScheduleButton
 from bot.content import ContentPack, Html
 from bot.context import BotContext
 from bot.domain.plans import (
@@ -36,7 +35,8 @@ from bot.handlers.routes import Router
 from bot.handlers.schedule import offer_plan, plan_error_text
 from bot.session import DoseGuide, ScheduleGuide
 from bot.storage.users import User
-from bot.views import doses_text
+from bot.views.callbacks import ScheduleButton
+from bot.views.doses import doses_text
 
 routes = Router("schedule_guide")
 

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.callbacks import AnnouncementsButton, SettingsButton
 from bot.content import ContentPack, Html
 from bot.context import BotContext
 from bot.handlers import caregivers, onboarding, repeats
 from bot.handlers.common import edit_query_message, event, keyboard, reply, user_id
 from bot.handlers.routes import Router
 from bot.storage.users import User
-from bot.views import simple_mode_keyboard
+from bot.views.callbacks import AnnouncementsButton, SettingsButton
+from bot.views.doses import simple_mode_keyboard
 
 routes = Router("settings")
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.callbacks import SimpleModeButton
 from bot.context import BotContext
 from bot.handlers.common import command_args, edit_query_message, event, reply, user_id
 from bot.handlers.onboarding import consented_user
 from bot.handlers.routes import Router
-from bot.views import simple_mode_keyboard
+from bot.views.callbacks import SimpleModeButton
+from bot.views.doses import simple_mode_keyboard
 
 routes = Router("simple")
 

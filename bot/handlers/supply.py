@@ -13,13 +13,13 @@ from decimal import Decimal, InvalidOperation
 
 from telegram import Update
 
-from bot.callbacks import SupplyButton
 from bot.context import BotContext
 from bot.domain.supply import Product, count_units, parse_lead_days
 from bot.handlers.common import command_args, event, reply, user_id
 from bot.handlers.onboarding import consented_user
 from bot.handlers.routes import Router
-from bot.supply_views import (
+from bot.views.callbacks import SupplyButton
+from bot.views.supply import (
     ask_count,
     form_keyboard,
     scored_keyboard,

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.callbacks import TravelButton, ZoneButton
 from bot.content import ContentPack, Html
 from bot.context import BotContext
 from bot.domain.plans import format_mg
@@ -18,7 +17,8 @@ from bot.handlers.common import chunked, drop_buttons, event, keyboard, reply, u
 from bot.handlers.routes import Router
 from bot.services.travel import Preview
 from bot.storage.users import User
-from bot.views import help_keyboard, local_hhmm, local_when, next_dose_text, wall
+from bot.views.callbacks import TravelButton, ZoneButton
+from bot.views.doses import help_keyboard, local_hhmm, local_when, next_dose_text, wall
 
 routes = Router("travel")
 

@@ -2,6 +2,6 @@
 picture and the calendar.
 
 Each renderer takes a fully worded, picklable spec (``bot/reports/specs.py``, built from the
-content pack by ``bot/report_views.py``) and returns bytes. They share no state, so they run in
+content pack by ``bot/views/report.py``) and returns bytes. They share no state, so they run in
 the worker process of ``bot/services/reports.py``, away from the event loop.
 """

@@ -16,7 +16,6 @@ from datetime import datetime
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.caregiver_views import alert_text
 from bot.clock import Clock
 from bot.content import Html
 from bot.delivery.budget import Priority, sending_as
@@ -42,6 +41,7 @@ from bot.services.zones import Zones
 from bot.storage.admin import AdminStore
 from bot.storage.caregivers import Accepted, CaregiverStore, DueAlert, Link
 from bot.storage.doses import DoseEvent, DoseStore, Status
+from bot.views.caregivers import alert_text
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.admin_views import summary_text
 from bot.clock import Clock
 from bot.delivery.budget import Priority, sending_as
 from bot.delivery.courier import Courier, Letter, Rules
@@ -39,6 +38,7 @@ from bot.services.languages import Languages
 from bot.services.reminders import ReminderService
 from bot.storage.broadcasts import BroadcastStore, Delivery, OutboxItem, Progress, ending
 from bot.storage.doses import DoseStore
+from bot.views.admin import summary_text
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ from datetime import date, datetime
 
 from telegram import Bot
 
-from bot import pump_views
 from bot.clock import Clock
 from bot.delivery.budget import Priority
 from bot.delivery.courier import Courier, Drop, Fanout, Letter, OnCourier, Rules
@@ -22,6 +21,7 @@ from bot.services.zones import Zones
 from bot.storage.caregivers import CaregiverStore
 from bot.storage.refills import DueRefill, Pump, RefillStatus, RefillStore
 from bot.storage.users import UserStore
+from bot.views import pump as pump_views
 
 log = logging.getLogger(__name__)
 

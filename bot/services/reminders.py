@@ -19,7 +19,6 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import Job, JobQueue
 
-from bot.checkin_views import checkin_intro, checkin_question
 from bot.clock import Clock
 from bot.content import Html
 from bot.delivery.budget import Priority, sending_as
@@ -48,7 +47,8 @@ from bot.services.refills import RefillSender
 from bot.services.supply_refills import SupplyRefills
 from bot.services.zones import Zones
 from bot.storage.doses import Action, DoseStore, DueEvent, Status
-from bot.views import (
+from bot.views.checkins import checkin_intro, checkin_question
+from bot.views.doses import (
     EarlierMissed,
     dose_keyboard,
     local_hhmm,

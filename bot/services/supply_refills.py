@@ -43,7 +43,7 @@ from bot.storage.caregivers import CaregiverStore
 from bot.storage.doses import DoseStore, Status
 from bot.storage.supply import Supply, SupplyStore
 from bot.storage.users import UserStore
-from bot.supply_views import reminder_keyboard
+from bot.views.supply import reminder_keyboard
 
 log = logging.getLogger(__name__)
 

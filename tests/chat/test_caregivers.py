@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.caregiver_views import alert_text
 from bot.content import ContentLibrary
 from bot.domain.caregivers import START_PAYLOAD_MAX, AlertKind, Said
 from bot.storage.caregivers import DueAlert
+from bot.views.caregivers import alert_text
 from tests.conftest import START, RunningBot
 from tests.privacy_helpers import eventually, json_document
 from tests.reminder_helpers import advance_until_messages, save_plan, tap

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot.content import TOPICS, ContentError, ContentLibrary, ContentPack, Plural, load_library
-from bot.messages import MESSAGES
+from bot.content.keys import MESSAGES
 from tests import translation_review
 from tests.admin_helpers import press_control, wait_for_summary
 from tests.conftest import ADMIN_ID, CONTENT_DIR, START, RunningBot, StartBot

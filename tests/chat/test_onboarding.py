@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.ext import CommandHandler
 
-from bot.commands import ADMIN_COMMANDS
 from bot.content import ContentLibrary
 from bot.domain.timezones import COMMON_ZONES
+from bot.views.commands import ADMIN_COMMANDS
 from tests.conftest import RunningBot
 
 USER = 1001

@@ -22,11 +22,11 @@ from pypdf import PdfReader
 from bot.content import ContentLibrary, ContentPack
 from bot.domain.report import Period
 from bot.emulator.api import image_size
-from bot.report_views import report_chart_spec, table_header
 from bot.reports.charts import report_chart
 from bot.reports.ical import doses_calendar
 from bot.reports.pdf import broken_header_words
 from bot.reports.specs import CalendarEvent, CalendarSpec
+from bot.views.report import report_chart_spec, table_header
 from tests.conftest import RunningBot
 from tests.reminder_helpers import advance_until_messages, dose_data, press_and_wait_edit, save_plan
 

@@ -363,7 +363,7 @@ async def test_the_report_shows_an_undone_taken(bot: RunningBot) -> None:
 
 
 def test_undo_button_fits_telegram() -> None:
-    from bot.callbacks import DoseMoreButton, SimpleModeButton, UndoButton
+    from bot.views.callbacks import DoseMoreButton, SimpleModeButton, UndoButton
 
     big = 10**18 - 1
     for button in (UndoButton(big, big), DoseMoreButton(big), SimpleModeButton("off")):

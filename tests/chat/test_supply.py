@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.content import ContentPack
-from bot.report_views import plan_picture_spec
+from bot.views.report import plan_picture_spec
 from tests.chat.test_caregivers import CARER, PATIENT, link_caregiver
 from tests.chat.test_report import pdf_text
 from tests.conftest import START, RunningBot

@@ -9,9 +9,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
-from bot.callbacks import TRAVEL_CHOICES, TravelButton
 from bot.domain.safety import SAFE_GAP
 from bot.domain.travel import TravelZone
+from bot.views.callbacks import TRAVEL_CHOICES, TravelButton
 from tests.conftest import RunningBot
 from tests.reminder_helpers import move_zone, save_plan, tap
 

@@ -3,11 +3,15 @@ anything else unpacks to None."""
 
 from __future__ import annotations
 
+import zoneinfo
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.callbacks import (
+from bot.domain.repeats import REPEAT_CHOICES
+from bot.handlers.settings import ROWS
+from bot.views.callbacks import (
     ASK_CHOICES,
     BROADCAST_SEGMENTS,
     CALLBACK_DATA_MAX_BYTES,
@@ -30,8 +34,6 @@ from bot.callbacks import (
     SettingsButton,
     ZoneButton,
 )
-from bot.domain.repeats import REPEAT_CHOICES
-from bot.handlers.settings import ROWS
 
 IDS = st.integers(min_value=0, max_value=10**18 - 1)
 BUTTONS = st.one_of(
@@ -122,6 +124,12 @@ def test_anything_else_unpacks_to_none(kind: type[CallbackData], data: str | Non
 def test_an_oversized_button_is_refused_when_built() -> None:
     with pytest.raises(ValueError, match="64 bytes"):
         ZoneButton("A" * 70).pack()
+
+
+def test_every_iana_zone_fits_a_zone_button() -> None:
+    # The pack's zone lists are checked to be IANA names only, relying on this.
+    for name in zoneinfo.available_timezones():
+        assert ZoneButton.unpack(ZoneButton(name).pack()) == ZoneButton(name)
 
 
 def test_the_guided_schedule_keeps_its_short_form() -> None:

@@ -9,10 +9,10 @@ from math import floor
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import SupplyButton
 from bot.content import ContentPack, Html
 from bot.domain.plans import format_mg
 from bot.domain.supply import HORIZON_DAYS, Product, Projection, Refusal, units_to_amount
+from bot.views.callbacks import SupplyButton
 
 TABLET_STRENGTHS = ("5", "10", "15", "20")  # mg, fact sheet 2.3
 LIQUID_STRENGTHS = ("5", "10", "25")  # mg per 5 mL, fact sheet 2.3

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import CheckInButton, HoldButton
 from bot.content import ContentPack, Html
 from bot.domain.checkins import HOLD_DAYS, MAX_STIFFNESS, Severity, SideEffect
 from bot.domain.plans import Plan
 from bot.storage.checkins import CheckIn, Hold
-from bot.views import doses_text, step_dates
+from bot.views.callbacks import CheckInButton, HoldButton
+from bot.views.doses import doses_text, step_dates
 
 
 class StepProgress(Protocol):

@@ -14,263 +14,37 @@ message, every language cites the same sources for a topic and carries the same 
 
 from __future__ import annotations
 
-import html
 import re
-import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
-from html.parser import HTMLParser
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, get_timezone, get_timezone_location
+from babel.dates import format_datetime
 
-from bot.callbacks import ZoneButton
+from bot.content.checks import check_html, check_parity, check_placeholders, check_rendered, forms
+from bot.content.keys import MESSAGES
+from bot.content.model import (
+    DATE_PATTERNS,
+    REGIONS,
+    TOPICS,
+    ContentError,
+    ContentLibrary,
+    ContentPack,
+    Language,
+    Message,
+    Plural,
+    Region,
+    Source,
+    Topic,
+)
 from bot.domain.lexicon import LanguageWords, Lexicon, compile_lexicon
 from bot.domain.timezones import COMMON_ZONES, TimezoneError, parse_timezone
-from bot.messages import MESSAGES
 
-TOPICS: tuple[str, ...] = (
-    "halflife",
-    "dosage",
-    "sideeffects",
-    "interactions",
-    "warnings",
-    "pregnancy",
-    "overdose",
-    "withdrawal",
-    "missed",
-    "emergency",
-    "sources",
-)
-REGIONS: tuple[str, ...] = ("us", "uk", "eu", "ru", "other")
-TELEGRAM_TEXT_LIMIT = 4096
-_ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "code", "pre", "a", "blockquote"})
 _TOPIC_PLACEHOLDERS: Mapping[str, frozenset[str]] = {"emergency": frozenset({"region_numbers"})}
-
-
-class Html(str):
-    """Text that is already Telegram HTML (built from the pack) and must not be escaped again."""
-
-    __slots__ = ()
-
-
-class ContentError(Exception):
-    """The pack is invalid; ``problems`` lists every reason, one line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class Source:
-    key: str
-    title: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Topic:
-    key: str
-    title: str
-    menu: str
-    summary: str
-    body: str
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Region:
-    key: str
-    name: str
-    emergency: str
-    emergency_note: str
-    poison: str
-    advice: str
-    crisis: str  # the line for thoughts of self-harm, where one is verified
-
-
-@dataclass(frozen=True)
-class Plural:
-    """A text whose wording depends on a number: one form per CLDR plural category."""
-
-    by: str  # the placeholder that holds the number
-    forms: Mapping[str, str]  # CLDR category ("one", "few", "many", "other") -> text
-
-    def pick(self, locale: Locale, value: object) -> str:
-        return self.forms.get(locale.plural_form(_number(value)), self.forms["other"])
-
-
-Message = str | Plural
-
-
-def _number(value: object) -> float:
-    """The number a plural form is chosen by; "1½" (tablets) and the like count as fractions."""
-    if isinstance(value, int | float):
-        return value
-    text = str(value).replace("½", ".5").replace(",", ".")
-    try:
-        return float(text)
-    except ValueError:
-        return 1.5  # not a plain number: CLDR's "other" (fraction) form reads right
-
-
-# The Babel patterns of each language.toml [dates]: a short day with its weekday ("Mon 12
-# Jan"), with the year, with a time; a date in a sentence ("12 January"), with the year, and
-# the start of a range that shares the end's month ("12" of "12 to 14 January").
-DATE_PATTERNS = ("day", "day_year", "day_time", "date", "date_year", "range_start")
-# The three added for issue 23 have defaults, so a clinic's pack written before them loads.
 _DATE_DEFAULTS = {"date": "d MMMM", "date_year": "d MMMM y", "range_start": "d"}
-
-
-@dataclass(frozen=True)
-class Language:
-    code: str  # the folder name, stored per user
-    name: str  # in the language itself, for the switch ("Русский")
-    locale: Locale
-    dates: Mapping[str, str]  # Babel patterns: DATE_PATTERNS
-    zones: tuple[str, ...] = COMMON_ZONES  # IANA names offered as buttons, in this order
-
-
-@dataclass(frozen=True)
-class ContentPack:
-    """Everything one language says; the views take one of these."""
-
-    version: str
-    language: Language
-    topics: Mapping[str, Topic]
-    sources: Mapping[str, Source]
-    regions: Mapping[str, Region]
-    messages: Mapping[str, Message]
-    intents: Lexicon  # the free-text concepts of every language (``understand`` reads them)
-
-    def text(self, key: str, /, **params: object) -> Html:
-        """A message with its placeholders filled; values are HTML-escaped."""
-        allowed = MESSAGES[key]
-        unexpected = set(params) - allowed
-        if unexpected:
-            raise KeyError(f"{key} does not take {sorted(unexpected)}")
-        escaped = {
-            name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
-            for name, value in params.items()
-        }
-        message = self.messages[key]
-        if isinstance(message, Plural):
-            message = message.pick(self.language.locale, params[message.by])
-        return Html(message.format_map(escaped))
-
-    def day(self, day: date) -> str:
-        """ "Mon 12 Jan" / "пн, 12 янв." """
-        return format_date(day, self.language.dates["day"], locale=self.language.locale)
-
-    def day_year(self, day: date) -> str:
-        return format_date(day, self.language.dates["day_year"], locale=self.language.locale)
-
-    def long_date(self, day: date, today: date) -> str:
-        """A date as a sentence says it: "16 December" / «16 декабря», with the year only when
-        it is not this year ("16 December 2027")."""
-        key = "date" if day.year == today.year else "date_year"
-        return format_date(day, self.language.dates[key], locale=self.language.locale)
-
-    def date_range(self, start: date, end: date, today: date) -> tuple[str, str]:
-        """The two ends of a span, each saying only what the other does not: «с 4 по 6
-        декабря», «с 30 ноября по 2 декабря», «с 30 декабря 2026 по 2 января 2027» (the
-        language's text puts the words around them: "4 to 6 December")."""
-        if start.year != end.year:
-            key = "date_year"
-        elif start.month != end.month:
-            key = "date"
-        else:
-            key = "range_start"
-        first = format_date(start, self.language.dates[key], locale=self.language.locale)
-        return first, self.long_date(end, today)
-
-    def zone_city(self, zone: str) -> str:
-        """A time zone's city in this language, for buttons ("Москва" for Europe/Moscow)."""
-        try:
-            return get_timezone_location(get_timezone(zone), self.language.locale, return_city=True)
-        except LookupError:
-            return zone.replace("_", " ")
-
-    def day_time(self, local: datetime) -> str:
-        """A local date and 24-hour time; ``local`` is already in the patient's zone."""
-        pattern = self.language.dates["day_time"]
-        return format_datetime(local, pattern, tzinfo=local.tzinfo, locale=self.language.locale)
-
-    def region(self, key: str | None) -> Region:
-        return self.regions.get(key or "other", self.regions["other"])
-
-    def emergency_line(self, region_key: str | None) -> Html:
-        region = self.region(region_key)
-        if not region.emergency:
-            return self.text("emergency.unknown_region")
-        return self.text("emergency.line", number=region.emergency, region=region.name)
-
-    def urgent_help_lines(self, region_key: str | None) -> list[Html]:
-        """The region's poison or urgent-advice lines, where it has them (escaped)."""
-        region = self.region(region_key)
-        return [Html(html.escape(line)) for line in (region.poison, region.advice) if line]
-
-    def crisis_line(self, region_key: str | None) -> Html | None:
-        region = self.region(region_key)
-        return Html(html.escape(region.crisis)) if region.crisis else None
-
-    def region_numbers(self, region_key: str | None) -> str:
-        region = self.region(region_key)
-        lines: list[str] = [self.emergency_line(region_key)]
-        lines.extend(html.escape(line) for line in (region.poison, region.advice) if line)
-        return "\n".join(lines)
-
-    def render_topic(self, key: str, region_key: str | None = None) -> str:
-        topic = self.topics[key]
-        body = topic.body
-        if key == "emergency":
-            body = body.replace("{region_numbers}", self.region_numbers(region_key))
-        if key == "sources":
-            listing = "\n".join(
-                f'• <a href="{html.escape(source.url)}">{html.escape(source.title)}</a>'
-                for source in self.sources.values()
-            )
-            body = f"{body}\n\n{listing}"
-        cited = ", ".join(html.escape(self.sources[ref].title) for ref in topic.sources)
-        prefix = self.text("facts.source_prefix")
-        return f"<b>{html.escape(topic.title)}</b>\n\n{body}\n\n<i>{prefix} {cited}</i>"
-
-
-@dataclass(frozen=True)
-class ContentLibrary:
-    """The pack in every language, loaded and validated together."""
-
-    version: str
-    default: str
-    packs: Mapping[str, ContentPack]
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        return tuple(self.packs)
-
-    def get(self, code: str | None) -> ContentPack:
-        return self.packs.get(code or self.default, self.packs[self.default])
-
-    def match(self, language_code: str | None) -> str:
-        """The pack language for Telegram's ``language_code`` (an IETF tag such as "ru" or
-        "en-GB"); the default language when there is none or the bot does not speak it."""
-        primary = (language_code or "").split("-")[0].lower()
-        return primary if primary in self.packs else self.default
-
-
-@dataclass
-class ContentHolder:
-    """The live content library; ``/reload`` swaps it in one assignment."""
-
-    library: ContentLibrary
-
-    def pack(self, language: str | None) -> ContentPack:
-        return self.library.get(language)
 
 
 def load_library(directory: Path) -> ContentLibrary:
@@ -305,11 +79,11 @@ def load_library(directory: Path) -> ContentLibrary:
     reference = packs.get(default)
     for code, pack in packs.items():
         if reference is not None and code != default:
-            _check_parity(reference, pack, problems)
+            check_parity(reference, pack, problems)
     if problems:
         raise ContentError(problems)
     for pack in packs.values():
-        _check_rendered(pack, problems)
+        check_rendered(pack, problems)
     if problems:
         raise ContentError(problems)
     return ContentLibrary(version, default, packs)
@@ -386,7 +160,8 @@ MAX_ZONE_BUTTONS = 12  # four rows of three under the question
 
 def _zones(raw: object, where: str, problems: list[str]) -> tuple[str, ...]:
     """The zone buttons of a language (``zones`` in language.toml; the common zones when it is
-    left out): IANA names zoneinfo can load, each once, each fitting a button's 64 bytes."""
+    left out): IANA names zoneinfo can load, each once. Every IANA name fits a zone button's 64
+    bytes (tests/unit/test_callbacks.py)."""
     if not isinstance(raw, list) or not raw or not all(isinstance(name, str) for name in raw):
         problems.append(f"{where}: zones must be a non-empty list of IANA names")
         return COMMON_ZONES
@@ -396,12 +171,8 @@ def _zones(raw: object, where: str, problems: list[str]) -> tuple[str, ...]:
     for name in raw:
         try:
             canonical = parse_timezone(name).key
-            ZoneButton(canonical).pack()
         except TimezoneError:
             problems.append(f"{where}: zones: {name!r} is not an IANA time zone")
-            continue
-        except ValueError:
-            problems.append(f"{where}: zones: {name!r} does not fit in a button")
             continue
         if canonical != name:
             problems.append(f"{where}: zones: {name!r} is spelt {canonical!r}")
@@ -572,8 +343,8 @@ def _topics(
         if len(topic.summary) > 60:
             problems.append(f"{where}: summary is longer than 60 characters")
         allowed = _TOPIC_PLACEHOLDERS.get(key, frozenset())
-        _check_placeholders(topic.body, allowed, where, problems, required=allowed)
-        _check_html(topic.body, where, problems)
+        check_placeholders(topic.body, allowed, where, problems, required=allowed)
+        check_html(topic.body, where, problems)
         topics[key] = topic
     for key in raw:
         if key not in TOPICS:
@@ -649,11 +420,11 @@ def _messages(
             continue
         if isinstance(message, Plural) and message.by not in allowed:
             problems.append(f"{where}: by = {message.by!r} is not one of its placeholders")
-        for text in _forms(message):
-            _check_placeholders(text, allowed, where, problems)
-            _check_html(text, where, problems)
+        for text in forms(message):
+            check_placeholders(text, allowed, where, problems)
+            check_html(text, where, problems)
     for key in sorted(set(flat) - set(MESSAGES)):
-        problems.append(f"{code}/messages.toml {key}: not a key the bot uses (bot/messages.py)")
+        problems.append(f"{code}/messages.toml {key}: not a key the bot uses (bot/content/keys.py)")
     return flat
 
 
@@ -678,146 +449,3 @@ def _plural(
     if needed - set(forms):
         return None
     return Plural(by, forms)
-
-
-def _forms(message: Message) -> list[str]:
-    return list(message.forms.values()) if isinstance(message, Plural) else [message]
-
-
-def _placeholders(text: str) -> frozenset[str]:
-    try:
-        return frozenset(
-            name for _, name, _, _ in string.Formatter().parse(text) if name is not None
-        )
-    except ValueError:
-        return frozenset()  # reported by _check_placeholders
-
-
-_DIGITS = re.compile(r"\d[\d\s-]*\d|\d")
-
-
-def phone_numbers(text: str) -> list[str]:
-    """The numbers in a region line, spaces and dashes removed ("116 123" -> "116123")."""
-    return sorted(re.sub(r"[\s-]", "", found) for found in _DIGITS.findall(text))
-
-
-def _check_parity(reference: ContentPack, pack: ContentPack, problems: list[str]) -> None:
-    """A translation says the same things: same keys, placeholders, sources and numbers."""
-    code, ref = pack.language.code, reference.language.code
-    for key, message in reference.messages.items():
-        other = pack.messages.get(key)
-        if other is None:
-            continue  # already reported as missing
-        wanted = frozenset().union(*(_placeholders(text) for text in _forms(message)))
-        for text in _forms(other):
-            used = _placeholders(text)
-            # A plural form may leave out its number ("one" = "a day"), nothing else.
-            by = other.by if isinstance(other, Plural) else None
-            for name in sorted(wanted - used - {by}):
-                problems.append(
-                    f"{code}/messages.toml {key}: placeholder {{{name}}} is missing ({ref} has it)"
-                )
-            for name in sorted(used - wanted):
-                problems.append(
-                    f"{code}/messages.toml {key}: placeholder {{{name}}} is not in the {ref} text"
-                )
-    for key, topic in reference.topics.items():
-        other_topic = pack.topics.get(key)
-        if other_topic is not None and other_topic.sources != topic.sources:
-            problems.append(f"{code}/topics.toml [{key}]: sources differ from {ref}/topics.toml")
-    for key, region in reference.regions.items():
-        theirs = pack.regions.get(key)
-        if theirs is None:
-            continue
-        for field in ("emergency_note", "poison", "advice", "crisis"):
-            if phone_numbers(getattr(region, field)) != phone_numbers(getattr(theirs, field)):
-                problems.append(
-                    f"{code}/regions.toml [{key}]: {field} has other numbers than {ref}"
-                )
-
-
-def _check_placeholders(
-    text: str,
-    allowed: frozenset[str],
-    where: str,
-    problems: list[str],
-    required: frozenset[str] = frozenset(),
-) -> None:
-    try:
-        used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-    except ValueError as error:
-        problems.append(f"{where}: bad braces ({error}); write {{{{ and }}}} for literal braces")
-        return
-    for name in sorted(used - allowed):
-        problems.append(f"{where}: unknown placeholder {{{name}}}")
-    for name in sorted(required - used):
-        problems.append(f"{where}: placeholder {{{name}}} is required")
-
-
-class _TagChecker(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _ALLOWED_TAGS:
-            self.errors.append(f"tag <{tag}> is not allowed by Telegram")
-        if tag == "a" and not any(n == "href" and v and v.startswith("http") for n, v in attrs):
-            self.errors.append("<a> needs an http(s) href")
-        self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> does not close the open tag")
-        else:
-            self.stack.pop()
-
-
-def _check_html(text: str, where: str, problems: list[str]) -> None:
-    checker = _TagChecker()
-    checker.feed(text.replace("{", "").replace("}", ""))
-    checker.close()
-    if checker.stack:
-        checker.errors.append(f"<{checker.stack[-1]}> is never closed")
-    if "<" in _strip_tags(text):
-        checker.errors.append("a bare '<' must be written &lt;")
-    problems.extend(f"{where}: {error}" for error in checker.errors)
-
-
-def _strip_tags(text: str) -> str:
-    return re.sub(r"</?[a-z]+(\s[^<>]*)?>", "", text)
-
-
-def _check_rendered(pack: ContentPack, problems: list[str]) -> None:
-    for key in TOPICS:
-        for region in REGIONS:
-            # A topic may follow a short intro: after a red-flag answer, or a question's
-            # "if this is happening now" line.
-            intros = (
-                pack.text("redflag.question_topic"),
-                pack.text("freetext.question_now", number=pack.region(region).emergency),
-                pack.text("freetext.question_now_unknown"),
-            )
-            topic = pack.render_topic(key, region)
-            rendered = max((f"{intro}\n\n{topic}" for intro in intros), key=telegram_length)
-            if telegram_length(rendered) > TELEGRAM_TEXT_LIMIT:
-                problems.append(
-                    f"{pack.language.code}/topics.toml [{key}]: longer than "
-                    f"{TELEGRAM_TEXT_LIMIT} rendered"
-                )
-            if key != "emergency":
-                break
-
-
-def visible_length(text: str) -> int:
-    """Telegram's limit counts the text after the HTML entities are parsed out."""
-    return len(html.unescape(_strip_tags(text)))
-
-
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it against the 4096 limit: UTF-16 code units of the visible text.
-
-    Stricter than :func:`visible_length` for emoji and other characters outside the BMP.
-    """
-    return len(html.unescape(_strip_tags(text)).encode("utf-16-le")) // 2

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
-from bot.callbacks import DOSE_ANSWERS, DoseButton, DoseMoreButton, SimpleModeButton, UndoButton
 from bot.content import ContentPack, Html
 from bot.domain.missed import MissedAction, MissedAdvice, Record
 from bot.domain.plans import Plan, Step, format_mg, step_change
@@ -19,6 +18,13 @@ from bot.domain.safety import Check
 from bot.domain.tablets import format_tablets, tablets_for
 from bot.domain.travel import Choice, TravelZone
 from bot.storage.doses import DoseEvent, DueEvent, Status
+from bot.views.callbacks import (
+    DOSE_ANSWERS,
+    DoseButton,
+    DoseMoreButton,
+    SimpleModeButton,
+    UndoButton,
+)
 
 
 class NextDose(Protocol):

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
-from bot.callbacks import CaregiverButton
 from bot.content import ContentPack, Html
 from bot.domain.caregivers import DELAY_CHOICES, PLAN_NOTICES, Said
-from bot.keyboards import chunked, keyboard
 from bot.storage.caregivers import DueAlert, Link
-from bot.views import local_hhmm
+from bot.views.callbacks import CaregiverButton
+from bot.views.doses import local_hhmm
+from bot.views.keyboards import chunked, keyboard
 
 # The next dose is near: the head says which dose is unanswered, then a line says to skip it.
 _NEXT_SOON = {Said.NEXT_SOON: Said.UNANSWERED, Said.TWO_MISSED_NEXT_SOON: Said.TWO_MISSED}

@@ -316,7 +316,7 @@ MESSAGES: Mapping[str, frozenset[str]] = {
     "progress.no_checkin": NONE,
     "progress.hold": _keys("date", "days"),
     "progress.footer": NONE,
-    # /report (bot/report_views.py): the chat texts, then the PDF and CSV labels (plain text)
+    # /report (bot/views/report.py): the chat texts, then the PDF and CSV labels (plain text)
     "report.choose": NONE,
     "report.choose_csv": NONE,
     "report.choose_named": _keys("name"),

@@ -35,7 +35,7 @@ from bot.reports.specs import (
     StairSpec,
     TableSpec,
 )
-from bot.views import doses_text, plan_summary, wall
+from bot.views.doses import doses_text, plan_summary, wall
 
 _TAG = re.compile(r"<[^>]+>")
 CALENDAR_PRODUCT = "-//Baclofen companion bot//Dose calendar//EN"

@@ -8,9 +8,9 @@ from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import PumpButton, RefillDoneButton
 from bot.content import ContentPack, Html
 from bot.storage.refills import Pump
+from bot.views.callbacks import PumpButton, RefillDoneButton
 
 
 def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
