@@ -676,16 +676,7 @@ def understand(text: str, lexicon: Lexicon) -> Reading:
 def _read(text: Text, lexicon: Lexicon) -> Reading:
     if not text.tokens:
         return Reading(Meaning.OTHER)
-    present = text.by_concept.keys()
-    candidates = sorted(
-        {i for concept in present for i in lexicon.rules_by_concept.get(concept, ())}
-    )
-    fired = [
-        found
-        for rule in (lexicon.rules[i] for i in candidates)
-        if all(not item.isdisjoint(present) for item in rule.all)
-        and (found := evaluate(rule, text)) is not None
-    ]
+    fired = _fired(text, lexicon)
     up = [f for f in fired if f.lowered is None]
     categories = {f.rule.category for f in up if f.rule.category is not None}
     lowered = {
@@ -696,22 +687,78 @@ def _read(text: Text, lexicon: Lexicon) -> Reading:
         f.rule.category for f in fired if f.lowered == "question" and f.rule.category is not None
     } - categories
     topic = _best_topic(fired, asked, text)
-    alarms = frozenset(c for c in categories if CATEGORIES[c].intent is Intent.EMERGENCY)
     lowered_alarms = frozenset(c for c in lowered if CATEGORIES[c].intent is Intent.EMERGENCY)
-
-    def reading(
-        meaning: Meaning, found: frozenset[Category] = frozenset(), about: str | None = topic
-    ) -> Reading:
+    urgent = _urgent(categories)
+    if urgent is not None:
+        meaning, found, about = urgent
         return Reading(meaning, found, about, question, lowered_alarms)
+    meaning, about = _everyday(text, fired, up, topic, bool(asked))
+    return Reading(meaning, frozenset(), about, question, lowered_alarms)
 
+
+def _fired(text: Text, lexicon: Lexicon) -> list[Fired]:
+    """The rules that fire, in rules.toml's order: only those whose every item has a concept
+    in the text are evaluated."""
+    present = text.by_concept.keys()
+    candidates = sorted(
+        {i for concept in present for i in lexicon.rules_by_concept.get(concept, ())}
+    )
+    return [
+        found
+        for rule in (lexicon.rules[i] for i in candidates)
+        if all(not item.isdisjoint(present) for item in rule.all)
+        and (found := evaluate(rule, text)) is not None
+    ]
+
+
+# Stopping told, most urgent first: acting today comes before the taper flow.
+_STOPPING = (
+    (Category.RAN_OUT, Meaning.RAN_OUT),
+    (Category.WANTS_TO_STOP, Meaning.WANTS_TO_STOP),
+)
+
+
+def _urgent(
+    categories: set[Category],
+) -> tuple[Meaning, frozenset[Category], str | None] | None:
+    """An emergency (with its alarms' topic), or a stop or ran-out message; None otherwise."""
+    alarms = frozenset(c for c in categories if CATEGORIES[c].intent is Intent.EMERGENCY)
     if alarms:
-        return reading(Meaning.EMERGENCY, alarms, about=_category_topic(alarms))
-    if Category.RAN_OUT in categories:
-        return reading(Meaning.RAN_OUT, frozenset({Category.RAN_OUT}), about="withdrawal")
-    if Category.WANTS_TO_STOP in categories:
-        return reading(
-            Meaning.WANTS_TO_STOP, frozenset({Category.WANTS_TO_STOP}), about="withdrawal"
-        )
+        return Meaning.EMERGENCY, alarms, _category_topic(alarms)
+    for category, meaning in _STOPPING:
+        if category in categories:
+            return meaning, frozenset({category}), "withdrawal"
+    return None
+
+
+def _everyday(
+    text: Text, fired: Sequence[Fired], up: Sequence[Fired], topic: str | None, asked: bool
+) -> tuple[Meaning, str | None]:
+    """A request, a question with its topic, thanks, unsure or nothing, and the topic named."""
+    question = bool(text.questions)
+    requests = _requests(text, up, topic)
+    for request in _REQUESTS:
+        if request in requests:
+            return _MEANING_OF[request], topic
+    if Request.VAGUE in requests and topic is None:
+        return Meaning.UNSURE, None
+    if topic is not None and (question or asked):
+        return Meaning.QUESTION, topic
+    statements = {f.rule.topic for f in fired if f.rule.topic is not None and f.rule.statement}
+    if topic is not None and topic in statements:
+        return Meaning.QUESTION, topic
+    if Request.THANKS in requests:
+        return Meaning.THANKS, None
+    unsure = Request.UNSURE in requests or any(f.lowered == "other" for f in fired)
+    if question and topic is None and unsure:
+        return Meaning.QUESTION, None
+    if unsure:
+        return Meaning.UNSURE, None
+    return Meaning.OTHER, None
+
+
+def _requests(text: Text, up: Sequence[Fired], topic: str | None) -> set[Request]:
+    """The requests of the unlowered rules, less those a question asks about instead."""
     requests = {f.rule.request for f in up if f.rule.request is not None}
     if (
         Request.FORGOT_DOSE in requests
@@ -721,28 +768,11 @@ def _read(text: Text, lexicon: Lexicon) -> Reading:
         # «до какого времени можно выпить пропущенную таблетку»: a question that opens with a
         # question word asks the rule; "I forgot my dose, can I take it now?" tells first.
         requests.discard(Request.FORGOT_DOSE)
-    if Request.TOOK_IT in requests and topic is not None and question:
+    if Request.TOOK_IT in requests and topic is not None and text.questions:
         # "took my morning one 2 hours late, do I push the rest back?": the question is what
         # is asked; recording the dose is not.
         requests.discard(Request.TOOK_IT)
-    for request in _REQUESTS:
-        if request in requests:
-            return reading(_MEANING_OF[request])
-    if Request.VAGUE in requests and topic is None:
-        return reading(Meaning.UNSURE, about=None)
-    if topic is not None and (question or asked):
-        return reading(Meaning.QUESTION)
-    statements = {f.rule.topic for f in fired if f.rule.topic is not None and f.rule.statement}
-    if topic is not None and topic in statements:
-        return reading(Meaning.QUESTION)
-    if Request.THANKS in requests:
-        return reading(Meaning.THANKS, about=None)
-    unsure = Request.UNSURE in requests or any(f.lowered == "other" for f in fired)
-    if question and topic is None and unsure:
-        return reading(Meaning.QUESTION, about=None)
-    if unsure:
-        return reading(Meaning.UNSURE, about=None)
-    return reading(Meaning.OTHER, about=None)
+    return requests
 
 
 def _asks(text: Text, fired: Sequence[Fired], request: Request) -> bool:
