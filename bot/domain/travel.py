@@ -128,7 +128,8 @@ class _Change:
     moves: list[Move]
     shift: timedelta
     previous: datetime | None
-    yesterday: list[timedelta] = field(default_factory=list)  # the moves earlier, by dose
+    # The moves earlier of the day before, by dose.
+    yesterday: list[timedelta] = field(default_factory=list)
 
     def clock(self) -> TravelZone:
         """The dose clock with the moves so far (its last move holds the current shift)."""
