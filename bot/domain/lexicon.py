@@ -412,84 +412,124 @@ def compile_lexicon(
     """Build the lexicon; raise ``ValueError`` naming the first unknown concept, category,
     request, topic or field, or an empty entry."""
     concepts = frozenset(declared) | frozenset(CONTEXTS) | frozenset(BUILT_IN)
-    single: dict[str, set[str]] = {}
-    exact: dict[str, set[str]] = {}
-    prefixes: dict[str, list[tuple[str, str]]] = {}
-    phrases: dict[str, list[Phrase]] = {}
-    prefix_phrases: dict[str, list[tuple[str, Phrase]]] = {}
-    numbers: dict[str, float] = {}
-    translit: dict[str, str] = {}
-    translit_keys: set[str] = set()
-    latin_keys: set[str] = set()
-    vocabulary: set[str] = set()
+    tables = _Tables()
     for part in languages:
-        where = part.language
-        for name in part.words:
-            if name not in declared:
-                raise ValueError(f"{where}: unknown concept {name!r} (declare it in rules.toml)")
-        for name in part.context:
-            if name not in CONTEXTS:
-                raise ValueError(f"{where}: unknown context {name!r}")
-        entries = [(c, w) for c, ws in part.words.items() for w in ws]
-        entries += [(c, w) for c, ws in part.context.items() for w in ws]
-        for concept, text in entries:
-            specs = _specs(text, where, concept)
-            for spec in specs:
-                vocabulary.update(spec.keys)
-                target = translit_keys if part.translit else latin_keys
-                target.update(spec.keys or {spec.prefix})
-            first = specs[0]
-            if len(specs) == 1 and first.prefix:
-                prefixes.setdefault(first.prefix[:3], []).append((first.prefix, concept))
-            elif len(specs) == 1:
-                for key in first.keys:
-                    (exact if first.exact else single).setdefault(key, set()).add(concept)
-            elif first.prefix:
-                phrase = Phrase(concept, specs)
-                prefix_phrases.setdefault(first.prefix[:3], []).append((first.prefix, phrase))
-            elif not specs[1].prefix:
-                # By its first two words: a message's common words ("i", "no") start many.
-                phrase = Phrase(concept, specs)
-                for key in first.keys:
-                    for second in specs[1].keys:
-                        phrases.setdefault(f"{key} {second}", []).append(phrase)
-            else:
-                phrase = Phrase(concept, specs)
-                for key in first.keys:
-                    phrases.setdefault(key, []).append(phrase)
-        for word, value in part.numbers.items():
-            for key in _specs(word, where, "numbers")[0].keys:
-                numbers[key] = float(value)
-        for latin, cyrillic in part.translit.items():
-            if not latin or not latin.isascii() or (not latin.isalpha() and latin != "'"):
-                raise ValueError(f"{where}: translit key {latin!r} must be Latin letters")
-            translit[latin] = cyrillic
-    stems = {
-        prefix for found in prefixes.values() for prefix, _ in found if len(prefix) >= FUZZY_MIN
-    }
+        _check_names(part, declared)
+        for concept, text in _entries(part):
+            tables.add_entry(concept, _specs(text, part.language, concept), bool(part.translit))
+        tables.add_numbers(part)
+        tables.add_translit(part)
     rules = tuple(
         _rule(number, table, concepts, TOPICS) for number, table in enumerate(raw_rules, start=1)
     )
-    return Lexicon(
-        concepts=concepts,
-        single={key: frozenset(value) for key, value in single.items()},
-        exact={key: frozenset(value) for key, value in exact.items()},
-        prefixes={key: tuple(value) for key, value in prefixes.items()},
-        phrases={key: tuple(value) for key, value in phrases.items()},
-        prefix_phrases={key: tuple(value) for key, value in prefix_phrases.items()},
-        numbers=numbers,
-        many=many,
-        rules=rules,
-        rules_by_concept=_rules_by_concept(rules),
-        fuzzy=FuzzyIndex(vocabulary),
-        stems=FuzzyIndex(stems),
-        stem_lengths=tuple(sorted({len(stem) for stem in stems})),
-        translit=tuple(sorted(translit.items(), key=lambda pair: -len(pair[0]))),
-        translit_keys=frozenset(translit_keys),
-        latin_keys=frozenset(latin_keys),
-        vocabulary=frozenset(vocabulary),
-        languages=tuple(part.language for part in languages),
-    )
+    return tables.lexicon(concepts, rules, many, tuple(part.language for part in languages))
+
+
+def _check_names(part: LanguageWords, declared: Mapping[str, str]) -> None:
+    """Every concept a language lists words for is declared, every context one of ours."""
+    for name in part.words:
+        if name not in declared:
+            raise ValueError(
+                f"{part.language}: unknown concept {name!r} (declare it in rules.toml)"
+            )
+    for name in part.context:
+        if name not in CONTEXTS:
+            raise ValueError(f"{part.language}: unknown context {name!r}")
+
+
+def _entries(part: LanguageWords) -> list[tuple[str, str]]:
+    """(concept, entry) of a language's words, then of its context triggers."""
+    entries = [(c, w) for c, ws in part.words.items() for w in ws]
+    entries += [(c, w) for c, ws in part.context.items() for w in ws]
+    return entries
+
+
+@dataclass
+class _Tables:
+    """The lookup tables of the lexicon, filled entry by entry, language by language."""
+
+    single: dict[str, set[str]] = field(default_factory=dict)
+    exact: dict[str, set[str]] = field(default_factory=dict)
+    prefixes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    phrases: dict[str, list[Phrase]] = field(default_factory=dict)
+    prefix_phrases: dict[str, list[tuple[str, Phrase]]] = field(default_factory=dict)
+    numbers: dict[str, float] = field(default_factory=dict)
+    translit: dict[str, str] = field(default_factory=dict)
+    translit_keys: set[str] = field(default_factory=set)
+    latin_keys: set[str] = field(default_factory=set)
+    vocabulary: set[str] = field(default_factory=set)
+
+    def add_entry(self, concept: str, specs: tuple[Spec, ...], transliterated: bool) -> None:
+        """One entry of ``concept``: a word, a prefix, or a phrase (``transliterated``: of a
+        language that has a transliteration table)."""
+        for spec in specs:
+            self.vocabulary.update(spec.keys)
+            target = self.translit_keys if transliterated else self.latin_keys
+            target.update(spec.keys or {spec.prefix})
+        first = specs[0]
+        if len(specs) == 1 and first.prefix:
+            self.prefixes.setdefault(first.prefix[:3], []).append((first.prefix, concept))
+        elif len(specs) == 1:
+            for key in first.keys:
+                (self.exact if first.exact else self.single).setdefault(key, set()).add(concept)
+        elif first.prefix:
+            phrase = Phrase(concept, specs)
+            self.prefix_phrases.setdefault(first.prefix[:3], []).append((first.prefix, phrase))
+        elif not specs[1].prefix:
+            # By its first two words: a message's common words ("i", "no") start many.
+            phrase = Phrase(concept, specs)
+            for key in first.keys:
+                for second in specs[1].keys:
+                    self.phrases.setdefault(f"{key} {second}", []).append(phrase)
+        else:
+            phrase = Phrase(concept, specs)
+            for key in first.keys:
+                self.phrases.setdefault(key, []).append(phrase)
+
+    def add_numbers(self, part: LanguageWords) -> None:
+        for word, value in part.numbers.items():
+            for key in _specs(word, part.language, "numbers")[0].keys:
+                self.numbers[key] = float(value)
+
+    def add_translit(self, part: LanguageWords) -> None:
+        for latin, cyrillic in part.translit.items():
+            if not latin or not latin.isascii() or (not latin.isalpha() and latin != "'"):
+                raise ValueError(f"{part.language}: translit key {latin!r} must be Latin letters")
+            self.translit[latin] = cyrillic
+
+    def lexicon(
+        self,
+        concepts: frozenset[str],
+        rules: tuple[Rule, ...],
+        many: float,
+        languages: tuple[str, ...],
+    ) -> Lexicon:
+        stems = {
+            prefix
+            for found in self.prefixes.values()
+            for prefix, _ in found
+            if len(prefix) >= FUZZY_MIN
+        }
+        return Lexicon(
+            concepts=concepts,
+            single={key: frozenset(value) for key, value in self.single.items()},
+            exact={key: frozenset(value) for key, value in self.exact.items()},
+            prefixes={key: tuple(value) for key, value in self.prefixes.items()},
+            phrases={key: tuple(value) for key, value in self.phrases.items()},
+            prefix_phrases={key: tuple(value) for key, value in self.prefix_phrases.items()},
+            numbers=self.numbers,
+            many=many,
+            rules=rules,
+            rules_by_concept=_rules_by_concept(rules),
+            fuzzy=FuzzyIndex(self.vocabulary),
+            stems=FuzzyIndex(stems),
+            stem_lengths=tuple(sorted({len(stem) for stem in stems})),
+            translit=tuple(sorted(self.translit.items(), key=lambda pair: -len(pair[0]))),
+            translit_keys=frozenset(self.translit_keys),
+            latin_keys=frozenset(self.latin_keys),
+            vocabulary=frozenset(self.vocabulary),
+            languages=languages,
+        )
 
 
 def _rules_by_concept(rules: Sequence[Rule]) -> dict[str, tuple[int, ...]]:
@@ -555,58 +595,12 @@ def _rule(
     unknown = set(table) - _RULE_FIELDS
     if unknown:
         raise ValueError(f"{where}: unknown field {sorted(unknown)[0]!r}")
-    results = [name for name in ("category", "request", "topic") if name in table]
-    if len(results) != 1:
-        raise ValueError(f"{where}: needs exactly one of category, request or topic")
-    category = request = topic = None
-    if "category" in table:
-        try:
-            category = Category(str(table["category"]))
-        except ValueError:
-            raise ValueError(f"{where}: unknown category {table['category']!r}") from None
-    if "request" in table:
-        try:
-            request = Request(str(table["request"]))
-        except ValueError:
-            raise ValueError(f"{where}: unknown request {table['request']!r}") from None
-    if "topic" in table:
-        topic = str(table["topic"])
-        if topic not in topics:
-            raise ValueError(f"{where}: unknown topic {topic!r}")
-
-    def items(name: str) -> tuple[frozenset[str], ...]:
-        raw = table.get(name, [])
-        if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
-            raise ValueError(f"{where}: {name} must be a list of concept names")
-        found = []
-        for item in raw:
-            names = frozenset(part.strip() for part in item.split("|"))
-            for concept in names:
-                if concept not in concepts:
-                    raise ValueError(f"{where}: unknown concept {concept!r}")
-            found.append(names)
-        return tuple(found)
-
-    all_ = items("all")
+    category, request, topic = _result(where, table, topics)
+    all_ = _items(where, table, "all", concepts)
     if not all_:
         raise ValueError(f"{where}: `all` needs at least one concept")
-    window = table.get("window")
-    if window is not None and (not isinstance(window, int) or window < 1):
-        raise ValueError(f"{where}: window must be a positive number of tokens")
-    none_window = table.get("none_window", 2)
-    if not isinstance(none_window, int) or none_window < 0:
-        raise ValueError(f"{where}: none_window must be a number of tokens")
-    max_words = table.get("max_words")
-    if max_words is not None and (not isinstance(max_words, int) or max_words < 1):
-        raise ValueError(f"{where}: max_words must be a positive number")
-    lowered = table.get("lowered_by", ["negation", "question", "history", "other"])
-    if not isinstance(lowered, list) or not set(lowered) <= {
-        "negation",
-        "question",
-        "history",
-        "other",
-    }:
-        raise ValueError(f"{where}: lowered_by lists negation, question, history or other")
+    window, none_window, max_words = _sizes(where, table)
+    lowered = _lowered_by(where, table)
     try:
         scope = Scope(table.get("scope", "sentence"))
         none_scope = Scope(table.get("none_scope", "clause"))
@@ -618,8 +612,8 @@ def _rule(
         request=request,
         topic=topic,
         all=all_,
-        with_=items("with"),
-        none=frozenset().union(*items("none")) if table.get("none") else frozenset(),
+        with_=_items(where, table, "with", concepts),
+        none=_union(where, table, "none", concepts),
         window=window,
         scope=scope,
         none_scope=none_scope,
@@ -627,7 +621,80 @@ def _rule(
         ordered=bool(table.get("ordered", False)),
         max_words=max_words,
         statement=bool(table.get("statement", False)),
-        what=frozenset().union(*items("what")) if table.get("what") else frozenset(),
+        what=_union(where, table, "what", concepts),
         fallback=bool(table.get("fallback", False)),
-        lowered_by=frozenset(lowered),
+        lowered_by=lowered,
     )
+
+
+def _result(
+    where: str, table: Mapping[str, Any], topics: Sequence[str]
+) -> tuple[Category | None, Request | None, str | None]:
+    """What the rule produces: exactly one of a category, a request or a topic."""
+    results = [name for name in ("category", "request", "topic") if name in table]
+    if len(results) != 1:
+        raise ValueError(f"{where}: needs exactly one of category, request or topic")
+    if "category" in table:
+        try:
+            return Category(str(table["category"])), None, None
+        except ValueError:
+            raise ValueError(f"{where}: unknown category {table['category']!r}") from None
+    if "request" in table:
+        try:
+            return None, Request(str(table["request"])), None
+        except ValueError:
+            raise ValueError(f"{where}: unknown request {table['request']!r}") from None
+    topic = str(table["topic"])
+    if topic not in topics:
+        raise ValueError(f"{where}: unknown topic {topic!r}")
+    return None, None, topic
+
+
+def _items(
+    where: str, table: Mapping[str, Any], name: str, concepts: frozenset[str]
+) -> tuple[frozenset[str], ...]:
+    """A list field of concept names, each item its alternatives ("a | b")."""
+    raw = table.get(name, [])
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise ValueError(f"{where}: {name} must be a list of concept names")
+    found = []
+    for item in raw:
+        names = frozenset(part.strip() for part in item.split("|"))
+        for concept in names:
+            if concept not in concepts:
+                raise ValueError(f"{where}: unknown concept {concept!r}")
+        found.append(names)
+    return tuple(found)
+
+
+def _union(
+    where: str, table: Mapping[str, Any], name: str, concepts: frozenset[str]
+) -> frozenset[str]:
+    """Every concept a list field names, its alternatives and items alike."""
+    if not table.get(name):
+        return frozenset()
+    return frozenset().union(*_items(where, table, name, concepts))
+
+
+def _sizes(where: str, table: Mapping[str, Any]) -> tuple[int | None, int, int | None]:
+    """``window``, ``none_window`` and ``max_words``, each a number of tokens."""
+    window = table.get("window")
+    if window is not None and (not isinstance(window, int) or window < 1):
+        raise ValueError(f"{where}: window must be a positive number of tokens")
+    none_window = table.get("none_window", 2)
+    if not isinstance(none_window, int) or none_window < 0:
+        raise ValueError(f"{where}: none_window must be a number of tokens")
+    max_words = table.get("max_words")
+    if max_words is not None and (not isinstance(max_words, int) or max_words < 1):
+        raise ValueError(f"{where}: max_words must be a positive number")
+    return window, none_window, max_words
+
+
+_LOWERED_BY = ("negation", "question", "history", "other")
+
+
+def _lowered_by(where: str, table: Mapping[str, Any]) -> frozenset[str]:
+    lowered = table.get("lowered_by", list(_LOWERED_BY))
+    if not isinstance(lowered, list) or not set(lowered) <= set(_LOWERED_BY):
+        raise ValueError(f"{where}: lowered_by lists negation, question, history or other")
+    return frozenset(lowered)

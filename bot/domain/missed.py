@@ -141,25 +141,15 @@ def missed_dose_advice(
         return MissedAdvice(MissedAction.NOTHING_DUE, None, next_due, (), 0)
     latest = past[-1]
     streak = missed_in_a_row(past)
-    # Earlier doses with no record since the last answered one: their time has passed.
-    superseded: list[PastDose] = []
-    for dose in reversed(past[:-1]):
-        if dose.record in (Record.TAKEN, Record.SKIPPED):
-            break
-        superseded.append(dose)
-    earlier = tuple(reversed(superseded))
+    earlier = _superseded(past)
 
-    def advice(action: MissedAction) -> MissedAdvice:
-        return MissedAdvice(action, latest, next_due, earlier, streak)
+    def advice(action: MissedAction, taken_at: datetime | None = None) -> MissedAdvice:
+        return MissedAdvice(action, latest, next_due, earlier, streak, taken_at=taken_at)
 
     if latest.record in (Record.TAKEN, Record.SKIPPED):
         return advice(MissedAction.NOTHING_OPEN)
     if now_utc - _utc(latest.due) > STALE_AFTER:
         return advice(MissedAction.SUPERSEDED)
-    latest_due = _utc(latest.due)
-    before = [_utc(at) for at in planned if _utc(at) < latest_due]
-    if not before:
-        before = [_utc(dose.due) for dose in past[:-1] if dose.current]
     verdict = check(
         Candidate(latest.due, current=latest.current),
         now_utc,
@@ -169,23 +159,42 @@ def missed_dose_advice(
                 for dose in past
                 if dose.record is Record.TAKEN and dose.recorded_at is not None
             ),
-            previous_due=max(before) if before else None,
+            previous_due=_previous_due(past, planned),
             next_due=next_due,
         ),
     )
     if verdict.verdict is Verdict.RECENTLY_TAKEN:
-        return MissedAdvice(
-            MissedAction.RECENTLY_TAKEN,
-            latest,
-            next_due,
-            earlier,
-            streak,
-            taken_at=verdict.taken_at,
-        )
-    if verdict.verdict is Verdict.SUPERSEDED or latest.record is Record.MISSED:
-        return advice(MissedAction.SUPERSEDED)
+        return advice(MissedAction.RECENTLY_TAKEN, taken_at=verdict.taken_at)
+    return advice(_action(latest, verdict.verdict))
+
+
+def _superseded(past: list[PastDose]) -> tuple[PastDose, ...]:
+    """Earlier doses with no record since the last answered one: their time has passed."""
+    superseded: list[PastDose] = []
+    for dose in reversed(past[:-1]):
+        if dose.record in (Record.TAKEN, Record.SKIPPED):
+            break
+        superseded.append(dose)
+    return tuple(reversed(superseded))
+
+
+def _previous_due(past: list[PastDose], planned: Iterable[datetime]) -> datetime | None:
+    """The planned dose time before the latest dose (``past[-1]``): from the plan's times of
+    the last day, else from the current plan's earlier rows."""
+    latest_due = _utc(past[-1].due)
+    before = [_utc(at) for at in planned if _utc(at) < latest_due]
+    if not before:
+        before = [_utc(dose.due) for dose in past[:-1] if dose.current]
+    return max(before) if before else None
+
+
+def _action(latest: PastDose, verdict: Verdict) -> MissedAction:
+    """The answer for an open latest dose, the check's verdict (not RECENTLY_TAKEN) read
+    first: too old or told to skip, then never reminded, then the next dose near."""
+    if verdict is Verdict.SUPERSEDED or latest.record is Record.MISSED:
+        return MissedAction.SUPERSEDED
     if latest.record is Record.NOT_REMINDED:
-        return advice(MissedAction.NOT_REMINDED)
-    if verdict.verdict is Verdict.NEXT_SOON:
-        return advice(MissedAction.SKIP)
-    return advice(MissedAction.TAKE_NOW)
+        return MissedAction.NOT_REMINDED
+    if verdict is Verdict.NEXT_SOON:
+        return MissedAction.SKIP
+    return MissedAction.TAKE_NOW

@@ -6,6 +6,7 @@ Pure: the caller passes the zone and the UTC window; nothing here reads a clock.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -129,57 +130,80 @@ def slots_between(
     if end_utc <= start_utc:
         return []
     index = _StepIndex(plan)
-    step_count = len(plan.steps)
+    slots: list[DoseSlot] = []
+    for day in _days_touched(plan, zone, start_utc, end_utc):
+        found = index.at((day - plan.start).days)
+        if found is None:
+            break
+        slots.extend(_day_slots(index, day, found, zone, start_utc, end_utc))
+    slots.sort(key=lambda slot: (slot.due_utc, slot.local_date, slot.local_time))
+    return slots
 
+
+def _days_touched(
+    plan: Plan, zone: ZoneInfo, start_utc: datetime, end_utc: datetime
+) -> Iterator[date]:
+    """The local days whose doses may fall in the window: one either side of it, none before
+    the plan's start nor after the last day of a plan that ends."""
     first_local = start_utc.astimezone(zone).date()
-    first_day = plan.start if first_local <= plan.start else first_local - _ONE_DAY
+    day = plan.start if first_local <= plan.start else first_local - _ONE_DAY
     last_day = end_utc.astimezone(zone).date() + _ONE_DAY
     if plan.ends_after_last_step:
         last_day = min(last_day, plan.last_step_day())
-
-    slots: list[DoseSlot] = []
-    day = first_day
     while day <= last_day:
-        offset = (day - plan.start).days
-        found = index.at(offset)
-        if found is None:
-            break
-        number, step, day_in_step = found
-        maintenance = offset >= index.total
-        last_step_day = offset == index.total - 1
-        last_time = len(step.doses) - 1
-        previous: tuple[time, datetime] | None = None
-        for position, dose in enumerate(step.doses):
-            due = local_to_utc(day, dose.at, zone)
-            if previous is not None:
-                # Two dose times inside a spring-forward gap both move to the gap's end: keep
-                # them as far apart as planned, never on the same minute.
-                at_before, due_before = previous
-                if due <= due_before:
-                    due = due_before + (
-                        datetime.combine(day, dose.at) - datetime.combine(day, at_before)
-                    )
-            previous = (dose.at, due)
-            if not start_utc <= due < end_utc:
-                continue
-            slots.append(
-                DoseSlot(
-                    due_utc=due,
-                    local_date=day,
-                    local_time=dose.at,
-                    mg=dose.mg,
-                    step_number=number,
-                    step_count=step_count,
-                    day_number=offset + 1,
-                    step_day=day_in_step + 1,
-                    is_step_start=not maintenance and day_in_step == 0 and position == 0,
-                    is_maintenance=maintenance,
-                    is_last_step_dose=last_step_day and position == last_time,
-                )
-            )
+        yield day
         day += _ONE_DAY
-    slots.sort(key=lambda slot: (slot.due_utc, slot.local_date, slot.local_time))
-    return slots
+
+
+def _day_slots(
+    index: _StepIndex,
+    day: date,
+    found: tuple[int, Step, int],
+    zone: ZoneInfo,
+    start_utc: datetime,
+    end_utc: datetime,
+) -> Iterator[DoseSlot]:
+    """The doses of the plan day ``day`` (its step ``found``) that fall in the window."""
+    number, step, day_in_step = found
+    offset = (day - index.plan.start).days
+    maintenance = offset >= index.total
+    last_step_day = offset == index.total - 1
+    last_time = len(step.doses) - 1
+    for position, (dose, due) in enumerate(zip(step.doses, _dues(day, step, zone), strict=True)):
+        if not start_utc <= due < end_utc:
+            continue
+        yield DoseSlot(
+            due_utc=due,
+            local_date=day,
+            local_time=dose.at,
+            mg=dose.mg,
+            step_number=number,
+            step_count=len(index.plan.steps),
+            day_number=offset + 1,
+            step_day=day_in_step + 1,
+            is_step_start=not maintenance and day_in_step == 0 and position == 0,
+            is_maintenance=maintenance,
+            is_last_step_dose=last_step_day and position == last_time,
+        )
+
+
+def _dues(day: date, step: Step, zone: ZoneInfo) -> list[datetime]:
+    """The UTC instants of the step's dose times on ``day``, in the step's order."""
+    dues: list[datetime] = []
+    previous: tuple[time, datetime] | None = None
+    for dose in step.doses:
+        due = local_to_utc(day, dose.at, zone)
+        if previous is not None:
+            # Two dose times inside a spring-forward gap both move to the gap's end: keep
+            # them as far apart as planned, never on the same minute.
+            at_before, due_before = previous
+            if due <= due_before:
+                due = due_before + (
+                    datetime.combine(day, dose.at) - datetime.combine(day, at_before)
+                )
+        previous = (dose.at, due)
+        dues.append(due)
+    return dues
 
 
 def next_slot_after(plan: Plan, zone: ZoneInfo, after: datetime) -> DoseSlot | None:

@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from bot.domain.plans import Plan
+from bot.domain.plans import Plan, Step
 from bot.domain.safety import ON_TIME, SAFE_GAP
 from bot.domain.schedule import local_to_utc, slots_between, step_on
 
@@ -102,87 +102,135 @@ def plan_moves(
     shift = moves[-1].shift if moves and moves[-1].shift is not None else timedelta(0)
     so_far: ZoneInfo = TravelZone.make(home, local, Choice.GRADUAL, start, moves) if moves else home
     before = slots_between(plan, so_far, start - timedelta(days=2), start)
-    previous = before[-1].due_utc if before else None
+    change = _Change(home, local, start, moves, shift, before[-1].due_utc if before else None)
     day = start.astimezone(so_far).date()
     if before:
         day = max(day, before[-1].local_date)
-
-    yesterday: list[timedelta] = []  # the moves earlier of the day before, by dose
-
-    def last(at: datetime) -> tuple[Move, ...]:
-        return (*moves, Move(at, None))
-
     for _ in range(MAX_DAYS + 2):
         found = step_on(plan, day)
         if found is None:
-            return last(max(start, (previous or start) + _MINUTE))
-        # The dose clock so far (its last move holds the current shift): where today's dose
-        # times fall before this day's moves, daylight-saving changes of both zones included.
-        clock = TravelZone.make(home, local, Choice.GRADUAL, start, moves)
-        dues = [local_to_utc(day, dose.at, clock) for dose in found[1].doses]
-        # The gaps of this day: (index of the dose after the gap, earlier instant, later).
-        gaps: list[tuple[int, datetime, datetime]] = []
-        earlier = previous
-        for index, due in enumerate(dues):
-            if due >= start and earlier is not None:
-                gaps.append((index, earlier, due))
-            earlier = due
+            return change.finished()
+        ended = change.move_day(day, found[1])
+        if ended is not None:
+            return ended
+        day += timedelta(days=1)
+    return change.finished()  # pragma: no cover
+
+
+@dataclass
+class _Change:
+    """A gradual change being planned, one plan day after another: the moves so far, the
+    shift they add up to and the last dose before the day being planned."""
+
+    home: ZoneInfo
+    local: ZoneInfo
+    start: datetime
+    moves: list[Move]
+    shift: timedelta
+    previous: datetime | None
+    # The moves earlier of the day before, by dose.
+    yesterday: list[timedelta] = field(default_factory=list)
+
+    def clock(self) -> TravelZone:
+        """The dose clock with the moves so far (its last move holds the current shift)."""
+        return TravelZone.make(self.home, self.local, Choice.GRADUAL, self.start, self.moves)
+
+    def last(self, at: datetime) -> tuple[Move, ...]:
+        return (*self.moves, Move(at, None))
+
+    def finished(self) -> tuple[Move, ...]:
+        """The moves, the clock local from just after the last dose so far."""
+        return self.last(max(self.start, (self.previous or self.start) + _MINUTE))
+
+    def move_day(self, day: date, step: Step) -> tuple[Move, ...] | None:
+        """Place the moves of the plan day ``day``; the whole change once it is complete."""
+        # The dose clock so far: where today's dose times fall before this day's moves,
+        # daylight-saving changes of both zones included.
+        clock = self.clock()
+        dues = [local_to_utc(day, dose.at, clock) for dose in step.doses]
+        gaps = self._gaps(dues)
         # How far the clock still has to go, read where it applies: not before the start.
-        probe = next((due for due in dues if due >= start), start)
-        remaining = _offset(local, probe) - clock._at(probe)
+        probe = next((due for due in dues if due >= self.start), self.start)
+        remaining = _offset(self.local, probe) - clock._at(probe)
         if remaining == timedelta(0):
-            return last(max(start, (previous or start) + _MINUTE))
-        if not gaps and previous is None:
-            return last(start)  # no dose before the change to keep a gap from
+            return self.finished()
+        if not gaps and self.previous is None:
+            return self.last(self.start)  # no dose before the change to keep a gap from
         chosen: list[tuple[int, timedelta]] = []  # (dose index, signed change of its gap)
         if remaining < timedelta(0) and gaps:  # later: the gap before the day's first dose
             chosen.append((gaps[0][0], max(remaining, -MAX_STEP)))
         elif remaining > timedelta(0):  # earlier: where the gaps have room
-            ordered = gaps[:1] + sorted(gaps[1:], key=lambda gap: gap[2] - gap[1], reverse=True)
-            moved = [timedelta(0)] * len(dues)
-            if len(yesterday) != len(dues):  # another step: as if it all moved at the end
-                yesterday = [timedelta(0)] * (len(dues) - 1) + [sum(yesterday, timedelta(0))]
-            left = remaining
-            for index, low, high in ordered:
-                if left <= timedelta(0):
-                    break
-                at = max(start, low + _MINUTE)
-                gap = high - low
-                # Never into the next half hour: a dose does not jump to "now".
-                room = min(gap - min(gap, MIN_GAP), high - at - _NOT_NOW)
-                # Each dose moves at most MAX_STEP from one day to the next: the moves between
-                # a dose yesterday and the same dose today are yesterday's after it and
-                # today's up to it.
-                budget = MAX_STEP - max(
-                    sum(yesterday[j + 1 :], timedelta(0)) + sum(moved[: j + 1], timedelta(0))
-                    for j in range(index, len(dues))
-                )
-                step = _whole_minutes(min(left, budget, max(room, timedelta(0))))
-                if step > timedelta(0):
-                    chosen.append((index, step))
-                    moved[index] += step
-                    left -= step
-            yesterday = moved
-        for index, change in sorted(chosen):
-            before_it = dues[index - 1] if index > 0 else previous
-            assert before_it is not None
-            at = max(start, before_it + _MINUTE)
-            # Every move also moves the doses after it (this day's and the next days').
-            for later in range(index, len(dues)):
-                dues[later] -= change
-            shift += change
-            if change == remaining:
-                return last(at)  # the rest of the way: from here on the local zone itself
-            remaining -= change
-            moves.append(Move(at, shift))
+            chosen = self._earlier(gaps, len(dues), remaining)
+        ended = self._apply(chosen, dues, remaining)
+        if ended is not None:
+            return ended
         # Where the day's last dose really falls on the clock with today's moves: a dose time
         # that sat in a daylight-saving gap before the moves may not after them, so the
         # shifted estimate in ``dues`` can be off by the gap (and a next move placed "after
         # it" would land before it and push it nearer the dose before).
-        moved_clock = TravelZone.make(home, local, Choice.GRADUAL, start, moves)
-        previous = local_to_utc(day, found[1].doses[-1].at, moved_clock)
-        day += timedelta(days=1)
-    return last(max(start, (previous or start) + _MINUTE))  # pragma: no cover
+        self.previous = local_to_utc(day, step.doses[-1].at, self.clock())
+        return None
+
+    def _gaps(self, dues: Sequence[datetime]) -> list[tuple[int, datetime, datetime]]:
+        """The gaps of this day: (index of the dose after the gap, earlier instant, later)."""
+        gaps: list[tuple[int, datetime, datetime]] = []
+        earlier = self.previous
+        for index, due in enumerate(dues):
+            if due >= self.start and earlier is not None:
+                gaps.append((index, earlier, due))
+            earlier = due
+        return gaps
+
+    def _earlier(
+        self, gaps: Sequence[tuple[int, datetime, datetime]], doses: int, remaining: timedelta
+    ) -> list[tuple[int, timedelta]]:
+        """The gaps a move earlier shortens (the first, then the longest) and by how much."""
+        chosen: list[tuple[int, timedelta]] = []
+        ordered = [*gaps[:1], *sorted(gaps[1:], key=lambda gap: gap[2] - gap[1], reverse=True)]
+        moved = [timedelta(0)] * doses
+        if len(self.yesterday) != doses:  # another step: as if it all moved at the end
+            self.yesterday = [timedelta(0)] * (doses - 1) + [sum(self.yesterday, timedelta(0))]
+        left = remaining
+        for index, low, high in ordered:
+            if left <= timedelta(0):
+                break
+            at = max(self.start, low + _MINUTE)
+            gap = high - low
+            # Never into the next half hour: a dose does not jump to "now".
+            room = min(gap - min(gap, MIN_GAP), high - at - _NOT_NOW)
+            # Each dose moves at most MAX_STEP from one day to the next: the moves between
+            # a dose yesterday and the same dose today are yesterday's after it and
+            # today's up to it.
+            budget = MAX_STEP - max(
+                sum(self.yesterday[j + 1 :], timedelta(0)) + sum(moved[: j + 1], timedelta(0))
+                for j in range(index, doses)
+            )
+            step = _whole_minutes(min(left, budget, max(room, timedelta(0))))
+            if step > timedelta(0):
+                chosen.append((index, step))
+                moved[index] += step
+                left -= step
+        self.yesterday = moved
+        return chosen
+
+    def _apply(
+        self, chosen: Sequence[tuple[int, timedelta]], dues: list[datetime], remaining: timedelta
+    ) -> tuple[Move, ...] | None:
+        """Add the day's moves, each just after the dose before its gap; the whole change
+        when one of them takes the rest of the way."""
+        for index, change in sorted(chosen):
+            before_it = dues[index - 1] if index > 0 else self.previous
+            assert before_it is not None
+            at = max(self.start, before_it + _MINUTE)
+            # Every move also moves the doses after it (this day's and the next days').
+            for later in range(index, len(dues)):
+                dues[later] -= change
+            self.shift += change
+            if change == remaining:
+                return self.last(at)  # the rest of the way: from here on the local zone itself
+            remaining -= change
+            self.moves.append(Move(at, self.shift))
+        return None
 
 
 def _whole_minutes(value: timedelta) -> timedelta:

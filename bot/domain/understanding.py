@@ -122,10 +122,27 @@ _LATIN_WORD = frozenset("abcdefghijklmnopqrstuvwxyz'")
 
 
 def analyse(form: str, lexicon: Lexicon) -> Text:
+    raw_tokens = tokenise(form)
+    tokens, questions = _place(raw_tokens, lexicon)
+    _transliterate(tokens, lexicon)
+    hits: list[Hit] = []
+    for token in tokens:
+        hits.extend(_token_hits(tokens, raw_tokens, token, lexicon))
+    hits = _without_pseudo(hits)
+    hits.extend(_noun_negations(hits, tokens))
+    by_concept: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_concept.setdefault(hit.concept, []).append(hit)
+    questions |= _opened_questions(tokens, by_concept)
+    return Text(tokens, hits, by_concept, questions, len(tokens))
+
+
+def _place(raw_tokens: Sequence[str], lexicon: Lexicon) -> tuple[list[Token], set[int]]:
+    """The words of the form, each in its sentence and clause (punctuation ends them), and
+    the sentences that end in a question mark."""
     tokens: list[Token] = []
     sentence = clause = 0
     questions: set[int] = set()
-    raw_tokens = tokenise(form)
     for position, raw in enumerate(raw_tokens):
         if raw in SENTENCE_END:
             if raw == "?" and tokens and tokens[-1].sentence == sentence:
@@ -151,35 +168,40 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
                 position,
             )
         )
-    _transliterate(tokens, lexicon)
-    hits: list[Hit] = []
-    for token in tokens:
-        for concept in lexicon.concepts_of(token.keys, token.surfaces):
-            hits.append(Hit(concept, token.index, token.index, token.sentence, token.clause))
-        value = _number(token.text) if token.text[0].isdigit() else lexicon.number(token.keys)
-        if value is not None and not _clock_time(tokens, raw_tokens, token):
-            hits.append(Hit("number", token.index, token.index, token.sentence, token.clause))
-            if value >= 2:
-                hits.append(
-                    Hit("number_two", token.index, token.index, token.sentence, token.clause)
-                )
-            if value >= lexicon.many:
-                hits.append(
-                    Hit("number_many", token.index, token.index, token.sentence, token.clause)
-                )
-        hits.extend(_phrases(tokens, token, lexicon))
-    hits = _without_pseudo(hits)
-    hits.extend(
+    return tokens, questions
+
+
+def _token_hits(
+    tokens: Sequence[Token], raw_tokens: Sequence[str], token: Token, lexicon: Lexicon
+) -> Iterator[Hit]:
+    """The concepts one token is found as: its words, a number (not a time of day) and how
+    big, and the phrases it starts."""
+    for concept in lexicon.concepts_of(token.keys, token.surfaces):
+        yield Hit(concept, token.index, token.index, token.sentence, token.clause)
+    value = _number(token.text) if token.text[0].isdigit() else lexicon.number(token.keys)
+    if value is not None and not _clock_time(tokens, raw_tokens, token):
+        yield Hit("number", token.index, token.index, token.sentence, token.clause)
+        for concept, floor in (("number_two", 2), ("number_many", lexicon.many)):
+            if value >= floor:
+                yield Hit(concept, token.index, token.index, token.sentence, token.clause)
+    yield from _phrases(tokens, token, lexicon)
+
+
+def _noun_negations(hits: Sequence[Hit], tokens: Sequence[Token]) -> list[Hit]:
+    """A negation for each «не» followed by a noun in its clause («не галлюцинации»)."""
+    return [
         Hit(Context.NEGATION, hit.start, hit.end, hit.sentence, hit.clause)
         for hit in hits
         if hit.concept == Context.NEGATION_NOUN
         and hit.end + 1 < len(tokens)
         and tokens[hit.end + 1].clause == hit.clause
         and is_noun(tokens[hit.end + 1].text)
-    )
-    by_concept: dict[str, list[Hit]] = {}
-    for hit in hits:
-        by_concept.setdefault(hit.concept, []).append(hit)
+    ]
+
+
+def _opened_questions(tokens: Sequence[Token], by_concept: dict[str, list[Hit]]) -> set[int]:
+    """The sentences a question word opens (or holds anywhere, for a question phrase)."""
+    questions: set[int] = set()
     # A sentence is a question when one of its clauses opens with a question word ("I'm on
     # 20 mg, can I drink wine": run-ons put the question after a comma) or it holds a
     # question phrase anywhere.
@@ -200,7 +222,7 @@ def analyse(form: str, lexicon: Lexicon) -> Text:
             questions.add(hit.sentence)
     for hit in by_concept.get(Context.QUESTION_ANY, ()):
         questions.add(hit.sentence)
-    return Text(tokens, hits, by_concept, questions, len(tokens))
+    return questions
 
 
 _TRIGGERS = frozenset(
@@ -434,105 +456,152 @@ def _covered(match: Sequence[Hit]) -> set[int]:
     return {i for hit in match for i in range(hit.start, hit.end + 1)}
 
 
-def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
-    """Why the context lowers this match, if it does (ConText: trigger, direction, scope)."""
-    covered = _covered(match)
-    start, end = min(covered), max(covered)
-    sentence = match[0].sentence
-    first_clause = text.tokens[start].clause
-    last_clause = text.tokens[end].clause
+def _touches(hit: Hit, covered: set[int]) -> bool:
+    return bool(covered & set(range(hit.start, hit.end + 1)))
 
-    def triggers(context: Context, overlapping: bool = False) -> list[Hit]:
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a rule's match sits in the text, for putting it in context."""
+
+    rule: Rule
+    text: Text
+    match: Sequence[Hit]
+    covered: set[int]  # the word indexes of the match
+    start: int
+    end: int
+    sentence: int
+    clauses: set[int]  # the clauses of the match's words
+
+    @classmethod
+    def of(cls, rule: Rule, text: Text, match: Sequence[Hit]) -> _Place:
+        covered = _covered(match)
+        clauses = {text.tokens[i].clause for i in covered}
+        return cls(
+            rule, text, match, covered, min(covered), max(covered), match[0].sentence, clauses
+        )
+
+    @property
+    def first_clause(self) -> int:
+        return self.text.tokens[self.start].clause
+
+    @property
+    def last_clause(self) -> int:
+        return self.text.tokens[self.end].clause
+
+    def triggers(self, context: Context, overlapping: bool = False) -> list[Hit]:
         """The trigger's hits in the sentence; outside the match unless ``overlapping`` ("if I
         forget" asks about the forgetting it contains; "not breathing" is not negated)."""
         return [
             hit
-            for hit in text.by_concept.get(context, ())
-            if hit.sentence == sentence
-            and (overlapping or not covered & set(range(hit.start, hit.end + 1)))
+            for hit in self.text.by_concept.get(context, ())
+            if hit.sentence == self.sentence and (overlapping or not _touches(hit, self.covered))
         ]
 
-    def terminated(low: int, high: int) -> bool:
-        return any(low < hit.start < high for hit in triggers(Context.TERMINATOR))
+    def terminated(self, low: int, high: int) -> bool:
+        return any(low < hit.start < high for hit in self.triggers(Context.TERMINATOR))
 
-    clauses = {text.tokens[i].clause for i in covered}
-    now = any(hit.clause in clauses for hit in triggers(Context.NOW))
-    # A message-wide rule's concepts may sit in different sentences ("had a temperature last
-    # week ... I never missed a tablet"): each is put in context on its own, as ConText does.
-    if (
-        "negation" in rule.lowered_by
-        and rule.scope is Scope.MESSAGE
-        and any(_negated_alone(hit, text) for hit in match)
-    ):
+
+def _lowered(rule: Rule, text: Text, match: Sequence[Hit]) -> str | None:
+    """Why the context lowers this match, if it does (ConText: trigger, direction, scope)."""
+    place = _Place.of(rule, text, match)
+    now = any(hit.clause in place.clauses for hit in place.triggers(Context.NOW))
+    if "negation" in rule.lowered_by and _negated(place):
         return "negation"
-    if "negation" in rule.lowered_by:
-        negations = [h for h in text.by_concept.get(Context.NEGATION, ()) if h.sentence == sentence]
-        # "не" is the concept "not" in Russian ("не дышит"); between a rule's other concepts it
-        # is a negation of them ("грудь не болит").
-        uses_not = any("not" in item for item in rule.all)
-        nots = [] if uses_not else text.by_concept.get("not", ())
-        between = negations + [h for h in nots if h.sentence == sentence]
-        if rule.category is None or rule.scope is Scope.MESSAGE:
-            between = []  # a request, or concepts told apart in different sentences
-        # "not breathing": the negation is the sign itself, not a word about it.
-        own_negation = any(_inside(hit, covered) for hit in negations)
-        # "грудь не болит", "chest does not hurt": a negation between the concepts negates them.
-        if any(
-            start < hit.start and hit.end < end and not covered & set(range(hit.start, hit.end + 1))
-            for hit in between
-        ):
-            return "negation"
-        if not own_negation:
-            for hit in negations:
-                if (
-                    hit.start < start  # "I don't want to stop": it may end inside the match
-                    and not _inside(hit, covered)
-                    and text.tokens[hit.start].clause == first_clause
-                    and start - hit.end <= NEGATION_SCOPE
-                    and not terminated(hit.end, start)
-                ):
-                    return "negation"
-            for hit in triggers(Context.NEGATION_AFTER):
-                if (
-                    hit.start > end
-                    and hit.clause == last_clause
-                    and hit.start - end <= NEGATION_SCOPE
-                    and not terminated(end, hit.start)
-                ):
-                    return "negation"
-    if (
-        "question" in rule.lowered_by
-        and sentence in text.questions
-        and not now
-        and any(
-            # "maybe it's nothing, but he won't wake": a terminator ends the trigger's scope;
-            # "he took 10, what to do if it's an overdose?": a trigger after the match lowers
-            # it only in its own clause
-            not terminated(min(hit.end, end), max(hit.start, start))
-            and (hit.start < start or hit.clause in clauses)
-            for hit in triggers(Context.HYPOTHETICAL, overlapping=True)
-        )
-    ):
+    if "question" in rule.lowered_by and not now and _asked_in_general(place):
         return "question"
-    if "history" in rule.lowered_by and not now:
-        for hit in triggers(Context.HISTORY, overlapping=True):
-            # In the match's own clauses: "I'm boiling, I quit my tablets last week" dates the
-            # stopping, not the fever.
-            if hit.clause not in clauses:
-                continue
-            # «раньше болело» dates the pain it runs into; "spasms are back in force" has no
-            # "back in" that starts before the match, so nothing dates it.
-            if covered & set(range(hit.start, hit.end + 1)) and hit.start >= start:
-                continue
-            if abs(hit.start - start) <= HISTORY_SCOPE and not terminated(
-                min(hit.end, end), max(hit.start, start)
-            ):
-                return "history"
-        if rule.category in _SIGNS and any(hit.start > end for hit in triggers(Context.RESOLVED)):
-            return "history"
-    if "other" in rule.lowered_by and triggers(Context.OTHER) and not _people_here(text, sentence):
+    if "history" in rule.lowered_by and not now and _told_as_past(place):
+        return "history"
+    if (
+        "other" in rule.lowered_by
+        and place.triggers(Context.OTHER)
+        and not _people_here(text, place.sentence)
+    ):
         return "other"
     return None
+
+
+def _negated(place: _Place) -> bool:
+    """A negation of the match: before it in its first clause, after it in its last, or
+    between its concepts."""
+    rule, text = place.rule, place.text
+    # A message-wide rule's concepts may sit in different sentences ("had a temperature last
+    # week ... I never missed a tablet"): each is put in context on its own, as ConText does.
+    if rule.scope is Scope.MESSAGE and any(_negated_alone(hit, text) for hit in place.match):
+        return True
+    negations = [
+        h for h in text.by_concept.get(Context.NEGATION, ()) if h.sentence == place.sentence
+    ]
+    if _negated_between(place, negations):
+        return True
+    # "not breathing": the negation is the sign itself, not a word about it.
+    if any(_inside(hit, place.covered) for hit in negations):
+        return False
+    for hit in negations:
+        if (
+            hit.start < place.start  # "I don't want to stop": it may end inside the match
+            and not _inside(hit, place.covered)
+            and text.tokens[hit.start].clause == place.first_clause
+            and place.start - hit.end <= NEGATION_SCOPE
+            and not place.terminated(hit.end, place.start)
+        ):
+            return True
+    return any(
+        hit.start > place.end
+        and hit.clause == place.last_clause
+        and hit.start - place.end <= NEGATION_SCOPE
+        and not place.terminated(place.end, hit.start)
+        for hit in place.triggers(Context.NEGATION_AFTER)
+    )
+
+
+def _negated_between(place: _Place, negations: Sequence[Hit]) -> bool:
+    """ "грудь не болит", "chest does not hurt": a negation between the concepts of an alarm
+    negates them."""
+    rule, text = place.rule, place.text
+    if rule.category is None or rule.scope is Scope.MESSAGE:
+        return False  # a request, or concepts told apart in different sentences
+    # "не" is the concept "not" in Russian ("не дышит"); between a rule's other concepts it
+    # is a negation of them ("грудь не болит").
+    uses_not = any("not" in item for item in rule.all)
+    nots = [] if uses_not else text.by_concept.get("not", ())
+    between = [*negations, *(h for h in nots if h.sentence == place.sentence)]
+    return any(
+        place.start < hit.start and hit.end < place.end and not _touches(hit, place.covered)
+        for hit in between
+    )
+
+
+def _asked_in_general(place: _Place) -> bool:
+    """A general question about what the match names ("can baclofen cause seizures?")."""
+    return place.sentence in place.text.questions and any(
+        # "maybe it's nothing, but he won't wake": a terminator ends the trigger's scope;
+        # "he took 10, what to do if it's an overdose?": a trigger after the match lowers
+        # it only in its own clause
+        not place.terminated(min(hit.end, place.end), max(hit.start, place.start))
+        and (hit.start < place.start or hit.clause in place.clauses)
+        for hit in place.triggers(Context.HYPOTHETICAL, overlapping=True)
+    )
+
+
+def _told_as_past(place: _Place) -> bool:
+    """History ("years ago") in the match's clauses, or a sign told as over later on."""
+    for hit in place.triggers(Context.HISTORY, overlapping=True):
+        # In the match's own clauses: "I'm boiling, I quit my tablets last week" dates the
+        # stopping, not the fever.
+        if hit.clause not in place.clauses:
+            continue
+        # «раньше болело» dates the pain it runs into; "spasms are back in force" has no
+        # "back in" that starts before the match, so nothing dates it.
+        if _touches(hit, place.covered) and hit.start >= place.start:
+            continue
+        if abs(hit.start - place.start) <= HISTORY_SCOPE and not place.terminated(
+            min(hit.end, place.end), max(hit.start, place.start)
+        ):
+            return True
+    return place.rule.category in _SIGNS and any(
+        hit.start > place.end for hit in place.triggers(Context.RESOLVED)
+    )
 
 
 def _people_here(text: Text, sentence: int) -> list[Hit]:
@@ -607,16 +676,7 @@ def understand(text: str, lexicon: Lexicon) -> Reading:
 def _read(text: Text, lexicon: Lexicon) -> Reading:
     if not text.tokens:
         return Reading(Meaning.OTHER)
-    present = text.by_concept.keys()
-    candidates = sorted(
-        {i for concept in present for i in lexicon.rules_by_concept.get(concept, ())}
-    )
-    fired = [
-        found
-        for rule in (lexicon.rules[i] for i in candidates)
-        if all(not item.isdisjoint(present) for item in rule.all)
-        and (found := evaluate(rule, text)) is not None
-    ]
+    fired = _fired(text, lexicon)
     up = [f for f in fired if f.lowered is None]
     categories = {f.rule.category for f in up if f.rule.category is not None}
     lowered = {
@@ -627,22 +687,78 @@ def _read(text: Text, lexicon: Lexicon) -> Reading:
         f.rule.category for f in fired if f.lowered == "question" and f.rule.category is not None
     } - categories
     topic = _best_topic(fired, asked, text)
-    alarms = frozenset(c for c in categories if CATEGORIES[c].intent is Intent.EMERGENCY)
     lowered_alarms = frozenset(c for c in lowered if CATEGORIES[c].intent is Intent.EMERGENCY)
-
-    def reading(
-        meaning: Meaning, found: frozenset[Category] = frozenset(), about: str | None = topic
-    ) -> Reading:
+    urgent = _urgent(categories)
+    if urgent is not None:
+        meaning, found, about = urgent
         return Reading(meaning, found, about, question, lowered_alarms)
+    meaning, about = _everyday(text, fired, up, topic, bool(asked))
+    return Reading(meaning, frozenset(), about, question, lowered_alarms)
 
+
+def _fired(text: Text, lexicon: Lexicon) -> list[Fired]:
+    """The rules that fire, in rules.toml's order: only those whose every item has a concept
+    in the text are evaluated."""
+    present = text.by_concept.keys()
+    candidates = sorted(
+        {i for concept in present for i in lexicon.rules_by_concept.get(concept, ())}
+    )
+    return [
+        found
+        for rule in (lexicon.rules[i] for i in candidates)
+        if all(not item.isdisjoint(present) for item in rule.all)
+        and (found := evaluate(rule, text)) is not None
+    ]
+
+
+# Stopping told, most urgent first: acting today comes before the taper flow.
+_STOPPING = (
+    (Category.RAN_OUT, Meaning.RAN_OUT),
+    (Category.WANTS_TO_STOP, Meaning.WANTS_TO_STOP),
+)
+
+
+def _urgent(
+    categories: set[Category],
+) -> tuple[Meaning, frozenset[Category], str | None] | None:
+    """An emergency (with its alarms' topic), or a stop or ran-out message; None otherwise."""
+    alarms = frozenset(c for c in categories if CATEGORIES[c].intent is Intent.EMERGENCY)
     if alarms:
-        return reading(Meaning.EMERGENCY, alarms, about=_category_topic(alarms))
-    if Category.RAN_OUT in categories:
-        return reading(Meaning.RAN_OUT, frozenset({Category.RAN_OUT}), about="withdrawal")
-    if Category.WANTS_TO_STOP in categories:
-        return reading(
-            Meaning.WANTS_TO_STOP, frozenset({Category.WANTS_TO_STOP}), about="withdrawal"
-        )
+        return Meaning.EMERGENCY, alarms, _category_topic(alarms)
+    for category, meaning in _STOPPING:
+        if category in categories:
+            return meaning, frozenset({category}), "withdrawal"
+    return None
+
+
+def _everyday(
+    text: Text, fired: Sequence[Fired], up: Sequence[Fired], topic: str | None, asked: bool
+) -> tuple[Meaning, str | None]:
+    """A request, a question with its topic, thanks, unsure or nothing, and the topic named."""
+    question = bool(text.questions)
+    requests = _requests(text, up, topic)
+    for request in _REQUESTS:
+        if request in requests:
+            return _MEANING_OF[request], topic
+    if Request.VAGUE in requests and topic is None:
+        return Meaning.UNSURE, None
+    if topic is not None and (question or asked):
+        return Meaning.QUESTION, topic
+    statements = {f.rule.topic for f in fired if f.rule.topic is not None and f.rule.statement}
+    if topic is not None and topic in statements:
+        return Meaning.QUESTION, topic
+    if Request.THANKS in requests:
+        return Meaning.THANKS, None
+    unsure = Request.UNSURE in requests or any(f.lowered == "other" for f in fired)
+    if question and topic is None and unsure:
+        return Meaning.QUESTION, None
+    if unsure:
+        return Meaning.UNSURE, None
+    return Meaning.OTHER, None
+
+
+def _requests(text: Text, up: Sequence[Fired], topic: str | None) -> set[Request]:
+    """The requests of the unlowered rules, less those a question asks about instead."""
     requests = {f.rule.request for f in up if f.rule.request is not None}
     if (
         Request.FORGOT_DOSE in requests
@@ -652,28 +768,11 @@ def _read(text: Text, lexicon: Lexicon) -> Reading:
         # «до какого времени можно выпить пропущенную таблетку»: a question that opens with a
         # question word asks the rule; "I forgot my dose, can I take it now?" tells first.
         requests.discard(Request.FORGOT_DOSE)
-    if Request.TOOK_IT in requests and topic is not None and question:
+    if Request.TOOK_IT in requests and topic is not None and text.questions:
         # "took my morning one 2 hours late, do I push the rest back?": the question is what
         # is asked; recording the dose is not.
         requests.discard(Request.TOOK_IT)
-    for request in _REQUESTS:
-        if request in requests:
-            return reading(_MEANING_OF[request])
-    if Request.VAGUE in requests and topic is None:
-        return reading(Meaning.UNSURE, about=None)
-    if topic is not None and (question or asked):
-        return reading(Meaning.QUESTION)
-    statements = {f.rule.topic for f in fired if f.rule.topic is not None and f.rule.statement}
-    if topic is not None and topic in statements:
-        return reading(Meaning.QUESTION)
-    if Request.THANKS in requests:
-        return reading(Meaning.THANKS, about=None)
-    unsure = Request.UNSURE in requests or any(f.lowered == "other" for f in fired)
-    if question and topic is None and unsure:
-        return reading(Meaning.QUESTION, about=None)
-    if unsure:
-        return reading(Meaning.UNSURE, about=None)
-    return reading(Meaning.OTHER, about=None)
+    return requests
 
 
 def _asks(text: Text, fired: Sequence[Fired], request: Request) -> bool:
