@@ -66,6 +66,9 @@ class Context(StrEnum):
     QUESTION_START = "question_start"  # a question's first word ("can", "можно")
     QUESTION_ANY = "question_any"  # a question word anywhere ("ли")
     LEAD = "lead"  # "so", "hi", «а»: may come before a question's first word ("so can I ...")
+    # "says", «говорит», «кажется»: a clause after one is what was said or seemed, not a
+    # question («говорит, что в комнате собака»), unless the sentence ends with "?".
+    REPORTED = "reported"
     # NegEx's pseudo-triggers: words that contain a trigger but are none ("oh no", "no
     # wonder", "не только"); a trigger inside one is dropped before matching.
     PSEUDO = "pseudo"

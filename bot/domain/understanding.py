@@ -179,7 +179,7 @@ def _token_hits(
     for concept in lexicon.concepts_of(token.keys, token.surfaces):
         yield Hit(concept, token.index, token.index, token.sentence, token.clause)
     value = _number(token.text) if token.text[0].isdigit() else lexicon.number(token.keys)
-    if value is not None and not _clock_time(tokens, raw_tokens, token):
+    if value is not None and not _clock_time(tokens, raw_tokens, token) and not _year(token):
         yield Hit("number", token.index, token.index, token.sentence, token.clause)
         for concept, floor in (("number_two", 2), ("number_many", lexicon.many)):
             if value >= floor:
@@ -217,7 +217,11 @@ def _opened_questions(tokens: Sequence[Token], by_concept: dict[str, list[Hit]])
             openings.add(hit.end + 1)
             if hit.start in starts:
                 starts.add(hit.end + 1)
+    said = {hit.end for hit in by_concept.get(Context.REPORTED, ())}
+    reported = {b.index for a, b in pairwise(tokens) if a.clause != b.clause and a.index in said}
     for hit in by_concept.get(Context.QUESTION_START, ()):
+        if hit.start in reported:
+            continue
         if hit.start in openings and (hit.start in starts or hit.start not in conditions):
             questions.add(hit.sentence)
     for hit in by_concept.get(Context.QUESTION_ANY, ()):
@@ -257,6 +261,12 @@ def _clock_time(tokens: Sequence[Token], raw: Sequence[str], token: Token) -> bo
     if after in _AFTER_TIME or (token.position + 1 < len(raw) and raw[token.position + 1] == ":"):
         return True
     return before in _BEFORE_TIME and not after.startswith("раз")
+
+
+def _year(token: Token) -> bool:
+    """ "in 2022", «в 2019 году»: four digits from 1900 to 2099 name a year, not a count (a
+    count that large is told with its unit, "2000 mg", which the unit rules read)."""
+    return len(token.text) == 4 and token.text.isdigit() and 1900 <= int(token.text) <= 2099
 
 
 def _number(text: str) -> float | None:
