@@ -118,7 +118,8 @@ _QUOTES = str.maketrans(
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
 _SPACES = re.compile(r"\s+")
 _CH_DIGIT = re.compile("(?<=[a-z])4(?=[a-z])")
-_REPEATS = re.compile(r"(\w)\1{2,}")  # three or more of one letter: "sooo", "heeelp"
+# Three or more of one letter: "sooo", "heeelp"; never digits ("1999" is a year, not "19").
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 
 
 def normalise(text: str) -> tuple[str, ...]:
