@@ -9,21 +9,37 @@ answers "this button is no longer active" for anything that is not exactly such 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
 from telegram.ext.filters import BaseFilter
 
 from bot.context import BotContext
+from bot.handlers.common import consented_user
 from bot.views.callbacks import CallbackData
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 H = TypeVar("H", bound=Handler)  # a decorated handler keeps its own signature
+P = ParamSpec("P")
+# A command handler; it may take more (keyword) arguments when another handler calls it.
+CommandHandlerFn = Callable[Concatenate[Update, BotContext, P], Coroutine[Any, Any, None]]
 B = TypeVar("B", bound=CallbackData)
-ButtonHandler = Callable[[Update, BotContext, B], Coroutine[Any, Any, None]]
+ButtonHandler = Callable[[Update, BotContext, CallbackQuery, B], Coroutine[Any, Any, None]]
 STALE = "errors.stale_button"
+NEED_CONSENT = "onboarding.need_consent"
+
+
+def _loading(handler: Handler) -> Handler:
+    """``handler`` after the sender's row is read (``context.user``, once per update)."""
+
+    async def route(update: Update, context: BotContext) -> None:
+        await context.load_user()
+        await handler(update, context)
+
+    return route
 
 
 class Router:
@@ -31,24 +47,42 @@ class Router:
         self.name = name
         self.handlers: list[BaseHandler[Update, Any, Any]] = []
 
-    def command(self, *names: str, filters: BaseFilter | None = None) -> Callable[[H], H]:
-        """``/name`` (any of ``names``)."""
+    def command(
+        self, *names: str, filters: BaseFilter | None = None, consented: bool = False
+    ) -> Callable[[CommandHandlerFn[P]], CommandHandlerFn[P]]:
+        """``/name`` (any of ``names``). ``consented``: only for a user who has consented;
+        anyone else is told to /start first and the handler does not run (``context.patient``
+        is theirs). The decorated name is the route itself, so another handler that calls it
+        (a button opening a command's answer) gets the same check."""
 
-        def register(handler: H) -> H:
-            self.handlers.append(CommandHandler(list(names), handler, filters=filters))
-            return handler
+        def register(handler: CommandHandlerFn[P]) -> CommandHandlerFn[P]:
+            @functools.wraps(handler)
+            async def route(
+                update: Update, context: BotContext, *args: P.args, **kwargs: P.kwargs
+            ) -> None:
+                if consented:
+                    if await consented_user(update, context) is None:
+                        return
+                else:
+                    await context.load_user()
+                await handler(update, context, *args, **kwargs)
+
+            self.handlers.append(CommandHandler(list(names), route, filters=filters))
+            return route
 
         return register
 
     def commands(self, names: Sequence[str], handler: Handler) -> None:
         """Several commands served by one handler (the fact topics)."""
-        self.handlers.append(CommandHandler(list(names), handler))
+        self.handlers.append(CommandHandler(list(names), _loading(handler)))
 
     def button(
-        self, kind: type[B], *, stale: str = STALE
+        self, kind: type[B], *, stale: str = STALE, unconsented: str | None = None
     ) -> Callable[[ButtonHandler[B]], ButtonHandler[B]]:
-        """A press of a ``kind`` button: the handler gets it unpacked; anything else under its
-        prefix is answered with the ``stale`` text and reaches no handler."""
+        """A press of a ``kind`` button: the handler gets the query and the button unpacked;
+        anything else under its prefix is answered with the ``stale`` text and reaches no
+        handler. ``unconsented``: the answer to a press from someone who has not consented;
+        given, the handler runs only for a consented user (``context.patient``)."""
 
         def register(handler: ButtonHandler[B]) -> ButtonHandler[B]:
             async def route(update: Update, context: BotContext) -> None:
@@ -58,7 +92,11 @@ class Router:
                 if button is None:
                     await query.answer(context.pack.text(stale))
                     return
-                await handler(update, context, button)
+                user = await context.load_user()
+                if unconsented is not None and (user is None or not user.has_consented):
+                    await query.answer(context.pack.text(unconsented))
+                    return
+                await handler(update, context, query, button)
 
             self.handlers.append(CallbackQueryHandler(route, pattern=kind.pattern()))
             return handler
@@ -70,14 +108,14 @@ class Router:
         answers a malformed one in its own words) and the admin buttons' per-verb filters."""
 
         def register(handler: H) -> H:
-            self.handlers.append(CallbackQueryHandler(handler, pattern=pattern))
+            self.handlers.append(CallbackQueryHandler(_loading(handler), pattern=pattern))
             return handler
 
         return register
 
     def message(self, filters: BaseFilter) -> Callable[[H], H]:
         def register(handler: H) -> H:
-            self.handlers.append(MessageHandler(filters, handler))
+            self.handlers.append(MessageHandler(filters, _loading(handler)))
             return handler
 
         return register
