@@ -209,8 +209,7 @@ async def broadcasts_command(update: Update, context: BotContext) -> Audited:
     services = context.services
     pack = context.pack
     recent = await services.broadcasts.recent(RECENT_BROADCASTS)
-    viewer = await services.users.get(user_id(update))
-    zone = services.zones.zone_for(viewer.timezone if viewer else None)
+    zone = context.zone
     running = [
         progress.broadcast.broadcast_id
         for progress in recent

@@ -3,7 +3,7 @@ the invite link (``/start cg_<token>``) with its Accept / No buttons."""
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.ext import filters
 
 from bot.content import Html
@@ -47,7 +47,7 @@ async def caregiver_command(update: Update, context: BotContext, *, typed: bool 
     services = context.services
     pack = context.pack
     me = user_id(update)
-    stored = await services.users.get(me)
+    stored = context.user
     if stored is not None and stored.unreachable_at is not None:
         # They blocked the bot once and are back, as after /start.
         await services.users.mark_reachable(me)
@@ -80,7 +80,7 @@ async def caregiver_command(update: Update, context: BotContext, *, typed: bool 
         if invite.link is None:
             invite_text = pack.text("caregiver.full", count=len(caregivers))
         else:
-            zone = services.zones.zone_for(stored.timezone)
+            zone = context.zone
             invite_text = pack.text(
                 "caregiver.invite",
                 link=invite.link,
@@ -161,9 +161,9 @@ def _problem_params(problem: InviteProblem, patient_name: str) -> dict[str, obje
 
 
 @routes.button(InviteButton)
-async def invite_pressed(update: Update, context: BotContext, button: InviteButton) -> None:
-    query = update.callback_query
-    assert query is not None
+async def invite_pressed(
+    update: Update, context: BotContext, query: CallbackQuery, button: InviteButton
+) -> None:
     services = context.services
     pack = context.pack
     await query.answer()
@@ -200,14 +200,14 @@ async def invite_pressed(update: Update, context: BotContext, button: InviteButt
 
 
 @routes.button(CaregiverButton)
-async def caregiver_pressed(update: Update, context: BotContext, button: CaregiverButton) -> None:
-    query = update.callback_query
-    assert query is not None
+async def caregiver_pressed(
+    update: Update, context: BotContext, query: CallbackQuery, button: CaregiverButton
+) -> None:
     services = context.services
     pack = context.pack
     me = user_id(update)
     if button.action == "delay":
-        stored = await services.users.get(me)
+        stored = context.user
         if stored is None or not stored.has_consented or not valid_delay_minutes(button.number):
             await query.answer(pack.text("errors.stale_button"))
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.content import ContentPack, Html
@@ -114,12 +114,12 @@ async def _recorded_note(context: BotContext, owner: int, answer: str, recorded:
 
 
 async def _drop_reminder_buttons(
-    context: BotContext, pressed: Message, reminder_messages: tuple[int | None, ...]
+    context: BotContext, pressed: MaybeInaccessibleMessage, reminders: tuple[int | None, ...]
 ) -> None:
     """The reminder of a dose answered from /missed must not offer Taken any more."""
     if pressed.chat is None:
         return
-    for message_id in reminder_messages:
+    for message_id in reminders:
         if message_id is None:
             continue
         with contextlib.suppress(TelegramError):  # already without buttons, or deleted

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from bot.content import TOPICS
 from bot.context import BotContext
@@ -34,9 +34,9 @@ routes.commands([topic for topic in TOPICS if topic != "missed"], topic_command)
 
 
 @routes.button(FactButton)
-async def topic_pressed(update: Update, context: BotContext, button: FactButton) -> None:
-    query = update.callback_query
-    assert query is not None
+async def topic_pressed(
+    update: Update, context: BotContext, query: CallbackQuery, button: FactButton
+) -> None:
     topic = button.topic
     if topic not in TOPICS:
         await query.answer(context.pack.text("errors.stale_button"))
@@ -46,10 +46,9 @@ async def topic_pressed(update: Update, context: BotContext, button: FactButton)
 
 
 async def send_topic(update: Update, context: BotContext, topic: str) -> None:
-    services = context.services
     region = None
     if topic == "emergency" and update.effective_user is not None:
-        user = await services.users.get(update.effective_user.id)
+        user = await context.load_user()
         region = user.region if user else None
     event("fact_shown", update, topic=topic)
     pack = context.pack

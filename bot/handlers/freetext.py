@@ -15,9 +15,8 @@ from bot.domain.plans import format_mg
 from bot.domain.redflags import Category
 from bot.domain.understanding import Meaning, Reading, understand
 from bot.handlers.checkins import take_note
-from bot.handlers.common import drop_buttons, event, keyboard, reply
+from bot.handlers.common import consented_user, drop_buttons, event, keyboard, pressed, reply
 from bot.handlers.facts import facts_menu, menu_keyboard
-from bot.handlers.onboarding import consented_user
 from bot.handlers.schedule import (
     pause_command,
     send_missed_advice,
@@ -188,7 +187,7 @@ async def _took_it(
         event("took_it_offered", update, open=0)
         await reply(update, pack.text("freetext.took_nothing_open"))
         return
-    zone = services.zones.zone_for(user.timezone)
+    zone = context.zone
     due = local_when(pack, dose.due_at, zone, now.astimezone(zone).date())
     event("took_it_offered", update, open=1, event_id=dose.event_id)
     button = (pack.text("freetext.button_record_taken"), DoseButton(dose.event_id, "taken").pack())
@@ -275,8 +274,7 @@ _ANSWERS: dict[Meaning, Answer] = {
 async def ask_pressed(update: Update, context: BotContext) -> None:
     """A choice under an ask-back or a "stop the reminders" answer. The buttons of the pressed
     message go (one answer per question), except under the emergency choice's own answer."""
-    query = update.callback_query
-    assert query is not None
+    query = pressed(update)
     pack = context.pack
     button = AskButton.unpack(query.data)
     if button is None:
@@ -357,5 +355,5 @@ async def _answer_the_question(
 async def _region(update: Update, context: BotContext) -> str | None:
     if update.effective_user is None:
         return None
-    user = await context.services.users.get(update.effective_user.id)
+    user = await context.load_user()
     return user.region if user else None

@@ -12,7 +12,7 @@ from datetime import timedelta
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers.common import event, keyboard, reply, user_id
+from bot.handlers.common import event, keyboard, pressed, reply, user_id
 from bot.handlers.routes import Router
 from bot.session import PendingErasure
 from bot.views.callbacks import EraseButton
@@ -44,7 +44,7 @@ async def deleteme_command(update: Update, context: BotContext) -> None:
     services = context.services
     pack = context.pack
     owner = user_id(update)
-    if await services.users.get(owner) is None:
+    if context.user is None:
         # No profile; anything else that still names them (e.g. an audit row) loses the id.
         await services.privacy.erase(owner)
         services.languages.forget(owner)
@@ -66,8 +66,7 @@ async def deleteme_command(update: Update, context: BotContext) -> None:
 
 @routes.callback(EraseButton.pattern())
 async def erase_pressed(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
+    query = pressed(update)
     services = context.services
     pack = context.pack
     decision = _take_decision(update, context)
@@ -108,8 +107,7 @@ async def erase_pressed(update: Update, context: BotContext) -> None:
 def _take_decision(update: Update, context: BotContext) -> tuple[bool, PendingErasure] | None:
     """(confirmed, the offer) if the press answers the presser's own open offer on its own
     message; the offer is used up. No await in here: two quick presses cannot both pass."""
-    query = update.callback_query
-    assert query is not None
+    query = pressed(update)
     button = EraseButton.unpack(query.data)
     session = context.session
     pending = session.erasure

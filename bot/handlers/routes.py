@@ -9,7 +9,6 @@ answers "this button is no longer active" for anything that is not exactly such 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -56,9 +55,8 @@ class Router:
         (a button opening a command's answer) gets the same check."""
 
         def register(handler: CommandHandlerFn[P]) -> CommandHandlerFn[P]:
-            @functools.wraps(handler)
             async def route(
-                update: Update, context: BotContext, *args: P.args, **kwargs: P.kwargs
+                update: Update, context: BotContext, /, *args: P.args, **kwargs: P.kwargs
             ) -> None:
                 if consented:
                     if await consented_user(update, context) is None:

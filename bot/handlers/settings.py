@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 
 from bot.content import ContentPack, Html
 from bot.context import BotContext
 from bot.handlers import caregivers, onboarding, repeats
-from bot.handlers.common import edit_query_message, event, keyboard, reply, user_id
-from bot.handlers.routes import Router
+from bot.handlers.common import edit_query_message, event, keyboard, reply
+from bot.handlers.routes import STALE, Router
 from bot.storage.users import User
 from bot.views.callbacks import AnnouncementsButton, SettingsButton
 from bot.views.doses import simple_mode_keyboard
@@ -147,50 +147,32 @@ async def settings_page(context: BotContext, user: User) -> tuple[Html, InlineKe
     return Html("\n".join(lines)), keyboard(buttons)
 
 
-@routes.command("settings")
+@routes.command("settings", consented=True)
 async def settings_command(update: Update, context: BotContext) -> None:
-    user = await onboarding.consented_user(update, context)
-    if user is None:
-        return
-    text, markup = await settings_page(context, user)
+    text, markup = await settings_page(context, context.patient)
     event("settings_shown", update)
     await reply(update, text, markup)
 
 
-@routes.button(SettingsButton)
-async def settings_pressed(update: Update, context: BotContext, button: SettingsButton) -> None:
+@routes.button(SettingsButton, unconsented=STALE)
+async def settings_pressed(
+    update: Update, context: BotContext, query: CallbackQuery, button: SettingsButton
+) -> None:
     """A row's button: open that setting's own flow (the page stays as it is)."""
-    query = update.callback_query
-    assert query is not None
     row = _BY_KEY.get(button.key)
     if row is None:
-        await query.answer(context.pack.text("errors.stale_button"))
-        return
-    user = await context.services.users.get(user_id(update))
-    if user is None or not user.has_consented:
-        await query.answer(context.pack.text("errors.stale_button"))
+        await query.answer(context.pack.text(STALE))
         return
     await query.answer()
     event("settings_opened", update, row=row.key)
-    await row.open(update, context, user)
+    await row.open(update, context, context.patient)
 
 
-@routes.button(AnnouncementsButton)
+@routes.button(AnnouncementsButton, unconsented=STALE)
 async def announcements_pressed(
-    update: Update, context: BotContext, button: AnnouncementsButton
+    update: Update, context: BotContext, query: CallbackQuery, button: AnnouncementsButton
 ) -> None:
     """On or Off under the announcements row: as ``/announcements on|off``."""
-    query = update.callback_query
-    assert query is not None
-    pack = context.pack
-    user = await context.services.users.get(user_id(update))
-    if user is None or not user.has_consented:
-        await query.answer(pack.text("errors.stale_button"))
-        return
     await query.answer()
-    enabled = button.choice == "on"
-    await context.services.users.set_announcements(user.user_id, enabled)
-    event("announcements_set", update, enabled=enabled)
-    await edit_query_message(
-        query, pack.text("announcements.on" if enabled else "announcements.off")
-    )
+    text = await onboarding.set_announcements(update, context, button.choice == "on")
+    await edit_query_message(query, text)
