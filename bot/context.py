@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
@@ -90,14 +90,17 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
         self.language_code: str | None = None  # what Telegram reports for the sender
         self._user: User | None = None
         self._user_loaded = False
+        self._query: CallbackQuery | None = None
 
     @classmethod
     def from_update(
         cls, update: object, application: Application[Any, Any, Any, Any, Any, Any]
     ) -> BotContext:
         context = super().from_update(update, application)
-        if isinstance(update, Update) and update.effective_user is not None:
-            context.language_code = update.effective_user.language_code
+        if isinstance(update, Update):
+            if update.effective_user is not None:
+                context.language_code = update.effective_user.language_code
+            context._query = update.callback_query
         return context
 
     @property
@@ -114,6 +117,13 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
     def pack(self) -> ContentPack:
         """Every reply to this update is written from this pack."""
         return self.services.content.pack(self.language)
+
+    @property
+    def query(self) -> CallbackQuery:
+        """The press this update brings (a handler registered for button presses)."""
+        if self._query is None:
+            raise LookupError("this update is not a button press")
+        return self._query
 
     @property
     def session(self) -> Session:

@@ -3,7 +3,7 @@ the invite link (``/start cg_<token>``) with its Accept / No buttons."""
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, Message, Update
+from telegram import Message, Update
 from telegram.ext import filters
 
 from bot.content import Html
@@ -161,13 +161,11 @@ def _problem_params(problem: InviteProblem, patient_name: str) -> dict[str, obje
 
 
 @routes.button(InviteButton)
-async def invite_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: InviteButton
-) -> None:
+async def invite_pressed(update: Update, context: BotContext, button: InviteButton) -> None:
     services = context.services
     pack = context.pack
-    await query.answer()
-    await drop_buttons(query)
+    await context.query.answer()
+    await drop_buttons(context.query)
     if button.choice == "no":
         event("caregiver_invite_declined", update)
         await reply(update, pack.text("caregiver.declined"))
@@ -200,19 +198,17 @@ async def invite_pressed(
 
 
 @routes.button(CaregiverButton)
-async def caregiver_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: CaregiverButton
-) -> None:
+async def caregiver_pressed(update: Update, context: BotContext, button: CaregiverButton) -> None:
     services = context.services
     pack = context.pack
     me = user_id(update)
     if button.action == "delay":
         stored = context.user
         if stored is None or not stored.has_consented or not valid_delay_minutes(button.number):
-            await query.answer(pack.text("errors.stale_button"))
+            await context.query.answer(pack.text("errors.stale_button"))
             return
-        await query.answer()
-        await drop_buttons(query)
+        await context.query.answer()
+        await drop_buttons(context.query)
         await services.caregivers.set_delay(me, button.number)
         event("caregiver_delay_set", update, minutes=button.number)
         await reply(
@@ -221,10 +217,10 @@ async def caregiver_pressed(
         return
     link = await services.caregivers.remove(button.number, me)
     if link is None:
-        await query.answer(pack.text("errors.stale_button"))
+        await context.query.answer(pack.text("errors.stale_button"))
         return
-    await query.answer()
-    await drop_buttons(query)
+    await context.query.answer()
+    await drop_buttons(context.query)
     if me == link.patient_id:
         event("caregiver_removed", update, link=link.link_id)
         await reply(update, pack.text("caregiver.removed", name=link.caregiver_name))

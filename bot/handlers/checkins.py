@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, Update
+from telegram import Update
 
 from bot.context import BotContext
 from bot.domain.checkins import MAX_STIFFNESS, Severity, SideEffect
@@ -53,20 +53,18 @@ async def progress_command(update: Update, context: BotContext) -> None:
 
 
 @routes.button(CheckInButton, stale="checkin.expired")
-async def checkin_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: CheckInButton
-) -> None:
+async def checkin_pressed(update: Update, context: BotContext, button: CheckInButton) -> None:
     services = context.services
     pack = context.pack
     owner = user_id(update)
-    checkin = await _checkin(context, query, owner, button.checkin_id, completed=False)
+    checkin = await _checkin(context, owner, button.checkin_id, completed=False)
     if checkin is None:
         return
     if button.question != _current_question(checkin):
         # A button of a question already answered (a double tap, or an old message).
-        await query.answer(pack.text("errors.stale_button"))
+        await context.query.answer(pack.text("errors.stale_button"))
         return
-    await query.answer()
+    await context.query.answer()
     updated: CheckIn | None = None
     if button.question == "note":
         context.session.checkin_note = None
@@ -82,7 +80,7 @@ async def checkin_pressed(
             checkin.checkin_id, owner, SideEffect(button.question), Severity(int(button.value))
         )
     if updated is None:
-        await edit_query_message(query, pack.text("checkin.expired"))
+        await edit_query_message(context.query, pack.text("checkin.expired"))
         return
     event("checkin_answered", update, checkin=checkin.checkin_id, question=button.question)
     if button.question == "stiffness" and await services.simple_mode.is_on(owner):
@@ -92,7 +90,7 @@ async def checkin_pressed(
     if updated.stiffness is not None and updated.unanswered() is None:
         context.session.checkin_note = updated.checkin_id  # a typed message is the note
     text, markup = checkin_question(pack, updated)
-    await edit_query_message(query, text, markup)
+    await edit_query_message(context.query, text, markup)
 
 
 async def take_note(update: Update, context: BotContext) -> bool:
@@ -148,30 +146,28 @@ async def _finish(
 
 
 @routes.button(HoldButton, stale="checkin.expired")
-async def hold_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: HoldButton
-) -> None:
+async def hold_pressed(update: Update, context: BotContext, button: HoldButton) -> None:
     services = context.services
     pack = context.pack
     owner = user_id(update)
-    checkin = await _checkin(context, query, owner, button.checkin_id, completed=True)
+    checkin = await _checkin(context, owner, button.checkin_id, completed=True)
     if checkin is None:
         return
-    await query.answer()
+    await context.query.answer()
     if button.days == "ask":
         await edit_query_message(
-            query,
+            context.query,
             pack.text("checkin.ask_hold_days"),
             hold_days_keyboard(pack, checkin),
         )
         return
     if button.days == "0":
         event("hold_declined", update, checkin=checkin.checkin_id)
-        await edit_query_message(query, pack.text("checkin.carry_on"))
+        await edit_query_message(context.query, pack.text("checkin.carry_on"))
         return
     stored = await services.checkins.hold(checkin, int(button.days), chosen_by=owner)
     if stored is None:
-        await edit_query_message(query, pack.text("checkin.expired"))
+        await edit_query_message(context.query, pack.text("checkin.expired"))
         return
     await services.plans.regenerate(owner)
     event("step_held", update, checkin=checkin.checkin_id, days=int(button.days))
@@ -182,17 +178,17 @@ async def hold_pressed(
         days=int(button.days),
         next_start=pack.long_date(next_start, context.today),
     )
-    await edit_query_message(query, text)
+    await edit_query_message(context.query, text)
 
 
 async def _checkin(
-    context: BotContext, query: CallbackQuery, owner: int, checkin_id: int, *, completed: bool
+    context: BotContext, owner: int, checkin_id: int, *, completed: bool
 ) -> CheckIn | None:
     """The presser's own check-in, if it is still open (``completed``: already done, as a
     hold button needs); otherwise the press is answered "expired" and None comes back."""
     checkin = await context.services.checkins.get(checkin_id, owner)
     if checkin is None or (checkin.completed_at is not None) != completed:
-        await query.answer(context.pack.text("checkin.expired"))
+        await context.query.answer(context.pack.text("checkin.expired"))
         return None
     return checkin
 

@@ -57,13 +57,6 @@ async def consented_user(update: Update, context: BotContext) -> User | None:
     return user
 
 
-def pressed(update: Update) -> CallbackQuery:
-    """The query of a press (a handler registered for button presses only)."""
-    query = update.callback_query
-    assert query is not None
-    return query
-
-
 def command_args(text: str | None) -> list[str]:
     """Arguments after the command word, split on white space."""
     return (text or "").split()[1:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
+from telegram import InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.content import ContentPack, Html
@@ -30,14 +30,12 @@ routes = Router("doses")
 
 
 @routes.button(DoseButton)
-async def dose_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: DoseButton
-) -> None:
+async def dose_pressed(update: Update, context: BotContext, button: DoseButton) -> None:
     """Record the answer if the dose is the presser's own and still open; edit the message."""
     pack = context.pack
-    message = query.message
+    message = context.query.message
     if message is None:
-        await query.answer(pack.text("errors.stale_button"))
+        await context.query.answer(pack.text("errors.stale_button"))
         return
     owner = user_id(update)
     dose = await context.services.doses.get_event(button.event_id, owner)
@@ -52,10 +50,10 @@ async def dose_pressed(
         recorded = await context.services.plans.answer(owner, button.event_id, button.answer)
     if recorded is None:
         event("dose_button_refused", update)
-        await query.answer(pack.text("errors.stale_button"))
+        await context.query.answer(pack.text("errors.stale_button"))
         return
     event("dose_answered", update, event=button.event_id, answer=button.answer)
-    await query.answer()
+    await context.query.answer()
     note = await _recorded_note(context, owner, button.answer, recorded)
     # The message now says what was recorded; its dose buttons are gone, and a Taken or Skip
     # can be undone for a few minutes (a mis-tap).
@@ -63,7 +61,7 @@ async def dose_pressed(
     if recorded.answer_id is not None:
         markup = undo_keyboard(pack, recorded.event_id, recorded.answer_id)
     try:
-        await query.edit_message_text(note, reply_markup=markup)
+        await context.query.edit_message_text(note, reply_markup=markup)
     except BadRequest as error:
         if "not found" not in str(error).lower():
             raise
@@ -129,13 +127,11 @@ async def _drop_reminder_buttons(
 
 
 @routes.button(DoseMoreButton)
-async def more_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: DoseMoreButton
-) -> None:
+async def more_pressed(update: Update, context: BotContext, button: DoseMoreButton) -> None:
     """Simple mode's "More": the same reminder message shows Skip and Snooze too (an edit of
     its keyboard, no new message), while the dose is still open to an answer."""
     pack = context.pack
-    message = query.message
+    message = context.query.message
     dose = None
     if message is not None:
         dose = await context.services.doses.get_event(button.event_id, user_id(update))
@@ -146,44 +142,42 @@ async def more_pressed(
         or dose.status not in ANSWERABLE_STATUSES
     ):
         event("dose_more_refused", update)
-        await query.answer(pack.text("errors.stale_button"))
+        await context.query.answer(pack.text("errors.stale_button"))
         return
-    await query.answer()
+    await context.query.answer()
     event("dose_more", update, event=dose.event_id)
-    await query.edit_message_reply_markup(more_keyboard(pack, dose.event_id))
+    await context.query.edit_message_reply_markup(more_keyboard(pack, dose.event_id))
 
 
 @routes.button(UndoButton)
-async def undo_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: UndoButton
-) -> None:
+async def undo_pressed(update: Update, context: BotContext, button: UndoButton) -> None:
     """Undo a Taken or Skip pressed by mistake, within the Undo window. The confirmation is
     edited back into what may be done about the dose now, asked of the dose-safety check as
     /missed asks it: an Undo after a late Taken must not offer a dose close to the next one."""
     pack = context.pack
-    if query.message is None:
-        await query.answer(pack.text("errors.stale_button"))
+    if context.query.message is None:
+        await context.query.answer(pack.text("errors.stale_button"))
         return
     undo = await context.services.plans.undo(user_id(update), button.event_id, button.answer_id)
     if undo.outcome is UndoOutcome.TOO_LATE:
         event("dose_undo_too_late", update, event=button.event_id)
-        await query.answer(pack.text("undo.too_late"), show_alert=True)
-        await drop_buttons(query)
+        await context.query.answer(pack.text("undo.too_late"), show_alert=True)
+        await drop_buttons(context.query)
         return
     if undo.outcome is not UndoOutcome.UNDONE or undo.event is None:
         # Already undone (a double tap: the message may show the dose buttons again by now,
         # so they stay), answered again since, or not this user's.
         event("dose_undo_refused", update, event=button.event_id)
-        await query.answer(pack.text("errors.stale_button"))
+        await context.query.answer(pack.text("errors.stale_button"))
         return
     event("dose_undone", update, event=button.event_id)
-    await query.answer()
+    await context.query.answer()
     dose = undo.event
     due = local_when(pack, dose.due_at, context.zone, context.today)
     done = pack.text(f"undo.done_{undo.status}", mg=format_mg(dose.mg), due=due)
-    on_reminder = query.message.message_id in (dose.message_id, dose.followup_message_id)
+    on_reminder = context.query.message.message_id in (dose.message_id, dose.followup_message_id)
     now_text, markup = await _after_undo(context, dose, on_reminder=on_reminder)
-    await query.edit_message_text(Html(f"{done}\n\n{now_text}"), reply_markup=markup)
+    await context.query.edit_message_text(Html(f"{done}\n\n{now_text}"), reply_markup=markup)
 
 
 async def _after_undo(

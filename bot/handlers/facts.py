@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.content import TOPICS
 from bot.context import BotContext
@@ -34,14 +34,12 @@ routes.commands([topic for topic in TOPICS if topic != "missed"], topic_command)
 
 
 @routes.button(FactButton)
-async def topic_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: FactButton
-) -> None:
+async def topic_pressed(update: Update, context: BotContext, button: FactButton) -> None:
     topic = button.topic
     if topic not in TOPICS:
-        await query.answer(context.pack.text("errors.stale_button"))
+        await context.query.answer(context.pack.text("errors.stale_button"))
         return
-    await query.answer()
+    await context.query.answer()
     await send_topic(update, context, topic)
 
 

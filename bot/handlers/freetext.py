@@ -15,7 +15,7 @@ from bot.domain.plans import format_mg
 from bot.domain.redflags import Category
 from bot.domain.understanding import Meaning, Reading, understand
 from bot.handlers.checkins import take_note
-from bot.handlers.common import consented_user, drop_buttons, event, keyboard, pressed, reply
+from bot.handlers.common import consented_user, drop_buttons, event, keyboard, reply
 from bot.handlers.facts import facts_menu, menu_keyboard
 from bot.handlers.schedule import (
     pause_command,
@@ -274,7 +274,7 @@ _ANSWERS: dict[Meaning, Answer] = {
 async def ask_pressed(update: Update, context: BotContext) -> None:
     """A choice under an ask-back or a "stop the reminders" answer. The buttons of the pressed
     message go (one answer per question), except under the emergency choice's own answer."""
-    query = pressed(update)
+    query = context.query
     pack = context.pack
     button = AskButton.unpack(query.data)
     if button is None:

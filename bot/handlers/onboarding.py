@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import filters
 
 from bot.content import ContentPack, Html
@@ -21,7 +21,6 @@ from bot.handlers.common import (
     drop_buttons,
     event,
     keyboard,
-    pressed,
     reply,
     shorten,
     user_id,
@@ -103,26 +102,24 @@ async def language_command(update: Update, context: BotContext) -> None:
 
 
 @routes.button(LanguageButton)
-async def language_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: LanguageButton
-) -> None:
+async def language_pressed(update: Update, context: BotContext, button: LanguageButton) -> None:
     services = context.services
     library = services.content.library
     if button.language not in library.packs:
-        await query.answer(context.pack.text("errors.stale_button"))
+        await context.query.answer(context.pack.text("errors.stale_button"))
         return
-    await query.answer()
+    await context.query.answer()
     chosen = library.get(button.language)
     user = context.user
     if user is None or not user.has_consented:
         # Nothing may be stored yet: show the welcome again, in the chosen language.
         event("welcome_language_switched", update, language=button.language)
-        await drop_buttons(query)
+        await drop_buttons(context.query)
         await reply(update, chosen.text("onboarding.welcome"), _welcome_keyboard(context, chosen))
         return
     await services.languages.choose(user.user_id, button.language)
     event("language_set", update, language=button.language)
-    await drop_buttons(query)
+    await drop_buttons(context.query)
     # The help button again, now labelled in the chosen language.
     await reply(
         update, chosen.text("language.set", language=chosen.language.name), help_keyboard(chosen)
@@ -130,15 +127,13 @@ async def language_pressed(
 
 
 @routes.button(ConsentButton)
-async def consent_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: ConsentButton
-) -> None:
+async def consent_pressed(update: Update, context: BotContext, button: ConsentButton) -> None:
     services = context.services
     pack = context.pack
-    await query.answer()
+    await context.query.answer()
     if button.choice == "no":
         event("consent_declined", update)
-        await drop_buttons(query)
+        await drop_buttons(context.query)
         # Nothing is stored, but the help button is no stored data: it is theirs too.
         await reply(update, pack.text("onboarding.declined"), help_keyboard(pack))
         return
@@ -147,13 +142,13 @@ async def consent_pressed(
     await services.users.record_consent(user_id(update), services.clock.now(), language)
     services.languages.remember(user_id(update), language)
     event("consent_given", update, language=language)
-    await drop_buttons(query)
+    await drop_buttons(context.query)
     await reply(update, context.pack.text("onboarding.ask_timezone"), _zone_keyboard(context.pack))
 
 
 @routes.callback(ZoneButton.pattern())
 async def zone_pressed(update: Update, context: BotContext) -> None:
-    query = pressed(update)
+    query = context.query
     user = await consented_user(update, context)
     if user is None:
         await query.answer()
@@ -257,7 +252,7 @@ async def _apply_zone(
 
 @routes.callback(RegionButton.pattern())
 async def region_pressed(update: Update, context: BotContext) -> None:
-    query = pressed(update)
+    query = context.query
     services = context.services
     pack = context.pack
     user = await consented_user(update, context)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers.common import event, keyboard, pressed, reply, user_id
+from bot.handlers.common import event, keyboard, reply, user_id
 from bot.handlers.routes import Router
 from bot.session import PendingErasure
 from bot.views.callbacks import EraseButton
@@ -66,7 +66,7 @@ async def deleteme_command(update: Update, context: BotContext) -> None:
 
 @routes.callback(EraseButton.pattern())
 async def erase_pressed(update: Update, context: BotContext) -> None:
-    query = pressed(update)
+    query = context.query
     services = context.services
     pack = context.pack
     decision = _take_decision(update, context)
@@ -107,7 +107,7 @@ async def erase_pressed(update: Update, context: BotContext) -> None:
 def _take_decision(update: Update, context: BotContext) -> tuple[bool, PendingErasure] | None:
     """(confirmed, the offer) if the press answers the presser's own open offer on its own
     message; the offer is used up. No await in here: two quick presses cannot both pass."""
-    query = pressed(update)
+    query = context.query
     button = EraseButton.unpack(query.data)
     session = context.session
     pending = session.erasure

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from telegram import CallbackQuery, Update
+from telegram import Update
 
 from bot.context import BotContext
 from bot.domain.refills import DateProblem, parse_date, parse_phone
@@ -103,21 +103,19 @@ def _reason(problem: DateProblem) -> str:
 
 
 @routes.button(PumpButton)
-async def pump_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: PumpButton
-) -> None:
+async def pump_pressed(update: Update, context: BotContext, button: PumpButton) -> None:
     on = button.choice == "on"
     if not await context.services.pump.set_mode(user_id(update), on):
-        await query.answer(context.pack.text("onboarding.need_consent"))
+        await context.query.answer(context.pack.text("onboarding.need_consent"))
         return
-    await query.answer()
+    await context.query.answer()
     event("pump_mode_set", update, on=int(on))
     await reply(update, context.pack.text("pump.now_on" if on else "pump.now_off"))
 
 
 @routes.button(RefillDoneButton)
 async def refill_done_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: RefillDoneButton
+    update: Update, context: BotContext, button: RefillDoneButton
 ) -> None:
     pack = context.pack
     try:
@@ -125,9 +123,9 @@ async def refill_done_pressed(
     except ValueError:
         day = None
     if day is None:
-        await query.answer(pack.text("errors.stale_button"))
+        await context.query.answer(pack.text("errors.stale_button"))
         return
-    await query.answer()
+    await context.query.answer()
     if not await context.services.pump.refill_done(user_id(update), day):
         await reply(update, pack.text("pump.done_stale"))
         return

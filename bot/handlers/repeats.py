@@ -3,7 +3,7 @@ and its buttons. The repeats themselves are sent by the dispatcher (bot/services
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.content import ContentPack, Html
 from bot.context import BotContext
@@ -44,13 +44,11 @@ async def ask_repeats(update: Update, context: BotContext, *, first: bool = Fals
 
 
 @routes.button(RepeatButton, unconsented=STALE)
-async def repeat_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: RepeatButton
-) -> None:
+async def repeat_pressed(update: Update, context: BotContext, button: RepeatButton) -> None:
     pack = context.pack
-    await query.answer()
+    await context.query.answer()
     await context.services.users.set_repeat_minutes(context.patient.user_id, button.minutes)
     event("repeats_set", update, minutes=button.minutes)
     await edit_query_message(
-        query, pack.text("repeats.set", choice=repeat_label(pack, button.minutes))
+        context.query, pack.text("repeats.set", choice=repeat_label(pack, button.minutes))
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from telegram import CallbackQuery, Update
+from telegram import Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
@@ -71,18 +71,18 @@ async def report_command(update: Update, context: BotContext) -> None:
 
 
 @routes.button(ReportButton, unconsented=STALE)
-async def report_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: ReportButton
-) -> None:
+async def report_pressed(update: Update, context: BotContext, button: ReportButton) -> None:
     pack = context.pack
-    await query.answer()
+    await context.query.answer()
     period = Period(button.period)
     session = context.session
     name, session.report_name = session.report_name, None
     if button.format != "pdf":
         name = None
     # The buttons go first: once this edit lands, no tap on them can ask for another file.
-    await edit_query_message(query, pack.text("report.making", period=period_name(pack, period)))
+    await edit_query_message(
+        context.query, pack.text("report.making", period=period_name(pack, period))
+    )
     chat = update.effective_chat
     assert chat is not None
     await chat.send_chat_action(ChatAction.UPLOAD_DOCUMENT)

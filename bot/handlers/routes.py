@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from telegram import CallbackQuery, Update
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
 from telegram.ext.filters import BaseFilter
 
@@ -26,7 +26,7 @@ P = ParamSpec("P")
 # A command handler; it may take more (keyword) arguments when another handler calls it.
 CommandHandlerFn = Callable[Concatenate[Update, BotContext, P], Coroutine[Any, Any, None]]
 B = TypeVar("B", bound=CallbackData)
-ButtonHandler = Callable[[Update, BotContext, CallbackQuery, B], Coroutine[Any, Any, None]]
+ButtonHandler = Callable[[Update, BotContext, B], Coroutine[Any, Any, None]]
 STALE = "errors.stale_button"
 NEED_CONSENT = "onboarding.need_consent"
 
@@ -77,15 +77,15 @@ class Router:
     def button(
         self, kind: type[B], *, stale: str = STALE, unconsented: str | None = None
     ) -> Callable[[ButtonHandler[B]], ButtonHandler[B]]:
-        """A press of a ``kind`` button: the handler gets the query and the button unpacked;
-        anything else under its prefix is answered with the ``stale`` text and reaches no
-        handler. ``unconsented``: the answer to a press from someone who has not consented;
-        given, the handler runs only for a consented user (``context.patient``)."""
+        """A press of a ``kind`` button: the handler gets it unpacked (the press itself is
+        ``context.query``); anything else under its prefix is answered with the ``stale`` text
+        and reaches no handler. ``unconsented``: the answer to a press from someone who has
+        not consented; given, the handler runs only for a consented user
+        (``context.patient``)."""
 
         def register(handler: ButtonHandler[B]) -> ButtonHandler[B]:
             async def route(update: Update, context: BotContext) -> None:
-                query = update.callback_query
-                assert query is not None
+                query = context.query
                 button = kind.unpack(query.data)
                 if button is None:
                     await query.answer(context.pack.text(stale))
@@ -94,7 +94,7 @@ class Router:
                 if unconsented is not None and (user is None or not user.has_consented):
                     await query.answer(context.pack.text(unconsented))
                     return
-                await handler(update, context, query, button)
+                await handler(update, context, button)
 
             self.handlers.append(CallbackQueryHandler(route, pattern=kind.pattern()))
             return handler

@@ -31,7 +31,6 @@ from bot.handlers.common import (
     drop_buttons,
     event,
     keyboard,
-    pressed,
     reply,
     shorten,
 )
@@ -169,7 +168,7 @@ async def offer_plan(update: Update, context: BotContext, plan: Plan) -> None:
 
 @routes.callback(PlanButton.pattern())
 async def plan_decision_pressed(update: Update, context: BotContext) -> None:
-    query = pressed(update)
+    query = context.query
     services = context.services
     pack = context.pack
     await query.answer()

@@ -29,7 +29,7 @@ from bot.domain.plans import (
     parse_standard_command,
     parse_start,
 )
-from bot.handlers.common import chunked, consented_user, drop_buttons, keyboard, pressed, reply
+from bot.handlers.common import chunked, consented_user, drop_buttons, keyboard, reply
 from bot.handlers.routes import Router
 from bot.handlers.schedule import offer_plan, plan_error_text
 from bot.session import DoseGuide, ScheduleGuide
@@ -57,7 +57,7 @@ Step = Callable[[Update, BotContext, str], Awaitable[bool]]
 
 @routes.callback(ScheduleButton.pattern())
 async def guide_pressed(update: Update, context: BotContext) -> None:
-    query = pressed(update)
+    query = context.query
     user = await consented_user(update, context)
     await query.answer()
     if user is None:

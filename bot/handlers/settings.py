@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.content import ContentPack, Html
 from bot.context import BotContext
@@ -155,24 +155,22 @@ async def settings_command(update: Update, context: BotContext) -> None:
 
 
 @routes.button(SettingsButton, unconsented=STALE)
-async def settings_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: SettingsButton
-) -> None:
+async def settings_pressed(update: Update, context: BotContext, button: SettingsButton) -> None:
     """A row's button: open that setting's own flow (the page stays as it is)."""
     row = _BY_KEY.get(button.key)
     if row is None:
-        await query.answer(context.pack.text(STALE))
+        await context.query.answer(context.pack.text(STALE))
         return
-    await query.answer()
+    await context.query.answer()
     event("settings_opened", update, row=row.key)
     await row.open(update, context, context.patient)
 
 
 @routes.button(AnnouncementsButton, unconsented=STALE)
 async def announcements_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: AnnouncementsButton
+    update: Update, context: BotContext, button: AnnouncementsButton
 ) -> None:
     """On or Off under the announcements row: as ``/announcements on|off``."""
-    await query.answer()
+    await context.query.answer()
     text = await onboarding.set_announcements(update, context, button.choice == "on")
-    await edit_query_message(query, text)
+    await edit_query_message(context.query, text)

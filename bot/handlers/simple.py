@@ -6,7 +6,7 @@ A stand-in until /settings lists it as one of its rows; the toggle button
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, Update
+from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers.common import command_args, edit_query_message, event, reply, user_id
@@ -39,16 +39,16 @@ async def simple_command(update: Update, context: BotContext) -> None:
 
 
 @routes.button(SimpleModeButton)
-async def simple_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: SimpleModeButton
-) -> None:
+async def simple_pressed(update: Update, context: BotContext, button: SimpleModeButton) -> None:
     pack = context.pack
     on = button.choice == "on"
     if not await context.services.simple_mode.set(user_id(update), on):
-        await query.answer(pack.text("onboarding.need_consent"))
+        await context.query.answer(pack.text("onboarding.need_consent"))
         return
-    await query.answer()
+    await context.query.answer()
     event("simple_mode_set", update, on=int(on))
     await edit_query_message(
-        query, pack.text(f"simple.now_{'on' if on else 'off'}"), simple_mode_keyboard(pack, on)
+        context.query,
+        pack.text(f"simple.now_{'on' if on else 'off'}"),
+        simple_mode_keyboard(pack, on),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from telegram import CallbackQuery, Update
+from telegram import Update
 
 from bot.context import BotContext
 from bot.domain.supply import Product, count_units, parse_lead_days
@@ -110,12 +110,10 @@ async def _show(update: Update, context: BotContext) -> None:
 
 
 @routes.button(SupplyButton, unconsented=NEED_CONSENT)
-async def supply_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: SupplyButton
-) -> None:
+async def supply_pressed(update: Update, context: BotContext, button: SupplyButton) -> None:
     pack = context.pack
     user = context.patient
-    await query.answer()
+    await context.query.answer()
     service = context.services.supply
     action, value = button.action, button.value
     if action in ("show",):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.content import ContentPack, Html
 from bot.context import BotContext
@@ -55,29 +55,27 @@ async def ask_choice(update: Update, context: BotContext, user: User, zone_name:
 
 
 @routes.button(TravelButton, unconsented=STALE)
-async def travel_pressed(
-    update: Update, context: BotContext, query: CallbackQuery, button: TravelButton
-) -> None:
+async def travel_pressed(update: Update, context: BotContext, button: TravelButton) -> None:
     pack = context.pack
     user = context.patient
     if button.action == "where":
-        await query.answer()
+        await context.query.answer()
         await reply(update, pack.text("travel.where"), _zone_keyboard(pack))
         return
     if button.action == "cancel":
-        await query.answer()
-        await drop_buttons(query)
+        await context.query.answer()
+        await drop_buttons(context.query)
         event("travel_cancelled", update)
         await reply(update, pack.text("travel.cancelled"), help_keyboard(pack))
         return
     try:
         local = parse_timezone(button.zone)
     except TimezoneError:
-        await query.answer(pack.text(STALE))
+        await context.query.answer(pack.text(STALE))
         return
     choice = Choice(button.choice)
-    await query.answer()
-    await drop_buttons(query)
+    await context.query.answer()
+    await drop_buttons(context.query)
     if button.action == "choose":
         preview = await context.services.travel.preview(user, local, choice)
         await _show_preview(update, context, user, preview, choice, local.key)
