@@ -214,14 +214,7 @@ async def _pause_reminders(
     """Stop or move the reminders: /pause or new dose times, and pausing is not stopping."""
     pack = context.pack
     await reply(
-        update,
-        pack.text("freetext.pause_offer"),
-        keyboard(
-            [
-                [(pack.text("freetext.button_pause"), AskButton("pause").pack())],
-                [(pack.text("freetext.button_times"), AskButton("times").pack())],
-            ]
-        ),
+        update, pack.text("freetext.pause_offer"), _ask_keyboard(pack, ["pause"], ["times"])
     )
 
 
@@ -245,11 +238,15 @@ async def _ask_back(
 
 
 def ask_back_keyboard(pack: ContentPack) -> InlineKeyboardMarkup:
+    return _ask_keyboard(pack, ["unwell"], ["question"], ["doses"])
+
+
+def _ask_keyboard(pack: ContentPack, *rows: list[str]) -> InlineKeyboardMarkup:
+    """Rows of ask-back choices, each labelled by its ``freetext.button_<choice>`` text."""
     return keyboard(
         [
-            [(pack.text("freetext.button_unwell"), AskButton("unwell").pack())],
-            [(pack.text("freetext.button_question"), AskButton("question").pack())],
-            [(pack.text("freetext.button_doses"), AskButton("doses").pack())],
+            [(pack.text(f"freetext.button_{choice}"), AskButton(choice).pack()) for choice in row]
+            for row in rows
         ]
     )
 
@@ -290,18 +287,8 @@ async def ask_pressed(update: Update, context: BotContext) -> None:
     elif choice == "question":
         await facts_menu(update, context)
     elif choice == "doses":
-        await reply(
-            update,
-            pack.text("freetext.doses_choice"),
-            keyboard(
-                [
-                    [
-                        (pack.text("freetext.button_missed"), AskButton("missed").pack()),
-                        (pack.text("freetext.button_today"), AskButton("today").pack()),
-                    ]
-                ]
-            ),
-        )
+        markup = _ask_keyboard(pack, ["missed", "today"])
+        await reply(update, pack.text("freetext.doses_choice"), markup)
     elif choice == "missed":
         await send_missed_advice(update, context)
     elif choice == "today":

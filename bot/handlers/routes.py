@@ -4,7 +4,13 @@ includes the routers, in order.
 
 A button route unpacks the typed button (``bot/views/callbacks.py``) before the handler runs and
 answers "this button is no longer active" for anything that is not exactly such a button
-(stale, forged, mangled), so a handler receives the button, never raw ``callback_data``.
+(stale, forged, mangled), so a handler receives the button, never raw ``callback_data``; the
+press itself is ``context.query``.
+
+Every route reads the sender's stored row before its handler runs (``context.user``, with
+``context.zone`` and ``context.today``), once per update. ``consented=True`` on a command (or
+``unconsented=<text>`` on a button) runs the handler only for a user who has consented, so its
+handler starts with ``context.patient`` instead of a check of its own.
 """
 
 from __future__ import annotations
