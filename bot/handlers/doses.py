@@ -188,9 +188,7 @@ async def _after_undo(
     pack = context.pack
     user = context.user
     zone = context.zone
-    now = context.services.clock.now()
-    today = now.astimezone(zone).date()
-    advice = await context.services.missed.advice(dose.user_id, zone, now)
+    advice = await context.services.missed.advice(dose.user_id, zone, context.services.clock.now())
     if user is not None and user.reminders_paused:
         return pack.text("undo.paused"), None
     if advice is None or advice.dose is None or advice.dose.event_id != dose.event_id:
@@ -210,7 +208,7 @@ async def _after_undo(
         advice,
         format_mg(dose.mg),
         zone,
-        today,
+        context.today,
         pack.emergency_line(user.region if user else None),
     )
     return text, markup

@@ -187,8 +187,7 @@ async def _took_it(
         event("took_it_offered", update, open=0)
         await reply(update, pack.text("freetext.took_nothing_open"))
         return
-    zone = context.zone
-    due = local_when(pack, dose.due_at, zone, now.astimezone(zone).date())
+    due = local_when(pack, dose.due_at, context.zone, context.today)
     event("took_it_offered", update, open=1, event_id=dose.event_id)
     button = (pack.text("freetext.button_record_taken"), DoseButton(dose.event_id, "taken").pack())
     await reply(

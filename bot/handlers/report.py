@@ -115,9 +115,7 @@ async def _report_file(
     services = context.services
     pack = context.pack
     user = context.patient
-    zone = context.zone
-    now = services.clock.now()
-    today = now.astimezone(zone).date()
+    today = context.today
     if fmt == "csv":
         content = await services.reports.render(work.report_csv, report_csv_table(pack, report))
         return content, f"baclofen-report-{today.isoformat()}.csv"
@@ -126,8 +124,15 @@ async def _report_file(
     supply_line = (
         None if supply is None else supply_views.report_line(pack, supply.projection, supply.today)
     )
+    made_at = services.clock.now()
     spec = report_pdf_spec(
-        pack, report, zone, name=name, made_at=now, pump_line=pump, supply_line=supply_line
+        pack,
+        report,
+        context.zone,
+        name=name,
+        made_at=made_at,
+        pump_line=pump,
+        supply_line=supply_line,
     )
     content = await services.reports.render(work.report_pdf, spec)
     return content, f"baclofen-report-{today.isoformat()}.pdf"

@@ -129,7 +129,7 @@ async def offer_plan(update: Update, context: BotContext, plan: Plan) -> None:
     pack = context.pack
     user = context.user
     zone = context.zone
-    today = services.zones.today(zone)
+    today = context.today
     current = await services.doses.active_plan(user.user_id) if user else None
     on_today = step_on(current.plan, today) if current else None
     current_daily = on_today[1].daily_mg if on_today else None
@@ -258,7 +258,7 @@ async def plan_command(update: Update, context: BotContext) -> None:
     user = context.patient
     stored = await services.doses.active_plan(user.user_id)
     zone = context.zone
-    today = services.zones.today(zone)
+    today = context.today
     # Issue 21: a pump user's next refill date, under the plan (or alone).
     pump = pump_views.plan_line(context.pack, await services.pump.pump(user.user_id), today)
     if stored is None:
@@ -370,7 +370,7 @@ async def send_missed_advice(update: Update, context: BotContext) -> None:
         advice,
         mg,
         zone,
-        now.astimezone(zone).date(),
+        context.today,
         pack.emergency_line(user.region),
     )
     await reply(update, text, missed_keyboard(pack, advice))

@@ -32,7 +32,7 @@ async def _language(context: BotContext, user: User) -> str:
 
 async def _timezone(context: BotContext, user: User) -> str:
     # A trip is stored as its spec (bot/domain/travel.py); the page names the local zone.
-    return context.services.zones.zone_for(user.timezone).key
+    return context.zone.key
 
 
 async def _region(context: BotContext, user: User) -> str:
