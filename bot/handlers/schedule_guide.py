@@ -99,11 +99,8 @@ async def _start(update: Update, context: BotContext, value: str) -> bool:
     if value not in _STARTS:
         return False
     context.session.schedule_guide = ScheduleGuide(start=value)
-    presets = [
-        (preset.replace(",", " "), ScheduleButton("times", preset).pack())
-        for preset in TIME_PRESETS
-    ]
-    await reply(update, context.pack.text("schedule.ask_times"), keyboard(chunked(presets, 1)))
+    markup = _presets_keyboard("times", {preset: preset for preset in TIME_PRESETS})
+    await reply(update, context.pack.text("schedule.ask_times"), markup)
     return True
 
 
@@ -145,11 +142,10 @@ async def _dose_start(update: Update, context: BotContext, value: str) -> bool:
     if value not in _STARTS:
         return False
     context.session.dose_guide = DoseGuide(start=value)
-    presets = [
-        (preset.replace(",", " "), ScheduleButton("dtimes", str(index)).pack())
-        for index, preset in enumerate(DOSE_TIME_PRESETS)
-    ]
-    await reply(update, context.pack.text("schedule.ask_dose_times"), keyboard(chunked(presets, 1)))
+    markup = _presets_keyboard(
+        "dtimes", {str(index): preset for index, preset in enumerate(DOSE_TIME_PRESETS)}
+    )
+    await reply(update, context.pack.text("schedule.ask_dose_times"), markup)
     return True
 
 
@@ -280,6 +276,16 @@ def _start_keyboard(pack: ContentPack, step: str) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def _presets_keyboard(step: str, presets: dict[str, str]) -> InlineKeyboardMarkup:
+    """One dose-times preset a row, shown as "08:00 14:00 20:00"; ``presets``: each button's
+    value (answering ``step``) -> its times."""
+    rows = [
+        (times.replace(",", " "), ScheduleButton(step, value).pack())
+        for value, times in presets.items()
+    ]
+    return keyboard(chunked(rows, 1))
 
 
 async def _offer_guided(
