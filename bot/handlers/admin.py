@@ -129,8 +129,7 @@ def _control(pack: ContentPack, draft: Draft) -> tuple[Html, InlineKeyboardMarku
 
 
 async def segment_pressed(update: Update, context: BotContext) -> Audited:
-    query = update.callback_query
-    assert query is not None
+    query = context.query
     services = context.services
     button = _button(update)
     number = button.number
@@ -149,8 +148,7 @@ async def segment_pressed(update: Update, context: BotContext) -> Audited:
 
 
 async def confirm_pressed(update: Update, context: BotContext) -> Audited:
-    query = update.callback_query
-    assert query is not None
+    query = context.query
     services = context.services
     pack = context.pack
     number = _button(update).number
@@ -177,8 +175,7 @@ async def confirm_pressed(update: Update, context: BotContext) -> Audited:
 
 
 async def discard_pressed(update: Update, context: BotContext) -> Audited:
-    query = update.callback_query
-    assert query is not None
+    query = context.query
     number = _button(update).number
     discarded = await context.services.broadcasts.discard(number)
     await query.answer()
@@ -209,8 +206,7 @@ async def broadcasts_command(update: Update, context: BotContext) -> Audited:
     services = context.services
     pack = context.pack
     recent = await services.broadcasts.recent(RECENT_BROADCASTS)
-    viewer = await services.users.get(user_id(update))
-    zone = services.zones.zone_for(viewer.timezone if viewer else None)
+    zone = context.zone
     running = [
         progress.broadcast.broadcast_id
         for progress in recent
@@ -229,8 +225,7 @@ async def broadcasts_command(update: Update, context: BotContext) -> Audited:
 
 
 async def stop_pressed(update: Update, context: BotContext) -> Audited:
-    query = update.callback_query
-    assert query is not None
+    query = context.query
     services = context.services
     number = _button(update).number
     progress = await services.broadcasts.cancel(number)
@@ -330,8 +325,7 @@ def _reloaded_text(reloaded: Reloaded, language: str) -> tuple[Html, InlineKeybo
 
 async def announce_pressed(update: Update, context: BotContext) -> Audited:
     """The one-button announcement of the topics a reload changed: previewed like any other."""
-    query = update.callback_query
-    assert query is not None
+    query = context.query
     services = context.services
     load_id = _button(update).number
     topics = await services.admin.topics_to_announce(load_id)
@@ -344,8 +338,7 @@ async def announce_pressed(update: Update, context: BotContext) -> Audited:
 
 
 async def _unknown_button(update: Update, context: BotContext) -> Audited:
-    query = update.callback_query
-    assert query is not None
+    query = context.query
     await query.answer(context.pack.text("errors.stale_button"))
     return Audited("stale")
 

@@ -47,7 +47,7 @@ async def caregiver_command(update: Update, context: BotContext, *, typed: bool 
     services = context.services
     pack = context.pack
     me = user_id(update)
-    stored = await services.users.get(me)
+    stored = context.user
     if stored is not None and stored.unreachable_at is not None:
         # They blocked the bot once and are back, as after /start.
         await services.users.mark_reachable(me)
@@ -80,7 +80,7 @@ async def caregiver_command(update: Update, context: BotContext, *, typed: bool 
         if invite.link is None:
             invite_text = pack.text("caregiver.full", count=len(caregivers))
         else:
-            zone = services.zones.zone_for(stored.timezone)
+            zone = context.zone
             invite_text = pack.text(
                 "caregiver.invite",
                 link=invite.link,
@@ -162,12 +162,10 @@ def _problem_params(problem: InviteProblem, patient_name: str) -> dict[str, obje
 
 @routes.button(InviteButton)
 async def invite_pressed(update: Update, context: BotContext, button: InviteButton) -> None:
-    query = update.callback_query
-    assert query is not None
     services = context.services
     pack = context.pack
-    await query.answer()
-    await drop_buttons(query)
+    await context.query.answer()
+    await drop_buttons(context.query)
     if button.choice == "no":
         event("caregiver_invite_declined", update)
         await reply(update, pack.text("caregiver.declined"))
@@ -201,18 +199,16 @@ async def invite_pressed(update: Update, context: BotContext, button: InviteButt
 
 @routes.button(CaregiverButton)
 async def caregiver_pressed(update: Update, context: BotContext, button: CaregiverButton) -> None:
-    query = update.callback_query
-    assert query is not None
     services = context.services
     pack = context.pack
     me = user_id(update)
     if button.action == "delay":
-        stored = await services.users.get(me)
+        stored = context.user
         if stored is None or not stored.has_consented or not valid_delay_minutes(button.number):
-            await query.answer(pack.text("errors.stale_button"))
+            await context.query.answer(pack.text("errors.stale_button"))
             return
-        await query.answer()
-        await drop_buttons(query)
+        await context.query.answer()
+        await drop_buttons(context.query)
         await services.caregivers.set_delay(me, button.number)
         event("caregiver_delay_set", update, minutes=button.number)
         await reply(
@@ -221,10 +217,10 @@ async def caregiver_pressed(update: Update, context: BotContext, button: Caregiv
         return
     link = await services.caregivers.remove(button.number, me)
     if link is None:
-        await query.answer(pack.text("errors.stale_button"))
+        await context.query.answer(pack.text("errors.stale_button"))
         return
-    await query.answer()
-    await drop_buttons(query)
+    await context.query.answer()
+    await drop_buttons(context.query)
     if me == link.patient_id:
         event("caregiver_removed", update, link=link.link_id)
         await reply(update, pack.text("caregiver.removed", name=link.caregiver_name))

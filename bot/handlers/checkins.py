@@ -8,7 +8,6 @@ from bot.context import BotContext
 from bot.domain.checkins import MAX_STIFFNESS, Severity, SideEffect
 from bot.domain.redflags import Intent, classify
 from bot.handlers.common import edit_query_message, event, reply, user_id
-from bot.handlers.onboarding import consented_user
 from bot.handlers.routes import Router
 from bot.storage.checkins import CheckIn
 from bot.views.callbacks import CheckInButton, HoldButton
@@ -26,15 +25,12 @@ routes = Router("checkins")
 MAX_NOTE = 1000
 
 
-@routes.command("checkin")
+@routes.command("checkin", consented=True)
 async def checkin_command(update: Update, context: BotContext) -> None:
-    user = await consented_user(update, context)
-    if user is None:
-        return
-    services = context.services
     pack = context.pack
-    zone = services.zones.zone_for(user.timezone)
-    started = await services.checkins.start(user.user_id, zone, before_increase=False)
+    started = await context.services.checkins.start(
+        context.patient.user_id, context.zone, before_increase=False
+    )
     if started is None:
         await reply(update, pack.text("checkin.no_plan"))
         return
@@ -44,39 +40,31 @@ async def checkin_command(update: Update, context: BotContext) -> None:
     await reply(update, text, markup)
 
 
-@routes.command("progress")
+@routes.command("progress", consented=True)
 async def progress_command(update: Update, context: BotContext) -> None:
-    user = await consented_user(update, context)
-    if user is None:
-        return
-    services = context.services
-    zone = services.zones.zone_for(user.timezone)
-    found = await services.checkins.progress(user.user_id, zone)
+    zone = context.zone
+    found = await context.services.checkins.progress(context.patient.user_id, zone)
     if found is None:
         await reply(update, context.pack.text("schedule.no_plan"))
         return
     stored, steps = found
     event("progress_shown", update, steps=len(steps))
-    today = services.zones.today(zone)
-    await reply(update, progress_view(context.pack, stored.plan, steps, zone, today))
+    await reply(update, progress_view(context.pack, stored.plan, steps, zone, context.today))
 
 
 @routes.button(CheckInButton, stale="checkin.expired")
 async def checkin_pressed(update: Update, context: BotContext, button: CheckInButton) -> None:
-    query = update.callback_query
-    assert query is not None
     services = context.services
     pack = context.pack
     owner = user_id(update)
-    checkin = await services.checkins.get(button.checkin_id, owner)
-    if checkin is None or checkin.completed_at is not None:
-        await query.answer(pack.text("checkin.expired"))
+    checkin = await _checkin(context, owner, button.checkin_id, completed=False)
+    if checkin is None:
         return
     if button.question != _current_question(checkin):
         # A button of a question already answered (a double tap, or an old message).
-        await query.answer(pack.text("errors.stale_button"))
+        await context.query.answer(pack.text("errors.stale_button"))
         return
-    await query.answer()
+    await context.query.answer()
     updated: CheckIn | None = None
     if button.question == "note":
         context.session.checkin_note = None
@@ -92,7 +80,7 @@ async def checkin_pressed(update: Update, context: BotContext, button: CheckInBu
             checkin.checkin_id, owner, SideEffect(button.question), Severity(int(button.value))
         )
     if updated is None:
-        await edit_query_message(query, pack.text("checkin.expired"))
+        await edit_query_message(context.query, pack.text("checkin.expired"))
         return
     event("checkin_answered", update, checkin=checkin.checkin_id, question=button.question)
     if button.question == "stiffness" and await services.simple_mode.is_on(owner):
@@ -102,7 +90,7 @@ async def checkin_pressed(update: Update, context: BotContext, button: CheckInBu
     if updated.stiffness is not None and updated.unanswered() is None:
         context.session.checkin_note = updated.checkin_id  # a typed message is the note
     text, markup = checkin_question(pack, updated)
-    await edit_query_message(query, text, markup)
+    await edit_query_message(context.query, text, markup)
 
 
 async def take_note(update: Update, context: BotContext) -> bool:
@@ -119,7 +107,7 @@ async def take_note(update: Update, context: BotContext) -> bool:
         return False
     recognised = classify(message.text, context.pack.intents)
     if recognised.intent is Intent.EMERGENCY:
-        user = await services.users.get(user_id(update))
+        user = await context.load_user()
         event("checkin_note_red_flag", update, checkin=checkin.checkin_id)
         await reply(
             update,
@@ -159,43 +147,50 @@ async def _finish(
 
 @routes.button(HoldButton, stale="checkin.expired")
 async def hold_pressed(update: Update, context: BotContext, button: HoldButton) -> None:
-    query = update.callback_query
-    assert query is not None
     services = context.services
     pack = context.pack
     owner = user_id(update)
-    checkin = await services.checkins.get(button.checkin_id, owner)
-    if checkin is None or checkin.completed_at is None:
-        await query.answer(pack.text("checkin.expired"))
+    checkin = await _checkin(context, owner, button.checkin_id, completed=True)
+    if checkin is None:
         return
-    await query.answer()
+    await context.query.answer()
     if button.days == "ask":
         await edit_query_message(
-            query,
+            context.query,
             pack.text("checkin.ask_hold_days"),
             hold_days_keyboard(pack, checkin),
         )
         return
     if button.days == "0":
         event("hold_declined", update, checkin=checkin.checkin_id)
-        await edit_query_message(query, pack.text("checkin.carry_on"))
+        await edit_query_message(context.query, pack.text("checkin.carry_on"))
         return
     stored = await services.checkins.hold(checkin, int(button.days), chosen_by=owner)
     if stored is None:
-        await edit_query_message(query, pack.text("checkin.expired"))
+        await edit_query_message(context.query, pack.text("checkin.expired"))
         return
     await services.plans.regenerate(owner)
     event("step_held", update, checkin=checkin.checkin_id, days=int(button.days))
     next_start = stored.plan.step_start(checkin.step_number + 1)
-    patient = await services.users.get(owner)
-    today = services.zones.today(services.zones.zone_for(patient.timezone if patient else None))
     text = pack.text(
         "checkin.held",
         step=checkin.step_number,
         days=int(button.days),
-        next_start=pack.long_date(next_start, today),
+        next_start=pack.long_date(next_start, context.today),
     )
-    await edit_query_message(query, text)
+    await edit_query_message(context.query, text)
+
+
+async def _checkin(
+    context: BotContext, owner: int, checkin_id: int, *, completed: bool
+) -> CheckIn | None:
+    """The presser's own check-in, if it is still open (``completed``: already done, as a
+    hold button needs); otherwise the press is answered "expired" and None comes back."""
+    checkin = await context.services.checkins.get(checkin_id, owner)
+    if checkin is None or (checkin.completed_at is not None) != completed:
+        await context.query.answer(context.pack.text("checkin.expired"))
+        return None
+    return checkin
 
 
 def _current_question(checkin: CheckIn) -> str:

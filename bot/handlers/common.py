@@ -13,6 +13,9 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
+from bot.context import BotContext
+from bot.storage.users import User
+
 # The handlers' shorthand for the keyboards (their home is bot/views/keyboards.py).
 from bot.views.keyboards import chunked as chunked
 from bot.views.keyboards import keyboard as keyboard
@@ -43,6 +46,15 @@ def user_id(update: Update) -> int:
     if user is None:  # handlers are registered only for updates with a user
         raise LookupError("update has no user")
     return user.id
+
+
+async def consented_user(update: Update, context: BotContext) -> User | None:
+    """The stored user (``context.user``), or None after telling them to /start first."""
+    user = await context.load_user()
+    if user is None or not user.has_consented:
+        await reply(update, context.pack.text("onboarding.need_consent"))
+        return None
+    return user
 
 
 def command_args(text: str | None) -> list[str]:

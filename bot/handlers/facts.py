@@ -35,21 +35,18 @@ routes.commands([topic for topic in TOPICS if topic != "missed"], topic_command)
 
 @routes.button(FactButton)
 async def topic_pressed(update: Update, context: BotContext, button: FactButton) -> None:
-    query = update.callback_query
-    assert query is not None
     topic = button.topic
     if topic not in TOPICS:
-        await query.answer(context.pack.text("errors.stale_button"))
+        await context.query.answer(context.pack.text("errors.stale_button"))
         return
-    await query.answer()
+    await context.query.answer()
     await send_topic(update, context, topic)
 
 
 async def send_topic(update: Update, context: BotContext, topic: str) -> None:
-    services = context.services
     region = None
     if topic == "emergency" and update.effective_user is not None:
-        user = await services.users.get(update.effective_user.id)
+        user = await context.load_user()
         region = user.region if user else None
     event("fact_shown", update, topic=topic)
     pack = context.pack

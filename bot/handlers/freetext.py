@@ -15,9 +15,8 @@ from bot.domain.plans import format_mg
 from bot.domain.redflags import Category
 from bot.domain.understanding import Meaning, Reading, understand
 from bot.handlers.checkins import take_note
-from bot.handlers.common import drop_buttons, event, keyboard, reply
+from bot.handlers.common import consented_user, drop_buttons, event, keyboard, reply
 from bot.handlers.facts import facts_menu, menu_keyboard
-from bot.handlers.onboarding import consented_user
 from bot.handlers.schedule import (
     pause_command,
     send_missed_advice,
@@ -188,8 +187,7 @@ async def _took_it(
         event("took_it_offered", update, open=0)
         await reply(update, pack.text("freetext.took_nothing_open"))
         return
-    zone = services.zones.zone_for(user.timezone)
-    due = local_when(pack, dose.due_at, zone, now.astimezone(zone).date())
+    due = local_when(pack, dose.due_at, context.zone, context.today)
     event("took_it_offered", update, open=1, event_id=dose.event_id)
     button = (pack.text("freetext.button_record_taken"), DoseButton(dose.event_id, "taken").pack())
     await reply(
@@ -215,14 +213,7 @@ async def _pause_reminders(
     """Stop or move the reminders: /pause or new dose times, and pausing is not stopping."""
     pack = context.pack
     await reply(
-        update,
-        pack.text("freetext.pause_offer"),
-        keyboard(
-            [
-                [(pack.text("freetext.button_pause"), AskButton("pause").pack())],
-                [(pack.text("freetext.button_times"), AskButton("times").pack())],
-            ]
-        ),
+        update, pack.text("freetext.pause_offer"), _ask_keyboard(pack, ["pause"], ["times"])
     )
 
 
@@ -246,11 +237,15 @@ async def _ask_back(
 
 
 def ask_back_keyboard(pack: ContentPack) -> InlineKeyboardMarkup:
+    return _ask_keyboard(pack, ["unwell"], ["question"], ["doses"])
+
+
+def _ask_keyboard(pack: ContentPack, *rows: list[str]) -> InlineKeyboardMarkup:
+    """Rows of ask-back choices, each labelled by its ``freetext.button_<choice>`` text."""
     return keyboard(
         [
-            [(pack.text("freetext.button_unwell"), AskButton("unwell").pack())],
-            [(pack.text("freetext.button_question"), AskButton("question").pack())],
-            [(pack.text("freetext.button_doses"), AskButton("doses").pack())],
+            [(pack.text(f"freetext.button_{choice}"), AskButton(choice).pack()) for choice in row]
+            for row in rows
         ]
     )
 
@@ -275,8 +270,7 @@ _ANSWERS: dict[Meaning, Answer] = {
 async def ask_pressed(update: Update, context: BotContext) -> None:
     """A choice under an ask-back or a "stop the reminders" answer. The buttons of the pressed
     message go (one answer per question), except under the emergency choice's own answer."""
-    query = update.callback_query
-    assert query is not None
+    query = context.query
     pack = context.pack
     button = AskButton.unpack(query.data)
     if button is None:
@@ -292,18 +286,8 @@ async def ask_pressed(update: Update, context: BotContext) -> None:
     elif choice == "question":
         await facts_menu(update, context)
     elif choice == "doses":
-        await reply(
-            update,
-            pack.text("freetext.doses_choice"),
-            keyboard(
-                [
-                    [
-                        (pack.text("freetext.button_missed"), AskButton("missed").pack()),
-                        (pack.text("freetext.button_today"), AskButton("today").pack()),
-                    ]
-                ]
-            ),
-        )
+        markup = _ask_keyboard(pack, ["missed", "today"])
+        await reply(update, pack.text("freetext.doses_choice"), markup)
     elif choice == "missed":
         await send_missed_advice(update, context)
     elif choice == "today":
@@ -357,5 +341,5 @@ async def _answer_the_question(
 async def _region(update: Update, context: BotContext) -> str | None:
     if update.effective_user is None:
         return None
-    user = await context.services.users.get(update.effective_user.id)
+    user = await context.load_user()
     return user.region if user else None

@@ -25,7 +25,7 @@ async def flood_control(update: Update, context: BotContext) -> None:
         event("flood_throttled", update)
         chat = update.effective_chat
         if chat is not None and chat.type == chat.PRIVATE:
-            stored = await services.users.get(user.id)
+            stored = await context.load_user()
             pack = context.pack
             emergency_line = pack.emergency_line(stored.region if stored else None)
             await reply(update, pack.text("input.flood", emergency_line=emergency_line))

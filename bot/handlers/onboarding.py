@@ -17,6 +17,7 @@ from bot.handlers import repeats, travel
 from bot.handlers.common import (
     chunked,
     command_args,
+    consented_user,
     drop_buttons,
     event,
     keyboard,
@@ -37,7 +38,7 @@ routes = Router("onboarding")
 async def start(update: Update, context: BotContext) -> None:
     services = context.services
     pack = context.pack
-    user = await services.users.get(user_id(update))
+    user = context.user
     event("start", update, returning=bool(user and user.has_consented))
     if user and not user.has_consented and user.unreachable_at is not None:
         # A caregiver (a row without consent) who had blocked the bot presses Restart.
@@ -102,25 +103,23 @@ async def language_command(update: Update, context: BotContext) -> None:
 
 @routes.button(LanguageButton)
 async def language_pressed(update: Update, context: BotContext, button: LanguageButton) -> None:
-    query = update.callback_query
-    assert query is not None
     services = context.services
     library = services.content.library
     if button.language not in library.packs:
-        await query.answer(context.pack.text("errors.stale_button"))
+        await context.query.answer(context.pack.text("errors.stale_button"))
         return
-    await query.answer()
+    await context.query.answer()
     chosen = library.get(button.language)
-    user = await services.users.get(user_id(update))
+    user = context.user
     if user is None or not user.has_consented:
         # Nothing may be stored yet: show the welcome again, in the chosen language.
         event("welcome_language_switched", update, language=button.language)
-        await drop_buttons(query)
+        await drop_buttons(context.query)
         await reply(update, chosen.text("onboarding.welcome"), _welcome_keyboard(context, chosen))
         return
     await services.languages.choose(user.user_id, button.language)
     event("language_set", update, language=button.language)
-    await drop_buttons(query)
+    await drop_buttons(context.query)
     # The help button again, now labelled in the chosen language.
     await reply(
         update, chosen.text("language.set", language=chosen.language.name), help_keyboard(chosen)
@@ -129,14 +128,12 @@ async def language_pressed(update: Update, context: BotContext, button: Language
 
 @routes.button(ConsentButton)
 async def consent_pressed(update: Update, context: BotContext, button: ConsentButton) -> None:
-    query = update.callback_query
-    assert query is not None
     services = context.services
     pack = context.pack
-    await query.answer()
+    await context.query.answer()
     if button.choice == "no":
         event("consent_declined", update)
-        await drop_buttons(query)
+        await drop_buttons(context.query)
         # Nothing is stored, but the help button is no stored data: it is theirs too.
         await reply(update, pack.text("onboarding.declined"), help_keyboard(pack))
         return
@@ -145,14 +142,13 @@ async def consent_pressed(update: Update, context: BotContext, button: ConsentBu
     await services.users.record_consent(user_id(update), services.clock.now(), language)
     services.languages.remember(user_id(update), language)
     event("consent_given", update, language=language)
-    await drop_buttons(query)
+    await drop_buttons(context.query)
     await reply(update, context.pack.text("onboarding.ask_timezone"), _zone_keyboard(context.pack))
 
 
 @routes.callback(ZoneButton.pattern())
 async def zone_pressed(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
+    query = context.query
     user = await consented_user(update, context)
     if user is None:
         await query.answer()
@@ -168,12 +164,9 @@ async def zone_pressed(update: Update, context: BotContext) -> None:
     await _apply_zone(update, context, user, zone, key="timezone.set")
 
 
-@routes.command("timezone")
+@routes.command("timezone", consented=True)
 async def timezone_command(update: Update, context: BotContext) -> None:
     pack = context.pack
-    user = await consented_user(update, context)
-    if user is None:
-        return
     args = command_args(update.effective_message.text if update.effective_message else None)
     if not args:
         await ask_timezone(update, context)
@@ -184,7 +177,7 @@ async def timezone_command(update: Update, context: BotContext) -> None:
         event("timezone_invalid", update)
         await reply(update, pack.text("timezone.invalid", value=shorten(" ".join(args), 64)))
         return
-    await _apply_zone(update, context, user, zone, key="timezone.set")
+    await _apply_zone(update, context, context.patient, zone, key="timezone.set")
 
 
 async def ask_timezone(update: Update, context: BotContext) -> None:
@@ -259,8 +252,7 @@ async def _apply_zone(
 
 @routes.callback(RegionButton.pattern())
 async def region_pressed(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
+    query = context.query
     services = context.services
     pack = context.pack
     user = await consented_user(update, context)
@@ -312,30 +304,20 @@ async def help_command(update: Update, context: BotContext) -> None:
     )
 
 
-@routes.command("announcements")
+@routes.command("announcements", consented=True)
 async def announcements_command(update: Update, context: BotContext) -> None:
-    services = context.services
-    pack = context.pack
-    user = await consented_user(update, context)
-    if user is None:
-        return
     args = [arg.lower() for arg in command_args(update.effective_message.text)]  # type: ignore[union-attr]
     if args not in (["on"], ["off"]):
-        await reply(update, pack.text("announcements.usage"))
+        await reply(update, context.pack.text("announcements.usage"))
         return
-    enabled = args == ["on"]
-    await services.users.set_announcements(user.user_id, enabled)
+    await reply(update, await set_announcements(update, context, args == ["on"]))
+
+
+async def set_announcements(update: Update, context: BotContext, enabled: bool) -> Html:
+    """Announcements on or off for the (consented) sender; the confirmation to show."""
+    await context.services.users.set_announcements(context.patient.user_id, enabled)
     event("announcements_set", update, enabled=enabled)
-    await reply(update, pack.text("announcements.on" if enabled else "announcements.off"))
-
-
-async def consented_user(update: Update, context: BotContext) -> User | None:
-    """The stored user, or None after telling them to /start first."""
-    user = await context.services.users.get(user_id(update))
-    if user is None or not user.has_consented:
-        await reply(update, context.pack.text("onboarding.need_consent"))
-        return None
-    return user
+    return context.pack.text("announcements.on" if enabled else "announcements.off")
 
 
 def _zone_name(user: User, services: Services) -> str:

@@ -44,7 +44,7 @@ async def deleteme_command(update: Update, context: BotContext) -> None:
     services = context.services
     pack = context.pack
     owner = user_id(update)
-    if await services.users.get(owner) is None:
+    if context.user is None:
         # No profile; anything else that still names them (e.g. an audit row) loses the id.
         await services.privacy.erase(owner)
         services.languages.forget(owner)
@@ -66,8 +66,7 @@ async def deleteme_command(update: Update, context: BotContext) -> None:
 
 @routes.callback(EraseButton.pattern())
 async def erase_pressed(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
+    query = context.query
     services = context.services
     pack = context.pack
     decision = _take_decision(update, context)
@@ -108,8 +107,7 @@ async def erase_pressed(update: Update, context: BotContext) -> None:
 def _take_decision(update: Update, context: BotContext) -> tuple[bool, PendingErasure] | None:
     """(confirmed, the offer) if the press answers the presser's own open offer on its own
     message; the offer is used up. No await in here: two quick presses cannot both pass."""
-    query = update.callback_query
-    assert query is not None
+    query = context.query
     button = EraseButton.unpack(query.data)
     session = context.session
     pending = session.erasure

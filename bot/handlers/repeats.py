@@ -8,8 +8,8 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.content import ContentPack, Html
 from bot.context import BotContext
 from bot.domain.repeats import ONCE, REPEAT_CHOICES
-from bot.handlers.common import edit_query_message, event, keyboard, reply, user_id
-from bot.handlers.routes import Router
+from bot.handlers.common import edit_query_message, event, keyboard, reply
+from bot.handlers.routes import STALE, Router
 from bot.views.callbacks import RepeatButton
 
 routes = Router("repeats")
@@ -35,7 +35,7 @@ def _keyboard(pack: ContentPack, current: int) -> InlineKeyboardMarkup:
 async def ask_repeats(update: Update, context: BotContext, *, first: bool = False) -> None:
     """The choice, with the current one marked; ``first``: the last question of onboarding."""
     pack = context.pack
-    user = await context.services.users.get(user_id(update))
+    user = context.user
     current = user.repeat_minutes if user else ONCE
     key = "repeats.ask_first" if first else "repeats.ask"
     await reply(
@@ -43,19 +43,12 @@ async def ask_repeats(update: Update, context: BotContext, *, first: bool = Fals
     )
 
 
-@routes.button(RepeatButton)
+@routes.button(RepeatButton, unconsented=STALE)
 async def repeat_pressed(update: Update, context: BotContext, button: RepeatButton) -> None:
-    query = update.callback_query
-    assert query is not None
-    services = context.services
     pack = context.pack
-    user = await services.users.get(user_id(update))
-    if user is None or not user.has_consented:
-        await query.answer(pack.text("errors.stale_button"))
-        return
-    await query.answer()
-    await services.users.set_repeat_minutes(user.user_id, button.minutes)
+    await context.query.answer()
+    await context.services.users.set_repeat_minutes(context.patient.user_id, button.minutes)
     event("repeats_set", update, minutes=button.minutes)
     await edit_query_message(
-        query, pack.text("repeats.set", choice=repeat_label(pack, button.minutes))
+        context.query, pack.text("repeats.set", choice=repeat_label(pack, button.minutes))
     )

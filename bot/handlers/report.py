@@ -12,10 +12,9 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from bot.context import BotContext
-from bot.domain.report import MAX_NAME, Period, ReportArgsError, parse_report_args
-from bot.handlers.common import command_args, edit_query_message, event, keyboard, reply, user_id
-from bot.handlers.onboarding import consented_user
-from bot.handlers.routes import Router
+from bot.domain.report import MAX_NAME, Period, Report, ReportArgsError, parse_report_args
+from bot.handlers.common import command_args, edit_query_message, event, keyboard, reply
+from bot.handlers.routes import STALE, Router
 from bot.reports import work
 from bot.services.reports import CALENDAR_DAYS
 from bot.storage.doses import StoredPlan
@@ -36,11 +35,9 @@ routes = Router("report")
 log = logging.getLogger(__name__)
 
 
-@routes.command("report")
+@routes.command("report", consented=True)
 async def report_command(update: Update, context: BotContext) -> None:
-    user = await consented_user(update, context)
-    if user is None:
-        return
+    user = context.patient
     services = context.services
     pack = context.pack
     message = update.effective_message
@@ -54,8 +51,7 @@ async def report_command(update: Update, context: BotContext) -> None:
     if not await services.reports.has_plans(user.user_id):
         # A pump-only patient is not sent to /schedule: the pump is the clinic's; the report
         # is of oral plans. Their next refill date instead (issue 21).
-        today = services.clock.now().astimezone(services.zones.zone_for(user.timezone)).date()
-        pump = pump_views.plan_line(pack, await services.pump.pump(user.user_id), today)
+        pump = pump_views.plan_line(pack, await services.pump.pump(user.user_id), context.today)
         if pump is not None:
             await reply(update, pack.text("report.no_plan_pump", pump=pump))
             return
@@ -74,56 +70,26 @@ async def report_command(update: Update, context: BotContext) -> None:
     await reply(update, text, keyboard([buttons]))
 
 
-@routes.button(ReportButton)
+@routes.button(ReportButton, unconsented=STALE)
 async def report_pressed(update: Update, context: BotContext, button: ReportButton) -> None:
-    query = update.callback_query
-    assert query is not None
-    services = context.services
     pack = context.pack
-    user = await services.users.get(user_id(update))
-    if user is None or user.consented_at is None:
-        await query.answer(pack.text("errors.stale_button"))
-        return
-    await query.answer()
+    await context.query.answer()
     period = Period(button.period)
     session = context.session
     name, session.report_name = session.report_name, None
     if button.format != "pdf":
         name = None
     # The buttons go first: once this edit lands, no tap on them can ask for another file.
-    await edit_query_message(query, pack.text("report.making", period=period_name(pack, period)))
+    await edit_query_message(
+        context.query, pack.text("report.making", period=period_name(pack, period))
+    )
     chat = update.effective_chat
     assert chat is not None
     await chat.send_chat_action(ChatAction.UPLOAD_DOCUMENT)
-    zone = services.zones.zone_for(user.timezone)
-    report = await services.reports.report(user.user_id, zone, period)
-    now = services.clock.now()
-    stamp = now.astimezone(zone).date().isoformat()
+    user = context.patient
+    report = await context.services.reports.report(user.user_id, context.zone, period)
     try:
-        if button.format == "csv":
-            content = await services.reports.render(work.report_csv, report_csv_table(pack, report))
-            filename = f"baclofen-report-{stamp}.csv"
-        else:
-            pump = pump_views.plan_line(
-                pack, await services.pump.pump(user.user_id), now.astimezone(zone).date()
-            )
-            supply = await services.supply.state(user.user_id)
-            supply_line = (
-                None
-                if supply is None
-                else supply_views.report_line(pack, supply.projection, supply.today)
-            )
-            spec = report_pdf_spec(
-                pack,
-                report,
-                zone,
-                name=name,
-                made_at=now,
-                pump_line=pump,
-                supply_line=supply_line,
-            )
-            content = await services.reports.render(work.report_pdf, spec)
-            filename = f"baclofen-report-{stamp}.pdf"
+        content, filename = await _report_file(context, button.format, report, name)
     except Exception as error:  # any failure of the worker: the patient is told, the bot goes on
         # The kind only: a renderer's message may quote the texts, which are health data.
         log.error("report_failed user=%d kind=%s", user.user_id, type(error).__name__)
@@ -141,6 +107,37 @@ async def report_pressed(update: Update, context: BotContext, button: ReportButt
     )
 
 
+async def _report_file(
+    context: BotContext, fmt: str, report: Report, name: str | None
+) -> tuple[bytes, str]:
+    """The report as a CSV table or a PDF (with the pump and supply lines), and its file name
+    with the patient's local date."""
+    services = context.services
+    pack = context.pack
+    user = context.patient
+    today = context.today
+    if fmt == "csv":
+        content = await services.reports.render(work.report_csv, report_csv_table(pack, report))
+        return content, f"baclofen-report-{today.isoformat()}.csv"
+    pump = pump_views.plan_line(pack, await services.pump.pump(user.user_id), today)
+    supply = await services.supply.state(user.user_id)
+    supply_line = (
+        None if supply is None else supply_views.report_line(pack, supply.projection, supply.today)
+    )
+    made_at = services.clock.now()
+    spec = report_pdf_spec(
+        pack,
+        report,
+        context.zone,
+        name=name,
+        made_at=made_at,
+        pump_line=pump,
+        supply_line=supply_line,
+    )
+    content = await services.reports.render(work.report_pdf, spec)
+    return content, f"baclofen-report-{today.isoformat()}.pdf"
+
+
 async def send_plan_picture(
     update: Update,
     context: BotContext,
@@ -151,16 +148,13 @@ async def send_plan_picture(
     """The plan's staircase as a photo under /plan's text, with the last day the recorded
     supply covers (``runs_out``, as /plan's text gives it). A failure here costs the patient
     only the picture: the text is already sent."""
-    services = context.services
     pack = context.pack
-    zone = services.zones.zone_for(user.timezone)
-    today = services.clock.now().astimezone(zone).date()
     chat = update.effective_chat
     if chat is None:
         return
     try:
-        picture = await services.reports.render(
-            work.plan_picture, plan_picture_spec(pack, stored.plan, today, runs_out)
+        picture = await context.services.reports.render(
+            work.plan_picture, plan_picture_spec(pack, stored.plan, context.today, runs_out)
         )
         await chat.send_photo(picture, caption=pack.text("picture.caption"))
     except (TelegramError, OSError, RuntimeError, ValueError) as error:
@@ -169,18 +163,16 @@ async def send_plan_picture(
     event("plan_picture_sent", update, bytes=len(picture))
 
 
-@routes.command("calendar")
+@routes.command("calendar", consented=True)
 async def calendar_command(update: Update, context: BotContext) -> None:
-    user = await consented_user(update, context)
-    if user is None:
-        return
+    user = context.patient
     services = context.services
     pack = context.pack
     stored = await services.doses.active_plan(user.user_id)
     if stored is None:
         await reply(update, pack.text("calendar.no_plan"))
         return
-    zone = services.zones.zone_for(user.timezone)
+    zone = context.zone
     doses = await services.reports.calendar_doses(stored, zone)
     slots = doses.coming
     if not slots:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
 from bot.content import ContentPack, Html
 from bot.content.keys import MESSAGES
 from bot.context import BotContext
-from bot.domain.missed import MissedAction, MissedAdvice
 from bot.domain.plans import (
     Plan,
     PlanCheck,
@@ -28,15 +27,15 @@ from bot.domain.schedule import step_on
 from bot.domain.tablets import is_scored_mark, unmakeable_doses
 from bot.handlers.common import (
     command_args,
+    consented_user,
     drop_buttons,
     event,
     keyboard,
     reply,
     shorten,
-    user_id,
 )
+from bot.handlers.doses import missed_keyboard
 from bot.handlers.facts import send_topic
-from bot.handlers.onboarding import consented_user
 from bot.handlers.report import send_plan_picture
 from bot.handlers.routes import Router
 from bot.services.plans import Saved
@@ -44,7 +43,7 @@ from bot.session import PendingPlan
 from bot.storage.doses import Status
 from bot.storage.users import User
 from bot.views import pump as pump_views
-from bot.views.callbacks import DoseButton, PlanButton, ScheduleButton
+from bot.views.callbacks import PlanButton, ScheduleButton
 from bot.views.doses import (
     missed_advice_text,
     next_dose_text,
@@ -59,18 +58,15 @@ routes = Router("schedule")
 # ----------------------------------------------------------------- /schedule
 
 
-@routes.command("schedule")
+@routes.command("schedule", consented=True)
 async def schedule_command(update: Update, context: BotContext) -> None:
-    user = await consented_user(update, context)
-    if user is None:
-        return
     pack = context.pack
     args = command_args(_text(update))
     if not args:
         await send_schedule_menu(update, context)
         return
     kind, rest = args[0].lower(), args[1:]
-    today = context.services.zones.today(context.services.zones.zone_for(user.timezone))
+    today = context.today
     try:
         if kind == "standard":
             plan = parse_standard_command(rest, today)
@@ -102,19 +98,15 @@ async def send_schedule_menu(update: Update, context: BotContext) -> None:
     )
 
 
-@routes.command("taper")
+@routes.command("taper", consented=True)
 async def taper_command(update: Update, context: BotContext) -> None:
-    user = await consented_user(update, context)
-    if user is None:
-        return
     pack = context.pack
     args = command_args(_text(update))
     if not args:
         await reply(update, pack.text("taper.usage"))
         return
-    today = context.services.zones.today(context.services.zones.zone_for(user.timezone))
     try:
-        plan = parse_taper_command(args, today)
+        plan = parse_taper_command(args, context.today)
     except PlanError as error:
         event("plan_invalid", update, code=error.code)
         await reply(update, plan_error_text(pack, error, usage="taper.usage"))
@@ -135,9 +127,9 @@ async def offer_plan(update: Update, context: BotContext, plan: Plan) -> None:
     """Show the plan as understood and ask to save it (with the high-dose check)."""
     services = context.services
     pack = context.pack
-    user = await services.users.get(user_id(update))
-    zone = services.zones.zone_for(user.timezone if user else None)
-    today = services.zones.today(zone)
+    user = context.user
+    zone = context.zone
+    today = context.today
     current = await services.doses.active_plan(user.user_id) if user else None
     on_today = step_on(current.plan, today) if current else None
     current_daily = on_today[1].daily_mg if on_today else None
@@ -176,8 +168,7 @@ async def offer_plan(update: Update, context: BotContext, plan: Plan) -> None:
 
 @routes.callback(PlanButton.pattern())
 async def plan_decision_pressed(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
+    query = context.query
     services = context.services
     pack = context.pack
     await query.answer()
@@ -218,9 +209,7 @@ async def plan_decision_pressed(update: Update, context: BotContext) -> None:
             "schedule.saved_waiting",
             "next",
             extra=hint,
-            start=context.pack.long_date(
-                pending.plan.start, services.zones.today(services.zones.zone_for(user.timezone))
-            ),
+            start=context.pack.long_date(pending.plan.start, context.today),
         )
         return
     await _reply_with_next_dose(update, context, user, "schedule.saved", "first", extra=hint)
@@ -263,15 +252,13 @@ def _check_text(
 # ----------------------------------------------------------------- views
 
 
-@routes.command("plan")
+@routes.command("plan", consented=True)
 async def plan_command(update: Update, context: BotContext) -> None:
-    user = await consented_user(update, context)
-    if user is None:
-        return
     services = context.services
+    user = context.patient
     stored = await services.doses.active_plan(user.user_id)
-    zone = services.zones.zone_for(user.timezone)
-    today = services.zones.today(zone)
+    zone = context.zone
+    today = context.today
     # Issue 21: a pump user's next refill date, under the plan (or alone).
     pump = pump_views.plan_line(context.pack, await services.pump.pump(user.user_id), today)
     if stored is None:
@@ -314,13 +301,11 @@ async def plan_command(update: Update, context: BotContext) -> None:
     await send_plan_picture(update, context, user, stored, runs_out)
 
 
-@routes.command("today")
+@routes.command("today", consented=True)
 async def today_command(update: Update, context: BotContext) -> None:
-    user = await consented_user(update, context)
-    if user is None:
-        return
     services = context.services
-    zone = services.zones.zone_for(user.timezone)
+    user = context.patient
+    zone = context.zone
     now = services.clock.now()
     local_midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     start = local_midnight
@@ -358,7 +343,7 @@ async def send_missed_advice(update: Update, context: BotContext) -> None:
     """What to do about the latest dose, from the user's own schedule when there is one;
     otherwise the general guidance. /missed, and free text saying a dose was forgotten."""
     services = context.services
-    user = await services.users.get(user_id(update))
+    user = await context.load_user()
     if user is None:
         await send_topic(update, context, "missed")
         return
@@ -369,7 +354,7 @@ async def send_missed_advice(update: Update, context: BotContext) -> None:
         await reply(update, Html(f"{pack.text('missed.paused')}\n\n{pack.render_topic('missed')}"))
         return
     now = services.clock.now()
-    zone = services.zones.zone_for(user.timezone)
+    zone = context.zone
     advice = await services.missed.advice(user.user_id, zone, now)
     if advice is None:
         await send_topic(update, context, "missed")
@@ -385,32 +370,18 @@ async def send_missed_advice(update: Update, context: BotContext) -> None:
         advice,
         mg,
         zone,
-        now.astimezone(zone).date(),
+        context.today,
         pack.emergency_line(user.region),
     )
-    await reply(update, text, _missed_buttons(pack, advice))
-
-
-def _missed_buttons(pack: ContentPack, advice: MissedAdvice) -> InlineKeyboardMarkup | None:
-    """Taken only where taking it is the advice; Skip wherever the dose is still open."""
-    dose = advice.dose
-    if dose is None or advice.action in (MissedAction.NOTHING_OPEN, MissedAction.NOTHING_DUE):
-        return None
-    skip = (pack.text("reminder.button_skip"), DoseButton(dose.event_id, "skip").pack())
-    if advice.action is MissedAction.TAKE_NOW:
-        taken = (pack.text("reminder.button_taken"), DoseButton(dose.event_id, "taken").pack())
-        return keyboard([[taken, skip]])
-    return keyboard([[skip]])
+    await reply(update, text, missed_keyboard(pack, advice))
 
 
 # ----------------------------------------------------------------- settings
 
 
-@routes.command("pause")
+@routes.command("pause", consented=True)
 async def pause_command(update: Update, context: BotContext) -> None:
-    user = await consented_user(update, context)
-    if user is None:
-        return
+    user = context.patient
     pack = context.pack
     if user.reminders_paused:
         await reply(update, pack.text("pause.already_paused"))
@@ -420,19 +391,16 @@ async def pause_command(update: Update, context: BotContext) -> None:
     await reply(update, pack.text("pause.paused"))
 
 
-@routes.command("resume")
+@routes.command("resume", consented=True)
 async def resume_command(update: Update, context: BotContext) -> None:
-    user = await consented_user(update, context)
-    if user is None:
-        return
-    services = context.services
+    user = context.patient
     pack = context.pack
     if not user.reminders_paused:
         await reply(update, pack.text("pause.not_paused"))
         return
-    _, unreminded = await services.plans.resume(user.user_id)
+    _, unreminded = await context.services.plans.resume(user.user_id)
     event("reminders_resumed", update, not_reminded=unreminded)
-    resumed = await services.users.get(user.user_id)
+    resumed = await context.reload_user()  # no longer paused
     await _reply_with_next_dose(
         update,
         context,
@@ -443,11 +411,9 @@ async def resume_command(update: Update, context: BotContext) -> None:
     )
 
 
-@routes.command("tablets")
+@routes.command("tablets", consented=True)
 async def tablets_command(update: Update, context: BotContext) -> None:
-    user = await consented_user(update, context)
-    if user is None:
-        return
+    user = context.patient
     pack = context.pack
     args = [arg.lower() for arg in command_args(_text(update))]
     scored = is_scored_mark(args[1:])
@@ -484,7 +450,7 @@ async def _reply_with_next_dose(
     """``key`` naming the next dose that will be reminded, after the dose-safety check (see
     :func:`bot.views.doses.next_dose_text`), or ``key_no_dose`` if there is none."""
     services = context.services
-    zone = services.zones.zone_for(user.timezone)
+    zone = services.zones.zone_for(user.timezone)  # ``user`` may be the row read again
     now = services.clock.now()
     coming = (
         None if user.reminders_paused else await services.missed.next_dose(user.user_id, zone, now)

@@ -29,12 +29,10 @@ from bot.domain.plans import (
     parse_standard_command,
     parse_start,
 )
-from bot.handlers.common import chunked, drop_buttons, keyboard, reply
-from bot.handlers.onboarding import consented_user
+from bot.handlers.common import chunked, consented_user, drop_buttons, keyboard, reply
 from bot.handlers.routes import Router
 from bot.handlers.schedule import offer_plan, plan_error_text
 from bot.session import DoseGuide, ScheduleGuide
-from bot.storage.users import User
 from bot.views.callbacks import ScheduleButton
 from bot.views.doses import doses_text
 
@@ -52,15 +50,14 @@ DOSE_MG_CHOICES = ("2.5", "5", "7.5", "10", "15", "20")
 STEP_DAY_CHOICES = (1, 2, 3, 4, 5, 7, 10, 14)
 _STARTS = ("today", "tomorrow")
 
-# A step: (update, context, the user, the button's value) -> False when the press does not
-# fit the answers so far (then the guide says it has expired).
-Step = Callable[[Update, BotContext, User, str], Awaitable[bool]]
+# A step: (update, context, the button's value) -> False when the press does not fit the
+# answers so far (then the guide says it has expired). The presser has consented.
+Step = Callable[[Update, BotContext, str], Awaitable[bool]]
 
 
 @routes.callback(ScheduleButton.pattern())
 async def guide_pressed(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
+    query = context.query
     user = await consented_user(update, context)
     await query.answer()
     if user is None:
@@ -68,19 +65,19 @@ async def guide_pressed(update: Update, context: BotContext) -> None:
     button = ScheduleButton.unpack(query.data)
     await drop_buttons(query)
     step = STEPS.get(button.step) if button else None
-    if step is None or button is None or not await step(update, context, user, button.value):
+    if step is None or button is None or not await step(update, context, button.value):
         await reply(update, context.pack.text("schedule.expired"))
 
 
 # ---------------------------------------------------------------- the first choice
 
 
-async def _custom(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _custom(update: Update, context: BotContext, value: str) -> bool:
     await reply(update, context.pack.text("schedule.custom_help"))
     return True
 
 
-async def _standard(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _standard(update: Update, context: BotContext, value: str) -> bool:
     context.session.schedule_guide = ScheduleGuide()
     await reply(
         update, context.pack.text("schedule.ask_start"), _start_keyboard(context.pack, "start")
@@ -88,7 +85,7 @@ async def _standard(update: Update, context: BotContext, user: User, value: str)
     return True
 
 
-async def _doses(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _doses(update: Update, context: BotContext, value: str) -> bool:
     await reply(
         update, context.pack.text("schedule.ask_start"), _start_keyboard(context.pack, "dstart")
     )
@@ -98,19 +95,16 @@ async def _doses(update: Update, context: BotContext, user: User, value: str) ->
 # ---------------------------------------------------------------- standard
 
 
-async def _start(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _start(update: Update, context: BotContext, value: str) -> bool:
     if value not in _STARTS:
         return False
     context.session.schedule_guide = ScheduleGuide(start=value)
-    presets = [
-        (preset.replace(",", " "), ScheduleButton("times", preset).pack())
-        for preset in TIME_PRESETS
-    ]
-    await reply(update, context.pack.text("schedule.ask_times"), keyboard(chunked(presets, 1)))
+    markup = _presets_keyboard("times", {preset: preset for preset in TIME_PRESETS})
+    await reply(update, context.pack.text("schedule.ask_times"), markup)
     return True
 
 
-async def _times(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _times(update: Update, context: BotContext, value: str) -> bool:
     guide = context.session.schedule_guide
     if value not in TIME_PRESETS or guide is None or guide.start is None:
         return False
@@ -127,14 +121,12 @@ async def _times(update: Update, context: BotContext, user: User, value: str) ->
     return True
 
 
-async def _target(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _target(update: Update, context: BotContext, value: str) -> bool:
     guide = context.session.schedule_guide
     if not value or guide is None or guide.start is None or guide.times is None:
         return False
-    zones = context.services.zones
-    today = zones.today(zones.zone_for(user.timezone))
     try:
-        plan = parse_standard_command([guide.start, guide.times, f"target={value}"], today)
+        plan = parse_standard_command([guide.start, guide.times, f"target={value}"], context.today)
     except PlanError as error:
         await reply(update, plan_error_text(context.pack, error, usage="schedule.usage"))
         return True
@@ -146,19 +138,18 @@ async def _target(update: Update, context: BotContext, user: User, value: str) -
 # ---------------------------------------------------------------- doses per time
 
 
-async def _dose_start(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _dose_start(update: Update, context: BotContext, value: str) -> bool:
     if value not in _STARTS:
         return False
     context.session.dose_guide = DoseGuide(start=value)
-    presets = [
-        (preset.replace(",", " "), ScheduleButton("dtimes", str(index)).pack())
-        for index, preset in enumerate(DOSE_TIME_PRESETS)
-    ]
-    await reply(update, context.pack.text("schedule.ask_dose_times"), keyboard(chunked(presets, 1)))
+    markup = _presets_keyboard(
+        "dtimes", {str(index): preset for index, preset in enumerate(DOSE_TIME_PRESETS)}
+    )
+    await reply(update, context.pack.text("schedule.ask_dose_times"), markup)
     return True
 
 
-async def _dose_times(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _dose_times(update: Update, context: BotContext, value: str) -> bool:
     guide = context.session.dose_guide
     if guide is None or not value.isdigit() or int(value) >= len(DOSE_TIME_PRESETS):
         return False
@@ -167,7 +158,7 @@ async def _dose_times(update: Update, context: BotContext, user: User, value: st
     return True
 
 
-async def _dose_mg(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _dose_mg(update: Update, context: BotContext, value: str) -> bool:
     guide = context.session.dose_guide
     if guide is None or not (value == "0" or value in DOSE_MG_CHOICES):
         return False
@@ -200,7 +191,7 @@ async def _dose_mg(update: Update, context: BotContext, user: User, value: str) 
     return True
 
 
-async def _step_days(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _step_days(update: Update, context: BotContext, value: str) -> bool:
     guide = context.session.dose_guide
     if guide is None or not guide.current or not value.isdigit():
         return False
@@ -218,7 +209,7 @@ async def _step_days(update: Update, context: BotContext, user: User, value: str
     return True
 
 
-async def _next_step(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _next_step(update: Update, context: BotContext, value: str) -> bool:
     guide = context.session.dose_guide
     if guide is None or not guide.steps or guide.current:
         return False
@@ -226,7 +217,7 @@ async def _next_step(update: Update, context: BotContext, user: User, value: str
     return True
 
 
-async def _done(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _done(update: Update, context: BotContext, value: str) -> bool:
     guide = context.session.dose_guide
     if guide is None or not guide.steps:
         return False
@@ -243,15 +234,15 @@ async def _done(update: Update, context: BotContext, user: User, value: str) -> 
         ]
         await reply(update, pack.text("schedule.ask_taper_end"), keyboard(buttons))
         return True
-    await _offer_guided(update, context, user, guide, kind="custom", ends=False)
+    await _offer_guided(update, context, guide, kind="custom", ends=False)
     return True
 
 
-async def _taper_end(update: Update, context: BotContext, user: User, value: str) -> bool:
+async def _taper_end(update: Update, context: BotContext, value: str) -> bool:
     guide = context.session.dose_guide
     if guide is None or not guide.steps or value not in ("stop", "keep"):
         return False
-    await _offer_guided(update, context, user, guide, kind="taper", ends=value == "stop")
+    await _offer_guided(update, context, guide, kind="taper", ends=value == "stop")
     return True
 
 
@@ -287,20 +278,27 @@ def _start_keyboard(pack: ContentPack, step: str) -> InlineKeyboardMarkup:
     )
 
 
+def _presets_keyboard(step: str, presets: dict[str, str]) -> InlineKeyboardMarkup:
+    """One dose-times preset a row, shown as "08:00 14:00 20:00"; ``presets``: each button's
+    value (answering ``step``) -> its times."""
+    rows = [
+        (times.replace(",", " "), ScheduleButton(step, value).pack())
+        for value, times in presets.items()
+    ]
+    return keyboard(chunked(rows, 1))
+
+
 async def _offer_guided(
     update: Update,
     context: BotContext,
-    user: User,
     guide: DoseGuide,
     *,
     kind: PlanKind,
     ends: bool,
 ) -> None:
-    zones = context.services.zones
-    today = zones.today(zones.zone_for(user.timezone))
     plan = Plan(
         kind=kind,
-        start=parse_start(guide.start, today),
+        start=parse_start(guide.start, context.today),
         steps=tuple(guide.step_of(doses, days) for doses, days in guide.steps),
         ends_after_last_step=ends,
     )

@@ -17,8 +17,8 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.content import ContentPack, Html
 from bot.context import BotContext
 from bot.handlers import caregivers, onboarding, repeats
-from bot.handlers.common import edit_query_message, event, keyboard, reply, user_id
-from bot.handlers.routes import Router
+from bot.handlers.common import edit_query_message, event, keyboard, reply
+from bot.handlers.routes import STALE, Router
 from bot.storage.users import User
 from bot.views.callbacks import AnnouncementsButton, SettingsButton
 from bot.views.doses import simple_mode_keyboard
@@ -32,7 +32,7 @@ async def _language(context: BotContext, user: User) -> str:
 
 async def _timezone(context: BotContext, user: User) -> str:
     # A trip is stored as its spec (bot/domain/travel.py); the page names the local zone.
-    return context.services.zones.zone_for(user.timezone).key
+    return context.zone.key
 
 
 async def _region(context: BotContext, user: User) -> str:
@@ -147,50 +147,30 @@ async def settings_page(context: BotContext, user: User) -> tuple[Html, InlineKe
     return Html("\n".join(lines)), keyboard(buttons)
 
 
-@routes.command("settings")
+@routes.command("settings", consented=True)
 async def settings_command(update: Update, context: BotContext) -> None:
-    user = await onboarding.consented_user(update, context)
-    if user is None:
-        return
-    text, markup = await settings_page(context, user)
+    text, markup = await settings_page(context, context.patient)
     event("settings_shown", update)
     await reply(update, text, markup)
 
 
-@routes.button(SettingsButton)
+@routes.button(SettingsButton, unconsented=STALE)
 async def settings_pressed(update: Update, context: BotContext, button: SettingsButton) -> None:
     """A row's button: open that setting's own flow (the page stays as it is)."""
-    query = update.callback_query
-    assert query is not None
     row = _BY_KEY.get(button.key)
     if row is None:
-        await query.answer(context.pack.text("errors.stale_button"))
+        await context.query.answer(context.pack.text(STALE))
         return
-    user = await context.services.users.get(user_id(update))
-    if user is None or not user.has_consented:
-        await query.answer(context.pack.text("errors.stale_button"))
-        return
-    await query.answer()
+    await context.query.answer()
     event("settings_opened", update, row=row.key)
-    await row.open(update, context, user)
+    await row.open(update, context, context.patient)
 
 
-@routes.button(AnnouncementsButton)
+@routes.button(AnnouncementsButton, unconsented=STALE)
 async def announcements_pressed(
     update: Update, context: BotContext, button: AnnouncementsButton
 ) -> None:
     """On or Off under the announcements row: as ``/announcements on|off``."""
-    query = update.callback_query
-    assert query is not None
-    pack = context.pack
-    user = await context.services.users.get(user_id(update))
-    if user is None or not user.has_consented:
-        await query.answer(pack.text("errors.stale_button"))
-        return
-    await query.answer()
-    enabled = button.choice == "on"
-    await context.services.users.set_announcements(user.user_id, enabled)
-    event("announcements_set", update, enabled=enabled)
-    await edit_query_message(
-        query, pack.text("announcements.on" if enabled else "announcements.off")
-    )
+    await context.query.answer()
+    text = await onboarding.set_announcements(update, context, button.choice == "on")
+    await edit_query_message(context.query, text)

@@ -10,7 +10,6 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers.common import command_args, edit_query_message, event, reply, user_id
-from bot.handlers.onboarding import consented_user
 from bot.handlers.routes import Router
 from bot.views.callbacks import SimpleModeButton
 from bot.views.doses import simple_mode_keyboard
@@ -18,12 +17,10 @@ from bot.views.doses import simple_mode_keyboard
 routes = Router("simple")
 
 
-@routes.command("simple")
+@routes.command("simple", consented=True)
 async def simple_command(update: Update, context: BotContext) -> None:
     """``/simple`` shows the setting with a button to switch it; ``/simple on|off`` sets it."""
-    user = await consented_user(update, context)
-    if user is None:
-        return
+    user = context.patient
     pack = context.pack
     args = [arg.lower() for arg in command_args(update.effective_message.text)]  # type: ignore[union-attr]
     if args in (["on"], ["off"]):
@@ -43,15 +40,15 @@ async def simple_command(update: Update, context: BotContext) -> None:
 
 @routes.button(SimpleModeButton)
 async def simple_pressed(update: Update, context: BotContext, button: SimpleModeButton) -> None:
-    query = update.callback_query
-    assert query is not None
     pack = context.pack
     on = button.choice == "on"
     if not await context.services.simple_mode.set(user_id(update), on):
-        await query.answer(pack.text("onboarding.need_consent"))
+        await context.query.answer(pack.text("onboarding.need_consent"))
         return
-    await query.answer()
+    await context.query.answer()
     event("simple_mode_set", update, on=int(on))
     await edit_query_message(
-        query, pack.text(f"simple.now_{'on' if on else 'off'}"), simple_mode_keyboard(pack, on)
+        context.query,
+        pack.text(f"simple.now_{'on' if on else 'off'}"),
+        simple_mode_keyboard(pack, on),
     )

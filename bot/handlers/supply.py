@@ -16,8 +16,7 @@ from telegram import Update
 from bot.context import BotContext
 from bot.domain.supply import Product, count_units, parse_lead_days
 from bot.handlers.common import command_args, event, reply, user_id
-from bot.handlers.onboarding import consented_user
-from bot.handlers.routes import Router
+from bot.handlers.routes import NEED_CONSENT, Router
 from bot.views.callbacks import SupplyButton
 from bot.views.supply import (
     ask_count,
@@ -39,11 +38,9 @@ def _amount(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-@routes.command("supply")
+@routes.command("supply", consented=True)
 async def supply_command(update: Update, context: BotContext) -> None:
-    user = await consented_user(update, context)
-    if user is None:
-        return
+    user = context.patient
     pack = context.pack
     service = context.services.supply
     args = command_args(update.effective_message.text)  # type: ignore[union-attr]
@@ -112,16 +109,11 @@ async def _show(update: Update, context: BotContext) -> None:
     await reply(update, text, status_keyboard(pack))
 
 
-@routes.button(SupplyButton)
+@routes.button(SupplyButton, unconsented=NEED_CONSENT)
 async def supply_pressed(update: Update, context: BotContext, button: SupplyButton) -> None:
-    query = update.callback_query
-    assert query is not None
     pack = context.pack
-    user = await context.services.users.get(user_id(update))
-    if user is None or not user.has_consented:
-        await query.answer(pack.text("onboarding.need_consent"))
-        return
-    await query.answer()
+    user = context.patient
+    await context.query.answer()
     service = context.services.supply
     action, value = button.action, button.value
     if action in ("show",):

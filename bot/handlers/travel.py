@@ -13,8 +13,8 @@ from bot.context import BotContext
 from bot.domain.plans import format_mg
 from bot.domain.timezones import TimezoneError, parse_timezone
 from bot.domain.travel import Choice, TravelZone
-from bot.handlers.common import chunked, drop_buttons, event, keyboard, reply, user_id
-from bot.handlers.routes import Router
+from bot.handlers.common import chunked, drop_buttons, event, keyboard, reply
+from bot.handlers.routes import STALE, Router
 from bot.services.travel import Preview
 from bot.storage.users import User
 from bot.views.callbacks import TravelButton, ZoneButton
@@ -54,36 +54,30 @@ async def ask_choice(update: Update, context: BotContext, user: User, zone_name:
     await reply(update, text, keyboard([[button] for button in buttons]))
 
 
-@routes.button(TravelButton)
+@routes.button(TravelButton, unconsented=STALE)
 async def travel_pressed(update: Update, context: BotContext, button: TravelButton) -> None:
-    query = update.callback_query
-    assert query is not None
-    services = context.services
     pack = context.pack
-    user = await services.users.get(user_id(update))
-    if user is None or not user.has_consented:
-        await query.answer(pack.text("errors.stale_button"))
-        return
+    user = context.patient
     if button.action == "where":
-        await query.answer()
+        await context.query.answer()
         await reply(update, pack.text("travel.where"), _zone_keyboard(pack))
         return
     if button.action == "cancel":
-        await query.answer()
-        await drop_buttons(query)
+        await context.query.answer()
+        await drop_buttons(context.query)
         event("travel_cancelled", update)
         await reply(update, pack.text("travel.cancelled"), help_keyboard(pack))
         return
     try:
         local = parse_timezone(button.zone)
     except TimezoneError:
-        await query.answer(pack.text("errors.stale_button"))
+        await context.query.answer(pack.text(STALE))
         return
     choice = Choice(button.choice)
-    await query.answer()
-    await drop_buttons(query)
+    await context.query.answer()
+    await drop_buttons(context.query)
     if button.action == "choose":
-        preview = await services.travel.preview(user, local, choice)
+        preview = await context.services.travel.preview(user, local, choice)
         await _show_preview(update, context, user, preview, choice, local.key)
         return
     await _save(update, context, user, choice, local.key)
