@@ -335,6 +335,8 @@ def transliterations(token: str, table: tuple[tuple[str, str], ...]) -> tuple[st
     if "w" in token:  # "piwit", "mawinu": w for ш or щ as often as for в
         for letters in ("sh", "shch"):
             variants.extend(transliterations(token.replace("w", letters), table))
+    if "щ" in base:  # "ischeznut" is исчезнуть as often as ищезнуть: sch for сч
+        variants.extend(v.replace("щ", "сч") for v in tuple(variants) if "щ" in v)
     return tuple(dict.fromkeys(variants))
 
 

@@ -1,12 +1,13 @@
-"""Two readings of the concept engine added with tuning batch 8: a clause after a reporting verb
-is what was said, not a question (Context.REPORTED), and a year is not a count of tablets."""
+"""Readings of the concept engine added with tuning batches 8 and 9: a clause after a reporting
+verb is what was said, not a question (Context.REPORTED); a year is not a count of tablets;
+"sch" in Russian typed in Latin letters may be сч as well as щ."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.content import load_pack
-from bot.domain.lexicon import Lexicon
+from bot.domain.lexicon import Lexicon, transliterations
 from bot.domain.understanding import Meaning, understand
 from tests.conftest import CONTENT_DIR
 
@@ -44,5 +45,14 @@ def test_a_year_is_not_a_count_of_tablets(year: str) -> None:
 
 def test_a_count_of_tablets_is_still_a_count() -> None:
     assert understand("took 12 tablets, im on tablets only now", LEXICON).meaning is (
+        Meaning.EMERGENCY
+    )
+
+
+def test_sch_in_latin_letters_is_read_as_both_shch_and_sch() -> None:
+    readings = transliterations("ischeznut", LEXICON.translit)
+    assert "исчезнуть" in readings
+    assert "ищезнуть" in readings
+    assert understand("hochu prosto ischeznut, tabletki u menya est", LEXICON).meaning is (
         Meaning.EMERGENCY
     )
