@@ -13,6 +13,7 @@ import asyncio
 import logging
 import signal
 import sqlite3
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ContextTypes,
     Defaults,
+    JobQueue,
     MessageHandler,
     TypeHandler,
     filters,
@@ -36,6 +38,7 @@ from bot.config import ConfigError, Settings
 from bot.content import ContentHolder, ContentLibrary, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.delivery.budget import SendBudget
+from bot.delivery.courier import Engine
 from bot.delivery.transport import BotApiRequest
 from bot.domain.flood import FloodGuard
 from bot.handlers import (
@@ -231,138 +234,203 @@ def _build_services(
     budget: SendBudget,
 ) -> Services:
     """Every service, wired once; handlers reach them through ``context.services``."""
-    content = ContentHolder(library)
-    users = UserStore(db)
-    languages = Languages(users, content)
-    dose_store = DoseStore(db)
-    metrics = budget.metrics
-    missed = MissedDoses(dose_store)
-    checkin_store = CheckInStore(db)
-    checkins = CheckInService(checkin_store, dose_store, clock)
-    zones = Zones(settings.default_timezone, clock)
-    plans = PlanService(dose_store, users, zones, clock)
     assert application.job_queue is not None
-    caregiver_store = CaregiverStore(db)
-    admin_store = AdminStore(db)
-    refill_store = RefillStore(db)
-    caregiver_alerts = CaregiverAlerts(
-        store=caregiver_store,
-        doses=dose_store,
-        zones=zones,
-        languages=languages,
-        clock=clock,
-        bot=application.bot,
-        metrics=metrics,
-    )
-    supply = SupplyRefills(
-        store=SupplyStore(db),
-        doses=dose_store,
-        users=users,
-        caregivers=caregiver_store,
-        zones=zones,
-        languages=languages,
-        clock=clock,
-        bot=application.bot,
-        metrics=metrics,
-    )
-    reminders = ReminderService(
-        doses=dose_store,
-        missed=missed,
-        checkins=checkins,
-        plans=plans,
-        zones=zones,
-        languages=languages,
-        clock=clock,
-        bot=application.bot,
-        job_queue=application.job_queue,
-        metrics=metrics,
-        caregiver_alerts=caregiver_alerts,
-        refills=RefillSender(
-            store=refill_store,
-            caregivers=caregiver_store,
-            zones=zones,
-            languages=languages,
-            clock=clock,
-            bot=application.bot,
-            metrics=metrics,
-        ),
-        supply_refills=supply,
-    )
-    privacy_store = PrivacyStore(db)
-    broadcast_store = BroadcastStore(db)
-    audience = Audience(store=admin_store, clock=clock, zone_for=zones.zone_for)
+    stores = _Stores.over(db)
+    basics = _Basics.of(settings, library, clock, stores)
+    engine = Engine(clock=clock, bot=application.bot, metrics=budget.metrics)
+    supply = _supply(basics, stores, engine)
+    reminders = _dispatcher(basics, stores, engine, application.job_queue, supply)
     outbox = OutboxWorker(
-        store=broadcast_store,
-        doses=dose_store,
+        store=stores.broadcasts,
+        doses=stores.doses,
         reminders=reminders,
-        languages=languages,
-        clock=clock,
-        bot=application.bot,
-        metrics=metrics,
+        languages=basics.languages,
+        engine=engine,
     )
-
-    async def publish(fresh: ContentLibrary) -> None:
-        await publish_commands(application.bot, fresh, settings.admin_ids)
-
+    audience = Audience(store=stores.admin, clock=clock, zone_for=basics.zones.zone_for)
     return Services(
         settings=settings,
         clock=clock,
-        content=content,
+        content=basics.content,
         db=db,
-        users=users,
-        doses=dose_store,
+        users=stores.users,
+        doses=stores.doses,
         reminders=reminders,
-        plans=plans,
-        zones=zones,
-        languages=languages,
-        missed=missed,
-        checkins=checkins,
-        reports=ReportService(dose_store, checkin_store, clock),
+        plans=basics.plans,
+        zones=basics.zones,
+        languages=basics.languages,
+        missed=basics.missed,
+        checkins=basics.checkins,
+        reports=ReportService(stores.doses, stores.checkins, clock),
         budget=budget,
-        privacy=PrivacyService(privacy_store, clock),
-        retention=RetentionService(
-            store=privacy_store,
-            clock=clock,
-            keep=timedelta(days=settings.data_retention_days),
-            job_queue=application.job_queue,
-        ),
+        privacy=PrivacyService(stores.privacy, clock),
+        retention=_retention(settings, stores, clock, application.job_queue),
         flood=FloodGuard(),
-        metrics=metrics,
-        admin=AdminService(
-            store=admin_store,
-            broadcasts=broadcast_store,
-            audience=audience,
-            content=content,
-            clock=clock,
-            admin_ids=settings.admin_ids,
-            content_dir=settings.content_dir,
-            publish_commands=publish,
-        ),
+        metrics=engine.metrics,
+        admin=_admin(application.bot, settings, basics, stores, audience),
         broadcasts=BroadcastService(
-            store=broadcast_store,
+            store=stores.broadcasts,
             audience=audience,
-            content=content,
+            content=basics.content,
             clock=clock,
             wake_outbox=outbox.wake,
         ),
         outbox=outbox,
         caregivers=CaregiverService(
-            store=caregiver_store,
-            audit=admin_store,
+            store=stores.caregivers,
+            audit=stores.admin,
             clock=clock,
             bot=application.bot,
             wake_dispatcher=reminders.kick,
         ),
-        simple_mode=SimpleModeService(users),
-        travel=TravelService(dose_store, users, zones, plans, clock),
+        simple_mode=SimpleModeService(stores.users),
+        travel=TravelService(stores.doses, stores.users, basics.zones, basics.plans, clock),
         pump=PumpService(
-            store=refill_store,
-            users=users,
-            zones=zones,
+            store=stores.refills,
+            users=stores.users,
+            zones=basics.zones,
             clock=clock,
             wake_dispatcher=reminders.kick,
         ),
         supply=supply,
+    )
+
+
+@dataclass(frozen=True)
+class _Stores:
+    """Every table's store, each over the one database (all SQL is in ``bot.storage``)."""
+
+    users: UserStore
+    doses: DoseStore
+    checkins: CheckInStore
+    caregivers: CaregiverStore
+    admin: AdminStore
+    refills: RefillStore
+    supply: SupplyStore
+    privacy: PrivacyStore
+    broadcasts: BroadcastStore
+
+    @classmethod
+    def over(cls, db: Database) -> _Stores:
+        return cls(
+            users=UserStore(db),
+            doses=DoseStore(db),
+            checkins=CheckInStore(db),
+            caregivers=CaregiverStore(db),
+            admin=AdminStore(db),
+            refills=RefillStore(db),
+            supply=SupplyStore(db),
+            privacy=PrivacyStore(db),
+            broadcasts=BroadcastStore(db),
+        )
+
+
+@dataclass(frozen=True)
+class _Basics:
+    """What most features read: the clock, the live pack, each user's language and zone, their
+    plan, its missed doses and check-ins."""
+
+    clock: Clock
+    content: ContentHolder
+    languages: Languages
+    zones: Zones
+    plans: PlanService
+    missed: MissedDoses
+    checkins: CheckInService
+
+    @classmethod
+    def of(
+        cls, settings: Settings, library: ContentLibrary, clock: Clock, stores: _Stores
+    ) -> _Basics:
+        content = ContentHolder(library)
+        zones = Zones(settings.default_timezone, clock)
+        return cls(
+            clock=clock,
+            content=content,
+            languages=Languages(stores.users, content),
+            zones=zones,
+            plans=PlanService(stores.doses, stores.users, zones, clock),
+            missed=MissedDoses(stores.doses),
+            checkins=CheckInService(stores.checkins, stores.doses, clock),
+        )
+
+
+def _supply(basics: _Basics, stores: _Stores, engine: Engine) -> SupplyRefills:
+    return SupplyRefills(
+        store=stores.supply,
+        doses=stores.doses,
+        users=stores.users,
+        caregivers=stores.caregivers,
+        zones=basics.zones,
+        languages=basics.languages,
+        engine=engine,
+    )
+
+
+def _dispatcher(
+    basics: _Basics,
+    stores: _Stores,
+    engine: Engine,
+    job_queue: JobQueue[Any],
+    supply: SupplyRefills,
+) -> ReminderService:
+    """The reminder dispatcher and the queues its passes send after the dose reminders:
+    caregiver alerts, pump refill reminders, tablet supply reminders."""
+    caregiver_alerts = CaregiverAlerts(
+        store=stores.caregivers,
+        doses=stores.doses,
+        zones=basics.zones,
+        languages=basics.languages,
+        engine=engine,
+    )
+    refills = RefillSender(
+        store=stores.refills,
+        caregivers=stores.caregivers,
+        zones=basics.zones,
+        languages=basics.languages,
+        engine=engine,
+    )
+    return ReminderService(
+        doses=stores.doses,
+        missed=basics.missed,
+        checkins=basics.checkins,
+        plans=basics.plans,
+        zones=basics.zones,
+        languages=basics.languages,
+        engine=engine,
+        job_queue=job_queue,
+        caregiver_alerts=caregiver_alerts,
+        refills=refills,
+        supply_refills=supply,
+    )
+
+
+def _retention(
+    settings: Settings, stores: _Stores, clock: Clock, job_queue: JobQueue[Any]
+) -> RetentionService:
+    return RetentionService(
+        store=stores.privacy,
+        clock=clock,
+        keep=timedelta(days=settings.data_retention_days),
+        job_queue=job_queue,
+    )
+
+
+def _admin(
+    bot: Bot, settings: Settings, basics: _Basics, stores: _Stores, audience: Audience
+) -> AdminService:
+    async def publish(fresh: ContentLibrary) -> None:
+        await publish_commands(bot, fresh, settings.admin_ids)
+
+    return AdminService(
+        store=stores.admin,
+        broadcasts=stores.broadcasts,
+        audience=audience,
+        content=basics.content,
+        clock=basics.clock,
+        admin_ids=settings.admin_ids,
+        content_dir=settings.content_dir,
+        publish_commands=publish,
     )
 
 

@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 from bot.clock import Clock
 from bot.content import Html
 from bot.delivery.budget import Priority, sending_as
-from bot.delivery.courier import Courier, Drop, Letter, OnCourier, Rules
+from bot.delivery.courier import Drop, Engine, Letter, OnCourier, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.caregivers import (
     INVITE_VALID_FOR,
@@ -34,7 +34,6 @@ from bot.domain.caregivers import (
     what_to_say,
 )
 from bot.domain.safety import Verdict
-from bot.metrics import Metrics
 from bot.services.languages import Languages
 from bot.services.missed import past_dose
 from bot.services.zones import Zones
@@ -180,19 +179,13 @@ class CaregiverAlerts(OnCourier[DueAlert]):
         doses: DoseStore,
         zones: Zones,
         languages: Languages,
-        clock: Clock,
-        bot: Bot,
-        metrics: Metrics,
+        engine: Engine,
     ) -> None:
+        super().__init__(engine, store, RULES)
         self._store = store
         self._doses = doses
         self._zones = zones
         self._languages = languages
-        self._clock = clock
-        self._metrics = metrics
-        self._courier = Courier(
-            queue=store, policy=self, rules=RULES, clock=clock, bot=bot, metrics=metrics
-        )
 
     # ------------------------------------------------------------ the policy
 

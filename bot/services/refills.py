@@ -8,14 +8,11 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime
 
-from telegram import Bot
-
 from bot.clock import Clock
 from bot.delivery.budget import Priority
-from bot.delivery.courier import Courier, Drop, Fanout, Letter, OnCourier, Rules
+from bot.delivery.courier import Drop, Engine, Fanout, Letter, OnCourier, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.refills import reminder_plan
-from bot.metrics import Metrics
 from bot.services.languages import Languages
 from bot.services.zones import Zones
 from bot.storage.caregivers import CaregiverStore
@@ -98,19 +95,13 @@ class RefillSender(OnCourier[DueRefill]):
         caregivers: CaregiverStore,
         zones: Zones,
         languages: Languages,
-        clock: Clock,
-        bot: Bot,
-        metrics: Metrics,
+        engine: Engine,
     ) -> None:
+        super().__init__(engine, store, RULES)
         self._store = store
         self._caregivers = caregivers
         self._zones = zones
         self._languages = languages
-        self._clock = clock
-        self._metrics = metrics
-        self._courier = Courier(
-            queue=store, policy=self, rules=RULES, clock=clock, bot=bot, metrics=metrics
-        )
 
     # ------------------------------------------------------------ the policy
 
