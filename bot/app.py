@@ -72,6 +72,7 @@ from bot.services.checkins import CheckInService
 from bot.services.languages import Languages
 from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
+from bot.services.outgoing import Outgoing
 from bot.services.plans import PlanService
 from bot.services.privacy import PrivacyService
 from bot.services.refills import PumpService, RefillSender
@@ -238,14 +239,17 @@ def _build_services(
     stores = _Stores.over(db)
     basics = _Basics.of(settings, library, clock, stores)
     engine = Engine(clock=clock, bot=application.bot, metrics=budget.metrics)
-    supply = _supply(basics, stores, engine)
-    reminders = _dispatcher(basics, stores, engine, application.job_queue, supply)
-    outbox = OutboxWorker(
-        store=stores.broadcasts,
+    outgoing = Outgoing(engine, basics.languages, basics.zones)
+    supply = SupplyRefills(
+        store=stores.supply,
         doses=stores.doses,
-        reminders=reminders,
-        languages=basics.languages,
-        engine=engine,
+        users=stores.users,
+        caregivers=stores.caregivers,
+        outgoing=outgoing,
+    )
+    reminders = _dispatcher(basics, stores, outgoing, application.job_queue, supply)
+    outbox = OutboxWorker(
+        store=stores.broadcasts, doses=stores.doses, reminders=reminders, outgoing=outgoing
     )
     audience = Audience(store=stores.admin, clock=clock, zone_for=basics.zones.zone_for)
     return Services(
@@ -355,52 +359,26 @@ class _Basics:
         )
 
 
-def _supply(basics: _Basics, stores: _Stores, engine: Engine) -> SupplyRefills:
-    return SupplyRefills(
-        store=stores.supply,
-        doses=stores.doses,
-        users=stores.users,
-        caregivers=stores.caregivers,
-        zones=basics.zones,
-        languages=basics.languages,
-        engine=engine,
-    )
-
-
 def _dispatcher(
     basics: _Basics,
     stores: _Stores,
-    engine: Engine,
+    outgoing: Outgoing,
     job_queue: JobQueue[Any],
     supply: SupplyRefills,
 ) -> ReminderService:
-    """The reminder dispatcher and the queues its passes send after the dose reminders:
+    """The reminder dispatcher, with the queues its passes send after the dose reminders:
     caregiver alerts, pump refill reminders, tablet supply reminders."""
-    caregiver_alerts = CaregiverAlerts(
-        store=stores.caregivers,
-        doses=stores.doses,
-        zones=basics.zones,
-        languages=basics.languages,
-        engine=engine,
-    )
-    refills = RefillSender(
-        store=stores.refills,
-        caregivers=stores.caregivers,
-        zones=basics.zones,
-        languages=basics.languages,
-        engine=engine,
-    )
     return ReminderService(
         doses=stores.doses,
         missed=basics.missed,
         checkins=basics.checkins,
         plans=basics.plans,
-        zones=basics.zones,
-        languages=basics.languages,
-        engine=engine,
+        outgoing=outgoing,
         job_queue=job_queue,
-        caregiver_alerts=caregiver_alerts,
-        refills=refills,
+        caregiver_alerts=CaregiverAlerts(
+            store=stores.caregivers, doses=stores.doses, outgoing=outgoing
+        ),
+        refills=RefillSender(store=stores.refills, caregivers=stores.caregivers, outgoing=outgoing),
         supply_refills=supply,
     )
 

@@ -28,10 +28,10 @@ from datetime import datetime, timedelta
 from telegram.error import TelegramError
 
 from bot.delivery.budget import Priority, sending_as
-from bot.delivery.courier import Engine, Letter, Rules
+from bot.delivery.courier import Letter, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.delivery.send_errors import SendFailure
-from bot.services.languages import Languages
+from bot.services.outgoing import Outgoing
 from bot.services.reminders import ReminderService
 from bot.storage.broadcasts import BroadcastStore, Delivery, OutboxItem, Progress, ending
 from bot.storage.doses import DoseStore
@@ -85,13 +85,13 @@ class OutboxWorker:
         store: BroadcastStore,
         doses: DoseStore,
         reminders: ReminderService,
-        languages: Languages,
-        engine: Engine,
+        outgoing: Outgoing,
     ) -> None:
         self._store = store
         self._doses = doses
         self._reminders = reminders
-        self._languages = languages
+        self._languages = outgoing.languages
+        engine = outgoing.engine
         self._clock = engine.clock
         self._bot = engine.bot
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)

@@ -10,10 +10,10 @@ from datetime import date, datetime
 
 from bot.clock import Clock
 from bot.delivery.budget import Priority
-from bot.delivery.courier import Drop, Engine, Fanout, Letter, OnCourier, Rules
+from bot.delivery.courier import Drop, Fanout, Letter, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.refills import reminder_plan
-from bot.services.languages import Languages
+from bot.services.outgoing import Outgoing, Sender
 from bot.services.zones import Zones
 from bot.storage.caregivers import CaregiverStore
 from bot.storage.refills import DueRefill, Pump, RefillStatus, RefillStore
@@ -81,7 +81,7 @@ class PumpService:
         log.info("pump_alarm_alert_planned user=%d", user_id)
 
 
-class RefillSender(OnCourier[DueRefill]):
+class RefillSender(Sender[DueRefill]):
     """Sends due refill reminders (to the patient) and pump alerts (to each caregiver), on
     the delivery engine: this class is the queue's policy (what to say, what is stale)."""
 
@@ -89,19 +89,11 @@ class RefillSender(OnCourier[DueRefill]):
     priority = Priority.REMINDER
 
     def __init__(
-        self,
-        *,
-        store: RefillStore,
-        caregivers: CaregiverStore,
-        zones: Zones,
-        languages: Languages,
-        engine: Engine,
+        self, *, store: RefillStore, caregivers: CaregiverStore, outgoing: Outgoing
     ) -> None:
-        super().__init__(engine, store, RULES)
+        super().__init__(outgoing, store, RULES)
         self._store = store
         self._caregivers = caregivers
-        self._zones = zones
-        self._languages = languages
 
     # ------------------------------------------------------------ the policy
 

@@ -21,7 +21,7 @@ from telegram.ext import Job, JobQueue
 
 from bot.content import Html
 from bot.delivery.budget import Priority, sending_as
-from bot.delivery.courier import Drop, Engine, Letter, Rules
+from bot.delivery.courier import Drop, Letter, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.delivery.send_errors import SendFailure
 from bot.delivery.send_errors import classify as classify_send_error
@@ -38,12 +38,11 @@ from bot.domain.safety import SAFE_GAP
 from bot.services.caregivers import CaregiverAlerts
 from bot.services.checkins import CheckInService
 from bot.services.dose_queue import DoseDrop, DoseMessage, DoseQueue, DoseSent
-from bot.services.languages import Languages
 from bot.services.missed import MissedDoses, past_dose
+from bot.services.outgoing import Outgoing
 from bot.services.plans import LATE_AFTER, PlanService
 from bot.services.refills import RefillSender
 from bot.services.supply_refills import SupplyRefills
-from bot.services.zones import Zones
 from bot.storage.doses import Action, DoseStore, DueEvent, Status
 from bot.views.checkins import checkin_intro, checkin_question
 from bot.views.doses import (
@@ -89,9 +88,7 @@ class ReminderService:
         missed: MissedDoses,
         checkins: CheckInService,
         plans: PlanService,
-        zones: Zones,
-        languages: Languages,
-        engine: Engine,
+        outgoing: Outgoing,
         job_queue: JobQueue,  # type: ignore[type-arg]
         caregiver_alerts: CaregiverAlerts | None = None,
         refills: RefillSender | None = None,
@@ -108,10 +105,10 @@ class ReminderService:
         self._missed = missed
         self._checkins = checkins
         self._plans = plans
-        self._zones = zones
-        self._languages = languages
-        self._clock = engine.clock
-        self._bot = engine.bot
+        self._zones = outgoing.zones
+        self._languages = outgoing.languages
+        self._clock = outgoing.engine.clock
+        self._bot = outgoing.engine.bot
         self._job_queue = job_queue
         self._run_lock = asyncio.Lock()
         self._run_again = False
@@ -123,8 +120,8 @@ class ReminderService:
         self._earlier_missed_down: Counter[int] = Counter()
         # Reminders of this pass that also tell of earlier ones never delivered: how many.
         self._telling_undelivered: dict[int, int] = {}
-        self._metrics = engine.metrics
-        self._courier = engine.courier(DoseQueue(doses), self, RULES)
+        self._metrics = outgoing.engine.metrics
+        self._courier = outgoing.engine.courier(DoseQueue(doses), self, RULES)
         self._stopping = False
         self._pass_task: asyncio.Task[object] | None = None
 
