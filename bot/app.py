@@ -240,18 +240,8 @@ def _build_services(
     basics = _Basics.of(settings, library, clock, stores)
     engine = Engine(clock=clock, bot=application.bot, metrics=budget.metrics)
     outgoing = Outgoing(engine, basics.languages, basics.zones)
-    supply = SupplyRefills(
-        store=stores.supply,
-        doses=stores.doses,
-        users=stores.users,
-        caregivers=stores.caregivers,
-        outgoing=outgoing,
-    )
-    reminders = _dispatcher(basics, stores, outgoing, application.job_queue, supply)
-    outbox = OutboxWorker(
-        store=stores.broadcasts, doses=stores.doses, reminders=reminders, outgoing=outgoing
-    )
-    audience = Audience(store=stores.admin, clock=clock, zone_for=basics.zones.zone_for)
+    doses = _DoseSide.of(basics, stores, outgoing, application.job_queue)
+    admin = _AdminSide.of(settings, basics, stores, outgoing, doses.reminders)
     return Services(
         settings=settings,
         clock=clock,
@@ -259,7 +249,7 @@ def _build_services(
         db=db,
         users=stores.users,
         doses=stores.doses,
-        reminders=reminders,
+        reminders=doses.reminders,
         plans=basics.plans,
         zones=basics.zones,
         languages=basics.languages,
@@ -271,32 +261,14 @@ def _build_services(
         retention=_retention(settings, stores, clock, application.job_queue),
         flood=FloodGuard(),
         metrics=engine.metrics,
-        admin=_admin(application.bot, settings, basics, stores, audience),
-        broadcasts=BroadcastService(
-            store=stores.broadcasts,
-            audience=audience,
-            content=basics.content,
-            clock=clock,
-            wake_outbox=outbox.wake,
-        ),
-        outbox=outbox,
-        caregivers=CaregiverService(
-            store=stores.caregivers,
-            audit=stores.admin,
-            clock=clock,
-            bot=application.bot,
-            wake_dispatcher=reminders.kick,
-        ),
+        admin=admin.admin,
+        broadcasts=admin.broadcasts,
+        outbox=admin.outbox,
+        caregivers=doses.caregivers,
         simple_mode=SimpleModeService(stores.users),
         travel=TravelService(stores.doses, stores.users, basics.zones, basics.plans, clock),
-        pump=PumpService(
-            store=stores.refills,
-            users=stores.users,
-            zones=basics.zones,
-            clock=clock,
-            wake_dispatcher=reminders.kick,
-        ),
-        supply=supply,
+        pump=doses.pump,
+        supply=doses.supply,
     )
 
 
@@ -359,28 +331,58 @@ class _Basics:
         )
 
 
-def _dispatcher(
-    basics: _Basics,
-    stores: _Stores,
-    outgoing: Outgoing,
-    job_queue: JobQueue[Any],
-    supply: SupplyRefills,
-) -> ReminderService:
-    """The reminder dispatcher, with the queues its passes send after the dose reminders:
-    caregiver alerts, pump refill reminders, tablet supply reminders."""
-    return ReminderService(
-        doses=stores.doses,
-        missed=basics.missed,
-        checkins=basics.checkins,
-        plans=basics.plans,
-        outgoing=outgoing,
-        job_queue=job_queue,
-        caregiver_alerts=CaregiverAlerts(
-            store=stores.caregivers, doses=stores.doses, outgoing=outgoing
-        ),
-        refills=RefillSender(store=stores.refills, caregivers=stores.caregivers, outgoing=outgoing),
-        supply_refills=supply,
-    )
+@dataclass(frozen=True)
+class _DoseSide:
+    """The reminder dispatcher; the queues its passes send after the dose reminders (caregiver
+    alerts, pump refill reminders, tablet supply reminders); the features that wake it when
+    they change what falls due (a caregiver's delay, a pump's refill date)."""
+
+    reminders: ReminderService
+    supply: SupplyRefills
+    caregivers: CaregiverService
+    pump: PumpService
+
+    @classmethod
+    def of(
+        cls, basics: _Basics, stores: _Stores, outgoing: Outgoing, job_queue: JobQueue[Any]
+    ) -> _DoseSide:
+        supply = SupplyRefills(
+            store=stores.supply,
+            doses=stores.doses,
+            users=stores.users,
+            caregivers=stores.caregivers,
+            outgoing=outgoing,
+        )
+        reminders = ReminderService(
+            doses=stores.doses,
+            missed=basics.missed,
+            checkins=basics.checkins,
+            plans=basics.plans,
+            outgoing=outgoing,
+            job_queue=job_queue,
+            caregiver_alerts=CaregiverAlerts(
+                store=stores.caregivers, doses=stores.doses, outgoing=outgoing
+            ),
+            refills=RefillSender(
+                store=stores.refills, caregivers=stores.caregivers, outgoing=outgoing
+            ),
+            supply_refills=supply,
+        )
+        caregivers = CaregiverService(
+            store=stores.caregivers,
+            audit=stores.admin,
+            clock=basics.clock,
+            bot=outgoing.engine.bot,
+            wake_dispatcher=reminders.kick,
+        )
+        pump = PumpService(
+            store=stores.refills,
+            users=stores.users,
+            zones=basics.zones,
+            clock=basics.clock,
+            wake_dispatcher=reminders.kick,
+        )
+        return cls(reminders, supply, caregivers, pump)
 
 
 def _retention(
@@ -394,22 +396,51 @@ def _retention(
     )
 
 
-def _admin(
-    bot: Bot, settings: Settings, basics: _Basics, stores: _Stores, audience: Audience
-) -> AdminService:
-    async def publish(fresh: ContentLibrary) -> None:
-        await publish_commands(bot, fresh, settings.admin_ids)
+@dataclass(frozen=True)
+class _AdminSide:
+    """The admins' work: the audit log, content reloads and statistics, broadcasts and the
+    outbox worker that sends them (after the dose reminders)."""
 
-    return AdminService(
-        store=stores.admin,
-        broadcasts=stores.broadcasts,
-        audience=audience,
-        content=basics.content,
-        clock=basics.clock,
-        admin_ids=settings.admin_ids,
-        content_dir=settings.content_dir,
-        publish_commands=publish,
-    )
+    admin: AdminService
+    broadcasts: BroadcastService
+    outbox: OutboxWorker
+
+    @classmethod
+    def of(
+        cls,
+        settings: Settings,
+        basics: _Basics,
+        stores: _Stores,
+        outgoing: Outgoing,
+        reminders: ReminderService,
+    ) -> _AdminSide:
+        bot = outgoing.engine.bot
+
+        async def publish(fresh: ContentLibrary) -> None:
+            await publish_commands(bot, fresh, settings.admin_ids)
+
+        audience = Audience(store=stores.admin, clock=basics.clock, zone_for=basics.zones.zone_for)
+        outbox = OutboxWorker(
+            store=stores.broadcasts, doses=stores.doses, reminders=reminders, outgoing=outgoing
+        )
+        admin = AdminService(
+            store=stores.admin,
+            broadcasts=stores.broadcasts,
+            audience=audience,
+            content=basics.content,
+            clock=basics.clock,
+            admin_ids=settings.admin_ids,
+            content_dir=settings.content_dir,
+            publish_commands=publish,
+        )
+        broadcasts = BroadcastService(
+            store=stores.broadcasts,
+            audience=audience,
+            content=basics.content,
+            clock=basics.clock,
+            wake_outbox=outbox.wake,
+        )
+        return cls(admin, broadcasts, outbox)
 
 
 def _start_metrics(metrics: Metrics, settings: Settings) -> MetricsServer:
