@@ -240,8 +240,8 @@ def _build_services(
     basics = _Basics.of(settings, library, clock, stores)
     engine = Engine(clock=clock, bot=application.bot, metrics=budget.metrics)
     outgoing = Outgoing(engine, basics.languages, basics.zones)
-    doses = _DoseSide.of(basics, stores, outgoing, application.job_queue)
-    admin = _AdminSide.of(settings, basics, stores, outgoing, doses.reminders)
+    dose_side = _DoseSide.of(basics, stores, outgoing, application.job_queue)
+    admin_side = _AdminSide.of(settings, basics, stores, outgoing, dose_side.reminders)
     return Services(
         settings=settings,
         clock=clock,
@@ -249,7 +249,7 @@ def _build_services(
         db=db,
         users=stores.users,
         doses=stores.doses,
-        reminders=doses.reminders,
+        reminders=dose_side.reminders,
         plans=basics.plans,
         zones=basics.zones,
         languages=basics.languages,
@@ -261,14 +261,14 @@ def _build_services(
         retention=_retention(settings, stores, clock, application.job_queue),
         flood=FloodGuard(),
         metrics=engine.metrics,
-        admin=admin.admin,
-        broadcasts=admin.broadcasts,
-        outbox=admin.outbox,
-        caregivers=doses.caregivers,
+        admin=admin_side.admin,
+        broadcasts=admin_side.broadcasts,
+        outbox=admin_side.outbox,
+        caregivers=dose_side.caregivers,
         simple_mode=SimpleModeService(stores.users),
         travel=TravelService(stores.doses, stores.users, basics.zones, basics.plans, clock),
-        pump=doses.pump,
-        supply=doses.supply,
+        pump=dose_side.pump,
+        supply=dose_side.supply,
     )
 
 
