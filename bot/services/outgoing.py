@@ -16,6 +16,8 @@ Item = TypeVar("Item")
 
 @dataclass(frozen=True)
 class Outgoing:
+    """The engine, and who reads what: ``languages.pack(user_id)``, ``zones.zone_for(name)``."""
+
     engine: Engine
     languages: Languages
     zones: Zones
