@@ -13,6 +13,7 @@ import asyncio
 import logging
 import signal
 import sqlite3
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ContextTypes,
     Defaults,
+    JobQueue,
     MessageHandler,
     TypeHandler,
     filters,
@@ -36,6 +38,7 @@ from bot.config import ConfigError, Settings
 from bot.content import ContentHolder, ContentLibrary, ContentPack
 from bot.context import SERVICES_KEY, BotContext, Services
 from bot.delivery.budget import SendBudget
+from bot.delivery.courier import Engine
 from bot.delivery.transport import BotApiRequest
 from bot.domain.flood import FloodGuard
 from bot.handlers import (
@@ -69,6 +72,7 @@ from bot.services.checkins import CheckInService
 from bot.services.languages import Languages
 from bot.services.missed import MissedDoses
 from bot.services.outbox import OutboxWorker
+from bot.services.outgoing import Outgoing
 from bot.services.plans import PlanService
 from bot.services.privacy import PrivacyService
 from bot.services.refills import PumpService, RefillSender
@@ -231,139 +235,212 @@ def _build_services(
     budget: SendBudget,
 ) -> Services:
     """Every service, wired once; handlers reach them through ``context.services``."""
-    content = ContentHolder(library)
-    users = UserStore(db)
-    languages = Languages(users, content)
-    dose_store = DoseStore(db)
-    metrics = budget.metrics
-    missed = MissedDoses(dose_store)
-    checkin_store = CheckInStore(db)
-    checkins = CheckInService(checkin_store, dose_store, clock)
-    zones = Zones(settings.default_timezone, clock)
-    plans = PlanService(dose_store, users, zones, clock)
     assert application.job_queue is not None
-    caregiver_store = CaregiverStore(db)
-    admin_store = AdminStore(db)
-    refill_store = RefillStore(db)
-    caregiver_alerts = CaregiverAlerts(
-        store=caregiver_store,
-        doses=dose_store,
-        zones=zones,
-        languages=languages,
-        clock=clock,
-        bot=application.bot,
-        metrics=metrics,
-    )
-    supply = SupplyRefills(
-        store=SupplyStore(db),
-        doses=dose_store,
-        users=users,
-        caregivers=caregiver_store,
-        zones=zones,
-        languages=languages,
-        clock=clock,
-        bot=application.bot,
-        metrics=metrics,
-    )
-    reminders = ReminderService(
-        doses=dose_store,
-        missed=missed,
-        checkins=checkins,
-        plans=plans,
-        zones=zones,
-        languages=languages,
-        clock=clock,
-        bot=application.bot,
-        job_queue=application.job_queue,
-        metrics=metrics,
-        caregiver_alerts=caregiver_alerts,
-        refills=RefillSender(
-            store=refill_store,
-            caregivers=caregiver_store,
-            zones=zones,
-            languages=languages,
-            clock=clock,
-            bot=application.bot,
-            metrics=metrics,
-        ),
-        supply_refills=supply,
-    )
-    privacy_store = PrivacyStore(db)
-    broadcast_store = BroadcastStore(db)
-    audience = Audience(store=admin_store, clock=clock, zone_for=zones.zone_for)
-    outbox = OutboxWorker(
-        store=broadcast_store,
-        doses=dose_store,
-        reminders=reminders,
-        languages=languages,
-        clock=clock,
-        bot=application.bot,
-        metrics=metrics,
-    )
-
-    async def publish(fresh: ContentLibrary) -> None:
-        await publish_commands(application.bot, fresh, settings.admin_ids)
-
+    stores = _Stores.over(db)
+    basics = _Basics.of(settings, library, clock, stores)
+    engine = Engine(clock=clock, bot=application.bot, metrics=budget.metrics)
+    outgoing = Outgoing(engine, basics.languages, basics.zones)
+    dose_side = _DoseSide.of(basics, stores, outgoing, application.job_queue)
+    admin_side = _AdminSide.of(settings, basics, stores, outgoing, dose_side.reminders)
     return Services(
         settings=settings,
         clock=clock,
-        content=content,
+        content=basics.content,
         db=db,
-        users=users,
-        doses=dose_store,
-        reminders=reminders,
-        plans=plans,
-        zones=zones,
-        languages=languages,
-        missed=missed,
-        checkins=checkins,
-        reports=ReportService(dose_store, checkin_store, clock),
+        users=stores.users,
+        doses=stores.doses,
+        reminders=dose_side.reminders,
+        plans=basics.plans,
+        zones=basics.zones,
+        languages=basics.languages,
+        missed=basics.missed,
+        checkins=basics.checkins,
+        reports=ReportService(stores.doses, stores.checkins, clock),
         budget=budget,
-        privacy=PrivacyService(privacy_store, clock),
-        retention=RetentionService(
-            store=privacy_store,
-            clock=clock,
-            keep=timedelta(days=settings.data_retention_days),
-            job_queue=application.job_queue,
-        ),
+        privacy=PrivacyService(stores.privacy, clock),
+        retention=_retention(settings, stores, clock, application.job_queue),
         flood=FloodGuard(),
-        metrics=metrics,
-        admin=AdminService(
-            store=admin_store,
-            broadcasts=broadcast_store,
-            audience=audience,
-            content=content,
+        metrics=engine.metrics,
+        admin=admin_side.admin,
+        broadcasts=admin_side.broadcasts,
+        outbox=admin_side.outbox,
+        caregivers=dose_side.caregivers,
+        simple_mode=SimpleModeService(stores.users),
+        travel=TravelService(stores.doses, stores.users, basics.zones, basics.plans, clock),
+        pump=dose_side.pump,
+        supply=dose_side.supply,
+    )
+
+
+@dataclass(frozen=True)
+class _Stores:
+    """Every table's store, each over the one database (all SQL is in ``bot.storage``)."""
+
+    users: UserStore
+    doses: DoseStore
+    checkins: CheckInStore
+    caregivers: CaregiverStore
+    admin: AdminStore
+    refills: RefillStore
+    supply: SupplyStore
+    privacy: PrivacyStore
+    broadcasts: BroadcastStore
+
+    @classmethod
+    def over(cls, db: Database) -> _Stores:
+        return cls(
+            users=UserStore(db),
+            doses=DoseStore(db),
+            checkins=CheckInStore(db),
+            caregivers=CaregiverStore(db),
+            admin=AdminStore(db),
+            refills=RefillStore(db),
+            supply=SupplyStore(db),
+            privacy=PrivacyStore(db),
+            broadcasts=BroadcastStore(db),
+        )
+
+
+@dataclass(frozen=True)
+class _Basics:
+    """What most features read: the clock, the live pack, each user's language and zone, their
+    plan, its missed doses and check-ins."""
+
+    clock: Clock
+    content: ContentHolder
+    languages: Languages
+    zones: Zones
+    plans: PlanService
+    missed: MissedDoses
+    checkins: CheckInService
+
+    @classmethod
+    def of(
+        cls, settings: Settings, library: ContentLibrary, clock: Clock, stores: _Stores
+    ) -> _Basics:
+        content = ContentHolder(library)
+        zones = Zones(settings.default_timezone, clock)
+        return cls(
             clock=clock,
+            content=content,
+            languages=Languages(stores.users, content),
+            zones=zones,
+            plans=PlanService(stores.doses, stores.users, zones, clock),
+            missed=MissedDoses(stores.doses),
+            checkins=CheckInService(stores.checkins, stores.doses, clock),
+        )
+
+
+@dataclass(frozen=True)
+class _DoseSide:
+    """The reminder dispatcher; the queues its passes send after the dose reminders (caregiver
+    alerts, pump refill reminders, tablet supply reminders); the features that wake it when
+    they change what falls due (a caregiver's delay, a pump's refill date)."""
+
+    reminders: ReminderService
+    supply: SupplyRefills
+    caregivers: CaregiverService
+    pump: PumpService
+
+    @classmethod
+    def of(
+        cls, basics: _Basics, stores: _Stores, outgoing: Outgoing, job_queue: JobQueue[Any]
+    ) -> _DoseSide:
+        supply = SupplyRefills(
+            store=stores.supply,
+            doses=stores.doses,
+            users=stores.users,
+            caregivers=stores.caregivers,
+            outgoing=outgoing,
+        )
+        reminders = ReminderService(
+            doses=stores.doses,
+            missed=basics.missed,
+            checkins=basics.checkins,
+            plans=basics.plans,
+            outgoing=outgoing,
+            job_queue=job_queue,
+            caregiver_alerts=CaregiverAlerts(
+                store=stores.caregivers, doses=stores.doses, outgoing=outgoing
+            ),
+            refills=RefillSender(
+                store=stores.refills, caregivers=stores.caregivers, outgoing=outgoing
+            ),
+            supply_refills=supply,
+        )
+        caregivers = CaregiverService(
+            store=stores.caregivers,
+            audit=stores.admin,
+            clock=basics.clock,
+            bot=outgoing.engine.bot,
+            wake_dispatcher=reminders.kick,
+        )
+        pump = PumpService(
+            store=stores.refills,
+            users=stores.users,
+            zones=basics.zones,
+            clock=basics.clock,
+            wake_dispatcher=reminders.kick,
+        )
+        return cls(reminders, supply, caregivers, pump)
+
+
+def _retention(
+    settings: Settings, stores: _Stores, clock: Clock, job_queue: JobQueue[Any]
+) -> RetentionService:
+    return RetentionService(
+        store=stores.privacy,
+        clock=clock,
+        keep=timedelta(days=settings.data_retention_days),
+        job_queue=job_queue,
+    )
+
+
+@dataclass(frozen=True)
+class _AdminSide:
+    """The admins' work: the audit log, content reloads and statistics, broadcasts and the
+    outbox worker that sends them (after the dose reminders)."""
+
+    admin: AdminService
+    broadcasts: BroadcastService
+    outbox: OutboxWorker
+
+    @classmethod
+    def of(
+        cls,
+        settings: Settings,
+        basics: _Basics,
+        stores: _Stores,
+        outgoing: Outgoing,
+        reminders: ReminderService,
+    ) -> _AdminSide:
+        bot = outgoing.engine.bot
+
+        async def publish(fresh: ContentLibrary) -> None:
+            await publish_commands(bot, fresh, settings.admin_ids)
+
+        audience = Audience(store=stores.admin, clock=basics.clock, zone_for=basics.zones.zone_for)
+        outbox = OutboxWorker(
+            store=stores.broadcasts, doses=stores.doses, reminders=reminders, outgoing=outgoing
+        )
+        admin = AdminService(
+            store=stores.admin,
+            broadcasts=stores.broadcasts,
+            audience=audience,
+            content=basics.content,
+            clock=basics.clock,
             admin_ids=settings.admin_ids,
             content_dir=settings.content_dir,
             publish_commands=publish,
-        ),
-        broadcasts=BroadcastService(
-            store=broadcast_store,
+        )
+        broadcasts = BroadcastService(
+            store=stores.broadcasts,
             audience=audience,
-            content=content,
-            clock=clock,
+            content=basics.content,
+            clock=basics.clock,
             wake_outbox=outbox.wake,
-        ),
-        outbox=outbox,
-        caregivers=CaregiverService(
-            store=caregiver_store,
-            audit=admin_store,
-            clock=clock,
-            bot=application.bot,
-            wake_dispatcher=reminders.kick,
-        ),
-        simple_mode=SimpleModeService(users),
-        travel=TravelService(dose_store, users, zones, plans, clock),
-        pump=PumpService(
-            store=refill_store,
-            users=users,
-            zones=zones,
-            clock=clock,
-            wake_dispatcher=reminders.kick,
-        ),
-        supply=supply,
-    )
+        )
+        return cls(admin, broadcasts, outbox)
 
 
 def _start_metrics(metrics: Metrics, settings: Settings) -> MetricsServer:

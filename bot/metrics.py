@@ -27,77 +27,89 @@ LATENESS_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1
 
 
 class Metrics:
+    """Every metric of one Application, declared by what it watches."""
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)  # resident memory, CPU, open files
-        self.reminders_sent = Counter(
-            "bot_reminders_sent",
-            "Dose messages delivered, by kind (reminder, follow_up, missed_notice)",
-            ["kind"],
-            registry=self.registry,
-        )
-        self.reminder_lateness = Histogram(
-            "bot_reminder_lateness_seconds",
-            "Seconds from a dose's due time to the delivery of its reminder",
-            buckets=LATENESS_BUCKETS,
-            registry=self.registry,
-        )
-        self.send_errors = Counter(
-            "bot_send_errors",
-            "Bot API sends that failed, by error kind (Forbidden, RetryAfter, TimedOut, ...)",
-            ["kind"],
-            registry=self.registry,
-        )
-        self.broadcast_messages = Counter(
-            "bot_broadcast_messages",
-            "Broadcast messages processed, by outcome (sent, unreachable, failed)",
-            ["outcome"],
-            registry=self.registry,
-        )
-        self.broadcast_remaining = Gauge(
-            "bot_broadcast_remaining",
-            "Broadcast messages still to send",
-            registry=self.registry,
-        )
-        self.send_queue_depth = Gauge(
-            "bot_send_queue_depth",
-            "Messages waiting for a send slot, by priority (reply, reminder, notice, broadcast)",
-            ["priority"],
-            registry=self.registry,
-        )
-        self.send_queue_seconds = Histogram(
-            "bot_send_queue_seconds",
-            "Seconds a message waited for its send slot, by priority",
-            ["priority"],
-            buckets=QUEUE_BUCKETS,
-            registry=self.registry,
-        )
-        self.rate_limited = Counter(
-            "bot_rate_limited",
-            "429 Too Many Requests answers received from the Bot API",
-            registry=self.registry,
-        )
-        self.replies_given_up = Counter(
-            "bot_replies_given_up",
-            "Replies not delivered within the give-up limit (rate limited for too long)",
-            registry=self.registry,
-        )
-        self.paid_messages = Counter(
-            "bot_paid_broadcast_messages",
-            "Messages sent with allow_paid_broadcast (each costs Telegram Stars)",
-            registry=self.registry,
-        )
-        self.paid_rate = Gauge(
-            "bot_paid_broadcast_rate",
-            "Messages a second the paid lane may use now (follows the process's own load)",
-            registry=self.registry,
-        )
-        self.updates_handled = Counter(
+        self._declare_doses()
+        self._declare_sends()
+        self._declare_paid_lane()
+        self._declare_broadcasts()
+        self.updates_handled = self._counter(
             "bot_updates_handled",
             "Telegram updates handled, by type (message, callback_query, ...)",
-            ["type"],
-            registry=self.registry,
+            "type",
         )
+
+    def _declare_doses(self) -> None:
+        self.reminders_sent = self._counter(
+            "bot_reminders_sent",
+            "Dose messages delivered, by kind (reminder, follow_up, missed_notice)",
+            "kind",
+        )
+        self.reminder_lateness = self._histogram(
+            "bot_reminder_lateness_seconds",
+            "Seconds from a dose's due time to the delivery of its reminder",
+            LATENESS_BUCKETS,
+        )
+
+    def _declare_sends(self) -> None:
+        """The send path: what failed, what waits for a slot and how long, what gave up."""
+        self.send_errors = self._counter(
+            "bot_send_errors",
+            "Bot API sends that failed, by error kind (Forbidden, RetryAfter, TimedOut, ...)",
+            "kind",
+        )
+        self.send_queue_depth = self._gauge(
+            "bot_send_queue_depth",
+            "Messages waiting for a send slot, by priority (reply, reminder, notice, broadcast)",
+            "priority",
+        )
+        self.send_queue_seconds = self._histogram(
+            "bot_send_queue_seconds",
+            "Seconds a message waited for its send slot, by priority",
+            QUEUE_BUCKETS,
+            "priority",
+        )
+        self.rate_limited = self._counter(
+            "bot_rate_limited", "429 Too Many Requests answers received from the Bot API"
+        )
+        self.replies_given_up = self._counter(
+            "bot_replies_given_up",
+            "Replies not delivered within the give-up limit (rate limited for too long)",
+        )
+
+    def _declare_paid_lane(self) -> None:
+        self.paid_messages = self._counter(
+            "bot_paid_broadcast_messages",
+            "Messages sent with allow_paid_broadcast (each costs Telegram Stars)",
+        )
+        self.paid_rate = self._gauge(
+            "bot_paid_broadcast_rate",
+            "Messages a second the paid lane may use now (follows the process's own load)",
+        )
+
+    def _declare_broadcasts(self) -> None:
+        self.broadcast_messages = self._counter(
+            "bot_broadcast_messages",
+            "Broadcast messages processed, by outcome (sent, unreachable, failed)",
+            "outcome",
+        )
+        self.broadcast_remaining = self._gauge(
+            "bot_broadcast_remaining", "Broadcast messages still to send"
+        )
+
+    def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def _gauge(self, name: str, documentation: str, *labels: str) -> Gauge:
+        return Gauge(name, documentation, labels, registry=self.registry)
+
+    def _histogram(
+        self, name: str, documentation: str, buckets: tuple[float, ...], *labels: str
+    ) -> Histogram:
+        return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
 
     def reminder_delivered(self, lateness_seconds: float) -> None:
         self.reminders_sent.labels("reminder").inc()

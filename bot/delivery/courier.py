@@ -302,11 +302,35 @@ class Courier(Generic[Item]):
         )
 
 
-class OnCourier(Generic[Item]):
-    """What the dispatcher calls on a queue whose policy runs its own courier (caregiver
-    alerts, refill reminders): set ``_courier`` in ``__init__``."""
+@dataclass(frozen=True)
+class Engine:
+    """What every queue's courier sends with, built once at start (``bot.app``): the one clock,
+    the bot (whose sends all pass the one send budget) and the metrics."""
 
-    _courier: Courier[Item]
+    clock: Clock
+    bot: Bot
+    metrics: Metrics
+
+    def courier(self, queue: Queue[Item], policy: Policy[Item], rules: Rules) -> Courier[Item]:
+        return Courier(
+            queue=queue,
+            policy=policy,
+            rules=rules,
+            clock=self.clock,
+            bot=self.bot,
+            metrics=self.metrics,
+        )
+
+
+class OnCourier(Policy[Item]):
+    """A queue's policy that runs its own courier (caregiver alerts, refill and supply
+    reminders): the subclass says what the policy says; this is what the dispatcher calls."""
+
+    def __init__(self, engine: Engine, queue: Queue[Item], rules: Rules) -> None:
+        self._clock = engine.clock
+        self._bot = engine.bot
+        self._metrics = engine.metrics
+        self._courier = engine.courier(queue, self, rules)
 
     async def next_action_at(self) -> datetime | None:
         return await self._courier.next_due_at()

@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 from bot.clock import Clock
 from bot.content import Html
 from bot.delivery.budget import Priority, sending_as
-from bot.delivery.courier import Courier, Drop, Letter, OnCourier, Rules
+from bot.delivery.courier import Drop, Letter, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.caregivers import (
     INVITE_VALID_FOR,
@@ -34,10 +34,8 @@ from bot.domain.caregivers import (
     what_to_say,
 )
 from bot.domain.safety import Verdict
-from bot.metrics import Metrics
-from bot.services.languages import Languages
 from bot.services.missed import past_dose
-from bot.services.zones import Zones
+from bot.services.outgoing import Outgoing, Sender
 from bot.storage.admin import AdminStore
 from bot.storage.caregivers import Accepted, CaregiverStore, DueAlert, Link
 from bot.storage.doses import DoseEvent, DoseStore, Status
@@ -165,7 +163,7 @@ class CaregiverService:
         return True
 
 
-class CaregiverAlerts(OnCourier[DueAlert]):
+class CaregiverAlerts(Sender[DueAlert]):
     """Sends due caregiver alerts on the delivery engine: this class is the queue's policy
     (what an alert says when it is due, or why it ends unsaid); the courier claims, sends and
     settles each row with one outcome."""
@@ -173,26 +171,10 @@ class CaregiverAlerts(OnCourier[DueAlert]):
     name = "caregiver_alert"
     priority = Priority.REMINDER  # a caregiver alert is a dose message
 
-    def __init__(
-        self,
-        *,
-        store: CaregiverStore,
-        doses: DoseStore,
-        zones: Zones,
-        languages: Languages,
-        clock: Clock,
-        bot: Bot,
-        metrics: Metrics,
-    ) -> None:
+    def __init__(self, *, store: CaregiverStore, doses: DoseStore, outgoing: Outgoing) -> None:
+        super().__init__(outgoing, store, RULES)
         self._store = store
         self._doses = doses
-        self._zones = zones
-        self._languages = languages
-        self._clock = clock
-        self._metrics = metrics
-        self._courier = Courier(
-            queue=store, policy=self, rules=RULES, clock=clock, bot=bot, metrics=metrics
-        )
 
     # ------------------------------------------------------------ the policy
 

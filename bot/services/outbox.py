@@ -25,16 +25,13 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.clock import Clock
 from bot.delivery.budget import Priority, sending_as
-from bot.delivery.courier import Courier, Letter, Rules
+from bot.delivery.courier import Letter, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.delivery.send_errors import SendFailure
-from bot.metrics import Metrics
-from bot.services.languages import Languages
+from bot.services.outgoing import Outgoing
 from bot.services.reminders import ReminderService
 from bot.storage.broadcasts import BroadcastStore, Delivery, OutboxItem, Progress, ending
 from bot.storage.doses import DoseStore
@@ -88,31 +85,22 @@ class OutboxWorker:
         store: BroadcastStore,
         doses: DoseStore,
         reminders: ReminderService,
-        languages: Languages,
-        clock: Clock,
-        bot: Bot,
-        metrics: Metrics | None = None,
+        outgoing: Outgoing,
     ) -> None:
         self._store = store
         self._doses = doses
         self._reminders = reminders
-        self._languages = languages
-        self._clock = clock
-        self._bot = bot
+        self._languages = outgoing.languages
+        engine = outgoing.engine
+        self._clock = engine.clock
+        self._bot = engine.bot
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
-        self._metrics = metrics
+        self._metrics = engine.metrics
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._courier = Courier(
-            queue=store,
-            policy=self,
-            rules=RULES,
-            clock=clock,
-            bot=bot,
-            metrics=metrics or Metrics(),
-        )
+        self._courier = engine.courier(store, self, RULES)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -172,8 +160,7 @@ class OutboxWorker:
             task.add_done_callback(self._in_flight.discard)
             launched += 1
         if launched:
-            if self._metrics is not None:
-                self._metrics.broadcast_remaining.set(await self._store.remaining())
+            self._metrics.broadcast_remaining.set(await self._store.remaining())
             return 0.0
         await self._settle()
         next_at = await self._courier.next_due_at()
@@ -186,8 +173,7 @@ class OutboxWorker:
         if self._in_flight:
             await asyncio.wait(set(self._in_flight))
         await self._store.finish_completed(self._clock.now())
-        if self._metrics is not None:
-            self._metrics.broadcast_remaining.set(await self._store.remaining())
+        self._metrics.broadcast_remaining.set(await self._store.remaining())
         for progress in await self._store.unreported():
             await self._report(progress)
 
@@ -230,8 +216,7 @@ class OutboxWorker:
             self._count(ending(settled))
 
     def _count(self, delivery: Delivery) -> None:
-        if self._metrics is not None:
-            self._metrics.broadcast_messages.labels(delivery.value).inc()
+        self._metrics.broadcast_messages.labels(delivery.value).inc()
 
     async def _report(self, progress: Progress) -> None:
         broadcast = progress.broadcast

@@ -8,15 +8,12 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime
 
-from telegram import Bot
-
 from bot.clock import Clock
 from bot.delivery.budget import Priority
-from bot.delivery.courier import Courier, Drop, Fanout, Letter, OnCourier, Rules
+from bot.delivery.courier import Drop, Fanout, Letter, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.refills import reminder_plan
-from bot.metrics import Metrics
-from bot.services.languages import Languages
+from bot.services.outgoing import Outgoing, Sender
 from bot.services.zones import Zones
 from bot.storage.caregivers import CaregiverStore
 from bot.storage.refills import DueRefill, Pump, RefillStatus, RefillStore
@@ -84,7 +81,7 @@ class PumpService:
         log.info("pump_alarm_alert_planned user=%d", user_id)
 
 
-class RefillSender(OnCourier[DueRefill]):
+class RefillSender(Sender[DueRefill]):
     """Sends due refill reminders (to the patient) and pump alerts (to each caregiver), on
     the delivery engine: this class is the queue's policy (what to say, what is stale)."""
 
@@ -92,25 +89,11 @@ class RefillSender(OnCourier[DueRefill]):
     priority = Priority.REMINDER
 
     def __init__(
-        self,
-        *,
-        store: RefillStore,
-        caregivers: CaregiverStore,
-        zones: Zones,
-        languages: Languages,
-        clock: Clock,
-        bot: Bot,
-        metrics: Metrics,
+        self, *, store: RefillStore, caregivers: CaregiverStore, outgoing: Outgoing
     ) -> None:
+        super().__init__(outgoing, store, RULES)
         self._store = store
         self._caregivers = caregivers
-        self._zones = zones
-        self._languages = languages
-        self._clock = clock
-        self._metrics = metrics
-        self._courier = Courier(
-            queue=store, policy=self, rules=RULES, clock=clock, bot=bot, metrics=metrics
-        )
 
     # ------------------------------------------------------------ the policy
 

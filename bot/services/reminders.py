@@ -15,14 +15,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.base import JobLookupError
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import Job, JobQueue
 
-from bot.clock import Clock
 from bot.content import Html
 from bot.delivery.budget import Priority, sending_as
-from bot.delivery.courier import Courier, Drop, Letter, Rules
+from bot.delivery.courier import Drop, Letter, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.delivery.send_errors import SendFailure
 from bot.delivery.send_errors import classify as classify_send_error
@@ -36,16 +35,14 @@ from bot.domain.repeats import (
     next_repeat,
 )
 from bot.domain.safety import SAFE_GAP
-from bot.metrics import Metrics
 from bot.services.caregivers import CaregiverAlerts
 from bot.services.checkins import CheckInService
 from bot.services.dose_queue import DoseDrop, DoseMessage, DoseQueue, DoseSent
-from bot.services.languages import Languages
 from bot.services.missed import MissedDoses, past_dose
+from bot.services.outgoing import Outgoing
 from bot.services.plans import LATE_AFTER, PlanService
 from bot.services.refills import RefillSender
 from bot.services.supply_refills import SupplyRefills
-from bot.services.zones import Zones
 from bot.storage.doses import Action, DoseStore, DueEvent, Status
 from bot.views.checkins import checkin_intro, checkin_question
 from bot.views.doses import (
@@ -91,12 +88,8 @@ class ReminderService:
         missed: MissedDoses,
         checkins: CheckInService,
         plans: PlanService,
-        zones: Zones,
-        languages: Languages,
-        clock: Clock,
-        bot: Bot,
+        outgoing: Outgoing,
         job_queue: JobQueue,  # type: ignore[type-arg]
-        metrics: Metrics | None = None,
         caregiver_alerts: CaregiverAlerts | None = None,
         refills: RefillSender | None = None,
         supply_refills: SupplyRefills | None = None,
@@ -112,10 +105,10 @@ class ReminderService:
         self._missed = missed
         self._checkins = checkins
         self._plans = plans
-        self._zones = zones
-        self._languages = languages
-        self._clock = clock
-        self._bot = bot
+        self._zones = outgoing.zones
+        self._languages = outgoing.languages
+        self._clock = outgoing.engine.clock
+        self._bot = outgoing.engine.bot
         self._job_queue = job_queue
         self._run_lock = asyncio.Lock()
         self._run_again = False
@@ -127,15 +120,8 @@ class ReminderService:
         self._earlier_missed_down: Counter[int] = Counter()
         # Reminders of this pass that also tell of earlier ones never delivered: how many.
         self._telling_undelivered: dict[int, int] = {}
-        self._metrics = metrics or Metrics()
-        self._courier = Courier(
-            queue=DoseQueue(doses),
-            policy=self,
-            rules=RULES,
-            clock=clock,
-            bot=bot,
-            metrics=self._metrics,
-        )
+        self._metrics = outgoing.engine.metrics
+        self._courier = outgoing.engine.courier(DoseQueue(doses), self, RULES)
         self._stopping = False
         self._pass_task: asyncio.Task[object] | None = None
 

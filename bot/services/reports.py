@@ -37,8 +37,8 @@ from bot.domain.report import (
 )
 from bot.domain.schedule import DoseSlot, local_to_utc, slots_between
 from bot.reports import work
-from bot.storage.checkins import CheckInStore
-from bot.storage.doses import DoseStore, StoredPlan
+from bot.storage.checkins import CheckIn, CheckInStore
+from bot.storage.doses import DoseEvent, DoseStore, StoredPlan, UndoneAnswer
 
 log = logging.getLogger(__name__)
 
@@ -106,49 +106,20 @@ class ReportService:
     async def report(self, user_id: int, zone: ZoneInfo, period: Period) -> Report:
         now = self._clock.now()
         today = now.astimezone(zone).date()
-        history = await self._doses.plan_history(user_id)
-        plans = [
-            PlanRecord(
-                stored.plan_id,
-                stored.plan,
-                superseded.astimezone(zone).date() if superseded is not None else None,
-            )
-            for stored, superseded in history
-        ]
+        plans = await self._plans(user_id, zone)
         first_day, _ = period_bounds(period, plans, today)
         # A day early: the first local day may begin before midnight UTC.
         since = datetime.combine(first_day - timedelta(days=1), time(), tzinfo=zone)
-        events = await self._doses.events_between(user_id, since, now + timedelta(seconds=1))
-        doses = [
-            DoseRecord(
-                plan_id=item.plan_id,
-                step_number=item.step_number,
-                is_maintenance=item.is_maintenance,
-                local_date=item.local_date,
-                local_time=item.local_time,
-                mg=item.mg,
-                status=item.status.value,
-                due_utc=item.due_at,
-            )
-            for item in events
-        ]
+        until = now + timedelta(seconds=1)
+        events = await self._doses.events_between(user_id, since, until)
+        doses = [_dose_record(item) for item in events]
+        answers = await self._doses.undone_answers(user_id, since, until)
+        undone = [_undone_record(item, zone) for item in answers]
         checkins: list[CheckInRecord] = []
         holds: list[HoldRecord] = []
         for record in plans:
             for checkin in await self._checkins.for_plan(user_id, record.plan_id):
-                checkins.append(
-                    CheckInRecord(
-                        plan_id=checkin.plan_id,
-                        step_number=checkin.step_number,
-                        local_date=checkin.created_at.astimezone(zone).date(),
-                        stiffness=checkin.stiffness,
-                        side_effects={
-                            effect.value: int(severity)
-                            for effect, severity in checkin.side_effects.items()
-                        },
-                        note=checkin.note,
-                    )
-                )
+                checkins.append(_checkin_record(checkin, zone))
             for hold in await self._checkins.holds_for_plan(user_id, record.plan_id):
                 holds.append(
                     HoldRecord(
@@ -158,26 +129,23 @@ class ReportService:
                         hold.chosen_at.astimezone(zone).date(),
                     )
                 )
-        undone = [
-            UndoneRecord(
-                plan_id=item.plan_id,
-                step_number=item.step_number,
-                local_date=item.local_date,
-                due_local=item.local_time,
-                mg=item.mg,
-                status=item.status.value,
-                answered_local=item.answered_at.astimezone(zone),
-                undone_local=item.undone_at.astimezone(zone),
-                is_maintenance=item.is_maintenance,
-            )
-            for item in await self._doses.undone_answers(user_id, since, now + timedelta(seconds=1))
-        ]
         active = [record for record in plans if record.ended_on is None]
         # "This plan" is the active one; with none (never the case today) the latest one.
         ordered = [record for record in plans if record.ended_on is not None] + active
         return build_report(
             period, ordered, doses, checkins, holds, today=today, now=now, undone=undone
         )
+
+    async def _plans(self, user_id: int, zone: ZoneInfo) -> list[PlanRecord]:
+        """Every plan the user had, each with the local date it was replaced (None: active)."""
+        return [
+            PlanRecord(
+                stored.plan_id,
+                stored.plan,
+                superseded.astimezone(zone).date() if superseded is not None else None,
+            )
+            for stored, superseded in await self._doses.plan_history(user_id)
+        ]
 
     async def calendar_doses(self, stored: StoredPlan, zone: ZoneInfo) -> CalendarDoses:
         """The planned doses from now for ``CALENDAR_DAYS`` days (fewer if a taper ends), and
@@ -209,3 +177,43 @@ class ReportService:
             past += past_versions(old.plan, holds, replaced)
         dropped = dropped_doses(coming, past, zone, now, end, file_days=CALENDAR_DAYS)
         return CalendarDoses(coming=coming, dropped=dropped)
+
+
+def _dose_record(item: DoseEvent) -> DoseRecord:
+    return DoseRecord(
+        plan_id=item.plan_id,
+        step_number=item.step_number,
+        is_maintenance=item.is_maintenance,
+        local_date=item.local_date,
+        local_time=item.local_time,
+        mg=item.mg,
+        status=item.status.value,
+        due_utc=item.due_at,
+    )
+
+
+def _undone_record(item: UndoneAnswer, zone: ZoneInfo) -> UndoneRecord:
+    return UndoneRecord(
+        plan_id=item.plan_id,
+        step_number=item.step_number,
+        local_date=item.local_date,
+        due_local=item.local_time,
+        mg=item.mg,
+        status=item.status.value,
+        answered_local=item.answered_at.astimezone(zone),
+        undone_local=item.undone_at.astimezone(zone),
+        is_maintenance=item.is_maintenance,
+    )
+
+
+def _checkin_record(checkin: CheckIn, zone: ZoneInfo) -> CheckInRecord:
+    return CheckInRecord(
+        plan_id=checkin.plan_id,
+        step_number=checkin.step_number,
+        local_date=checkin.created_at.astimezone(zone).date(),
+        stiffness=checkin.stiffness,
+        side_effects={
+            effect.value: int(severity) for effect, severity in checkin.side_effects.items()
+        },
+        note=checkin.note,
+    )

@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from math import floor
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from bot.clock import Clock
 from bot.content import ContentPack
 from bot.delivery.budget import Priority, sending_as
-from bot.delivery.courier import Courier, Letter, OnCourier, Rules
+from bot.delivery.courier import Letter, Rules
 from bot.delivery.queue import Outcome, Settled
 from bot.delivery.send_errors import SendFailure
 from bot.domain.schedule import slots_between
@@ -36,9 +35,7 @@ from bot.domain.supply import (
     project,
     reminders_due,
 )
-from bot.metrics import Metrics
-from bot.services.languages import Languages
-from bot.services.zones import Zones
+from bot.services.outgoing import Outgoing, Sender
 from bot.storage.caregivers import CaregiverStore
 from bot.storage.doses import DoseStore, Status
 from bot.storage.supply import Supply, SupplyStore
@@ -80,7 +77,7 @@ class SupplyState:
     today: date  # in the patient's zone
 
 
-class SupplyRefills(OnCourier[DueSupply]):
+class SupplyRefills(Sender[DueSupply]):
     """The count, the projection, and the refill reminders: a queue on the delivery engine
     whose rows are computed (what is due today) and whose claim is the record of a send."""
 
@@ -94,27 +91,18 @@ class SupplyRefills(OnCourier[DueSupply]):
         doses: DoseStore,
         users: UserStore,
         caregivers: CaregiverStore,
-        zones: Zones,
-        languages: Languages,
-        clock: Clock,
-        bot: Bot,
-        metrics: Metrics,
+        outgoing: Outgoing,
     ) -> None:
+        # The reminders are computed, not stored: this class is the queue too.
+        super().__init__(outgoing, self, RULES)
         self._store = store
         self._doses = doses
         self._users = users
         self._caregivers = caregivers
-        self._zones = zones
-        self._languages = languages
-        self._clock = clock
-        self._bot = bot
         # The last full scan: the scan projects every patient's supply, so it runs at most
         # once a minute (dispatcher passes come far more often in a burst), and again at the
         # next pass after a failed send or a change made here.
         self._scanned_at: datetime | None = None
-        self._courier = Courier(
-            queue=self, policy=self, rules=RULES, clock=clock, bot=bot, metrics=metrics
-        )
 
     # ------------------------------------------------------------ the count
 
