@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.checkins import Severity, SideEffect
-from bot.storage.db import Database, Row
-from bot.storage.doses import from_unix, to_unix
+from bot.storage.db import Row, Store
+from bot.storage.rows import record, to_unix
 
 
 @dataclass(frozen=True)
@@ -41,24 +41,10 @@ def _checkin(row: Row) -> CheckIn:
         for effect in SideEffect
         if row[effect.value] is not None
     }
-    return CheckIn(
-        checkin_id=row["checkin_id"],
-        user_id=row["user_id"],
-        plan_id=row["plan_id"],
-        step_number=row["step_number"],
-        before_increase=bool(row["before_increase"]),
-        created_at=from_unix(row["created_at"]),
-        stiffness=row["stiffness"],
-        side_effects=effects,
-        note=row["note"],
-        completed_at=from_unix(row["completed_at"]) if row["completed_at"] else None,
-    )
+    return record(CheckIn, row, side_effects=effects)
 
 
-class CheckInStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class CheckInStore(Store):
     async def start(
         self, user_id: int, plan_id: int, step_number: int, *, before_increase: bool, now: datetime
     ) -> CheckIn:
@@ -116,7 +102,7 @@ class CheckInStore:
             " WHERE user_id = ? AND plan_id = ? ORDER BY chosen_at, hold_id",
             (user_id, plan_id),
         )
-        return [Hold(row[0], row[1], from_unix(row[2])) for row in rows]
+        return [record(Hold, row) for row in rows]
 
     async def _set(self, checkin_id: int, user_id: int, column: str, value: int) -> CheckIn | None:
         # ``column`` is one of a fixed set (stiffness or a SideEffect value), never user text.

@@ -124,6 +124,14 @@ class Database:
             await self._connection.execute("COMMIT")
 
 
+class Store:
+    """The base of every store (one per part of the schema): all share the one ``Database``,
+    its connection and its lock."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+
 class Transaction:
     """Statements of an open transaction; only valid inside ``Database.transaction()``."""
 

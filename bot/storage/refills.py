@@ -10,7 +10,8 @@ from enum import StrEnum
 
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.refills import Planned
-from bot.storage.db import Database, Row
+from bot.storage.db import Row, Store
+from bot.storage.rows import record
 
 
 class RefillStatus(StrEnum):
@@ -79,10 +80,7 @@ _CANCEL_OPEN = (
 )
 
 
-class RefillStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class RefillStore(Store):
     async def pump(self, user_id: int) -> Pump:
         row = await self._db.fetch_one(
             "SELECT pump_mode, pump_refill_on, pump_alarm_on, pump_clinic_phone"
@@ -183,17 +181,7 @@ class RefillStore:
                 [(RefillStatus.SENDING.value, row["reminder_id"]) for row in rows],
             )
         return [
-            DueRefill(
-                reminder_id=row["reminder_id"],
-                user_id=row["user_id"],
-                kind=row["kind"],
-                refill_on=_date(row["refill_on"]),
-                attempts=row["attempts"],
-                timezone=row["timezone"],
-                region=row["region"],
-                unreachable=row["unreachable_at"] is not None,
-            )
-            for row in rows
+            record(DueRefill, row, unreachable=row["unreachable_at"] is not None) for row in rows
         ]
 
     async def mark_in_flight(self, items: Sequence[DueRefill], now: datetime) -> None:
