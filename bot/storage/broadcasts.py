@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.audience import Segment
-from bot.storage.db import Row, Store
+from bot.storage.db import Row, Store, placeholders
 from bot.storage.rows import from_unix, record, to_unix
 
 
@@ -248,10 +248,9 @@ class BroadcastStore(Store):
         if not broadcasts:
             return []
         ids = [broadcast.broadcast_id for broadcast in broadcasts]
-        marks = ",".join("?" * len(ids))
         rows = await self._db.fetch_all(
             "SELECT broadcast_id, status, COUNT(*) AS n FROM broadcast_outbox"  # noqa: S608
-            f" WHERE broadcast_id IN ({marks}) GROUP BY broadcast_id, status",
+            f" WHERE broadcast_id IN ({placeholders(len(ids))}) GROUP BY broadcast_id, status",
             ids,
         )
         counts: dict[int, dict[Delivery, int]] = {broadcast_id: {} for broadcast_id in ids}

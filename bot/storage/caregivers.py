@@ -25,7 +25,7 @@ from bot.domain.caregivers import (
     plan_notices,
 )
 from bot.domain.plans import parse_dose_steps
-from bot.storage.db import Row, Store, Transaction
+from bot.storage.db import Row, Store, Transaction, placeholders
 from bot.storage.rows import from_unix, record, to_unix
 
 MAX_OPEN_INVITES = 3
@@ -217,6 +217,10 @@ DUE_ALERTS_SQL = (
     f" AND caregiver_alerts.state = {_PENDING}"
     " ORDER BY caregiver_alerts.next_action_at LIMIT ?"
 )
+_CLAIM_SQL = (
+    f"UPDATE caregiver_alerts SET state = {_SENDING}, claimed_at = ?,"  # noqa: S608
+    " in_flight_at = NULL, next_action_at = NULL WHERE alert_id IN"
+)
 
 
 class CaregiverStore(Store):
@@ -344,23 +348,13 @@ class CaregiverStore(Store):
 
     async def claim(self, now: datetime, limit: int) -> list[DueAlert]:
         async with self._db.transaction() as tx:
-            rows = await tx.fetch_all(DUE_ALERTS_SQL, (to_unix(now), limit))
-            if not rows:
-                return []
-            ids = [row["alert_id"] for row in rows]
-            marks = ",".join("?" * len(ids))
-            await tx.execute(
-                f"UPDATE caregiver_alerts SET state = {_SENDING}, claimed_at = ?,"  # noqa: S608
-                f" in_flight_at = NULL, next_action_at = NULL WHERE alert_id IN ({marks})",
-                (to_unix(now), *ids),
-            )
+            rows = await tx.claim_due(DUE_ALERTS_SQL, _CLAIM_SQL, "alert_id", to_unix(now), limit)
         return [_due(row) for row in rows]
 
     async def mark_in_flight(self, items: Sequence[DueAlert], now: datetime) -> None:
-        marks = ",".join("?" * len(items))
         await self._db.execute(
             f"UPDATE caregiver_alerts SET in_flight_at = ?"  # noqa: S608
-            f" WHERE alert_id IN ({marks}) AND state = {_SENDING}",
+            f" WHERE alert_id IN ({placeholders(len(items))}) AND state = {_SENDING}",
             (to_unix(now), *(item.alert_id for item in items)),
         )
 

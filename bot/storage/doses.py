@@ -279,6 +279,13 @@ DUE_SCAN_SQL = (
     " ORDER BY dose_events.next_action_at LIMIT ?"
 )
 
+# A reminder due is claimed ``sending``; a follow-up due stays ``sent`` (its claim is the mark).
+_CLAIM_SQL = (
+    "UPDATE dose_events SET claimed_at = ?, next_action_at = NULL, in_flight_at = NULL,"  # noqa: S608
+    f" status = CASE WHEN status IN ({sql_list(OPEN_STATUSES)}) THEN {_SENDING}"
+    " ELSE status END WHERE event_id IN"
+)
+
 
 async def _still_active(tx: Transaction, stored: StoredPlan) -> bool:
     """The plan was read before this transaction: it may since have been replaced, or erased
@@ -550,19 +557,7 @@ class DoseStore(Store):
     async def claim_due(self, now: datetime, limit: int) -> list[DueEvent]:
         """Claim up to ``limit`` events whose next action is due, oldest first."""
         async with self._db.transaction() as tx:
-            rows = await tx.fetch_all(DUE_SCAN_SQL, (to_unix(now), limit))
-            if not rows:
-                return []
-            ids = [row["event_id"] for row in rows]
-            marks = ",".join("?" * len(ids))
-            await tx.execute(
-                "UPDATE dose_events SET claimed_at = ?, next_action_at = NULL,"  # noqa: S608
-                " in_flight_at = NULL,"
-                f" status = CASE WHEN status IN ({sql_list(OPEN_STATUSES)}) THEN {_SENDING}"
-                " ELSE status END"
-                f" WHERE event_id IN ({marks})",
-                (to_unix(now), *ids),
-            )
+            rows = await tx.claim_due(DUE_SCAN_SQL, _CLAIM_SQL, "event_id", to_unix(now), limit)
         return [_due(row) for row in rows]
 
     async def recover_claims(self, now: datetime) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.storage.db import Database, Row, Store
+from bot.storage.db import Database, Row, Store, placeholders
 from bot.storage.rows import to_unix
 
 # Run inside the erasure transaction, each with the user id as its only parameter, after the
@@ -178,7 +178,7 @@ class PrivacyStore(Store):
         """Delete finished dose events due before ``before``, and superseded plans whose
         events are all gone. In batches, so the dispatcher is never held up for long."""
         cutoff = to_unix(before)
-        marks = ",".join("?" * len(_FINISHED_STATUSES))
+        marks = placeholders(len(_FINISHED_STATUSES))
         events = 0
         while True:
             deleted = await self._db.execute(
