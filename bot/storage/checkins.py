@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.calendar import HeldStep
 from bot.domain.checkins import Severity, SideEffect
 from bot.storage.db import Row, Store
 from bot.storage.rows import record, to_unix
@@ -28,11 +29,8 @@ class CheckIn:
         return next((effect for effect in SideEffect if effect not in self.side_effects), None)
 
 
-@dataclass(frozen=True)
-class Hold:
-    step_number: int
-    extra_days: int
-    chosen_at: datetime
+# A ``holds`` row is the domain's step made longer, as it is (the calendar reads them).
+Hold = HeldStep
 
 
 def _checkin(row: Row) -> CheckIn:

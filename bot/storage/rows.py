@@ -74,7 +74,7 @@ def _decoder(kind: object) -> Decode | None:
             return decode
         return lambda value: None if value is None else decode(value)
     if typing.get_origin(kind) is Literal:
-        return None  # the column's CHECK holds the same choices
+        return None  # a Literal's choices are stored as they are
     if isinstance(kind, type) and issubclass(kind, Enum):
         return kind
     return _DECODERS.get(kind, _given_only)
@@ -82,7 +82,8 @@ def _decoder(kind: object) -> Decode | None:
 
 @cache
 def _columns(cls: type[DataclassInstance]) -> tuple[tuple[str, bool, Decode | None], ...]:
-    """Per field: its name, whether it has a default, and how its column is read."""
+    """Per field: its name, whether it has a default, and how its column is read. The field
+    types are resolved at run time, so a record's module imports them outside TYPE_CHECKING."""
     hints = typing.get_type_hints(cls)
     return tuple(
         (

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.storage.db import Row, Store
-from bot.storage.rows import record
+from bot.storage.rows import record, to_unix
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,6 @@ def _user(row: Row) -> User:
     return record(User, row, repeat_minutes=row["reminder_repeat_minutes"])
 
 
-def unix(instant: datetime) -> int:
-    return int(instant.timestamp())
-
-
 class UserStore(Store):
     async def get(self, user_id: int) -> User | None:
         row = await self._db.fetch_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
@@ -58,7 +54,7 @@ class UserStore(Store):
                 " VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET consented_at = excluded.consented_at,"
                 " unreachable_at = NULL",
-                (user_id, language, unix(now), unix(now)),
+                (user_id, language, to_unix(now), to_unix(now)),
             )
             row = await tx.fetch_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
         assert row is not None
