@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
 from matplotlib.figure import Figure
@@ -100,6 +101,24 @@ def plan_picture(spec: StairSpec) -> bytes:
     figure = Figure(figsize=(8.0, 4.5), dpi=120, layout="constrained")
     axes = figure.add_subplot()
     axes.set_title(spec.title, fontsize=12)
+    _plan_steps(axes, spec)
+    end = _x(spec.starts[-1]) + spec.days[-1]
+    if spec.continues:
+        end = _plan_continues(axes, spec, end)
+    start = _x(spec.starts[0])
+    if spec.today is not None and start <= _x(spec.today) < end:
+        _today_marker(axes, spec, _x(spec.today))
+    if spec.runs_out is not None and start <= _x(spec.runs_out) < end:
+        _runs_out_marker(axes, spec, _x(spec.runs_out), start, end)
+    axes.set_ylim(0, max(spec.daily_mg) * 1.3)
+    axes.set_ylabel(spec.dose_axis)
+    axes.grid(axis="y", alpha=0.3)
+    _date_axis(figure)
+    return _png(figure)
+
+
+def _plan_steps(axes: Axes, spec: StairSpec) -> None:
+    """One bar a step, as wide as its days, with its label on top."""
     narrow = len(spec.starts) > 6
     for start, days, mg, label in zip(
         spec.starts, spec.days, spec.daily_mg, spec.labels, strict=True
@@ -117,59 +136,60 @@ def plan_picture(spec: StairSpec) -> bytes:
             fontsize=8 if not narrow else 6,
             rotation=90 if narrow and days < 4 else 0,
         )
-    end = _x(spec.starts[-1]) + spec.days[-1]
-    if spec.continues:
-        tail = max(2, sum(spec.days) // 8)
-        axes.bar(
-            end,
-            spec.daily_mg[-1],
-            width=tail,
-            align="edge",
-            color=_DOSE_COLOUR,
-            alpha=0.3,
-            hatch="//",
-            edgecolor="white",
-        )
-        axes.text(
-            end + tail / 2,
-            spec.daily_mg[-1] / 2,
-            spec.continues_label,
-            ha="center",
-            va="center",
-            fontsize=8,
-            rotation=90,
-        )
-        end += tail
-    if spec.today is not None and _x(spec.starts[0]) <= _x(spec.today) < end:
-        today = _x(spec.today) + 0.5  # the middle of the day
-        axes.axvline(today, color=_STIFFNESS_COLOUR, linestyle="--", linewidth=1.5)
-        axes.text(
-            today,
-            max(spec.daily_mg) * 1.12,
-            f" {spec.today_label}",
-            color=_STIFFNESS_COLOUR,
-            ha="left",
-            va="bottom",
-            fontsize=8,
-        )
-    if spec.runs_out is not None and _x(spec.starts[0]) <= _x(spec.runs_out) < end:
-        # The end of the last covered day: from the next morning the supply is gone.
-        runs_out = _x(spec.runs_out) + 1.0
-        axes.axvline(runs_out, color=_SUPPLY_COLOUR, linestyle=":", linewidth=2.0)
-        axes.text(
-            runs_out,
-            max(spec.daily_mg) * 1.27,  # above the step labels and the "today" marker
-            f" {spec.runs_out_label} ",
-            color=_SUPPLY_COLOUR,
-            # Left of the line, unless that would run off the picture's left edge.
-            ha="right"
-            if runs_out - _x(spec.starts[0]) > (end - _x(spec.starts[0])) / 3
-            else "left",
-            va="top",
-            fontsize=8,
-        )
-    axes.set_ylim(0, max(spec.daily_mg) * 1.3)
-    axes.set_ylabel(spec.dose_axis)
-    axes.grid(axis="y", alpha=0.3)
-    _date_axis(figure)
-    return _png(figure)
+
+
+def _plan_continues(axes: Axes, spec: StairSpec, end: float) -> float:
+    """A faint hatched tail for a last step that goes on; returns the picture's new end."""
+    tail = max(2, sum(spec.days) // 8)
+    axes.bar(
+        end,
+        spec.daily_mg[-1],
+        width=tail,
+        align="edge",
+        color=_DOSE_COLOUR,
+        alpha=0.3,
+        hatch="//",
+        edgecolor="white",
+    )
+    axes.text(
+        end + tail / 2,
+        spec.daily_mg[-1] / 2,
+        spec.continues_label,
+        ha="center",
+        va="center",
+        fontsize=8,
+        rotation=90,
+    )
+    return end + tail
+
+
+def _today_marker(axes: Axes, spec: StairSpec, day: float) -> None:
+    today = day + 0.5  # the middle of the day
+    axes.axvline(today, color=_STIFFNESS_COLOUR, linestyle="--", linewidth=1.5)
+    axes.text(
+        today,
+        max(spec.daily_mg) * 1.12,
+        f" {spec.today_label}",
+        color=_STIFFNESS_COLOUR,
+        ha="left",
+        va="bottom",
+        fontsize=8,
+    )
+
+
+def _runs_out_marker(
+    axes: Axes, spec: StairSpec, last_day: float, start: float, end: float
+) -> None:
+    # The end of the last covered day: from the next morning the supply is gone.
+    runs_out = last_day + 1.0
+    axes.axvline(runs_out, color=_SUPPLY_COLOUR, linestyle=":", linewidth=2.0)
+    axes.text(
+        runs_out,
+        max(spec.daily_mg) * 1.27,  # above the step labels and the "today" marker
+        f" {spec.runs_out_label} ",
+        color=_SUPPLY_COLOUR,
+        # Left of the line, unless that would run off the picture's left edge.
+        ha="right" if runs_out - start > (end - start) / 3 else "left",
+        va="top",
+        fontsize=8,
+    )

@@ -35,60 +35,66 @@ def report_pdf(spec: PdfSpec) -> bytes:
     pdf.set_producer(spec.author)
     pdf.set_creation_date(spec.made_at)  # the bot's clock, not the worker's
     pdf.add_page()
-    width = pdf.epw
 
     pdf.set_font(_FONT, "B", 15)
-    pdf.multi_cell(width, 8, spec.title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(_FONT, "", 9)
-    for line in spec.facts:
-        pdf.multi_cell(width, 5, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(pdf.epw, 8, spec.title, new_x="LMARGIN", new_y="NEXT")
+    _lines(pdf, spec.facts, size=9, height=5)
 
     _heading(pdf, spec.plan_heading)
-    pdf.set_font(_FONT, "", 9)
-    for line in spec.plan_lines:
-        pdf.multi_cell(width, 4.6, line, new_x="LMARGIN", new_y="NEXT")
+    _lines(pdf, spec.plan_lines, size=9, height=4.6)
 
     _heading(pdf, spec.table_heading)
     if spec.table.rows:
-        pdf.set_font(_FONT, "", _TABLE_FONT_SIZE)
-        with pdf.table(
-            col_widths=_COLUMNS,
-            headings_style=FontFace(emphasis="BOLD", fill_color=(225, 232, 242)),
-            line_height=3.6,
-            text_align="LEFT",
-            first_row_as_headings=True,
-        ) as table:
-            for cells in (spec.table.header, *spec.table.rows):
-                row = table.row()
-                for cell in cells:
-                    row.cell(cell)
+        _table(pdf, (spec.table.header, *spec.table.rows))
     else:
-        pdf.set_font(_FONT, "", 9)
-        pdf.multi_cell(width, 5, spec.empty_table, new_x="LMARGIN", new_y="NEXT")
+        _lines(pdf, [spec.empty_table], size=9, height=5)
 
     _heading(pdf, spec.chart_heading)
-    chart = report_chart(spec.chart)
+    _chart(pdf, report_chart(spec.chart))
+
+    if spec.notes:
+        _heading(pdf, spec.notes_heading)
+        _lines(pdf, spec.notes, size=8, height=4.2)
+
+    if spec.corrections:
+        _heading(pdf, spec.corrections_heading)
+        _lines(pdf, spec.corrections, size=8, height=4.2)
+
+    pdf.ln(3)
+    _lines(pdf, [spec.footer], size=7.5, height=4)
+    return bytes(pdf.output())
+
+
+def _lines(pdf: FPDF, lines: Sequence[str], *, size: float, height: float) -> None:
+    """Paragraphs across the page's width, each wrapped as it needs."""
+    pdf.set_font(_FONT, "", size)
+    for line in lines:
+        pdf.multi_cell(pdf.epw, height, line, new_x="LMARGIN", new_y="NEXT")
+
+
+def _table(pdf: FPDF, rows: Sequence[Sequence[str]]) -> None:
+    """The per-step table; its first row is the header."""
+    pdf.set_font(_FONT, "", _TABLE_FONT_SIZE)
+    with pdf.table(
+        col_widths=_COLUMNS,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(225, 232, 242)),
+        line_height=3.6,
+        text_align="LEFT",
+        first_row_as_headings=True,
+    ) as table:
+        for cells in rows:
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+
+
+def _chart(pdf: FPDF, chart: bytes) -> None:
+    """The chart across the page's width, on a new page when it would not fit below."""
+    width = pdf.epw
     chart_height = width * 3.0 / 7.2
     if pdf.get_y() + chart_height > pdf.h - _MARGIN:
         pdf.add_page()
     pdf.image(io.BytesIO(chart), x=_MARGIN, w=width, h=chart_height)  # moves y below it
-
-    if spec.notes:
-        _heading(pdf, spec.notes_heading)
-        pdf.set_font(_FONT, "", 8)
-        for note in spec.notes:
-            pdf.multi_cell(width, 4.2, note, new_x="LMARGIN", new_y="NEXT")
-
-    if spec.corrections:
-        _heading(pdf, spec.corrections_heading)
-        pdf.set_font(_FONT, "", 8)
-        for line in spec.corrections:
-            pdf.multi_cell(width, 4.2, line, new_x="LMARGIN", new_y="NEXT")
-
-    pdf.ln(3)
-    pdf.set_font(_FONT, "", 7.5)
-    pdf.multi_cell(width, 4, spec.footer, new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
 
 
 def _document() -> FPDF:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.domain.audience import PlanSpan
-from bot.storage.db import Database, Row
-from bot.storage.doses import from_unix, to_unix
+from bot.storage.db import Row, Store
+from bot.storage.rows import from_unix, record, to_unix
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,7 @@ def _span(row: Row) -> PlanSpan | None:
     return PlanSpan(row["kind"], last_step_day, bool(row["ends_after_last_step"]))
 
 
-class AdminStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class AdminStore(Store):
     # ---------------------------------------------------------------- audit
 
     async def audit(
@@ -85,12 +82,7 @@ class AdminStore:
             " ORDER BY audit_id",
             (limit,),
         )
-        return [
-            AuditEntry(
-                row["actor_id"], row["action"], row["outcome"], row["detail"], from_unix(row["at"])
-            )
-            for row in rows
-        ]
+        return [record(AuditEntry, row) for row in rows]
 
     # ---------------------------------------------------------------- content
 
@@ -130,7 +122,7 @@ class AdminStore:
             " ORDER BY users.user_id LIMIT ?",
             (after_user, int(announcement_audience), limit),
         )
-        return [Person(row["user_id"], row["timezone"], _span(row)) for row in rows]
+        return [record(Person, row, plan=_span(row)) for row in rows]
 
     # ---------------------------------------------------------------- statistics
 

@@ -15,8 +15,8 @@ from enum import StrEnum
 
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.audience import Segment
-from bot.storage.db import Database, Row
-from bot.storage.doses import from_unix, to_unix
+from bot.storage.db import Row, Store, placeholders
+from bot.storage.rows import from_unix, record, to_unix
 
 
 class BroadcastStatus(StrEnum):
@@ -83,15 +83,7 @@ class OutboxItem:
 
 
 def _broadcast(row: Row) -> Broadcast:
-    return Broadcast(
-        broadcast_id=row["broadcast_id"],
-        created_by=row["created_by"],
-        segment=Segment(row["segment"]),
-        body=row["body"],
-        status=BroadcastStatus(row["status"]),
-        recipients=row["recipients"],
-        created_at=from_unix(row["created_at"]),
-    )
+    return record(Broadcast, row)
 
 
 def _literal(status: StrEnum) -> str:
@@ -143,10 +135,7 @@ _NEXT_DUE_SQL = (
 )
 
 
-class BroadcastStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class BroadcastStore(Store):
     # ---------------------------------------------------------------- drafts
 
     async def create_draft(
@@ -259,10 +248,9 @@ class BroadcastStore:
         if not broadcasts:
             return []
         ids = [broadcast.broadcast_id for broadcast in broadcasts]
-        marks = ",".join("?" * len(ids))
         rows = await self._db.fetch_all(
             "SELECT broadcast_id, status, COUNT(*) AS n FROM broadcast_outbox"  # noqa: S608
-            f" WHERE broadcast_id IN ({marks}) GROUP BY broadcast_id, status",
+            f" WHERE broadcast_id IN ({placeholders(len(ids))}) GROUP BY broadcast_id, status",
             ids,
         )
         counts: dict[int, dict[Delivery, int]] = {broadcast_id: {} for broadcast_id in ids}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from bot.delivery.queue import Outcome, Settled
@@ -25,17 +25,8 @@ from bot.domain.caregivers import (
     plan_notices,
 )
 from bot.domain.plans import parse_dose_steps
-from bot.storage.db import Database, Row, Transaction
-
-
-# The dose store calls into this module inside its transactions, so this one cannot import it.
-def to_unix(instant: datetime) -> int:
-    return int(instant.timestamp())
-
-
-def from_unix(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
+from bot.storage.db import Row, Store, Transaction, placeholders
+from bot.storage.rows import from_unix, record, to_unix
 
 MAX_OPEN_INVITES = 3
 
@@ -93,32 +84,12 @@ class DueAlert:
 
 
 def _link(row: Row) -> Link:
-    return Link(
-        link_id=row["link_id"],
-        patient_id=row["patient_id"],
-        caregiver_id=row["caregiver_id"],
-        patient_name=row["patient_name"],
-        caregiver_name=row["caregiver_name"],
-        linked_at=from_unix(row["linked_at"]),
-    )
+    return record(Link, row)
 
 
 def _due(row: Row) -> DueAlert:
-    return DueAlert(
-        alert_id=row["alert_id"],
-        link_id=row["link_id"],
-        kind=AlertKind(row["kind"]),
-        event_id=row["event_id"],
-        attempts=row["attempts"],
-        patient_id=row["patient_id"],
-        caregiver_id=row["caregiver_id"],
-        patient_name=row["patient_name"],
-        dose_due_at=from_unix(row["dose_due_at"]),
-        timezone=row["timezone"],
-        region=row["region"],
-        caregiver_unreachable=row["caregiver_unreachable_at"] is not None,
-        follow_up_sent=bool(row["follow_up_sent"]),
-    )
+    """A row of :data:`DUE_ALERTS_SQL`."""
+    return record(DueAlert, row, caregiver_unreachable=row["caregiver_unreachable_at"] is not None)
 
 
 # ------------------------------------------------------ inside the dose store's transactions
@@ -246,12 +217,13 @@ DUE_ALERTS_SQL = (
     f" AND caregiver_alerts.state = {_PENDING}"
     " ORDER BY caregiver_alerts.next_action_at LIMIT ?"
 )
+_CLAIM_SQL = (
+    f"UPDATE caregiver_alerts SET state = {_SENDING}, claimed_at = ?,"  # noqa: S608
+    " in_flight_at = NULL, next_action_at = NULL WHERE alert_id IN"
+)
 
 
-class CaregiverStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class CaregiverStore(Store):
     # ------------------------------------------------------------------- invites and links
 
     async def create_invite(
@@ -376,23 +348,13 @@ class CaregiverStore:
 
     async def claim(self, now: datetime, limit: int) -> list[DueAlert]:
         async with self._db.transaction() as tx:
-            rows = await tx.fetch_all(DUE_ALERTS_SQL, (to_unix(now), limit))
-            if not rows:
-                return []
-            ids = [row["alert_id"] for row in rows]
-            marks = ",".join("?" * len(ids))
-            await tx.execute(
-                f"UPDATE caregiver_alerts SET state = {_SENDING}, claimed_at = ?,"  # noqa: S608
-                f" in_flight_at = NULL, next_action_at = NULL WHERE alert_id IN ({marks})",
-                (to_unix(now), *ids),
-            )
+            rows = await tx.claim_due(DUE_ALERTS_SQL, _CLAIM_SQL, "alert_id", to_unix(now), limit)
         return [_due(row) for row in rows]
 
     async def mark_in_flight(self, items: Sequence[DueAlert], now: datetime) -> None:
-        marks = ",".join("?" * len(items))
         await self._db.execute(
             f"UPDATE caregiver_alerts SET in_flight_at = ?"  # noqa: S608
-            f" WHERE alert_id IN ({marks}) AND state = {_SENDING}",
+            f" WHERE alert_id IN ({placeholders(len(items))}) AND state = {_SENDING}",
             (to_unix(now), *(item.alert_id for item in items)),
         )
 

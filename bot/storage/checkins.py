@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.calendar import HeldStep
 from bot.domain.checkins import Severity, SideEffect
-from bot.storage.db import Database, Row
-from bot.storage.doses import from_unix, to_unix
+from bot.storage.db import Row, Store
+from bot.storage.rows import record, to_unix
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,8 @@ class CheckIn:
         return next((effect for effect in SideEffect if effect not in self.side_effects), None)
 
 
-@dataclass(frozen=True)
-class Hold:
-    step_number: int
-    extra_days: int
-    chosen_at: datetime
+# A ``holds`` row is the domain's step made longer, as it is (the calendar reads them).
+Hold = HeldStep
 
 
 def _checkin(row: Row) -> CheckIn:
@@ -41,24 +39,10 @@ def _checkin(row: Row) -> CheckIn:
         for effect in SideEffect
         if row[effect.value] is not None
     }
-    return CheckIn(
-        checkin_id=row["checkin_id"],
-        user_id=row["user_id"],
-        plan_id=row["plan_id"],
-        step_number=row["step_number"],
-        before_increase=bool(row["before_increase"]),
-        created_at=from_unix(row["created_at"]),
-        stiffness=row["stiffness"],
-        side_effects=effects,
-        note=row["note"],
-        completed_at=from_unix(row["completed_at"]) if row["completed_at"] else None,
-    )
+    return record(CheckIn, row, side_effects=effects)
 
 
-class CheckInStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class CheckInStore(Store):
     async def start(
         self, user_id: int, plan_id: int, step_number: int, *, before_increase: bool, now: datetime
     ) -> CheckIn:
@@ -116,7 +100,7 @@ class CheckInStore:
             " WHERE user_id = ? AND plan_id = ? ORDER BY chosen_at, hold_id",
             (user_id, plan_id),
         )
-        return [Hold(row[0], row[1], from_unix(row[2])) for row in rows]
+        return [record(Hold, row) for row in rows]
 
     async def _set(self, checkin_id: int, user_id: int, column: str, value: int) -> CheckIn | None:
         # ``column`` is one of a fixed set (stiffness or a SideEffect value), never user text.

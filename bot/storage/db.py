@@ -27,6 +27,11 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 Row = aiosqlite.Row
 
 
+def placeholders(count: int) -> str:
+    """``?,?,?`` for an SQL ``IN (...)`` of ``count`` parameters."""
+    return ",".join("?" * count)
+
+
 class Database:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._connection = connection
@@ -124,6 +129,14 @@ class Database:
             await self._connection.execute("COMMIT")
 
 
+class Store:
+    """The base of every store (one per part of the schema): all share the one ``Database``,
+    its connection and its lock."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+
 class Transaction:
     """Statements of an open transaction; only valid inside ``Database.transaction()``."""
 
@@ -140,6 +153,18 @@ class Transaction:
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._connection.executemany(sql, rows)
+
+    async def claim_due(
+        self, scan_sql: str, claim_sql: str, key: str, now: int, limit: int
+    ) -> list[Row]:
+        """Claim-before-send's first half: the rows ``scan_sql`` finds due at ``now`` (at most
+        ``limit``: its two parameters), marked claimed by ``claim_sql`` in this transaction.
+        ``claim_sql`` is an UPDATE ending in ``<key> IN``, with ``now`` its one parameter."""
+        rows = await self.fetch_all(scan_sql, (now, limit))
+        if rows:
+            ids = [row[key] for row in rows]
+            await self.execute(f"{claim_sql} ({placeholders(len(ids))})", (now, *ids))
+        return rows
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         cursor = await self._connection.execute(sql, params)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
@@ -22,7 +22,9 @@ from functools import lru_cache
 from bot.domain.plans import Plan, PlanKind, Step, format_mg, format_steps, parse_dose_steps
 from bot.domain.schedule import DoseSlot
 from bot.storage import caregivers as caregiver_alerts
-from bot.storage.db import Database, Row, Transaction
+from bot.storage.db import Row, Store, Transaction
+from bot.storage.rows import from_unix as from_unix  # re-exported: other layers read it here
+from bot.storage.rows import from_unix_or_none, record, to_unix, unix_or_none
 
 
 class Status(StrEnum):
@@ -77,18 +79,6 @@ _MISSED = sql_list([Status.MISSED])
 _CANCELLED = sql_list([Status.CANCELLED])
 
 
-def to_unix(instant: datetime) -> int:
-    return int(instant.timestamp())
-
-
-def from_unix(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def _maybe(seconds: int | None) -> datetime | None:
-    return None if seconds is None else from_unix(seconds)
-
-
 @dataclass(frozen=True)
 class StoredPlan:
     plan_id: int
@@ -109,18 +99,18 @@ class WaitingPlan:
     created_at: datetime
 
 
-def _waiting(row: Row) -> WaitingPlan:
-    return WaitingPlan(
-        user_id=row["user_id"],
-        plan=Plan(
-            kind=row["kind"],
-            start=date.fromisoformat(row["start_date"]),
-            steps=plan_steps(row["steps"]),
-            ends_after_last_step=bool(row["ends_after_last_step"]),
-        ),
-        high_dose_confirmed=bool(row["high_dose_confirmed"]),
-        created_at=from_unix(row["created_at"]),
+def _stored_plan(row: Row) -> Plan:
+    """The plan of a ``plans`` or ``pending_plans`` row."""
+    return Plan(
+        kind=row["kind"],
+        start=date.fromisoformat(row["start_date"]),
+        steps=plan_steps(row["steps"]),
+        ends_after_last_step=bool(row["ends_after_last_step"]),
     )
+
+
+def _waiting(row: Row) -> WaitingPlan:
+    return record(WaitingPlan, row, plan=_stored_plan(row))
 
 
 @dataclass(frozen=True)
@@ -186,52 +176,19 @@ class DueEvent:
 
 
 def _event(row: Row) -> DoseEvent:
-    return DoseEvent(
-        event_id=row["event_id"],
-        user_id=row["user_id"],
-        plan_id=row["plan_id"],
-        due_at=from_unix(row["due_at"]),
-        local_date=date.fromisoformat(row["local_date"]),
-        local_time=time.fromisoformat(row["local_time"]),
-        mg=Decimal(row["mg"]),
-        step_number=row["step_number"],
-        step_count=row["step_count"],
-        day_number=row["day_number"],
-        is_step_start=bool(row["is_step_start"]),
-        is_maintenance=bool(row["is_maintenance"]),
-        is_last_step_dose=bool(row["is_last_step_dose"]),
-        status=Status(row["status"]),
-        next_action_at=_maybe(row["next_action_at"]),
-        claimed_at=_maybe(row["claimed_at"]),
-        resend_as_repeat=bool(row["resend_as_repeat"]),
-        attempts=row["attempts"],
-        sent_at=_maybe(row["sent_at"]),
-        message_id=row["message_id"],
-        followup_message_id=row["followup_message_id"],
-        answered_at=_maybe(row["answered_at"]),
-        repeat_message_id=row["repeat_message_id"],
-        repeats_sent=row["repeats_sent"],
-    )
+    return record(DoseEvent, row)
 
 
 def _due(row: Row) -> DueEvent:
+    """A row of :data:`DUE_SCAN_SQL`: the event with its plan's and its patient's columns."""
     event = _event(row)
-    return DueEvent(
+    return record(
+        DueEvent,
+        row,
         event=event,
         action=event.action,
-        plan_kind=row["plan_kind"],
-        plan_ends=bool(row["plan_ends"]),
-        timezone=row["timezone"],
-        region=row["region"],
-        tablet_mg=Decimal(row["tablet_mg"]) if row["tablet_mg"] else None,
-        tablet_scored=bool(row["tablet_scored"]),
         steps=plan_steps(row["plan_steps"]),
-        has_caregivers=bool(row["has_caregivers"]),
-        plan_active=bool(row["plan_active"]),
-        last_intake_at=_maybe(row["last_intake_at"]),
-        next_due_at=_maybe(row["next_due_at"]),
         simple=bool(row["simple_mode"]),
-        repeat_minutes=row["repeat_minutes"],
     )
 
 
@@ -242,20 +199,7 @@ def plan_steps(text: str) -> tuple[Step, ...]:
 
 
 def _plan(row: Row) -> StoredPlan:
-    plan = Plan(
-        kind=row["kind"],
-        start=date.fromisoformat(row["start_date"]),
-        steps=plan_steps(row["steps"]),
-        ends_after_last_step=bool(row["ends_after_last_step"]),
-    )
-    return StoredPlan(
-        plan_id=row["plan_id"],
-        user_id=row["user_id"],
-        plan=plan,
-        high_dose_confirmed_at=_maybe(row["high_dose_confirmed_at"]),
-        created_at=from_unix(row["created_at"]),
-        materialized_until=from_unix(row["materialized_until"]),
-    )
+    return record(StoredPlan, row, plan=_stored_plan(row))
 
 
 def _slot_row(user_id: int, plan_id: int, slot: DoseSlot) -> tuple[object, ...]:
@@ -335,6 +279,13 @@ DUE_SCAN_SQL = (
     " ORDER BY dose_events.next_action_at LIMIT ?"
 )
 
+# A reminder due is claimed ``sending``; a follow-up due stays ``sent`` (its claim is the mark).
+_CLAIM_SQL = (
+    "UPDATE dose_events SET claimed_at = ?, next_action_at = NULL, in_flight_at = NULL,"  # noqa: S608
+    f" status = CASE WHEN status IN ({sql_list(OPEN_STATUSES)}) THEN {_SENDING}"
+    " ELSE status END WHERE event_id IN"
+)
+
 
 async def _still_active(tx: Transaction, stored: StoredPlan) -> bool:
     """The plan was read before this transaction: it may since have been replaced, or erased
@@ -345,10 +296,7 @@ async def _still_active(tx: Transaction, stored: StoredPlan) -> bool:
     return row is not None
 
 
-class DoseStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class DoseStore(Store):
     # ----------------------------------------------------------------- plans
 
     async def replace_plan(
@@ -446,7 +394,7 @@ class DoseStore:
         rows = await self._db.fetch_all(
             "SELECT * FROM plans WHERE user_id = ? ORDER BY created_at, plan_id", (user_id,)
         )
-        return [(_plan(row), _maybe(row["superseded_at"])) for row in rows]
+        return [(_plan(row), from_unix_or_none(row["superseded_at"])) for row in rows]
 
     async def hold_step(
         self,
@@ -604,24 +552,12 @@ class DoseStore:
         row = await self._db.fetch_one(
             "SELECT MIN(next_action_at) FROM dose_events WHERE next_action_at IS NOT NULL"
         )
-        return _maybe(row[0]) if row else None
+        return from_unix_or_none(row[0]) if row else None
 
     async def claim_due(self, now: datetime, limit: int) -> list[DueEvent]:
         """Claim up to ``limit`` events whose next action is due, oldest first."""
         async with self._db.transaction() as tx:
-            rows = await tx.fetch_all(DUE_SCAN_SQL, (to_unix(now), limit))
-            if not rows:
-                return []
-            ids = [row["event_id"] for row in rows]
-            marks = ",".join("?" * len(ids))
-            await tx.execute(
-                "UPDATE dose_events SET claimed_at = ?, next_action_at = NULL,"  # noqa: S608
-                " in_flight_at = NULL,"
-                f" status = CASE WHEN status IN ({sql_list(OPEN_STATUSES)}) THEN {_SENDING}"
-                " ELSE status END"
-                f" WHERE event_id IN ({marks})",
-                (to_unix(now), *ids),
-            )
+            rows = await tx.claim_due(DUE_SCAN_SQL, _CLAIM_SQL, "event_id", to_unix(now), limit)
         return [_due(row) for row in rows]
 
     async def recover_claims(self, now: datetime) -> int:
@@ -716,7 +652,7 @@ class DoseStore:
             "UPDATE dose_events SET status = ?, next_action_at = ?, claimed_at = NULL"  # noqa: S608
             " WHERE event_id = ? AND claimed_at IS NOT NULL"
             f" AND status IN ({sql_list(_CLAIMED_STATUSES)})",
-            (event.status.value, _unix_or_none(event.next_action_at), event.event_id),
+            (event.status.value, unix_or_none(event.next_action_at), event.event_id),
         )
 
     async def record_reminder_sent(
@@ -746,7 +682,7 @@ class DoseStore:
             " next_action_at = CASE WHEN followup_sent_at IS NULL THEN ? END"
             f" WHERE event_id = ? AND status = {_SENDING}"
         )
-        params = (message_id, to_unix(now), _unix_or_none(follow_up_at), event_id)
+        params = (message_id, to_unix(now), unix_or_none(follow_up_at), event_id)
         if not caregivers:
             await self._db.execute(sql, params)
             return
@@ -785,8 +721,8 @@ class DoseStore:
                 " WHERE event_id = ?",
                 (
                     message_id,
-                    _unix_or_none(next_repeat),
-                    _unix_or_none(next_repeat),
+                    unix_or_none(next_repeat),
+                    unix_or_none(next_repeat),
                     to_unix(now),
                     event_id,
                 ),
@@ -857,7 +793,7 @@ class DoseStore:
                 (
                     status.value,
                     to_unix(now),
-                    _unix_or_none(snooze_until),
+                    unix_or_none(snooze_until),
                     event_id,
                     user_id,
                     to_unix(now),
@@ -889,44 +825,16 @@ class DoseStore:
         as a possible repeat. The audit row stays, with ``undone_at``.
         """
         async with self._db.transaction() as tx:
-            answer = await tx.fetch_one(
-                "SELECT * FROM dose_answers WHERE answer_id = ? AND event_id = ? AND user_id = ?",
-                (answer_id, event_id, user_id),
-            )
-            if answer is None or answer["undone_at"] is not None:
-                return Undo(UndoOutcome.STALE)
-            latest = await tx.fetch_one(
-                "SELECT MAX(answer_id) FROM dose_answers WHERE event_id = ?", (event_id,)
-            )
-            row = await tx.fetch_one("SELECT * FROM dose_events WHERE event_id = ?", (event_id,))
-            if (
-                row is None
-                or (latest is not None and latest[0] != answer_id)
-                or row["status"] != answer["status"]
-                or row["answered_at"] != answer["answered_at"]
-            ):
-                return Undo(UndoOutcome.STALE)  # answered again, or changed since
+            held = await _answer_held(tx, answer_id, event_id, user_id)
+            if held is None:
+                return Undo(UndoOutcome.STALE)  # not theirs, undone, answered again, changed
+            answer, row = held
             if answer["answered_at"] < to_unix(since):
                 return Undo(UndoOutcome.TOO_LATE, answered_at=from_unix(answer["answered_at"]))
-            status = answer["prev_status"]
-            next_action = answer["prev_next_action_at"]
-            claimed = row["claimed_at"]
-            repeat = row["resend_as_repeat"]
-            if status == Status.SENDING.value:
-                # Answered while its reminder was being sent: that send recorded nothing (the
-                # row was answered), and may or may not have arrived. The reminder is due
-                # again now, worded as a possible repeat ("if you already took this dose, do
-                # not take it again"); the dispatcher's checks decide what it may say.
-                status, next_action, claimed, repeat = (
-                    Status.SCHEDULED.value,
-                    to_unix(now),
-                    None,
-                    1,
-                )
             await tx.execute(
                 "UPDATE dose_events SET status = ?, next_action_at = ?, answered_at = ?,"
                 " claimed_at = ?, resend_as_repeat = ? WHERE event_id = ?",
-                (status, next_action, answer["prev_answered_at"], claimed, repeat, event_id),
+                (*_state_before(answer, row, now), event_id),
             )
             await tx.execute(
                 "UPDATE dose_answers SET undone_at = ? WHERE answer_id = ?",
@@ -958,22 +866,7 @@ class DoseStore:
             " ORDER BY dose_events.due_at, dose_answers.answer_id",
             (user_id, to_unix(start), to_unix(end)),
         )
-        return [
-            UndoneAnswer(
-                event_id=row["event_id"],
-                plan_id=row["plan_id"],
-                step_number=row["step_number"],
-                is_maintenance=bool(row["is_maintenance"]),
-                due_at=from_unix(row["due_at"]),
-                local_date=date.fromisoformat(row["local_date"]),
-                local_time=time.fromisoformat(row["local_time"]),
-                mg=Decimal(row["mg"]),
-                status=Status(row["status"]),
-                answered_at=from_unix(row["answered_at"]),
-                undone_at=from_unix(row["undone_at"]),
-            )
-            for row in rows
-        ]
+        return [record(UndoneAnswer, row) for row in rows]
 
     async def get_event(self, event_id: int, user_id: int) -> DoseEvent | None:
         row = await self._db.fetch_one(
@@ -1031,6 +924,49 @@ async def _note_answer(
     )
 
 
+async def _answer_held(
+    tx: Transaction, answer_id: int, event_id: int, user_id: int
+) -> tuple[Row, Row] | None:
+    """The audit row of ``answer_id`` and its dose row, if the answer is the user's, not undone,
+    the dose's latest, and the dose row still holds it (the same status and answer time)."""
+    answer = await tx.fetch_one(
+        "SELECT * FROM dose_answers WHERE answer_id = ? AND event_id = ? AND user_id = ?",
+        (answer_id, event_id, user_id),
+    )
+    if answer is None or answer["undone_at"] is not None:
+        return None
+    latest = await tx.fetch_one(
+        "SELECT MAX(answer_id) FROM dose_answers WHERE event_id = ?", (event_id,)
+    )
+    row = await tx.fetch_one("SELECT * FROM dose_events WHERE event_id = ?", (event_id,))
+    if (
+        row is None
+        or (latest is not None and latest[0] != answer_id)
+        or row["status"] != answer["status"]
+        or row["answered_at"] != answer["answered_at"]
+    ):
+        return None
+    return answer, row
+
+
+def _state_before(answer: Row, row: Row, now: datetime) -> tuple[object, ...]:
+    """What an Undo writes back to the dose row: (status, next_action_at, answered_at,
+    claimed_at, resend_as_repeat) as they were before the answer."""
+    if answer["prev_status"] == Status.SENDING.value:
+        # Answered while its reminder was being sent: that send recorded nothing (the row was
+        # answered), and may or may not have arrived. The reminder is due again now, worded as
+        # a possible repeat ("if you already took this dose, do not take it again"); the
+        # dispatcher's checks decide what it may say.
+        return (Status.SCHEDULED.value, to_unix(now), answer["prev_answered_at"], None, 1)
+    return (
+        answer["prev_status"],
+        answer["prev_next_action_at"],
+        answer["prev_answered_at"],
+        row["claimed_at"],
+        row["resend_as_repeat"],
+    )
+
+
 class UndoOutcome(StrEnum):
     UNDONE = "undone"
     TOO_LATE = "too_late"  # outside the Undo window: nothing changed
@@ -1060,7 +996,3 @@ class UndoneAnswer:
     status: Status
     answered_at: datetime
     undone_at: datetime
-
-
-def _unix_or_none(instant: datetime | None) -> int | None:
-    return None if instant is None else to_unix(instant)

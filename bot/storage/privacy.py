@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.storage.db import Database, Row
-from bot.storage.doses import to_unix
+from bot.storage.db import Database, Row, Store, placeholders
+from bot.storage.rows import to_unix
 
 # Run inside the erasure transaction, each with the user id as its only parameter, after the
 # users row (and with it, by ON DELETE CASCADE, plans and dose events) is gone. For rows that
@@ -126,7 +126,7 @@ def _record(row: Row) -> Record:
     return dict(row)
 
 
-class PrivacyStore:
+class PrivacyStore(Store):
     def __init__(
         self,
         db: Database,
@@ -134,7 +134,7 @@ class PrivacyStore:
         erase_also: Sequence[str] = ERASE_ALSO,
         export_also: Sequence[tuple[str, str]] = EXPORT_ALSO,
     ) -> None:
-        self._db = db
+        super().__init__(db)
         self._erase_also = tuple(erase_also)
         self._export_also = tuple(export_also)
 
@@ -178,7 +178,7 @@ class PrivacyStore:
         """Delete finished dose events due before ``before``, and superseded plans whose
         events are all gone. In batches, so the dispatcher is never held up for long."""
         cutoff = to_unix(before)
-        marks = ",".join("?" * len(_FINISHED_STATUSES))
+        marks = placeholders(len(_FINISHED_STATUSES))
         events = 0
         while True:
             deleted = await self._db.execute(

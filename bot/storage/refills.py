@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from bot.delivery.queue import Outcome, Settled
 from bot.domain.refills import Planned
-from bot.storage.db import Database, Row
+from bot.storage.db import Row, Store
+from bot.storage.rows import from_unix, record, to_unix
 
 
 class RefillStatus(StrEnum):
@@ -53,10 +54,6 @@ class DueRefill:
     unreachable: bool
 
 
-def _unix(instant: datetime) -> int:
-    return int(instant.timestamp())
-
-
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -79,10 +76,7 @@ _CANCEL_OPEN = (
 )
 
 
-class RefillStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class RefillStore(Store):
     async def pump(self, user_id: int) -> Pump:
         row = await self._db.fetch_one(
             "SELECT pump_mode, pump_refill_on, pump_alarm_on, pump_clinic_phone"
@@ -118,7 +112,7 @@ class RefillStore:
                         user_id,
                         item.kind,
                         refill_on.isoformat(),
-                        _unix(item.due_at),
+                        to_unix(item.due_at),
                         RefillStatus.PENDING.value,
                     )
                     for item in planned
@@ -155,7 +149,7 @@ class RefillStore:
         await self._db.execute(
             "INSERT INTO refill_reminders (user_id, kind, due_at, status)"
             " VALUES (?, 'cg_alarm', ?, ?)",
-            (user_id, _unix(now), RefillStatus.PENDING.value),
+            (user_id, to_unix(now), RefillStatus.PENDING.value),
         )
 
     # ------------------------------------------------ the queue (bot.delivery.queue.Queue)
@@ -167,7 +161,7 @@ class RefillStore:
         )
         if row is None or row[0] is None:
             return None
-        return datetime.fromtimestamp(row[0], UTC)
+        return from_unix(row[0])
 
     async def claim(self, now: datetime, limit: int) -> list[DueRefill]:
         async with self._db.transaction() as tx:
@@ -176,24 +170,14 @@ class RefillStore:
                 " u.timezone, u.region, u.unreachable_at"
                 " FROM refill_reminders r JOIN users u ON u.user_id = r.user_id"
                 " WHERE r.status = ? AND r.due_at <= ? ORDER BY r.due_at LIMIT ?",
-                (RefillStatus.PENDING.value, _unix(now), limit),
+                (RefillStatus.PENDING.value, to_unix(now), limit),
             )
             await tx.executemany(
                 "UPDATE refill_reminders SET status = ? WHERE reminder_id = ?",
                 [(RefillStatus.SENDING.value, row["reminder_id"]) for row in rows],
             )
         return [
-            DueRefill(
-                reminder_id=row["reminder_id"],
-                user_id=row["user_id"],
-                kind=row["kind"],
-                refill_on=_date(row["refill_on"]),
-                attempts=row["attempts"],
-                timezone=row["timezone"],
-                region=row["region"],
-                unreachable=row["unreachable_at"] is not None,
-            )
-            for row in rows
+            record(DueRefill, row, unreachable=row["unreachable_at"] is not None) for row in rows
         ]
 
     async def mark_in_flight(self, items: Sequence[DueRefill], now: datetime) -> None:
@@ -208,7 +192,7 @@ class RefillStore:
                 " WHERE reminder_id = ?",
                 (
                     RefillStatus.PENDING.value,
-                    _unix(settled.retry_at or settled.at),
+                    to_unix(settled.retry_at or settled.at),
                     item.reminder_id,
                 ),
             )
@@ -222,7 +206,7 @@ class RefillStore:
             "UPDATE refill_reminders SET status = ?, sent_at = ? WHERE reminder_id = ?",
             (
                 status.value,
-                _unix(settled.at) if status is RefillStatus.SENT else None,
+                to_unix(settled.at) if status is RefillStatus.SENT else None,
                 item.reminder_id,
             ),
         )
@@ -243,6 +227,4 @@ class RefillStore:
             " ORDER BY due_at, reminder_id",
             (user_id,),
         )
-        return [
-            (row["kind"], datetime.fromtimestamp(row["due_at"], UTC), row["status"]) for row in rows
-        ]
+        return [(row["kind"], from_unix(row["due_at"]), row["status"]) for row in rows]

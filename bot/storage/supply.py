@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
-from bot.domain.supply import DEFAULT_LEAD_DAYS, Form, Product
-from bot.storage.db import Database, Row
-from bot.storage.doses import from_unix, to_unix
+from bot.domain.supply import DEFAULT_LEAD_DAYS, Product
+from bot.storage.db import Row, Store
+from bot.storage.rows import record, to_unix
 
 
 @dataclass(frozen=True)
@@ -22,34 +21,11 @@ class Supply:
     updated_at: datetime
 
 
-def _decimal(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
-
-
 def _supply(row: Row) -> Supply:
-    form: Form = row["form"]
-    return Supply(
-        user_id=row["user_id"],
-        product=Product(
-            form=form,
-            strength_mg=_decimal(row["strength_mg"]),
-            scored=bool(row["scored"]),
-            mg_per_ml=_decimal(row["mg_per_ml"]),
-        ),
-        on_hand=row["on_hand"],
-        lead_days=row["lead_days"],
-        counted_at=from_unix(row["counted_at"]),
-        refill_ordered_at=None
-        if row["refill_ordered_at"] is None
-        else from_unix(row["refill_ordered_at"]),
-        updated_at=from_unix(row["updated_at"]),
-    )
+    return record(Supply, row, product=record(Product, row))
 
 
-class SupplyStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class SupplyStore(Store):
     async def get(self, user_id: int) -> Supply | None:
         row = await self._db.fetch_one("SELECT * FROM supplies WHERE user_id = ?", (user_id,))
         return _supply(row) if row else None

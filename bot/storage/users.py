@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from bot.storage.db import Database, Row
+from bot.storage.db import Row, Store
+from bot.storage.rows import record, to_unix
 
 
 @dataclass(frozen=True)
@@ -32,31 +33,10 @@ class User:
 
 
 def _user(row: Row) -> User:
-    return User(
-        user_id=row["user_id"],
-        timezone=row["timezone"],
-        region=row["region"],
-        language=row["language"],
-        consented_at=row["consented_at"],
-        announcements=bool(row["announcements"]),
-        reminders_paused=bool(row["reminders_paused"]),
-        unreachable_at=row["unreachable_at"],
-        created_at=row["created_at"],
-        tablet_mg=Decimal(row["tablet_mg"]) if row["tablet_mg"] else None,
-        tablet_scored=bool(row["tablet_scored"]),
-        simple_mode=bool(row["simple_mode"]),
-        repeat_minutes=row["reminder_repeat_minutes"],
-    )
+    return record(User, row, repeat_minutes=row["reminder_repeat_minutes"])
 
 
-def unix(instant: datetime) -> int:
-    return int(instant.timestamp())
-
-
-class UserStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
+class UserStore(Store):
     async def get(self, user_id: int) -> User | None:
         row = await self._db.fetch_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
         return _user(row) if row else None
@@ -74,7 +54,7 @@ class UserStore:
                 " VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET consented_at = excluded.consented_at,"
                 " unreachable_at = NULL",
-                (user_id, language, unix(now), unix(now)),
+                (user_id, language, to_unix(now), to_unix(now)),
             )
             row = await tx.fetch_one("SELECT * FROM users WHERE user_id = ?", (user_id,))
         assert row is not None

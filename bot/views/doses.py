@@ -477,6 +477,23 @@ class EarlierMissed:
         return lines
 
 
+def _repeat_warning(pack: ContentPack, event: DoseEvent) -> list[str]:
+    """The first part of a message an earlier try of which may have arrived: "if you already
+    took this dose, do not take it again"."""
+    return [pack.text("reminder.repeat")] if event.resend_as_repeat else []
+
+
+def _with_earlier(
+    pack: ContentPack, parts: list[str], earlier: EarlierMissed, several: Html | None = None
+) -> Html:
+    """How a message about a dose ends: the doses passed over before it, and the notice of
+    several missed in a row."""
+    parts.extend(earlier.lines(pack))
+    if several is not None:
+        parts.append(several)
+    return Html("\n\n".join(parts))
+
+
 def reminder_message(
     pack: ContentPack,
     due: DueEvent,
@@ -491,9 +508,7 @@ def reminder_message(
     """A dose reminder: the dose, tablets, step notices, and what is late, snoozed or missed."""
     event = due.event
     today = now.astimezone(zone).date()
-    parts: list[str] = []
-    if event.resend_as_repeat:
-        parts.append(pack.text("reminder.repeat"))
+    parts = _repeat_warning(pack, event)
     if due.simple:
         return _simple_reminder(pack, due, zone, today, parts, late, earlier, several)
     body = [dose_line(pack, due, zone)]
@@ -515,10 +530,7 @@ def reminder_message(
             parts.append(pack.text("reminder.late", due=due_text, next=next_text))
     if follow_up_at is not None:
         parts.append(pack.text("reminder.follow_up_at", time=local_hhmm(follow_up_at, zone)))
-    parts.extend(earlier.lines(pack))
-    if several is not None:
-        parts.append(several)
-    return Html("\n\n".join(parts))
+    return _with_earlier(pack, parts, earlier, several)
 
 
 def _simple_reminder(
@@ -543,10 +555,7 @@ def _simple_reminder(
     notice = step_notice(pack, due)
     if notice:
         parts.append(notice)
-    parts.extend(earlier.lines(pack))
-    if several is not None:
-        parts.append(several)
-    return Html("\n\n".join(parts))
+    return _with_earlier(pack, parts, earlier, several)
 
 
 def missed_notice(
@@ -560,9 +569,7 @@ def missed_notice(
     """A late dose that must not be taken now (skip, or recently taken): no buttons."""
     event = due.event
     today = now.astimezone(zone).date()
-    parts: list[str] = []
-    if event.resend_as_repeat:
-        parts.append(pack.text("reminder.repeat"))
+    parts = _repeat_warning(pack, event)
     if advice.action is MissedAction.SKIP and advice.next_due is not None:
         parts.append(
             pack.text(
@@ -575,8 +582,7 @@ def missed_notice(
     else:
         emergency = pack.emergency_line(due.region)
         parts.append(missed_advice_text(pack, advice, format_mg(event.mg), zone, today, emergency))
-    parts.extend(earlier.lines(pack))
-    return Html("\n\n".join(parts))
+    return _with_earlier(pack, parts, earlier)
 
 
 def repeat_message(
@@ -586,9 +592,7 @@ def repeat_message(
     (``following``; None: this is the last one). Sent only when the dose-safety check offers
     the dose now."""
     event = due.event
-    parts: list[str] = []
-    if event.resend_as_repeat:  # an earlier try may have arrived
-        parts.append(pack.text("reminder.repeat"))
+    parts = _repeat_warning(pack, event)
     mg = format_mg(event.mg)
     at = dose_time(event, zone)
     if following is None:

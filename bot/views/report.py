@@ -224,16 +224,17 @@ def _plan_lines(
     return lines
 
 
-def report_pdf_spec(
+def _facts(
     pack: ContentPack,
     report: Report,
     zone: ZoneInfo,
     *,
     name: str | None,
     made_at: datetime,
-    pump_line: str | None = None,
-    supply_line: str | None = None,
-) -> PdfSpec:
+    pump_line: str | None,
+    supply_line: str | None,
+) -> list[str]:
+    """The lines under the title: the period, who, which plan kinds, when it was made."""
     kinds = sorted({_text(pack, f"plan.kind_{record.plan.kind}") for record in report.plans})
     facts = [
         _text(
@@ -260,7 +261,12 @@ def report_pdf_spec(
         facts.append(plain(pump_line))
     if supply_line:  # issue 21: the day the tablet or liquid supply runs out, as /plan says
         facts.append(plain(supply_line))
-    notes = tuple(
+    return facts
+
+
+def _note_lines(pack: ContentPack, report: Report) -> tuple[str, ...]:
+    """The patient's check-in notes, each with its step and date."""
+    return tuple(
         _text(
             pack,
             "report.note_line",
@@ -272,10 +278,35 @@ def report_pdf_spec(
         for item in row.checkins
         if item.note
     )
-    corrections = tuple(
+
+
+def _correction_lines(pack: ContentPack, report: Report) -> tuple[str, ...]:
+    """The answers the patient undid, each with its step."""
+    return tuple(
         _text(pack, "report.undone_line", step=_step_cell(pack, row), line=_undone_line(pack, item))
         for row in report.rows
         for item in row.undone
+    )
+
+
+def report_pdf_spec(
+    pack: ContentPack,
+    report: Report,
+    zone: ZoneInfo,
+    *,
+    name: str | None,
+    made_at: datetime,
+    pump_line: str | None = None,
+    supply_line: str | None = None,
+) -> PdfSpec:
+    facts = _facts(
+        pack,
+        report,
+        zone,
+        name=name,
+        made_at=made_at,
+        pump_line=pump_line,
+        supply_line=supply_line,
     )
     return PdfSpec(
         title=_text(pack, "report.title"),
@@ -288,12 +319,12 @@ def report_pdf_spec(
         chart_heading=_text(pack, "report.chart_heading"),
         chart=report_chart_spec(pack, report),
         notes_heading=_text(pack, "report.notes_heading"),
-        notes=notes,
+        notes=_note_lines(pack, report),
         footer=_text(pack, "report.footer"),
         author=_text(pack, "report.author"),
         made_at=made_at,
         corrections_heading=_text(pack, "report.undone_heading"),
-        corrections=corrections,
+        corrections=_correction_lines(pack, report),
     )
 
 
@@ -336,6 +367,50 @@ def plan_picture_spec(
     )
 
 
+def _dose_event(
+    pack: ContentPack, calendar_key: str, slot: DoseSlot, zone: ZoneInfo
+) -> CalendarEvent:
+    mg = format_mg(slot.mg)
+    local = wall(slot.due_utc, zone)  # a travelling patient's local clock
+    if slot.is_maintenance:
+        title = _text(pack, "calendar.event_maintenance", mg=mg)
+    else:
+        title = _text(pack, "calendar.event", mg=mg, step=slot.step_number, steps=slot.step_count)
+    return CalendarEvent(
+        uid=event_uid(calendar_key, slot.local_date, slot.local_time),
+        start_utc=slot.due_utc,
+        minutes=CALENDAR_EVENT_MINUTES,
+        title=title,
+        description=_text(
+            pack,
+            "calendar.event_description",
+            mg=mg,
+            time=local.strftime("%H:%M"),
+            day=slot.day_number,
+            step=slot.step_number,
+            steps=slot.step_count,
+        ),
+    )
+
+
+def _cancelled_event(
+    pack: ContentPack, calendar_key: str, slot: DoseSlot, zone: ZoneInfo
+) -> CalendarEvent:
+    # Worded as "no dose" too, for a calendar app that keeps the event but ignores STATUS.
+    return CalendarEvent(
+        uid=event_uid(calendar_key, slot.local_date, slot.local_time),
+        start_utc=slot.due_utc,
+        minutes=CALENDAR_EVENT_MINUTES,
+        title=_text(pack, "calendar.event_cancelled"),
+        description=_text(
+            pack,
+            "calendar.event_cancelled_description",
+            time=wall(slot.due_utc, zone).strftime("%H:%M"),
+        ),
+        cancelled=True,
+    )
+
+
 def calendar_spec(
     pack: ContentPack,
     calendar_key: str,
@@ -348,49 +423,8 @@ def calendar_spec(
     """The coming doses (``slots``) and, cancelled, the dose times an earlier file may hold
     that the plan no longer has (``dropped``). Event ids: :func:`bot.domain.calendar.event_uid`
     (never the plan or the user id)."""
-    events = []
-    for slot in slots:
-        mg = format_mg(slot.mg)
-        local = wall(slot.due_utc, zone)  # a travelling patient's local clock
-        if slot.is_maintenance:
-            title = _text(pack, "calendar.event_maintenance", mg=mg)
-        else:
-            title = _text(
-                pack, "calendar.event", mg=mg, step=slot.step_number, steps=slot.step_count
-            )
-        events.append(
-            CalendarEvent(
-                uid=event_uid(calendar_key, slot.local_date, slot.local_time),
-                start_utc=slot.due_utc,
-                minutes=CALENDAR_EVENT_MINUTES,
-                title=title,
-                description=_text(
-                    pack,
-                    "calendar.event_description",
-                    mg=mg,
-                    time=local.strftime("%H:%M"),
-                    day=slot.day_number,
-                    step=slot.step_number,
-                    steps=slot.step_count,
-                ),
-            )
-        )
-    for slot in dropped:
-        # Worded as "no dose" too, for a calendar app that keeps the event but ignores STATUS.
-        events.append(
-            CalendarEvent(
-                uid=event_uid(calendar_key, slot.local_date, slot.local_time),
-                start_utc=slot.due_utc,
-                minutes=CALENDAR_EVENT_MINUTES,
-                title=_text(pack, "calendar.event_cancelled"),
-                description=_text(
-                    pack,
-                    "calendar.event_cancelled_description",
-                    time=wall(slot.due_utc, zone).strftime("%H:%M"),
-                ),
-                cancelled=True,
-            )
-        )
+    events = [_dose_event(pack, calendar_key, slot, zone) for slot in slots]
+    events.extend(_cancelled_event(pack, calendar_key, slot, zone) for slot in dropped)
     events.sort(key=lambda event: event.start_utc)
     return CalendarSpec(
         name=_text(pack, "calendar.name"),
