@@ -110,10 +110,7 @@ async def quiet_until(bot: RunningBot, user: int, instant: datetime) -> None:
     assert bot.sent_count(user) == before, bot.api.messages_to(user)[before:]
 
 
-async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts(
-    bot: RunningBot,
-) -> None:
-    await patient_with_plan(bot)
+async def _invite_and_accept_with_a_90_minute_delay(bot: RunningBot) -> None:
     payload = await invite_link(bot)
     assert payload.startswith("cg_") and len(payload) <= START_PAYLOAD_MAX
     # The invitee sees who invites them and what they agree to, before anything is stored.
@@ -132,6 +129,8 @@ async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts
     [done] = await bot.say(PATIENT, "/caregiver delay 90")
     assert "1 h 30 min after its follow-up" in done
 
+
+async def _two_unanswered_doses_alert_at_the_delay(bot: RunningBot) -> None:
     await advance_until_messages(bot, PATIENT, NOON)
     await advance_until_messages(bot, PATIENT, NOON + FOLLOW_UP)  # the follow-up
     await quiet_until(bot, CARER, NOON + FOLLOW_UP + timedelta(minutes=89))
@@ -152,14 +151,9 @@ async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts
     assert "latest due at 20:00" in second["text"] and "mg" not in second["text"]
     assert_every_alert_carries_the_rule(bot, 2)
 
-    # Answered in time: nothing to tell.
-    next_noon = NOON + timedelta(days=1)
-    [tomorrow] = await advance_until_messages(bot, PATIENT, next_noon)
-    await tap(bot, PATIENT, tomorrow, "taken")
-    await quiet_until(bot, CARER, next_noon + FOLLOW_UP + timedelta(hours=2))
-    assert [row["outcome"] for row in await alerts(bot)] == ["sent", "sent", "answered"]
 
-    # Removed: the caregiver is told, and gets nothing more.
+async def _remove_the_caregiver(bot: RunningBot) -> None:
+    """From the /caregiver overview's button; the caregiver is told."""
     bot.api.send_text(PATIENT, "/caregiver")
     await bot.next_messages(PATIENT, bot.sent_count(PATIENT), 1)
     overview_message = bot.last_message(PATIENT)
@@ -169,6 +163,24 @@ async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts
     assert "Anna (@anna_h) is no longer your caregiver" in removed
     [notice] = await bot.next_messages(CARER, before, 1)
     assert "Pat removed you" in notice
+
+
+async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts(
+    bot: RunningBot,
+) -> None:
+    await patient_with_plan(bot)
+    await _invite_and_accept_with_a_90_minute_delay(bot)
+    await _two_unanswered_doses_alert_at_the_delay(bot)
+
+    # Answered in time: nothing to tell.
+    next_noon = NOON + timedelta(days=1)
+    [tomorrow] = await advance_until_messages(bot, PATIENT, next_noon)
+    await tap(bot, PATIENT, tomorrow, "taken")
+    await quiet_until(bot, CARER, next_noon + FOLLOW_UP + timedelta(hours=2))
+    assert [row["outcome"] for row in await alerts(bot)] == ["sent", "sent", "answered"]
+
+    # Removed: the caregiver is told, and gets nothing more.
+    await _remove_the_caregiver(bot)
     next_evening = EVENING + timedelta(days=1)
     await advance_until_messages(bot, PATIENT, next_evening)
     await quiet_until(bot, CARER, next_evening + timedelta(hours=5))
