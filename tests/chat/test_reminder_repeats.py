@@ -212,9 +212,14 @@ async def test_repeats_in_russian(bot: RunningBot) -> None:
         assert word not in repeat
 
 
-async def test_settings_shows_every_row_and_each_button_opens_its_flow(bot: RunningBot) -> None:
-    pack = bot.pack
-    await bot.onboard(USER, zone="Europe/Berlin", region="uk")
+async def _open_row(bot: RunningBot, page_id: int, key: str) -> tuple[str, dict[str, Any]]:
+    """Press a /settings row: the text it opens and that message."""
+    [text] = await bot.press(USER, page_id, f"set:{key}", replies=1)
+    return text, bot.last_message(USER)
+
+
+async def _settings_page_lists_every_row(bot: RunningBot) -> int:
+    """/settings shows each setting as it is and a button a row; returns the page's id."""
     [page] = await bot.say(USER, "/settings")
     for line in (
         "Language: <b>English</b>",
@@ -226,7 +231,7 @@ async def test_settings_shows_every_row_and_each_button_opens_its_flow(bot: Runn
         "Clinic announcements: <b>on</b>",
     ):
         assert line in page, page
-    page_id = bot.last_message(USER)["message_id"]
+    page_id: int = bot.last_message(USER)["message_id"]
     assert list(bot.buttons(bot.last_message(USER)).values()) == [
         "set:language",
         "set:timezone",
@@ -236,42 +241,55 @@ async def test_settings_shows_every_row_and_each_button_opens_its_flow(bot: Runn
         "set:caregiver",
         "set:announcements",
     ]
+    return page_id
 
-    async def open_row(key: str) -> tuple[str, dict[str, Any]]:
-        [text] = await bot.press(USER, page_id, f"set:{key}", replies=1)
-        return text, bot.last_message(USER)
 
-    text, message = await open_row("language")
+async def _language_zone_and_region_rows(bot: RunningBot, page_id: int) -> None:
+    """Language opens the choice; time zone and region are changed from their rows."""
+    pack = bot.pack
+    text, message = await _open_row(bot, page_id, "language")
     assert text == pack.text("language.choose", current="English")
     assert "lang:ru" in bot.buttons(message).values()
-    text, message = await open_row("timezone")
+    text, message = await _open_row(bot, page_id, "timezone")
     assert text == pack.text("timezone.usage")
     assert "tz:Europe/London" in bot.buttons(message).values()
     [zone_set] = await bot.press(USER, message["message_id"], "tz:Europe/London", replies=1)
     assert "Europe/London" in zone_set
-    text, message = await open_row("region")
+    text, message = await _open_row(bot, page_id, "region")
     assert text == pack.text("onboarding.ask_region")
     [region_set] = await bot.press(USER, message["message_id"], "region:us", replies=1)
     assert "United States" in region_set
-    text, message = await open_row("repeats")
+
+
+async def _repeats_simple_caregiver_and_announcement_rows(bot: RunningBot, page_id: int) -> None:
+    """Repeats every 30 minutes, simple mode on, the caregiver invite, announcements off."""
+    pack = bot.pack
+    text, message = await _open_row(bot, page_id, "repeats")
     assert text == pack.text("repeats.ask", current=pack.text("repeats.once"))
     assert "✓ Once, with one follow-up" in bot.buttons(message)
     await bot.press(USER, message["message_id"], "rep:30")
-    text, message = await open_row("simple")
+    text, message = await _open_row(bot, page_id, "simple")
     assert text == pack.text("simple.state_off")
     assert "simple:on" in bot.buttons(message).values()
     await bot.press(USER, message["message_id"], "simple:on")
     await bot.api.wait_for(
         "editMessageText", lambda call: call.params.get("message_id") == message["message_id"]
     )
-    text, message = await open_row("caregiver")
+    text, message = await _open_row(bot, page_id, "caregiver")
     assert "t.me/" in text  # /caregiver's own invite
-    text, message = await open_row("announcements")
+    text, message = await _open_row(bot, page_id, "announcements")
     assert text == pack.text("settings.announcements_choose", current="on")
     await bot.press(USER, message["message_id"], "ann:off")
     await bot.api.wait_for(
         "editMessageText", lambda call: call.params.get("message_id") == message["message_id"]
     )
+
+
+async def test_settings_shows_every_row_and_each_button_opens_its_flow(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="Europe/Berlin", region="uk")
+    page_id = await _settings_page_lists_every_row(bot)
+    await _language_zone_and_region_rows(bot, page_id)
+    await _repeats_simple_caregiver_and_announcement_rows(bot, page_id)
     user = await bot.services.users.get(USER)
     assert user is not None
     assert (user.announcements, user.repeat_minutes, user.region, user.simple_mode) == (
