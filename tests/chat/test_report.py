@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil.tz import tzical
 from icalendar import Calendar
-from pypdf import PdfReader
 
 from bot.content import ContentLibrary, ContentPack
 from bot.domain.report import Period
@@ -29,6 +28,7 @@ from bot.reports.specs import CalendarEvent, CalendarSpec
 from bot.views.report import report_chart_spec, table_header
 from tests.conftest import RunningBot
 from tests.reminder_helpers import advance_until_messages, dose_data, press_and_wait_edit, save_plan
+from tests.report_helpers import pdf_text, report_text, request_file
 
 USER = 8013
 DOSE = ("mg", "time", "day", "step", "steps")
@@ -135,22 +135,6 @@ async def run_titration(bot: RunningBot, pack: ContentPack | None = None) -> Non
     bot.clock.set(dose_instant(len(SCRIPT) - 1) + timedelta(minutes=10))
 
 
-async def request_file(bot: RunningBot, command: str, button: str, method: str) -> Any:
-    before = len(bot.api.calls_of(method))
-    [choice] = await bot.say(USER, command)
-    message = bot.last_message(USER)
-    await bot.press(USER, message["message_id"], bot.buttons(message)[button])
-    [call] = (await bot.api.wait_for(method, count=before + 1, timeout=60))[before:]
-    assert call.status == 200, call
-    return choice, call
-
-
-def pdf_text(content: bytes) -> tuple[int, str]:
-    reader = PdfReader(io.BytesIO(content))
-    text = " ".join(page.extract_text() for page in reader.pages)
-    return len(reader.pages), re.sub(r"\s+", " ", text)
-
-
 def assert_png(content: bytes, *, min_side: int = 300, max_side: int = 3000) -> tuple[int, int]:
     assert content.startswith(b"\x89PNG\r\n\x1a\n")
     size = image_size(content)
@@ -190,7 +174,7 @@ def _assert_the_pdf_shows_every_step(content: bytes) -> None:
 
 async def _assert_the_csv_holds_the_same_rows(bot: RunningBot) -> None:
     """/report csv: the same rows as a table."""
-    choice, call = await request_file(bot, "/report csv", "Everything", "sendDocument")
+    choice, call = await request_file(bot, USER, "/report csv", "Everything", "sendDocument")
     assert "as a table (CSV)" in choice
     assert call.params["document"]["filename"].endswith(".csv")
     rows = list(csv.reader(io.StringIO(call.params["document"]["content"].decode("utf-8-sig"))))
@@ -208,7 +192,7 @@ async def test_report_pdf_holds_every_step_with_its_counts_and_check_ins(
     bot: RunningBot,
 ) -> None:
     await run_titration(bot)
-    choice, call = await request_file(bot, "/report", "This plan", "sendDocument")
+    choice, call = await request_file(bot, USER, "/report", "This plan", "sendDocument")
     assert "Which days should it cover?" in choice
     document = call.params["document"]
     assert document["filename"] == "baclofen-report-2026-01-23.pdf"
@@ -245,7 +229,9 @@ async def test_the_russian_report_reads_whole(bot: RunningBot, library: ContentL
     REPORT_SAMPLES) prints each heading in whole words and the rows in Russian."""
     russian = library.get("ru")
     await run_titration(bot, russian)
-    _, call = await request_file(bot, "/report", russian.text("report.button_plan"), "sendDocument")
+    _, call = await request_file(
+        bot, USER, "/report", russian.text("report.button_plan"), "sendDocument"
+    )
     content = call.params["document"]["content"]
     save_sample("report-sample-ru.pdf", content)
     pages, text = pdf_text(content)
@@ -262,7 +248,7 @@ async def test_a_typed_name_is_printed_and_the_last_four_weeks(bot: RunningBot) 
     await save_plan(bot, USER, "/schedule custom today 20:00 10x3")
     bot.clock.set(datetime(2026, 2, 20, 12, tzinfo=UTC))  # weeks later: maintenance
     choice, call = await request_file(
-        bot, "/report name Anna Müller-Иванова", "Last 4 weeks", "sendDocument"
+        bot, USER, "/report name Anna Müller-Иванова", "Last 4 weeks", "sendDocument"
     )
     assert "with the name <b>Anna Müller-Иванова</b>" in choice
     _, text = pdf_text(call.params["document"]["content"])
@@ -271,8 +257,7 @@ async def test_a_typed_name_is_printed_and_the_last_four_weeks(bot: RunningBot) 
     # The only step ended before the period; the doses since are the maintenance row.
     assert "After the last step 24.01.2026 – 20.02.2026 10 mg at 20:00; 10 mg a day" in text
     # The name is used once: the next report has none.
-    _, call = await request_file(bot, "/report", "Everything", "sendDocument")
-    _, text = pdf_text(call.params["document"]["content"])
+    text = await report_text(bot, USER, "Everything")
     assert "Anna" not in text and "Patient:" not in text
     assert "1 of 1 11.01.2026 – 13.01.2026" in text
 
@@ -572,7 +557,7 @@ def _report_workers() -> list[int]:
 async def test_a_worker_that_dies_is_replaced_and_the_patient_told(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="UTC")
     await save_plan(bot, USER, "/schedule custom today 20:00 10x3")
-    await request_file(bot, "/report", "This plan", "sendDocument")
+    await request_file(bot, USER, "/report", "This plan", "sendDocument")
     [worker] = _report_workers()
     os.kill(worker, 9)
     await bot.say(USER, "/report")
@@ -583,7 +568,7 @@ async def test_a_worker_that_dies_is_replaced_and_the_patient_told(bot: RunningB
     assert failed == "Sorry, I could not make the file just now. Please try again in a moment."
     assert len(bot.api.calls_of("sendDocument")) == 1
     # The next request gets a new worker.
-    await request_file(bot, "/report", "This plan", "sendDocument")
+    await request_file(bot, USER, "/report", "This plan", "sendDocument")
     assert len(bot.api.calls_of("sendDocument")) == 2
     assert _report_workers() != [worker]
 
@@ -599,7 +584,6 @@ async def test_a_russian_patient_gets_a_russian_report(
     await bot.say(USER, "/schedule custom today 20:00 10x3")
     await bot.press(USER, bot.last_message(USER)["message_id"], "plan:save", replies=1)
     bot.clock.set(datetime(2026, 1, 20, 12, tzinfo=UTC))
-    _, call = await request_file(bot, "/report", russian.text("report.button_all"), "sendDocument")
-    _, text = pdf_text(call.params["document"]["content"])
+    text = await report_text(bot, USER, russian.text("report.button_all"))
     assert russian.text("report.title") in text, text[:300]
     assert "Report" not in text and "Period" not in text
