@@ -562,18 +562,25 @@ async def test_no_alert_when_a_dose_was_recorded_as_taken_lately(bot: RunningBot
     assert_every_alert_carries_the_rule(bot, 1)
 
 
+async def plan_alert_at(bot: RunningBot, instant: datetime) -> str:
+    """Nothing reaches the caregiver until an hour before ``instant``, then an alert about the
+    plan: its text, which (like every alert) has the emergency number and the missed-dose
+    rule, and never an amount."""
+    await quiet_until(bot, CARER, instant - timedelta(hours=1))
+    [alert] = await advance_until_messages(bot, CARER, instant)
+    text: str = alert["text"]
+    assert "999" in text and RULE in text and "mg" not in text
+    return text
+
+
 async def test_the_last_dose_of_a_taper_that_stops_tells_the_caregiver(bot: RunningBot) -> None:
     await london_patient(bot, "/taper today 08:00,20:00 10x7 5x7 stop")
     # The days pass; the evening before the last dose nothing has reached the caregiver (the
     # doses passed over while the clock jumped are never reminded, so never alerted).
-    last = london(20, day=13)
-    await quiet_until(bot, CARER, last - timedelta(hours=1))
-    [ends] = await advance_until_messages(bot, CARER, last)
-    text = ends["text"]
+    text = await plan_alert_at(bot, london(20, day=13))
     assert "<b>Pat's taper ends today</b>: this is the last dose their prescriber planned" in text
     assert "In the days after the last dose, watch especially for signs of withdrawal" in text
     assert "hallucinations, severe confusion, high fever, muscle rigidity or a seizure" in text
-    assert "999" in text and RULE in text and "mg" not in text
 
     async def told_once() -> bool:
         rows = await bot.services.db.fetch_all("SELECT kind, outcome FROM caregiver_alerts")
@@ -584,13 +591,9 @@ async def test_the_last_dose_of_a_taper_that_stops_tells_the_caregiver(bot: Runn
 
 async def test_a_custom_plan_stepping_down_tells_the_caregiver(bot: RunningBot) -> None:
     await london_patient(bot, "/schedule custom today 08:00,20:00 10x3 5x3")
-    step_down = london(8, day=3)
-    await quiet_until(bot, CARER, step_down - timedelta(hours=1))
-    [down] = await advance_until_messages(bot, CARER, step_down)
-    text = down["text"]
+    text = await plan_alert_at(bot, london(8, day=3))
     assert "<b>Pat's dose steps down from today</b>, as their prescriber planned" in text
-    assert "Watch for signs of withdrawal" in text and "999" in text
-    assert RULE in text and "mg" not in text
+    assert "Watch for signs of withdrawal" in text
     # A step up, or the same dose on, tells nothing: only the step down was planned.
     kinds = await bot.services.db.fetch_all("SELECT DISTINCT kind FROM caregiver_alerts")
     assert sorted(row[0] for row in kinds) == ["step_down", "unanswered"]

@@ -70,6 +70,17 @@ async def _choose_repeats(bot: RunningBot, user: int, minutes: int) -> str:
     return str(edited["text"])
 
 
+async def _reminded_at_ten(bot: RunningBot, every_minutes: int, second_dose: str) -> datetime:
+    """A patient in UTC who chose repeats every ``every_minutes`` minutes, with doses at 10:00
+    and ``second_dose``: the 10:00 reminder has just gone out. Returns 10:00."""
+    await bot.onboard(USER, zone="UTC")
+    await _choose_repeats(bot, USER, every_minutes)
+    await save_plan(bot, USER, f"/schedule custom today 10:00,{second_dose} 10x5")
+    due = DAY.replace(hour=10)
+    await _at(bot, USER, due)
+    return due
+
+
 async def _event(bot: RunningBot, user: int, due: datetime) -> Any:
     [event] = [
         event
@@ -124,12 +135,8 @@ async def test_repeats_stop_two_hours_before_the_next_dose_with_the_skip_text(
 ) -> None:
     """Doses at 10:00 and 13:00: the check offers the 10:00 dose until 11:00; the repeat due
     at 11:10 is the missed-dose rule's "skip it" (fact sheet 2.6) and the dose is missed."""
-    await bot.onboard(USER, zone="UTC")
-    await _choose_repeats(bot, USER, 10)
-    await save_plan(bot, USER, "/schedule custom today 10:00,13:00 10x5")
-    due = DAY.replace(hour=10)
+    due = await _reminded_at_ten(bot, 10, "13:00")
     next_dose = DAY.replace(hour=13)
-    await _at(bot, USER, due)
     for minutes in range(10, 61, 10):
         instant = due + timedelta(minutes=minutes)
         [repeat] = await _at(bot, USER, instant)
@@ -153,11 +160,7 @@ async def test_repeats_stop_two_hours_before_the_next_dose_with_the_skip_text(
 
 
 async def test_snooze_stops_the_repeats_until_the_snoozed_reminder(bot: RunningBot) -> None:
-    await bot.onboard(USER, zone="UTC")
-    await _choose_repeats(bot, USER, 10)
-    await save_plan(bot, USER, "/schedule custom today 10:00,18:00 10x5")
-    due = DAY.replace(hour=10)
-    await _at(bot, USER, due)
+    due = await _reminded_at_ten(bot, 10, "18:00")
     await _at(bot, USER, due + timedelta(minutes=10))
     [live] = _live(bot, USER)
     snoozed = await tap(bot, USER, live, "snooze")
@@ -334,11 +337,7 @@ async def test_settings_buttons_refuse_strangers_and_forged_data(bot: RunningBot
 async def test_a_run_ends_four_hours_after_the_dose_time(bot: RunningBot) -> None:
     """The next dose is 14 hours away: no skip window to stop the run, so it ends 4 hours
     after the dose time, the last repeat saying so; the dose stays answerable."""
-    await bot.onboard(USER, zone="UTC")
-    await _choose_repeats(bot, USER, 30)
-    await save_plan(bot, USER, "/schedule custom today 10:00,23:30 10x5")
-    due = DAY.replace(hour=10)
-    await _at(bot, USER, due)
+    due = await _reminded_at_ten(bot, 30, "23:30")
     for half_hours in range(1, 8):
         [repeat] = await _at(bot, USER, due + timedelta(minutes=30 * half_hours))
         assert "Next reminder at" in repeat
@@ -352,11 +351,7 @@ async def test_a_run_ends_four_hours_after_the_dose_time(bot: RunningBot) -> Non
 
 async def test_repeats_survive_a_restart_without_a_duplicate(start_bot: Any) -> None:
     bot: RunningBot = await start_bot()
-    await bot.onboard(USER, zone="UTC")
-    await _choose_repeats(bot, USER, 10)
-    await save_plan(bot, USER, "/schedule custom today 10:00,16:00 10x5")
-    due = DAY.replace(hour=10)
-    await _at(bot, USER, due)
+    due = await _reminded_at_ten(bot, 10, "16:00")
     await _at(bot, USER, due + timedelta(minutes=10))
     await bot.shutdown()
     bot = await start_bot()  # the same database, the same clock
@@ -371,11 +366,7 @@ async def test_repeats_survive_a_restart_without_a_duplicate(start_bot: Any) -> 
 async def test_a_repeat_answered_on_its_way_is_taken_back(bot: RunningBot) -> None:
     """Taken pressed on the reminder while its repeat is in flight: the answer stands, the
     pressed message keeps what it recorded, and the repeat (which offers the dose) goes."""
-    await bot.onboard(USER, zone="UTC")
-    await _choose_repeats(bot, USER, 10)
-    await save_plan(bot, USER, "/schedule custom today 10:00,16:00 10x5")
-    due = DAY.replace(hour=10)
-    await _at(bot, USER, due)
+    due = await _reminded_at_ten(bot, 10, "16:00")
     [reminder] = _live(bot, USER)
     before = len(_sends(bot, USER))
     bot.api.answer_delay["sendMessage"] = 1.0  # the repeat reaches Telegram, the answer waits
