@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.emulator.api import FakeBotAPI
 from bot.storage.db import Database
-from tests.conftest import RunningBot
+from tests.conftest import START, RunningBot
+
+DAY = START.replace(hour=0)  # the day the fake clock starts on, at 09:00 UTC
+
+
+def at(hour: int, minute: int = 0, *, days: int = 0) -> datetime:
+    """``hour:minute`` UTC on the fake clock's first day, or ``days`` later."""
+    return DAY + timedelta(days=days, hours=hour, minutes=minute)
 
 
 @contextlib.asynccontextmanager

@@ -7,18 +7,12 @@ test over the whole system is ``tests/chat/test_dose_safety_property.py``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import RunningBot
-from tests.reminder_helpers import advance_until_messages, move_zone, save_plan, tap
+from tests.reminder_helpers import advance_until_messages, at, move_zone, save_plan, tap
 
 USER = 7007
-DAY = datetime(2026, 1, 11, tzinfo=UTC)  # the conftest clock starts at 09:00 UTC on this day
-
-
-def at(hour: int, minute: int = 0, *, days: int = 0) -> datetime:
-    return DAY + timedelta(days=days, hours=hour, minutes=minute)
 
 
 def has_taken_button(message: dict[str, Any]) -> bool:

@@ -8,7 +8,6 @@ replacing ``understand`` in the handler with one that returns the Reading a test
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,17 +20,13 @@ from bot.storage.doses import Status
 from tests.conftest import RunningBot
 from tests.reminder_helpers import (
     advance_until_messages,
+    at,
     only_undo,
     press_and_wait_edit,
     save_plan,
 )
 
 USER = 6006
-DAY = datetime(2026, 1, 11, tzinfo=UTC)  # the conftest clock starts at 09:00 on this day
-
-
-def at(hour: int, minute: int = 0) -> datetime:
-    return DAY + timedelta(hours=hour, minutes=minute)
 
 
 def reads_as(monkeypatch: pytest.MonkeyPatch, reading: Reading) -> None:

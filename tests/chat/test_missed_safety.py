@@ -6,13 +6,13 @@ Each of these once led to advice that could put two doses close together, or to 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import RunningBot
 from tests.reminder_helpers import (
     advance_until_messages,
     assert_told_of_the_downtime,
+    at,
     dose_data,
     restart_at,
     save_plan,
@@ -20,11 +20,6 @@ from tests.reminder_helpers import (
 )
 
 USER = 5005
-DAY = datetime(2026, 1, 11, tzinfo=UTC)  # the conftest clock starts at 09:00 on this day
-
-
-def at(hour: int, minute: int = 0, *, days: int = 0) -> datetime:
-    return DAY + timedelta(days=days, hours=hour, minutes=minute)
 
 
 async def _patient(bot: RunningBot, times: str = "12:00,16:00,20:00", zone: str = "UTC") -> None:

@@ -66,17 +66,24 @@ async def test_long_downtime_one_message_and_no_make_up(start_bot: Any) -> None:
     assert len([m for m in reminders if "late" in m["text"]]) == 1
 
 
+async def _first_after_a_crash_with_a_claim(start_bot: Any, *, in_flight: bool) -> str:
+    """The 10:00 dose claimed by a process that died (``in_flight``: after its request left);
+    the first message of the bot started again five seconds after 10:00."""
+    bot = await _user_with_plan(start_bot, "10:00,18:00")
+    claim = functools.partial(
+        _claim_directly, bot, datetime(2026, 1, 11, 10, tzinfo=UTC), in_flight=in_flight
+    )
+    _, first = await restart_at(
+        bot, start_bot, datetime(2026, 1, 11, 10, 0, 5, tzinfo=UTC), USER, while_down=claim
+    )
+    return first
+
+
 async def test_reminder_in_flight_at_a_crash_is_resent_as_repeat(start_bot: Any) -> None:
     """A claim left behind by a crash after the request left: it goes out again, marked as a
     possible repeat."""
-    bot = await _user_with_plan(start_bot, "10:00,18:00")
     # Simulate a process killed between sending and recording the send.
-    claim = functools.partial(
-        _claim_directly, bot, datetime(2026, 1, 11, 10, tzinfo=UTC), in_flight=True
-    )
-    bot, repeat = await restart_at(
-        bot, start_bot, datetime(2026, 1, 11, 10, 0, 5, tzinfo=UTC), USER, while_down=claim
-    )
+    repeat = await _first_after_a_crash_with_a_claim(start_bot, in_flight=True)
     assert "<b>Repeat:</b>" in repeat
     assert "If you already took this dose, do not take it again" in repeat
     assert "Time for your dose" in repeat
@@ -85,13 +92,7 @@ async def test_reminder_in_flight_at_a_crash_is_resent_as_repeat(start_bot: Any)
 async def test_claimed_reminder_that_never_left_is_sent_as_ordinary(start_bot: Any) -> None:
     """Claimed in a batch, still waiting for a send slot when the process died: it cannot have
     reached the patient, so it is no repeat."""
-    bot = await _user_with_plan(start_bot, "10:00,18:00")
-    claim = functools.partial(
-        _claim_directly, bot, datetime(2026, 1, 11, 10, tzinfo=UTC), in_flight=False
-    )
-    bot, reminder = await restart_at(
-        bot, start_bot, datetime(2026, 1, 11, 10, 0, 5, tzinfo=UTC), USER, while_down=claim
-    )
+    reminder = await _first_after_a_crash_with_a_claim(start_bot, in_flight=False)
     assert "Time for your dose" in reminder
     assert "Repeat" not in reminder
 
