@@ -153,10 +153,12 @@ class RunningBot:
             if not message["photo"] and message["document"] is None
         ]
 
-    async def say(self, user_id: int, text: str, *, replies: int = 1) -> list[str]:
-        """Send ``text`` as ``user_id`` and return the texts of the next ``replies`` messages."""
+    async def say(self, user_id: int, text: str, *, replies: int = 1, **sender: Any) -> list[str]:
+        """Send ``text`` as ``user_id`` (``sender``: the emulator's options, such as the
+        Telegram app's ``language_code``) and return the texts of the next ``replies``
+        messages."""
         before = self.sent_count(user_id)
-        self.api.send_text(user_id, text)
+        self.api.send_text(user_id, text, **sender)
         return await self.next_messages(user_id, before, replies)
 
     async def press(

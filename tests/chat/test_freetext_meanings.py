@@ -337,12 +337,13 @@ async def test_the_meanings_of_today_through_the_real_engine(bot: RunningBot) ->
     [alarm] = await bot.say(USER, "he is having a seizure")
     assert alarm.startswith("<b>This may be an emergency.</b>")
     assert bot.last_message(USER)["reply_markup"]["keyboard"] == [[{"text": "🆘 Help now"}]]
-    [ran_out] = await bot.say(USER, "I have run out of baclofen")
-    assert "act today" in ran_out
-    [stop] = await bot.say(USER, "I want to stop baclofen")
-    assert "do not stop baclofen suddenly" in stop
-    [other] = await bot.say(USER, "purple bicycle on the roof")
-    assert "I did not understand that" in other
+    for text, answered in (
+        ("I have run out of baclofen", "act today"),
+        ("I want to stop baclofen", "do not stop baclofen suddenly"),
+        ("purple bicycle on the roof", "I did not understand that"),
+    ):
+        [reply] = await bot.say(USER, text)
+        assert answered in reply
 
 
 async def test_logs_name_the_meaning_never_the_text(

@@ -221,10 +221,17 @@ async def _open_row(bot: RunningBot, page_id: int, key: str) -> tuple[str, dict[
     return text, bot.last_message(USER)
 
 
+async def _settings_page_says(bot: RunningBot, *lines: str) -> None:
+    """/settings, and each of ``lines`` is on the page it sends."""
+    [page] = await bot.say(USER, "/settings")
+    for line in lines:
+        assert line in page, page
+
+
 async def _settings_page_lists_every_row(bot: RunningBot) -> int:
     """/settings shows each setting as it is and a button a row; returns the page's id."""
-    [page] = await bot.say(USER, "/settings")
-    for line in (
+    await _settings_page_says(
+        bot,
         "Language: <b>English</b>",
         "Time zone: <b>Europe/Berlin</b>",
         "Region (emergency numbers): <b>United Kingdom</b>",
@@ -232,8 +239,7 @@ async def _settings_page_lists_every_row(bot: RunningBot) -> int:
         "Simple mode: <b>off</b>",
         "Caregiver: <b>none linked</b>",
         "Clinic announcements: <b>on</b>",
-    ):
-        assert line in page, page
+    )
     page_id: int = bot.last_message(USER)["message_id"]
     assert list(bot.buttons(bot.last_message(USER)).values()) == [
         "set:language",
@@ -302,14 +308,13 @@ async def test_settings_shows_every_row_and_each_button_opens_its_flow(bot: Runn
         True,
     )
 
-    [page] = await bot.say(USER, "/settings")
-    for line in (
+    await _settings_page_says(
+        bot,
         "Time zone: <b>Europe/London</b>",
         "Region (emergency numbers): <b>United States</b>",
         "Reminder repeats: <b>Every 30 minutes until answered</b>",
         "Clinic announcements: <b>off</b>",
-    ):
-        assert line in page, page
+    )
 
 
 async def test_settings_is_in_help_and_the_command_menu(bot: RunningBot) -> None:

@@ -578,8 +578,7 @@ async def test_a_russian_patient_gets_a_russian_report(
 ) -> None:
     """The labels of the PDF come from the patient's pack, and Cyrillic prints."""
     russian = library.get("ru")
-    bot.api.send_text(USER, "/start", language_code="ru")
-    await bot.next_messages(USER, 0, 1)
+    await bot.say(USER, "/start", language_code="ru")
     await bot.onboard(USER, zone="Europe/Moscow", region="ru")
     await bot.say(USER, "/schedule custom today 20:00 10x3")
     await bot.press(USER, bot.last_message(USER)["message_id"], "plan:save", replies=1)

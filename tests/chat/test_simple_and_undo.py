@@ -74,8 +74,7 @@ async def press_more(bot: RunningBot, reminder: dict[str, Any]) -> dict[str, Any
 
 
 async def onboard_russian(bot: RunningBot) -> None:
-    bot.api.send_text(USER, "/start", language_code="ru")
-    await bot.next_messages(USER, 0, 1)
+    await bot.say(USER, "/start", language_code="ru")
     await bot.onboard(USER, zone="Europe/London", region="uk")
 
 
