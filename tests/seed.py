@@ -53,18 +53,23 @@ def _first_day_slot(due_utc: datetime, local_date: date, local_time: time) -> Do
     )
 
 
-async def _store_plan(
-    doses: DoseStore,
+async def _patient(
+    database: Database,
     user_id: int,
+    zone: str,
     plan: Plan,
     slots: Sequence[DoseSlot],
     *,
     made: datetime,
     now: datetime,
 ) -> int:
-    """``plan`` saved at ``made`` with ``slots``, its doses written out to 48 hours past
-    ``now`` (as the dispatcher keeps them), below the high-dose line."""
-    return await doses.replace_plan(
+    """A patient who consented at ``now``, in ``zone``, with ``plan`` saved at ``made`` and
+    ``slots``, its doses written out to 48 hours past ``now`` (as the dispatcher keeps them),
+    below the high-dose line. Returns the plan's id."""
+    users = UserStore(database)
+    await users.record_consent(user_id, now)
+    await users.set_timezone(user_id, zone)
+    return await DoseStore(database).replace_plan(
         user_id,
         plan,
         slots,
@@ -84,17 +89,14 @@ async def seed_due_doses(
     now = now or datetime.now(UTC).replace(microsecond=0)
     database = await Database.open(path)
     try:
-        user_store, doses = UserStore(database), DoseStore(database)
         for user_id in users:
-            await user_store.record_consent(user_id, now)
-            await user_store.set_timezone(user_id, "UTC")
             plan = Plan("custom", now.date(), (Step.same_at([time(0, 0)], Decimal(10), 30),), False)
             slots = [
                 # A distinct label per dose (part of the key).
                 _first_day_slot(now - age, now.date(), time(index, 0))
                 for index, age in enumerate(ages)
             ]
-            await _store_plan(doses, user_id, plan, slots, made=now, now=now)
+            await _patient(database, user_id, "UTC", plan, slots, made=now, now=now)
     finally:
         await database.close()
     return now
@@ -120,14 +122,10 @@ async def seed_repeats_due(
     users = list(users)
     database = await Database.open(path)
     try:
-        user_store, doses = UserStore(database), DoseStore(database)
+        made = due - timedelta(minutes=1)
         for user_id in users:
-            await user_store.record_consent(user_id, now)
-            await user_store.set_timezone(user_id, "UTC")
-            await user_store.set_repeat_minutes(user_id, every_minutes)
-            await _store_plan(
-                doses, user_id, plan, [slot], made=due - timedelta(minutes=1), now=now
-            )
+            await _patient(database, user_id, "UTC", plan, [slot], made=made, now=now)
+            await UserStore(database).set_repeat_minutes(user_id, every_minutes)
         await database.execute(
             "UPDATE dose_events SET status = 'sent', message_id = 999999, attempts = 1,"  # noqa: S608
             " sent_at = ?, next_action_at = ? WHERE status = 'scheduled'"
@@ -158,16 +156,10 @@ async def seed_report_history(
     begin = datetime.combine(start, time(), tzinfo=local)
     database = await Database.open(path)
     try:
-        user_store, doses, checkins = (
-            UserStore(database),
-            DoseStore(database),
-            CheckInStore(database),
-        )
+        doses, checkins = DoseStore(database), CheckInStore(database)
         for user_id in users:
-            await user_store.record_consent(user_id, now)
-            await user_store.set_timezone(user_id, zone)
             slots = slots_between(plan, local, begin, now + timedelta(hours=48))
-            plan_id = await _store_plan(doses, user_id, plan, slots, made=begin, now=now)
+            plan_id = await _patient(database, user_id, zone, plan, slots, made=begin, now=now)
             events = await doses.events_between(user_id, begin, now)
             for index, event in enumerate(events):
                 status = Status.SKIPPED if index % 10 == 3 else Status.TAKEN
