@@ -220,12 +220,21 @@ async def test_forgot_a_dose_answers_exactly_as_missed(
     assert "✅ Taken" in bot.buttons(by_words)
 
 
-async def test_forgot_a_dose_without_a_plan_gives_the_missed_topic(
-    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("meaning", "text", "expected"),
+    [
+        pytest.param(Meaning.FORGOT_DOSE, "forgot my pill", "less than 2 hours", id="forgot"),
+        pytest.param(Meaning.TOOK_IT, "took it", "/start", id="took-it"),
+    ],
+)
+async def test_before_consent_and_a_plan_forgot_gets_the_topic_and_took_it_start(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch, meaning: Meaning, text: str, expected: str
 ) -> None:
-    reads_as(monkeypatch, Reading(Meaning.FORGOT_DOSE))
-    [answer] = await bot.say(USER, "forgot my pill")
-    assert "less than 2 hours" in answer
+    """ "Forgot" without a plan gives the missed-dose topic; "took it" before consent asks
+    for /start."""
+    reads_as(monkeypatch, Reading(meaning))
+    [answer] = await bot.say(USER, text)
+    assert expected in answer
 
 
 async def test_took_it_offers_and_records_only_on_a_press(
@@ -260,14 +269,6 @@ async def test_took_it_offers_and_records_only_on_a_press(
     assert current["reply_markup"] is None
     [again] = await bot.say(USER, "took it")
     assert "I have no open dose to record right now" in again
-
-
-async def test_took_it_before_consent_asks_for_start(
-    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    reads_as(monkeypatch, Reading(Meaning.TOOK_IT))
-    [answer] = await bot.say(USER, "took it")
-    assert "/start" in answer
 
 
 async def test_pause_reminders_says_it_is_not_stopping_and_offers_both(
@@ -337,13 +338,14 @@ async def test_the_meanings_of_today_through_the_real_engine(bot: RunningBot) ->
     [alarm] = await bot.say(USER, "he is having a seizure")
     assert alarm.startswith("<b>This may be an emergency.</b>")
     assert bot.last_message(USER)["reply_markup"]["keyboard"] == [[{"text": "🆘 Help now"}]]
-    for text, answered in (
-        ("I have run out of baclofen", "act today"),
-        ("I want to stop baclofen", "do not stop baclofen suddenly"),
-        ("purple bicycle on the roof", "I did not understand that"),
-    ):
-        [reply] = await bot.say(USER, text)
-        assert answered in reply
+    await bot.assert_replies(
+        USER,
+        [
+            ("I have run out of baclofen", "act today"),
+            ("I want to stop baclofen", "do not stop baclofen suddenly"),
+            ("purple bicycle on the roof", "I did not understand that"),
+        ],
+    )
 
 
 async def test_logs_name_the_meaning_never_the_text(

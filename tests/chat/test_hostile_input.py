@@ -225,13 +225,14 @@ async def test_very_long_messages_and_odd_unicode_are_answered(patient: RunningB
 
 
 async def test_user_text_quoted_back_is_escaped(patient: RunningBot) -> None:
-    for text, quoted in (
-        ("/timezone <b>Mars</b> & <script>", "&lt;b&gt;Mars&lt;/b&gt; &amp; &lt;script&gt;"),
-        ("/schedule custom today 08:00 <i>10x3", "&lt;i&gt;10x3"),
-        ("/taper today <b>8:00</b> 10x3", "&lt;b&gt;8:00&lt;/b&gt;"),
-    ):
-        [reply] = await patient.say(USER, text)
-        assert quoted in reply
+    await patient.assert_replies(
+        USER,
+        [
+            ("/timezone <b>Mars</b> & <script>", "&lt;b&gt;Mars&lt;/b&gt; &amp; &lt;script&gt;"),
+            ("/schedule custom today 08:00 <i>10x3", "&lt;i&gt;10x3"),
+            ("/taper today <b>8:00</b> 10x3", "&lt;b&gt;8:00&lt;/b&gt;"),
+        ],
+    )
     assert all(call.status == 200 for call in patient.api.calls_of("sendMessage"))
 
 
