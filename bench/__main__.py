@@ -32,6 +32,8 @@ from bench.harness import pin_this_process_elsewhere
 
 BASELINE = "bench.baseline_bot"
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+# A table's rows: measure, target, this bot, the per-job baseline.
+Rows = list[tuple[str, str, str, str]]
 
 
 def main() -> None:
@@ -53,7 +55,7 @@ def main() -> None:
     if args.only == "load":
         print(_table(_load_rows(patients, load_reminders, load_seconds)))
         return
-    rows: list[tuple[str, str, str, str]] = []
+    rows: Rows = []
     rows += _scale_rows(sizes)
     rows += _burst_rows(burst_size)
     rows += _interactive_rows(seconds)
@@ -94,7 +96,7 @@ def main() -> None:
     print(f"\nwritten to {REPORT}")
 
 
-def _scale_rows(sizes: tuple[int, ...]) -> list[tuple[str, str, str, str]]:
+def _scale_rows(sizes: tuple[int, ...]) -> Rows:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
@@ -132,7 +134,7 @@ def _scale_rows(sizes: tuple[int, ...]) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _burst_rows(reminders: int) -> list[tuple[str, str, str, str]]:
+def _burst_rows(reminders: int) -> Rows:
     # Both designs at once, each against its own rate-limited stand-in, to halve the wait.
     with ProcessPoolExecutor(max_workers=2) as pool:
         ours_future = pool.submit(burst.run, reminders, "bot")
@@ -158,7 +160,7 @@ def _burst_rows(reminders: int) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def _interactive_rows(seconds: float) -> list[tuple[str, str, str, str]]:
+def _interactive_rows(seconds: float) -> Rows:
     result = interactive.run(500.0, seconds)
     return [
         (
@@ -182,11 +184,18 @@ def _interactive_rows(seconds: float) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def _load_rows(patients: int, reminders: int, seconds: float) -> list[tuple[str, str, str, str]]:
+def _load_rows(patients: int, reminders: int, seconds: float) -> Rows:
     """Replies under load, through a stand-in with Telegram's limits (bench/load.py)."""
+    rows = _onboarding_rows(patients)
+    for paid in (False, True):
+        rows += _burst_load_rows(reminders, seconds, paid)
+    return rows + _repeat_rows(reminders, seconds)
+
+
+def _onboarding_rows(patients: int) -> Rows:
     onboarding = load.run_onboarding(patients)
     floor = patients * 10 / load.FREE_RATE  # ten counted messages each: every one must go
-    rows = [
+    return [
         (
             f"onboarding: {patients:,} patients at once, replies lost",
             "0",
@@ -207,43 +216,48 @@ def _load_rows(patients: int, reminders: int, seconds: float) -> list[tuple[str,
             "",
         ),
     ]
-    for paid in (False, True):
-        result = load.run_burst(reminders, 30.0, seconds, paid)
-        name = f"burst {reminders:,}{' paid' if paid else ''} + 30 patients/s for {seconds:.0f} s"
-        rows += [
-            (f"{name}: replies lost", "0", f"{result.replies.lost} / {result.replies.offered}", ""),
-            (
-                f"{name}: reply latency p50 / p99",
-                "p99 < 2 s",
-                f"{result.replies.p50_s:.2f} / {result.replies.p99_s:.2f} s",
-                "",
-            ),
-            (
-                f"{name}: reminder drain",
-                f"≤ {1.1 * result.floor_s:.0f} s (floor {result.floor_s:.1f} s)",
-                f"{result.drain_s:.0f} s ({result.drain_s / result.floor_s:.2f}× floor)",
-                "",
-            ),
-            (
-                f"{name}: reminders lost / twice",
-                "0 / 0",
-                f"{result.lost} / {result.duplicated}",
-                "",
-            ),
-            (
-                f"{name}: 429s / RetryAfter in the error handler / paid messages",
-                "0 / 0 /",
-                f"{result.retry_after_429} / {result.handler_retry_after} / "
-                f"{result.paid_messages:,} (≈ {result.paid_messages * 0.1:,.0f} Stars)",
-                "",
-            ),
-        ]
+
+
+def _burst_load_rows(reminders: int, seconds: float, paid: bool) -> Rows:
+    result = load.run_burst(reminders, 30.0, seconds, paid)
+    name = f"burst {reminders:,}{' paid' if paid else ''} + 30 patients/s for {seconds:.0f} s"
+    return [
+        (f"{name}: replies lost", "0", f"{result.replies.lost} / {result.replies.offered}", ""),
+        (
+            f"{name}: reply latency p50 / p99",
+            "p99 < 2 s",
+            f"{result.replies.p50_s:.2f} / {result.replies.p99_s:.2f} s",
+            "",
+        ),
+        (
+            f"{name}: reminder drain",
+            f"≤ {1.1 * result.floor_s:.0f} s (floor {result.floor_s:.1f} s)",
+            f"{result.drain_s:.0f} s ({result.drain_s / result.floor_s:.2f}× floor)",
+            "",
+        ),
+        (
+            f"{name}: reminders lost / twice",
+            "0 / 0",
+            f"{result.lost} / {result.duplicated}",
+            "",
+        ),
+        (
+            f"{name}: 429s / RetryAfter in the error handler / paid messages",
+            "0 / 0 /",
+            f"{result.retry_after_429} / {result.handler_retry_after} / "
+            f"{result.paid_messages:,} (≈ {result.paid_messages * 0.1:,.0f} Stars)",
+            "",
+        ),
+    ]
+
+
+def _repeat_rows(reminders: int, seconds: float) -> Rows:
     repeats = load.run_repeat_burst(reminders, 15.0, seconds)
     name = (
         f"repeats every 10 min: {reminders:,} due at once, half answering,"
         f" + 15 patients/s for {seconds:.0f} s"
     )
-    rows += [
+    return [
         (
             f"{name}: reply latency p50 / p99",
             "p99 < 2 s",
@@ -271,10 +285,9 @@ def _load_rows(patients: int, reminders: int, seconds: float) -> list[tuple[str,
             "",
         ),
     ]
-    return rows
 
 
-def _table(rows: list[tuple[str, str, str, str]]) -> str:
+def _table(rows: Rows) -> str:
     header = ("measure", "target", "this bot", "per-job baseline")
     lines = [
         "| " + " | ".join(header) + " |",

@@ -39,32 +39,64 @@ class BurstResult:
     lateness_max_s: float
 
 
-def prepare(path: Path, reminders: int, due: int) -> None:
-    """``reminders`` users, each with one dose due at ``due`` (unix seconds)."""
+@dataclass(frozen=True)
+class _Dose:
+    """The one dose each patient gets, and what it says of its reminder so far."""
+
+    due_at: int  # unix seconds, on the minute
+    next_action_at: int
+    status: str = "scheduled"
+    repeat_minutes: int = 0  # the patient's choice; 0: once, with one follow-up
+    plan_made_at: int | None = None  # the plan's created_at (and the consent); None: due_at
+    sent_at: int | None = None
+    message_id: int | None = None
+    attempts: int = 0
+
+
+def _write_patients(path: Path, patients: int, dose: _Dose, materialized_until: int) -> None:
+    """``patients`` users in UTC, each with a one-time custom plan and ``dose``."""
     asyncio.run(_migrate(path))
-    day = datetime.fromtimestamp(due, UTC).date().isoformat()
-    at = datetime.fromtimestamp(due, UTC).strftime("%H:%M")
+    day = datetime.fromtimestamp(dose.due_at, UTC).date().isoformat()
+    at = datetime.fromtimestamp(dose.due_at, UTC).strftime("%H:%M")
+    consented = dose.due_at
+    plan_made = dose.plan_made_at if dose.plan_made_at is not None else dose.due_at
     connection = sqlite3.connect(path)
     with connection:
-        for user_id in range(1, reminders + 1):
+        for user_id in range(1, patients + 1):
             connection.execute(
-                "INSERT INTO users (user_id, timezone, consented_at, created_at)"
-                " VALUES (?, 'UTC', ?, ?)",
-                (user_id, due, due),
+                "INSERT INTO users (user_id, timezone, consented_at, created_at,"
+                " reminder_repeat_minutes) VALUES (?, 'UTC', ?, ?, ?)",
+                (user_id, consented, consented, dose.repeat_minutes),
             )
             plan_id = connection.execute(
                 "INSERT INTO plans (user_id, kind, start_date, times, steps, ends_after_last_step,"
                 " materialized_until, created_at) VALUES (?, 'custom', ?, ?, ?, 0, ?, ?)",
-                (user_id, day, at, f"{at}=10 x30", due + 48 * 3600, due),
+                (user_id, day, at, f"{at}=10 x30", materialized_until, plan_made),
             ).lastrowid
             connection.execute(
                 "INSERT INTO dose_events (user_id, plan_id, due_at, local_date, local_time, mg,"
                 " step_number, step_count, day_number, is_step_start, is_maintenance,"
-                " is_last_step_dose, status, next_action_at)"
-                " VALUES (?, ?, ?, ?, ?, '10', 1, 1, 1, 0, 0, 0, 'scheduled', ?)",
-                (user_id, plan_id, due, day, at, due),
+                " is_last_step_dose, status, next_action_at, sent_at, message_id, attempts)"
+                " VALUES (?, ?, ?, ?, ?, '10', 1, 1, 1, 0, 0, 0, ?, ?, ?, ?, ?)",
+                (
+                    user_id,
+                    plan_id,
+                    dose.due_at,
+                    day,
+                    at,
+                    dose.status,
+                    dose.next_action_at,
+                    dose.sent_at,
+                    dose.message_id,
+                    dose.attempts,
+                ),
             )
     connection.close()
+
+
+def prepare(path: Path, reminders: int, due: int) -> None:
+    """``reminders`` users, each with one dose due at ``due`` (unix seconds)."""
+    _write_patients(path, reminders, _Dose(due_at=due, next_action_at=due), due + 48 * 3600)
 
 
 def prepare_repeats(path: Path, patients: int, due: int) -> None:
@@ -72,31 +104,18 @@ def prepare_repeats(path: Path, patients: int, due: int) -> None:
     went out 10 minutes before ``due`` (unix seconds) and has no answer: its first repeat is
     due at ``due``. The reminder's message is not in the stand-in's chat (the repeat's delete
     finds nothing to take back)."""
-    asyncio.run(_migrate(path))
     dose_at = (due - 600) // 60 * 60  # on the minute, as a plan's dose time is
-    day = datetime.fromtimestamp(dose_at, UTC).date().isoformat()
-    at = datetime.fromtimestamp(dose_at, UTC).strftime("%H:%M")
-    connection = sqlite3.connect(path)
-    with connection:
-        for user_id in range(1, patients + 1):
-            connection.execute(
-                "INSERT INTO users (user_id, timezone, consented_at, created_at,"
-                " reminder_repeat_minutes) VALUES (?, 'UTC', ?, ?, 10)",
-                (user_id, dose_at, dose_at),
-            )
-            plan_id = connection.execute(
-                "INSERT INTO plans (user_id, kind, start_date, times, steps, ends_after_last_step,"
-                " materialized_until, created_at) VALUES (?, 'custom', ?, ?, ?, 0, ?, ?)",
-                (user_id, day, at, f"{at}=10 x30", due + 48 * 3600, dose_at - 60),
-            ).lastrowid
-            connection.execute(
-                "INSERT INTO dose_events (user_id, plan_id, due_at, local_date, local_time, mg,"
-                " step_number, step_count, day_number, is_step_start, is_maintenance,"
-                " is_last_step_dose, status, next_action_at, sent_at, message_id, attempts)"
-                " VALUES (?, ?, ?, ?, ?, '10', 1, 1, 1, 0, 0, 0, 'sent', ?, ?, 999999, 1)",
-                (user_id, plan_id, dose_at, day, at, due, dose_at),
-            )
-    connection.close()
+    dose = _Dose(
+        due_at=dose_at,
+        next_action_at=due,
+        status="sent",
+        repeat_minutes=10,
+        plan_made_at=dose_at - 60,
+        sent_at=dose_at,
+        message_id=999999,
+        attempts=1,
+    )
+    _write_patients(path, patients, dose, due + 48 * 3600)
 
 
 async def measure(path: Path, reminders: int, due: int, module: str) -> BurstResult:
@@ -133,14 +152,15 @@ async def measure(path: Path, reminders: int, due: int, module: str) -> BurstRes
     )
 
 
-def reminder_deliveries(api: FakeBotAPI) -> list[tuple[int, float]]:
-    """(chat, when) of every reminder the stand-in delivered, in order."""
+def reminder_deliveries(api: FakeBotAPI, mark: str = REMINDER_MARK) -> list[tuple[int, float]]:
+    """(chat, when) of every reminder (a message that says ``mark``) the stand-in delivered,
+    in order."""
     return [
         (int(call.params["chat_id"]), call.at)
         for call in api.calls
         if call.method == "sendMessage"
         and call.status == 200
-        and REMINDER_MARK in str(call.params.get("text", ""))
+        and mark in str(call.params.get("text", ""))
     ]
 
 

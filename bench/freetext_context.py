@@ -32,10 +32,14 @@ import time
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.freetext_load import PACK, percentile
 from bench.memory import rss_mb
+from bot.domain.lexicon import Context, Scope
+
+if TYPE_CHECKING:
+    from bot.domain.understanding import Hit, Text
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTEXT_CATEGORIES = {
@@ -48,19 +52,18 @@ CONTEXT_CATEGORIES = {
 }
 
 
-def _medspacy_lowered() -> tuple[Callable[..., str | None], float]:
-    """The engine's ``_lowered`` step done by medspaCy; and how long building it took."""
-    started = time.perf_counter()
-    import spacy
-    from medspacy.context import ConText, ConTextRule
-    from spacy.tokens import Doc, Span
+def _pattern(literal: str) -> list[dict[str, Any]]:
+    """A trigger as a token pattern: a word ending in ``*`` matches as a prefix."""
+    return [
+        {"LOWER": {"REGEX": f"^{word.rstrip('*')}"}} if word.endswith("*") else {"LOWER": word}
+        for word in literal.replace("-", " ").split()
+    ]
 
-    from bot.domain.lexicon import Context, Scope
-    from bot.domain.understanding import Hit, Text
 
-    nlp = spacy.blank("xx")
-    context = ConText(nlp, rules=None, prune_on_target_overlap=True)
-    rules = [ConTextRule(",", "TERMINATE", direction="TERMINATE")]
+def _context_rules(rule: Callable[..., Any]) -> list[Any]:
+    """medspaCy ConText rules (made by ``rule``, its ``ConTextRule``) from the trigger words of
+    every language's ``[context]``, and a comma as a terminator."""
+    rules = [rule(",", "TERMINATE", direction="TERMINATE")]
     for path in sorted((PACK / "concepts").glob("*.toml")):
         if path.name == "rules.toml":
             continue
@@ -68,20 +71,22 @@ def _medspacy_lowered() -> tuple[Callable[..., str | None], float]:
             triggers = tomllib.load(handle).get("context", {})
         for name, (category, direction, scope) in CONTEXT_CATEGORIES.items():
             for literal in triggers.get(name, []):
-                words = literal.replace("-", " ").split()
-                pattern = [
-                    {"LOWER": {"REGEX": f"^{word.rstrip('*')}"}}
-                    if word.endswith("*")
-                    else {"LOWER": word}
-                    for word in words
-                ]
                 rules.append(
-                    ConTextRule(
-                        literal, category, pattern=pattern, direction=direction, max_scope=scope
+                    rule(
+                        literal,
+                        category,
+                        pattern=_pattern(literal),
+                        direction=direction,
+                        max_scope=scope,
                     )
                 )
-    context.add(rules)
-    built = time.perf_counter() - started
+    return rules
+
+
+def _doc_maker(nlp: Any, doc_class: Any) -> Callable[[Text], tuple[Any, list[int]]]:
+    """The spaCy ``Doc`` of the engine's tokens (a comma between clauses, a sentence start
+    where the engine's sentence changes) and the Doc index of each engine token; the last
+    one is kept, as the engine asks about one text many times in a row."""
     docs: dict[int, tuple[Text, Any, list[int]]] = {}
 
     def doc_of(text: Text) -> tuple[Any, list[int]]:
@@ -100,41 +105,65 @@ def _medspacy_lowered() -> tuple[Callable[..., str | None], float]:
             where.append(len(words))
             words.append(token.text)
             starts.append(new_sentence)
-        doc = Doc(nlp.vocab, words=words, sent_starts=starts)
+        doc = doc_class(nlp.vocab, words=words, sent_starts=starts)
         docs.clear()
         docs[id(text)] = (text, doc, where)
         return doc, where
+
+    return doc_of
+
+
+def _verdict(rule: Any, text: Text, match: Sequence[Hit], span: Any) -> str | None:
+    """What lowers the match, from the ConText attributes of its span: the same conditions
+    as the engine's own step (a question needs the sentence to be one, "now" keeps an alarm
+    up, another person only where no person of the patient's own is named)."""
+    start = min(hit.start for hit in match)
+    end = max(hit.end for hit in match)
+    sentence = match[0].sentence
+    now = any(
+        hit.sentence == sentence and not start <= hit.start <= end
+        for hit in text.by_concept.get(Context.NOW, ())
+    )
+    if "negation" in rule.lowered_by and span._.is_negated:
+        return "negation"
+    if (
+        "question" in rule.lowered_by
+        and span._.is_hypothetical
+        and sentence in text.questions
+        and not now
+    ):
+        return "question"
+    if "history" in rule.lowered_by and span._.is_historical and not now:
+        return "history"
+    if (
+        "other" in rule.lowered_by
+        and span._.is_family
+        and not text.find("person", Scope.SENTENCE, sentence)
+    ):
+        return "other"
+    return None
+
+
+def _medspacy_lowered() -> tuple[Callable[..., str | None], float]:
+    """The engine's ``_lowered`` step done by medspaCy; and how long building it took."""
+    started = time.perf_counter()
+    import spacy
+    from medspacy.context import ConText, ConTextRule
+    from spacy.tokens import Doc, Span
+
+    nlp = spacy.blank("xx")
+    context = ConText(nlp, rules=None, prune_on_target_overlap=True)
+    context.add(_context_rules(ConTextRule))
+    built = time.perf_counter() - started
+    doc_of = _doc_maker(nlp, Doc)
 
     def lowered(rule: Any, text: Text, match: Sequence[Hit]) -> str | None:
         doc, where = doc_of(text)
         start = min(hit.start for hit in match)
         end = max(hit.end for hit in match)
-        sentence = match[0].sentence
         doc.ents = [Span(doc, where[start], where[end] + 1, label="TARGET")]
         context(doc)
-        span = doc.ents[0]
-        now = any(
-            hit.sentence == sentence and not start <= hit.start <= end
-            for hit in text.by_concept.get(Context.NOW, ())
-        )
-        if "negation" in rule.lowered_by and span._.is_negated:
-            return "negation"
-        if (
-            "question" in rule.lowered_by
-            and span._.is_hypothetical
-            and sentence in text.questions
-            and not now
-        ):
-            return "question"
-        if "history" in rule.lowered_by and span._.is_historical and not now:
-            return "history"
-        if (
-            "other" in rule.lowered_by
-            and span._.is_family
-            and not text.find("person", Scope.SENTENCE, sentence)
-        ):
-            return "other"
-        return None
+        return _verdict(rule, text, match, doc.ents[0])
 
     return lowered, built
 

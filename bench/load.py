@@ -28,6 +28,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter, deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,55 +206,91 @@ async def measure_onboarding(patients: int, folder: Path) -> OnboardingResult:
 # ---------------------------------------------------------------------- burst with replies
 
 
-async def measure_burst(
-    reminders: int, rate: float, seconds: float, paid: bool, folder: Path, due: int
-) -> BurstLoadResult:
-    path = folder / "burst-load.sqlite3"
+@contextlib.asynccontextmanager
+async def _bot_under_load(
+    path: Path, log: Path, mark: str = REMINDER_MARK, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[tuple[FakeBotAPI, _Watcher]]:
+    """The stand-in at Telegram's limits and the bot on ``path``, with a watcher following
+    the messages; both stopped on the way out (the API's calls stay readable)."""
     api = FakeBotAPI(global_rate=FREE_RATE, per_chat_rate=1)
     await api.start()
-    log = folder / "bot.log"
-    extra = {"PAID_BROADCAST": "on"} if paid else {}
-    bot = BotProcess(api, path, log_path=log, extra_env=extra)
-    latencies: list[float] = []
-    offered = 0
+    bot = BotProcess(api, path, log_path=log, extra_env=extra_env)
     try:
         await bot.start()
-        watcher = _Watcher(api)
+        watcher = _Watcher(api, mark)
         follower = asyncio.create_task(watcher.follow())
-        offset = time.monotonic() - time.time()
-        due_mono = due + offset
-        await asyncio.sleep(max(0.0, due_mono + 1.0 - time.monotonic()))
-        pending: list[asyncio.Task[None]] = []
-        started = time.monotonic()
-        for index in range(int(rate * seconds)):
-            delay = started + index / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            target = _press_target(api, watcher) if index % 2 == 0 else None
-            offered += 1
-            pending.append(asyncio.create_task(_interact(api, watcher, index, target, latencies)))
-        await asyncio.gather(*pending)
+        yield api, watcher
         follower.cancel()
-        deadline = time.monotonic() + 3 * reminders / FREE_RATE + 120
-        while time.monotonic() < deadline:
-            if len(reminder_deliveries(api)) >= reminders:
-                break
-            await asyncio.sleep(1.0)
-        await asyncio.sleep(2.0)  # anything sent twice would show up now
     finally:
         await bot.stop()
         await api.close()
-    deliveries = reminder_deliveries(api)
-    per_user = Counter(chat for chat, _ in deliveries)
-    drain = max((at for _, at in deliveries), default=float("nan")) - due_mono
-    reply_messages = sum(
+
+
+async def _until_due(due: int) -> float:
+    """Sleep until a second after ``due`` (unix seconds); ``due`` on the monotonic clock."""
+    due_mono = due + time.monotonic() - time.time()
+    await asyncio.sleep(max(0.0, due_mono + 1.0 - time.monotonic()))
+    return due_mono
+
+
+def _reply_messages(api: FakeBotAPI, mark: str, until: float) -> int:
+    """Messages (and edits) delivered by ``until`` that are not reminders saying ``mark``."""
+    return sum(
         1
         for call in api.calls
         if call.status == 200
         and call.method in ("sendMessage", "editMessageText")
-        and REMINDER_MARK not in str(call.params.get("text", ""))
-        and call.at <= due_mono + drain
+        and mark not in str(call.params.get("text", ""))
+        and call.at <= until
     )
+
+
+async def _press_or_ask(
+    api: FakeBotAPI, watcher: _Watcher, rate: float, seconds: float, latencies: list[float]
+) -> int:
+    """``rate`` patients a second for ``seconds``: every second one presses Taken on a
+    reminder it got (when there is one), the others send /help. Returns how many were
+    offered, once every one of them has its answer (or timed out)."""
+    pending: list[asyncio.Task[None]] = []
+    started = time.monotonic()
+    for index in range(int(rate * seconds)):
+        delay = started + index / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        target = _press_target(api, watcher) if index % 2 == 0 else None
+        pending.append(asyncio.create_task(_interact(api, watcher, index, target, latencies)))
+    await asyncio.gather(*pending)
+    return len(pending)
+
+
+async def _until_delivered(api: FakeBotAPI, reminders: int) -> None:
+    """Until every reminder is out (or three times the floor and two minutes more), then two
+    seconds more: anything sent twice would show up then."""
+    deadline = time.monotonic() + 3 * reminders / FREE_RATE + 120
+    while time.monotonic() < deadline:
+        if len(reminder_deliveries(api)) >= reminders:
+            break
+        await asyncio.sleep(1.0)
+    await asyncio.sleep(2.0)
+
+
+async def measure_burst(
+    reminders: int, rate: float, seconds: float, paid: bool, folder: Path, due: int
+) -> BurstLoadResult:
+    log = folder / "bot.log"
+    extra = {"PAID_BROADCAST": "on"} if paid else {}
+    latencies: list[float] = []
+    async with _bot_under_load(folder / "burst-load.sqlite3", log, extra_env=extra) as (
+        api,
+        watcher,
+    ):
+        due_mono = await _until_due(due)
+        offered = await _press_or_ask(api, watcher, rate, seconds, latencies)
+        await _until_delivered(api, reminders)
+    deliveries = reminder_deliveries(api)
+    per_user = Counter(chat for chat, _ in deliveries)
+    drain = max((at for _, at in deliveries), default=float("nan")) - due_mono
+    reply_messages = _reply_messages(api, REMINDER_MARK, due_mono + drain)
     # The floor: the time the whole budget needs for the reminders plus what the replies took
     # of it meanwhile (replies go first). With paid broadcasting, reminders beyond the free
     # rate may use up to the paid rate.
@@ -274,19 +311,27 @@ async def measure_burst(
     )
 
 
+def _taken_button(api: FakeBotAPI, chat: int) -> str | None:
+    """The Taken button on the chat's last message, as ``message_id|callback_data``."""
+    messages = api.messages_to(chat)
+    if not messages or not messages[-1]["reply_markup"]:
+        return None
+    for row in messages[-1]["reply_markup"]["inline_keyboard"]:
+        for button in row:
+            if button["callback_data"].endswith(":taken"):
+                return f"{messages[-1]['message_id']}|{button['callback_data']}"
+    return None
+
+
 def _press_target(api: FakeBotAPI, watcher: _Watcher) -> tuple[int, str] | None:
     """A reminder recipient who got theirs over a second ago (the chat's own limit)."""
     watcher.refresh()
     now = time.monotonic()
     while watcher.reminded and watcher.reminded[0][1] <= now - 1.5:
         chat, _ = watcher.reminded.popleft()
-        messages = api.messages_to(chat)
-        if not messages or not messages[-1]["reply_markup"]:
-            continue
-        for row in messages[-1]["reply_markup"]["inline_keyboard"]:
-            for button in row:
-                if button["callback_data"].endswith(":taken"):
-                    return chat, f"{messages[-1]['message_id']}|{button['callback_data']}"
+        button = _taken_button(api, chat)
+        if button is not None:
+            return chat, button
     return None
 
 
@@ -329,76 +374,60 @@ class RepeatBurstResult:
     handler_retry_after: int
 
 
-async def measure_repeat_burst(
-    patients: int, rate: float, seconds: float, folder: Path, due: int
-) -> RepeatBurstResult:
-    path = folder / "repeats-load.sqlite3"
-    api = FakeBotAPI(global_rate=FREE_RATE, per_chat_rate=1)
-    await api.start()
-    log = folder / "bot.log"
-    bot = BotProcess(api, path, log_path=log)
-    latencies: list[float] = []
-    offered = 0
+def _answer_repeats(
+    api: FakeBotAPI, watcher: _Watcher, latencies: list[float]
+) -> list[asyncio.Task[None]]:
+    """Taken pressed on each repeat that every second recipient got over a second ago."""
+    return [
+        asyncio.create_task(_interact(api, watcher, 0, (chat, target), latencies))
+        for chat, target in _repeat_targets(api, watcher)
+    ]
+
+
+async def _answer_and_ask(
+    api: FakeBotAPI,
+    watcher: _Watcher,
+    patients: int,
+    rate: float,
+    seconds: float,
+    latencies: list[float],
+) -> int:
+    """Until every repeat is out: half the recipients answer theirs, and ``rate`` other
+    patients a second (for ``seconds``) send a command; then the last recipients' answers.
+    Returns how many were offered, once each has its answer (or timed out)."""
     pending: list[asyncio.Task[None]] = []
-    try:
-        await bot.start()
-        watcher = _Watcher(api, REPEAT_MARK)
-        follower = asyncio.create_task(watcher.follow())
-        due_mono = due + time.monotonic() - time.time()
-        await asyncio.sleep(max(0.0, due_mono + 1.0 - time.monotonic()))
-        started = time.monotonic()
-        deadline = started + 3 * patients / FREE_RATE + 120
-        index = 0
-        # Until every repeat is out: half the recipients answer theirs, and `rate` other
-        # patients a second (for `seconds`) send a command.
-        while time.monotonic() < deadline:
-            for chat, target in _repeat_targets(api, watcher):
-                offered += 1
-                pending.append(
-                    asyncio.create_task(_interact(api, watcher, 0, (chat, target), latencies))
-                )
-            while index < rate * min(seconds, time.monotonic() - started):
-                offered += 1
-                pending.append(asyncio.create_task(_interact(api, watcher, index, None, latencies)))
-                index += 1
-            if len(_repeat_deliveries(api)) >= patients and index >= rate * seconds:
-                break
-            await asyncio.sleep(0.05)
-        while watcher.reminded:  # the last recipients' answers
-            for chat, target in _repeat_targets(api, watcher):
-                offered += 1
-                pending.append(
-                    asyncio.create_task(_interact(api, watcher, 0, (chat, target), latencies))
-                )
-            await asyncio.sleep(0.2)
-        await asyncio.gather(*pending)
-        follower.cancel()
-        await asyncio.sleep(2.0)  # anything sent twice would show up now
-    finally:
-        await bot.stop()
-        await api.close()
-    deliveries = _repeat_deliveries(api)
-    by_chat: dict[int, list[float]] = {}
-    for chat, at in deliveries:
-        by_chat.setdefault(chat, []).append(at)
-    # Sent twice: a repeat within 9 minutes of the chat's one before (a slow run may reach a
-    # patient's next repeat, 10 minutes on: that one is no duplicate).
-    twice = sum(
+    started = time.monotonic()
+    deadline = started + 3 * patients / FREE_RATE + 120
+    index = 0
+    while time.monotonic() < deadline:
+        pending += _answer_repeats(api, watcher, latencies)
+        while index < rate * min(seconds, time.monotonic() - started):
+            pending.append(asyncio.create_task(_interact(api, watcher, index, None, latencies)))
+            index += 1
+        if len(reminder_deliveries(api, REPEAT_MARK)) >= patients and index >= rate * seconds:
+            break
+        await asyncio.sleep(0.05)
+    while watcher.reminded:  # the last recipients' answers
+        pending += _answer_repeats(api, watcher, latencies)
+        await asyncio.sleep(0.2)
+    await asyncio.gather(*pending)
+    return len(pending)
+
+
+def _twice(by_chat: dict[int, list[float]]) -> int:
+    """Sent twice: a repeat within 9 minutes of the chat's one before (a slow run may reach a
+    patient's next repeat, 10 minutes on: that one is no duplicate)."""
+    return sum(
         1
         for times in by_chat.values()
         for before, after in itertools.pairwise(times)
         if after - before < 540
     )
-    firsts = [times[0] for times in by_chat.values()]
-    drain = max(firsts, default=float("nan")) - due_mono
-    reply_messages = sum(
-        1
-        for call in api.calls
-        if call.status == 200
-        and call.method in ("sendMessage", "editMessageText")
-        and REPEAT_MARK not in str(call.params.get("text", ""))
-        and call.at <= due_mono + drain
-    )
+
+
+def _runs(path: Path, due: int) -> tuple[int, int]:
+    """Doses answered with nothing more planned; doses unanswered with their next repeat
+    planned about 10 minutes on."""
     connection = sqlite3.connect(path)
     with connection:
         ended = connection.execute(
@@ -410,6 +439,26 @@ async def measure_repeat_burst(
             (due + 9 * 60, int(time.time()) + 11 * 60),
         ).fetchone()[0]
     connection.close()
+    return ended, going_on
+
+
+async def measure_repeat_burst(
+    patients: int, rate: float, seconds: float, folder: Path, due: int
+) -> RepeatBurstResult:
+    path = folder / "repeats-load.sqlite3"
+    log = folder / "bot.log"
+    latencies: list[float] = []
+    async with _bot_under_load(path, log, REPEAT_MARK) as (api, watcher):
+        due_mono = await _until_due(due)
+        offered = await _answer_and_ask(api, watcher, patients, rate, seconds, latencies)
+        await asyncio.sleep(2.0)  # anything sent twice would show up now
+    by_chat: dict[int, list[float]] = {}
+    for chat, at in reminder_deliveries(api, REPEAT_MARK):
+        by_chat.setdefault(chat, []).append(at)
+    firsts = [times[0] for times in by_chat.values()]
+    drain = max(firsts, default=float("nan")) - due_mono
+    reply_messages = _reply_messages(api, REPEAT_MARK, due_mono + drain)
+    ended, going_on = _runs(path, due)
     return RepeatBurstResult(
         patients=patients,
         answered=ended,
@@ -417,7 +466,7 @@ async def measure_repeat_burst(
         drain_s=drain,
         floor_s=(patients + reply_messages) / FREE_RATE,
         lost=patients - len(by_chat),
-        duplicated=twice,
+        duplicated=_twice(by_chat),
         runs_ended=ended,
         runs_going_on=going_on,
         retry_after_429=api.retry_after_count,
@@ -428,16 +477,6 @@ async def measure_repeat_burst(
 REPEAT_MARK = "has no answer yet"
 
 
-def _repeat_deliveries(api: FakeBotAPI) -> list[tuple[int, float]]:
-    return [
-        (int(call.params["chat_id"]), call.at)
-        for call in api.calls
-        if call.method == "sendMessage"
-        and call.status == 200
-        and REPEAT_MARK in str(call.params.get("text", ""))
-    ]
-
-
 def _repeat_targets(api: FakeBotAPI, watcher: _Watcher) -> list[tuple[int, str]]:
     """Every second repeat recipient (even chat ids) whose repeat came over a second ago (the
     chat's own limit): their Taken button, as ``message_id|callback_data``."""
@@ -446,17 +485,9 @@ def _repeat_targets(api: FakeBotAPI, watcher: _Watcher) -> list[tuple[int, str]]
     targets = []
     while watcher.reminded and watcher.reminded[0][1] <= now - 1.5:
         chat, _ = watcher.reminded.popleft()
-        if chat % 2:
-            continue
-        messages = api.messages_to(chat)
-        if not messages or not messages[-1]["reply_markup"]:
-            continue
-        for row in messages[-1]["reply_markup"]["inline_keyboard"]:
-            for button in row:
-                if button["callback_data"].endswith(":taken"):
-                    targets.append(
-                        (chat, f"{messages[-1]['message_id']}|{button['callback_data']}")
-                    )
+        button = _taken_button(api, chat) if chat % 2 == 0 else None
+        if button is not None:
+            targets.append((chat, button))
     return targets
 
 

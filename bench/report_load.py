@@ -15,23 +15,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import tempfile
 import time as monotonic_time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.harness import BotProcess, pin_this_process_elsewhere
 from bot.clock import SystemClock
-from bot.content import load_pack
+from bot.content import ContentPack, load_pack
 from bot.domain.report import Period
-from bot.emulator.api import FakeBotAPI
+from bot.emulator.api import ApiCall, FakeBotAPI
 from bot.reports import work
 from bot.services.reports import ReportService
 from bot.storage.checkins import CheckInStore
 from bot.storage.db import Database
-from bot.storage.doses import DoseStore
+from bot.storage.doses import DoseStore, StoredPlan
 from bot.views.report import (
     calendar_spec,
     plan_picture_spec,
@@ -47,40 +49,55 @@ SPREAD = 10.0  # seconds over which the reminders fall due
 GROUPS = 10  # whole seconds apart: due instants are stored to the second
 
 
+async def _seed(
+    database: Path, patients: range, reminders: int
+) -> tuple[datetime, dict[int, datetime]]:
+    """The report patients' three months; ``reminders`` patients with a dose falling due in
+    each of GROUPS seconds from LEAD on. Returns the first due instant and each one's."""
+    await seed_report_history(database, patients, datetime.now(UTC))
+    now = datetime.now(UTC).replace(microsecond=0)
+    per_group = max(1, reminders // GROUPS)
+    due_at: dict[int, datetime] = {}
+    for group in range(GROUPS):
+        users = range(1 + group * per_group, 1 + (group + 1) * per_group)
+        age = -(LEAD + timedelta(seconds=SPREAD * group / GROUPS))
+        await seed_due_doses(database, users, [age], now=now)
+        due_at.update({user: now - age for user in users})
+    return now + LEAD, due_at
+
+
+async def _ask_for_reports(api: FakeBotAPI, patients: range) -> list[ApiCall]:
+    """/report from each patient; the period choices they got."""
+    for patient in patients:
+        api.send_text(patient, "/report")
+    return await api.wait_for(
+        "sendMessage",
+        lambda call: call.params["chat_id"] >= FIRST_PATIENT,
+        count=len(patients),
+        timeout=60,
+    )
+
+
+def _press_everything(api: FakeBotAPI, choices: list[ApiCall]) -> None:
+    for call in choices:
+        message_id = api.messages_to(call.params["chat_id"])[0]["message_id"]
+        api.press_button(call.params["chat_id"], message_id, "report:pdf:all")
+
+
 async def run(reports: int, reminders: int, *, with_reports: bool = True) -> dict[str, float]:
     api = FakeBotAPI()
     await api.start()
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "bot.sqlite3"
         patients = range(FIRST_PATIENT, FIRST_PATIENT + reports)
-        await seed_report_history(database, patients, datetime.now(UTC))
-        now = datetime.now(UTC).replace(microsecond=0)
-        first_due = now + LEAD
-        per_group = max(1, reminders // GROUPS)
-        due_at: dict[int, datetime] = {}
-        for group in range(GROUPS):
-            users = range(1 + group * per_group, 1 + (group + 1) * per_group)
-            age = -(LEAD + timedelta(seconds=SPREAD * group / GROUPS))
-            await seed_due_doses(database, users, [age], now=now)
-            due_at.update({user: now - age for user in users})
+        first_due, due_at = await _seed(database, patients, reminders)
         bot = BotProcess(api, database)
         await bot.start()
         try:
-            if with_reports:
-                for patient in patients:
-                    api.send_text(patient, "/report")
-                choices = await api.wait_for(
-                    "sendMessage",
-                    lambda call: call.params["chat_id"] >= FIRST_PATIENT,
-                    count=reports,
-                    timeout=60,
-                )
+            choices = await _ask_for_reports(api, patients) if with_reports else []
             await _sleep_until(first_due - timedelta(seconds=0.5))
             pressed = monotonic_time.monotonic()
-            if with_reports:
-                for call in choices:
-                    message_id = api.messages_to(call.params["chat_id"])[0]["message_id"]
-                    api.press_button(call.params["chat_id"], message_id, "report:pdf:all")
+            _press_everything(api, choices)
             sent = await api.wait_for(
                 "sendMessage",
                 lambda call: call.params["chat_id"] < FIRST_PATIENT and call.status == 200,
@@ -115,6 +132,67 @@ async def _sleep_until(instant: datetime) -> None:
     await asyncio.sleep(max(0.0, (instant - datetime.now(UTC)).total_seconds()))
 
 
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = monotonic_time.perf_counter()
+    yield
+    timings[name] = monotonic_time.perf_counter() - started
+
+
+async def _time_report_files(
+    pack: ContentPack, service: ReportService, patient: int, zone: ZoneInfo
+) -> dict[str, float]:
+    """The report's data, its PDF (with the chart) and its CSV, after a first PDF made to
+    warm up (the first figure and font load are not part of a request once warm)."""
+    work.warm_up()
+    work.report_pdf(
+        report_pdf_spec(
+            pack,
+            await service.report(patient, zone, Period.ALL),
+            zone,
+            name=None,
+            made_at=datetime.now(UTC),
+        )
+    )
+    timings: dict[str, float] = {}
+    with _timed(timings, "data"):
+        report = await service.report(patient, zone, Period.ALL)
+    with _timed(timings, "pdf"):
+        pdf = work.report_pdf(
+            report_pdf_spec(pack, report, zone, name=None, made_at=datetime.now(UTC))
+        )
+    with _timed(timings, "csv"):
+        work.report_csv(report_csv_table(pack, report))
+    timings["rows"] = len(report.rows)
+    timings["pdf_kb"] = len(pdf) / 1024
+    return timings
+
+
+async def _time_plan_files(
+    pack: ContentPack, service: ReportService, stored: StoredPlan, zone: ZoneInfo
+) -> dict[str, float]:
+    """The /plan picture and the calendar of the coming doses."""
+    timings: dict[str, float] = {}
+    with _timed(timings, "picture"):
+        today = datetime.now(UTC).astimezone(zone).date()
+        work.plan_picture(plan_picture_spec(pack, stored.plan, today))
+    with _timed(timings, "calendar"):
+        calendar = await service.calendar_doses(stored, zone)
+        slots = calendar.coming
+        work.doses_calendar(
+            calendar_spec(
+                pack,
+                "bench-key",
+                slots,
+                zone,
+                made_at=datetime.now(UTC),
+                dropped=calendar.dropped,
+            )
+        )
+    timings["events"] = len(slots)
+    return timings
+
+
 async def file_timings() -> dict[str, float]:
     """Seconds to gather and make each file once, for one three-month patient (in this
     process, no worker, so that only the work itself is timed)."""
@@ -128,51 +206,10 @@ async def file_timings() -> dict[str, float]:
             doses = DoseStore(database)
             service = ReportService(doses, CheckInStore(database), SystemClock())
             zone = ZoneInfo("Europe/Berlin")
-            work.warm_up()
-            work.report_pdf(
-                report_pdf_spec(
-                    pack,
-                    await service.report(patient, zone, Period.ALL),
-                    zone,
-                    name=None,
-                    made_at=datetime.now(UTC),
-                )
-            )  # the first figure and font load are not part of a request once warm
-            timings: dict[str, float] = {}
-            started = monotonic_time.perf_counter()
-            report = await service.report(patient, zone, Period.ALL)
-            timings["data"] = monotonic_time.perf_counter() - started
-            started = monotonic_time.perf_counter()
-            pdf = work.report_pdf(
-                report_pdf_spec(pack, report, zone, name=None, made_at=datetime.now(UTC))
-            )
-            timings["pdf"] = monotonic_time.perf_counter() - started
-            started = monotonic_time.perf_counter()
-            work.report_csv(report_csv_table(pack, report))
-            timings["csv"] = monotonic_time.perf_counter() - started
+            timings = await _time_report_files(pack, service, patient, zone)
             stored = await doses.active_plan(patient)
             assert stored is not None
-            started = monotonic_time.perf_counter()
-            today = datetime.now(UTC).astimezone(zone).date()
-            work.plan_picture(plan_picture_spec(pack, stored.plan, today))
-            timings["picture"] = monotonic_time.perf_counter() - started
-            started = monotonic_time.perf_counter()
-            calendar = await service.calendar_doses(stored, zone)
-            slots = calendar.coming
-            work.doses_calendar(
-                calendar_spec(
-                    pack,
-                    "bench-key",
-                    slots,
-                    zone,
-                    made_at=datetime.now(UTC),
-                    dropped=calendar.dropped,
-                )
-            )
-            timings["calendar"] = monotonic_time.perf_counter() - started
-            timings["rows"] = len(report.rows)
-            timings["pdf_kb"] = len(pdf) / 1024
-            timings["events"] = len(slots)
+            timings |= await _time_plan_files(pack, service, stored, zone)
         finally:
             await database.close()
     return timings

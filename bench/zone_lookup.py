@@ -24,32 +24,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench.memory import rss_mb
+from tests.places import bench_places
 
 # (place, latitude, longitude, the zone the bot must set there)
-PLACES: tuple[tuple[str, float, float, str], ...] = (
-    ("Kaliningrad", 54.71, 20.51, "Europe/Kaliningrad"),
-    ("St Petersburg", 59.94, 30.31, "Europe/Moscow"),
-    ("Moscow", 55.76, 37.62, "Europe/Moscow"),
-    ("Samara", 53.20, 50.15, "Europe/Samara"),
-    ("Yekaterinburg", 56.84, 60.61, "Asia/Yekaterinburg"),
-    ("Omsk", 54.99, 73.37, "Asia/Omsk"),
-    ("Novosibirsk", 55.03, 82.92, "Asia/Novosibirsk"),
-    ("Krasnoyarsk", 56.01, 92.87, "Asia/Krasnoyarsk"),
-    ("Irkutsk", 52.29, 104.28, "Asia/Irkutsk"),
-    ("Vladivostok", 43.12, 131.89, "Asia/Vladivostok"),
-    ("Minsk", 53.90, 27.56, "Europe/Minsk"),
-    ("Kyiv", 50.45, 30.52, "Europe/Kyiv"),
-    ("Madrid", 40.42, -3.70, "Europe/Madrid"),
-    ("Paris", 48.86, 2.35, "Europe/Paris"),
-    ("Berlin", 52.52, 13.40, "Europe/Berlin"),
-    ("London", 51.51, -0.13, "Europe/London"),
-    ("New York", 40.71, -74.01, "America/New_York"),
-    ("Chicago", 41.88, -87.63, "America/Chicago"),
-    ("Los Angeles", 34.05, -118.24, "America/Los_Angeles"),
-    ("New Delhi", 28.61, 77.21, "Asia/Kolkata"),
-    ("Sydney", -33.87, 151.21, "Australia/Sydney"),
-    ("mid-Atlantic (no zone: Etc/* or nothing)", 40.0, -30.0, ""),
-)
+PLACES = bench_places()
 LIBRARIES = ("tzfpy", "timezonefinder")
 
 

@@ -140,10 +140,7 @@ class Page:
             await self._reader
 
 
-@contextlib.asynccontextmanager
-async def open_browser(profile: Path, width: int = 1280, height: int = 800) -> AsyncIterator[Page]:
-    """Start headless Chromium with a throwaway profile and yield its first tab."""
-    assert BROWSER is not None, NO_BROWSER
+def _arguments(profile: Path, width: int, height: int) -> list[str]:
     arguments = [
         "--headless=new",
         "--remote-debugging-port=0",
@@ -160,22 +157,59 @@ async def open_browser(profile: Path, width: int = 1280, height: int = 800) -> A
     ]
     if os.geteuid() == 0:  # CI runs as root, where Chromium refuses its sandbox
         arguments.insert(0, "--no-sandbox")
+    return arguments
+
+
+async def _devtools_endpoint(stderr: asyncio.StreamReader) -> str:
+    """The http:// address Chromium says it listens on (within 30 seconds)."""
+    endpoint = None
+    async with asyncio.timeout(30):
+        while endpoint is None:
+            line = (await stderr.readline()).decode(errors="replace")
+            if not line:
+                raise BrowserError("Chromium exited before it listened")
+            match = re.search(r"DevTools listening on (ws://[^/]+)/", line)
+            endpoint = match.group(1).replace("ws://", "http://") if match else None
+    return endpoint
+
+
+async def _set_up(page: Page, width: int, height: int) -> None:
+    await page.call("Page.enable")
+    await page.call("Runtime.enable")
+    # The same size for every screenshot, whatever the window manager makes of it.
+    await page.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=width,
+        height=height,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        try:
+            async with asyncio.timeout(10):
+                await process.wait()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def open_browser(profile: Path, width: int = 1280, height: int = 800) -> AsyncIterator[Page]:
+    """Start headless Chromium with a throwaway profile and yield its first tab."""
+    assert BROWSER is not None, NO_BROWSER
     process = await asyncio.create_subprocess_exec(
         BROWSER,
-        *arguments,
+        *_arguments(profile, width, height),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
     try:
         assert process.stderr is not None
-        endpoint = None
-        async with asyncio.timeout(30):
-            while endpoint is None:
-                line = (await process.stderr.readline()).decode(errors="replace")
-                if not line:
-                    raise BrowserError("Chromium exited before it listened")
-                match = re.search(r"DevTools listening on (ws://[^/]+)/", line)
-                endpoint = match.group(1).replace("ws://", "http://") if match else None
+        endpoint = await _devtools_endpoint(process.stderr)
         # Keep reading its chatter so a full pipe never stalls the browser.
         drain = asyncio.create_task(_drain(process.stderr))
         async with ClientSession() as session:
@@ -185,29 +219,13 @@ async def open_browser(profile: Path, width: int = 1280, height: int = 800) -> A
             socket = await session.ws_connect(page_target["webSocketDebuggerUrl"], max_msg_size=0)
             page = Page(socket)
             try:
-                await page.call("Page.enable")
-                await page.call("Runtime.enable")
-                # The same size for every screenshot, whatever the window manager makes of it.
-                await page.call(
-                    "Emulation.setDeviceMetricsOverride",
-                    width=width,
-                    height=height,
-                    deviceScaleFactor=1,
-                    mobile=False,
-                )
+                await _set_up(page, width, height)
                 yield page
             finally:
                 await page.close()
         drain.cancel()
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                async with asyncio.timeout(10):
-                    await process.wait()
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await _stop(process)
 
 
 async def _drain(stream: asyncio.StreamReader) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,11 +156,19 @@ class RunningBot:
             if not message["photo"] and message["document"] is None
         ]
 
-    async def say(self, user_id: int, text: str, *, replies: int = 1) -> list[str]:
-        """Send ``text`` as ``user_id`` and return the texts of the next ``replies`` messages."""
+    async def say(self, user_id: int, text: str, *, replies: int = 1, **sender: Any) -> list[str]:
+        """Send ``text`` as ``user_id`` (``sender``: the emulator's options, such as the
+        Telegram app's ``language_code``) and return the texts of the next ``replies``
+        messages."""
         before = self.sent_count(user_id)
-        self.api.send_text(user_id, text)
+        self.api.send_text(user_id, text, **sender)
         return await self.next_messages(user_id, before, replies)
+
+    async def assert_replies(self, user_id: int, cases: Iterable[tuple[str, str]]) -> None:
+        """Each text of ``cases`` sent in turn: its one reply contains the part paired with it."""
+        for text, part in cases:
+            [reply] = await self.say(user_id, text)
+            assert part in reply
 
     async def press(
         self, user_id: int, message_id: int, data: str, *, replies: int = 0

@@ -20,7 +20,7 @@ import argparse
 import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -95,33 +95,40 @@ _NOT_ALARMS = {"everyday", "forgot_dose", "took_it", "pause_reminders", "thanks"
 
 
 @dataclass
+class Share:
+    """How many of the counted samples were right (or, for false alarms, wrong)."""
+
+    part: float = 0.0
+    whole: int = 0
+
+    def add(self, hit: float) -> None:
+        self.part += hit
+        self.whole += 1
+
+    def __str__(self) -> str:
+        if not self.whole:
+            return "-"
+        return f"{self.part:g}/{self.whole} ({100.0 * self.part / self.whole:.1f} %)"
+
+
+@dataclass
 class Tally:
-    emergency: float = 0.0
-    emergencies: int = 0
-    alarms: int = 0
-    calm: int = 0
-    stop_right: int = 0
-    stops: int = 0
-    first: int = 0
-    right_topic: int = 0
-    questions: int = 0
-    asked_back: int = 0
-    total: int = 0
-    requests_right: int = 0
-    requests: int = 0
+    emergency: Share = field(default_factory=Share)  # recall; an ask-back counts half
+    alarms: Share = field(default_factory=Share)  # an alarm on a message that is not one
+    stops: Share = field(default_factory=Share)  # stop / ran-out recall
+    first: Share = field(default_factory=Share)  # questions answered first
+    right_topic: Share = field(default_factory=Share)  # questions on the right topic
+    requests: Share = field(default_factory=Share)  # requests answered as asked
+    asked_back: Share = field(default_factory=Share)  # of every message
 
     def lines(self, name: str) -> list[str]:
-        def share(part: float, whole: int) -> str:
-            return f"{part:g}/{whole} ({100.0 * part / whole:.1f} %)" if whole else "-"
-
         return [
-            f"{name}: emergency recall {share(self.emergency, self.emergencies)}",
-            f"{name}: false alarms {share(self.alarms, self.calm)}",
-            f"{name}: stop / ran-out recall {share(self.stop_right, self.stops)}",
-            f"{name}: questions answered first {share(self.first, self.questions)},"
-            f" right topic {share(self.right_topic, self.questions)}",
-            f"{name}: requests answered as asked {share(self.requests_right, self.requests)}",
-            f"{name}: ask-back buttons {share(self.asked_back, self.total)}",
+            f"{name}: emergency recall {self.emergency}",
+            f"{name}: false alarms {self.alarms}",
+            f"{name}: stop / ran-out recall {self.stops}",
+            f"{name}: questions answered first {self.first}, right topic {self.right_topic}",
+            f"{name}: requests answered as asked {self.requests}",
+            f"{name}: ask-back buttons {self.asked_back}",
         ]
 
 
@@ -129,27 +136,21 @@ def tally(samples: Iterable[tuple[Labelled, Answer]]) -> dict[str, Tally]:
     tallies: dict[str, Tally] = defaultdict(Tally)
     for sample, answer in samples:
         figures = tallies[sample.language]
-        figures.total += 1
-        figures.asked_back += answer.kind == ASK_BACK
+        figures.asked_back.add(answer.kind == ASK_BACK)
         if sample.label == EMERGENCY:
-            figures.emergencies += 1
-            figures.emergency += (
+            figures.emergency.add(
                 1.0 if answer.kind == EMERGENCY else 0.5 * (answer.kind == ASK_BACK)
             )
             continue
         if sample.label in _NOT_ALARMS:
-            figures.calm += 1
-            figures.alarms += answer.kind == EMERGENCY
+            figures.alarms.add(answer.kind == EMERGENCY)
         if sample.label in (RAN_OUT, WANTS_TO_STOP):
-            figures.stops += 1
-            figures.stop_right += answer.kind == sample.label
+            figures.stops.add(answer.kind == sample.label)
         elif sample.label == QUESTION:
-            figures.questions += 1
-            figures.first += answer.kind == QUESTION
-            figures.right_topic += answer.topic == sample.topic
+            figures.first.add(answer.kind == QUESTION)
+            figures.right_topic.add(answer.topic == sample.topic)
         elif sample.label in ("forgot_dose", "took_it", "pause_reminders", "thanks"):
-            figures.requests += 1
-            figures.requests_right += answer.kind == sample.label
+            figures.requests.add(answer.kind == sample.label)
     return dict(tallies)
 
 

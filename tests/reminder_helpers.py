@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
-from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.emulator.api import FakeBotAPI
 from bot.storage.db import Database
-from tests.conftest import RunningBot
+from tests.conftest import START, RunningBot
+
+DAY = START.replace(hour=0)  # the day the fake clock starts on, at 09:00 UTC
+
+
+def at(hour: int, minute: int = 0, *, days: int = 0) -> datetime:
+    """``hour:minute`` UTC on the fake clock's first day, or ``days`` later."""
+    return DAY + timedelta(days=days, hours=hour, minutes=minute)
 
 
 @contextlib.asynccontextmanager
@@ -21,6 +28,32 @@ async def dying_process(bot: RunningBot) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+async def restart_at(
+    bot: RunningBot,
+    start_bot: Callable[[], Awaitable[RunningBot]],
+    instant: datetime,
+    user: int,
+    *,
+    while_down: Callable[[], Awaitable[None]] | None = None,
+) -> tuple[RunningBot, str]:
+    """Stop the bot; time passes to ``instant`` while it is down (and ``while_down`` happens
+    to it); start it again on the same database and clock. Returns the new bot and the first
+    message it sends ``user``."""
+    await bot.shutdown()
+    if while_down is not None:
+        await while_down()
+    bot.clock.set(instant)
+    restarted = await start_bot()
+    [first] = await restarted.next_messages(user, restarted.sent_count(user), 1)
+    return restarted, first
+
+
+def assert_told_of_the_downtime(text: str) -> None:
+    """The first message after a long downtime says so, and not to make up the doses."""
+    assert "My reminders were not running for a while" in text
+    assert "earlier dose times passed without a reminder. Do not make them up" in text
 
 
 async def save_plan(bot: RunningBot, user: int, command: str, *, confirm: bool = False) -> str:

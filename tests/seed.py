@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,6 +36,49 @@ async def seed_broadcast(path: Path, recipients: Sequence[int], admin_id: int, b
         await database.close()
 
 
+def _first_day_slot(due_utc: datetime, local_date: date, local_time: time) -> DoseSlot:
+    """A 10 mg dose on the first day of a one-step plan."""
+    return DoseSlot(
+        due_utc=due_utc,
+        local_date=local_date,
+        local_time=local_time,
+        mg=Decimal(10),
+        step_number=1,
+        step_count=1,
+        day_number=1,
+        step_day=1,
+        is_step_start=True,
+        is_maintenance=False,
+        is_last_step_dose=False,
+    )
+
+
+async def _patient(
+    database: Database,
+    user_id: int,
+    zone: str,
+    plan: Plan,
+    slots: Sequence[DoseSlot],
+    *,
+    made: datetime,
+    now: datetime,
+) -> int:
+    """A patient who consented at ``now``, in ``zone``, with ``plan`` saved at ``made`` and
+    ``slots``, its doses written out to 48 hours past ``now`` (as the dispatcher keeps them),
+    below the high-dose line. Returns the plan's id."""
+    users = UserStore(database)
+    await users.record_consent(user_id, now)
+    await users.set_timezone(user_id, zone)
+    return await DoseStore(database).replace_plan(
+        user_id,
+        plan,
+        slots,
+        now=made,
+        materialized_until=now + timedelta(hours=48),
+        high_dose_confirmed=False,
+    )
+
+
 async def seed_due_doses(
     path: Path, users: Iterable[int], ages: Sequence[timedelta], now: datetime | None = None
 ) -> datetime:
@@ -46,35 +89,14 @@ async def seed_due_doses(
     now = now or datetime.now(UTC).replace(microsecond=0)
     database = await Database.open(path)
     try:
-        user_store, doses = UserStore(database), DoseStore(database)
         for user_id in users:
-            await user_store.record_consent(user_id, now)
-            await user_store.set_timezone(user_id, "UTC")
             plan = Plan("custom", now.date(), (Step.same_at([time(0, 0)], Decimal(10), 30),), False)
             slots = [
-                DoseSlot(
-                    due_utc=now - age,
-                    local_date=now.date(),
-                    local_time=time(index, 0),  # a distinct label per dose (part of the key)
-                    mg=Decimal(10),
-                    step_number=1,
-                    step_count=1,
-                    day_number=1,
-                    step_day=1,
-                    is_step_start=True,
-                    is_maintenance=False,
-                    is_last_step_dose=False,
-                )
+                # A distinct label per dose (part of the key).
+                _first_day_slot(now - age, now.date(), time(index, 0))
                 for index, age in enumerate(ages)
             ]
-            await doses.replace_plan(
-                user_id,
-                plan,
-                slots,
-                now=now,
-                materialized_until=now + timedelta(hours=48),
-                high_dose_confirmed=False,
-            )
+            await _patient(database, user_id, "UTC", plan, slots, made=now, now=now)
     finally:
         await database.close()
     return now
@@ -94,37 +116,16 @@ async def seed_repeats_due(
     so the repeat cannot delete it and falls back to removing its buttons. Returns ``now``."""
     now = now or datetime.now(UTC).replace(microsecond=0)
     due = (now - sent_ago).replace(second=0)
-    slot = DoseSlot(
-        due_utc=due,
-        local_date=due.date(),
-        local_time=due.time(),
-        mg=Decimal(10),
-        step_number=1,
-        step_count=1,
-        day_number=1,
-        step_day=1,
-        is_step_start=True,
-        is_maintenance=False,
-        is_last_step_dose=False,
-    )
+    slot = _first_day_slot(due, due.date(), due.time())
     # Once a day at the dose's own time: the next dose is a day away, far from the skip window.
     plan = Plan("custom", due.date(), (Step.same_at([due.time()], Decimal(10), 30),), False)
     users = list(users)
     database = await Database.open(path)
     try:
-        user_store, doses = UserStore(database), DoseStore(database)
+        made = due - timedelta(minutes=1)
         for user_id in users:
-            await user_store.record_consent(user_id, now)
-            await user_store.set_timezone(user_id, "UTC")
-            await user_store.set_repeat_minutes(user_id, every_minutes)
-            await doses.replace_plan(
-                user_id,
-                plan,
-                [slot],
-                now=due - timedelta(minutes=1),
-                materialized_until=now + timedelta(hours=48),
-                high_dose_confirmed=False,
-            )
+            await _patient(database, user_id, "UTC", plan, [slot], made=made, now=now)
+            await UserStore(database).set_repeat_minutes(user_id, every_minutes)
         await database.execute(
             "UPDATE dose_events SET status = 'sent', message_id = 999999, attempts = 1,"  # noqa: S608
             " sent_at = ?, next_action_at = ? WHERE status = 'scheduled'"
@@ -155,23 +156,10 @@ async def seed_report_history(
     begin = datetime.combine(start, time(), tzinfo=local)
     database = await Database.open(path)
     try:
-        user_store, doses, checkins = (
-            UserStore(database),
-            DoseStore(database),
-            CheckInStore(database),
-        )
+        doses, checkins = DoseStore(database), CheckInStore(database)
         for user_id in users:
-            await user_store.record_consent(user_id, now)
-            await user_store.set_timezone(user_id, zone)
             slots = slots_between(plan, local, begin, now + timedelta(hours=48))
-            plan_id = await doses.replace_plan(
-                user_id,
-                plan,
-                slots,
-                now=begin,
-                materialized_until=now + timedelta(hours=48),
-                high_dose_confirmed=False,
-            )
+            plan_id = await _patient(database, user_id, zone, plan, slots, made=begin, now=now)
             events = await doses.events_between(user_id, begin, now)
             for index, event in enumerate(events):
                 status = Status.SKIPPED if index % 10 == 3 else Status.TAKEN

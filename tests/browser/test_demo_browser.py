@@ -78,16 +78,29 @@ async def last_bot_text(page: Page, contains: str) -> str:
     return text
 
 
+async def start_from_the_menu(
+    page: Page, welcome: str, buttons: tuple[str, str, str], done: str
+) -> str:
+    """/start from the command menu the bot registered (setMyCommands), its welcome (which
+    says ``welcome``), then the consent, city and region buttons; returns the bot's last
+    text, once it says ``done``."""
+    await page.click("#menu-button")
+    await page.click("#menu button", "/start")
+    await last_bot_text(page, welcome)
+    for label in buttons:
+        await page.click(".keyboard button", label)
+    return await last_bot_text(page, done)
+
+
 async def test_first_day_clicked_through_in_a_browser(page: Page, tmp_path: Path) -> None:
     shots = shots_folder(tmp_path)
     # Onboarding, from the command menu the bot registered (setMyCommands) and buttons.
-    await page.click("#menu-button")
-    await page.click("#menu button", "/start")
-    await last_bot_text(page, "not medical advice")
-    await page.click(".keyboard button", "I agree")
-    await page.click(".keyboard button", "Berlin")
-    await page.click(".keyboard button", "United Kingdom")
-    done = await last_bot_text(page, "Emergency number (United Kingdom)")
+    done = await start_from_the_menu(
+        page,
+        "not medical advice",
+        ("I agree", "Berlin", "United Kingdom"),
+        "Emergency number (United Kingdom)",
+    )
     assert "Europe/Berlin" in done
     # Telegram HTML is rendered, not shown as tags.
     assert await page.evaluate("document.querySelector('.message.bot b') !== null")
@@ -174,13 +187,9 @@ async def test_a_russian_speaking_patient_gets_russian(page: Page, tmp_path: Pat
     # Olga's chat, with her Russian command menu, is drawn when her state arrives: wait for it,
     # or the menu opened now is the previous chat's and is drawn again under the pointer.
     await page.wait_for("document.getElementById('chat-sub').textContent.includes('Olga')")
-    await page.click("#menu-button")
-    await page.click("#menu button", "/start")
-    await last_bot_text(page, "а не медицинские советы")
-    await page.click(".keyboard button", "Соглашаюсь")
-    await page.click(".keyboard button", "Москва")
-    await page.click(".keyboard button", "Россия")
-    done = await last_bot_text(page, "112")
+    done = await start_from_the_menu(
+        page, "а не медицинские советы", ("Соглашаюсь", "Москва", "Россия"), "112"
+    )
     assert "Europe/Moscow" in done
     await page.type_and_send("/schedule standard tomorrow 08:00 14:00 20:00")
     await page.click(".keyboard button", "Сохранить план")

@@ -18,7 +18,7 @@ from tests.chat.test_caregivers import (
     patient_with_plan,
 )
 from tests.conftest import RunningBot
-from tests.reminder_helpers import advance_until_messages, dying_process
+from tests.reminder_helpers import advance_until_messages, dying_process, restart_at
 
 
 async def test_an_alert_in_flight_at_a_crash_is_sent_at_start_once(start_bot: Any) -> None:
@@ -26,18 +26,20 @@ async def test_an_alert_in_flight_at_a_crash_is_sent_at_start_once(start_bot: An
     await patient_with_plan(bot)
     await link_caregiver(bot)
     await advance_until_messages(bot, PATIENT, NOON)
-    await bot.shutdown()
     due = NOON + FOLLOW_UP + timedelta(hours=1)
-    # Killed after the alert was claimed and its request left, before the answer came.
-    async with dying_process(bot) as database:
-        store = CaregiverStore(database)
-        [claimed] = await store.claim(due, 10)
-        await store.mark_in_flight([claimed], due)
-        [row] = [dict(r) for r in await database.fetch_all("SELECT * FROM caregiver_alerts")]
-        assert row["state"] == "sending" and row["in_flight_at"] is not None
-    bot.clock.set(due + timedelta(seconds=5))
-    bot = await start_bot()
-    [alert] = await bot.next_messages(CARER, bot.sent_count(CARER), 1)
+
+    async def die_once_the_request_left() -> None:
+        """Killed after the alert was claimed and its request left, before the answer came."""
+        async with dying_process(bot) as database:
+            store = CaregiverStore(database)
+            [claimed] = await store.claim(due, 10)
+            await store.mark_in_flight([claimed], due)
+            [row] = [dict(r) for r in await database.fetch_all("SELECT * FROM caregiver_alerts")]
+            assert row["state"] == "sending" and row["in_flight_at"] is not None
+
+    bot, alert = await restart_at(
+        bot, start_bot, due + timedelta(seconds=5), CARER, while_down=die_once_the_request_left
+    )
     assert "is still unanswered" in alert, alert
     await bot.services.reminders.run_due()
     assert len(alerts_to(bot)) == 1

@@ -110,10 +110,7 @@ async def quiet_until(bot: RunningBot, user: int, instant: datetime) -> None:
     assert bot.sent_count(user) == before, bot.api.messages_to(user)[before:]
 
 
-async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts(
-    bot: RunningBot,
-) -> None:
-    await patient_with_plan(bot)
+async def _invite_and_accept_with_a_90_minute_delay(bot: RunningBot) -> None:
     payload = await invite_link(bot)
     assert payload.startswith("cg_") and len(payload) <= START_PAYLOAD_MAX
     # The invitee sees who invites them and what they agree to, before anything is stored.
@@ -132,6 +129,8 @@ async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts
     [done] = await bot.say(PATIENT, "/caregiver delay 90")
     assert "1 h 30 min after its follow-up" in done
 
+
+async def _two_unanswered_doses_alert_at_the_delay(bot: RunningBot) -> None:
     await advance_until_messages(bot, PATIENT, NOON)
     await advance_until_messages(bot, PATIENT, NOON + FOLLOW_UP)  # the follow-up
     await quiet_until(bot, CARER, NOON + FOLLOW_UP + timedelta(minutes=89))
@@ -152,14 +151,9 @@ async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts
     assert "latest due at 20:00" in second["text"] and "mg" not in second["text"]
     assert_every_alert_carries_the_rule(bot, 2)
 
-    # Answered in time: nothing to tell.
-    next_noon = NOON + timedelta(days=1)
-    [tomorrow] = await advance_until_messages(bot, PATIENT, next_noon)
-    await tap(bot, PATIENT, tomorrow, "taken")
-    await quiet_until(bot, CARER, next_noon + FOLLOW_UP + timedelta(hours=2))
-    assert [row["outcome"] for row in await alerts(bot)] == ["sent", "sent", "answered"]
 
-    # Removed: the caregiver is told, and gets nothing more.
+async def _remove_the_caregiver(bot: RunningBot) -> None:
+    """From the /caregiver overview's button; the caregiver is told."""
     bot.api.send_text(PATIENT, "/caregiver")
     await bot.next_messages(PATIENT, bot.sent_count(PATIENT), 1)
     overview_message = bot.last_message(PATIENT)
@@ -169,6 +163,24 @@ async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts
     assert "Anna (@anna_h) is no longer your caregiver" in removed
     [notice] = await bot.next_messages(CARER, before, 1)
     assert "Pat removed you" in notice
+
+
+async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts(
+    bot: RunningBot,
+) -> None:
+    await patient_with_plan(bot)
+    await _invite_and_accept_with_a_90_minute_delay(bot)
+    await _two_unanswered_doses_alert_at_the_delay(bot)
+
+    # Answered in time: nothing to tell.
+    next_noon = NOON + timedelta(days=1)
+    [tomorrow] = await advance_until_messages(bot, PATIENT, next_noon)
+    await tap(bot, PATIENT, tomorrow, "taken")
+    await quiet_until(bot, CARER, next_noon + FOLLOW_UP + timedelta(hours=2))
+    assert [row["outcome"] for row in await alerts(bot)] == ["sent", "sent", "answered"]
+
+    # Removed: the caregiver is told, and gets nothing more.
+    await _remove_the_caregiver(bot)
     next_evening = EVENING + timedelta(days=1)
     await advance_until_messages(bot, PATIENT, next_evening)
     await quiet_until(bot, CARER, next_evening + timedelta(hours=5))
@@ -550,18 +562,25 @@ async def test_no_alert_when_a_dose_was_recorded_as_taken_lately(bot: RunningBot
     assert_every_alert_carries_the_rule(bot, 1)
 
 
+async def plan_alert_at(bot: RunningBot, instant: datetime) -> str:
+    """Nothing reaches the caregiver until an hour before ``instant``, then an alert about the
+    plan: its text, which (like every alert) has the emergency number and the missed-dose
+    rule, and never an amount."""
+    await quiet_until(bot, CARER, instant - timedelta(hours=1))
+    [alert] = await advance_until_messages(bot, CARER, instant)
+    text: str = alert["text"]
+    assert "999" in text and RULE in text and "mg" not in text
+    return text
+
+
 async def test_the_last_dose_of_a_taper_that_stops_tells_the_caregiver(bot: RunningBot) -> None:
     await london_patient(bot, "/taper today 08:00,20:00 10x7 5x7 stop")
     # The days pass; the evening before the last dose nothing has reached the caregiver (the
     # doses passed over while the clock jumped are never reminded, so never alerted).
-    last = london(20, day=13)
-    await quiet_until(bot, CARER, last - timedelta(hours=1))
-    [ends] = await advance_until_messages(bot, CARER, last)
-    text = ends["text"]
+    text = await plan_alert_at(bot, london(20, day=13))
     assert "<b>Pat's taper ends today</b>: this is the last dose their prescriber planned" in text
     assert "In the days after the last dose, watch especially for signs of withdrawal" in text
     assert "hallucinations, severe confusion, high fever, muscle rigidity or a seizure" in text
-    assert "999" in text and RULE in text and "mg" not in text
 
     async def told_once() -> bool:
         rows = await bot.services.db.fetch_all("SELECT kind, outcome FROM caregiver_alerts")
@@ -572,13 +591,9 @@ async def test_the_last_dose_of_a_taper_that_stops_tells_the_caregiver(bot: Runn
 
 async def test_a_custom_plan_stepping_down_tells_the_caregiver(bot: RunningBot) -> None:
     await london_patient(bot, "/schedule custom today 08:00,20:00 10x3 5x3")
-    step_down = london(8, day=3)
-    await quiet_until(bot, CARER, step_down - timedelta(hours=1))
-    [down] = await advance_until_messages(bot, CARER, step_down)
-    text = down["text"]
+    text = await plan_alert_at(bot, london(8, day=3))
     assert "<b>Pat's dose steps down from today</b>, as their prescriber planned" in text
-    assert "Watch for signs of withdrawal" in text and "999" in text
-    assert RULE in text and "mg" not in text
+    assert "Watch for signs of withdrawal" in text
     # A step up, or the same dose on, tells nothing: only the step down was planned.
     kinds = await bot.services.db.fetch_all("SELECT DISTINCT kind FROM caregiver_alerts")
     assert sorted(row[0] for row in kinds) == ["step_down", "unanswered"]

@@ -53,12 +53,8 @@ def _buttons(message: dict[str, Any]) -> dict[str, str]:
     }
 
 
-async def test_check_in_before_the_increase_records_and_a_hold_moves_later_steps(
-    bot: RunningBot,
-) -> None:
-    await bot.onboard(USER, zone="UTC", region="uk")
-    await save_plan(bot, USER, "/schedule custom tomorrow 08:00,20:00 5x2 10x2")
-    # Day 2 and 3 of the clock are the plan's days 1 and 2; the check-in follows 20:00 on day 3.
+async def _take_each_dose_until_the_check_in(bot: RunningBot) -> dict[str, Any]:
+    """Day 2 and 3 of the clock are the plan's days 1 and 2; the check-in follows 20:00 on day 3."""
     for day, hour in ((2, 8), (2, 20), (3, 8)):
         [reminder] = await advance_until_messages(bot, USER, at(day, hour))
         await tap(bot, USER, reminder, "taken")
@@ -68,7 +64,12 @@ async def test_check_in_before_the_increase_records_and_a_hold_moves_later_steps
     assert "Check-in before your next step" in checkin["text"]
     assert "goes up to 10 mg twice a day (08:00, 20:00)" in checkin["text"]
     assert set(_buttons(checkin)) == {str(score) for score in range(11)}
+    return checkin
 
+
+async def _answer_stiffness_6_drowsiness_strong_and_a_note(
+    bot: RunningBot, checkin: dict[str, Any]
+) -> None:
     message = await _press(bot, _data(checkin, "6"))
     assert "<b>Drowsiness</b> since this step began?" in message["text"]
     for label in ("strong", "none", "mild"):
@@ -80,6 +81,10 @@ async def test_check_in_before_the_increase_records_and_a_hold_moves_later_steps
     assert "Your note is kept for your prescriber" in done
     assert "You marked <b>drowsiness</b> as strong" in done
     assert "do not drive" in done
+
+
+async def _hold_the_step_two_more_days(bot: RunningBot) -> None:
+    """From the offer after the check-in; a second press of the hold changes nothing."""
     offer = bot.last_message(USER)
     assert set(_buttons(offer)) == {
         "Stay at this dose longer, as my prescriber allows",
@@ -98,6 +103,16 @@ async def test_check_in_before_the_increase_records_and_a_hold_moves_later_steps
     stored = await bot.services.doses.active_plan(USER)
     assert stored is not None
     assert [step.days for step in stored.plan.steps] == [4, 2]
+
+
+async def test_check_in_before_the_increase_records_and_a_hold_moves_later_steps(
+    bot: RunningBot,
+) -> None:
+    await bot.onboard(USER, zone="UTC", region="uk")
+    await save_plan(bot, USER, "/schedule custom tomorrow 08:00,20:00 5x2 10x2")
+    checkin = await _take_each_dose_until_the_check_in(bot)
+    await _answer_stiffness_6_drowsiness_strong_and_a_note(bot, checkin)
+    await _hold_the_step_two_more_days(bot)
 
     [plan] = await bot.say(USER, "/plan")
     assert "Step 1, 12 to 15 January (4 days)" in plan

@@ -7,9 +7,10 @@ folder; the page's requests are made with an HTTP client. The browser tests driv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -343,35 +344,50 @@ async def test_demo_refuses_a_busy_port_in_one_line(tmp_path: Path) -> None:
     )
 
 
-async def test_photos_the_bot_sends_show_and_download(tmp_path: Path) -> None:
+async def _no_dose(user_id: int, after: datetime) -> datetime | None:
+    return None
+
+
+async def _utc(user_id: int) -> ZoneInfo:
+    return ZoneInfo("UTC")
+
+
+@contextlib.asynccontextmanager
+async def _web_chat_alone(
+    clock: ShiftedClock,
+    next_event: Callable[[], Awaitable[datetime | None]],
+    dispatch: Callable[[], Awaitable[None]],
+) -> AsyncIterator[tuple[FakeBotAPI, DemoChat]]:
+    """The emulator and the demo's web chat on it, with no bot: no dose anyone has, every
+    user in UTC, ``next_event`` and ``dispatch`` standing in for the dispatcher."""
     api = FakeBotAPI()
     await api.start()
-    clock = ShiftedClock()
+    chat = DemoChat(
+        api,
+        clock,
+        demo.USERS,
+        next_dose=_no_dose,
+        user_zone=_utc,
+        next_event=next_event,
+        dispatch=dispatch,
+    )
+    await chat.start("127.0.0.1", 0)
+    try:
+        yield api, chat
+    finally:
+        await chat.close()
+        await api.close()
 
-    async def no_dose(user_id: int, after: datetime) -> datetime | None:
-        return None
 
-    async def utc(user_id: int) -> ZoneInfo:
-        return ZoneInfo("UTC")
-
+async def test_photos_the_bot_sends_show_and_download(tmp_path: Path) -> None:
     async def nothing_due() -> datetime | None:
         return None
 
     async def no_pass() -> None:
         return None
 
-    chat = DemoChat(
-        api,
-        clock,
-        demo.USERS,
-        next_dose=no_dose,
-        user_zone=utc,
-        next_event=nothing_due,
-        dispatch=no_pass,
-    )
-    await chat.start("127.0.0.1", 0)
     picture = PNG_1x1
-    try:
+    async with _web_chat_alone(ShiftedClock(), nothing_due, no_pass) as (api, chat):
         async with Bot(TEST_TOKEN, base_url=f"{api.url}/bot") as bot:
             await bot.send_photo(PATIENT, picture, caption="<b>Your plan</b>", parse_mode="HTML")
         async with ClientSession() as session:
@@ -382,9 +398,6 @@ async def test_photos_the_bot_sends_show_and_download(tmp_path: Path) -> None:
                 assert response.status == 200
                 assert response.headers["Content-Disposition"].startswith("inline")
                 assert await response.read() == picture
-    finally:
-        await chat.close()
-        await api.close()
 
 
 PNG_1x1 = bytes.fromhex(
@@ -423,17 +436,8 @@ async def test_a_jump_stops_a_bounded_number_of_times_and_ends_at_its_target(
 ) -> None:
     """Something due every minute (or a row stuck "due" at an instant already passed): the
     jump still ends, at its target, after at most MAX_STOPS passes."""
-    api = FakeBotAPI()
-    await api.start()
     clock = ShiftedClock()
     passes: list[datetime] = []
-
-    async def no_dose(user_id: int, after: datetime) -> datetime | None:
-        return None
-
-    async def utc(user_id: int) -> ZoneInfo:
-        return ZoneInfo("UTC")
-
     stuck_at = clock.now()
 
     async def always_due() -> datetime | None:
@@ -442,17 +446,7 @@ async def test_a_jump_stops_a_bounded_number_of_times_and_ends_at_its_target(
     async def dispatch() -> None:
         passes.append(clock.now())
 
-    chat = DemoChat(
-        api,
-        clock,
-        demo.USERS,
-        next_dose=no_dose,
-        user_zone=utc,
-        next_event=always_due,
-        dispatch=dispatch,
-    )
-    await chat.start("127.0.0.1", 0)
-    try:
+    async with _web_chat_alone(clock, always_due, dispatch) as (_, chat):
         target = clock.now() + timedelta(days=1)
         async with ClientSession() as session:
             body = {"user": PATIENT, "action": "day"}
@@ -463,6 +457,3 @@ async def test_a_jump_stops_a_bounded_number_of_times_and_ends_at_its_target(
         assert len(passes) == answer["stops"] + 1  # and one at the target
         assert passes == sorted(passes)
         assert clock.now() >= target
-    finally:
-        await chat.close()
-        await api.close()

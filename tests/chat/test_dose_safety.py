@@ -7,18 +7,13 @@ test over the whole system is ``tests/chat/test_dose_safety_property.py``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from tests.conftest import RunningBot
-from tests.reminder_helpers import advance_until_messages, move_zone, save_plan, tap
+from tests.reminder_helpers import advance_until_messages, at, move_zone, save_plan, tap
 
 USER = 7007
-DAY = datetime(2026, 1, 11, tzinfo=UTC)  # the conftest clock starts at 09:00 UTC on this day
-
-
-def at(hour: int, minute: int = 0, *, days: int = 0) -> datetime:
-    return DAY + timedelta(days=days, hours=hour, minutes=minute)
 
 
 def has_taken_button(message: dict[str, Any]) -> bool:
@@ -30,10 +25,15 @@ def offers_a_dose(text: str) -> bool:
     return "Time for your dose" in text or "If you have not taken it yet, take it now" in text
 
 
+async def _on_plan(bot: RunningBot, command: str) -> None:
+    """A patient in UTC who saved ``command``'s plan."""
+    await bot.onboard(USER, zone="UTC")
+    await save_plan(bot, USER, command)
+
+
 async def test_on_time_reminder_after_a_late_intake_says_skip(bot: RunningBot) -> None:
     """14:00 unanswered, Taken pressed on it at 19:45: the 20:00 reminder must not offer."""
-    await bot.onboard(USER, zone="UTC")
-    await save_plan(bot, USER, "/schedule custom today 14:00,20:00 10x30")
+    await _on_plan(bot, "/schedule custom today 14:00,20:00 10x30")
     [two] = await advance_until_messages(bot, USER, at(14))
     await advance_until_messages(bot, USER, at(14, 30))  # the follow-up, unanswered
     bot.clock.set(at(19, 45))
@@ -58,8 +58,7 @@ async def test_on_time_reminder_after_a_late_intake_says_skip(bot: RunningBot) -
 
 
 async def test_taken_on_an_old_missed_message_then_on_time_reminder(bot: RunningBot) -> None:
-    await bot.onboard(USER, zone="UTC")
-    await save_plan(bot, USER, "/schedule custom today 14:00,20:00 10x30")
+    await _on_plan(bot, "/schedule custom today 14:00,20:00 10x30")
     await advance_until_messages(bot, USER, at(14))
     await advance_until_messages(bot, USER, at(14, 30))
     bot.clock.set(at(15))
@@ -107,16 +106,30 @@ async def test_zone_change_names_the_dose_that_will_be_reminded(bot: RunningBot)
     assert "17:00" in reminder["text"]
 
 
-async def test_plan_replaced_midday_never_offers_the_old_plan(bot: RunningBot) -> None:
-    await bot.onboard(USER, zone="UTC")
-    await save_plan(bot, USER, "/schedule custom today 10:00,22:00 10x30")
+async def _missed_after_a_new_plan(
+    bot: RunningBot, first: str, then: tuple[datetime, str], asked_at: datetime
+) -> str:
+    """On the ``first`` plan, its 10:00 reminder left unanswered; then (at that instant) the
+    other plan saved; /missed asked at ``asked_at``. Its answer, which offers no dose."""
+    await _on_plan(bot, first)
     await advance_until_messages(bot, USER, at(10))  # unanswered
-    bot.clock.set(at(15, 30))
-    await save_plan(bot, USER, "/schedule custom today 10:00,15:00,20:00 5x30")
-    bot.clock.set(at(15, 35))
+    typed_at, command = then
+    bot.clock.set(typed_at)
+    await save_plan(bot, USER, command)
+    bot.clock.set(asked_at)
     [answer] = await bot.say(USER, "/missed")
-    assert "10 mg" not in answer
     assert not offers_a_dose(answer)
+    return answer
+
+
+async def test_plan_replaced_midday_never_offers_the_old_plan(bot: RunningBot) -> None:
+    answer = await _missed_after_a_new_plan(
+        bot,
+        "/schedule custom today 10:00,22:00 10x30",
+        (at(15, 30), "/schedule custom today 10:00,15:00,20:00 5x30"),
+        at(15, 35),
+    )
+    assert "10 mg" not in answer
     assert "<b>5 mg</b> dose due at 15:00 fell due without a reminder" in answer
     assert not has_taken_button(bot.last_message(USER))
     [reminder] = await advance_until_messages(bot, USER, at(20))
@@ -126,21 +139,18 @@ async def test_plan_replaced_midday_never_offers_the_old_plan(bot: RunningBot) -
 async def test_taper_typed_after_an_unanswered_dose_never_offers_the_old_amount(
     bot: RunningBot,
 ) -> None:
-    await bot.onboard(USER, zone="UTC")
-    await save_plan(bot, USER, "/schedule custom today 10:00,22:00 20x30")
-    await advance_until_messages(bot, USER, at(10))
-    bot.clock.set(at(11))
-    await save_plan(bot, USER, "/taper today 10:00=15 22:00=15 x7, 10:00=10 22:00=10 x7")
-    bot.clock.set(at(11, 5))
-    [answer] = await bot.say(USER, "/missed")
+    answer = await _missed_after_a_new_plan(
+        bot,
+        "/schedule custom today 10:00,22:00 20x30",
+        (at(11), "/taper today 10:00=15 22:00=15 x7, 10:00=10 22:00=10 x7"),
+        at(11, 5),
+    )
     assert "20 mg" not in answer
-    assert not offers_a_dose(answer)
 
 
 async def test_a_taper_that_starts_later_keeps_todays_reminders(bot: RunningBot) -> None:
     """20 mg twice a day, then on 11 Jan a taper to start on the 25th: reminders go on."""
-    await bot.onboard(USER, zone="UTC")
-    await save_plan(bot, USER, "/schedule custom today 10:00,20:00 20x365")
+    await _on_plan(bot, "/schedule custom today 10:00,20:00 20x365")
     saved = await save_plan(
         bot,
         USER,
@@ -167,8 +177,7 @@ async def test_a_taper_that_starts_later_keeps_todays_reminders(bot: RunningBot)
 async def test_a_first_step_far_below_the_current_dose_asks_the_prescriber(
     bot: RunningBot,
 ) -> None:
-    await bot.onboard(USER, zone="UTC")
-    await save_plan(bot, USER, "/schedule custom today 10:00,16:00,22:00 20x30")
+    await _on_plan(bot, "/schedule custom today 10:00,16:00,22:00 20x30")
     [summary] = await bot.say(USER, "/taper today 10:00,16:00,22:00 5x14 stop")
     assert "less than half of your current <b>60 mg a day</b>" in summary
     assert "only save this plan if your prescriber set it" in summary
@@ -182,8 +191,7 @@ async def test_dose_times_with_no_spacing_ask_the_prescriber(bot: RunningBot) ->
 
 
 async def test_resume_then_missed_never_offers_a_paused_dose(bot: RunningBot) -> None:
-    await bot.onboard(USER, zone="UTC")
-    await save_plan(bot, USER, "/schedule custom today 12:00,18:00 10x30")
+    await _on_plan(bot, "/schedule custom today 12:00,18:00 10x30")
     await bot.say(USER, "/pause")
     bot.clock.set(at(12, 30))
     await bot.services.reminders.run_due()

@@ -472,6 +472,22 @@ def test_no_message_invites_a_dose_too_close(
     assert not runner.violations, runner.violations
 
 
+def _always_offer(*_args: object, **_kwargs: object) -> Check:
+    return Check(Verdict.OFFER)
+
+
+def _remove_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dose-safety check taken out: it always offers the dose, wherever it is asked."""
+    monkeypatch.setattr(safety, "check", _always_offer)
+    monkeypatch.setattr("bot.domain.missed.check", _always_offer)
+
+
+def _run_in_utc(named: tuple[PlanSpec, list[Step]], repeat_minutes: int = 0) -> Story:
+    """One of the stories below, told by a patient in UTC."""
+    spec, story = named
+    return asyncio.run(run_story(_LIBRARY, "UTC", spec, story, repeat_minutes=repeat_minutes))
+
+
 # A story that needs the check on an on-time reminder: the 14:00 dose answered late, at
 # 19:45, then the 20:00 reminder comes on time.
 _LATE_INTAKE = (
@@ -486,8 +502,7 @@ _LATE_INTAKE = (
 
 
 def test_the_story_of_a_late_intake_is_safe() -> None:
-    spec, story = _LATE_INTAKE
-    runner = asyncio.run(run_story(_LIBRARY, "UTC", spec, story))
+    runner = _run_in_utc(_LATE_INTAKE)
     assert runner.invitations >= 1
     assert not runner.violations, runner.violations
 
@@ -506,8 +521,7 @@ _LATE_UNDO = (
 
 
 def test_the_story_of_an_undo_near_the_next_dose_is_safe() -> None:
-    spec, story = _LATE_UNDO
-    runner = asyncio.run(run_story(_LIBRARY, "UTC", spec, story))
+    runner = _run_in_utc(_LATE_UNDO)
     assert runner.invitations >= 2  # the 14:00 reminder and the 20:00 one
     assert not runner.violations, runner.violations
 
@@ -515,14 +529,8 @@ def test_the_story_of_an_undo_near_the_next_dose_is_safe() -> None:
 def test_the_undo_property_fails_without_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """With the check removed, the Undo at 19:46 edits the confirmation back into a Taken
     button 14 minutes before the next dose: the oracle must see it (it reads edits too)."""
-
-    def always_offer(*_args: object, **_kwargs: object) -> Check:
-        return Check(Verdict.OFFER)
-
-    monkeypatch.setattr(safety, "check", always_offer)
-    monkeypatch.setattr("bot.domain.missed.check", always_offer)
-    spec, story = _LATE_UNDO
-    runner = asyncio.run(run_story(_LIBRARY, "UTC", spec, story))
+    _remove_the_check(monkeypatch)
+    runner = _run_in_utc(_LATE_UNDO)
     assert any(
         "next planned dose" in problem and "Undone" in problem for problem in runner.violations
     ), runner.violations
@@ -531,14 +539,8 @@ def test_the_undo_property_fails_without_the_check(monkeypatch: pytest.MonkeyPat
 def test_the_property_fails_without_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """Remove the on-time reminder check (the check always offers): the oracle above must
     then find the 20:00 reminder that comes 15 minutes after an intake."""
-
-    def always_offer(*_args: object, **_kwargs: object) -> Check:
-        return Check(Verdict.OFFER)
-
-    monkeypatch.setattr(safety, "check", always_offer)
-    monkeypatch.setattr("bot.domain.missed.check", always_offer)
-    spec, story = _LATE_INTAKE
-    runner = asyncio.run(run_story(_LIBRARY, "UTC", spec, story))
+    _remove_the_check(monkeypatch)
+    runner = _run_in_utc(_LATE_INTAKE)
     assert any("intake recorded" in problem for problem in runner.violations), runner.violations
 
 
@@ -551,20 +553,13 @@ _REPEATS_TO_THE_WINDOW = (
 
 
 def test_the_story_of_repeats_up_to_the_skip_window_is_safe() -> None:
-    spec, story = _REPEATS_TO_THE_WINDOW
-    runner = asyncio.run(run_story(_LIBRARY, "UTC", spec, story, repeat_minutes=10))
+    runner = _run_in_utc(_REPEATS_TO_THE_WINDOW, repeat_minutes=10)
     assert runner.invitations == 7  # the reminder and the repeats of 10:10 to 11:00
     assert not runner.violations, runner.violations
 
 
 def test_the_property_fails_for_repeats_without_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the check, a repeat runs into the skip window, and the oracle finds it."""
-
-    def always_offer(*_args: object, **_kwargs: object) -> Check:
-        return Check(Verdict.OFFER)
-
-    monkeypatch.setattr(safety, "check", always_offer)
-    monkeypatch.setattr("bot.domain.missed.check", always_offer)
-    spec, story = _REPEATS_TO_THE_WINDOW
-    runner = asyncio.run(run_story(_LIBRARY, "UTC", spec, story, repeat_minutes=10))
+    _remove_the_check(monkeypatch)
+    runner = _run_in_utc(_REPEATS_TO_THE_WINDOW, repeat_minutes=10)
     assert any("next planned dose" in problem for problem in runner.violations), runner.violations

@@ -8,8 +8,6 @@ replacing ``understand`` in the handler with one that returns the Reading a test
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -22,17 +20,13 @@ from bot.storage.doses import Status
 from tests.conftest import RunningBot
 from tests.reminder_helpers import (
     advance_until_messages,
+    at,
     only_undo,
     press_and_wait_edit,
     save_plan,
 )
 
 USER = 6006
-DAY = datetime(2026, 1, 11, tzinfo=UTC)  # the conftest clock starts at 09:00 on this day
-
-
-def at(hour: int, minute: int = 0) -> datetime:
-    return DAY + timedelta(hours=hour, minutes=minute)
 
 
 def reads_as(monkeypatch: pytest.MonkeyPatch, reading: Reading) -> None:
@@ -44,13 +38,17 @@ def reads_as(monkeypatch: pytest.MonkeyPatch, reading: Reading) -> None:
     monkeypatch.setattr(freetext, "understand", understand)
 
 
-def inline(message: dict[str, Any]) -> dict[str, str]:
-    markup = message.get("reply_markup") or {}
-    return {
-        button["text"]: button["callback_data"]
-        for row in markup.get("inline_keyboard", [])
-        for button in row
-    }
+async def patient_with_a_plan(bot: RunningBot) -> None:
+    """In UTC, in the UK, with doses at 12:00 and 20:00 from today."""
+    await bot.onboard(USER, zone="UTC", region="uk")
+    await save_plan(bot, USER, "/schedule custom today 12:00,20:00 10x10")
+
+
+async def noon_dose_unanswered(bot: RunningBot) -> None:
+    """The 12:00 reminder went out 20 minutes ago and has no answer."""
+    await patient_with_a_plan(bot)
+    await advance_until_messages(bot, USER, at(12))
+    bot.clock.set(at(12, 20))
 
 
 # ----------------------------------------------------------------- units
@@ -106,7 +104,7 @@ async def test_a_question_without_a_topic_lists_the_topics(
     [answer] = await bot.say(USER, "what about the thing?")
     assert answer.startswith("If this is happening now, call your local emergency number.")
     assert "<b>Quick facts</b>: pick a topic" in answer
-    buttons = inline(bot.last_message(USER))
+    buttons = bot.buttons(bot.last_message(USER))
     assert buttons["Alcohol and other medicines"] == "fact:interactions"
     [topic] = await bot.press(
         USER, bot.last_message(USER)["message_id"], "fact:pregnancy", replies=1
@@ -139,10 +137,7 @@ async def test_an_alarm_that_is_a_question_answers_the_alarm_first(
 async def test_unsure_asks_back_and_each_button_answers(
     bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await bot.onboard(USER, zone="UTC", region="uk")
-    await save_plan(bot, USER, "/schedule custom today 12:00,20:00 10x10")
-    await advance_until_messages(bot, USER, at(12))
-    bot.clock.set(at(12, 20))
+    await noon_dose_unanswered(bot)
     reads_as(monkeypatch, Reading(Meaning.UNSURE))
     [asked] = await bot.say(USER, "my husband and the baclofen, 20mg")
     assert "I did not understand" not in asked
@@ -151,7 +146,7 @@ async def test_unsure_asks_back_and_each_button_answers(
         "Emergency number (United Kingdom): <b>999</b>"
     )
     ask = bot.last_message(USER)
-    assert inline(ask) == {
+    assert bot.buttons(ask) == {
         "Someone is unwell now": "ask:unwell",
         "A question": "ask:question",
         "About my doses": "ask:doses",
@@ -161,16 +156,19 @@ async def test_unsure_asks_back_and_each_button_answers(
     assert "<b>999</b>" in emergency and "has a seizure (fit)" in emergency
     assert bot.last_message(USER)["reply_markup"]["keyboard"] == [[{"text": "🆘 Help now"}]]
     # The pressed message's buttons are gone; a new ask-back offers the others.
-    assert inline(next(m for m in bot.messages(USER) if m["message_id"] == ask["message_id"])) == {}
+    assert (
+        bot.buttons(next(m for m in bot.messages(USER) if m["message_id"] == ask["message_id"]))
+        == {}
+    )
     await bot.say(USER, "hmm baclofen")
     [facts] = await bot.press(USER, bot.last_message(USER)["message_id"], "ask:question", replies=1)
     assert "<b>Quick facts</b>" in facts
-    assert "fact:interactions" in inline(bot.last_message(USER)).values()
+    assert "fact:interactions" in bot.buttons(bot.last_message(USER)).values()
     await bot.say(USER, "hmm baclofen")
     [doses] = await bot.press(USER, bot.last_message(USER)["message_id"], "ask:doses", replies=1)
     assert "About your doses" in doses
     choice = bot.last_message(USER)
-    assert inline(choice) == {"I missed a dose": "ask:missed", "Today's doses": "ask:today"}
+    assert bot.buttons(choice) == {"I missed a dose": "ask:missed", "Today's doses": "ask:today"}
     [missed] = await bot.press(USER, choice["message_id"], "ask:missed", replies=1)
     [by_command] = await bot.say(USER, "/missed")
     assert missed == by_command
@@ -190,7 +188,7 @@ async def test_unsure_in_russian_before_consent(
     [asked] = await bot.next_messages(USER, 0, 1)
     assert asked.startswith("Не совсем понятно, о чём ваше сообщение.")
     assert "Позвоните по <b>местному номеру экстренной помощи</b>." in asked
-    assert list(inline(bot.last_message(USER))) == [
+    assert list(bot.buttons(bot.last_message(USER))) == [
         "Кому-то плохо сейчас",
         "У меня вопрос",
         "О моих дозах",
@@ -212,32 +210,37 @@ async def test_a_forged_ask_button_is_refused(bot: RunningBot) -> None:
 async def test_forgot_a_dose_answers_exactly_as_missed(
     bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await bot.onboard(USER, zone="UTC", region="uk")
-    await save_plan(bot, USER, "/schedule custom today 12:00,20:00 10x10")
-    await advance_until_messages(bot, USER, at(12))
-    bot.clock.set(at(12, 20))
+    await noon_dose_unanswered(bot)
     reads_as(monkeypatch, Reading(Meaning.FORGOT_DOSE))
     [answer] = await bot.say(USER, "I forgot my morning dose")
     by_words = bot.last_message(USER)
     [by_command] = await bot.say(USER, "/missed")
     assert answer == by_command
-    assert inline(by_words) == inline(bot.last_message(USER))
-    assert "✅ Taken" in inline(by_words)
+    assert bot.buttons(by_words) == bot.buttons(bot.last_message(USER))
+    assert "✅ Taken" in bot.buttons(by_words)
 
 
-async def test_forgot_a_dose_without_a_plan_gives_the_missed_topic(
-    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("meaning", "text", "expected"),
+    [
+        pytest.param(Meaning.FORGOT_DOSE, "forgot my pill", "less than 2 hours", id="forgot"),
+        pytest.param(Meaning.TOOK_IT, "took it", "/start", id="took-it"),
+    ],
+)
+async def test_before_consent_and_a_plan_forgot_gets_the_topic_and_took_it_start(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch, meaning: Meaning, text: str, expected: str
 ) -> None:
-    reads_as(monkeypatch, Reading(Meaning.FORGOT_DOSE))
-    [answer] = await bot.say(USER, "forgot my pill")
-    assert "less than 2 hours" in answer
+    """ "Forgot" without a plan gives the missed-dose topic; "took it" before consent asks
+    for /start."""
+    reads_as(monkeypatch, Reading(meaning))
+    [answer] = await bot.say(USER, text)
+    assert expected in answer
 
 
 async def test_took_it_offers_and_records_only_on_a_press(
     bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await bot.onboard(USER, zone="UTC", region="uk")
-    await save_plan(bot, USER, "/schedule custom today 12:00,20:00 10x10")
+    await patient_with_a_plan(bot)
     reads_as(monkeypatch, Reading(Meaning.TOOK_IT))
     [none_due] = await bot.say(USER, "took it")  # 09:00: no dose is due yet
     assert "I have no open dose to record right now" in none_due
@@ -248,7 +251,7 @@ async def test_took_it_offers_and_records_only_on_a_press(
         "Do you want me to record your latest open dose (<b>10 mg</b> due at 12:00) as taken?"
     )
     message = bot.last_message(USER)
-    [data] = inline(message).values()
+    [data] = bot.buttons(message).values()
     recent = await bot.services.doses.recent_doses(USER, bot.clock.now(), 1)
     assert recent[0].status is Status.SENT  # nothing recorded by the words alone
     assert data == f"dose:{recent[0].event_id}:taken"
@@ -268,14 +271,6 @@ async def test_took_it_offers_and_records_only_on_a_press(
     assert "I have no open dose to record right now" in again
 
 
-async def test_took_it_before_consent_asks_for_start(
-    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    reads_as(monkeypatch, Reading(Meaning.TOOK_IT))
-    [answer] = await bot.say(USER, "took it")
-    assert "/start" in answer
-
-
 async def test_pause_reminders_says_it_is_not_stopping_and_offers_both(
     bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -286,14 +281,17 @@ async def test_pause_reminders_says_it_is_not_stopping_and_offers_both(
     assert offer.startswith("<b>Pausing reminders does not stop your medicine.</b>")
     assert "never stop it suddenly" in offer
     message = bot.last_message(USER)
-    assert inline(message) == {"Pause reminders": "ask:pause", "Change dose times": "ask:times"}
+    assert bot.buttons(message) == {
+        "Pause reminders": "ask:pause",
+        "Change dose times": "ask:times",
+    }
     [paused] = await bot.press(USER, message["message_id"], "ask:pause", replies=1)
     assert paused.startswith("Reminders are paused. <b>This does not stop your medicine</b>")
     user = await bot.services.users.get(USER)
     assert user is not None and user.reminders_paused
     await bot.say(USER, "move my reminders")
     [menu] = await bot.press(USER, bot.last_message(USER)["message_id"], "ask:times", replies=1)
-    assert "sched:standard" in inline(bot.last_message(USER)).values(), menu
+    assert "sched:standard" in bot.buttons(bot.last_message(USER)).values(), menu
 
 
 async def test_thanks_gets_a_short_reply_with_the_help_button(
@@ -340,12 +338,14 @@ async def test_the_meanings_of_today_through_the_real_engine(bot: RunningBot) ->
     [alarm] = await bot.say(USER, "he is having a seizure")
     assert alarm.startswith("<b>This may be an emergency.</b>")
     assert bot.last_message(USER)["reply_markup"]["keyboard"] == [[{"text": "🆘 Help now"}]]
-    [ran_out] = await bot.say(USER, "I have run out of baclofen")
-    assert "act today" in ran_out
-    [stop] = await bot.say(USER, "I want to stop baclofen")
-    assert "do not stop baclofen suddenly" in stop
-    [other] = await bot.say(USER, "purple bicycle on the roof")
-    assert "I did not understand that" in other
+    await bot.assert_replies(
+        USER,
+        [
+            ("I have run out of baclofen", "act today"),
+            ("I want to stop baclofen", "do not stop baclofen suddenly"),
+            ("purple bicycle on the roof", "I did not understand that"),
+        ],
+    )
 
 
 async def test_logs_name_the_meaning_never_the_text(

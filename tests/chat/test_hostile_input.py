@@ -26,8 +26,8 @@ from bot.domain.plans import (
 from bot.domain.timezones import TimezoneError, parse_timezone
 from bot.domain.understanding import Meaning, understand
 from bot.handlers.schedule import plan_error_text
-from bot.storage.db import Database
-from bot.storage.privacy import PrivacyStore
+from bot.storage.db import Database, Row
+from bot.storage.privacy import PrivacyStore, StoredRecords
 from tests.conftest import CONTENT_DIR, RunningBot
 from tests.privacy_helpers import press_as, stored
 from tests.reminder_helpers import advance_until_messages, dose_data, save_plan
@@ -225,12 +225,14 @@ async def test_very_long_messages_and_odd_unicode_are_answered(patient: RunningB
 
 
 async def test_user_text_quoted_back_is_escaped(patient: RunningBot) -> None:
-    [zone] = await patient.say(USER, "/timezone <b>Mars</b> & <script>")
-    assert "&lt;b&gt;Mars&lt;/b&gt; &amp; &lt;script&gt;" in zone
-    [step] = await patient.say(USER, "/schedule custom today 08:00 <i>10x3")
-    assert "&lt;i&gt;10x3" in step
-    [at] = await patient.say(USER, "/taper today <b>8:00</b> 10x3")
-    assert "&lt;b&gt;8:00&lt;/b&gt;" in at
+    await patient.assert_replies(
+        USER,
+        [
+            ("/timezone <b>Mars</b> & <script>", "&lt;b&gt;Mars&lt;/b&gt; &amp; &lt;script&gt;"),
+            ("/schedule custom today 08:00 <i>10x3", "&lt;i&gt;10x3"),
+            ("/taper today <b>8:00</b> 10x3", "&lt;b&gt;8:00&lt;/b&gt;"),
+        ],
+    )
     assert all(call.status == 200 for call in patient.api.calls_of("sendMessage"))
 
 
@@ -251,102 +253,92 @@ def _file(**extra: Any) -> dict[str, Any]:
     return {"file_id": "f1", "file_unique_id": "u1", **extra}
 
 
+_USER_FROM = {"id": USER, "is_bot": False, "first_name": "Pat"}
+_THE_BOT = {"id": 123456789, "is_bot": True, "first_name": "Baclofen Test Bot"}
+_CHANNEL: dict[str, Any] = {"id": -100_777, "type": "channel", "title": "News"}
+_GROUP: dict[str, Any] = {"id": -555, "type": "group", "title": "Friends"}
+_EDITED = {"edit_date": 1_768_122_100}
+# Messages the bot cannot read, each answered with a polite "I only read text".
+_ANSWERED_POLITELY: list[dict[str, Any]] = [
+    {"sticker": _file(type="regular", width=512, height=512, is_animated=False, is_video=False)},
+    {"photo": [_file(width=90, height=90)], "caption": "/deleteme"},
+    {"voice": _file(duration=3)},
+    {"video_note": _file(length=240, duration=2)},
+    {"document": _file(file_name="notes.pdf")},
+    {"contact": {"phone_number": "+100", "first_name": "Pat"}},
+    {"dice": {"emoji": "🎲", "value": 3}},
+    {"audio": _file(duration=5)},
+    {"video": _file(width=16, height=16, duration=1)},
+]
+# Updates the bot leaves unanswered: other chats, edits it cannot act on, kinds it never asked for.
+_IGNORED: list[dict[str, Any]] = [
+    {"edited_message": {**_private(USER, 3, text="/start", **_EDITED), "chat": _GROUP}},
+    {"edited_message": _private(USER, 5, location={"latitude": 1, "longitude": 2}, **_EDITED)},
+    {"channel_post": {"message_id": 1, "date": 1, "chat": _CHANNEL, "text": "/start"}},
+    {"edited_channel_post": {"message_id": 1, "date": 1, "chat": _CHANNEL, "text": "hi"}},
+    {"inline_query": {"id": "q1", "from": _USER_FROM, "query": "<b>", "offset": ""}},
+    {"chosen_inline_result": {"result_id": "r1", "from": _USER_FROM, "query": "x"}},
+    {
+        "my_chat_member": {
+            "chat": {"id": USER, "type": "private", "first_name": "Pat"},
+            "from": _USER_FROM,
+            "date": 1,
+            "old_chat_member": {"status": "member", "user": _THE_BOT},
+            "new_chat_member": {"status": "kicked", "user": _THE_BOT, "until_date": 0},
+        }
+    },
+    {
+        "message_reaction": {
+            "chat": {"id": USER, "type": "private", "first_name": "Pat"},
+            "message_id": 1,
+            "date": 1,
+            "user": _USER_FROM,
+            "old_reaction": [],
+            "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+        }
+    },
+    {"business_message": {**_private(USER, 4, text="/deleteme"), "business_connection_id": "b1"}},
+]
+# Presses the bot can only answer as stale: a game's button and one on an inline message.
+_STALE_PRESSES: list[dict[str, Any]] = [
+    {"id": "cq1", "from": _USER_FROM, "chat_instance": "1", "game_short_name": "g"},
+    {
+        "id": "cq2",
+        "from": _USER_FROM,
+        "chat_instance": "1",
+        "inline_message_id": "im1",
+        "data": "consent:yes",
+    },
+]
+
+
+def _push_updates_that_are_not_text(bot: RunningBot) -> None:
+    for number, content in enumerate(_ANSWERED_POLITELY, start=100):
+        bot.api.push_update({"message": _private(USER, number, **content)})
+    bot.api.push_update({"edited_message": _private(USER, 1, text="/deleteme", **_EDITED)})
+    bot.api.push_update({"edited_message": _private(USER, 2, text="I had a seizure", **_EDITED)})
+    for update in _IGNORED:
+        bot.api.push_update({**update})  # a copy: the emulator numbers the update it is given
+    pushed = [bot.api.push_update({"callback_query": press}) for press in _STALE_PRESSES]
+    assert all(pushed)
+
+
 async def test_updates_that_are_not_text_never_raise(
     bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    user = {"id": USER, "is_bot": False, "first_name": "Pat"}
-    the_bot = {"id": 123456789, "is_bot": True, "first_name": "Baclofen Test Bot"}
-    channel: dict[str, Any] = {"id": -100_777, "type": "channel", "title": "News"}
-    group: dict[str, Any] = {"id": -555, "type": "group", "title": "Friends"}
-    answered_politely: list[dict[str, Any]] = [
-        {
-            "sticker": _file(
-                type="regular", width=512, height=512, is_animated=False, is_video=False
-            )
-        },
-        {"photo": [_file(width=90, height=90)], "caption": "/deleteme"},
-        {"voice": _file(duration=3)},
-        {"video_note": _file(length=240, duration=2)},
-        {"document": _file(file_name="notes.pdf")},
-        {"contact": {"phone_number": "+100", "first_name": "Pat"}},
-        {"dice": {"emoji": "🎲", "value": 3}},
-        {"audio": _file(duration=5)},
-        {"video": _file(width=16, height=16, duration=1)},
-    ]
-    for number, content in enumerate(answered_politely, start=100):
-        bot.api.push_update({"message": _private(USER, number, **content)})
-    edited = {"edit_date": 1_768_122_100}
-    bot.api.push_update({"edited_message": _private(USER, 1, text="/deleteme", **edited)})
-    bot.api.push_update({"edited_message": _private(USER, 2, text="I had a seizure", **edited)})
-    ignored: list[dict[str, Any]] = [
-        {"edited_message": {**_private(USER, 3, text="/start", **edited), "chat": group}},
-        {"edited_message": _private(USER, 5, location={"latitude": 1, "longitude": 2}, **edited)},
-        {"channel_post": {"message_id": 1, "date": 1, "chat": channel, "text": "/start"}},
-        {"edited_channel_post": {"message_id": 1, "date": 1, "chat": channel, "text": "hi"}},
-        {"inline_query": {"id": "q1", "from": user, "query": "<b>", "offset": ""}},
-        {"chosen_inline_result": {"result_id": "r1", "from": user, "query": "x"}},
-        {
-            "my_chat_member": {
-                "chat": {"id": USER, "type": "private", "first_name": "Pat"},
-                "from": user,
-                "date": 1,
-                "old_chat_member": {"status": "member", "user": the_bot},
-                "new_chat_member": {"status": "kicked", "user": the_bot, "until_date": 0},
-            }
-        },
-        {
-            "message_reaction": {
-                "chat": {"id": USER, "type": "private", "first_name": "Pat"},
-                "message_id": 1,
-                "date": 1,
-                "user": user,
-                "old_reaction": [],
-                "new_reaction": [{"type": "emoji", "emoji": "👍"}],
-            }
-        },
-        {
-            "business_message": {
-                **_private(USER, 4, text="/deleteme"),
-                "business_connection_id": "b1",
-            }
-        },
-    ]
-    for update in ignored:
-        bot.api.push_update(update)
-    game = bot.api.push_update(
-        {
-            "callback_query": {
-                "id": "cq1",
-                "from": user,
-                "chat_instance": "1",
-                "game_short_name": "g",
-            }
-        }
-    )
-    inline = bot.api.push_update(
-        {
-            "callback_query": {
-                "id": "cq2",
-                "from": user,
-                "chat_instance": "1",
-                "inline_message_id": "im1",
-                "data": "consent:yes",
-            }
-        }
-    )
-    assert game and inline
-    replies = await bot.next_messages(USER, 0, len(answered_politely) + 2)
+    _push_updates_that_are_not_text(bot)
+    replies = await bot.next_messages(USER, 0, len(_ANSWERED_POLITELY) + 2)
     answers = await bot.api.wait_for("answerCallbackQuery", count=2)
     assert {call.params.get("text") for call in answers} == {STALE}
     [help_text] = await bot.say(USER, "/help")  # the bot is still fine
     assert "/mydata" in help_text
 
-    assert len([text for text in replies if "only read text" in text]) == len(answered_politely)
+    assert len([text for text in replies if "only read text" in text]) == len(_ANSWERED_POLITELY)
     assert len([text for text in replies if "edited messages" in text]) == 1
     assert len([text for text in replies if "may be an emergency" in text]) == 1
     assert not any("Erase everything" in text for text in replies)
-    assert bot.api.messages_to(channel["id"]) == []
-    assert bot.api.messages_to(group["id"]) == []
+    assert bot.api.messages_to(_CHANNEL["id"]) == []
+    assert bot.api.messages_to(_GROUP["id"]) == []
     assert await stored(bot, USER) is None  # nothing was stored, not even by the inline press
     assert _no_errors_logged(caplog) == []
 
@@ -417,23 +409,10 @@ async def test_save_on_an_older_plan_summary_saves_nothing(bot: RunningBot) -> N
 # ------------------------------------------------------------------ the corpus
 
 
-async def test_hostile_corpus_leaves_the_database_whole_and_others_untouched(
-    start_bot: Any, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Every corpus line as text, as command arguments and as button data, from one user;
-    afterwards the database is intact and the other user's rows are exactly as before."""
-    bot: RunningBot = await start_bot()
-    await bot.onboard(USER, zone="UTC")
-    await save_plan(bot, USER, "/schedule custom today 10:00,18:00 10x5")
-    [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, tzinfo=UTC))
-    await bot.onboard(ATTACKER, zone="UTC")
-    victim = await stored(bot, USER)
-    tables = await bot.services.db.fetch_all("SELECT name FROM sqlite_master ORDER BY name")
-    # This test is about content, not pace: let the whole corpus through at once.
-    bot.services.flood = FloodGuard(FloodPolicy(limit=100_000))
-
-    # Each line as text, as the arguments of one of the commands that parse them, and as
-    # button data. (Replies are paced at Telegram's 30 a second: the count stays modest.)
+async def _send_the_corpus(bot: RunningBot, reminder: dict[str, Any]) -> None:
+    """Each line as text, as the arguments of one of the commands that parse them, and as
+    button data, from ATTACKER; returns once every press is answered and every text replied to.
+    (Replies are paced at Telegram's 30 a second: the count stays modest.)"""
     forms = (
         "/timezone {}",
         "/schedule custom today 08:00 {}",
@@ -464,11 +443,12 @@ async def test_hostile_corpus_leaves_the_database_whole_and_others_untouched(
         count=before + len(texts),
         timeout=30,
     )
-    await bot.shutdown()  # lets every update in progress finish
 
-    assert _no_errors_logged(caplog) == []
-    assert all(call.status == 200 for call in bot.api.calls if call.method != "getUpdates")
-    assert not any("went wrong" in (m["text"] or "") for m in bot.api.messages_to(ATTACKER))
+
+async def _assert_database_whole(
+    bot: RunningBot, victim: StoredRecords | None, tables: list[Row]
+) -> None:
+    """Reopened after shutdown: intact, the same tables, the victim's rows exactly as before."""
     database = await Database.open(bot.services.settings.database_path)
     try:
         row = await database.fetch_one("PRAGMA integrity_check")
@@ -482,3 +462,27 @@ async def test_hostile_corpus_leaves_the_database_whole_and_others_untouched(
         assert "DROP TABLE" in CORPUS[0]
     finally:
         await database.close()
+
+
+async def test_hostile_corpus_leaves_the_database_whole_and_others_untouched(
+    start_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every corpus line as text, as command arguments and as button data, from one user;
+    afterwards the database is intact and the other user's rows are exactly as before."""
+    bot: RunningBot = await start_bot()
+    await bot.onboard(USER, zone="UTC")
+    await save_plan(bot, USER, "/schedule custom today 10:00,18:00 10x5")
+    [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, tzinfo=UTC))
+    await bot.onboard(ATTACKER, zone="UTC")
+    victim = await stored(bot, USER)
+    tables = await bot.services.db.fetch_all("SELECT name FROM sqlite_master ORDER BY name")
+    # This test is about content, not pace: let the whole corpus through at once.
+    bot.services.flood = FloodGuard(FloodPolicy(limit=100_000))
+
+    await _send_the_corpus(bot, reminder)
+    await bot.shutdown()  # lets every update in progress finish
+
+    assert _no_errors_logged(caplog) == []
+    assert all(call.status == 200 for call in bot.api.calls if call.method != "getUpdates")
+    assert not any("went wrong" in (m["text"] or "") for m in bot.api.messages_to(ATTACKER))
+    await _assert_database_whole(bot, victim, tables)

@@ -178,8 +178,7 @@ async def test_a_russian_patient_picks_from_the_russian_zones(
     bot: RunningBot, library: ContentLibrary
 ) -> None:
     russian = library.get("ru")
-    bot.api.send_text(USER, "/start", language_code="ru")
-    await bot.next_messages(USER, 0, 1)
+    await bot.say(USER, "/start", language_code="ru")
     welcome = bot.last_message(USER)
     consent = bot.buttons(welcome)[russian.text("onboarding.consent_button")]
     [ask_zone] = await bot.press(USER, welcome["message_id"], consent, replies=1)

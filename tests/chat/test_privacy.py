@@ -76,18 +76,7 @@ async def test_data_commands_are_in_the_menu_and_in_help(bot: RunningBot) -> Non
     assert "/deleteme: Erase everything I store about you" in help_text
 
 
-async def test_mydata_sends_everything_as_json_and_the_dose_log_as_csv(bot: RunningBot) -> None:
-    await _user_with_a_taken_dose(bot, USER)
-    await bot.say(USER, "/tablets 10 scored")
-    await bot.onboard(OTHER, zone="UTC")
-    await save_plan(bot, OTHER, "/schedule custom today 11:00 5x3")
-
-    bot.api.send_text(USER, "/mydata")
-    await bot.api.wait_for("sendDocument", lambda call: call.params.get("chat_id") == USER, count=2)
-    documents = sent_documents(bot, USER)
-    assert set(documents) == {"my-baclofen-data-2026-01-11.json", "my-dose-log-2026-01-11.csv"}
-
-    data = json_document(bot, USER)
+def _assert_the_export_header_profile_and_settings(data: dict[str, Any]) -> None:
     assert data["format"] == "baclofen-companion-export/1"
     assert data["exported_at"] == "2026-01-11T10:00:00Z"
     assert data["profile"] == {
@@ -114,6 +103,21 @@ async def test_mydata_sends_everything_as_json_and_the_dose_log_as_csv(bot: Runn
         "pump_alarm_on": None,
         "pump_clinic_phone": None,
     }
+
+
+async def test_mydata_sends_everything_as_json_and_the_dose_log_as_csv(bot: RunningBot) -> None:
+    await _user_with_a_taken_dose(bot, USER)
+    await bot.say(USER, "/tablets 10 scored")
+    await bot.onboard(OTHER, zone="UTC")
+    await save_plan(bot, OTHER, "/schedule custom today 11:00 5x3")
+
+    bot.api.send_text(USER, "/mydata")
+    await bot.api.wait_for("sendDocument", lambda call: call.params.get("chat_id") == USER, count=2)
+    documents = sent_documents(bot, USER)
+    assert set(documents) == {"my-baclofen-data-2026-01-11.json", "my-dose-log-2026-01-11.csv"}
+
+    data = json_document(bot, USER)
+    _assert_the_export_header_profile_and_settings(data)
     [plan] = data["plans"]
     assert (plan["kind"], plan["times"], plan["steps"]) == (
         "custom",
@@ -439,6 +443,41 @@ async def test_daily_purge_removes_only_finished_history_older_than_the_setting(
     assert await bot.services.doses.active_plan(USER) is not None
 
 
+async def _three_plans(database: Database, now: datetime) -> tuple[int, int, int]:
+    """The same plan saved on days 1, 2 and 3: two replaced, the last one active."""
+    await UserStore(database).record_consent(USER, at(1, 9))
+    doses = DoseStore(database)
+    plan = parse_custom_command(["2026-01-01", "10:00", "10x3"], at(1, 9).date())
+    replaced, kept_old, active = [
+        await doses.replace_plan(
+            USER, plan, [], now=at(day, 9), materialized_until=now, high_dose_confirmed=False
+        )
+        for day in (1, 2, 3)
+    ]
+    return replaced, kept_old, active
+
+
+async def _insert_doses(
+    database: Database, rows: list[tuple[int, datetime, str, datetime | None, bool]]
+) -> None:
+    async with database.transaction() as tx:
+        for plan_id, due, status, next_action, _ in rows:
+            await tx.execute(
+                "INSERT INTO dose_events (user_id, plan_id, due_at, local_date, local_time,"
+                " mg, step_number, step_count, day_number, is_step_start, is_maintenance,"
+                " is_last_step_dose, status, next_action_at)"
+                " VALUES (?, ?, ?, ?, '10:00', '10', 1, 1, 1, 0, 0, 0, ?, ?)",
+                (
+                    USER,
+                    plan_id,
+                    int(due.timestamp()),
+                    due.date().isoformat(),
+                    status,
+                    int(next_action.timestamp()) if next_action else None,
+                ),
+            )
+
+
 async def test_purge_keeps_open_recent_and_future_doses(tmp_path: Path) -> None:
     database = await Database.open(tmp_path / "bot.sqlite3")
     now = at(20, 12)
@@ -449,19 +488,8 @@ async def test_purge_keeps_open_recent_and_future_doses(tmp_path: Path) -> None:
         now + timedelta(hours=2),
     )
     try:
-        await UserStore(database).record_consent(USER, at(1, 9))
-        doses = DoseStore(database)
-        plan = parse_custom_command(["2026-01-01", "10:00", "10x3"], at(1, 9).date())
-        replaced = await doses.replace_plan(
-            USER, plan, [], now=at(1, 9), materialized_until=now, high_dose_confirmed=False
-        )
-        kept_old = await doses.replace_plan(
-            USER, plan, [], now=at(2, 9), materialized_until=now, high_dose_confirmed=False
-        )
-        active = await doses.replace_plan(
-            USER, plan, [], now=at(3, 9), materialized_until=now, high_dose_confirmed=False
-        )
-        rows = [
+        replaced, kept_old, active = await _three_plans(database, now)
+        rows: list[tuple[int, datetime, str, datetime | None, bool]] = [
             # (plan, due, status, next action): expected to stay?
             (replaced, old, "taken", None, False),
             (kept_old, old - timedelta(days=1), "sent", None, False),
@@ -473,22 +501,7 @@ async def test_purge_keeps_open_recent_and_future_doses(tmp_path: Path) -> None:
             (active, recent, "skipped", None, True),
             (active, future, "scheduled", future, True),
         ]
-        async with database.transaction() as tx:
-            for plan_id, due, status, next_action, _ in rows:
-                await tx.execute(
-                    "INSERT INTO dose_events (user_id, plan_id, due_at, local_date, local_time,"
-                    " mg, step_number, step_count, day_number, is_step_start, is_maintenance,"
-                    " is_last_step_dose, status, next_action_at)"
-                    " VALUES (?, ?, ?, ?, '10:00', '10', 1, 1, 1, 0, 0, 0, ?, ?)",
-                    (
-                        USER,
-                        plan_id,
-                        int(due.timestamp()),
-                        due.date().isoformat(),
-                        status,
-                        int(next_action.timestamp()) if next_action else None,
-                    ),
-                )
+        await _insert_doses(database, rows)
         result = await PrivacyStore(database).purge_history(cutoff)
         assert (result.dose_events, result.plans) == (3, 1)
         left = await database.fetch_all("SELECT due_at FROM dose_events ORDER BY due_at")

@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.chat.test_caregivers import CARER, PATIENT, link_caregiver
-from tests.chat.test_report import pdf_text
 from tests.conftest import RunningBot
 from tests.privacy_helpers import json_document
 from tests.reminder_helpers import save_plan
+from tests.report_helpers import report_text
 
 USER = PATIENT
 SET_UP_AT = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -196,12 +196,7 @@ async def test_report_shows_the_next_refill(bot: RunningBot) -> None:
     await bot.say(USER, "/pump refill 2027-04-05")
     await save_plan(bot, USER, "/schedule custom today 20:00 5x3")
     bot.clock.set(SET_UP_AT + timedelta(days=3))
-    before = len(bot.api.calls_of("sendDocument"))
-    await bot.say(USER, "/report")
-    choice = bot.last_message(USER)
-    await bot.press(USER, choice["message_id"], bot.buttons(choice)["Last 4 weeks"])
-    [call] = (await bot.api.wait_for("sendDocument", count=before + 1, timeout=60))[before:]
-    _, text = pdf_text(call.params["document"]["content"])
+    text = await report_text(bot, USER)
     assert "Next pump refill: 5 April" in text, text
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from bot.storage.refills import RefillStatus, RefillStore
 from tests.chat.test_pump import USER, pump_user
 from tests.conftest import RunningBot
-from tests.reminder_helpers import dying_process
+from tests.reminder_helpers import dying_process, restart_at
 
 DUE = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)  # 3 days before 5 March, 10:00 Berlin
 
@@ -28,14 +28,16 @@ async def test_a_claim_left_by_a_dead_process_is_sent_once_at_start(start_bot: A
     bot: RunningBot = await start_bot()
     await pump_user(bot, "Europe/Berlin")
     await bot.say(USER, "/pump refill 2027-03-05")
-    await bot.shutdown()
-    # Killed between claiming the row and recording its send.
-    async with dying_process(bot) as database:
-        [claimed] = await RefillStore(database).claim(DUE, 10)
-        assert claimed.kind == "d3"
-    bot.clock.set(DUE + timedelta(seconds=5))
-    bot = await start_bot()
-    [text] = await bot.next_messages(USER, bot.sent_count(USER), 1)
+
+    async def die_before_recording_the_send() -> None:
+        """Killed between claiming the row and recording its send."""
+        async with dying_process(bot) as database:
+            [claimed] = await RefillStore(database).claim(DUE, 10)
+            assert claimed.kind == "d3"
+
+    bot, text = await restart_at(
+        bot, start_bot, DUE + timedelta(seconds=5), USER, while_down=die_before_recording_the_send
+    )
     assert "Pump refill in 3 days" in text, text
     await bot.services.reminders.run_due()
     assert len(_refill_texts(bot)) == 1

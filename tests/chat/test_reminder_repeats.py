@@ -70,6 +70,17 @@ async def _choose_repeats(bot: RunningBot, user: int, minutes: int) -> str:
     return str(edited["text"])
 
 
+async def _reminded_at_ten(bot: RunningBot, every_minutes: int, second_dose: str) -> datetime:
+    """A patient in UTC who chose repeats every ``every_minutes`` minutes, with doses at 10:00
+    and ``second_dose``: the 10:00 reminder has just gone out. Returns 10:00."""
+    await bot.onboard(USER, zone="UTC")
+    await _choose_repeats(bot, USER, every_minutes)
+    await save_plan(bot, USER, f"/schedule custom today 10:00,{second_dose} 10x5")
+    due = DAY.replace(hour=10)
+    await _at(bot, USER, due)
+    return due
+
+
 async def _event(bot: RunningBot, user: int, due: datetime) -> Any:
     [event] = [
         event
@@ -124,12 +135,8 @@ async def test_repeats_stop_two_hours_before_the_next_dose_with_the_skip_text(
 ) -> None:
     """Doses at 10:00 and 13:00: the check offers the 10:00 dose until 11:00; the repeat due
     at 11:10 is the missed-dose rule's "skip it" (fact sheet 2.6) and the dose is missed."""
-    await bot.onboard(USER, zone="UTC")
-    await _choose_repeats(bot, USER, 10)
-    await save_plan(bot, USER, "/schedule custom today 10:00,13:00 10x5")
-    due = DAY.replace(hour=10)
+    due = await _reminded_at_ten(bot, 10, "13:00")
     next_dose = DAY.replace(hour=13)
-    await _at(bot, USER, due)
     for minutes in range(10, 61, 10):
         instant = due + timedelta(minutes=minutes)
         [repeat] = await _at(bot, USER, instant)
@@ -153,11 +160,7 @@ async def test_repeats_stop_two_hours_before_the_next_dose_with_the_skip_text(
 
 
 async def test_snooze_stops_the_repeats_until_the_snoozed_reminder(bot: RunningBot) -> None:
-    await bot.onboard(USER, zone="UTC")
-    await _choose_repeats(bot, USER, 10)
-    await save_plan(bot, USER, "/schedule custom today 10:00,18:00 10x5")
-    due = DAY.replace(hour=10)
-    await _at(bot, USER, due)
+    due = await _reminded_at_ten(bot, 10, "18:00")
     await _at(bot, USER, due + timedelta(minutes=10))
     [live] = _live(bot, USER)
     snoozed = await tap(bot, USER, live, "snooze")
@@ -212,11 +215,23 @@ async def test_repeats_in_russian(bot: RunningBot) -> None:
         assert word not in repeat
 
 
-async def test_settings_shows_every_row_and_each_button_opens_its_flow(bot: RunningBot) -> None:
-    pack = bot.pack
-    await bot.onboard(USER, zone="Europe/Berlin", region="uk")
+async def _open_row(bot: RunningBot, page_id: int, key: str) -> tuple[str, dict[str, Any]]:
+    """Press a /settings row: the text it opens and that message."""
+    [text] = await bot.press(USER, page_id, f"set:{key}", replies=1)
+    return text, bot.last_message(USER)
+
+
+async def _settings_page_says(bot: RunningBot, *lines: str) -> None:
+    """/settings, and each of ``lines`` is on the page it sends."""
     [page] = await bot.say(USER, "/settings")
-    for line in (
+    for line in lines:
+        assert line in page, page
+
+
+async def _settings_page_lists_every_row(bot: RunningBot) -> int:
+    """/settings shows each setting as it is and a button a row; returns the page's id."""
+    await _settings_page_says(
+        bot,
         "Language: <b>English</b>",
         "Time zone: <b>Europe/Berlin</b>",
         "Region (emergency numbers): <b>United Kingdom</b>",
@@ -224,9 +239,8 @@ async def test_settings_shows_every_row_and_each_button_opens_its_flow(bot: Runn
         "Simple mode: <b>off</b>",
         "Caregiver: <b>none linked</b>",
         "Clinic announcements: <b>on</b>",
-    ):
-        assert line in page, page
-    page_id = bot.last_message(USER)["message_id"]
+    )
+    page_id: int = bot.last_message(USER)["message_id"]
     assert list(bot.buttons(bot.last_message(USER)).values()) == [
         "set:language",
         "set:timezone",
@@ -236,42 +250,55 @@ async def test_settings_shows_every_row_and_each_button_opens_its_flow(bot: Runn
         "set:caregiver",
         "set:announcements",
     ]
+    return page_id
 
-    async def open_row(key: str) -> tuple[str, dict[str, Any]]:
-        [text] = await bot.press(USER, page_id, f"set:{key}", replies=1)
-        return text, bot.last_message(USER)
 
-    text, message = await open_row("language")
+async def _language_zone_and_region_rows(bot: RunningBot, page_id: int) -> None:
+    """Language opens the choice; time zone and region are changed from their rows."""
+    pack = bot.pack
+    text, message = await _open_row(bot, page_id, "language")
     assert text == pack.text("language.choose", current="English")
     assert "lang:ru" in bot.buttons(message).values()
-    text, message = await open_row("timezone")
+    text, message = await _open_row(bot, page_id, "timezone")
     assert text == pack.text("timezone.usage")
     assert "tz:Europe/London" in bot.buttons(message).values()
     [zone_set] = await bot.press(USER, message["message_id"], "tz:Europe/London", replies=1)
     assert "Europe/London" in zone_set
-    text, message = await open_row("region")
+    text, message = await _open_row(bot, page_id, "region")
     assert text == pack.text("onboarding.ask_region")
     [region_set] = await bot.press(USER, message["message_id"], "region:us", replies=1)
     assert "United States" in region_set
-    text, message = await open_row("repeats")
+
+
+async def _repeats_simple_caregiver_and_announcement_rows(bot: RunningBot, page_id: int) -> None:
+    """Repeats every 30 minutes, simple mode on, the caregiver invite, announcements off."""
+    pack = bot.pack
+    text, message = await _open_row(bot, page_id, "repeats")
     assert text == pack.text("repeats.ask", current=pack.text("repeats.once"))
     assert "✓ Once, with one follow-up" in bot.buttons(message)
     await bot.press(USER, message["message_id"], "rep:30")
-    text, message = await open_row("simple")
+    text, message = await _open_row(bot, page_id, "simple")
     assert text == pack.text("simple.state_off")
     assert "simple:on" in bot.buttons(message).values()
     await bot.press(USER, message["message_id"], "simple:on")
     await bot.api.wait_for(
         "editMessageText", lambda call: call.params.get("message_id") == message["message_id"]
     )
-    text, message = await open_row("caregiver")
+    text, message = await _open_row(bot, page_id, "caregiver")
     assert "t.me/" in text  # /caregiver's own invite
-    text, message = await open_row("announcements")
+    text, message = await _open_row(bot, page_id, "announcements")
     assert text == pack.text("settings.announcements_choose", current="on")
     await bot.press(USER, message["message_id"], "ann:off")
     await bot.api.wait_for(
         "editMessageText", lambda call: call.params.get("message_id") == message["message_id"]
     )
+
+
+async def test_settings_shows_every_row_and_each_button_opens_its_flow(bot: RunningBot) -> None:
+    await bot.onboard(USER, zone="Europe/Berlin", region="uk")
+    page_id = await _settings_page_lists_every_row(bot)
+    await _language_zone_and_region_rows(bot, page_id)
+    await _repeats_simple_caregiver_and_announcement_rows(bot, page_id)
     user = await bot.services.users.get(USER)
     assert user is not None
     assert (user.announcements, user.repeat_minutes, user.region, user.simple_mode) == (
@@ -281,14 +308,13 @@ async def test_settings_shows_every_row_and_each_button_opens_its_flow(bot: Runn
         True,
     )
 
-    [page] = await bot.say(USER, "/settings")
-    for line in (
+    await _settings_page_says(
+        bot,
         "Time zone: <b>Europe/London</b>",
         "Region (emergency numbers): <b>United States</b>",
         "Reminder repeats: <b>Every 30 minutes until answered</b>",
         "Clinic announcements: <b>off</b>",
-    ):
-        assert line in page, page
+    )
 
 
 async def test_settings_is_in_help_and_the_command_menu(bot: RunningBot) -> None:
@@ -316,11 +342,7 @@ async def test_settings_buttons_refuse_strangers_and_forged_data(bot: RunningBot
 async def test_a_run_ends_four_hours_after_the_dose_time(bot: RunningBot) -> None:
     """The next dose is 14 hours away: no skip window to stop the run, so it ends 4 hours
     after the dose time, the last repeat saying so; the dose stays answerable."""
-    await bot.onboard(USER, zone="UTC")
-    await _choose_repeats(bot, USER, 30)
-    await save_plan(bot, USER, "/schedule custom today 10:00,23:30 10x5")
-    due = DAY.replace(hour=10)
-    await _at(bot, USER, due)
+    due = await _reminded_at_ten(bot, 30, "23:30")
     for half_hours in range(1, 8):
         [repeat] = await _at(bot, USER, due + timedelta(minutes=30 * half_hours))
         assert "Next reminder at" in repeat
@@ -334,11 +356,7 @@ async def test_a_run_ends_four_hours_after_the_dose_time(bot: RunningBot) -> Non
 
 async def test_repeats_survive_a_restart_without_a_duplicate(start_bot: Any) -> None:
     bot: RunningBot = await start_bot()
-    await bot.onboard(USER, zone="UTC")
-    await _choose_repeats(bot, USER, 10)
-    await save_plan(bot, USER, "/schedule custom today 10:00,16:00 10x5")
-    due = DAY.replace(hour=10)
-    await _at(bot, USER, due)
+    due = await _reminded_at_ten(bot, 10, "16:00")
     await _at(bot, USER, due + timedelta(minutes=10))
     await bot.shutdown()
     bot = await start_bot()  # the same database, the same clock
@@ -353,11 +371,7 @@ async def test_repeats_survive_a_restart_without_a_duplicate(start_bot: Any) -> 
 async def test_a_repeat_answered_on_its_way_is_taken_back(bot: RunningBot) -> None:
     """Taken pressed on the reminder while its repeat is in flight: the answer stands, the
     pressed message keeps what it recorded, and the repeat (which offers the dose) goes."""
-    await bot.onboard(USER, zone="UTC")
-    await _choose_repeats(bot, USER, 10)
-    await save_plan(bot, USER, "/schedule custom today 10:00,16:00 10x5")
-    due = DAY.replace(hour=10)
-    await _at(bot, USER, due)
+    due = await _reminded_at_ten(bot, 10, "16:00")
     [reminder] = _live(bot, USER)
     before = len(_sends(bot, USER))
     bot.api.answer_delay["sendMessage"] = 1.0  # the repeat reaches Telegram, the answer waits

@@ -108,65 +108,46 @@ async def test_step_notice_mentions_tablets_for_the_users_strength(bot: RunningB
     assert "1½ × 10 mg" in reminder["text"]
 
 
-@pytest.mark.parametrize(
-    ("zone", "start", "times", "expected_utc"),
-    [
-        # Spring forward in Berlin: 02:30 does not exist on 2026-03-29; it fires at 03:00 CEST.
-        (
-            "Europe/Berlin",
-            "2026-03-28",
-            "02:30,08:00",
-            [
-                datetime(2026, 3, 28, 1, 30, tzinfo=UTC),
-                datetime(2026, 3, 28, 7, 0, tzinfo=UTC),
-                datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
-                datetime(2026, 3, 29, 6, 0, tzinfo=UTC),
-            ],
-        ),
-        # Autumn back in Berlin: 02:30 happens twice on 2026-10-25; it fires once.
-        (
-            "Europe/Berlin",
-            "2026-10-24",
-            "02:30",
-            [
-                datetime(2026, 10, 24, 0, 30, tzinfo=UTC),
-                datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
-                datetime(2026, 10, 26, 1, 30, tzinfo=UTC),
-            ],
-        ),
-        # New York: spring 2026-03-08, autumn 2026-11-01 (01:30 repeats).
-        (
-            "America/New_York",
-            "2026-03-07",
-            "08:00",
-            [
-                datetime(2026, 3, 7, 13, 0, tzinfo=UTC),
-                datetime(2026, 3, 8, 12, 0, tzinfo=UTC),
-            ],
-        ),
-        (
-            "America/New_York",
-            "2026-10-31",
-            "01:30",
-            [
-                datetime(2026, 10, 31, 5, 30, tzinfo=UTC),
-                datetime(2026, 11, 1, 5, 30, tzinfo=UTC),
-                datetime(2026, 11, 2, 6, 30, tzinfo=UTC),
-            ],
-        ),
-        ("Asia/Kolkata", "2026-02-01", "08:00", [datetime(2026, 2, 1, 2, 30, tzinfo=UTC)]),
-        ("Pacific/Kiritimati", "2026-02-01", "08:00", [datetime(2026, 1, 31, 18, 0, tzinfo=UTC)]),
-        ("Pacific/Tongatapu", "2026-02-01", "08:00", [datetime(2026, 1, 31, 19, 0, tzinfo=UTC)]),
-        ("Etc/GMT+12", "2026-02-01", "08:00", [datetime(2026, 2, 1, 20, 0, tzinfo=UTC)]),
-    ],
-)
+# (zone, first day, times, when each of the first reminders fires in UTC)
+LOCAL_TIME_CASES: list[tuple[str, str, str, list[str]]] = [
+    # Spring forward in Berlin: 02:30 does not exist on 2026-03-29; it fires at 03:00 CEST.
+    (
+        "Europe/Berlin",
+        "2026-03-28",
+        "02:30,08:00",
+        ["2026-03-28 01:30", "2026-03-28 07:00", "2026-03-29 01:00", "2026-03-29 06:00"],
+    ),
+    # Autumn back in Berlin: 02:30 happens twice on 2026-10-25; it fires once.
+    (
+        "Europe/Berlin",
+        "2026-10-24",
+        "02:30",
+        ["2026-10-24 00:30", "2026-10-25 00:30", "2026-10-26 01:30"],
+    ),
+    # New York: spring 2026-03-08, autumn 2026-11-01 (01:30 repeats).
+    ("America/New_York", "2026-03-07", "08:00", ["2026-03-07 13:00", "2026-03-08 12:00"]),
+    (
+        "America/New_York",
+        "2026-10-31",
+        "01:30",
+        ["2026-10-31 05:30", "2026-11-01 05:30", "2026-11-02 06:30"],
+    ),
+    ("Asia/Kolkata", "2026-02-01", "08:00", ["2026-02-01 02:30"]),
+    ("Pacific/Kiritimati", "2026-02-01", "08:00", ["2026-01-31 18:00"]),
+    ("Pacific/Tongatapu", "2026-02-01", "08:00", ["2026-01-31 19:00"]),
+    ("Etc/GMT+12", "2026-02-01", "08:00", ["2026-02-01 20:00"]),
+]
+
+
+@pytest.mark.parametrize(("zone", "start", "times", "expected_utc"), LOCAL_TIME_CASES)
 async def test_reminders_fire_at_local_time_across_zones_and_dst(
-    bot: RunningBot, zone: str, start: str, times: str, expected_utc: list[datetime]
+    bot: RunningBot, zone: str, start: str, times: str, expected_utc: list[str]
 ) -> None:
     bot.clock.set(datetime(2026, 1, 20, 12, tzinfo=UTC))
     await bot.onboard(USER, zone=zone)
     await save_plan(bot, USER, f"/schedule custom {start} {times} 10x30")
-    for instant in expected_utc:
+    for utc in expected_utc:
+        instant = datetime.fromisoformat(utc).replace(tzinfo=UTC)
         # One second early: nothing yet.
         before = bot.sent_count(USER)
         bot.clock.set(instant - timedelta(seconds=1))

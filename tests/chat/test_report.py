@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil.tz import tzical
 from icalendar import Calendar
-from pypdf import PdfReader
 
 from bot.content import ContentLibrary, ContentPack
 from bot.domain.report import Period
@@ -29,6 +28,7 @@ from bot.reports.specs import CalendarEvent, CalendarSpec
 from bot.views.report import report_chart_spec, table_header
 from tests.conftest import RunningBot
 from tests.reminder_helpers import advance_until_messages, dose_data, press_and_wait_edit, save_plan
+from tests.report_helpers import pdf_text, report_text, request_file
 
 USER = 8013
 DOSE = ("mg", "time", "day", "step", "steps")
@@ -135,22 +135,6 @@ async def run_titration(bot: RunningBot, pack: ContentPack | None = None) -> Non
     bot.clock.set(dose_instant(len(SCRIPT) - 1) + timedelta(minutes=10))
 
 
-async def request_file(bot: RunningBot, command: str, button: str, method: str) -> Any:
-    before = len(bot.api.calls_of(method))
-    [choice] = await bot.say(USER, command)
-    message = bot.last_message(USER)
-    await bot.press(USER, message["message_id"], bot.buttons(message)[button])
-    [call] = (await bot.api.wait_for(method, count=before + 1, timeout=60))[before:]
-    assert call.status == 200, call
-    return choice, call
-
-
-def pdf_text(content: bytes) -> tuple[int, str]:
-    reader = PdfReader(io.BytesIO(content))
-    text = " ".join(page.extract_text() for page in reader.pages)
-    return len(reader.pages), re.sub(r"\s+", " ", text)
-
-
 def assert_png(content: bytes, *, min_side: int = 300, max_side: int = 3000) -> tuple[int, int]:
     assert content.startswith(b"\x89PNG\r\n\x1a\n")
     size = image_size(content)
@@ -161,21 +145,10 @@ def assert_png(content: bytes, *, min_side: int = 300, max_side: int = 3000) -> 
     return width, height
 
 
-async def test_report_pdf_holds_every_step_with_its_counts_and_check_ins(
-    bot: RunningBot,
-) -> None:
-    await run_titration(bot)
-    choice, call = await request_file(bot, "/report", "This plan", "sendDocument")
-    assert "Which days should it cover?" in choice
-    document = call.params["document"]
-    assert document["filename"] == "baclofen-report-2026-01-23.pdf"
-    assert "(this plan)" in call.params["caption"]
-    chosen = bot.last_message(USER)
-    assert chosen["text"] == "⏳ Making your report (this plan)…"
-    assert chosen["reply_markup"] is None  # the period buttons are gone
-    assert bot.api.messages_to(USER)[-1]["document"] == "baclofen-report-2026-01-23.pdf"
-    save_sample("report-sample.pdf", document["content"])
-    pages, text = pdf_text(document["content"])
+def _assert_the_pdf_shows_every_step(content: bytes) -> None:
+    """Each step with its counts and check-in, the note, and no name nor id."""
+    save_sample("report-sample.pdf", content)
+    pages, text = pdf_text(content)
     assert 1 <= pages <= 2
     assert "Period: this plan, 12.01.2026 to 23.01.2026" in text
     assert "The plan as prescribed" in text
@@ -196,7 +169,39 @@ async def test_report_pdf_holds_every_step_with_its_counts_and_check_ins(
     assert "Patient:" not in text
     assert "Pat" not in text.replace("Patient", "")
     assert str(USER) not in text
-    assert str(USER).encode() not in document["content"]
+    assert str(USER).encode() not in content
+
+
+async def _assert_the_csv_holds_the_same_rows(bot: RunningBot) -> None:
+    """/report csv: the same rows as a table."""
+    choice, call = await request_file(bot, USER, "/report csv", "Everything", "sendDocument")
+    assert "as a table (CSV)" in choice
+    assert call.params["document"]["filename"].endswith(".csv")
+    rows = list(csv.reader(io.StringIO(call.params["document"]["content"].decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Plan start", "Step", "First day", "Last day"]
+    assert [row[1:4] + row[6:10] for row in rows[1:]] == [
+        ["1 of 4", "2026-01-12", "2026-01-14", "5", "1", "0", "0"],
+        ["2 of 4", "2026-01-15", "2026-01-17", "5", "0", "1", "0"],
+        ["3 of 4", "2026-01-18", "2026-01-20", "4", "2", "0", "0"],
+        ["4 of 4", "2026-01-21", "2026-01-23", "6", "0", "0", "0"],
+    ]
+    assert rows[3][-1] == "sleepy after lunch"
+
+
+async def test_report_pdf_holds_every_step_with_its_counts_and_check_ins(
+    bot: RunningBot,
+) -> None:
+    await run_titration(bot)
+    choice, call = await request_file(bot, USER, "/report", "This plan", "sendDocument")
+    assert "Which days should it cover?" in choice
+    document = call.params["document"]
+    assert document["filename"] == "baclofen-report-2026-01-23.pdf"
+    assert "(this plan)" in call.params["caption"]
+    chosen = bot.last_message(USER)
+    assert chosen["text"] == "⏳ Making your report (this plan)…"
+    assert chosen["reply_markup"] is None  # the period buttons are gone
+    assert bot.api.messages_to(USER)[-1]["document"] == "baclofen-report-2026-01-23.pdf"
+    _assert_the_pdf_shows_every_step(document["content"])
 
     # The chart of the same report is a PNG of a sensible size.
     zone = bot.services.zones.zone_for("Europe/Berlin")
@@ -209,19 +214,7 @@ async def test_report_pdf_holds_every_step_with_its_counts_and_check_ins(
     ]
     assert_png(report_chart(report_chart_spec(bot.pack, report)))
 
-    # The same rows as CSV.
-    choice, call = await request_file(bot, "/report csv", "Everything", "sendDocument")
-    assert "as a table (CSV)" in choice
-    assert call.params["document"]["filename"].endswith(".csv")
-    rows = list(csv.reader(io.StringIO(call.params["document"]["content"].decode("utf-8-sig"))))
-    assert rows[0][:4] == ["Plan start", "Step", "First day", "Last day"]
-    assert [row[1:4] + row[6:10] for row in rows[1:]] == [
-        ["1 of 4", "2026-01-12", "2026-01-14", "5", "1", "0", "0"],
-        ["2 of 4", "2026-01-15", "2026-01-17", "5", "0", "1", "0"],
-        ["3 of 4", "2026-01-18", "2026-01-20", "4", "2", "0", "0"],
-        ["4 of 4", "2026-01-21", "2026-01-23", "6", "0", "0", "0"],
-    ]
-    assert rows[3][-1] == "sleepy after lunch"
+    await _assert_the_csv_holds_the_same_rows(bot)
 
 
 @pytest.mark.parametrize("code", ["en", "ru"])
@@ -236,7 +229,9 @@ async def test_the_russian_report_reads_whole(bot: RunningBot, library: ContentL
     REPORT_SAMPLES) prints each heading in whole words and the rows in Russian."""
     russian = library.get("ru")
     await run_titration(bot, russian)
-    _, call = await request_file(bot, "/report", russian.text("report.button_plan"), "sendDocument")
+    _, call = await request_file(
+        bot, USER, "/report", russian.text("report.button_plan"), "sendDocument"
+    )
     content = call.params["document"]["content"]
     save_sample("report-sample-ru.pdf", content)
     pages, text = pdf_text(content)
@@ -253,7 +248,7 @@ async def test_a_typed_name_is_printed_and_the_last_four_weeks(bot: RunningBot) 
     await save_plan(bot, USER, "/schedule custom today 20:00 10x3")
     bot.clock.set(datetime(2026, 2, 20, 12, tzinfo=UTC))  # weeks later: maintenance
     choice, call = await request_file(
-        bot, "/report name Anna Müller-Иванова", "Last 4 weeks", "sendDocument"
+        bot, USER, "/report name Anna Müller-Иванова", "Last 4 weeks", "sendDocument"
     )
     assert "with the name <b>Anna Müller-Иванова</b>" in choice
     _, text = pdf_text(call.params["document"]["content"])
@@ -262,8 +257,7 @@ async def test_a_typed_name_is_printed_and_the_last_four_weeks(bot: RunningBot) 
     # The only step ended before the period; the doses since are the maintenance row.
     assert "After the last step 24.01.2026 – 20.02.2026 10 mg at 20:00; 10 mg a day" in text
     # The name is used once: the next report has none.
-    _, call = await request_file(bot, "/report", "Everything", "sendDocument")
-    _, text = pdf_text(call.params["document"]["content"])
+    text = await report_text(bot, USER, "Everything")
     assert "Anna" not in text and "Patient:" not in text
     assert "1 of 1 11.01.2026 – 13.01.2026" in text
 
@@ -316,6 +310,68 @@ async def test_plan_picture_follows_the_plan_text(bot: RunningBot) -> None:
     assert (sizes[0]["width"], sizes[0]["height"]) == (width, height)
 
 
+_Step = tuple[date, date, str, list[str]]
+
+
+def _steps_of(plan: str) -> list[_Step]:
+    """What /plan says: per step, its dates, its mg and its times.
+    "Step 1, 26 to 28 March (3 days)", "Step 3, 1 to 3 April", "30 March to 1 April"."""
+
+    def on(number: str, month: str) -> date:
+        return date(2026, list(month_name).index(month), int(number))
+
+    return [
+        (on(first, first_month or last_month), on(last, last_month), mg, times.split(", "))
+        for first, first_month, last, last_month, mg, times in re.findall(
+            r"Step \d, (\d{1,2})(?: (\w+))? to (\d{1,2}) (\w+) \(\d+ days\): "
+            r"(\d+) mg three times a day \(([\d:, ]+)\)",
+            plan,
+        )
+    ]
+
+
+def _assert_each_event_follows_its_step(events: list[Any], steps: list[_Step]) -> None:
+    """In Berlin time, at one of its step's times, with its mg (the last step's after it);
+    the events span both of Berlin's offsets."""
+    maintenance_mg = steps[-1][2]
+    seen_offsets = set()
+    for event in events:
+        start = event.decoded("dtstart")
+        assert isinstance(start.tzinfo, ZoneInfo) and start.tzinfo.key == "Europe/Berlin"
+        day = start.date()
+        step = next((s for s in steps if s[0] <= day <= s[1]), None)
+        mg = step[2] if step else maintenance_mg
+        times = step[3] if step else steps[-1][3]
+        assert start.strftime("%H:%M") in times
+        assert f"Baclofen {mg} mg" in str(event["summary"])
+        if step is not None:
+            assert f"(step {steps.index(step) + 1} of 4)" in str(event["summary"])
+        seen_offsets.add(start.utcoffset())
+    assert seen_offsets == {timedelta(hours=1), timedelta(hours=2)}
+
+
+def _assert_the_times_move_with_the_clock_change(events: list[Any], content: bytes) -> None:
+    """The same local times on both sides of 29 March, read by icalendar and by dateutil."""
+    mornings = {
+        event.decoded("dtstart").date(): event.decoded("dtstart")
+        for event in events
+        if event.decoded("dtstart").hour == 8
+    }
+    # 08:00 in Berlin is 07:00 UTC before the change and 06:00 UTC after it.
+    assert mornings[date(2026, 3, 28)].astimezone(UTC).hour == 7
+    assert mornings[date(2026, 3, 30)].astimezone(UTC).hour == 6
+    # A second parser reads the file's own VTIMEZONE the same way: the change at 01:00 UTC.
+    written = tzical(io.StringIO(content.decode())).get("Europe/Berlin")
+    for instant, hours in (
+        (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), 1),
+        (datetime(2026, 3, 29, 1, tzinfo=UTC), 2),
+    ):
+        assert instant.astimezone(written).utcoffset() == timedelta(hours=hours)
+    for event in events:
+        local = event.decoded("dtstart")
+        assert local.replace(tzinfo=written).astimezone(UTC) == local.astimezone(UTC)
+
+
 async def test_calendar_matches_the_plan_across_a_clock_change(bot: RunningBot) -> None:
     bot.clock.set(datetime(2026, 3, 25, 9, tzinfo=UTC))  # summer time begins on 29 March
     await bot.onboard(USER, zone="Europe/Berlin")
@@ -335,53 +391,10 @@ async def test_calendar_matches_the_plan_across_a_clock_change(bot: RunningBot) 
     assert str(timezone["TZID"]) == "Europe/Berlin"
     events = calendar.walk("VEVENT")
 
-    # What /plan says: per step, its dates, its mg and its times.
-    # "Step 1, 26 to 28 March (3 days)", "Step 3, 1 to 3 April", "30 March to 1 April".
-    def on(number: str, month: str) -> date:
-        return date(2026, list(month_name).index(month), int(number))
-
-    steps = [
-        (on(first, first_month or last_month), on(last, last_month), mg, times.split(", "))
-        for first, first_month, last, last_month, mg, times in re.findall(
-            r"Step \d, (\d{1,2})(?: (\w+))? to (\d{1,2}) (\w+) \(\d+ days\): "
-            r"(\d+) mg three times a day \(([\d:, ]+)\)",
-            plan,
-        )
-    ]
+    steps = _steps_of(plan)
     assert len(steps) == 4
-    maintenance_mg = steps[-1][2]
-    seen_offsets = set()
-    for event in events:
-        start = event.decoded("dtstart")
-        assert isinstance(start.tzinfo, ZoneInfo) and start.tzinfo.key == "Europe/Berlin"
-        day = start.date()
-        step = next((s for s in steps if s[0] <= day <= s[1]), None)
-        mg = step[2] if step else maintenance_mg
-        times = step[3] if step else steps[-1][3]
-        assert start.strftime("%H:%M") in times
-        assert f"Baclofen {mg} mg" in str(event["summary"])
-        if step is not None:
-            assert f"(step {steps.index(step) + 1} of 4)" in str(event["summary"])
-        seen_offsets.add(start.utcoffset())
-    assert seen_offsets == {timedelta(hours=1), timedelta(hours=2)}
-    mornings = {
-        event.decoded("dtstart").date(): event.decoded("dtstart")
-        for event in events
-        if event.decoded("dtstart").hour == 8
-    }
-    # 08:00 in Berlin is 07:00 UTC before the change and 06:00 UTC after it.
-    assert mornings[date(2026, 3, 28)].astimezone(UTC).hour == 7
-    assert mornings[date(2026, 3, 30)].astimezone(UTC).hour == 6
-    # A second parser reads the file's own VTIMEZONE the same way: the change at 01:00 UTC.
-    written = tzical(io.StringIO(call.params["document"]["content"].decode())).get("Europe/Berlin")
-    for instant, hours in (
-        (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), 1),
-        (datetime(2026, 3, 29, 1, tzinfo=UTC), 2),
-    ):
-        assert instant.astimezone(written).utcoffset() == timedelta(hours=hours)
-    for event in events:
-        local = event.decoded("dtstart")
-        assert local.replace(tzinfo=written).astimezone(UTC) == local.astimezone(UTC)
+    _assert_each_event_follows_its_step(events, steps)
+    _assert_the_times_move_with_the_clock_change(events, call.params["document"]["content"])
     assert len(events) == 89 * 3 + 1  # 90 days from 25 March 10:00 local, three a day
     assert {event.decoded("dtstamp") for event in events} == {datetime(2026, 3, 25, 9, tzinfo=UTC)}
     first = min(events, key=lambda event: event.decoded("dtstart"))
@@ -544,7 +557,7 @@ def _report_workers() -> list[int]:
 async def test_a_worker_that_dies_is_replaced_and_the_patient_told(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="UTC")
     await save_plan(bot, USER, "/schedule custom today 20:00 10x3")
-    await request_file(bot, "/report", "This plan", "sendDocument")
+    await request_file(bot, USER, "/report", "This plan", "sendDocument")
     [worker] = _report_workers()
     os.kill(worker, 9)
     await bot.say(USER, "/report")
@@ -555,7 +568,7 @@ async def test_a_worker_that_dies_is_replaced_and_the_patient_told(bot: RunningB
     assert failed == "Sorry, I could not make the file just now. Please try again in a moment."
     assert len(bot.api.calls_of("sendDocument")) == 1
     # The next request gets a new worker.
-    await request_file(bot, "/report", "This plan", "sendDocument")
+    await request_file(bot, USER, "/report", "This plan", "sendDocument")
     assert len(bot.api.calls_of("sendDocument")) == 2
     assert _report_workers() != [worker]
 
@@ -565,13 +578,11 @@ async def test_a_russian_patient_gets_a_russian_report(
 ) -> None:
     """The labels of the PDF come from the patient's pack, and Cyrillic prints."""
     russian = library.get("ru")
-    bot.api.send_text(USER, "/start", language_code="ru")
-    await bot.next_messages(USER, 0, 1)
+    await bot.say(USER, "/start", language_code="ru")
     await bot.onboard(USER, zone="Europe/Moscow", region="ru")
     await bot.say(USER, "/schedule custom today 20:00 10x3")
     await bot.press(USER, bot.last_message(USER)["message_id"], "plan:save", replies=1)
     bot.clock.set(datetime(2026, 1, 20, 12, tzinfo=UTC))
-    _, call = await request_file(bot, "/report", russian.text("report.button_all"), "sendDocument")
-    _, text = pdf_text(call.params["document"]["content"])
+    text = await report_text(bot, USER, russian.text("report.button_all"))
     assert russian.text("report.title") in text, text[:300]
     assert "Report" not in text and "Period" not in text

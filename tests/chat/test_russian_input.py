@@ -25,8 +25,7 @@ CODE = re.compile(r"<code>(.*?)</code>", re.S)
 
 
 async def onboard_in_russian(bot: RunningBot, russian: ContentPack) -> None:
-    bot.api.send_text(USER, "/start", language_code="ru")
-    await bot.next_messages(USER, 0, 1)
+    await bot.say(USER, "/start", language_code="ru")
     welcome = bot.last_message(USER)
     consent = bot.buttons(welcome)[russian.text("onboarding.consent_button")]
     await bot.press(USER, welcome["message_id"], consent, replies=1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pypdf import PdfReader
@@ -26,6 +26,7 @@ from bot.storage.doses import Status
 from tests.conftest import RunningBot
 from tests.reminder_helpers import (
     advance_until_messages,
+    at,
     only_undo,
     press_and_wait_edit,
     save_plan,
@@ -34,13 +35,8 @@ from tests.reminder_helpers import (
 
 USER = 2202
 CARER = 2203
-DAY = datetime(2026, 1, 11, tzinfo=UTC)  # the fake clock starts at 09:00 that day
 PLAN = "/schedule custom today 12:00,18:00 10x5"  # Europe/London is UTC in January
 _LINK = re.compile(r"start=(cg_[A-Za-z0-9_-]+)")
-
-
-def at(hour: int, minute: int = 0) -> datetime:
-    return DAY + timedelta(hours=hour, minutes=minute)
 
 
 def current(bot: RunningBot, message: dict[str, Any]) -> dict[str, Any]:
@@ -78,8 +74,7 @@ async def press_more(bot: RunningBot, reminder: dict[str, Any]) -> dict[str, Any
 
 
 async def onboard_russian(bot: RunningBot) -> None:
-    bot.api.send_text(USER, "/start", language_code="ru")
-    await bot.next_messages(USER, 0, 1)
+    await bot.say(USER, "/start", language_code="ru")
     await bot.onboard(USER, zone="Europe/London", region="uk")
 
 

@@ -15,10 +15,10 @@ from typing import Any
 from bot.content import ContentPack
 from bot.views.report import plan_picture_spec
 from tests.chat.test_caregivers import CARER, PATIENT, link_caregiver
-from tests.chat.test_report import pdf_text
 from tests.conftest import START, RunningBot
 from tests.privacy_helpers import json_document
 from tests.reminder_helpers import save_plan
+from tests.report_helpers import report_text
 
 BOX = "📦"
 # START is 2026-01-11 09:00 UTC = 10:00 in Berlin; the plan starts on 12 January.
@@ -185,12 +185,7 @@ async def test_report_shows_the_run_out_day(bot: RunningBot) -> None:
     await bot.onboard(PATIENT, zone="Europe/Berlin", region="uk")
     await save_plan(bot, PATIENT, "/schedule standard tomorrow 08:00 14:00 20:00 target=20")
     await set_up_tablets(bot, PATIENT)
-    before = len(bot.api.calls_of("sendDocument"))
-    await bot.say(PATIENT, "/report")
-    choice = bot.last_message(PATIENT)
-    await bot.press(PATIENT, choice["message_id"], bot.buttons(choice)["Last 4 weeks"])
-    [call] = (await bot.api.wait_for("sendDocument", count=before + 1, timeout=60))[before:]
-    _, text = pdf_text(call.params["document"]["content"])
+    text = await report_text(bot, PATIENT)
     assert "as the patient recorded it, lasts on this plan until 22 January" in text, text
 
 

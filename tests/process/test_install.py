@@ -126,21 +126,27 @@ def clean_env(**values: str) -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", **values}
 
 
-def test_the_installed_package_is_the_wheel_not_the_checkout(
-    installed: Path, tmp_path: Path
-) -> None:
-    where = subprocess.run(
-        [
-            installed,
-            "-c",
-            "import bot, bot.config as c; print(bot.__file__, c.default_content_dir())",
-        ],
+def run_installed(python: Path, script: str, folder: Path) -> str:
+    """What ``script`` prints, run by the installed interpreter in ``folder`` (not the
+    checkout) with a clean environment."""
+    return subprocess.run(
+        [python, "-c", script],
         check=True,
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        cwd=folder,
         env=clean_env(),
     ).stdout
+
+
+def test_the_installed_package_is_the_wheel_not_the_checkout(
+    installed: Path, tmp_path: Path
+) -> None:
+    where = run_installed(
+        installed,
+        "import bot, bot.config as c; print(bot.__file__, c.default_content_dir())",
+        tmp_path,
+    )
     module, pack = where.split()
     venv_root = str(installed.parent.parent)
     assert module.startswith(venv_root), module
@@ -159,14 +165,7 @@ def test_the_installed_package_loads_its_pack_migrations_and_page(
         " print(json.dumps([list(library.languages), migration_versions(),"
         " sorted(p.name for p in page.iterdir())]))"
     )
-    out = subprocess.run(
-        [installed, "-c", script],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=clean_env(),
-    ).stdout
+    out = run_installed(installed, script, tmp_path)
     languages, migrations, page = json.loads(out)
     assert languages == ["en", "ru"]
     assert migrations == migration_versions()  # every migration of the checkout, none lost

@@ -24,20 +24,25 @@ async def _start(api: FakeBotAPI, database: Path, cwd: Path) -> asyncio.subproce
     return await start_process(bot_env(api, database, LOG_LEVEL="WARNING"), cwd)
 
 
+async def _kill_with_every_send_in_flight(api: FakeBotAPI, database: Path, folder: Path) -> None:
+    """Start the bot, hold every answer in flight (Telegram has the message, the bot has not
+    heard back yet) until each user's message was asked for, then SIGKILL it."""
+    api.answer_delay["sendMessage"] = 2.0
+    first = await _start(api, database, folder)
+    try:
+        await api.wait_for_requests("sendMessage", count=len(USERS), timeout=20)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+
+
 @pytest.mark.process
 async def test_sigkill_mid_burst_loses_nothing_and_marks_repeats(
     tmp_path: Path, api: FakeBotAPI
 ) -> None:
     database = tmp_path / "bot.sqlite3"
     await seed_due_doses(database, USERS, [timedelta(seconds=2)])
-    # Hold every answer in flight: Telegram has the message, the bot has not heard back yet.
-    api.answer_delay["sendMessage"] = 2.0
-    first = await _start(api, database, tmp_path)
-    try:
-        await api.wait_for_requests("sendMessage", count=len(USERS), timeout=20)
-    finally:
-        first.send_signal(signal.SIGKILL)
-        await first.wait()
+    await _kill_with_every_send_in_flight(api, database, tmp_path)
     delivered_before_kill = sum(len(reminder_texts(api, user)) for user in USERS)
     assert delivered_before_kill >= 1
 
@@ -130,13 +135,7 @@ async def test_sigkill_with_repeats_in_flight_sends_no_repeat_twice(
     repeat that may have arrived is never sent again; the run goes on one interval later."""
     database = tmp_path / "bot.sqlite3"
     now = await seed_repeats_due(database, USERS)
-    api.answer_delay["sendMessage"] = 2.0
-    first = await _start(api, database, tmp_path)
-    try:
-        await api.wait_for_requests("sendMessage", count=len(USERS), timeout=20)
-    finally:
-        first.send_signal(signal.SIGKILL)
-        await first.wait()
+    await _kill_with_every_send_in_flight(api, database, tmp_path)
 
     api.answer_delay.clear()
     restarted_at = api.clock.monotonic()  # the killed process's calls are answered late: skip them

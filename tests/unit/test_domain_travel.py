@@ -4,6 +4,7 @@ and "gradually", proven over random zone pairs, plans and start instants."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import pairwise
@@ -90,6 +91,69 @@ starts = st.datetimes(
 zones = st.sampled_from(ZONES).map(ZoneInfo)
 
 
+_Keyed = dict[tuple[date, time], datetime]
+
+
+def _keyed(schedule: list[DoseSlot]) -> _Keyed:
+    """Each dose's UTC instant by its local day and time."""
+    return {(slot.local_date, slot.local_time): slot.due_utc for slot in schedule}
+
+
+def _during_the_change(
+    moved: list[DoseSlot], start: datetime, ends: datetime | None
+) -> Iterator[tuple[DoseSlot, DoseSlot]]:
+    """Successive doses of the change itself, not of the home or the local schedule (whose
+    own DST changes are theirs)."""
+    for earlier, later in pairwise(moved):
+        if later.due_utc < start or (ends is not None and earlier.due_utc >= ends):
+            continue
+        yield earlier, later
+
+
+def _assert_the_spacing_is_kept(
+    times: list[time], moved: list[DoseSlot], start: datetime, ends: datetime | None
+) -> None:
+    """No two doses closer than the plan's own spacing (capped at MIN_GAP), so never inside
+    the dose-safety window of the plan's spacing."""
+    floor = window(min_gap(times))
+    for earlier, later in _during_the_change(moved, start, ends):
+        gap = later.due_utc - earlier.due_utc
+        assert gap >= floor, (earlier, later)
+        if later.due_utc >= start and later.local_date != earlier.local_date:
+            planned = datetime.combine(later.local_date, later.local_time) - datetime.combine(
+                earlier.local_date, earlier.local_time
+            )
+            assert gap >= min(planned, MIN_GAP) - timedelta(hours=1)  # an hour: DST
+
+
+def _assert_no_dose_dropped(moved: list[DoseSlot], per_plan_day: int) -> None:
+    """Every plan day of the change has all of its doses, once each."""
+    per_day = Counter(slot.local_date for slot in moved)
+    days = sorted(per_day)
+    for day in days[1:-1]:
+        assert per_day[day] == per_plan_day, day
+    assert days == [days[0] + timedelta(days=n) for n in range(len(days))]
+
+
+def _assert_at_most_two_hours_a_day(
+    moved: list[DoseSlot], at_home: _Keyed, start: datetime, home: ZoneInfo, local: ZoneInfo
+) -> None:
+    """The doses move at most 2 hours a plan day (plus a clock change of either zone)."""
+    shifts = {
+        (slot.local_date, slot.local_time): slot.due_utc
+        - at_home[(slot.local_date, slot.local_time)]
+        for slot in moved
+        if slot.due_utc >= start
+    }
+    for day, at in shifts:
+        following = (day + timedelta(days=1), at)
+        if following not in shifts:
+            continue
+        step = abs(shifts[following] - shifts[(day, at)])
+        clocks = _clock_change(home, day) + _clock_change(local, day)
+        assert step <= MAX_STEP + clocks, (day, following, shifts)
+
+
 @settings(max_examples=300, deadline=None)
 @given(times=plans(), home=zones, local=zones, start=starts)
 def test_gradual_change_keeps_spacing_and_every_dose_and_ends_on_local_times(
@@ -98,58 +162,23 @@ def test_gradual_change_keeps_spacing_and_every_dose_and_ends_on_local_times(
     plan = plan_of(times)
     zone = travel_zone(plan, home, local, start, Choice.GRADUAL)
     moved = slots(plan, zone, start)
-    at_home = {
-        (slot.local_date, slot.local_time): slot.due_utc for slot in slots(plan, home, start, 2)
-    }
+    at_home = _keyed(slots(plan, home, start, 2))
     # Nothing before the change moves.
     for slot in moved:
         if slot.due_utc < start:
             assert slot.due_utc == at_home[(slot.local_date, slot.local_time)]
-    # No two doses closer than the plan's own spacing (capped at MIN_GAP), so never inside
-    # the dose-safety window of the plan's spacing.
-    floor = window(min_gap(times))
     ends = zone.ends if isinstance(zone, TravelZone) else start
-    for earlier, later in pairwise(moved):
-        if later.due_utc < start or (ends is not None and earlier.due_utc >= ends):
-            continue  # the home or the local schedule itself (their DST changes included)
-        gap = later.due_utc - earlier.due_utc
-        assert gap >= floor, (earlier, later)
-        if later.due_utc >= start and later.local_date != earlier.local_date:
-            planned = datetime.combine(later.local_date, later.local_time) - datetime.combine(
-                earlier.local_date, earlier.local_time
-            )
-            assert gap >= min(planned, MIN_GAP) - timedelta(hours=1)  # an hour: DST
-    # None dropped: every plan day of the change has all of its doses, once each.
-    per_day = Counter(slot.local_date for slot in moved)
-    days = sorted(per_day)
-    for day in days[1:-1]:
-        assert per_day[day] == len(times), day
-    assert days == [days[0] + timedelta(days=n) for n in range(len(days))]
+    _assert_the_spacing_is_kept(times, moved, start, ends)
+    _assert_no_dose_dropped(moved, len(times))
     # It ends on the local times.
     assert isinstance(zone, TravelZone) or zone is local
     if isinstance(zone, TravelZone):
         assert ends is not None and ends <= start + timedelta(days=DAYS - 3)
-        local_slots = {
-            (slot.local_date, slot.local_time): slot.due_utc
-            for slot in slots(plan, local, start, 2)
-        }
+        local_slots = _keyed(slots(plan, local, start, 2))
         for slot in moved:
             if slot.due_utc >= ends:
                 assert slot.due_utc == local_slots[(slot.local_date, slot.local_time)]
-        # The doses move at most 2 hours a plan day (plus a clock change of either zone).
-        shifts = {
-            (slot.local_date, slot.local_time): slot.due_utc
-            - at_home[(slot.local_date, slot.local_time)]
-            for slot in moved
-            if slot.due_utc >= start
-        }
-        for day, at in shifts:
-            following = (day + timedelta(days=1), at)
-            if following not in shifts:
-                continue
-            step = abs(shifts[following] - shifts[(day, at)])
-            clocks = _clock_change(home, day) + _clock_change(local, day)
-            assert step <= MAX_STEP + clocks, (day, following, shifts)
+        _assert_at_most_two_hours_a_day(moved, at_home, start, home, local)
         # Stored and read back, the zone is the same clock.
         again = parse_zone(spec(zone))
         assert [slot.due_utc for slot in slots(plan, again, start)] == [
@@ -252,18 +281,13 @@ def test_a_change_under_way_goes_on_from_where_it_moved_the_doses(
     moved = slots(second_plan, zone, second_start)
     floor = min(window(min_gap(times)), window(min_gap(new_times or times)))
     ends = zone.ends if isinstance(zone, TravelZone) else second_start
-    for earlier, later in pairwise(moved):
-        if later.due_utc < second_start or (ends is not None and earlier.due_utc >= ends):
-            continue
+    for earlier, later in _during_the_change(moved, second_start, ends):
         if earlier.due_utc < second_start and new_times is not None:
             continue  # the old plan's last dose: the check guards a new plan's first gap
         assert later.due_utc - earlier.due_utc >= floor, (earlier, later)
     if isinstance(zone, TravelZone):
         assert zone.ends is not None
-        local_slots = {
-            (slot.local_date, slot.local_time): slot.due_utc
-            for slot in slots(second_plan, local, second_start, 2)
-        }
+        local_slots = _keyed(slots(second_plan, local, second_start, 2))
         for slot in moved:
             if slot.due_utc >= zone.ends:
                 expected = local_slots[(slot.local_date, slot.local_time)]

@@ -19,25 +19,9 @@ from bot.content import MAX_ZONE_BUTTONS, ContentError, ContentLibrary, load_lib
 from bot.domain import timezones
 from bot.domain.timezones import COMMON_ZONES, zone_at
 from tests.conftest import CONTENT_DIR, ROOT
+from tests.places import unit_test_places
 
-PLACES = [
-    # Where the old longitude guess (Etc/GMT±N) was an hour or more off, or had no summer time.
-    ("Kaliningrad", 54.71, 20.51, "Europe/Kaliningrad"),
-    ("St Petersburg", 59.94, 30.31, "Europe/Moscow"),
-    ("Samara", 53.20, 50.15, "Europe/Samara"),
-    ("Omsk", 54.99, 73.37, "Asia/Omsk"),
-    ("Novosibirsk", 55.03, 82.92, "Asia/Novosibirsk"),
-    ("Madrid", 40.42, -3.70, "Europe/Madrid"),
-    ("Paris", 48.86, 2.35, "Europe/Paris"),
-    ("New Delhi", 28.61, 77.21, "Asia/Kolkata"),
-    ("Sydney", -33.87, 151.21, "Australia/Sydney"),
-    ("New York", 40.71, -74.01, "America/New_York"),
-    # Neighbours across a border, a few kilometres apart.
-    ("Narva", 59.377, 28.190, "Europe/Tallinn"),
-    ("Ivangorod", 59.370, 28.215, "Europe/Moscow"),
-    ("Blagoveshchensk", 50.257, 127.535, "Asia/Yakutsk"),
-    ("Heihe", 50.245, 127.490, "Asia/Shanghai"),
-]
+PLACES = unit_test_places()
 RUSSIAN_ZONES = (
     "Europe/Kaliningrad",
     "Europe/Moscow",
