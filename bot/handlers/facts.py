@@ -14,7 +14,8 @@ from bot.views.doses import help_keyboard
 routes = Router("facts")
 
 
-@routes.command("facts")
+# The facts read no stored row (only /emergency reads the region, itself): no read per update.
+@routes.command("facts", loads_user=False)
 async def facts_menu(update: Update, context: BotContext) -> None:
     pack = context.pack
     await reply(update, pack.text("facts.menu"), menu_keyboard(context))
@@ -30,10 +31,10 @@ async def topic_command(update: Update, context: BotContext) -> None:
 
 # Each fact topic is a command too; /missed is the schedule's (the patient's own latest dose
 # first, then this topic).
-routes.commands([topic for topic in TOPICS if topic != "missed"], topic_command)
+routes.commands([topic for topic in TOPICS if topic != "missed"], topic_command, loads_user=False)
 
 
-@routes.button(FactButton)
+@routes.button(FactButton, loads_user=False)
 async def topic_pressed(update: Update, context: BotContext, button: FactButton) -> None:
     topic = button.topic
     if topic not in TOPICS:

@@ -289,7 +289,7 @@ async def region_pressed(update: Update, context: BotContext) -> None:
         await repeats.ask_repeats(update, context, first=True)
 
 
-@routes.command("help")
+@routes.command("help", loads_user=False)
 async def help_command(update: Update, context: BotContext) -> None:
     """Every patient command, grouped, from the table that also feeds the command menu."""
     pack = context.pack

@@ -53,12 +53,17 @@ class Router:
         self.handlers: list[BaseHandler[Update, Any, Any]] = []
 
     def command(
-        self, *names: str, filters: BaseFilter | None = None, consented: bool = False
+        self,
+        *names: str,
+        filters: BaseFilter | None = None,
+        consented: bool = False,
+        loads_user: bool = True,
     ) -> Callable[[CommandHandlerFn[P]], CommandHandlerFn[P]]:
         """``/name`` (any of ``names``). ``consented``: only for a user who has consented;
         anyone else is told to /start first and the handler does not run (``context.patient``
-        is theirs). The decorated name is the route itself, so another handler that calls it
-        (a button opening a command's answer) gets the same check."""
+        is theirs). ``loads_user=False``: a handler that reads no row (/help, the facts) is
+        spared the read. The decorated name is the route itself, so another handler that
+        calls it (a button opening a command's answer) gets the same check."""
 
         def register(handler: CommandHandlerFn[P]) -> CommandHandlerFn[P]:
             async def route(
@@ -67,7 +72,7 @@ class Router:
                 if consented:
                     if await consented_user(update, context) is None:
                         return
-                else:
+                elif loads_user:
                     await context.load_user()
                 await handler(update, context, *args, **kwargs)
 
@@ -76,12 +81,18 @@ class Router:
 
         return register
 
-    def commands(self, names: Sequence[str], handler: Handler) -> None:
+    def commands(self, names: Sequence[str], handler: Handler, *, loads_user: bool = True) -> None:
         """Several commands served by one handler (the fact topics)."""
-        self.handlers.append(CommandHandler(list(names), _loading(handler)))
+        route = _loading(handler) if loads_user else handler
+        self.handlers.append(CommandHandler(list(names), route))
 
     def button(
-        self, kind: type[B], *, stale: str = STALE, unconsented: str | None = None
+        self,
+        kind: type[B],
+        *,
+        stale: str = STALE,
+        unconsented: str | None = None,
+        loads_user: bool = True,
     ) -> Callable[[ButtonHandler[B]], ButtonHandler[B]]:
         """A press of a ``kind`` button: the handler gets it unpacked (the press itself is
         ``context.query``); anything else under its prefix is answered with the ``stale`` text
@@ -96,10 +107,11 @@ class Router:
                 if button is None:
                     await query.answer(context.pack.text(stale))
                     return
-                user = await context.load_user()
-                if unconsented is not None and (user is None or not user.has_consented):
-                    await query.answer(context.pack.text(unconsented))
-                    return
+                if loads_user or unconsented is not None:
+                    user = await context.load_user()
+                    if unconsented is not None and (user is None or not user.has_consented):
+                        await query.answer(context.pack.text(unconsented))
+                        return
                 await handler(update, context, button)
 
             self.handlers.append(CallbackQueryHandler(route, pattern=kind.pattern()))
