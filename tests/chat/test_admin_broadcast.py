@@ -11,6 +11,7 @@ from bot.emulator.api import ApiCall
 from bot.storage.broadcasts import BroadcastStore, Delivery
 from tests.admin_helpers import add_users, press_control, preview, received, wait_for_summary
 from tests.conftest import ADMIN_ID, RunningBot
+from tests.said import opening
 
 USERS = [5001, 5002, 5003, 5004, 5005]
 
@@ -21,7 +22,7 @@ async def test_preview_is_exactly_what_recipients_get(bot: RunningBot) -> None:
     await bot.services.doses.mark_unreachable(5004, bot.clock.now())
 
     body, control = await preview(bot, "Closed on <24 Dec> & 25 Dec.\nReminders continue.")
-    assert "News from your clinic" in body
+    assert opening(bot.pack, "broadcast.message") in body
     assert "Closed on &lt;24 Dec&gt; &amp; 25 Dec.\nReminders continue." in body  # plain text
     assert "Send to: <b>All users</b>, 3 recipient(s)" in control["text"]
     assert set(bot.buttons(control)) >= {"✓ All users", "In titration", "Confirm and send"}
@@ -81,7 +82,7 @@ async def test_cancel_on_preview_sends_nothing(bot: RunningBot) -> None:
     await add_users(bot, USERS)
     _, control = await preview(bot, "Never mind.")
     [cancelled] = await press_control(bot, control, "Cancel")
-    assert "Nothing was sent" in cancelled
+    assert bot.pack.text("broadcast.discarded") in cancelled
     # A stale Confirm (another admin's screen, a double tap) does nothing either.
     [stale] = await bot.press(ADMIN_ID, control["message_id"], "adm:send:1", replies=1)
     assert "no longer waiting for confirmation" in stale
