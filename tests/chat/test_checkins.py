@@ -10,6 +10,7 @@ from bot.domain.checkins import asks_before_increase
 from bot.domain.plans import parse_custom_command
 from tests.conftest import RunningBot
 from tests.reminder_helpers import advance_until_messages, press_and_wait_edit, save_plan, tap
+from tests.said import opening
 
 USER = 8008
 DAY = datetime(2026, 1, 11, tzinfo=UTC)  # the fake clock starts at 09:00 that day
@@ -60,7 +61,7 @@ async def _take_each_dose_until_the_check_in(bot: RunningBot) -> dict[str, Any]:
         await tap(bot, USER, reminder, "taken")
         assert "Check-in" not in reminder["text"]
     reminder, checkin = await advance_until_messages(bot, USER, at(3, 20), count=2)
-    assert "Time for your dose" in reminder["text"]
+    assert opening(bot.pack, "reminder.dose") in reminder["text"]
     assert "Check-in before your next step" in checkin["text"]
     assert "goes up to 10 mg twice a day (08:00, 20:00)" in checkin["text"]
     assert set(_buttons(checkin)) == {str(score) for score in range(11)}

@@ -19,6 +19,7 @@ from tests.reminder_helpers import (
     save_plan,
     tap,
 )
+from tests.said import opening
 
 USER = 3003
 OTHER = 3004
@@ -77,7 +78,9 @@ async def test_full_standard_titration_in_simulated_time(bot: RunningBot) -> Non
         else:
             step = f"day {slot.day_number}, step {slot.step_number} of 4"
             assert f"<b>{mg} mg</b> at {at}, {step}" in text
-        assert ("From today your dose is" in text) == (slot.is_step_start and slot.step_number > 1)
+        assert (opening(bot.pack, "reminder.step_up") in text) == (
+            slot.is_step_start and slot.step_number > 1
+        )
         assert ("last dose of your titration" in text) == slot.is_last_step_dose
         assert "tablet" in text
         edited = await tap(bot, USER, reminder, "taken")
@@ -88,7 +91,8 @@ async def test_full_standard_titration_in_simulated_time(bot: RunningBot) -> Non
     reminder_calls = [
         call
         for call in bot.api.calls_of("sendMessage")
-        if call.params["chat_id"] == USER and "Time for your dose" in call.params["text"]
+        if call.params["chat_id"] == USER
+        and opening(bot.pack, "reminder.dose") in call.params["text"]
     ]
     assert len(reminder_calls) == len(slots)  # none twice, none lost
 
@@ -154,7 +158,7 @@ async def test_reminders_fire_at_local_time_across_zones_and_dst(
         await bot.services.reminders.run_due()
         assert bot.sent_count(USER) == before
         [reminder] = await advance_until_messages(bot, USER, instant)
-        assert "Time for your dose" in reminder["text"]
+        assert opening(bot.pack, "reminder.dose") in reminder["text"]
         await tap(bot, USER, reminder, "taken")
 
 
@@ -251,7 +255,7 @@ async def test_pause_is_never_worded_as_stopping(bot: RunningBot) -> None:
     [resumed] = await bot.say(USER, "/resume")
     assert "Mon 12 Jan 10:00" in resumed
     [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 12, 10, tzinfo=UTC))
-    assert "Time for your dose" in reminder["text"]
+    assert opening(bot.pack, "reminder.dose") in reminder["text"]
 
 
 async def test_taper_notices_warn_about_withdrawal(bot: RunningBot) -> None:

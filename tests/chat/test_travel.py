@@ -14,6 +14,7 @@ from bot.domain.travel import TravelZone
 from bot.views.callbacks import TRAVEL_CHOICES, TravelButton
 from tests.conftest import RunningBot
 from tests.reminder_helpers import move_zone, save_plan, tap
+from tests.said import opening
 
 USER = 2201
 _DAY = re.compile(r", day ([0-9]+), step")
@@ -45,7 +46,7 @@ async def take_every_dose(bot: RunningBot, until: datetime) -> list[tuple[dateti
         await bot.next_messages(USER, before, 1)
         await bot.services.reminders.run_due()
         [reminder] = bot.messages(USER)[before:]
-        assert "Time for your dose" in reminder["text"], reminder["text"]
+        assert opening(bot.pack, "reminder.dose") in reminder["text"], reminder["text"]
         if last_intake is not None:
             assert coming.due_at - last_intake >= SAFE_GAP, (last_intake, coming.due_at)
         sent.append((coming.due_at, reminder["text"]))
