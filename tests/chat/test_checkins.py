@@ -76,10 +76,10 @@ async def _answer_stiffness_6_drowsiness_strong_and_a_note(
     for label in ("strong", "none", "mild"):
         message = await _press(bot, _data(message, label))
     message = await _press(bot, _data(message, "none"))
-    assert "Anything else to tell your prescriber?" in message["text"]
+    assert bot.pack.text("checkin.ask_note") in message["text"]
     [done] = await bot.say(USER, "legs feel heavy in the evening")
     assert "Check-in for step 1 recorded: stiffness 6/10; drowsiness strong, dizziness none" in done
-    assert "Your note is kept for your prescriber" in done
+    assert bot.pack.text("checkin.note_kept") in done
     assert "You marked <b>drowsiness</b> as strong" in done
     assert "do not drive" in done
 
@@ -136,7 +136,7 @@ async def test_check_in_before_the_increase_records_and_a_hold_moves_later_steps
 async def test_checkin_on_demand_and_a_red_flag_in_the_note(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="UTC", region="us")
     [none] = await bot.say(USER, "/checkin")
-    assert "Set one with /schedule first" in none
+    assert bot.pack.text("checkin.no_plan") in none
     await save_plan(bot, USER, "/schedule custom today 10:00 10x5")
     [intro] = await bot.say(USER, "/checkin")
     assert "Check-in for step 1" in intro
