@@ -181,12 +181,12 @@ async def test_deleteme_erases_everything_and_stops_reminders(bot: RunningBot) -
     # An old reminder button reads and changes nothing.
     data = f"dose:{evening.event_id}:taken"
     answer = await press_as(bot, USER, USER, reminder["message_id"], data)
-    assert answer == "This button is no longer active."
+    assert answer == bot.pack.text("errors.stale_button")
     assert await row_counts(bot, USER) == NOTHING
 
     # A later /start begins from nothing.
     [welcome] = await bot.say(USER, "/start")
-    assert "Do you agree?" in welcome
+    assert bot.pack.text("onboarding.welcome") in welcome
     [plan] = await bot.say(USER, "/plan")
     assert "please send /start" in plan.lower()
 
@@ -215,7 +215,10 @@ async def test_erase_button_is_bound_to_its_user_offer_and_time(bot: RunningBot)
     assert await press_as(bot, USER, USER, bot.last_message(USER)["message_id"], yes) == stale
     # The owner cancels; a replay of the same offer does nothing.
     assert await press_as(bot, USER, USER, offer["message_id"], no) == ""
-    assert "Nothing was erased" in (await _edited(bot, USER, offer["message_id"]))["text"]
+    assert (
+        bot.pack.text("privacy.erase_cancelled")
+        in (await _edited(bot, USER, offer["message_id"]))["text"]
+    )
     assert await press_as(bot, USER, USER, offer["message_id"], yes) == stale
 
     # An offer expires after a few minutes.
