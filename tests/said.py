@@ -19,3 +19,14 @@ def opening(pack: ContentPack, key: str) -> str:
     opening = message.split("{", 1)[0]
     assert opening.strip(), f"{key} opens with a placeholder: compare it whole"
     return opening
+
+
+def ending(pack: ContentPack, key: str) -> str:
+    """The message ``key`` after its last placeholder, as the bot sends it (HTML kept): what
+    every rendering of it ends with, whatever the placeholders hold."""
+    message = pack.messages[key]
+    if isinstance(message, Plural):
+        message = message.forms["other"]
+    ending = message.rsplit("}", 1)[-1]
+    assert ending.strip(), f"{key} ends with a placeholder: compare it whole"
+    return ending

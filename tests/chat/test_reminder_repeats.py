@@ -13,7 +13,7 @@ from typing import Any
 from bot.storage.doses import Status
 from tests.conftest import RunningBot
 from tests.reminder_helpers import save_plan, tap
-from tests.said import opening
+from tests.said import ending, opening
 
 USER = 22_001
 DAY = datetime(2026, 1, 11, tzinfo=UTC)
@@ -350,7 +350,7 @@ async def test_a_run_ends_four_hours_after_the_dose_time(bot: RunningBot) -> Non
         [repeat] = await _at(bot, USER, due + timedelta(minutes=30 * half_hours))
         assert "Next reminder at" in repeat
     [last] = await _at(bot, USER, due + timedelta(hours=4))
-    assert "This is the last reminder about this dose" in last
+    assert ending(bot.pack, "repeats.last") in last
     for minutes in range(270, 600, 30):
         await _at(bot, USER, due + timedelta(minutes=minutes), count=0)
     [live] = _live(bot, USER)
