@@ -19,6 +19,7 @@ from bot.views.caregivers import alert_text
 from tests.conftest import START, RunningBot
 from tests.privacy_helpers import eventually, json_document
 from tests.reminder_helpers import advance_until_messages, save_plan, tap
+from tests.said import opening
 
 PATIENT = 1001
 CARER = 2002
@@ -160,9 +161,9 @@ async def _remove_the_caregiver(bot: RunningBot) -> None:
     remove = bot.buttons(overview_message)["Remove Anna (@anna_h)"]
     before = bot.sent_count(CARER)
     [removed] = await bot.press(PATIENT, overview_message["message_id"], remove, replies=1)
-    assert "Anna (@anna_h) is no longer your caregiver" in removed
+    assert bot.pack.text("caregiver.removed", name="Anna (@anna_h)") in removed
     [notice] = await bot.next_messages(CARER, before, 1)
-    assert "Pat removed you" in notice
+    assert bot.pack.text("caregiver.removed_notice", patient="Pat") in notice
 
 
 async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts(
@@ -254,7 +255,7 @@ async def test_at_most_three_caregivers_and_a_caregiver_of_several_patients(
     accept = bot.buttons(bot.last_message(CARER))["Accept"]
     await bot.press(CARER, bot.last_message(CARER)["message_id"], accept, replies=1)
     [mine] = await say_as(bot, CARER, "/caregiver", name=f"C{CARER}")
-    assert "You are a caregiver for" in mine and mine.count("• Pat") == 2
+    assert opening(bot.pack, "caregiver.caring_for") in mine and mine.count("• Pat") == 2
     markup = bot.last_message(CARER)["reply_markup"]["inline_keyboard"]
     leave = [row[0]["callback_data"] for row in markup if row[0]["text"] == "Stop caring for Pat"]
     assert len(leave) == 2
@@ -276,7 +277,7 @@ async def test_erasing_the_patient_ends_links_and_pending_alerts(bot: RunningBot
     before = bot.sent_count(CARER)
     await bot.press(PATIENT, bot.last_message(PATIENT)["message_id"], erase)
     [told] = await bot.next_messages(CARER, before, 1)
-    assert "Pat erased their data here, so you are no longer their caregiver" in told
+    assert bot.pack.text("caregiver.patient_erased", patient="Pat") in told
     assert await alerts(bot) == []
     await quiet_until(bot, CARER, NOON + timedelta(hours=3))
     [nothing] = await say_as(bot, CARER, "/caregiver")
