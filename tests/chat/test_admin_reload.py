@@ -103,7 +103,7 @@ async def test_unchanged_pack_reports_no_changes(start_bot: Any, content: Path) 
     bot = await _start(start_bot, content)
     [report] = await bot.say(ADMIN_ID, "/reload")
     assert "Content pack <b>2026.12.02-2</b> is live (was 2026.12.02-2)." in report
-    assert "No quick-fact topic changed." in report
+    assert bot.pack.text("reload.no_topic_changes") in report
     assert bot.buttons(bot.last_message(ADMIN_ID)) == {}
 
 

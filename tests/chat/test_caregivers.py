@@ -214,9 +214,9 @@ async def test_expired_and_reused_links_are_refused(bot: RunningBot) -> None:
 
     used = await link_caregiver(bot)
     [again] = await say_as(bot, OTHER, f"/start {used}", name="Olga")
-    assert "already been used" in again
+    assert bot.pack.text("caregiver.invite_used") in again
     [own] = await bot.say(PATIENT, f"/start {await invite_link(bot)}")
-    assert "your own invite link" in own
+    assert bot.pack.text("caregiver.invite_own") in own
     # Three invites stay open (looking at /caregiver again does not kill a link just sent);
     # beyond that the oldest goes, however often /caregiver is sent.
     older = await invite_link(bot)
@@ -323,7 +323,7 @@ async def test_erasing_the_caregiver_ends_the_link_and_its_alerts(bot: RunningBo
     assert await alerts(bot) == []
     await quiet_until(bot, CARER, NOON + timedelta(hours=3))
     [overview] = await bot.say(PATIENT, "/caregiver")
-    assert "no caregiver linked yet" in overview
+    assert bot.pack.text("caregiver.none_yet") in overview
     actors = await bot.services.db.fetch_all(
         "SELECT actor_id FROM admin_audit WHERE action = 'caregiver_link'"
     )
@@ -376,7 +376,7 @@ async def test_taper_steps_are_told_and_alerts_survive_a_restart(
     assert "is still unanswered" in late
     # The follow-up fell due while the bot was down and was dropped as too late: the alert
     # must not claim it was asked (issue 23).
-    assert "I sent them the reminder; there was no second question." in late, late
+    assert bot.pack.text("caregiver.alert_sent_reminder") in late, late
     assert "asked again" not in late
     # Day 2: the next step starts, and the caregiver hears of it (never the dose).
     [step] = await advance_until_messages(again, CARER, NOON + timedelta(days=1))

@@ -140,13 +140,13 @@ async def test_mydata_sends_everything_as_json_and_the_dose_log_as_csv(bot: Runn
     assert (rows[0]["local_time"], rows[0]["mg"], rows[0]["status"]) == ("10:00", "10", "taken")
     assert rows[1]["status"] == "scheduled"
     captions = [message["text"] for message in bot.api.messages_to(USER)[-2:]]
-    assert "Everything I store about you" in captions[0]
+    assert bot.pack.text("privacy.export_document") in captions[0]
     assert "dose log" in captions[1]
 
 
 async def test_mydata_without_a_profile_says_nothing_is_stored(bot: RunningBot) -> None:
     [reply] = await bot.say(USER, "/mydata")
-    assert "I store nothing about you" in reply
+    assert bot.pack.text("privacy.nothing_stored") in reply
     assert bot.api.calls_of("sendDocument") == []
 
 
@@ -161,12 +161,12 @@ async def test_deleteme_erases_everything_and_stops_reminders(bot: RunningBot) -
     other_before = await stored(bot, OTHER)
 
     [confirm] = await bot.say(USER, "/deleteme")
-    assert "Erase everything I store about you?" in confirm
+    assert bot.pack.text("privacy.erase_confirm") in confirm
     assert "never stop it suddenly" in confirm
     offer = bot.last_message(USER)
     await bot.press(USER, offer["message_id"], bot.buttons(offer)["Yes, erase everything"])
     erased = await _edited(bot, USER, offer["message_id"])
-    assert "everything I stored about you is erased" in erased["text"]
+    assert bot.pack.text("privacy.erased") in erased["text"]
     assert erased["reply_markup"] is None
 
     assert await row_counts(bot, USER) == NOTHING
@@ -193,7 +193,7 @@ async def test_deleteme_erases_everything_and_stops_reminders(bot: RunningBot) -
 
 async def test_deleteme_without_a_profile_says_nothing_is_stored(bot: RunningBot) -> None:
     [reply] = await bot.say(USER, "/deleteme")
-    assert "I store nothing about you" in reply
+    assert bot.pack.text("privacy.nothing_stored") in reply
     assert bot.buttons(bot.last_message(USER)) == {}
 
 
@@ -572,7 +572,7 @@ async def test_loose_database_permissions_are_tightened(tmp_path: Path) -> None:
 async def test_erasure_keeps_audit_entries_without_the_person(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="UTC")
     [refused] = await bot.say(USER, "/broadcast hello everyone")
-    assert "only for the clinic team" in refused
+    assert bot.pack.text("admin.refused") in refused
     audit = "SELECT actor_id, action, outcome FROM admin_audit ORDER BY audit_id"
     [(actor, action, outcome)] = [tuple(row) for row in await bot.services.db.fetch_all(audit)]
     assert actor == USER

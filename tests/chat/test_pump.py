@@ -179,7 +179,7 @@ async def test_no_caregiver_alert_when_refill_done(bot: RunningBot) -> None:
 async def test_plan_shows_the_next_refill(bot: RunningBot) -> None:
     await pump_user(bot, "Europe/Berlin")
     [before] = await bot.say(USER, "/plan")
-    assert "no refill date yet" in before, before
+    assert bot.pack.text("pump.plan_no_date") in before, before
     await bot.say(USER, "/pump refill 2027-04-05")
     [alone] = await bot.say(USER, "/plan")
     assert bot.pack.text("pump.plan_line", date="5 April") in alone, alone
@@ -220,7 +220,7 @@ async def test_report_without_an_oral_plan_gives_a_pump_user_the_refill_date(
     oral plans, and the pump is the clinic's; the next refill date instead."""
     await pump_user(bot, "Europe/Berlin")
     [no_date] = await bot.say(USER, "/report")
-    assert "no refill date yet" in no_date and "/schedule" not in no_date, no_date
+    assert bot.pack.text("pump.plan_no_date") in no_date and "/schedule" not in no_date, no_date
     await bot.say(USER, "/pump refill 2027-04-05")
     [answer] = await bot.say(USER, "/report")
     assert bot.pack.text("pump.plan_line", date="5 April") in answer, answer

@@ -565,7 +565,7 @@ async def test_a_worker_that_dies_is_replaced_and_the_patient_told(bot: RunningB
     [failed] = await bot.press(
         USER, message["message_id"], bot.buttons(message)["This plan"], replies=1
     )
-    assert failed == "Sorry, I could not make the file just now. Please try again in a moment."
+    assert failed == bot.pack.text("report.failed")
     assert len(bot.api.calls_of("sendDocument")) == 1
     # The next request gets a new worker.
     await request_file(bot, USER, "/report", "This plan", "sendDocument")
