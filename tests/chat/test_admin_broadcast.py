@@ -85,7 +85,7 @@ async def test_cancel_on_preview_sends_nothing(bot: RunningBot) -> None:
     assert bot.pack.text("broadcast.discarded") in cancelled
     # A stale Confirm (another admin's screen, a double tap) does nothing either.
     [stale] = await bot.press(ADMIN_ID, control["message_id"], "adm:send:1", replies=1)
-    assert "no longer waiting for confirmation" in stale
+    assert bot.pack.text("broadcast.stale", id=1) in stale
     for user in USERS:
         assert received(bot, user) == []
 
@@ -95,7 +95,7 @@ async def test_confirm_twice_sends_once(bot: RunningBot) -> None:
     _, control = await preview(bot, "Only once, please.")
     await press_control(bot, control, "Confirm")
     [stale] = await bot.press(ADMIN_ID, control["message_id"], "adm:send:1", replies=1)
-    assert "no longer waiting for confirmation" in stale
+    assert bot.pack.text("broadcast.stale", id=1) in stale
     await wait_for_summary(bot)
     for user in USERS:
         assert len(received(bot, user)) == 1
@@ -183,7 +183,7 @@ async def test_running_broadcast_can_be_cancelled(bot: RunningBot) -> None:
     assert "(cancelled): 4 sent" in listing
     assert received(bot, 5005) == []
     [again] = await bot.press(ADMIN_ID, listed["message_id"], "adm:stop:1", replies=1)
-    assert "is not running any more" in again
+    assert bot.pack.text("broadcast.not_running", id=1) in again
 
 
 async def test_announcements_turned_off_before_their_turn_are_skipped(bot: RunningBot) -> None:

@@ -171,7 +171,7 @@ async def test_snooze_stops_the_repeats_until_the_snoozed_reminder(bot: RunningB
     await _at(bot, USER, due + timedelta(minutes=20), count=0)
     # The snoozed reminder (15 minutes after the press), then the run starts again.
     [back] = await _at(bot, USER, due + timedelta(minutes=25))
-    assert "Snoozed reminder" in back
+    assert opening(bot.pack, "reminder.snoozed") in back
     assert "I will ask again at 10:35" in back
     [again] = await _at(bot, USER, due + timedelta(minutes=35))
     assert REPEAT in again

@@ -169,7 +169,7 @@ async def test_snooze_reminds_again_after_15_minutes(bot: RunningBot) -> None:
     edited = await tap(bot, USER, reminder, "snooze")
     assert "remind you again at 10:15" in edited["text"]
     [again] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, 15, tzinfo=UTC))
-    assert "Snoozed reminder" in again["text"]
+    assert opening(bot.pack, "reminder.snoozed") in again["text"]
     assert "Taken" in str(again["reply_markup"])
     await tap(bot, USER, again, "taken")
     today = await bot.say(USER, "/today")
@@ -335,7 +335,7 @@ async def test_snoozing_after_the_follow_up_brings_no_second_follow_up(bot: Runn
     [follow_up] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, 30, tzinfo=UTC))
     await tap(bot, USER, follow_up, "snooze")
     [again] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, 45, tzinfo=UTC))
-    assert "Snoozed reminder" in again["text"]
+    assert opening(bot.pack, "reminder.snoozed") in again["text"]
     before = bot.sent_count(USER)
     bot.clock.set(datetime(2026, 1, 11, 11, 30, tzinfo=UTC))
     await bot.services.reminders.run_due()

@@ -32,6 +32,7 @@ from tests.reminder_helpers import (
     save_plan,
     tap,
 )
+from tests.said import ending
 
 USER = 2202
 CARER = 2203
@@ -284,7 +285,7 @@ async def test_undo_of_a_skip(bot: RunningBot) -> None:
     assert "recorded as skipped" in skipped["text"] and only_undo(skipped)
     bot.clock.set(at(12, 3))
     undone = await press_and_wait_edit(bot, USER, skipped, rows(skipped)[0][0][1])
-    assert "no longer recorded as skipped" in undone["text"]
+    assert ending(bot.pack, "undo.done_skipped") in undone["text"]
     assert (await _event(bot)).status is Status.SENT
 
 
