@@ -15,13 +15,13 @@ async def test_non_admin_is_refused_and_audited(bot: RunningBot) -> None:
     await bot.onboard(PATIENT)
     for command in ("/broadcast Free pizza", "/broadcasts", "/stats", "/reload"):
         [refusal] = await bot.say(PATIENT, command)
-        assert refusal == "Sorry, this command is only for the clinic team."
+        assert refusal == bot.pack.text("admin.refused")
     # A forged admin button is refused the same way.
     query_id = bot.api.press_button(PATIENT, 1, "adm:send:1")
     [answer] = await bot.api.wait_for(
         "answerCallbackQuery", lambda call: call.params["callback_query_id"] == query_id
     )
-    assert answer.params["text"] == "Sorry, this command is only for the clinic team."
+    assert answer.params["text"] == bot.pack.text("admin.refused")
 
     log = await audit_log(bot, 5)
     refused = [(entry.actor_id, entry.action, entry.outcome) for entry in log]
@@ -38,7 +38,7 @@ async def test_non_admin_is_refused_and_audited(bot: RunningBot) -> None:
 
 async def test_someone_who_never_started_is_refused_too(bot: RunningBot) -> None:
     [refusal] = await bot.say(6002, "/stats")
-    assert "only for the clinic team" in refusal
+    assert bot.pack.text("admin.refused") in refusal
     [entry] = await audit_log(bot, 1)
     assert (entry.actor_id, entry.action, entry.outcome) == (6002, "stats", "refused")
 

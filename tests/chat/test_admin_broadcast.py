@@ -11,6 +11,7 @@ from bot.emulator.api import ApiCall
 from bot.storage.broadcasts import BroadcastStore, Delivery
 from tests.admin_helpers import add_users, press_control, preview, received, wait_for_summary
 from tests.conftest import ADMIN_ID, RunningBot
+from tests.said import opening
 
 USERS = [5001, 5002, 5003, 5004, 5005]
 
@@ -21,7 +22,7 @@ async def test_preview_is_exactly_what_recipients_get(bot: RunningBot) -> None:
     await bot.services.doses.mark_unreachable(5004, bot.clock.now())
 
     body, control = await preview(bot, "Closed on <24 Dec> & 25 Dec.\nReminders continue.")
-    assert "News from your clinic" in body
+    assert opening(bot.pack, "broadcast.message") in body
     assert "Closed on &lt;24 Dec&gt; &amp; 25 Dec.\nReminders continue." in body  # plain text
     assert "Send to: <b>All users</b>, 3 recipient(s)" in control["text"]
     assert set(bot.buttons(control)) >= {"✓ All users", "In titration", "Confirm and send"}
@@ -81,10 +82,10 @@ async def test_cancel_on_preview_sends_nothing(bot: RunningBot) -> None:
     await add_users(bot, USERS)
     _, control = await preview(bot, "Never mind.")
     [cancelled] = await press_control(bot, control, "Cancel")
-    assert "Nothing was sent" in cancelled
+    assert bot.pack.text("broadcast.discarded") in cancelled
     # A stale Confirm (another admin's screen, a double tap) does nothing either.
     [stale] = await bot.press(ADMIN_ID, control["message_id"], "adm:send:1", replies=1)
-    assert "no longer waiting for confirmation" in stale
+    assert bot.pack.text("broadcast.stale", id=1) in stale
     for user in USERS:
         assert received(bot, user) == []
 
@@ -94,7 +95,7 @@ async def test_confirm_twice_sends_once(bot: RunningBot) -> None:
     _, control = await preview(bot, "Only once, please.")
     await press_control(bot, control, "Confirm")
     [stale] = await bot.press(ADMIN_ID, control["message_id"], "adm:send:1", replies=1)
-    assert "no longer waiting for confirmation" in stale
+    assert bot.pack.text("broadcast.stale", id=1) in stale
     await wait_for_summary(bot)
     for user in USERS:
         assert len(received(bot, user)) == 1
@@ -182,7 +183,7 @@ async def test_running_broadcast_can_be_cancelled(bot: RunningBot) -> None:
     assert "(cancelled): 4 sent" in listing
     assert received(bot, 5005) == []
     [again] = await bot.press(ADMIN_ID, listed["message_id"], "adm:stop:1", replies=1)
-    assert "is not running any more" in again
+    assert bot.pack.text("broadcast.not_running", id=1) in again
 
 
 async def test_announcements_turned_off_before_their_turn_are_skipped(bot: RunningBot) -> None:

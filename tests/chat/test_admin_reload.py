@@ -51,7 +51,7 @@ async def test_valid_pack_goes_live_and_can_be_announced(start_bot: Any, content
     [report] = await bot.say(ADMIN_ID, "/reload")
     assert "Content pack <b>2026.12.01-1</b> is live (was 2026.12.02-2)." in report
     assert "Changed topics: /halflife." in report
-    assert "Other texts changed: 1." in report
+    assert bot.pack.text("reload.messages_changed", count=1) in report
     assert "did not change" not in report
 
     [halflife] = await bot.say(PATIENT, "/halflife")
@@ -103,7 +103,7 @@ async def test_unchanged_pack_reports_no_changes(start_bot: Any, content: Path) 
     bot = await _start(start_bot, content)
     [report] = await bot.say(ADMIN_ID, "/reload")
     assert "Content pack <b>2026.12.02-2</b> is live (was 2026.12.02-2)." in report
-    assert "No quick-fact topic changed." in report
+    assert bot.pack.text("reload.no_topic_changes") in report
     assert bot.buttons(bot.last_message(ADMIN_ID)) == {}
 
 
@@ -112,7 +112,7 @@ async def test_change_without_a_new_version_is_flagged(start_bot: Any, content: 
     edit(content / "en" / "topics.toml", HALFLIFE_OPENING, "Revised: " + HALFLIFE_OPENING)
     [report] = await bot.say(ADMIN_ID, "/reload")
     assert "Changed topics: /halflife." in report
-    assert "The version in pack.toml did not change" in report
+    assert bot.pack.text("reload.same_version") in report
 
 
 async def test_announcing_an_outdated_reload_is_refused(start_bot: Any, content: Path) -> None:
@@ -124,5 +124,5 @@ async def test_announcing_an_outdated_reload_is_refused(start_bot: Any, content:
     edit(content / "en" / "topics.toml", "Revised: ", "Revised again: ")
     await bot.say(ADMIN_ID, "/reload")
     [stale] = await bot.press(ADMIN_ID, first_offer["message_id"], first_data, replies=1)
-    assert "The content has changed again since that reload" in stale
+    assert bot.pack.text("reload.announce_stale") in stale
     assert await bot.services.broadcasts.recent(10) == []

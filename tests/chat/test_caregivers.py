@@ -19,6 +19,7 @@ from bot.views.caregivers import alert_text
 from tests.conftest import START, RunningBot
 from tests.privacy_helpers import eventually, json_document
 from tests.reminder_helpers import advance_until_messages, save_plan, tap
+from tests.said import opening
 
 PATIENT = 1001
 CARER = 2002
@@ -160,9 +161,9 @@ async def _remove_the_caregiver(bot: RunningBot) -> None:
     remove = bot.buttons(overview_message)["Remove Anna (@anna_h)"]
     before = bot.sent_count(CARER)
     [removed] = await bot.press(PATIENT, overview_message["message_id"], remove, replies=1)
-    assert "Anna (@anna_h) is no longer your caregiver" in removed
+    assert bot.pack.text("caregiver.removed", name="Anna (@anna_h)") in removed
     [notice] = await bot.next_messages(CARER, before, 1)
-    assert "Pat removed you" in notice
+    assert bot.pack.text("caregiver.removed_notice", patient="Pat") in notice
 
 
 async def test_invite_accept_alert_at_the_chosen_delay_then_removal_stops_alerts(
@@ -213,9 +214,9 @@ async def test_expired_and_reused_links_are_refused(bot: RunningBot) -> None:
 
     used = await link_caregiver(bot)
     [again] = await say_as(bot, OTHER, f"/start {used}", name="Olga")
-    assert "already been used" in again
+    assert bot.pack.text("caregiver.invite_used") in again
     [own] = await bot.say(PATIENT, f"/start {await invite_link(bot)}")
-    assert "your own invite link" in own
+    assert bot.pack.text("caregiver.invite_own") in own
     # Three invites stay open (looking at /caregiver again does not kill a link just sent);
     # beyond that the oldest goes, however often /caregiver is sent.
     older = await invite_link(bot)
@@ -254,7 +255,7 @@ async def test_at_most_three_caregivers_and_a_caregiver_of_several_patients(
     accept = bot.buttons(bot.last_message(CARER))["Accept"]
     await bot.press(CARER, bot.last_message(CARER)["message_id"], accept, replies=1)
     [mine] = await say_as(bot, CARER, "/caregiver", name=f"C{CARER}")
-    assert "You are a caregiver for" in mine and mine.count("• Pat") == 2
+    assert opening(bot.pack, "caregiver.caring_for") in mine and mine.count("• Pat") == 2
     markup = bot.last_message(CARER)["reply_markup"]["inline_keyboard"]
     leave = [row[0]["callback_data"] for row in markup if row[0]["text"] == "Stop caring for Pat"]
     assert len(leave) == 2
@@ -276,7 +277,7 @@ async def test_erasing_the_patient_ends_links_and_pending_alerts(bot: RunningBot
     before = bot.sent_count(CARER)
     await bot.press(PATIENT, bot.last_message(PATIENT)["message_id"], erase)
     [told] = await bot.next_messages(CARER, before, 1)
-    assert "Pat erased their data here, so you are no longer their caregiver" in told
+    assert bot.pack.text("caregiver.patient_erased", patient="Pat") in told
     assert await alerts(bot) == []
     await quiet_until(bot, CARER, NOON + timedelta(hours=3))
     [nothing] = await say_as(bot, CARER, "/caregiver")
@@ -322,7 +323,7 @@ async def test_erasing_the_caregiver_ends_the_link_and_its_alerts(bot: RunningBo
     assert await alerts(bot) == []
     await quiet_until(bot, CARER, NOON + timedelta(hours=3))
     [overview] = await bot.say(PATIENT, "/caregiver")
-    assert "no caregiver linked yet" in overview
+    assert bot.pack.text("caregiver.none_yet") in overview
     actors = await bot.services.db.fetch_all(
         "SELECT actor_id FROM admin_audit WHERE action = 'caregiver_link'"
     )
@@ -375,7 +376,7 @@ async def test_taper_steps_are_told_and_alerts_survive_a_restart(
     assert "is still unanswered" in late
     # The follow-up fell due while the bot was down and was dropped as too late: the alert
     # must not claim it was asked (issue 23).
-    assert "I sent them the reminder; there was no second question." in late, late
+    assert bot.pack.text("caregiver.alert_sent_reminder") in late, late
     assert "asked again" not in late
     # Day 2: the next step starts, and the caregiver hears of it (never the dose).
     [step] = await advance_until_messages(again, CARER, NOON + timedelta(days=1))

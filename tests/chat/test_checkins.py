@@ -10,6 +10,7 @@ from bot.domain.checkins import asks_before_increase
 from bot.domain.plans import parse_custom_command
 from tests.conftest import RunningBot
 from tests.reminder_helpers import advance_until_messages, press_and_wait_edit, save_plan, tap
+from tests.said import opening
 
 USER = 8008
 DAY = datetime(2026, 1, 11, tzinfo=UTC)  # the fake clock starts at 09:00 that day
@@ -60,7 +61,7 @@ async def _take_each_dose_until_the_check_in(bot: RunningBot) -> dict[str, Any]:
         await tap(bot, USER, reminder, "taken")
         assert "Check-in" not in reminder["text"]
     reminder, checkin = await advance_until_messages(bot, USER, at(3, 20), count=2)
-    assert "Time for your dose" in reminder["text"]
+    assert opening(bot.pack, "reminder.dose") in reminder["text"]
     assert "Check-in before your next step" in checkin["text"]
     assert "goes up to 10 mg twice a day (08:00, 20:00)" in checkin["text"]
     assert set(_buttons(checkin)) == {str(score) for score in range(11)}
@@ -75,10 +76,10 @@ async def _answer_stiffness_6_drowsiness_strong_and_a_note(
     for label in ("strong", "none", "mild"):
         message = await _press(bot, _data(message, label))
     message = await _press(bot, _data(message, "none"))
-    assert "Anything else to tell your prescriber?" in message["text"]
+    assert bot.pack.text("checkin.ask_note") in message["text"]
     [done] = await bot.say(USER, "legs feel heavy in the evening")
     assert "Check-in for step 1 recorded: stiffness 6/10; drowsiness strong, dizziness none" in done
-    assert "Your note is kept for your prescriber" in done
+    assert bot.pack.text("checkin.note_kept") in done
     assert "You marked <b>drowsiness</b> as strong" in done
     assert "do not drive" in done
 
@@ -135,7 +136,7 @@ async def test_check_in_before_the_increase_records_and_a_hold_moves_later_steps
 async def test_checkin_on_demand_and_a_red_flag_in_the_note(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="UTC", region="us")
     [none] = await bot.say(USER, "/checkin")
-    assert "Set one with /schedule first" in none
+    assert bot.pack.text("checkin.no_plan") in none
     await save_plan(bot, USER, "/schedule custom today 10:00 10x5")
     [intro] = await bot.say(USER, "/checkin")
     assert "Check-in for step 1" in intro
@@ -175,4 +176,4 @@ async def test_skip_the_note_and_forged_answers(bot: RunningBot) -> None:
     )
     assert "note" not in done["text"].lower()
     [reply] = await bot.say(USER, "hello")  # the next message is ordinary text again
-    assert "I am here whenever you need me" in reply  # a greeting, not a check-in note
+    assert bot.pack.text("freetext.thanks") in reply  # a greeting, not a check-in note

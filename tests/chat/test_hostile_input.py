@@ -334,7 +334,7 @@ async def test_updates_that_are_not_text_never_raise(
     assert "/mydata" in help_text
 
     assert len([text for text in replies if "only read text" in text]) == len(_ANSWERED_POLITELY)
-    assert len([text for text in replies if "edited messages" in text]) == 1
+    assert len([text for text in replies if bot.pack.text("input.edited") in text]) == 1
     assert len([text for text in replies if "may be an emergency" in text]) == 1
     assert not any("Erase everything" in text for text in replies)
     assert bot.api.messages_to(_CHANNEL["id"]) == []

@@ -262,4 +262,4 @@ async def test_announcements_toggle(bot: RunningBot) -> None:
     assert user is not None
     assert user.announcements
     [usage] = await bot.say(USER, "/announcements maybe")
-    assert "/announcements on" in usage
+    assert bot.pack.text("announcements.usage") in usage

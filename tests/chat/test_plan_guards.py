@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from tests.conftest import RunningBot
 from tests.reminder_helpers import advance_until_messages, save_plan, tap
+from tests.said import opening
 
 USER = 6006
 
@@ -27,7 +28,7 @@ async def test_a_custom_step_down_carries_the_withdrawal_watch(bot: RunningBot) 
     await tap(bot, USER, first, "taken")
     [second] = await advance_until_messages(bot, USER, datetime(2026, 1, 12, 10, tzinfo=UTC))
     assert "steps down to <b>7.5 mg at 10:00</b>: 7.5 mg a day" in second["text"]
-    assert "From today your dose is" not in second["text"]
+    assert opening(bot.pack, "reminder.step_up") not in second["text"]
     assert (
         "<b>Get urgent medical help</b> for hallucinations, confusion, high fever" in second["text"]
     )

@@ -30,6 +30,7 @@ from bot.domain.plans import (
 from bot.domain.schedule import local_to_utc, slots_between
 from tests.conftest import RunningBot
 from tests.reminder_helpers import advance_until_messages, save_plan, tap
+from tests.said import opening
 
 TODAY = date(2026, 3, 1)
 USER = 7007
@@ -248,7 +249,7 @@ async def test_the_night_first_build_up_by_buttons(bot: RunningBot) -> None:
         await tap_button(f"sched:dmg:{mg}")
     await tap_button("sched:ddays:3")
     summary = await tap_button("sched:ddone")
-    assert "Please check your plan" in summary
+    assert opening(bot.pack, "schedule.summary") in summary
     assert (
         "Step 2, 15 to 17 January (3 days): 5 mg twice a day (08:00, 22:00), 10 mg a day"
     ) in summary
@@ -309,7 +310,7 @@ async def test_a_taper_that_drops_a_time_first_by_buttons_across_the_autumn_chan
             *("sched:dmg:5", "sched:dmg:0", "sched:dmg:5", "sched:ddays:2", "sched:ddone"),
         ],
     )
-    assert "These steps lower your dose: a taper" in ask_end
+    assert bot.pack.text("schedule.ask_taper_end") in ask_end
     summary = await _by_buttons(bot, ["sched:dend:stop"])
     assert "<b>Taper</b>" in summary
     assert "stops baclofen after only <b>6 days</b>" in summary  # asked once more

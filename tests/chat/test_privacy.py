@@ -140,13 +140,13 @@ async def test_mydata_sends_everything_as_json_and_the_dose_log_as_csv(bot: Runn
     assert (rows[0]["local_time"], rows[0]["mg"], rows[0]["status"]) == ("10:00", "10", "taken")
     assert rows[1]["status"] == "scheduled"
     captions = [message["text"] for message in bot.api.messages_to(USER)[-2:]]
-    assert "Everything I store about you" in captions[0]
+    assert bot.pack.text("privacy.export_document") in captions[0]
     assert "dose log" in captions[1]
 
 
 async def test_mydata_without_a_profile_says_nothing_is_stored(bot: RunningBot) -> None:
     [reply] = await bot.say(USER, "/mydata")
-    assert "I store nothing about you" in reply
+    assert bot.pack.text("privacy.nothing_stored") in reply
     assert bot.api.calls_of("sendDocument") == []
 
 
@@ -161,12 +161,12 @@ async def test_deleteme_erases_everything_and_stops_reminders(bot: RunningBot) -
     other_before = await stored(bot, OTHER)
 
     [confirm] = await bot.say(USER, "/deleteme")
-    assert "Erase everything I store about you?" in confirm
+    assert bot.pack.text("privacy.erase_confirm") in confirm
     assert "never stop it suddenly" in confirm
     offer = bot.last_message(USER)
     await bot.press(USER, offer["message_id"], bot.buttons(offer)["Yes, erase everything"])
     erased = await _edited(bot, USER, offer["message_id"])
-    assert "everything I stored about you is erased" in erased["text"]
+    assert bot.pack.text("privacy.erased") in erased["text"]
     assert erased["reply_markup"] is None
 
     assert await row_counts(bot, USER) == NOTHING
@@ -181,19 +181,19 @@ async def test_deleteme_erases_everything_and_stops_reminders(bot: RunningBot) -
     # An old reminder button reads and changes nothing.
     data = f"dose:{evening.event_id}:taken"
     answer = await press_as(bot, USER, USER, reminder["message_id"], data)
-    assert answer == "This button is no longer active."
+    assert answer == bot.pack.text("errors.stale_button")
     assert await row_counts(bot, USER) == NOTHING
 
     # A later /start begins from nothing.
     [welcome] = await bot.say(USER, "/start")
-    assert "Do you agree?" in welcome
+    assert bot.pack.text("onboarding.welcome") in welcome
     [plan] = await bot.say(USER, "/plan")
     assert "please send /start" in plan.lower()
 
 
 async def test_deleteme_without_a_profile_says_nothing_is_stored(bot: RunningBot) -> None:
     [reply] = await bot.say(USER, "/deleteme")
-    assert "I store nothing about you" in reply
+    assert bot.pack.text("privacy.nothing_stored") in reply
     assert bot.buttons(bot.last_message(USER)) == {}
 
 
@@ -215,7 +215,10 @@ async def test_erase_button_is_bound_to_its_user_offer_and_time(bot: RunningBot)
     assert await press_as(bot, USER, USER, bot.last_message(USER)["message_id"], yes) == stale
     # The owner cancels; a replay of the same offer does nothing.
     assert await press_as(bot, USER, USER, offer["message_id"], no) == ""
-    assert "Nothing was erased" in (await _edited(bot, USER, offer["message_id"]))["text"]
+    assert (
+        bot.pack.text("privacy.erase_cancelled")
+        in (await _edited(bot, USER, offer["message_id"]))["text"]
+    )
     assert await press_as(bot, USER, USER, offer["message_id"], yes) == stale
 
     # An offer expires after a few minutes.
@@ -569,7 +572,7 @@ async def test_loose_database_permissions_are_tightened(tmp_path: Path) -> None:
 async def test_erasure_keeps_audit_entries_without_the_person(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="UTC")
     [refused] = await bot.say(USER, "/broadcast hello everyone")
-    assert "only for the clinic team" in refused
+    assert bot.pack.text("admin.refused") in refused
     audit = "SELECT actor_id, action, outcome FROM admin_audit ORDER BY audit_id"
     [(actor, action, outcome)] = [tuple(row) for row in await bot.services.db.fetch_all(audit)]
     assert actor == USER

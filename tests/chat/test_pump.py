@@ -12,6 +12,7 @@ from tests.conftest import RunningBot
 from tests.privacy_helpers import json_document
 from tests.reminder_helpers import save_plan
 from tests.report_helpers import report_text
+from tests.said import opening
 
 USER = PATIENT
 SET_UP_AT = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -22,7 +23,7 @@ async def pump_user(bot: RunningBot, zone: str, region: str = "uk") -> None:
     bot.clock.set(SET_UP_AT)
     await bot.onboard(USER, zone=zone, region=region)
     [on] = await bot.say(USER, "/pump on")
-    assert "Pump mode is on" in on, on
+    assert bot.pack.text("pump.now_on") in on, on
 
 
 async def expect_reminder_at(bot: RunningBot, instant: datetime) -> str:
@@ -109,7 +110,7 @@ async def test_bad_dates_change_nothing(bot: RunningBot) -> None:
     pump = await bot.services.pump.pump(USER)
     assert pump.refill_on is not None and pump.refill_on.isoformat() == "2027-04-05"
     [bad_phone] = await bot.say(USER, "/pump phone call the nurse")
-    assert "Nothing was changed" in bad_phone, bad_phone
+    assert bot.pack.text("pump.phone_invalid", value="call the nurse") in bad_phone, bad_phone
     assert (await bot.services.pump.pump(USER)).clinic_phone is None
 
 
@@ -144,8 +145,8 @@ async def test_no_oral_reminders_in_pump_only_mode(bot: RunningBot) -> None:
         await bot.services.reminders.run_due()
     texts = [message["text"] for message in bot.messages(USER)[before:]]
     # Only the refill-day reminder; never a dose reminder.
-    assert len(texts) == 1 and "Today is your pump refill day" in texts[0], texts
-    assert not any("Time for your dose" in text for text in texts), texts
+    assert len(texts) == 1 and opening(bot.pack, "pump.reminder_day") in texts[0], texts
+    assert not any(opening(bot.pack, "reminder.dose") in text for text in texts), texts
 
 
 async def test_caregiver_told_after_a_missed_refill_day(bot: RunningBot) -> None:
@@ -178,14 +179,14 @@ async def test_no_caregiver_alert_when_refill_done(bot: RunningBot) -> None:
 async def test_plan_shows_the_next_refill(bot: RunningBot) -> None:
     await pump_user(bot, "Europe/Berlin")
     [before] = await bot.say(USER, "/plan")
-    assert "no refill date yet" in before, before
+    assert bot.pack.text("pump.plan_no_date") in before, before
     await bot.say(USER, "/pump refill 2027-04-05")
     [alone] = await bot.say(USER, "/plan")
-    assert "Next pump refill: <b>" in alone and "5 April" in alone, alone
+    assert bot.pack.text("pump.plan_line", date="5 April") in alone, alone
     # With back-up tablets the clinic prescribed: the plan, then the refill date.
     await save_plan(bot, USER, "/schedule custom today 20:00 5x3")
     [both] = await bot.say(USER, "/plan", replies=1)
-    assert "Next pump refill: <b>" in both and "5 April" in both, both
+    assert bot.pack.text("pump.plan_line", date="5 April") in both, both
     await bot.say(USER, "/pump off")
     [without] = await bot.say(USER, "/plan")
     assert "pump refill" not in without, without
@@ -219,11 +220,11 @@ async def test_report_without_an_oral_plan_gives_a_pump_user_the_refill_date(
     oral plans, and the pump is the clinic's; the next refill date instead."""
     await pump_user(bot, "Europe/Berlin")
     [no_date] = await bot.say(USER, "/report")
-    assert "no refill date yet" in no_date and "/schedule" not in no_date, no_date
+    assert bot.pack.text("pump.plan_no_date") in no_date and "/schedule" not in no_date, no_date
     await bot.say(USER, "/pump refill 2027-04-05")
     [answer] = await bot.say(USER, "/report")
-    assert "Next pump refill: <b>" in answer and "5 April" in answer, answer
+    assert bot.pack.text("pump.plan_line", date="5 April") in answer, answer
     assert "/schedule" not in answer and "looked after by your clinic" in answer
     await bot.say(USER, "/pump off")
     [plain] = await bot.say(USER, "/report")
-    assert "Set a plan with /schedule first" in plain
+    assert bot.pack.text("report.no_plan") in plain

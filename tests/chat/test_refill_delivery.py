@@ -38,7 +38,7 @@ async def test_a_claim_left_by_a_dead_process_is_sent_once_at_start(start_bot: A
     bot, text = await restart_at(
         bot, start_bot, DUE + timedelta(seconds=5), USER, while_down=die_before_recording_the_send
     )
-    assert "Pump refill in 3 days" in text, text
+    assert bot.pack.text("pump.reminder_before", days=3, date="5 March") in text, text
     await bot.services.reminders.run_due()
     assert len(_refill_texts(bot)) == 1
     assert (await _statuses(bot))["d3"] == RefillStatus.SENT
@@ -57,7 +57,7 @@ async def test_a_server_error_is_retried_after_the_backoff(bot: RunningBot) -> N
     assert _refill_texts(bot) == []  # not before the backoff
     bot.clock.set(DUE + timedelta(seconds=15))
     [text] = await bot.next_messages(USER, bot.sent_count(USER), 1)
-    assert "Pump refill in 3 days" in text, text
+    assert bot.pack.text("pump.reminder_before", days=3, date="5 March") in text, text
     await bot.services.reminders.run_due()
     assert (await _statuses(bot))["d3"] == RefillStatus.SENT
 

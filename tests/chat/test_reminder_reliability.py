@@ -6,6 +6,7 @@ import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.content import ContentPack
 from bot.storage.doses import Status
 from tests.conftest import RunningBot
 from tests.reminder_helpers import (
@@ -15,6 +16,7 @@ from tests.reminder_helpers import (
     save_plan,
     tap,
 )
+from tests.said import opening
 
 USER = 4004
 
@@ -52,7 +54,7 @@ async def test_downtime_close_to_next_dose_says_skip(start_bot: Any) -> None:
     assert event.status is Status.MISSED
     # The next dose still comes on time.
     [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 11, 30, tzinfo=UTC))
-    assert "Time for your dose" in reminder["text"]
+    assert opening(bot.pack, "reminder.dose") in reminder["text"]
 
 
 async def test_long_downtime_one_message_and_no_make_up(start_bot: Any) -> None:
@@ -79,21 +81,25 @@ async def _first_after_a_crash_with_a_claim(start_bot: Any, *, in_flight: bool) 
     return first
 
 
-async def test_reminder_in_flight_at_a_crash_is_resent_as_repeat(start_bot: Any) -> None:
+async def test_reminder_in_flight_at_a_crash_is_resent_as_repeat(
+    start_bot: Any, pack: ContentPack
+) -> None:
     """A claim left behind by a crash after the request left: it goes out again, marked as a
     possible repeat."""
     # Simulate a process killed between sending and recording the send.
     repeat = await _first_after_a_crash_with_a_claim(start_bot, in_flight=True)
     assert "<b>Repeat:</b>" in repeat
     assert "If you already took this dose, do not take it again" in repeat
-    assert "Time for your dose" in repeat
+    assert opening(pack, "reminder.dose") in repeat
 
 
-async def test_claimed_reminder_that_never_left_is_sent_as_ordinary(start_bot: Any) -> None:
+async def test_claimed_reminder_that_never_left_is_sent_as_ordinary(
+    start_bot: Any, pack: ContentPack
+) -> None:
     """Claimed in a batch, still waiting for a send slot when the process died: it cannot have
     reached the patient, so it is no repeat."""
     reminder = await _first_after_a_crash_with_a_claim(start_bot, in_flight=False)
-    assert "Time for your dose" in reminder
+    assert opening(pack, "reminder.dose") in reminder
     assert "Repeat" not in reminder
 
 
@@ -133,18 +139,18 @@ async def test_blocked_user_is_marked_unreachable_and_paused(start_bot: Any) -> 
     assert user is not None
     assert user.unreachable_at is None
     [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 12, 10, tzinfo=UTC))
-    assert "Time for your dose" in reminder["text"]
+    assert opening(bot.pack, "reminder.dose") in reminder["text"]
 
 
 async def test_429_is_honoured_and_delivered_once(start_bot: Any) -> None:
     bot = await _user_with_plan(start_bot, "10:00,18:00")
     bot.api.fail("sendMessage", status=429, retry_after=1, chat_id=USER)
     [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, tzinfo=UTC))
-    assert "Time for your dose" in reminder["text"]
+    assert opening(bot.pack, "reminder.dose") in reminder["text"]
     statuses = [
         call.status
         for call in bot.api.calls_of("sendMessage")
-        if "Time for your dose" in call.params["text"]
+        if opening(bot.pack, "reminder.dose") in call.params["text"]
     ]
     assert statuses == [429, 200]
     assert "Repeat" not in reminder["text"]
@@ -164,7 +170,7 @@ async def test_server_error_is_retried_with_backoff_as_possible_repeat(start_bot
     # ...then once, marked as a possible repeat since a 5xx leaves the outcome unknown.
     [retry] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, 0, 15, tzinfo=UTC))
     assert "Repeat" in retry["text"]
-    assert "Time for your dose" in retry["text"]
+    assert opening(bot.pack, "reminder.dose") in retry["text"]
 
 
 async def test_dropped_connection_never_silently_duplicates(start_bot: Any) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from bot.storage.doses import Status
 from tests.conftest import RunningBot
 from tests.reminder_helpers import save_plan, tap
+from tests.said import ending, opening
 
 USER = 22_001
 DAY = datetime(2026, 1, 11, tzinfo=UTC)
@@ -98,7 +99,7 @@ async def test_repeats_every_10_minutes_replace_each_other_and_stop_at_taken(
     await save_plan(bot, USER, "/schedule custom today 10:00,16:00 10x5")
     due = DAY.replace(hour=10)
     [reminder] = await _at(bot, USER, due)
-    assert "Time for your dose" in reminder
+    assert opening(bot.pack, "reminder.dose") in reminder
     assert "I will ask again at 10:10" in reminder
     first = _live(bot, USER)
     assert len(first) == 1
@@ -126,7 +127,9 @@ async def test_repeats_every_10_minutes_replace_each_other_and_stop_at_taken(
     event = await _event(bot, USER, due)
     assert (event.status, event.repeats_sent) == (Status.TAKEN, 2)
     # No reminder twice: one reminder and two repeats in all.
-    assert len([text for text in _sends(bot, USER) if "Time for your dose" in text]) == 1
+    assert (
+        len([text for text in _sends(bot, USER) if opening(bot.pack, "reminder.dose") in text]) == 1
+    )
     assert len([text for text in _sends(bot, USER) if REPEAT in text]) == 2
 
 
@@ -156,7 +159,7 @@ async def test_repeats_stop_two_hours_before_the_next_dose_with_the_skip_text(
     for minutes in range(80, 180, 10):
         await _at(bot, USER, due + timedelta(minutes=minutes), count=0)
     [reminder] = await _at(bot, USER, next_dose)
-    assert "Time for your dose" in reminder and "13:00" in reminder
+    assert opening(bot.pack, "reminder.dose") in reminder and "13:00" in reminder
 
 
 async def test_snooze_stops_the_repeats_until_the_snoozed_reminder(bot: RunningBot) -> None:
@@ -168,7 +171,7 @@ async def test_snooze_stops_the_repeats_until_the_snoozed_reminder(bot: RunningB
     await _at(bot, USER, due + timedelta(minutes=20), count=0)
     # The snoozed reminder (15 minutes after the press), then the run starts again.
     [back] = await _at(bot, USER, due + timedelta(minutes=25))
-    assert "Snoozed reminder" in back
+    assert opening(bot.pack, "reminder.snoozed") in back
     assert "I will ask again at 10:35" in back
     [again] = await _at(bot, USER, due + timedelta(minutes=35))
     assert REPEAT in again
@@ -183,7 +186,7 @@ async def test_once_keeps_one_follow_up_and_no_repeats(bot: RunningBot) -> None:
     await _at(bot, USER, due)
     await _at(bot, USER, due + timedelta(minutes=10), count=0)
     [follow_up] = await _at(bot, USER, due + timedelta(minutes=30))
-    assert "Did you take your" in follow_up
+    assert opening(bot.pack, "reminder.follow_up") in follow_up
     assert len(_live(bot, USER)) == 2  # the follow-up is a second message, as before
     for minutes in (40, 60, 120):
         await _at(bot, USER, due + timedelta(minutes=minutes), count=0)
@@ -347,7 +350,7 @@ async def test_a_run_ends_four_hours_after_the_dose_time(bot: RunningBot) -> Non
         [repeat] = await _at(bot, USER, due + timedelta(minutes=30 * half_hours))
         assert "Next reminder at" in repeat
     [last] = await _at(bot, USER, due + timedelta(hours=4))
-    assert "This is the last reminder about this dose" in last
+    assert ending(bot.pack, "repeats.last") in last
     for minutes in range(270, 600, 30):
         await _at(bot, USER, due + timedelta(minutes=minutes), count=0)
     [live] = _live(bot, USER)

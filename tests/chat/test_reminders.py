@@ -19,6 +19,7 @@ from tests.reminder_helpers import (
     save_plan,
     tap,
 )
+from tests.said import opening
 
 USER = 3003
 OTHER = 3004
@@ -77,7 +78,9 @@ async def test_full_standard_titration_in_simulated_time(bot: RunningBot) -> Non
         else:
             step = f"day {slot.day_number}, step {slot.step_number} of 4"
             assert f"<b>{mg} mg</b> at {at}, {step}" in text
-        assert ("From today your dose is" in text) == (slot.is_step_start and slot.step_number > 1)
+        assert (opening(bot.pack, "reminder.step_up") in text) == (
+            slot.is_step_start and slot.step_number > 1
+        )
         assert ("last dose of your titration" in text) == slot.is_last_step_dose
         assert "tablet" in text
         edited = await tap(bot, USER, reminder, "taken")
@@ -88,7 +91,8 @@ async def test_full_standard_titration_in_simulated_time(bot: RunningBot) -> Non
     reminder_calls = [
         call
         for call in bot.api.calls_of("sendMessage")
-        if call.params["chat_id"] == USER and "Time for your dose" in call.params["text"]
+        if call.params["chat_id"] == USER
+        and opening(bot.pack, "reminder.dose") in call.params["text"]
     ]
     assert len(reminder_calls) == len(slots)  # none twice, none lost
 
@@ -154,7 +158,7 @@ async def test_reminders_fire_at_local_time_across_zones_and_dst(
         await bot.services.reminders.run_due()
         assert bot.sent_count(USER) == before
         [reminder] = await advance_until_messages(bot, USER, instant)
-        assert "Time for your dose" in reminder["text"]
+        assert opening(bot.pack, "reminder.dose") in reminder["text"]
         await tap(bot, USER, reminder, "taken")
 
 
@@ -165,7 +169,7 @@ async def test_snooze_reminds_again_after_15_minutes(bot: RunningBot) -> None:
     edited = await tap(bot, USER, reminder, "snooze")
     assert "remind you again at 10:15" in edited["text"]
     [again] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, 15, tzinfo=UTC))
-    assert "Snoozed reminder" in again["text"]
+    assert opening(bot.pack, "reminder.snoozed") in again["text"]
     assert "Taken" in str(again["reply_markup"])
     await tap(bot, USER, again, "taken")
     today = await bot.say(USER, "/today")
@@ -251,7 +255,7 @@ async def test_pause_is_never_worded_as_stopping(bot: RunningBot) -> None:
     [resumed] = await bot.say(USER, "/resume")
     assert "Mon 12 Jan 10:00" in resumed
     [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 12, 10, tzinfo=UTC))
-    assert "Time for your dose" in reminder["text"]
+    assert opening(bot.pack, "reminder.dose") in reminder["text"]
 
 
 async def test_taper_notices_warn_about_withdrawal(bot: RunningBot) -> None:
@@ -331,7 +335,7 @@ async def test_snoozing_after_the_follow_up_brings_no_second_follow_up(bot: Runn
     [follow_up] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, 30, tzinfo=UTC))
     await tap(bot, USER, follow_up, "snooze")
     [again] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, 45, tzinfo=UTC))
-    assert "Snoozed reminder" in again["text"]
+    assert opening(bot.pack, "reminder.snoozed") in again["text"]
     before = bot.sent_count(USER)
     bot.clock.set(datetime(2026, 1, 11, 11, 30, tzinfo=UTC))
     await bot.services.reminders.run_due()

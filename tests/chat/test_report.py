@@ -193,7 +193,7 @@ async def test_report_pdf_holds_every_step_with_its_counts_and_check_ins(
 ) -> None:
     await run_titration(bot)
     choice, call = await request_file(bot, USER, "/report", "This plan", "sendDocument")
-    assert "Which days should it cover?" in choice
+    assert bot.pack.text("report.choose") in choice
     document = call.params["document"]
     assert document["filename"] == "baclofen-report-2026-01-23.pdf"
     assert "(this plan)" in call.params["caption"]
@@ -244,7 +244,7 @@ async def test_the_russian_report_reads_whole(bot: RunningBot, library: ContentL
 async def test_a_typed_name_is_printed_and_the_last_four_weeks(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="Europe/Berlin")
     [none] = await bot.say(USER, "/report")
-    assert "Set a plan with /schedule first" in none
+    assert bot.pack.text("report.no_plan") in none
     await save_plan(bot, USER, "/schedule custom today 20:00 10x3")
     bot.clock.set(datetime(2026, 2, 20, 12, tzinfo=UTC))  # weeks later: maintenance
     choice, call = await request_file(
@@ -303,7 +303,7 @@ async def test_plan_picture_follows_the_plan_text(bot: RunningBot) -> None:
     save_sample("plan-picture.png", photo)
     width, height = assert_png(photo)
     assert len(photo) < 10 * 1024 * 1024
-    assert call.params["caption"].startswith("Your plan as a picture")
+    assert call.params["caption"].startswith(bot.pack.text("picture.caption"))
     [message] = [m for m in bot.api.messages_to(USER) if m["photo"]]
     assert message["message_id"] > bot.last_message(USER)["message_id"]  # under the text
     sizes = bot.api.chat_history(USER)[-1]["photo"]
@@ -376,7 +376,7 @@ async def test_calendar_matches_the_plan_across_a_clock_change(bot: RunningBot) 
     bot.clock.set(datetime(2026, 3, 25, 9, tzinfo=UTC))  # summer time begins on 29 March
     await bot.onboard(USER, zone="Europe/Berlin")
     [none] = await bot.say(USER, "/calendar")
-    assert "Set one with /schedule first" in none
+    assert bot.pack.text("calendar.no_plan") in none
     await save_plan(bot, USER, "/schedule standard tomorrow 08:00 14:00 22:00")
     [plan] = await bot.say(USER, "/plan")
     before = len(bot.api.calls_of("sendDocument"))
@@ -523,7 +523,7 @@ async def test_a_changed_plan_replaces_the_calendar_events_instead_of_adding_mor
     assert {at for _, at in cancelled} == {"20:00"}
     assert max(day for day, _ in cancelled) == date(2026, 6, 1)  # replaced 4 March + 90 days
     for key in cancelled:
-        assert str(new[key]["summary"]) == "No baclofen dose at this time (plan changed)"
+        assert str(new[key]["summary"]) == bot.pack.text("calendar.event_cancelled")
     doses = {key for key, event in new.items() if str(event["status"]) == "CONFIRMED"}
     assert doses == new.keys() - cancelled
     assert {at for _, at in doses} == {"08:00", "14:00"}
@@ -565,7 +565,7 @@ async def test_a_worker_that_dies_is_replaced_and_the_patient_told(bot: RunningB
     [failed] = await bot.press(
         USER, message["message_id"], bot.buttons(message)["This plan"], replies=1
     )
-    assert failed == "Sorry, I could not make the file just now. Please try again in a moment."
+    assert failed == bot.pack.text("report.failed")
     assert len(bot.api.calls_of("sendDocument")) == 1
     # The next request gets a new worker.
     await request_file(bot, USER, "/report", "This plan", "sendDocument")

@@ -19,6 +19,7 @@ from bot.clock import SYSTEM_MONOTONIC, Monotonic
 from bot.delivery.budget import Priority, ReplyGivenUp, SendBudget, sending_as
 from bot.emulator.api import FakeBotAPI
 from tests.conftest import START, RunningBot
+from tests.said import opening
 from tests.seed import seed_due_doses, seed_repeats_due
 
 PATIENTS = range(20_001, 20_101)  # 100 at once (the benchmark runs 1,000)
@@ -75,7 +76,7 @@ async def _onboard_and_schedule(bot: RunningBot, user: int) -> str:
     before = bot.sent_count(user)
     bot.api.send_text(user, "/schedule custom today 22:00 10x5")
     [summary] = await _reply(bot, user, before)
-    assert "Please check your plan" in summary, summary
+    assert opening(bot.pack, "schedule.summary") in summary, summary
     [saved] = await _press(bot, user, "plan:save", 1)
     return saved
 

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import RunningBot
 from tests.privacy_helpers import eventually
 from tests.reminder_helpers import advance_until_messages, save_plan
+from tests.said import opening
 
 USER = 4114
 
@@ -60,7 +61,7 @@ async def test_a_502_html_page_is_a_server_error_not_a_traceback(
     await bot.services.reminders.run_due()
     # Retried as after any 5xx (a possible repeat), never a logged JSONDecodeError.
     [retry] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 10, 0, 15, tzinfo=UTC))
-    assert "Time for your dose" in retry["text"]
+    assert opening(bot.pack, "reminder.dose") in retry["text"]
     assert "Repeat" in retry["text"]
     assert [r for r in caplog.records if "reminder_send_error" in r.getMessage()]
     assert not [r for r in caplog.records if r.exc_info is not None]
@@ -91,7 +92,7 @@ async def test_a_reminder_given_up_is_told_by_the_next_one_that_arrives(start_bo
         await bot.services.reminders.run_due()
     assert await bot.services.doses.undelivered_count(USER) == 1
     [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 11, 18, tzinfo=UTC))
-    assert "Time for your dose" in reminder["text"]
+    assert opening(bot.pack, "reminder.dose") in reminder["text"]
     assert "1 earlier dose passed. Do not make it up" in reminder["text"]
     assert await bot.services.doses.undelivered_count(USER) == 0
     # Said once: the reminder after it does not repeat it.

@@ -32,6 +32,7 @@ from tests.reminder_helpers import (
     save_plan,
     tap,
 )
+from tests.said import ending
 
 USER = 2202
 CARER = 2203
@@ -84,8 +85,8 @@ async def onboard_russian(bot: RunningBot) -> None:
 async def test_simple_mode_in_english_reminder_more_snooze(bot: RunningBot) -> None:
     await bot.onboard(USER, zone="Europe/London")
     [usage] = await bot.say(USER, "/simple maybe")
-    assert "<code>/simple on</code>" in usage  # bad input: an example, nothing stored
-    assert "Simple mode is on" in await simple_on(bot, USER)
+    assert bot.pack.text("simple.usage") in usage  # bad input: an example, nothing stored
+    assert bot.pack.text("simple.now_on") in await simple_on(bot, USER)
     user = await bot.services.users.get(USER)
     assert user is not None and user.simple_mode  # stored per patient
     await save_plan(bot, USER, PLAN)
@@ -152,7 +153,7 @@ async def test_simple_mode_in_english_taken_and_a_stiffness_only_checkin(
     assert edited["text"] == "✅ <b>10 mg</b>: taken (12:02)."
     assert only_undo(edited) and bot.sent_count(USER) == sent
     [checkin] = await bot.say(USER, "/checkin")
-    assert "Stiffness and spasms" in checkin
+    assert bot.pack.text("checkin.ask_stiffness") in checkin
     stiffness = bot.last_message(USER)
     edited = await press_and_wait_edit(bot, USER, stiffness, rows(stiffness)[0][3][1])
     assert edited["text"] == "✅ Check-in for step 1 recorded: stiffness 3/10."
@@ -247,7 +248,10 @@ async def test_an_undo_after_six_minutes_is_refused(bot: RunningBot) -> None:
     [answer] = await bot.api.wait_for(
         "answerCallbackQuery", lambda call: call.params.get("callback_query_id") == query
     )
-    assert "Too late to undo" in answer.params["text"] and "/today" in answer.params["text"]
+    assert (
+        bot.pack.text("undo.too_late") in answer.params["text"]
+        and "/today" in answer.params["text"]
+    )
     assert answer.params.get("show_alert") in (True, "true")
     await bot.api.wait_for(
         "editMessageReplyMarkup", lambda call: call.params["message_id"] == edited["message_id"]
@@ -281,7 +285,7 @@ async def test_undo_of_a_skip(bot: RunningBot) -> None:
     assert "recorded as skipped" in skipped["text"] and only_undo(skipped)
     bot.clock.set(at(12, 3))
     undone = await press_and_wait_edit(bot, USER, skipped, rows(skipped)[0][0][1])
-    assert "no longer recorded as skipped" in undone["text"]
+    assert ending(bot.pack, "undo.done_skipped") in undone["text"]
     assert (await _event(bot)).status is Status.SENT
 
 
@@ -351,7 +355,7 @@ async def test_the_report_shows_an_undone_taken(bot: RunningBot) -> None:
     [call] = (await bot.api.wait_for("sendDocument", count=before + 1, timeout=60))[before:]
     reader = PdfReader(io.BytesIO(call.params["document"]["content"]))
     text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
-    assert "Answers the patient undid (a mis-tap)" in text
+    assert bot.pack.text("report.undone_heading") in text
     assert (
         "Step 1 of 1: 11.01, 10 mg due at 12:00: recorded as taken at 12:02, undone at 12:04"
     ) in text, text

@@ -19,6 +19,7 @@ from tests.conftest import START, RunningBot
 from tests.privacy_helpers import json_document
 from tests.reminder_helpers import save_plan
 from tests.report_helpers import report_text
+from tests.said import opening
 
 BOX = "📦"
 # START is 2026-01-11 09:00 UTC = 10:00 in Berlin; the plan starts on 12 January.
@@ -31,10 +32,10 @@ def supply_messages(bot: RunningBot, user: int) -> list[str]:
 
 async def set_up_tablets(bot: RunningBot, user: int, count: str = "40") -> str:
     [intro] = await bot.say(user, "/supply")
-    assert "What do you take?" in intro, intro
+    assert bot.pack.text("supply.intro") in intro, intro
     message = bot.last_message(user)
     [ask] = await bot.press(user, message["message_id"], "sup:form:tablet", replies=1)
-    assert "How many mg is one tablet?" in ask
+    assert bot.pack.text("supply.ask_strength_tablet") in ask
     message = bot.last_message(user)
     assert bot.buttons(message)["10 mg"] == "sup:str:tablet:10"
     [scored] = await bot.press(user, message["message_id"], "sup:str:tablet:10", replies=1)
@@ -71,7 +72,7 @@ async def test_titration_runs_out_on_the_projected_day_with_reminders(bot: Runni
         await day_at_ten(bot, day)
         seen[day] = supply_messages(bot, PATIENT)[before:]
     assert [d for d, texts in seen.items() if texts] == [1, 9, 11], seen
-    assert "Time to order your baclofen" in seen[1][0]
+    assert opening(bot.pack, "supply.remind_order") in seen[1][0]
     assert "22 January" in seen[1][0]
     assert "two more days" in seen[9][0]
     assert "last day your baclofen covers" in seen[11][0]
@@ -95,7 +96,7 @@ async def test_refill_moves_the_date_and_ordered_snoozes(bot: RunningBot) -> Non
     # "I ordered": no order reminder on the order day.
     message = bot.last_message(PATIENT)
     [noted] = await bot.press(PATIENT, message["message_id"], "sup:ord", replies=1)
-    assert "I will not remind you to order again" in noted
+    assert bot.pack.text("supply.ordered") in noted
     before = len(supply_messages(bot, PATIENT))
     await day_at_ten(bot, 1)
     assert supply_messages(bot, PATIENT)[before:] == []
@@ -111,7 +112,7 @@ async def test_refill_moves_the_date_and_ordered_snoozes(bot: RunningBot) -> Non
 async def test_bad_counts_change_nothing(bot: RunningBot) -> None:
     await bot.onboard(PATIENT, zone="Europe/Berlin", region="uk")
     [answer] = await bot.say(PATIENT, "/supply 40")  # no product yet
-    assert "What do you take?" in answer
+    assert bot.pack.text("supply.intro") in answer
     await set_up_tablets(bot, PATIENT)
     for typed in ("/supply forty", "/supply -3", "/supply 1 2", "/supply 99999"):
         [reply] = await bot.say(PATIENT, typed)
@@ -143,7 +144,7 @@ async def test_liquid_refuses_without_its_strength(bot: RunningBot) -> None:
     await bot.press(PATIENT, message["message_id"], "sup:form:liquid", replies=1)
     message = bot.last_message(PATIENT)
     [ask] = await bot.press(PATIENT, message["message_id"], "sup:str:liquid:-", replies=1)
-    assert "How many mL" in ask
+    assert bot.pack.text("supply.ask_count_liquid") in ask
     [status] = await bot.say(PATIENT, "/supply 150")
     assert "never convert mL to mg" in status, status
     assert "lasts until" not in status
@@ -166,7 +167,7 @@ async def test_ran_out_answer_leads_to_supply(bot: RunningBot) -> None:
     message: dict[str, Any] = bot.last_message(PATIENT)
     assert bot.buttons(message) == {"📦 My supply": "sup:show"}
     [shown] = await bot.press(PATIENT, message["message_id"], "sup:show", replies=1)
-    assert "What do you take?" in shown
+    assert bot.pack.text("supply.intro") in shown
 
 
 async def test_mydata_holds_the_supply(bot: RunningBot) -> None:
@@ -198,7 +199,7 @@ async def test_lead_time_moves_the_order_day(bot: RunningBot) -> None:
     for typed in (*refusals, "/supply lead 7 8", "/supply lead ٧"):
         [refused] = await bot.say(PATIENT, typed)
         assert "for example: <code>/supply lead 7</code>" in refused, (typed, refused)
-        assert "Nothing was changed" in refused
+        assert bot.pack.text("supply.bad_lead") in refused
     row = await bot.services.db.fetch_one(
         "SELECT lead_days FROM supplies WHERE user_id = ?", (PATIENT,)
     )
@@ -214,7 +215,7 @@ async def test_lead_time_moves_the_order_day(bot: RunningBot) -> None:
         await day_at_ten(bot, day)
         seen[day] = supply_messages(bot, PATIENT)[before:]
     assert [d for d, texts in seen.items() if texts] == [4], seen
-    assert "Time to order your baclofen" in seen[4][0]
+    assert opening(bot.pack, "supply.remind_order") in seen[4][0]
     # A new product ("Change product") keeps the lead time the patient set.
     await bot.say(PATIENT, "/supply")
     for data in ("sup:new", "sup:form:tablet", "sup:str:tablet:5", "sup:sc:5:0"):

@@ -11,6 +11,7 @@ from tests.chat.test_caregivers import PATIENT
 from tests.chat.test_supply import TEN_AM, day_at_ten, set_up_tablets, supply_messages
 from tests.conftest import RunningBot
 from tests.reminder_helpers import save_plan
+from tests.said import opening
 
 
 async def _patient(bot: RunningBot) -> None:
@@ -29,9 +30,10 @@ async def test_a_failed_reminder_comes_at_the_next_pass_once(bot: RunningBot) ->
     bot.api.fail("sendMessage", status=502, chat_id=PATIENT)
     await day_at_ten(bot, 1)  # the order day: refused once, then sent by the second pass
     sent = supply_messages(bot, PATIENT)[before:]
-    assert len(sent) == 1 and "Time to order your baclofen" in sent[0], sent
+    assert len(sent) == 1 and opening(bot.pack, "supply.remind_order") in sent[0], sent
     refused = [c for c in bot.api.calls_of("sendMessage") if c.status == 502]
-    assert len(refused) == 1 and "Time to order" in str(refused[0].params["text"]), refused
+    order = opening(bot.pack, "supply.remind_order")
+    assert len(refused) == 1 and order in str(refused[0].params["text"]), refused
     await bot.services.reminders.run_due()
     assert len(supply_messages(bot, PATIENT)) == before + 1
 

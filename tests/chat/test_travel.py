@@ -14,6 +14,7 @@ from bot.domain.travel import TravelZone
 from bot.views.callbacks import TRAVEL_CHOICES, TravelButton
 from tests.conftest import RunningBot
 from tests.reminder_helpers import move_zone, save_plan, tap
+from tests.said import ending, opening
 
 USER = 2201
 _DAY = re.compile(r", day ([0-9]+), step")
@@ -45,7 +46,7 @@ async def take_every_dose(bot: RunningBot, until: datetime) -> list[tuple[dateti
         await bot.next_messages(USER, before, 1)
         await bot.services.reminders.run_due()
         [reminder] = bot.messages(USER)[before:]
-        assert "Time for your dose" in reminder["text"], reminder["text"]
+        assert opening(bot.pack, "reminder.dose") in reminder["text"], reminder["text"]
         if last_intake is not None:
             assert coming.due_at - last_intake >= SAFE_GAP, (last_intake, coming.due_at)
         sent.append((coming.due_at, reminder["text"]))
@@ -79,7 +80,7 @@ async def test_moscow_to_new_york_gradually(bot: RunningBot) -> None:
         "15 08:00", "15 14:00", "15 20:00",
     ]  # fmt: skip
     assert "On the way to local times: this 08:00 dose is at 02:00 today" in sent[0][1]
-    assert "On the way" not in sent[-1][1]
+    assert opening(bot.pack, "travel.moving") not in sent[-1][1]
     # None dropped: three doses on every plan day (days 2 to 6 whole in the window).
     days = Counter(int(match) for _, text in sent for match in _DAY.findall(text))
     assert all(days[day] == 3 for day in range(2, 7)), days
@@ -125,7 +126,7 @@ async def test_keep_home_times_shows_both_clocks(bot: RunningBot) -> None:
     await moscow_patient(bot)
     home_rows = await bot.services.doses.coming_doses(USER, LANDED, 6)
     _, preview, saved = await move_zone(bot, USER, "America/New_York", "home")
-    assert "Keeping home times (<b>Europe/Moscow</b>)." in preview
+    assert bot.pack.text("travel.choice_home", home="Europe/Moscow") in preview
     assert "• Mon 12 Jan 00:00 local (08:00 home): <b>10 mg</b>" in preview
     assert "Saved: your doses stay at home times (<b>Europe/Moscow</b>)." in saved
     # The dose instants stay where they were in UTC.
@@ -169,7 +170,7 @@ async def test_i_am_travelling_asks_where_then_how(bot: RunningBot) -> None:
     [asked] = await bot.press(
         USER, bot.last_message(USER)["message_id"], zones["New York"], replies=1
     )
-    assert "How should they go from here?" in asked
+    assert ending(bot.pack, "travel.ask") in asked
     labels = list(bot.buttons(bot.last_message(USER)))
     assert labels == ["Keep home times", "Move gradually", "Move at once"]
 
