@@ -33,6 +33,7 @@ HELD_OUT_SETS = {
     "held-out 5": ROOT / "data" / "freetext_heldout5.toml",  # set 5, written 2026-12-03
     "held-out 6": ROOT / "data" / "freetext_heldout6.toml",  # set 6, written 2026-12-03
     "held-out 7": ROOT / "data" / "freetext_heldout7.toml",  # set 7, written 2026-12-04
+    "held-out 8": ROOT / "data" / "freetext_heldout8.toml",  # set 8, written 2026-12-04
 }
 TUNING = tuple(sorted((ROOT / "data").glob("freetext_corpus*.toml")))
 
