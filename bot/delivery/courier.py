@@ -21,11 +21,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.delivery.budget import Priority, sending_as
+from bot.delivery.letters import LetterPost
 from bot.delivery.queue import Outcome, Queue, Settled
 from bot.delivery.send_errors import SendError, SendFailure
 from bot.delivery.send_errors import classify as classify_send_error
@@ -151,7 +152,7 @@ class Courier(Generic[Item]):
         self._policy = policy
         self._rules = rules
         self._clock = clock
-        self._bot = bot
+        self._post = LetterPost.of(bot)
         self._metrics = metrics
 
     async def next_due_at(self) -> datetime | None:
@@ -244,7 +245,7 @@ class Courier(Generic[Item]):
                     )
             return Settled(Outcome.SENT, self._clock.now())
         try:
-            message = await self._send(item, composed, trip)
+            message_id = await self._send(item, composed, trip)
         except TelegramError as raised:
             error = classify_send_error(raised)
             self._metrics.send_failed(error.name)
@@ -257,10 +258,10 @@ class Courier(Generic[Item]):
             # opened did not.
             return self._failed(item, error, outcome, possible_repeat=error.kind in _MAY_HAVE_LEFT)
         return Settled(
-            Outcome.SENT, self._clock.now(), message_id=message.message_id, detail=composed.detail
+            Outcome.SENT, self._clock.now(), message_id=message_id, detail=composed.detail
         )
 
-    async def _send(self, item: Item, letter: Letter, trip: _Trip | None) -> Message:
+    async def _send(self, item: Item, letter: Letter, trip: _Trip | None) -> int:
         """Through the send budget; with a ``trip``, the row is marked in flight as its
         request leaves (a best-effort copy is not)."""
 
@@ -270,9 +271,7 @@ class Courier(Generic[Item]):
             trip.left = True
 
         with sending_as(self._policy.priority, on_leave=leaving if trip is not None else None):
-            return await self._bot.send_message(
-                letter.chat_id, letter.text, reply_markup=letter.markup
-            )
+            return await self._post.send(letter.chat_id, letter.text, letter.markup)
 
     def _failed(
         self, item: Item, error: SendError | None, outcome: Outcome, *, possible_repeat: bool
