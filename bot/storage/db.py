@@ -99,16 +99,15 @@ class Database:
         row = await self.fetch_one("SELECT MAX(version) FROM schema_version")
         return int(row[0] or 0) if row else 0
 
+    # Reads are one trip to the database thread (``execute_fetchall``), not two (execute, then
+    # fetch): in a burst every reminder reads, and each trip is a hand-over between threads.
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         async with self._lock:
-            cursor = await self._connection.execute(sql, params)
-            row: Row | None = await cursor.fetchone()
-            return row
+            return _first(await self._connection.execute_fetchall(sql, params))
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._lock:
-            cursor = await self._connection.execute(sql, params)
-            return list(await cursor.fetchall())
+            return list(await self._connection.execute_fetchall(sql, params))
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement in its own implicit transaction; return the rows changed."""
@@ -167,13 +166,14 @@ class Transaction:
         return rows
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        cursor = await self._connection.execute(sql, params)
-        row: Row | None = await cursor.fetchone()
-        return row
+        return _first(await self._connection.execute_fetchall(sql, params))
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        cursor = await self._connection.execute(sql, params)
-        return list(await cursor.fetchall())
+        return list(await self._connection.execute_fetchall(sql, params))
+
+
+def _first(rows: Iterable[Row]) -> Row | None:
+    return next(iter(rows), None)
 
 
 PRIVATE_FILE_MODE = 0o600
