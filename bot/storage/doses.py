@@ -22,7 +22,8 @@ from functools import lru_cache
 from bot.domain.plans import Plan, PlanKind, Step, format_mg, format_steps, parse_dose_steps
 from bot.domain.schedule import DoseSlot
 from bot.storage import caregivers as caregiver_alerts
-from bot.storage.db import Row, Store, Transaction
+from bot.storage.db import Database, Row, Store, Transaction, placeholders
+from bot.storage.group import GroupCommit
 from bot.storage.rows import from_unix as from_unix  # re-exported: other layers read it here
 from bot.storage.rows import from_unix_or_none, record, to_unix, unix_or_none
 
@@ -296,7 +297,25 @@ async def _still_active(tx: Transaction, stored: StoredPlan) -> bool:
     return row is not None
 
 
+# A reminder got through (see DoseStore.record_reminder_sent).
+_REMINDER_SENT = (
+    f"UPDATE dose_events SET status = {_SENT}, message_id = ?, sent_at = ?,"  # noqa: S608
+    " claimed_at = NULL, resend_as_repeat = 0, attempts = attempts + 1,"
+    " repeat_message_id = NULL,"
+    # One follow-up per dose, even when the user snoozed after an earlier one. (A run of
+    # repeats leaves followup_sent_at unset: a snoozed dose repeats again.)
+    " next_action_at = CASE WHEN followup_sent_at IS NULL THEN ? END"
+    f" WHERE event_id = ? AND status = {_SENDING}"
+)
+
+
 class DoseStore(Store):
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        # A burst's marks and its plain "sent" records, each group one write (bot.storage.group).
+        self._in_flight = GroupCommit(self._mark_many_in_flight)
+        self._sent = GroupCommit(self._record_many_sent)
+
     # ----------------------------------------------------------------- plans
 
     async def replace_plan(
@@ -636,10 +655,17 @@ class DoseStore(Store):
         )
 
     async def mark_in_flight(self, event_id: int, now: datetime) -> None:
-        """The request for this claimed row is about to leave (it has its send slot)."""
+        """The request for this claimed row is about to leave (it has its send slot):
+        returns once that is committed, with the other rows marked in the same turn."""
+        await self._in_flight.add((event_id, to_unix(now)))
+
+    async def _mark_many_in_flight(self, marks: list[tuple[int, int]]) -> None:
+        at = max(moment for _, moment in marks)  # one turn of the loop: the same second
+        ids = [event_id for event_id, _ in marks]
         await self._db.execute(
-            "UPDATE dose_events SET in_flight_at = ? WHERE event_id = ? AND claimed_at IS NOT NULL",
-            (to_unix(now), event_id),
+            "UPDATE dose_events SET in_flight_at = ?"  # noqa: S608
+            f" WHERE event_id IN ({placeholders(len(ids))}) AND claimed_at IS NOT NULL",
+            (at, *ids),
         )
 
     async def release_unsent(self, event: DoseEvent) -> None:
@@ -673,24 +699,19 @@ class DoseStore(Store):
         statement, as the burst path has always been (a link made since the claim waits for
         the next dose). The reminder is the dose's live message again (a snoozed dose's new
         reminder replaces its last repeat)."""
-        sql = (
-            f"UPDATE dose_events SET status = {_SENT}, message_id = ?, sent_at = ?,"  # noqa: S608
-            " claimed_at = NULL, resend_as_repeat = 0, attempts = attempts + 1,"
-            " repeat_message_id = NULL,"
-            # One follow-up per dose, even when the user snoozed after an earlier one. (A
-            # run of repeats leaves followup_sent_at unset: a snoozed dose repeats again.)
-            " next_action_at = CASE WHEN followup_sent_at IS NULL THEN ? END"
-            f" WHERE event_id = ? AND status = {_SENDING}"
-        )
         params = (message_id, to_unix(now), unix_or_none(follow_up_at), event_id)
         if not caregivers:
-            await self._db.execute(sql, params)
+            await self._sent.add(params)
             return
         async with self._db.transaction() as tx:
-            if await tx.execute(sql, params):
+            if await tx.execute(_REMINDER_SENT, params):
                 await caregiver_alerts.plan_alerts(
                     tx, event_id, caregiver_base or follow_up_at, now
                 )
+
+    async def _record_many_sent(self, rows: list[tuple[int, int, int | None, int]]) -> None:
+        async with self._db.transaction() as tx:
+            await tx.executemany(_REMINDER_SENT, rows)
 
     async def record_repeat_sent(
         self, event_id: int, message_id: int, now: datetime, next_repeat: datetime | None
