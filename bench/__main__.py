@@ -5,6 +5,7 @@ written to docs/benchmarks.md with the machine it ran on.
     python -m bench --quick    # small sizes, to check the benchmarks themselves work
     python -m bench --only load --patients 200 --load-reminders 3000   # the load rows alone,
                                # printed, not written to docs/benchmarks.md
+    python -m bench --only versus   # today's code (bench/versus.py) against this code, printed
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bench import (
     reminder_latency,
     report_load,
     scale,
+    versus,
 )
 from bench.datagen import generate
 from bench.harness import pin_this_process_elsewhere
@@ -39,7 +41,9 @@ Rows = list[tuple[str, str, str, str]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["load"], help="run only these rows; print them")
+    parser.add_argument(
+        "--only", choices=["load", "versus"], help="run only these rows; print them"
+    )
     parser.add_argument("--patients", type=int, help="onboarding at once (default 1000)")
     parser.add_argument("--load-reminders", type=int, help="burst under replies (default 10000)")
     parser.add_argument("--load-seconds", type=float, help="seconds of replies (default 60)")
@@ -55,40 +59,17 @@ def main() -> None:
     if args.only == "load":
         print(_table(_load_rows(patients, load_reminders, load_seconds)))
         return
+    if args.only == "versus":
+        print(_table(_versus_rows(args.quick)))
+        return
     rows: Rows = []
     rows += _scale_rows(sizes)
     rows += _burst_rows(burst_size)
     rows += _interactive_rows(seconds)
-    latency = asyncio.run(reminder_latency.run(30))
-    rows.append(
-        (
-            "reminder lateness, 30 due at once (max)",
-            "< 5 s",
-            f"{latency['max_s']:.2f} s",
-            "",
-        )
-    )
-    broadcast = asyncio.run(broadcast_rate.run(300, 60))
-    rows.append(
-        (
-            "broadcast to 300 users, 60 doses due meanwhile",
-            "reminders on time",
-            f"{broadcast['rate']:.1f} msg/s, {broadcast['retry_after']:.0f}× 429, "
-            f"reminders max {broadcast['reminder_max_late_s']:.2f} s late",
-            "",
-        )
-    )
+    rows += _versus_rows(args.quick)
+    rows += _on_time_rows()
     rows += _load_rows(patients, load_reminders, load_seconds)
-    reports = asyncio.run(report_load.run(20, 60))
-    rows.append(
-        (
-            "reminder lateness, 60 due over 10 s while 20 reports are made (p50 / max)",
-            "< 5 s",
-            f"{reports['p50_s']:.2f} / {reports['max_s']:.2f} s "
-            f"(reports sent within {reports['last_report_s']:.0f} s)",
-            "",
-        )
-    )
+    rows += _report_rows()
     table = _table(rows)
     print(table)
     REPORT.parent.mkdir(exist_ok=True)
@@ -182,6 +163,41 @@ def _interactive_rows(seconds: float) -> Rows:
             "",
         ),
     ]
+
+
+def _on_time_rows() -> Rows:
+    """Reminders on time: 30 due at once, and 60 due during a broadcast to 300 users."""
+    latency = asyncio.run(reminder_latency.run(30))
+    broadcast = asyncio.run(broadcast_rate.run(300, 60))
+    return [
+        ("reminder lateness, 30 due at once (max)", "< 5 s", f"{latency['max_s']:.2f} s", ""),
+        (
+            "broadcast to 300 users, 60 doses due meanwhile",
+            "reminders on time",
+            f"{broadcast['rate']:.1f} msg/s, {broadcast['retry_after']:.0f}× 429, "
+            f"reminders max {broadcast['reminder_max_late_s']:.2f} s late",
+            "",
+        ),
+    ]
+
+
+def _report_rows() -> Rows:
+    """Reminders on time while 20 reports are made (bench/report_load.py)."""
+    reports = asyncio.run(report_load.run(20, 60))
+    return [
+        (
+            "reminder lateness, 60 due over 10 s while 20 reports are made (p50 / max)",
+            "< 5 s",
+            f"{reports['p50_s']:.2f} / {reports['max_s']:.2f} s "
+            f"(reports sent within {reports['last_report_s']:.0f} s)",
+            "",
+        )
+    ]
+
+
+def _versus_rows(quick: bool) -> Rows:
+    """CPU per reminder and per update, today's code against this code (bench/versus.py)."""
+    return versus.rows(versus.compare(versus.QUICK if quick else versus.FULL))
 
 
 def _load_rows(patients: int, reminders: int, seconds: float) -> Rows:
@@ -313,7 +329,10 @@ def _report(table: str, quick: bool) -> str:
         "with paid broadcasting, reminders beyond the free rate may use up to 1000 a second. "
         "The repeats rows start 10 minutes into a burst: every patient chose repeats every 10 "
         "minutes, and every reminder went out 10 minutes ago unanswered, so all the first "
-        "repeats fall due at once; every second patient presses Taken on theirs.\n\n"
+        "repeats fall due at once; every second patient presses Taken on theirs. The CPU rows "
+        f"against today's code (bench/versus.py) run the commit {versus.TODAY} (from git "
+        "archive) and this code interleaved, old, new, old, new, on the same stand-in and "
+        "each on its own schema; the figure is the median of the runs.\n\n"
         f"{table}\n"
     )
 

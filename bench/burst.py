@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.datagen import _migrate
-from bench.harness import BotProcess, pin_this_process_elsewhere
+from bench.harness import ROOT, BotProcess, pin_this_process_elsewhere
 from bot.emulator.api import FakeBotAPI
 
 LEAD_SECONDS = 5  # the doses fall due this long after the data is written
@@ -53,9 +53,12 @@ class _Dose:
     attempts: int = 0
 
 
-def _write_patients(path: Path, patients: int, dose: _Dose, materialized_until: int) -> None:
-    """``patients`` users in UTC, each with a one-time custom plan and ``dose``."""
-    asyncio.run(_migrate(path))
+def _write_patients(
+    path: Path, patients: int, dose: _Dose, materialized_until: int, source: Path = ROOT
+) -> None:
+    """``patients`` users in UTC, each with a one-time custom plan and ``dose``; the schema
+    made by the tree ``source``."""
+    _migrate(path, source)
     day = datetime.fromtimestamp(dose.due_at, UTC).date().isoformat()
     at = datetime.fromtimestamp(dose.due_at, UTC).strftime("%H:%M")
     consented = dose.due_at
@@ -94,9 +97,10 @@ def _write_patients(path: Path, patients: int, dose: _Dose, materialized_until: 
     connection.close()
 
 
-def prepare(path: Path, reminders: int, due: int) -> None:
+def prepare(path: Path, reminders: int, due: int, source: Path = ROOT) -> None:
     """``reminders`` users, each with one dose due at ``due`` (unix seconds)."""
-    _write_patients(path, reminders, _Dose(due_at=due, next_action_at=due), due + 48 * 3600)
+    dose = _Dose(due_at=due, next_action_at=due)
+    _write_patients(path, reminders, dose, due + 48 * 3600, source)
 
 
 def prepare_repeats(path: Path, patients: int, due: int) -> None:

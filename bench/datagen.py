@@ -7,9 +7,11 @@ maintenance and taper plans, dose history, and 48 hours of upcoming doses.
 from __future__ import annotations
 
 import argparse
-import asyncio
+import os
 import random
 import sqlite3
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -19,9 +21,9 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench.harness import ROOT
 from bot.domain.plans import Step, format_steps
 from bot.domain.schedule import local_to_utc
-from bot.storage.db import Database
 
 ZONES = (
     "Europe/Berlin", "Europe/London", "Europe/Moscow", "America/New_York", "America/Chicago",
@@ -45,16 +47,38 @@ def _due(zone: str, day: date, at: wall_time) -> int:
     return int(local_to_utc(day, at, ZoneInfo(zone)).timestamp())
 
 
-async def _migrate(path: Path) -> None:
-    database = await Database.open(path)
+_MIGRATE = """
+import asyncio, sys
+from pathlib import Path
+from bot.storage.db import Database
+
+async def migrate() -> None:
+    database = await Database.open(Path(sys.argv[1]))
     await database.close()
 
+asyncio.run(migrate())
+"""
 
-def generate(path: Path, events: int, now: datetime, seed: int = 7) -> Generated:
-    """Write about ``events`` dose events for ``events / 10`` users into a new database."""
+
+def _migrate(path: Path, source: Path = ROOT) -> None:
+    """Create the schema with the migrations of the tree under test (``source``), in a
+    subprocess with that tree's ``bot`` on the path: an older commit knows fewer migrations,
+    and its bot is measured on the schema it made itself."""
+    subprocess.run(
+        [sys.executable, "-P", "-c", _MIGRATE, str(path)],
+        env={**os.environ, "PYTHONPATH": str(source)},
+        check=True,
+    )
+
+
+def generate(
+    path: Path, events: int, now: datetime, seed: int = 7, source: Path = ROOT
+) -> Generated:
+    """Write about ``events`` dose events for ``events / 10`` users into a new database,
+    migrated by the tree ``source``."""
     started = time.perf_counter()
     path.unlink(missing_ok=True)
-    asyncio.run(_migrate(path))
+    _migrate(path, source)
     rng = random.Random(seed)
     users = max(1, events // EVENTS_PER_USER)
     now_s = int(now.timestamp())

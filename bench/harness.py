@@ -17,13 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BOT_CORE = 1  # the bot process runs on one core; the stand-in and the load on the other
 
 
-def bot_environment(api: FakeBotAPI, database: Path) -> dict[str, str]:
+def bot_environment(api: FakeBotAPI, database: Path, source: Path = ROOT) -> dict[str, str]:
+    """The bot's environment; ``source`` is the tree whose code and content pack it runs (an
+    older commit's, for bench/versus.py)."""
     return {
         "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(source),
         "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
         "TELEGRAM_API_BASE_URL": api.url,
-        "CONTENT_DIR": str(ROOT / "bot" / "pack"),
+        "CONTENT_DIR": str(source / "bot" / "pack"),
         "DATABASE_PATH": str(database),
         "LOG_LEVEL": "WARNING",
     }
@@ -40,8 +42,10 @@ class BotProcess:
         *,
         log_path: Path | None = None,
         extra_env: dict[str, str] | None = None,
+        source: Path = ROOT,
     ) -> None:
         self._api = api
+        self._source = source
         self._database = database
         self._module = module
         self._log_path = log_path  # the bot's stderr (its log), to look for errors afterwards
@@ -53,9 +57,11 @@ class BotProcess:
         """Start and wait until the bot long-polls for updates; record how long that took."""
         started = time.perf_counter()
         log = self._log_path.open("wb") if self._log_path is not None else None
+        # -P: the current folder is not put first on sys.path, so PYTHONPATH decides which
+        # tree's ``bot`` runs (with -m it would be whatever checkout we were started in).
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", self._module,
-            env={**bot_environment(self._api, self._database), **self._extra_env},
+            sys.executable, "-P", "-m", self._module,
+            env={**bot_environment(self._api, self._database, self._source), **self._extra_env},
             preexec_fn=_pin_to_bot_core,
             stderr=log,
         )  # fmt: skip

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.datagen import generate
-from bench.harness import BotProcess, pin_this_process_elsewhere
+from bench.harness import ROOT, BotProcess, pin_this_process_elsewhere
 from bench.machine import describe
 from bot.content import TOPICS
 from bot.emulator.api import FakeBotAPI
@@ -39,13 +39,15 @@ class InteractiveResult:
     cpu_ms_per_update: float  # the bot process's CPU time over the run, per update answered
 
 
-async def measure(path: Path, users: int, rate: float, seconds: float) -> InteractiveResult:
+async def measure(
+    path: Path, users: int, rate: float, seconds: float, source: Path = ROOT
+) -> InteractiveResult:
     api = FakeBotAPI()
     await api.start()
     # This row measures how fast the bot handles updates, so the send budget is opened wide
     # (every update comes from its own chat). Telegram's 30 messages a second are the load
     # rows' business: there the stand-in enforces them and replies queue for the one budget.
-    bot = BotProcess(api, path, extra_env={"SEND_RATE": "10000"})
+    bot = BotProcess(api, path, extra_env={"SEND_RATE": "10000"}, source=source)
     offered: dict[int, float] = {}
     try:
         await bot.start()
@@ -97,13 +99,14 @@ def _replies(api: FakeBotAPI) -> dict[int, float]:
     return replies
 
 
-def run(rate: float = 500.0, seconds: float = 10.0) -> InteractiveResult:
+def run(rate: float = 500.0, seconds: float = 10.0, source: Path = ROOT) -> InteractiveResult:
+    """The interactive load on the bot of the tree ``source`` (this checkout unless told)."""
     pin_this_process_elsewhere()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "interactive.sqlite3"
         users = int(rate * seconds) // TODAY_EVERY + 1
-        generated = generate(path, users * 10, datetime.now(UTC))
-        return asyncio.run(measure(path, generated.users, rate, seconds))
+        generated = generate(path, users * 10, datetime.now(UTC), source=source)
+        return asyncio.run(measure(path, generated.users, rate, seconds, source))
 
 
 def main() -> None:
