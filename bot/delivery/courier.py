@@ -26,7 +26,7 @@ from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.delivery.budget import Priority, sending_as
-from bot.delivery.letters import LetterPost
+from bot.delivery.letters import Buttons, LetterPost
 from bot.delivery.queue import Outcome, Queue, Settled
 from bot.delivery.send_errors import SendError, SendFailure
 from bot.delivery.send_errors import classify as classify_send_error
@@ -49,7 +49,7 @@ class Letter:
 
     chat_id: int
     text: str
-    markup: InlineKeyboardMarkup | None = None
+    markup: Buttons | InlineKeyboardMarkup | None = None
     detail: object = None  # handed back in ``Settled.detail`` (e.g. what an alert said)
 
 

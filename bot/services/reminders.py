@@ -47,7 +47,7 @@ from bot.storage.doses import Action, DoseStore, DueEvent, Status
 from bot.views.checkins import checkin_intro, checkin_question
 from bot.views.doses import (
     EarlierMissed,
-    dose_keyboard,
+    dose_buttons,
     local_hhmm,
     missed_notice,
     reminder_message,
@@ -409,7 +409,7 @@ class ReminderService:
             earlier=self._take_earlier(event.user_id),
             several=await self._several_missed_warning(due, now),
         )
-        keyboard = dose_keyboard(pack, event.event_id, simple=due.simple)
+        keyboard = dose_buttons(pack, event.event_id, simple=due.simple)
         return Letter(event.user_id, text, keyboard, detail=DoseSent(DoseMessage.REMINDER))
 
     def _compose_missed_notice(
@@ -512,7 +512,7 @@ class ReminderService:
             mg=format_mg(event.mg),
             due=local_hhmm(event.due_at, zone),
         )
-        keyboard = dose_keyboard(pack, event.event_id, simple=due.simple)
+        keyboard = dose_buttons(pack, event.event_id, simple=due.simple)
         return Letter(event.user_id, text, keyboard, detail=DoseSent(DoseMessage.FOLLOW_UP))
 
     async def _compose_repeat(self, due: DueEvent, now: datetime) -> Letter | Drop:
@@ -552,7 +552,7 @@ class ReminderService:
         following = next_repeat(event.due_at, now, due.repeat_minutes)
         text = repeat_message(pack, due, zone, following)
         sent = DoseSent(DoseMessage.REPEAT, following=following)
-        return Letter(event.user_id, text, dose_keyboard(pack, event.event_id), detail=sent)
+        return Letter(event.user_id, text, dose_buttons(pack, event.event_id), detail=sent)
 
     async def _retire(self, chat_id: int, message_id: int | None) -> None:
         """Take a reminder's buttons out of the chat: delete it, else remove its keyboard.

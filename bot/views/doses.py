@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from bot.content import ContentPack, Html
+from bot.delivery.letters import Buttons
 from bot.domain.missed import MissedAction, MissedAdvice, Record
 from bot.domain.plans import Plan, Step, format_mg, step_change
 from bot.domain.redflags import Category
@@ -178,30 +179,27 @@ def _dose_labels(pack: ContentPack) -> dict[str, str]:
     }
 
 
+def dose_buttons(pack: ContentPack, event_id: int, *, simple: bool = False) -> Buttons:
+    """Taken / Skip / Snooze in one row; in simple mode one large Taken button (a row of its
+    own fills the width) and "More" under it, which shows Skip and Snooze."""
+    if simple:
+        return Buttons(
+            (
+                ((pack.text("simple.button_taken"), DoseButton(event_id, "taken").pack()),),
+                ((pack.text("simple.button_more"), DoseMoreButton(event_id).pack()),),
+            )
+        )
+    labels = _dose_labels(pack)
+    return Buttons(
+        (tuple((labels[answer], DoseButton(event_id, answer).pack()) for answer in DOSE_ANSWERS),)
+    )
+
+
 def dose_keyboard(
     pack: ContentPack, event_id: int, *, simple: bool = False
 ) -> InlineKeyboardMarkup:
-    """Taken / Skip / Snooze in one row; in simple mode one large Taken button (a row of its
-    own fills the width) and "More" under it, which shows Skip and Snooze."""
-    labels = _dose_labels(pack)
-    if simple:
-        taken = InlineKeyboardButton(
-            pack.text("simple.button_taken"), callback_data=DoseButton(event_id, "taken").pack()
-        )
-        more = InlineKeyboardButton(
-            pack.text("simple.button_more"), callback_data=DoseMoreButton(event_id).pack()
-        )
-        return InlineKeyboardMarkup([[taken], [more]])
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    labels[answer], callback_data=DoseButton(event_id, answer).pack()
-                )
-                for answer in DOSE_ANSWERS
-            ]
-        ]
-    )
+    """The same buttons, for a handler that puts them back on a message."""
+    return dose_buttons(pack, event_id, simple=simple).markup()
 
 
 def more_keyboard(pack: ContentPack, event_id: int) -> InlineKeyboardMarkup:
