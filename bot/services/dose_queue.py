@@ -16,9 +16,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.delivery.queue import Outcome, Settled
-from bot.domain.missed import MissedAction
+from bot.domain.missed import SEVERAL_MISSED, MissedAction
 from bot.domain.repeats import FOLLOW_UP_AFTER, ONCE, next_repeat
 from bot.storage.doses import Action, DoseStore, DueEvent
+
+# The latest doses due by a reminder's own: enough to see a run of SEVERAL_MISSED before it.
+RECENT_FOR_WARNING = SEVERAL_MISSED + 2
 
 # A repeat held up in the send budget (a burst) is followed by the next one no sooner than this.
 MIN_REPEAT_GAP = timedelta(minutes=5)
@@ -53,7 +56,8 @@ class DoseQueue:
         self._doses = doses
 
     async def claim(self, now: datetime, limit: int) -> list[DueEvent]:
-        return await self._doses.claim_due(now, limit)
+        # With each row the doses the several-missed warning looks at (its reminder's words).
+        return await self._doses.claim_due(now, limit, recent=RECENT_FOR_WARNING)
 
     async def mark_in_flight(self, items: Sequence[DueEvent], now: datetime) -> None:
         for due in items:

@@ -120,6 +120,8 @@ class ReminderService:
         self._earlier_missed_down: Counter[int] = Counter()
         # Reminders of this pass that also tell of earlier ones never delivered: how many.
         self._telling_undelivered: dict[int, int] = {}
+        # Users with a row given up in this pass: the count their claim read may be behind.
+        self._gave_up: set[int] = set()
         self._metrics = outgoing.engine.metrics
         self._courier = outgoing.engine.courier(DoseQueue(doses), self, RULES)
         self._stopping = False
@@ -228,6 +230,7 @@ class ReminderService:
             self._earlier_missed.clear()
             self._earlier_missed_down.clear()
             self._telling_undelivered.clear()
+            self._gave_up.clear()
             await self._arm_next()
 
     async def next_due_at(self) -> datetime | None:
@@ -275,6 +278,8 @@ class ReminderService:
     async def settled(self, item: DueEvent, settled: Settled) -> None:
         event = item.event
         undelivered = self._telling_undelivered.pop(event.event_id, 0)
+        if settled.outcome is Outcome.GAVE_UP:
+            self._gave_up.add(event.user_id)
         if settled.outcome is Outcome.SENT:
             assert isinstance(settled.detail, DoseSent) and settled.message_id is not None
             await self._after_sent(item, settled.detail, settled.message_id, settled)
@@ -353,7 +358,11 @@ class ReminderService:
         """A reminder; if earlier ones were given up unsent, it also says those doses passed
         (the "earlier doses" line), the first place that can still say so."""
         user = due.event.user_id
-        undelivered = await self._doses.undelivered_count(user)
+        undelivered = due.undelivered
+        if undelivered or user in self._gave_up:
+            # The claim's count may be out of date: this user's earlier row of the same batch
+            # may have been given up, or its reminder told them and cleared the count.
+            undelivered = await self._doses.undelivered_count(user)
         # Already counted in this pass if an earlier dose of theirs passed silently just now.
         if undelivered and user not in self._earlier_missed:
             self._earlier_missed[user] += undelivered
@@ -459,9 +468,7 @@ class ReminderService:
             return None
         before = [
             past_dose(item)
-            for item in await self._doses.recent_doses(
-                due.event.user_id, due.event.due_at, SEVERAL_MISSED + 2
-            )
+            for item in due.recent  # read with the claim (RECENT_FOR_WARNING of them)
             if item.event_id != due.event.event_id and item.due_at < due.event.due_at
         ]
         if missed_in_a_row(before) != SEVERAL_MISSED:

@@ -174,13 +174,18 @@ class DueEvent:
     next_due_at: datetime | None = None  # the patient's next dose row after this one
     simple: bool = False  # the patient chose simple mode: short words, one large button
     repeat_minutes: int = 0  # the patient's choice: 0 once (one follow-up), else the interval
+    # Read with the claim, so that a burst's reminders need no reads of their own: reminders
+    # given up unsent, not yet told (a count), and the patient's latest planned doses due by
+    # this one, newest first (DoseStore.recent_doses's rows, as many as the claim asked for).
+    undelivered: int = 0
+    recent: tuple[DoseEvent, ...] = ()
 
 
 def _event(row: Row) -> DoseEvent:
     return record(DoseEvent, row)
 
 
-def _due(row: Row) -> DueEvent:
+def _due(row: Row, recent: Sequence[DoseEvent] = ()) -> DueEvent:
     """A row of :data:`DUE_SCAN_SQL`: the event with its plan's and its patient's columns."""
     event = _event(row)
     return record(
@@ -190,6 +195,7 @@ def _due(row: Row) -> DueEvent:
         action=event.action,
         steps=plan_steps(row["plan_steps"]),
         simple=bool(row["simple_mode"]),
+        recent=tuple(recent),
     )
 
 
@@ -272,12 +278,23 @@ DUE_SCAN_SQL = (
     " (SELECT MAX(i.answered_at) FROM dose_events i WHERE i.user_id = dose_events.user_id"
     f"  AND i.status = {_TAKEN} AND i.due_at > dose_events.due_at - 172800) AS last_intake_at,"
     " (SELECT MIN(n.due_at) FROM dose_events n WHERE n.user_id = dose_events.user_id"
-    f"  AND n.due_at > dose_events.due_at AND n.status != {_CANCELLED}) AS next_due_at"
+    f"  AND n.due_at > dose_events.due_at AND n.status != {_CANCELLED}) AS next_due_at,"
+    " (SELECT COUNT(*) FROM dose_events u WHERE u.user_id = dose_events.user_id"
+    "  AND u.undelivered_at IS NOT NULL) AS undelivered"
     " FROM dose_events JOIN plans USING (plan_id)"
     " JOIN users ON users.user_id = dose_events.user_id"
     " WHERE dose_events.next_action_at IS NOT NULL AND dose_events.next_action_at <= ?"
     f" AND dose_events.status IN ({sql_list(_DUE_STATUSES)})"
     " ORDER BY dose_events.next_action_at LIMIT ?"
+)
+
+# The latest planned doses due by each claimed row (``recent_doses`` for many rows at once).
+_RECENT_FOR_CLAIMED = (
+    "SELECT * FROM (SELECT h.*, c.event_id AS for_event,"  # noqa: S608
+    "  ROW_NUMBER() OVER (PARTITION BY c.event_id ORDER BY h.due_at DESC) AS place"
+    "  FROM dose_events c JOIN dose_events h ON h.user_id = c.user_id AND h.due_at <= c.due_at"
+    f"  AND h.status != {_CANCELLED} WHERE c.event_id IN ({{ids}}))"
+    " WHERE place <= ? ORDER BY for_event, place"
 )
 
 # A reminder due is claimed ``sending``; a follow-up due stays ``sent`` (its claim is the mark).
@@ -573,11 +590,18 @@ class DoseStore(Store):
         )
         return from_unix_or_none(row[0]) if row else None
 
-    async def claim_due(self, now: datetime, limit: int) -> list[DueEvent]:
-        """Claim up to ``limit`` events whose next action is due, oldest first."""
+    async def claim_due(self, now: datetime, limit: int, *, recent: int = 0) -> list[DueEvent]:
+        """Claim up to ``limit`` events whose next action is due, oldest first; with each,
+        its patient's ``recent`` latest planned doses due by it (see ``recent_doses``)."""
         async with self._db.transaction() as tx:
             rows = await tx.claim_due(DUE_SCAN_SQL, _CLAIM_SQL, "event_id", to_unix(now), limit)
-        return [_due(row) for row in rows]
+            history: dict[int, list[DoseEvent]] = {}
+            if rows and recent:
+                ids = [row["event_id"] for row in rows]
+                sql = _RECENT_FOR_CLAIMED.format(ids=placeholders(len(ids)))
+                for found in await tx.fetch_all(sql, (*ids, recent)):
+                    history.setdefault(found["for_event"], []).append(_event(found))
+        return [_due(row, history.get(row["event_id"], ())) for row in rows]
 
     async def recover_claims(self, now: datetime) -> int:
         """After a crash: reminders whose request had left are re-sent as possible repeats;

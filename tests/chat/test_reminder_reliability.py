@@ -138,8 +138,15 @@ async def test_blocked_user_is_marked_unreachable_and_paused(start_bot: Any) -> 
     user = await bot.services.users.get(USER)
     assert user is not None
     assert user.unreachable_at is None
+    # The pass /start asks for, at 18:00 (else the next clock move decides whether it runs
+    # before or after that dose goes stale): the 18:00 dose is due now, so it is reminded.
+    await bot.services.reminders.run_due()
+    evening = bot.api.messages_to(USER)[-1]["text"]
+    assert opening(bot.pack, "reminder.dose") in evening
+    assert "18:00" in evening
     [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 12, 10, tzinfo=UTC))
     assert opening(bot.pack, "reminder.dose") in reminder["text"]
+    assert "earlier dose" not in reminder["text"]
 
 
 async def test_429_is_honoured_and_delivered_once(start_bot: Any) -> None:

@@ -228,3 +228,60 @@ def _database_before(path: Path, version: int) -> sqlite3.Connection:
             connection.execute(statement)
         connection.execute("INSERT INTO schema_version VALUES (?, ?, 0)", (number, name))
     return connection
+
+
+async def test_the_claim_reads_each_rows_history_as_the_per_row_reads_would(
+    tmp_path: Path,
+) -> None:
+    """``claim_due(recent=N)`` gives each claimed row its patient's latest doses and its count of
+    reminders given up unsent: the same as ``recent_doses`` and ``undelivered_count`` at the
+    claim (the burst path reads them once per batch, not twice per reminder)."""
+    from datetime import time, timedelta
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.plans import Plan, Step
+    from bot.domain.schedule import slots_between
+    from bot.storage.doses import DoseStore, Status
+
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    users, doses = UserStore(database), DoseStore(database)
+    start = datetime(2026, 1, 11, 6, tzinfo=UTC)
+    try:
+        for user_id, hours in ((1, (8, 12, 16, 20)), (2, (9, 21)), (3, (10,))):
+            await users.record_consent(user_id, start)
+            plan = Plan(
+                "custom",
+                start.date(),
+                (Step.same_at([time(h) for h in hours], Decimal(5), 9),),
+                False,
+            )
+            slots = slots_between(plan, ZoneInfo("UTC"), start, start + timedelta(days=3))
+            await doses.replace_plan(
+                user_id, plan, slots, now=start, materialized_until=start + timedelta(days=3),
+                high_dose_confirmed=False,
+            )  # fmt: skip
+        # Two days of doses pass: some answered, user 1's noon ones given up unsent.
+        passed = start + timedelta(days=2, hours=1)
+        for due in await doses.claim_due(passed, 100):
+            event = due.event
+            if event.user_id == 1 and event.due_at.hour == 12:
+                await doses.record_given_up(event.event_id, passed)
+                continue
+            await doses.record_reminder_sent(event.event_id, event.event_id, passed, None)
+            if event.event_id % 3 == 0:
+                await doses.answer(event.event_id, event.user_id, Status.TAKEN, passed)
+        later = start + timedelta(days=2, hours=23)
+        claimed = await doses.claim_due(later, 100, recent=5)
+        assert {due.event.user_id for due in claimed} == {1, 2, 3}
+        assert len(claimed) > 3  # users 1 and 2 have several rows in the batch
+        for due in claimed:
+            # What each reminder read for itself before, right after the claim.
+            user_id = due.event.user_id
+            by_this = await doses.recent_doses(user_id, due.event.due_at, 5)
+            assert due.recent == tuple(by_this)
+            assert due.undelivered == await doses.undelivered_count(user_id)
+        assert {due.event.user_id: due.undelivered for due in claimed} == {1: 2, 2: 0, 3: 0}
+        assert await doses.claim_due(later, 100, recent=5) == []
+    finally:
+        await database.close()
