@@ -1,4 +1,5 @@
-"""The courier's send: one ``sendMessage`` as a JSON body, answered with just its message id.
+"""A text message sent as one ``sendMessage`` JSON body, answered with just its message id: the
+courier's letters and the handlers' replies.
 
 Why not ``Bot.send_message``: a profile of the paid burst (10,000 reminders, issue 24) put
 python-telegram-bot's own work at about a third of the bot's CPU per reminder: each parameter
@@ -19,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import BaseRequest, RequestData
 
@@ -84,7 +85,10 @@ class LetterPost:
         return cls(bot.request, f"{bot.base_url}/{SEND_MESSAGE}", bot.rate_limiter, defaults)
 
     async def send(
-        self, chat_id: int, text: str, markup: Buttons | InlineKeyboardMarkup | None
+        self,
+        chat_id: int,
+        text: str,
+        markup: Buttons | InlineKeyboardMarkup | ReplyKeyboardMarkup | None,
     ) -> int:
         """Send it; return the new message's id (a refusal raises the ``TelegramError``)."""
         data: dict[str, Any] = {"chat_id": chat_id, "text": text, **self._defaults}

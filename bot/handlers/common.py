@@ -14,6 +14,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.context import BotContext
+from bot.delivery.letters import LetterPost
 from bot.storage.users import User
 
 # The handlers' shorthand for the keyboards (their home is bot/views/keyboards.py).
@@ -32,13 +33,16 @@ def event(name: str, update: Update | None = None, **ids: object) -> None:
 
 async def reply(
     update: Update, text: str, markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
-) -> Message | None:
-    """Answer in the chat the update came from, as Telegram HTML."""
+) -> int | None:
+    """Answer in the chat the update came from, as Telegram HTML; return the message's id.
+
+    Through ``LetterPost``, not ``chat.send_message``: a reply's answer would otherwise be
+    parsed into a whole ``Message`` for the one id a handler may keep (issue 24). Parse mode
+    (HTML) and no link previews still come from the Application's Defaults."""
     chat = update.effective_chat
     if chat is None:
         return None
-    # Parse mode (HTML) and no link previews come from the Application's Defaults.
-    return await chat.send_message(text, reply_markup=markup)
+    return await LetterPost.of(update.get_bot()).send(chat.id, text, markup)
 
 
 def user_id(update: Update) -> int:

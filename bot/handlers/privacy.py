@@ -58,9 +58,9 @@ async def deleteme_command(update: Update, context: BotContext) -> None:
         (pack.text("privacy.erase_button"), EraseButton("yes", pending.nonce).pack()),
         (pack.text("privacy.keep_button"), EraseButton("no", pending.nonce).pack()),
     ]
-    message = await reply(update, pack.text("privacy.erase_confirm"), keyboard([buttons]))
-    if message is not None:
-        pending.message_id = message.message_id
+    pending.message_id = await reply(
+        update, pack.text("privacy.erase_confirm"), keyboard([buttons])
+    )
     event("erase_offered", update)
 
 

@@ -161,9 +161,7 @@ async def offer_plan(update: Update, context: BotContext, plan: Plan) -> None:
     else:
         buttons = [[(pack.text("schedule.button_save"), PlanButton("save").pack()), cancel]]
     event("plan_offered", update, kind=plan.kind, checks=",".join(checks))
-    message = await reply(update, text, keyboard(buttons))
-    if message is not None:
-        pending.message_id = message.message_id
+    pending.message_id = await reply(update, text, keyboard(buttons))
 
 
 @routes.callback(PlanButton.pattern())
