@@ -48,6 +48,7 @@ class Metrics:
             "Dose messages delivered, by kind (reminder, follow_up, missed_notice)",
             "kind",
         )
+        self._reminder_sent = self.reminders_sent.labels("reminder")  # once per reminder
         self.reminder_lateness = self._histogram(
             "bot_reminder_lateness_seconds",
             "Seconds from a dose's due time to the delivery of its reminder",
@@ -112,7 +113,7 @@ class Metrics:
         return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
 
     def reminder_delivered(self, lateness_seconds: float) -> None:
-        self.reminders_sent.labels("reminder").inc()
+        self._reminder_sent.inc()
         self.reminder_lateness.observe(max(0.0, lateness_seconds))
 
     def dose_message_delivered(self, kind: str) -> None:

@@ -169,6 +169,10 @@ class SendBudget(BaseRateLimiter[None]):
         self._per_chat = per_chat_interval
         self._give_up_after = give_up_after.total_seconds()
         self.metrics = metrics or Metrics()
+        # Each priority's series looked up once: ``labels()`` takes a lock and builds its key
+        # on every call, twice per message sent.
+        self._depth = {p: self.metrics.send_queue_depth.labels(p.name.lower()) for p in Priority}
+        self._waited = {p: self.metrics.send_queue_seconds.labels(p.name.lower()) for p in Priority}
         self._queues: dict[Priority, deque[_Waiter]] = {p: deque() for p in Priority}
         self._chat_busy: dict[int | str, float] = {}  # chat -> free again at (inf: in flight)
         self._paused_until = 0.0
@@ -381,9 +385,7 @@ class SendBudget(BaseRateLimiter[None]):
         lane.in_flight += 1
         if waiter.chat is not None:
             self._chat_busy[waiter.chat] = _IN_FLIGHT
-        self.metrics.send_queue_seconds.labels(waiter.priority.name.lower()).observe(
-            now - waiter.queued_at
-        )
+        self._waited[waiter.priority].observe(now - waiter.queued_at)
         if waiter.future.done():  # cancelled while waiting: the slot goes back at once
             self._release(waiter.chat, paid, left=None)
         else:
@@ -415,7 +417,7 @@ class SendBudget(BaseRateLimiter[None]):
             self._chat_busy = {chat: at for chat, at in self._chat_busy.items() if at > now}
 
     def _depth_changed(self, priority: Priority) -> None:
-        self.metrics.send_queue_depth.labels(priority.name.lower()).set(len(self._queues[priority]))
+        self._depth[priority].set(len(self._queues[priority]))
 
     @property
     def waiting(self) -> int:
