@@ -1,7 +1,7 @@
 """``make bench``: every benchmark, a table of figures against the targets, and the same table
 written to docs/benchmarks.md with the machine it ran on.
 
-    python -m bench            # the full run (about 25 minutes on 2 cores)
+    python -m bench            # the full run (about 45 minutes on 2 cores)
     python -m bench --quick    # small sizes, to check the benchmarks themselves work
     python -m bench --only load --patients 200 --load-reminders 3000   # the load rows alone,
                                # printed, not written to docs/benchmarks.md
@@ -73,7 +73,7 @@ def main() -> None:
     table = _table(rows)
     print(table)
     REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(_report(table, args.quick), encoding="utf-8")
+    REPORT.write_text(_report(table, args.quick) + _notes(REPORT), encoding="utf-8")
     print(f"\nwritten to {REPORT}")
 
 
@@ -311,6 +311,14 @@ def _table(rows: Rows) -> str:
     ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _notes(report: Path) -> str:
+    """The hand-written sections of the report (from its first "## " heading on): kept when the
+    table is written again."""
+    text = report.read_text(encoding="utf-8") if report.exists() else ""
+    start = text.find("\n## ")
+    return "" if start < 0 else text[start:]
 
 
 def _report(table: str, quick: bool) -> str:
