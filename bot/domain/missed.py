@@ -39,6 +39,8 @@ RECENT_INTAKE_WITHIN = SKIP_IF_NEXT_WITHIN
 # ended (no next dose) can leave its latest dose that old, and then it is not taken late.
 STALE_AFTER = timedelta(hours=24)
 SEVERAL_MISSED = 3  # this many doses in a row without a Taken: the withdrawal warning
+# The latest doses read to see such a run: a little more, since only reaching it matters.
+SEVERAL_MISSED_LOOKBACK = SEVERAL_MISSED + 2
 
 
 class Record(StrEnum):

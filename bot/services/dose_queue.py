@@ -16,12 +16,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.delivery.queue import Outcome, Settled
-from bot.domain.missed import SEVERAL_MISSED, MissedAction
+from bot.domain.missed import SEVERAL_MISSED_LOOKBACK, MissedAction
 from bot.domain.repeats import FOLLOW_UP_AFTER, ONCE, next_repeat
 from bot.storage.doses import Action, DoseStore, DueEvent
-
-# The latest doses due by a reminder's own: enough to see a run of SEVERAL_MISSED before it.
-RECENT_FOR_WARNING = SEVERAL_MISSED + 2
 
 # A repeat held up in the send budget (a burst) is followed by the next one no sooner than this.
 MIN_REPEAT_GAP = timedelta(minutes=5)
@@ -57,7 +54,7 @@ class DoseQueue:
 
     async def claim(self, now: datetime, limit: int) -> list[DueEvent]:
         # With each row the doses the several-missed warning looks at (its reminder's words).
-        return await self._doses.claim_due(now, limit, recent=RECENT_FOR_WARNING)
+        return await self._doses.claim_due(now, limit, recent=SEVERAL_MISSED_LOOKBACK)
 
     async def mark_in_flight(self, items: Sequence[DueEvent], now: datetime) -> None:
         for due in items:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.missed import (
-    SEVERAL_MISSED,
+    SEVERAL_MISSED_LOOKBACK,
     MissedAdvice,
     PastDose,
     Record,
@@ -119,5 +119,5 @@ class MissedDoses:
     async def in_a_row(self, user_id: int, now: datetime) -> int:
         """How many of the latest doses in a row have no Taken (capped a little above the
         warning threshold: only reaching it matters)."""
-        history = await self._doses.recent_doses(user_id, now, SEVERAL_MISSED + 2)
+        history = await self._doses.recent_doses(user_id, now, SEVERAL_MISSED_LOOKBACK)
         return missed_in_a_row(past_dose(event) for event in history)

@@ -468,7 +468,7 @@ class ReminderService:
             return None
         before = [
             past_dose(item)
-            for item in due.recent  # read with the claim (RECENT_FOR_WARNING of them)
+            for item in due.recent  # read with the claim (SEVERAL_MISSED_LOOKBACK of them)
             if item.event_id != due.event.event_id and item.due_at < due.event.due_at
         ]
         if missed_in_a_row(before) != SEVERAL_MISSED:

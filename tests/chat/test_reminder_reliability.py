@@ -146,7 +146,7 @@ async def test_blocked_user_is_marked_unreachable_and_paused(start_bot: Any) -> 
     assert "18:00" in evening
     [reminder] = await advance_until_messages(bot, USER, datetime(2026, 1, 12, 10, tzinfo=UTC))
     assert opening(bot.pack, "reminder.dose") in reminder["text"]
-    assert "earlier dose" not in reminder["text"]
+    assert opening(bot.pack, "reminder.earlier_missed_down") not in reminder["text"]
 
 
 async def test_429_is_honoured_and_delivered_once(start_bot: Any) -> None:
